@@ -1,0 +1,3 @@
+"""FieldApp core: the offline replica, domain rules and sync client. Never imports Qt."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,179 @@
+"""The synced record tables, defined once for the client replica and the server.
+
+Every synced row carries ``id`` (a client-generated UUIDv7 or a seeded demo id),
+``version`` (the server sequence of its last applied change; 0 = never synced) and
+``hlc`` (the hybrid logical clock of its last change). Every table except the
+global ones carries ``customer_id``: that is the scope key pulls filter by, and
+the district partition key on the server's scale path.
+
+``RECORD_DDL_V1`` is the DDL released with schema version 1. Never edit it: add
+a migration instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Policy(str, Enum):
+    """How the server settles the same field changed on both sides."""
+
+    LWW = "lww"  # last writer by HLC wins; the loser is kept in conflicts
+    STATUS = "status"  # follows the job state machine
+    EVIDENCE = "evidence"  # captured by a technician: never overwritten, both kept
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[str, ...]
+    scoped: bool = True  # has customer_id; False for global tables (forms, kb)
+    tech_insert: bool = False  # may a technician's device create rows?
+    tech_update: tuple[str, ...] = ()  # fields a technician's device may change
+    policies: dict[str, Policy] = field(default_factory=dict)
+
+    def policy(self, column: str) -> Policy:
+        return self.policies.get(column, Policy.LWW)
+
+
+_EVIDENCE_TABLES = ("answers", "attachments", "signatures", "scans", "job_status_history")
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in [
+        TableSpec(
+            "customers",
+            ("account_no", "name", "phone", "address", "district", "lat", "lon", "kind",
+             "tags", "household_size"),
+            tech_update=("phone",),
+        ),
+        TableSpec(
+            "meters",
+            ("customer_id", "serial", "barcode", "model", "installed_on", "location",
+             "last_reading", "last_read_at"),
+        ),
+        TableSpec("readings", ("customer_id", "meter_id", "read_at", "value", "source"),
+                  tech_insert=True),
+        TableSpec("contracts", ("customer_id", "number", "tariff", "signed_on", "status")),
+        TableSpec("payments", ("customer_id", "paid_at", "amount", "period", "method")),
+        TableSpec(
+            "jobs",
+            ("number", "kind", "priority", "customer_id", "district", "due_at", "assignee",
+             "required_skill", "status", "route_order", "summary", "created_at"),
+            tech_update=("status",),
+            policies={"status": Policy.STATUS},
+        ),
+        TableSpec(
+            "job_status_history",
+            ("job_id", "customer_id", "from_status", "to_status", "at", "by_user", "device_id"),
+            tech_insert=True,
+        ),
+        TableSpec("form_definitions", ("code", "form_version", "title", "definition"), scoped=False),
+        TableSpec(
+            "submissions",
+            ("job_id", "customer_id", "form_code", "form_version", "state", "started_at",
+             "submitted_at", "by_user", "device_id"),
+            tech_insert=True,
+            tech_update=("state", "submitted_at"),
+            policies={"state": Policy.EVIDENCE},
+        ),
+        TableSpec(
+            "answers",
+            ("submission_id", "job_id", "customer_id", "question", "value", "note",
+             "answered_at", "by_user", "device_id"),
+            tech_insert=True,
+            tech_update=("value", "note", "answered_at", "by_user", "device_id"),
+            policies={"value": Policy.EVIDENCE, "note": Policy.EVIDENCE},
+        ),
+        TableSpec(
+            "attachments",
+            ("sha256", "job_id", "customer_id", "submission_id", "question", "kind", "mime",
+             "size", "filename", "captured_at", "by_user", "device_id"),
+            tech_insert=True,
+        ),
+        TableSpec(
+            "signatures",
+            ("job_id", "customer_id", "attachment_id", "signer_name", "strokes", "signed_at",
+             "by_user", "device_id"),
+            tech_insert=True,
+        ),
+        TableSpec(
+            "scans",
+            ("job_id", "customer_id", "code", "symbology", "meter_id", "matched_customer_id",
+             "source", "scanned_at", "by_user", "device_id"),
+            tech_insert=True,
+        ),
+        TableSpec("kb_articles", ("title", "category", "body", "tags"), scoped=False),
+    ]
+}
+
+EVIDENCE_TABLES = frozenset(_EVIDENCE_TABLES)
+
+RECORD_DDL_V1 = """
+CREATE TABLE customers (
+  id TEXT PRIMARY KEY, account_no TEXT NOT NULL UNIQUE, name TEXT NOT NULL, phone TEXT,
+  address TEXT, district TEXT, lat REAL, lon REAL, kind TEXT, tags TEXT, household_size INTEGER,
+  customer_id TEXT GENERATED ALWAYS AS (id) VIRTUAL,
+  version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE TABLE meters (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, serial TEXT, barcode TEXT, model TEXT,
+  installed_on TEXT, location TEXT, last_reading REAL, last_read_at TEXT,
+  version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX meters_barcode ON meters(barcode);
+CREATE INDEX meters_customer ON meters(customer_id);
+CREATE TABLE readings (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, meter_id TEXT NOT NULL, read_at TEXT,
+  value REAL, source TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX readings_meter ON readings(meter_id, read_at);
+CREATE TABLE contracts (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, number TEXT, tariff TEXT, signed_on TEXT,
+  status TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX contracts_customer ON contracts(customer_id);
+CREATE TABLE payments (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, paid_at TEXT, amount REAL, period TEXT,
+  method TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX payments_customer ON payments(customer_id, paid_at);
+CREATE TABLE jobs (
+  id TEXT PRIMARY KEY, number TEXT NOT NULL, kind TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 3,
+  customer_id TEXT NOT NULL, district TEXT, due_at TEXT, assignee TEXT, required_skill TEXT,
+  status TEXT NOT NULL, route_order INTEGER, summary TEXT, created_at TEXT,
+  version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX jobs_assignee ON jobs(assignee, due_at);
+CREATE INDEX jobs_customer ON jobs(customer_id);
+CREATE TABLE job_status_history (
+  id TEXT PRIMARY KEY, job_id TEXT NOT NULL, customer_id TEXT NOT NULL, from_status TEXT,
+  to_status TEXT NOT NULL, at TEXT NOT NULL, by_user TEXT, device_id TEXT,
+  version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX job_status_history_job ON job_status_history(job_id, at);
+CREATE TABLE form_definitions (
+  id TEXT PRIMARY KEY, code TEXT NOT NULL, form_version INTEGER NOT NULL, title TEXT,
+  definition TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 0, hlc TEXT,
+  UNIQUE(code, form_version));
+CREATE TABLE submissions (
+  id TEXT PRIMARY KEY, job_id TEXT NOT NULL, customer_id TEXT NOT NULL, form_code TEXT NOT NULL,
+  form_version INTEGER NOT NULL, state TEXT NOT NULL, started_at TEXT, submitted_at TEXT,
+  by_user TEXT, device_id TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX submissions_job ON submissions(job_id);
+CREATE TABLE answers (
+  id TEXT PRIMARY KEY, submission_id TEXT NOT NULL, job_id TEXT NOT NULL, customer_id TEXT NOT NULL,
+  question TEXT NOT NULL, value TEXT, note TEXT, answered_at TEXT, by_user TEXT, device_id TEXT,
+  version INTEGER NOT NULL DEFAULT 0, hlc TEXT, UNIQUE(submission_id, question));
+CREATE TABLE attachments (
+  id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, job_id TEXT, customer_id TEXT NOT NULL,
+  submission_id TEXT, question TEXT, kind TEXT NOT NULL, mime TEXT, size INTEGER, filename TEXT,
+  captured_at TEXT, by_user TEXT, device_id TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX attachments_job ON attachments(job_id);
+CREATE TABLE signatures (
+  id TEXT PRIMARY KEY, job_id TEXT NOT NULL, customer_id TEXT NOT NULL, attachment_id TEXT NOT NULL,
+  signer_name TEXT, strokes TEXT, signed_at TEXT, by_user TEXT, device_id TEXT,
+  version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX signatures_job ON signatures(job_id);
+CREATE TABLE scans (
+  id TEXT PRIMARY KEY, job_id TEXT, customer_id TEXT, code TEXT NOT NULL, symbology TEXT,
+  meter_id TEXT, matched_customer_id TEXT, source TEXT, scanned_at TEXT, by_user TEXT,
+  device_id TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE TABLE kb_articles (
+  id TEXT PRIMARY KEY, title TEXT NOT NULL, category TEXT, body TEXT, tags TEXT,
+  version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+"""
