@@ -13,10 +13,10 @@ a migration instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 
-class Policy(str, Enum):
+class Policy(StrEnum):
     """How the server settles the same field changed on both sides."""
 
     LWW = "lww"  # last writer by HLC wins; the loser is kept in conflicts
@@ -69,7 +69,8 @@ TABLES: dict[str, TableSpec] = {
             ("job_id", "customer_id", "from_status", "to_status", "at", "by_user", "device_id"),
             tech_insert=True,
         ),
-        TableSpec("form_definitions", ("code", "form_version", "title", "definition"), scoped=False),
+        TableSpec("form_definitions", ("code", "form_version", "title", "definition"),
+                  scoped=False),
         TableSpec(
             "submissions",
             ("job_id", "customer_id", "form_code", "form_version", "state", "started_at",
@@ -135,7 +136,8 @@ CREATE TABLE payments (
   method TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
 CREATE INDEX payments_customer ON payments(customer_id, paid_at);
 CREATE TABLE jobs (
-  id TEXT PRIMARY KEY, number TEXT NOT NULL, kind TEXT NOT NULL, priority INTEGER NOT NULL DEFAULT 3,
+  id TEXT PRIMARY KEY, number TEXT NOT NULL, kind TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 3,
   customer_id TEXT NOT NULL, district TEXT, due_at TEXT, assignee TEXT, required_skill TEXT,
   status TEXT NOT NULL, route_order INTEGER, summary TEXT, created_at TEXT,
   version INTEGER NOT NULL DEFAULT 0, hlc TEXT);

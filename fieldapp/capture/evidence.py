@@ -1,0 +1,165 @@
+"""Evidence captured at a job: photos, the customer's signature and meter barcode scans.
+
+Files are content-addressed (sha256) in the replica's blob folder and written durably
+before the record that points at them, so a record never names a missing file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image, UnidentifiedImageError
+
+from fieldapp.capture.signature import Stroke, render_png
+from fieldapp.changes import Changes
+from fieldapp.errors import InvalidInput, NotFound
+from fieldapp.ids import now_iso
+
+if TYPE_CHECKING:
+    from fieldapp.replica import Replica
+
+MAX_PHOTO_BYTES = 25 * 1024 * 1024
+_MIMES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def image_mime(data: bytes) -> str:
+    """The MIME type of an image we accept, or InvalidInput naming what is wrong."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            fmt = image.format
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInput("not_an_image", f"not a readable image: {exc}") from exc
+    if fmt not in _MIMES:
+        raise InvalidInput("unsupported_image", f"{fmt} images are not accepted", format=fmt)
+    return _MIMES[fmt]
+
+
+class Evidence:
+    def __init__(self, replica: Replica) -> None:
+        self.r = replica
+
+    # -- blobs ----------------------------------------------------------------------
+    def blob_path(self, sha256: str) -> Path:
+        return self.r.blob_dir / sha256[:2] / sha256
+
+    def _store_blob(self, data: bytes, mime: str) -> str:
+        sha = sha256_of(data)
+        path = self.blob_path(sha)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".part")
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        self.r.db.execute(
+            "INSERT OR IGNORE INTO blobs(sha256, size, mime, created_at) VALUES (?, ?, ?, ?)",
+            [sha, len(data), mime, now_iso()])
+        return sha
+
+    def read_blob(self, sha256: str) -> bytes:
+        path = self.blob_path(sha256)
+        if not path.exists():
+            raise NotFound("missing_blob", f"no file for {sha256}", sha256=sha256)
+        return path.read_bytes()
+
+    # -- photos ---------------------------------------------------------------------
+    def add_photo(self, job_id: str, source: Path | str, question: str | None = None) -> str:
+        """Attach a photo file to a job (and optionally a checklist question)."""
+        source = Path(source)
+        if not source.is_file():
+            raise InvalidInput("file_not_found", f"no such file: {source}", path=str(source))
+        if source.stat().st_size > MAX_PHOTO_BYTES:
+            raise InvalidInput("file_too_large", f"{source} is over 25 MB", path=str(source))
+        data = source.read_bytes()
+        mime = image_mime(data)
+        session = self.r.require_session()
+        job = self.r.get("jobs", job_id)
+        sub = self.r.inspections.for_job(job_id)
+        with self.r.transaction():
+            sha = self._store_blob(data, mime)
+            return self.r.insert("attachments", {
+                "sha256": sha, "job_id": job_id, "customer_id": job["customer_id"],
+                "submission_id": sub["id"] if sub else None, "question": question,
+                "kind": "photo", "mime": mime, "size": len(data), "filename": source.name,
+                "captured_at": now_iso(), "by_user": session.username,
+                "device_id": self.r.device_id,
+            })
+
+    def photos(self, job_id: str) -> list[dict[str, Any]]:
+        return list(self.r.db.query(
+            "SELECT * FROM attachments WHERE job_id = ? AND kind = 'photo' ORDER BY captured_at",
+            [job_id]))
+
+    # -- signature ------------------------------------------------------------------
+    def add_signature(self, job_id: str, strokes: Sequence[Stroke], signer_name: str) -> str:
+        """Store the customer's signature: strokes with timing, and the rendered PNG."""
+        if not signer_name.strip():
+            raise InvalidInput("signer_name_required", "the signer's name is required")
+        png = render_png(strokes)
+        session = self.r.require_session()
+        job = self.r.get("jobs", job_id)
+        now = now_iso()
+        with self.r.transaction():
+            sha = self._store_blob(png, "image/png")
+            attachment_id = self.r.insert("attachments", {
+                "sha256": sha, "job_id": job_id, "customer_id": job["customer_id"],
+                "kind": "signature", "mime": "image/png", "size": len(png),
+                "filename": "signature.png", "captured_at": now,
+                "by_user": session.username, "device_id": self.r.device_id,
+            })
+            return self.r.insert("signatures", {
+                "job_id": job_id, "customer_id": job["customer_id"],
+                "attachment_id": attachment_id, "signer_name": signer_name.strip(),
+                "strokes": json.dumps([list(map(list, s)) for s in strokes]),
+                "signed_at": now, "by_user": session.username, "device_id": self.r.device_id,
+            })
+
+    def signatures(self, job_id: str) -> list[dict[str, Any]]:
+        return list(self.r.db.query(
+            "SELECT s.*, a.sha256 FROM signatures s JOIN attachments a ON a.id = s.attachment_id"
+            " WHERE s.job_id = ? ORDER BY s.signed_at", [job_id]))
+
+    # -- barcode scans --------------------------------------------------------------
+    def scan_image(self, source: Path | str | bytes, job_id: str | None = None) -> dict[str, Any]:
+        """Decode a meter barcode image, record the scan and return what it matched."""
+        from fieldapp.capture.barcode import decode_image
+
+        found = decode_image(Path(source) if isinstance(source, str) else source)
+        if not found:
+            raise InvalidInput("no_barcode", "no barcode found in the image")
+        return self.record_scan(found[0].text, found[0].symbology, job_id=job_id, source="image")
+
+    def record_scan(self, code: str, symbology: str | None, *, job_id: str | None = None,
+                    source: str = "manual") -> dict[str, Any]:
+        """Every scan is recorded, matched or not; returns the match and the scan id."""
+        session = self.r.require_session()
+        match = self.r.customers.by_barcode(code)
+        job = self.r.get("jobs", job_id) if job_id else (match or {}).get("open_job")
+        customer_id = job["customer_id"] if job else (match["customer"]["id"] if match else None)
+        with self.r.transaction():
+            scan_id = self.r.insert("scans", {
+                "job_id": job["id"] if job else None, "customer_id": customer_id, "code": code,
+                "symbology": symbology, "meter_id": match["meter"]["id"] if match else None,
+                "matched_customer_id": match["customer"]["id"] if match else None,
+                "source": source, "scanned_at": now_iso(), "by_user": session.username,
+                "device_id": self.r.device_id,
+            })
+        return {"scan_id": scan_id, "match": match, "code": code,
+                "changes": Changes.of("scans", ids=(scan_id,))}
+
+    def scans(self, job_id: str) -> list[dict[str, Any]]:
+        return list(self.r.db.query("SELECT * FROM scans WHERE job_id = ? ORDER BY scanned_at",
+                                    [job_id]))

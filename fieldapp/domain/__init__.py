@@ -1,0 +1,1 @@
+"""Records and rules: jobs and their status machine, customers."""

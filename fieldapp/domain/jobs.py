@@ -1,0 +1,82 @@
+"""Jobs on the tablet: today's list, one job, and status changes along the state machine."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from fieldapp.changes import Changes
+from fieldapp.domain.status import Status, check_transition
+from fieldapp.errors import InvalidInput
+from fieldapp.ids import LOCAL_ZONE, now_iso
+
+if TYPE_CHECKING:
+    from fieldapp.replica import Replica
+
+OPEN_STATUSES = (Status.DISPATCHED, Status.ACCEPTED, Status.EN_ROUTE, Status.IN_SERVICE)
+
+_LIST_SQL = """
+SELECT j.*, c.name AS customer_name, c.address AS customer_address, c.phone AS customer_phone,
+       c.account_no AS account_no
+FROM jobs j LEFT JOIN customers c ON c.id = j.customer_id
+"""
+
+
+class Jobs:
+    def __init__(self, replica: Replica) -> None:
+        self.r = replica
+
+    def today(self, day: date | None = None) -> list[dict[str, Any]]:
+        """The signed-in technician's jobs due on ``day`` plus any still open from before.
+
+        Emergencies (priority 1) first, then the dispatcher's route order, then due time.
+        """
+        session = self.r.require_session()
+        day = day or datetime.now(LOCAL_ZONE).date()
+        marks = ",".join("?" * len(OPEN_STATUSES))
+        sql = (_LIST_SQL + f" WHERE j.assignee = ? AND (substr(j.due_at, 1, 10) = ?"
+               f" OR (substr(j.due_at, 1, 10) < ? AND j.status IN ({marks})))"
+               " ORDER BY (j.priority = 1) DESC, substr(j.due_at, 1, 10),"
+               " coalesce(j.route_order, 9999), j.due_at")
+        params = [session.username, day.isoformat(), day.isoformat(), *OPEN_STATUSES]
+        return list(self.r.db.query(sql, params))
+
+    def get(self, job_id: str) -> dict[str, Any]:
+        rows = list(self.r.db.query(_LIST_SQL + " WHERE j.id = ?", [job_id]))
+        if not rows:
+            self.r.get("jobs", job_id)  # raises NotFound with the id
+        return rows[0]
+
+    def history(self, job_id: str) -> list[dict[str, Any]]:
+        return list(self.r.db.query(
+            "SELECT * FROM job_status_history WHERE job_id = ? ORDER BY at, hlc", [job_id]))
+
+    def transition(self, job_id: str, target: str) -> Changes:
+        """Move a job to ``target``, recording who, which device and when."""
+        session = self.r.require_session()
+        with self.r.transaction():
+            job = self.r.get("jobs", job_id)
+            to = check_transition(job["status"], target, session.role)
+            if to == Status.COMPLETED:
+                self._check_completion(job)
+            self.r.update("jobs", job_id, {"status": str(to)})
+            history_id = self.r.insert("job_status_history", {
+                "job_id": job_id, "customer_id": job["customer_id"],
+                "from_status": job["status"], "to_status": str(to), "at": now_iso(),
+                "by_user": session.username, "device_id": self.r.device_id,
+            })
+        return Changes.of("jobs", "job_status_history", ids=(job_id, history_id))
+
+    def _check_completion(self, job: dict[str, Any]) -> None:
+        """An inspection completes only with a submitted checklist and a customer signature."""
+        if job["kind"] != "inspection":
+            return
+        missing = []
+        if not self.r.inspections.submitted_for_job(job["id"]):
+            missing.append("checklist")
+        if not self.r.evidence.signatures(job["id"]):
+            missing.append("signature")
+        if missing:
+            raise InvalidInput("completion_requirements",
+                               f"job {job['number']} cannot be completed: missing {missing}",
+                               missing=missing)

@@ -1,0 +1,74 @@
+"""The job status machine of DOMAIN.md, shared by the tablet and the server.
+
+    pending ─► dispatched ─► accepted ─► en_route ─► in_service ─► completed ─► followed_up
+                                 └───────────────────────►┘
+    any status before completed ─► cancelled (office only)
+
+Technicians move a job from dispatched to completed; the office dispatches, follows
+up and cancels. An illegal change raises :class:`IllegalTransition` naming both ends.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from fieldapp.errors import IllegalTransition
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    DISPATCHED = "dispatched"
+    ACCEPTED = "accepted"
+    EN_ROUTE = "en_route"
+    IN_SERVICE = "in_service"
+    COMPLETED = "completed"
+    FOLLOWED_UP = "followed_up"
+    CANCELLED = "cancelled"
+
+
+ORDER = [Status.PENDING, Status.DISPATCHED, Status.ACCEPTED, Status.EN_ROUTE,
+         Status.IN_SERVICE, Status.COMPLETED, Status.FOLLOWED_UP]
+
+TECHNICIAN_MOVES: dict[Status, frozenset[Status]] = {
+    Status.DISPATCHED: frozenset({Status.ACCEPTED}),
+    Status.ACCEPTED: frozenset({Status.EN_ROUTE, Status.IN_SERVICE}),
+    Status.EN_ROUTE: frozenset({Status.IN_SERVICE}),
+    Status.IN_SERVICE: frozenset({Status.COMPLETED}),
+}
+
+OFFICE_MOVES: dict[Status, frozenset[Status]] = {
+    Status.PENDING: frozenset({Status.DISPATCHED, Status.CANCELLED}),
+    Status.DISPATCHED: frozenset({Status.DISPATCHED, Status.CANCELLED}),
+    Status.ACCEPTED: frozenset({Status.CANCELLED}),
+    Status.EN_ROUTE: frozenset({Status.CANCELLED}),
+    Status.IN_SERVICE: frozenset({Status.CANCELLED}),
+    Status.COMPLETED: frozenset({Status.FOLLOWED_UP}),
+}
+
+OFFICE_ROLES = frozenset({"dispatcher", "supervisor", "admin"})
+
+
+def allowed_moves(current: str, role: str = "technician") -> frozenset[Status]:
+    moves = OFFICE_MOVES if role in OFFICE_ROLES else TECHNICIAN_MOVES
+    return moves.get(Status(current), frozenset())
+
+
+def check_transition(current: str, target: str, role: str = "technician") -> Status:
+    """Return the target status if ``role`` may move a job from ``current`` to it."""
+    try:
+        frm, to = Status(current), Status(target)
+    except ValueError as exc:
+        raise IllegalTransition("unknown_status", str(exc), current=current, target=target) from exc
+    if to not in allowed_moves(frm, role):
+        raise IllegalTransition(
+            "illegal_transition", f"a {role} cannot move a job from {frm} to {to}",
+            current=str(frm), target=str(to), role=role)
+    return to
+
+
+def is_before(a: str, b: str) -> bool:
+    """True if status ``a`` comes strictly before ``b`` on the main path."""
+    try:
+        return ORDER.index(Status(a)) < ORDER.index(Status(b))
+    except ValueError:
+        return False

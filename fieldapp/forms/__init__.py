@@ -1,0 +1,1 @@
+"""Form definitions and submissions. This first version knows the pass/fail checklist."""

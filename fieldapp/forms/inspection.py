@@ -1,0 +1,112 @@
+"""Filling the household safety-inspection checklist on the tablet, one saved answer at a time."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from fieldapp.changes import Changes
+from fieldapp.errors import InvalidInput, NotFound
+from fieldapp.forms import checklist
+from fieldapp.ids import now_iso
+
+if TYPE_CHECKING:
+    from fieldapp.replica import Replica
+
+FORM_CODE = "household_inspection"
+
+
+class Inspections:
+    def __init__(self, replica: Replica) -> None:
+        self.r = replica
+
+    def definition(self, code: str = FORM_CODE, version: int | None = None) -> dict[str, Any]:
+        """The newest (or the given) version: synced from the server, else the bundled one."""
+        sql = "SELECT definition FROM form_definitions WHERE code = ?"
+        params: list[Any] = [code]
+        if version is not None:
+            sql += " AND form_version = ?"
+            params.append(version)
+        row = self.r.db.execute(sql + " ORDER BY form_version DESC LIMIT 1", params).fetchone()
+        if row:
+            return json.loads(row[0])
+        bundled = {v: d for (c, v), d in checklist.bundled_definitions().items() if c == code}
+        if not bundled or (version is not None and version not in bundled):
+            raise NotFound("unknown_form", f"no form {code} v{version}", code=code)
+        return bundled[version if version is not None else max(bundled)]
+
+    def for_job(self, job_id: str) -> dict[str, Any] | None:
+        rows = list(self.r.db.query(
+            "SELECT * FROM submissions WHERE job_id = ? AND form_code = ? "
+            "ORDER BY started_at DESC LIMIT 1", [job_id, FORM_CODE]))
+        return rows[0] if rows else None
+
+    def submitted_for_job(self, job_id: str) -> bool:
+        sub = self.for_job(job_id)
+        return bool(sub and sub["state"] == "submitted")
+
+    def start(self, job_id: str) -> str:
+        """The job's checklist submission, created on first use (a draft keeps its version)."""
+        existing = self.for_job(job_id)
+        if existing:
+            return existing["id"]
+        session = self.r.require_session()
+        job = self.r.get("jobs", job_id)
+        definition = self.definition()
+        with self.r.transaction():
+            return self.r.insert("submissions", {
+                "job_id": job_id, "customer_id": job["customer_id"], "form_code": FORM_CODE,
+                "form_version": definition["version"], "state": "draft", "started_at": now_iso(),
+                "by_user": session.username, "device_id": self.r.device_id,
+            })
+
+    def answer(self, submission_id: str, question: str, value: str | None,
+               note: str | None = None) -> Changes:
+        """Save one answer now (every tap is durable)."""
+        session = self.r.require_session()
+        sub = self.r.get("submissions", submission_id)
+        if sub["state"] != "draft":
+            raise InvalidInput("submission_closed", "the checklist was already submitted",
+                               submission_id=submission_id)
+        definition = self.definition(sub["form_code"], sub["form_version"])
+        problem = checklist.check_answer(definition, question, value)
+        if problem:
+            raise InvalidInput(problem, f"{question}: {problem}", question=question, value=value)
+        fields = {"value": json.dumps(value), "note": note, "answered_at": now_iso(),
+                  "by_user": session.username, "device_id": self.r.device_id}
+        with self.r.transaction():
+            row = self.r.db.execute(
+                "SELECT id FROM answers WHERE submission_id = ? AND question = ?",
+                [submission_id, question]).fetchone()
+            if row:
+                self.r.update("answers", row[0], fields)
+                answer_id = row[0]
+            else:
+                answer_id = self.r.insert("answers", {
+                    "submission_id": submission_id, "job_id": sub["job_id"],
+                    "customer_id": sub["customer_id"], "question": question, **fields})
+        return Changes.of("answers", ids=(answer_id,))
+
+    def answers(self, submission_id: str) -> dict[str, dict[str, Any]]:
+        rows = self.r.db.query("SELECT * FROM answers WHERE submission_id = ?", [submission_id])
+        return {row["question"]: {**row, "value": json.loads(row["value"] or "null")}
+                for row in rows}
+
+    def problems(self, submission_id: str) -> list[checklist.Problem]:
+        sub = self.r.get("submissions", submission_id)
+        answers = self.answers(submission_id)
+        return checklist.problems(
+            self.definition(sub["form_code"], sub["form_version"]),
+            {q: a["value"] for q, a in answers.items()},
+            {q: a["note"] for q, a in answers.items()})
+
+    def submit(self, submission_id: str) -> Changes:
+        """Close the checklist; refuses with every problem listed if it is incomplete."""
+        found = self.problems(submission_id)
+        if found:
+            raise InvalidInput("incomplete_form", f"{len(found)} problems",
+                               problems=[(p.question, p.code) for p in found])
+        with self.r.transaction():
+            self.r.update("submissions", submission_id,
+                          {"state": "submitted", "submitted_at": now_iso()})
+        return Changes.of("submissions", ids=(submission_id,))

@@ -1,0 +1,147 @@
+"""The tablet's replica: one entry object over the local database, with a manager per area.
+
+    replica = Replica.open(data_dir)
+    replica.jobs.today()            replica.customers.view360(customer_id)
+    replica.inspections.answer(…)   replica.evidence.add_photo(…)
+    replica.outbox.pending()        replica.kb.search("漏气")
+
+Every write goes through :meth:`Replica.write`, which stores the row and its outbox
+entry in the same transaction: nothing a technician captures exists only in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from fieldapp.errors import FieldAppError, NotFound
+from fieldapp.ids import new_id, now_iso
+from fieldapp.records import TABLES
+from fieldapp.store import open_db
+from fieldapp.sync.hlc import HybridClock
+
+
+@dataclass(frozen=True)
+class Session:
+    username: str
+    display_name: str
+    role: str
+    district: str | None = None
+
+
+class Replica:
+    def __init__(self, db: sqlite_utils.Database, data_dir: Path) -> None:
+        from fieldapp.capture.evidence import Evidence
+        from fieldapp.domain.customers import Customers
+        from fieldapp.domain.jobs import Jobs
+        from fieldapp.forms.inspection import Inspections
+        from fieldapp.kb.search import KnowledgeBase
+        from fieldapp.sync.outbox import Outbox
+
+        self.db = db
+        self.data_dir = data_dir
+        self.blob_dir = data_dir / "blobs"
+        self.device_id = self.state("device_id") or self._new_device_id()
+        self.clock = HybridClock(self.device_id, last=self.state("hlc"))
+        self.jobs = Jobs(self)
+        self.customers = Customers(self)
+        self.inspections = Inspections(self)
+        self.evidence = Evidence(self)
+        self.kb = KnowledgeBase(self)
+        self.outbox = Outbox(self)
+
+    @classmethod
+    def open(cls, data_dir: Path | str) -> Replica:
+        data_dir = Path(data_dir)
+        return cls(open_db(data_dir / "replica.sqlite3"), data_dir)
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- local state ---------------------------------------------------------------
+    def state(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM sync_state WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str | None) -> None:
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO sync_state(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
+
+    def _new_device_id(self) -> str:
+        device_id = "dev-" + new_id()
+        self.set_state("device_id", device_id)
+        return device_id
+
+    @property
+    def session(self) -> Session | None:
+        raw = self.state("session")
+        return Session(**json.loads(raw)) if raw else None
+
+    def require_session(self) -> Session:
+        session = self.session
+        if session is None:
+            raise FieldAppError("not_logged_in", "log in once online before working offline")
+        return session
+
+    # -- the one write path --------------------------------------------------------
+    @contextmanager
+    def transaction(self):
+        with self.db.atomic():
+            yield self.db
+
+    def get(self, table: str, record_id: str) -> dict[str, Any]:
+        row = self.find(table, record_id)
+        if row is None:
+            raise NotFound("unknown_record", f"no {table} record {record_id}",
+                           table=table, record_id=record_id)
+        return row
+
+    def find(self, table: str, record_id: str) -> dict[str, Any] | None:
+        if table not in TABLES:
+            raise ValueError(f"not a synced table: {table}")
+        rows = list(self.db.query(f"SELECT * FROM [{table}] WHERE id = ?", [record_id]))
+        return rows[0] if rows else None
+
+    def insert(self, table: str, fields: dict[str, Any], record_id: str | None = None) -> str:
+        """Insert a new record and its outbox entry; call inside :meth:`transaction`."""
+        spec = TABLES[table]
+        unknown = set(fields) - set(spec.columns)
+        if unknown:
+            raise ValueError(f"{table} has no columns {sorted(unknown)}")
+        record_id = record_id or new_id()
+        hlc = self.clock.now()
+        row = {c: fields.get(c) for c in spec.columns}
+        self.db[table].insert({"id": record_id, **row, "version": 0, "hlc": hlc})
+        self._enqueue(table, record_id, "insert", row, {}, 0, hlc)
+        return record_id
+
+    def update(self, table: str, record_id: str, fields: dict[str, Any]) -> bool:
+        """Change fields of a record and queue the change; returns False if nothing changed."""
+        current = self.get(table, record_id)
+        changed = {k: v for k, v in fields.items() if current[k] != v}
+        if not changed:
+            return False
+        hlc = self.clock.now()
+        self.db[table].update(record_id, {**changed, "hlc": hlc})
+        old = {k: current[k] for k in changed}
+        self._enqueue(table, record_id, "update", changed, old, current["version"], hlc)
+        return True
+
+    def _enqueue(self, table: str, record_id: str, op: str, fields: dict, old: dict,
+                 base_version: int, hlc: str) -> None:
+        self.db["outbox"].insert({
+            "mutation_id": new_id(), "tbl": table, "record_id": record_id, "op": op,
+            "fields": json.dumps(fields, ensure_ascii=False),
+            "old": json.dumps(old, ensure_ascii=False), "base_version": base_version,
+            "hlc": hlc, "at": now_iso(), "state": "pending",
+        })
+        self.db.execute(
+            "INSERT INTO sync_state(key, value) VALUES ('hlc', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [hlc])

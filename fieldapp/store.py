@@ -1,0 +1,98 @@
+"""The tablet's local SQLite replica: connection, schema versions and migrations.
+
+Migrations are numbered functions; each runs in one transaction together with its
+row in ``schema_migrations``, so a kill mid-migration leaves the previous version.
+Never edit a released migration: add the next number.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+from fieldapp.ids import now_iso
+from fieldapp.records import RECORD_DDL_V1
+
+Migration = Callable[[sqlite_utils.Database], None]
+MIGRATIONS: dict[int, tuple[str, Migration]] = {}
+
+
+def migration(number: int, name: str) -> Callable[[Migration], Migration]:
+    def register(fn: Migration) -> Migration:
+        if number in MIGRATIONS:
+            raise ValueError(f"migration {number} registered twice")
+        MIGRATIONS[number] = (name, fn)
+        return fn
+
+    return register
+
+
+@migration(1, "records, outbox, sync state")
+def _m1(db: sqlite_utils.Database) -> None:
+    for statement in _statements(RECORD_DDL_V1 + _CLIENT_DDL_V1):
+        db.execute(statement)
+
+
+_CLIENT_DDL_V1 = """
+CREATE TABLE outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, mutation_id TEXT NOT NULL UNIQUE,
+  tbl TEXT NOT NULL, record_id TEXT NOT NULL, op TEXT NOT NULL, fields TEXT NOT NULL,
+  old TEXT NOT NULL, base_version INTEGER NOT NULL, hlc TEXT NOT NULL, at TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending', batch_id TEXT, reason TEXT, message TEXT,
+  result TEXT, sent_at TEXT);
+CREATE INDEX outbox_state ON outbox(state, seq);
+CREATE INDEX outbox_record ON outbox(tbl, record_id);
+CREATE TABLE blobs (
+  sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, mime TEXT, uploaded INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL);
+CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+def _statements(ddl: str) -> list[str]:
+    return [s.strip() for s in ddl.split(";") if s.strip()]
+
+
+def open_db(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the replica at ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    # FULL: a committed step must survive a power cut, not only a killed process.
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    migrate(db)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(db: sqlite_utils.Database) -> list[int]:
+    """Apply pending migrations in order; returns the numbers applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    applied = []
+    for number in sorted(MIGRATIONS):
+        if number <= schema_version(db):
+            continue
+        name, fn = MIGRATIONS[number]
+        with db.atomic():
+            fn(db)
+            db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [number, name, now_iso()])
+        applied.append(number)
+    return applied
+
+
+SCHEMA_VERSION = max(MIGRATIONS)

@@ -1,0 +1,180 @@
+"""The tablet's sync client: log in, upload attachments, push the outbox, pull by cursor.
+
+    client = SyncClient(replica, "http://127.0.0.1:8765")
+    client.login("tech01", "…")        # once, online
+    report = client.sync(progress=cb)  # any time the network is back
+
+Order matters: files first (the server refuses a photo record whose bytes it lacks),
+then the outbox in idempotent batches, then the server's changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fieldapp.changes import Changes
+from fieldapp.errors import AuthError, ServerRejected
+from fieldapp.replica import Replica, Session
+from fieldapp.store import SCHEMA_VERSION
+from fieldapp.sync.apply import apply_changes
+from fieldapp.sync.transport import RequestsTransport, Response, Transport
+from fieldapp.wire import (
+    PROTOCOL_VERSION,
+    AttachmentStatus,
+    LoginRequest,
+    LoginResponse,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
+
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class Progress:
+    phase: str  # "upload", "push", "pull"
+    done: int
+    total: int
+    bytes_done: int = 0
+    bytes_total: int = 0
+
+
+@dataclass
+class SyncReport:
+    uploaded_files: int = 0
+    uploaded_bytes: int = 0
+    pushed: dict[str, int] = field(default_factory=dict)
+    pulled: int = 0
+    changes: Changes = field(default_factory=Changes)
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+class SyncClient:
+    def __init__(self, replica: Replica, base_url: str, transport: Transport | None = None,
+                 timeout: float = 30) -> None:
+        self.r = replica
+        self.base_url = base_url.rstrip("/")
+        self.transport = transport or RequestsTransport()
+        self.timeout = timeout
+
+    # -- HTTP -----------------------------------------------------------------------
+    def _call(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Response:
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers["X-FieldApp-Protocol"] = str(PROTOCOL_VERSION)
+        if auth:
+            token = self.r.state("token")
+            if not token:
+                raise AuthError("not_logged_in", "log in once online first")
+            headers["Authorization"] = f"Bearer {token}"
+        resp = self.transport.request(method, self.base_url + path, headers=headers,
+                                      timeout=self.timeout, **kwargs)
+        if resp.status_code >= 400:
+            raise _error_from(resp)
+        return resp
+
+    # -- login ----------------------------------------------------------------------
+    def login(self, username: str, password: str, device_name: str = "") -> Session:
+        body = LoginRequest(username=username, password=password, device_id=self.r.device_id,
+                            device_name=device_name)
+        resp = self._call("POST", "/api/v1/auth/login", auth=False, json=body.model_dump())
+        login = LoginResponse.model_validate(resp.json())
+        session = Session(**login.user.model_dump())
+        previous = self.r.session
+        if previous and previous.username != session.username and self.r.outbox.counts()["pending"]:
+            raise AuthError("other_user_pending",
+                            "another technician's work on this tablet is not synced yet",
+                            username=previous.username)
+        self.r.set_state("token", login.token)
+        self.r.set_state("session", json.dumps(session.__dict__, ensure_ascii=False))
+        self.r.clock.observe(login.server_hlc)
+        return session
+
+    # -- sync -----------------------------------------------------------------------
+    def sync(self, progress: ProgressFn | None = None) -> SyncReport:
+        report = SyncReport()
+        notify = progress or (lambda p: None)
+        self._upload(report, notify)
+        self._push(report, notify)
+        self._pull(report, notify)
+        return report
+
+    def _upload(self, report: SyncReport, notify: ProgressFn) -> None:
+        blobs = list(self.r.db.query(
+            "SELECT sha256, size FROM blobs WHERE uploaded = 0 ORDER BY created_at"))
+        total_bytes = sum(b["size"] for b in blobs)
+        for i, blob in enumerate(blobs):
+            notify(Progress("upload", i, len(blobs), report.uploaded_bytes, total_bytes))
+            self.upload_blob(blob["sha256"])
+            report.uploaded_files += 1
+            report.uploaded_bytes += blob["size"]
+        notify(Progress("upload", len(blobs), len(blobs), report.uploaded_bytes, total_bytes))
+
+    def upload_blob(self, sha256: str) -> None:
+        """Upload one file in chunks, resuming from what the server already verified."""
+        data = self.r.evidence.read_blob(sha256)
+        status = AttachmentStatus.model_validate(
+            self._call("GET", f"/api/v1/attachments/{sha256}").json())
+        offset = status.size
+        while not status.complete:
+            chunk = data[offset:offset + CHUNK]
+            status = AttachmentStatus.model_validate(self._call(
+                "PUT", f"/api/v1/attachments/{sha256}", data=chunk,
+                params={"offset": offset, "total": len(data)},
+                headers={"Content-Type": "application/octet-stream"}).json())
+            offset = status.size
+        with self.r.transaction() as db:
+            db.execute("UPDATE blobs SET uploaded = 1 WHERE sha256 = ?", [sha256])
+
+    def _push(self, report: SyncReport, notify: ProgressFn) -> None:
+        total = self.r.outbox.counts()["pending"]
+        done = 0
+        last_batch = None
+        while nxt := self.r.outbox.next_batch():
+            batch_id, batch = nxt
+            if batch_id == last_batch:
+                raise ServerRejected("incomplete_push_result",
+                                     f"the server did not answer every mutation of {batch_id}")
+            last_batch = batch_id
+            notify(Progress("push", done, total))
+            request = PushRequest(protocol=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION,
+                                  device_id=self.r.device_id, batch_id=batch_id,
+                                  mutations=batch)
+            resp = PushResponse.model_validate(self._call(
+                "POST", "/api/v1/sync/push", json=request.model_dump(mode="json")).json())
+            self.r.outbox.record_results(batch_id, resp.results)
+            self.r.clock.observe(resp.server_hlc)
+            for res in resp.results:
+                report.pushed[res.status] = report.pushed.get(res.status, 0) + 1
+            done += len(batch)
+        notify(Progress("push", done, max(total, done)))
+
+    def _pull(self, report: SyncReport, notify: ProgressFn) -> None:
+        cursor = int(self.r.state("cursor") or 0)
+        more = True
+        while more:
+            page = PullResponse.model_validate(self._call(
+                "GET", "/api/v1/sync/pull", params={"cursor": cursor}).json())
+            changes = apply_changes(self.r, page.changes)
+            report.changes = report.changes | changes
+            cursor, more = page.cursor, page.more
+            self.r.set_state("cursor", str(cursor))
+            self.r.clock.observe(page.server_hlc)
+            report.pulled += len(page.changes)
+            notify(Progress("pull", report.pulled, report.pulled + (1 if more else 0)))
+
+
+def _error_from(resp: Response) -> Exception:
+    try:
+        body = resp.json()
+        code, message = body.get("error", "http_error"), body.get("message", "")
+    except ValueError:
+        code, message = "http_error", resp.content[:200].decode("utf-8", "replace")
+    if resp.status_code == 401:
+        return AuthError(code, message, status=401)
+    return ServerRejected(code, message, status=resp.status_code)

@@ -1,0 +1,108 @@
+"""Wire types of the sync protocol, shared by the tablet client and the server.
+
+The protocol is defined here once: the server validates requests against these
+models and the client builds them. Bump ``PROTOCOL_VERSION`` on any breaking change;
+the server answers ``client_outdated`` (HTTP 426) to older clients.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PROTOCOL_VERSION = 1
+MAX_BATCH = 500
+MAX_PULL_PAGE = 1000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginRequest(_Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    device_id: str = Field(min_length=1, max_length=64)
+    device_name: str = Field(default="", max_length=128)
+    protocol: int = PROTOCOL_VERSION
+
+
+class UserInfo(_Strict):
+    username: str
+    display_name: str
+    role: str
+    district: str | None = None
+
+
+class LoginResponse(_Strict):
+    token: str
+    expires_at: str
+    user: UserInfo
+    server_hlc: str
+
+
+class Mutation(_Strict):
+    mutation_id: str = Field(min_length=1, max_length=64)
+    table: str = Field(min_length=1, max_length=64)
+    record_id: str = Field(min_length=1, max_length=64)
+    op: Literal["insert", "update"]
+    fields: dict[str, Any]
+    old: dict[str, Any] = Field(default_factory=dict)
+    base_version: int = Field(default=0, ge=0)
+    hlc: str = Field(min_length=1, max_length=128)
+    at: str = Field(min_length=1, max_length=40)
+
+
+class PushRequest(_Strict):
+    protocol: int
+    schema_version: int
+    device_id: str = Field(min_length=1, max_length=64)
+    batch_id: str = Field(min_length=1, max_length=64)
+    mutations: list[Mutation] = Field(max_length=MAX_BATCH)
+
+
+MutationStatus = Literal["applied", "merged", "conflict", "rejected"]
+
+
+class MutationResult(_Strict):
+    mutation_id: str
+    status: MutationStatus
+    version: int | None = None
+    reason: str | None = None  # a code, e.g. "illegal_transition", "unknown_record"
+    message: str | None = None  # English detail for logs and the back office
+    kept: dict[str, Any] | None = None  # conflict: the values the server keeps
+    preserved: dict[str, Any] | None = None  # conflict: the losing values, kept for review
+
+
+class PushResponse(_Strict):
+    batch_id: str
+    results: list[MutationResult]
+    server_hlc: str
+    replayed: bool = False
+
+
+class RecordChange(_Strict):
+    table: str
+    record_id: str
+    version: int
+    row: dict[str, Any] | None  # None is a tombstone: the record left this device's scope
+
+
+class PullResponse(_Strict):
+    changes: list[RecordChange]
+    cursor: int
+    more: bool
+    server_hlc: str
+
+
+class AttachmentStatus(_Strict):
+    sha256: str
+    size: int
+    complete: bool
+
+
+class ErrorBody(_Strict):
+    error: str
+    message: str
+    detail: Any = None

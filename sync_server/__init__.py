@@ -1,0 +1,1 @@
+"""FieldApp sync server: sync API, device auth and the back office, over SQLite."""

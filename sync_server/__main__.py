@@ -1,0 +1,32 @@
+"""Run the sync server: ``python -m sync_server --data var/server --port 8765 --demo``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+import uvicorn
+
+from sync_server.app import Settings, create_app
+from sync_server.seed import seed_demo
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="sync_server", description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("var/server"))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--demo", action="store_true", help="load the seeded demo data once")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_app(Settings(data_dir=args.data))
+    if args.demo:
+        counts = seed_demo(app.state.server.db)
+        if counts:
+            logging.getLogger("fieldapp.server").info("demo data loaded: %s", counts)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+"""The FastAPI application: sync API under /api/v1, back office under /office."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fieldapp.wire import (
+    MAX_PULL_PAGE,
+    PROTOCOL_VERSION,
+    AttachmentStatus,
+    LoginRequest,
+    LoginResponse,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    UserInfo,
+)
+from sync_server import auth, merge
+from sync_server.blobs import BlobStore
+from sync_server.clock import ServerClock
+from sync_server.db import Database, utc_now
+from sync_server.errors import ApiError
+from sync_server.pull import pull
+
+log = logging.getLogger("fieldapp.server")
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    token_ttl: timedelta = timedelta(days=30)
+
+
+class Server:
+    """What the routes share: storage, blobs, the server clock."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.data_dir / "server.sqlite3")
+        self.blobs = BlobStore(settings.data_dir / "attachments")
+        self.clock = ServerClock()
+
+
+def principal(request: Request, authorization: Annotated[str | None, Header()] = None,
+              x_fieldapp_protocol: Annotated[int | None, Header()] = None) -> auth.Principal:
+    """The user and device behind the request's bearer token."""
+    _check_protocol(x_fieldapp_protocol)
+    with request.app.state.server.db.write() as conn:
+        who = auth.authenticate(conn, authorization)
+        conn.execute("UPDATE devices SET last_seen_at = ? WHERE device_id = ?",
+                     [utc_now(), who.device_id])
+    return who
+
+
+Who = Annotated[auth.Principal, Depends(principal)]
+
+
+def create_app(settings: Settings) -> FastAPI:
+    server = Server(settings)
+    app = FastAPI(title="FieldApp sync server", version="0.1.0")
+    app.state.server = server
+    _install_error_handlers(app)
+
+    @app.get("/api/v1/health")
+    def health() -> dict[str, object]:
+        return {"ok": True, "protocol": PROTOCOL_VERSION}
+
+    @app.post("/api/v1/auth/login")
+    def login(body: LoginRequest) -> LoginResponse:
+        _check_protocol(body.protocol)
+        with server.db.write() as conn:
+            token, expires, user = auth.login(conn, body.username, body.password, body.device_id,
+                                              body.device_name, settings.token_ttl)
+        return LoginResponse(token=token, expires_at=expires, server_hlc=server.clock.now(),
+                             user=UserInfo(username=user["username"],
+                                           display_name=user["display_name"],
+                                           role=user["role"], district=user["district"]))
+
+    @app.post("/api/v1/sync/push")
+    def push(body: PushRequest, who: Who) -> PushResponse:
+        _check_protocol(body.protocol)
+        if body.device_id != who.device_id:
+            raise ApiError(403, "device_mismatch", "the batch names another device than the token")
+        with server.db.write() as conn:
+            stored = conn.execute("SELECT response FROM batches WHERE batch_id = ?",
+                                  [body.batch_id]).fetchone()
+            if stored:
+                replay = PushResponse.model_validate_json(stored[0])
+                return replay.model_copy(update={"replayed": True})
+            for m in body.mutations:
+                try:
+                    server.clock.observe(m.hlc)
+                except ValueError as exc:
+                    raise ApiError(422, "bad_hlc", f"mutation {m.mutation_id}: {exc}") from exc
+            results = [merge.apply_mutation(conn, m, who, body.batch_id) for m in body.mutations]
+            response = PushResponse(batch_id=body.batch_id, results=results,
+                                    server_hlc=server.clock.now())
+            conn.execute("INSERT INTO batches VALUES (?, ?, ?, ?)",
+                         [body.batch_id, who.device_id, response.model_dump_json(), utc_now()])
+        return response
+
+    @app.get("/api/v1/sync/pull")
+    def pull_changes(who: Who, cursor: Annotated[int, Query(ge=0)] = 0,
+                     limit: Annotated[int, Query(ge=1, le=MAX_PULL_PAGE)] = 500) -> PullResponse:
+        with server.db.read() as conn:
+            changes, next_cursor, more = pull(conn, who, cursor, limit)
+        return PullResponse(changes=changes, cursor=next_cursor, more=more,
+                            server_hlc=server.clock.now())
+
+    @app.get("/api/v1/attachments/{sha256}")
+    def attachment_status(sha256: str, who: Who) -> AttachmentStatus:
+        with server.db.read() as conn:
+            return server.blobs.status(conn, sha256)
+
+    @app.put("/api/v1/attachments/{sha256}")
+    async def upload_chunk(sha256: str, request: Request, who: Who,
+                           offset: Annotated[int, Query(ge=0)],
+                           total: Annotated[int, Query(ge=1)]) -> AttachmentStatus:
+        server.blobs.check_name(sha256)
+        chunk = await request.body()
+        with server.db.write() as conn:
+            status, error = server.blobs.put_chunk(conn, sha256, offset, total, chunk)
+        if error:
+            raise error
+        return status
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/office/")
+
+    from sync_server.office import router as office_router
+
+    app.include_router(office_router)
+    return app
+
+
+def _check_protocol(version: int | None) -> None:
+    if version is not None and version < PROTOCOL_VERSION:
+        raise ApiError(426, "client_outdated",
+                       f"this server speaks protocol {PROTOCOL_VERSION}; update the app")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "message": exc.message, "detail": exc.detail},
+                            status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+                  for e in exc.errors()]
+        first = errors[0] if errors else {"where": "body", "problem": "invalid"}
+        return JSONResponse({"error": "malformed_request",
+                             "message": f"{first['where']}: {first['problem']}",
+                             "detail": errors[:20]}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse({"error": code, "message": str(exc.detail)},
+                            status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"error": "internal_error",
+                             "message": "the server failed; the request was not applied"},
+                            status_code=500)

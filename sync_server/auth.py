@@ -1,0 +1,97 @@
+"""Users, device login and per-device bearer tokens.
+
+Passwords are argon2 hashes. A token is random, shown to its device once and stored
+here only as its sha256 (a random 256-bit secret needs no slow hash), with an expiry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from sync_server.db import utc_now
+from sync_server.errors import ApiError
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    display_name: str
+    role: str
+    district: str | None
+    device_id: str
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_user(conn: sqlite3.Connection, username: str, display_name: str, role: str,
+             password: str, district: str | None = None, skills: list[str] | None = None) -> None:
+    conn.execute(
+        "INSERT INTO users(username, display_name, role, district, skills, password_hash)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(username) DO UPDATE SET"
+        " display_name = excluded.display_name, role = excluded.role,"
+        " district = excluded.district, skills = excluded.skills,"
+        " password_hash = excluded.password_hash",
+        [username, display_name, role, district, json.dumps(skills or [], ensure_ascii=False),
+         hash_password(password)])
+
+
+def login(conn: sqlite3.Connection, username: str, password: str, device_id: str,
+          device_name: str, ttl: timedelta) -> tuple[str, str, sqlite3.Row]:
+    """Check the password and issue a new token for the device; returns (token, expiry, user)."""
+    user = conn.execute("SELECT * FROM users WHERE username = ? AND active = 1",
+                        [username]).fetchone()
+    try:
+        if user is None:
+            raise VerificationError("unknown user")
+        _hasher.verify(user["password_hash"], password)
+    except (VerificationError, InvalidHashError) as exc:
+        # One message for unknown user and wrong password: do not reveal which.
+        raise ApiError(401, "bad_credentials", "wrong username or password") from exc
+    owner = conn.execute("SELECT username, revoked_at FROM devices WHERE device_id = ?",
+                         [device_id]).fetchone()
+    if owner and owner["revoked_at"]:
+        raise ApiError(403, "device_revoked", "this device was revoked by an administrator")
+    token = secrets.token_urlsafe(32)
+    expires = (datetime.now(UTC) + ttl).isoformat(timespec="seconds")
+    conn.execute(
+        "INSERT INTO devices(device_id, username, name, token_hash, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET"
+        " username = excluded.username, name = excluded.name,"
+        " token_hash = excluded.token_hash, expires_at = excluded.expires_at",
+        [device_id, username, device_name, token_hash(token), utc_now(), expires])
+    return token, expires, user
+
+
+def authenticate(conn: sqlite3.Connection, authorization: str | None) -> Principal:
+    if not authorization or not authorization.startswith("Bearer "):
+        raise ApiError(401, "missing_token", "an Authorization: Bearer token is required")
+    row = conn.execute(
+        "SELECT d.device_id, d.expires_at, d.revoked_at, u.* FROM devices d"
+        " JOIN users u ON u.username = d.username WHERE d.token_hash = ?",
+        [token_hash(authorization.removeprefix("Bearer ").strip())]).fetchone()
+    if row is None:
+        raise ApiError(401, "invalid_token", "the token is not known; log in again")
+    if row["revoked_at"]:
+        raise ApiError(401, "device_revoked", "this device was revoked by an administrator")
+    if row["expires_at"] <= datetime.now(UTC).isoformat(timespec="seconds"):
+        raise ApiError(401, "token_expired", "the token has expired; log in again")
+    if not row["active"]:
+        raise ApiError(401, "user_disabled", "this user account is disabled")
+    return Principal(row["username"], row["display_name"], row["role"], row["district"],
+                     row["device_id"])

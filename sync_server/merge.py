@@ -1,0 +1,207 @@
+"""Applying pushed mutations: validation, scope, field-level three-way merge, change log.
+
+For an update, each field is compared three ways: the value the client started from
+(``old``), the client's new value and the server's current value.
+
+    server == old          → apply (clean, or "merged" when other fields moved meanwhile)
+    server == new          → nothing to do
+    otherwise (both moved) → the field's policy:
+        status    the job state machine decides from the server's current status
+        evidence  the server value stays, the device's value is preserved in conflicts
+        lww       the later HLC wins, the loser is preserved in conflicts
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from fieldapp.domain.status import OFFICE_ROLES, check_transition
+from fieldapp.errors import IllegalTransition
+from fieldapp.forms import checklist
+from fieldapp.records import TABLES, Policy
+from fieldapp.wire import Mutation, MutationResult
+from sync_server.auth import Principal
+from sync_server.db import utc_now
+
+
+class Rejected(Exception):
+    """A mutation the server refuses; ``preserve`` = (field, kept, refused value) to keep."""
+
+    def __init__(self, reason: str, message: str,
+                 preserve: tuple[str, Any, Any] | None = None) -> None:
+        super().__init__(message)
+        self.reason, self.message, self.preserve = reason, message, preserve
+
+
+def apply_mutation(conn: sqlite3.Connection, m: Mutation, who: Principal,
+                   batch_id: str) -> MutationResult:
+    done = conn.execute("SELECT result FROM mutation_results WHERE mutation_id = ?",
+                        [m.mutation_id]).fetchone()
+    if done:
+        return MutationResult.model_validate_json(done[0])
+    conn.execute("SAVEPOINT mutation")
+    try:
+        result = _apply(conn, m, who, batch_id)
+        conn.execute("RELEASE mutation")
+    except Rejected as exc:
+        conn.execute("ROLLBACK TO mutation")
+        conn.execute("RELEASE mutation")
+        if exc.preserve:  # refused, but what the technician did is kept for review
+            _preserve(conn, m, who, *exc.preserve, exc.reason)
+        result = MutationResult(mutation_id=m.mutation_id, status="rejected",
+                                reason=exc.reason, message=exc.message)
+    conn.execute("INSERT INTO mutation_results VALUES (?, ?)",
+                 [m.mutation_id, result.model_dump_json()])
+    return result
+
+
+def _apply(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str) -> MutationResult:
+    spec = TABLES.get(m.table)
+    if spec is None:
+        raise Rejected("unknown_table", f"no table {m.table!r}")
+    unknown = set(m.fields) - set(spec.columns)
+    if unknown:
+        raise Rejected("unknown_field", f"{m.table} has no fields {sorted(unknown)}")
+    office = who.role in OFFICE_ROLES
+    current = _row(conn, m.table, m.record_id)
+    if m.op == "insert":
+        if current is not None:
+            raise Rejected("duplicate_id", f"{m.table} {m.record_id} already exists")
+        if not (office or spec.tech_insert):
+            raise Rejected("forbidden", f"a {who.role} cannot create {m.table} records")
+        _check_insert(conn, m, who)
+        seq = _log(conn, m, who, batch_id, m.fields)
+        row = {c: m.fields.get(c) for c in spec.columns}
+        cols = ["id", *row, "version", "hlc"]
+        conn.execute(f"INSERT INTO [{m.table}] ({','.join(cols)}) VALUES "
+                     f"({','.join('?' * len(cols))})",
+                     [m.record_id, *row.values(), seq, m.hlc])
+        return MutationResult(mutation_id=m.mutation_id, status="applied", version=seq)
+    if current is None:
+        raise Rejected("unknown_record", f"no {m.table} record {m.record_id}")
+    _check_scope(conn, m.table, current.get("customer_id"), who)
+    forbidden = set(m.fields) - set(spec.tech_update)
+    if not office and forbidden:
+        raise Rejected("forbidden", f"a {who.role} cannot change {m.table}.{sorted(forbidden)}")
+    return _update(conn, m, who, batch_id, current)
+
+
+def _update(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str,
+            current: dict[str, Any]) -> MutationResult:
+    spec = TABLES[m.table]
+    apply: dict[str, Any] = {}
+    kept: dict[str, Any] = {}
+    preserved: dict[str, Any] = {}
+    for field, new in m.fields.items():
+        server, base = current[field], m.old.get(field)
+        if field == "status" and m.table == "jobs" and server != new:
+            try:
+                check_transition(server, new, who.role)
+            except IllegalTransition as exc:
+                raise Rejected(exc.code, f"job {current['number']} is {server} on the server;"
+                               f" {who.role} cannot move it to {new}",
+                               preserve=(field, server, new)) from exc
+            apply[field] = new
+        elif server == base:
+            apply[field] = new
+        elif server == new:
+            continue
+        elif spec.policy(field) is Policy.EVIDENCE or m.hlc <= (current["hlc"] or ""):
+            kept[field], preserved[field] = server, new
+            _preserve(conn, m, who, field, server, new, "kept_server_value")
+        else:
+            apply[field] = new
+            kept[field], preserved[field] = new, server
+            _preserve(conn, m, who, field, new, server, "overwritten_by_later_hlc")
+    seq = current["version"]
+    if apply:
+        seq = _log(conn, m, who, batch_id, apply)
+        sets = ", ".join(f"[{f}] = ?" for f in apply)
+        conn.execute(f"UPDATE [{m.table}] SET {sets}, version = ?, hlc = max(coalesce(hlc, ''), ?)"
+                     " WHERE id = ?", [*apply.values(), seq, m.hlc, m.record_id])
+    if preserved:
+        return MutationResult(mutation_id=m.mutation_id, status="conflict", version=seq,
+                              reason="conflict", kept=kept, preserved=preserved)
+    status = "applied" if current["version"] <= m.base_version else "merged"
+    return MutationResult(mutation_id=m.mutation_id, status=status, version=seq)
+
+
+def _check_insert(conn: sqlite3.Connection, m: Mutation, who: Principal) -> None:
+    f = m.fields
+    if f.get("job_id"):
+        job = _row(conn, "jobs", f["job_id"])
+        if job is None:
+            raise Rejected("unknown_job", f"no job {f['job_id']}")
+        if f.get("customer_id") != job["customer_id"]:
+            raise Rejected("customer_mismatch", "customer_id does not match the job's customer")
+        if who.role not in OFFICE_ROLES and job["assignee"] != who.username:
+            raise Rejected("out_of_scope", f"job {job['number']} is not assigned to {who.username}")
+    elif TABLES[m.table].scoped and m.table != "scans":
+        _check_scope(conn, m.table, f.get("customer_id"), who)
+    if m.table == "answers":
+        sub = _row(conn, "submissions", f.get("submission_id") or "")
+        if sub is None:
+            raise Rejected("unknown_submission", f"no submission {f.get('submission_id')}")
+        definition = _form(conn, sub["form_code"], sub["form_version"])
+        problem = checklist.check_answer(definition, f.get("question") or "",
+                                         json.loads(f.get("value") or "null"))
+        if problem:
+            raise Rejected(f"invalid_answer:{problem}", f"{f.get('question')}: {problem}")
+    if m.table == "attachments":
+        blob = conn.execute("SELECT size, complete FROM blobs WHERE sha256 = ?",
+                            [f.get("sha256")]).fetchone()
+        if blob is None or not blob["complete"]:
+            raise Rejected("attachment_missing",
+                           f"the bytes of {f.get('sha256')} were not uploaded")
+        if blob["size"] != f.get("size"):
+            raise Rejected("attachment_size_mismatch", "size differs from the uploaded file")
+
+
+def _check_scope(conn: sqlite3.Connection, table: str, customer_id: str | None,
+                 who: Principal) -> None:
+    if who.role in OFFICE_ROLES or not TABLES[table].scoped:
+        return
+    hit = conn.execute("SELECT 1 FROM jobs WHERE customer_id = ? AND assignee = ? LIMIT 1",
+                       [customer_id, who.username]).fetchone()
+    if hit is None:
+        raise Rejected("out_of_scope", f"customer {customer_id} is not in {who.username}'s jobs")
+
+
+def _form(conn: sqlite3.Connection, code: str, version: int) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT definition FROM form_definitions WHERE code = ? AND form_version = ?",
+        [code, version]).fetchone()
+    if row is None:
+        raise Rejected("unknown_form", f"no form {code} v{version}")
+    return json.loads(row[0])
+
+
+def _row(conn: sqlite3.Connection, table: str, record_id: str) -> dict[str, Any] | None:
+    row = conn.execute(f"SELECT * FROM [{table}] WHERE id = ?", [record_id]).fetchone()
+    return dict(row) if row else None
+
+
+def _log(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str,
+         fields: dict[str, Any]) -> int:
+    customer_id = m.record_id if m.table == "customers" else fields.get("customer_id")
+    if customer_id is None and m.op == "update":
+        customer_id = conn.execute(f"SELECT customer_id FROM [{m.table}] WHERE id = ?",
+                                   [m.record_id]).fetchone()[0]
+    cur = conn.execute(
+        "INSERT INTO changes(tbl, record_id, customer_id, op, fields, hlc, by_user, device_id,"
+        " at, client_at, mutation_id, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        [m.table, m.record_id, customer_id, m.op, json.dumps(fields, ensure_ascii=False), m.hlc,
+         who.username, who.device_id, utc_now(), m.at, m.mutation_id, batch_id])
+    return cur.lastrowid
+
+
+def _preserve(conn: sqlite3.Connection, m: Mutation, who: Principal, field: str, kept: Any,
+              preserved: Any, reason: str) -> None:
+    conn.execute(
+        "INSERT INTO conflicts(tbl, record_id, field, reason, kept, preserved, preserved_hlc,"
+        " preserved_by, preserved_device, mutation_id, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [m.table, m.record_id, field, reason, json.dumps(kept, ensure_ascii=False),
+         json.dumps(preserved, ensure_ascii=False), m.hlc, who.username, who.device_id,
+         m.mutation_id, utc_now()])

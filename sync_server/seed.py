@@ -1,0 +1,67 @@
+"""Loading records into the server as the office would: users, forms, demo data.
+
+Seeded rows go through the change log like any other change, so devices pull them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from typing import Any
+
+from fieldapp.forms.checklist import bundled_definitions
+from fieldapp.records import TABLES
+from sync_server import auth
+from sync_server.db import Database, utc_now
+
+SEED_HLC = "000000000000000000:00000:seed"
+
+
+def insert_records(conn: sqlite3.Connection, table: str, rows: Iterable[dict[str, Any]],
+                   by_user: str = "system") -> int:
+    """Insert (or replace) records with a change-log entry each; returns how many."""
+    spec = TABLES[table]
+    cols = ["id", *spec.columns, "version", "hlc"]
+    insert = (f"INSERT OR REPLACE INTO [{table}] ({','.join(cols)}) "
+              f"VALUES ({','.join('?' * len(cols))})")
+    now = utc_now()
+    n = 0
+    for row in rows:
+        fields = {c: row.get(c) for c in spec.columns}
+        customer_id = row["id"] if table == "customers" else row.get("customer_id")
+        cur = conn.execute(
+            "INSERT INTO changes(tbl, record_id, customer_id, op, fields, hlc, by_user,"
+            " device_id, at) VALUES (?, ?, ?, 'insert', ?, ?, ?, 'server', ?)",
+            [table, row["id"], customer_id, json.dumps(fields, ensure_ascii=False), SEED_HLC,
+             by_user, now])
+        conn.execute(insert, [row["id"], *fields.values(), cur.lastrowid, SEED_HLC])
+        n += 1
+    return n
+
+
+def seed_forms(conn: sqlite3.Connection) -> None:
+    rows = [{"id": f"form-{code}-v{version}", "code": code, "form_version": version,
+             "title": definition["title"]["zh"],
+             "definition": json.dumps(definition, ensure_ascii=False)}
+            for (code, version), definition in bundled_definitions().items()]
+    existing = {r[0] for r in conn.execute("SELECT id FROM form_definitions")}
+    insert_records(conn, "form_definitions", [r for r in rows if r["id"] not in existing])
+
+
+def seed_demo(db: Database, seed: int = 20261124) -> dict[str, int]:
+    """Load the seeded demo data set (users, customers, jobs, KB) once; returns row counts."""
+    from fieldapp.demo.generate import generate
+
+    data = generate(seed)
+    counts: dict[str, int] = {}
+    with db.write() as conn:
+        seed_forms(conn)
+        if conn.execute("SELECT count(*) FROM customers").fetchone()[0]:
+            return counts  # already seeded: keep whatever work was synced since
+        for user in data.users:
+            auth.add_user(conn, user["username"], user["display_name"], user["role"],
+                          user["password"], user.get("district"), user.get("skills"))
+        for table, rows in data.rows.items():
+            counts[table] = insert_records(conn, table, rows)
+    return counts
