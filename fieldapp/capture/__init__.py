@@ -1,0 +1,1 @@
+"""Evidence captured on the tablet: photos, signatures and barcode scans."""

@@ -1,0 +1,264 @@
+"""The sync API over real HTTP: auth errors, malformed input, idempotency, merge, scope."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from fieldapp.errors import AuthError, ServerRejected
+from fieldapp.ids import new_id, now_iso
+from fieldapp.replica import Replica
+from fieldapp.sync.client import SyncClient
+from fieldapp.wire import PROTOCOL_VERSION
+from tests.conftest import ServerProcess
+from tests.world import PASSWORD
+
+
+def login(server: ServerProcess, username: str, device: str) -> dict[str, str]:
+    resp = requests.post(server.url + "/api/v1/auth/login", timeout=10, json={
+        "username": username, "password": PASSWORD, "device_id": device})
+    assert resp.status_code == 200, resp.text
+    return {"Authorization": "Bearer " + resp.json()["token"]}
+
+
+def mutation(table: str, record_id: str, fields: dict, old: dict | None = None,
+             op: str = "update", base_version: int = 0, hlc: str | None = None) -> dict:
+    return {"mutation_id": new_id(), "table": table, "record_id": record_id, "op": op,
+            "fields": fields, "old": old or {}, "base_version": base_version,
+            "hlc": hlc or f"{int(time.time() * 1000):018d}:00000:test", "at": now_iso()}
+
+
+def version(server: ServerProcess, table: str, record_id: str) -> int:
+    return server_db(server).execute(f"SELECT version FROM {table} WHERE id = ?",
+                                     [record_id]).fetchone()[0]
+
+
+def push(server: ServerProcess, headers: dict, device: str, mutations: list[dict],
+         batch_id: str | None = None) -> requests.Response:
+    return requests.post(server.url + "/api/v1/sync/push", headers=headers, timeout=10, json={
+        "protocol": PROTOCOL_VERSION, "schema_version": 1, "device_id": device,
+        "batch_id": batch_id or new_id(), "mutations": mutations})
+
+
+def server_db(server: ServerProcess) -> sqlite3.Connection:
+    conn = sqlite3.connect(server.data_dir / "server.sqlite3")
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+@pytest.mark.parametrize(("username", "password"), [("tech01", "wrong"), ("nobody", PASSWORD)])
+def test_wrong_password_is_refused_without_saying_which_part(server, username, password):
+    resp = requests.post(server.url + "/api/v1/auth/login", timeout=10, json={
+        "username": username, "password": password, "device_id": "d1"})
+    assert resp.status_code == 401
+    assert resp.json() == {"error": "bad_credentials", "message": "wrong username or password",
+                           "detail": None}
+
+
+def test_client_reports_wrong_password_as_auth_error(server, tmp_path: Path):
+    client = SyncClient(Replica.open(tmp_path), server.url)
+    with pytest.raises(AuthError) as err:
+        client.login("tech01", "nope")
+    assert err.value.code == "bad_credentials"
+
+
+def test_expired_token_gets_a_precise_error(tmp_path: Path):
+    server = ServerProcess(tmp_path, token_ttl=1)
+    server.seed_world()
+    server.start()
+    try:
+        replica = Replica.open(tmp_path / "tablet")
+        client = SyncClient(replica, server.url)
+        client.login("tech01", PASSWORD)
+        time.sleep(1.2)
+        with pytest.raises(AuthError) as err:
+            client.sync()
+        assert err.value.code == "token_expired"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer made-up"}])
+def test_requests_without_a_valid_token_are_refused(server, headers):
+    resp = requests.get(server.url + "/api/v1/sync/pull", headers=headers, timeout=10)
+    assert resp.status_code == 401
+    assert resp.json()["error"] in {"missing_token", "invalid_token"}
+
+
+@pytest.mark.parametrize("body", [
+    b"not json at all",
+    b'{"protocol": 1}',
+    json.dumps({"protocol": 1, "schema_version": 1, "device_id": "d1", "batch_id": "b",
+                "mutations": [{"table": "jobs"}]}).encode(),
+    json.dumps({"protocol": 1, "schema_version": 1, "device_id": "d1", "batch_id": "b",
+                "mutations": "everything"}).encode(),
+])
+def test_malformed_push_is_refused_with_the_place_of_the_problem(server, body):
+    headers = {**login(server, "tech01", "d1"), "Content-Type": "application/json"}
+    resp = requests.post(server.url + "/api/v1/sync/push", data=body, headers=headers, timeout=10)
+    assert resp.status_code == 422
+    payload = resp.json()
+    assert payload["error"] == "malformed_request" and payload["message"]
+    assert server_db(server).execute("SELECT count(*) FROM batches").fetchone()[0] == 0
+
+
+def test_old_protocol_is_told_to_update(server):
+    resp = requests.post(server.url + "/api/v1/auth/login", timeout=10, json={
+        "username": "tech01", "password": PASSWORD, "device_id": "d1", "protocol": 0})
+    assert resp.status_code == 426 and resp.json()["error"] == "client_outdated"
+
+
+def test_repushed_batch_is_applied_once(server):
+    headers = login(server, "tech01", "d1")
+    m = mutation("jobs", "job-1", {"status": "accepted"}, {"status": "dispatched"})
+    first = push(server, headers, "d1", [m], batch_id="batch-1")
+    again = push(server, headers, "d1", [m], batch_id="batch-1")
+    assert first.json()["results"] == again.json()["results"]
+    assert again.json()["replayed"] is True
+    same_in_new_batch = push(server, headers, "d1", [m], batch_id="batch-2")
+    assert same_in_new_batch.json()["results"] == first.json()["results"]
+    db = server_db(server)
+    assert db.execute("SELECT count(*) FROM changes WHERE record_id = 'job-1'"
+                      " AND op = 'update'").fetchone()[0] == 1
+
+
+def test_unknown_job_and_record_are_rejected_by_name(server):
+    headers = login(server, "tech01", "d1")
+    results = push(server, headers, "d1", [
+        mutation("jobs", "job-404", {"status": "accepted"}, {"status": "dispatched"}),
+        mutation("job_status_history", new_id(), {
+            "job_id": "job-404", "customer_id": "cust-1", "from_status": "dispatched",
+            "to_status": "accepted", "at": now_iso(), "by_user": "tech01", "device_id": "d1"},
+            op="insert", base_version=0),
+        mutation("jobs", "job-1", {"status": "accepted"}, {"status": "dispatched"},
+                 base_version=version(server, "jobs", "job-1")),
+    ]).json()["results"]
+    assert [(r["status"], r["reason"]) for r in results] == [
+        ("rejected", "unknown_record"), ("rejected", "unknown_job"), ("applied", None)]
+    assert "job-404" in results[0]["message"]
+
+
+def test_technician_cannot_touch_another_technicians_job(server):
+    headers = login(server, "tech01", "d1")
+    result = push(server, headers, "d1", [
+        mutation("jobs", "job-3", {"status": "accepted"}, {"status": "dispatched"})
+    ]).json()["results"][0]
+    assert (result["status"], result["reason"]) == ("rejected", "out_of_scope")
+
+
+def test_disjoint_field_edits_merge(server):
+    tech = login(server, "tech01", "d1")
+    office = login(server, "dispatcher", "office-1")
+    base = version(server, "jobs", "job-1")
+    assert push(server, office, "office-1", [
+        mutation("jobs", "job-1", {"summary": "带上检漏仪"}, {"summary": "年度入户安检"},
+                 base_version=base)
+    ]).json()["results"][0]["status"] == "applied"
+    result = push(server, tech, "d1", [   # still based on the old version, edited offline
+        mutation("jobs", "job-1", {"status": "accepted"}, {"status": "dispatched"},
+                 base_version=base)
+    ]).json()["results"][0]
+    assert result["status"] == "merged"
+    row = server_db(server).execute("SELECT status, summary FROM jobs WHERE id = 'job-1'")
+    assert tuple(row.fetchone()) == ("accepted", "带上检漏仪")
+
+
+def test_same_field_last_writer_wins_and_the_loser_is_kept(server):
+    tech = login(server, "tech01", "d1")
+    office = login(server, "dispatcher", "office-1")
+    early = f"{int(time.time() * 1000) - 60_000:018d}:00000:d1"
+    push(server, office, "office-1", [
+        mutation("customers", "cust-1", {"phone": "13900000000"}, {"phone": "13912345678"})])
+    result = push(server, tech, "d1", [
+        mutation("customers", "cust-1", {"phone": "13811112222"}, {"phone": "13912345678"},
+                 hlc=early)]).json()["results"][0]
+    assert result["status"] == "conflict"
+    assert result["kept"] == {"phone": "13900000000"}
+    assert result["preserved"] == {"phone": "13811112222"}
+    conflict = server_db(server).execute("SELECT * FROM conflicts").fetchone()
+    assert (conflict["field"], json.loads(conflict["preserved"]), conflict["preserved_by"]) == (
+        "phone", "13811112222", "tech01")
+
+
+def test_stale_status_never_reopens_a_completed_job(server):
+    office = login(server, "dispatcher", "office-1")
+    tech = login(server, "tech01", "d1")
+    push(server, office, "office-1", [
+        mutation("jobs", "job-1", {"status": "cancelled"}, {"status": "dispatched"})])
+    result = push(server, tech, "d1", [
+        mutation("jobs", "job-1", {"status": "accepted"}, {"status": "dispatched"})
+    ]).json()["results"][0]
+    assert (result["status"], result["reason"]) == ("rejected", "illegal_transition")
+    db = server_db(server)
+    assert db.execute("SELECT status FROM jobs WHERE id = 'job-1'").fetchone()[0] == "cancelled"
+    kept = db.execute("SELECT preserved, preserved_by FROM conflicts").fetchone()
+    assert (json.loads(kept[0]), kept[1]) == ("accepted", "tech01")
+
+
+def test_pull_is_scoped_to_the_technicians_jobs(server, tmp_path: Path):
+    replica = Replica.open(tmp_path)
+    client = SyncClient(replica, server.url)
+    client.login("tech01", PASSWORD)
+    client.sync()
+    assert {r["id"] for r in replica.db.query("SELECT id FROM customers")} == {"cust-1", "cust-2"}
+    # the customer's history comes along, even a past job of another technician
+    assert {r["id"] for r in replica.db.query("SELECT id FROM jobs")} == {
+        "job-1", "job-2", "job-old"}
+    assert replica.db.execute("SELECT count(*) FROM form_definitions").fetchone()[0] >= 1
+
+
+def test_pull_pages_resume_from_the_cursor(server):
+    headers = login(server, "tech01", "d1")
+    seen, cursor, more = [], 0, True
+    while more:
+        page = requests.get(server.url + "/api/v1/sync/pull", headers=headers, timeout=10,
+                            params={"cursor": cursor, "limit": 5}).json()
+        seen += [c["record_id"] for c in page["changes"]]
+        cursor, more = page["cursor"], page["more"]
+    whole = requests.get(server.url + "/api/v1/sync/pull", headers=headers, timeout=10,
+                         params={"limit": 1000}).json()
+    assert seen == [c["record_id"] for c in whole["changes"]]
+
+
+def test_attachment_whose_bytes_do_not_match_is_refused_and_not_kept(server, tmp_path: Path):
+    headers = login(server, "tech01", "d1")
+    claimed = "a" * 64
+    resp = requests.put(f"{server.url}/api/v1/attachments/{claimed}", data=b"hello",
+                        params={"offset": 0, "total": 5}, headers=headers, timeout=10)
+    assert resp.status_code == 422 and resp.json()["error"] == "hash_mismatch"
+    status = requests.get(f"{server.url}/api/v1/attachments/{claimed}", headers=headers,
+                          timeout=10).json()
+    assert status == {"sha256": claimed, "size": 0, "complete": False}
+    assert not list((server.data_dir / "attachments").glob("*/" + claimed))
+
+
+def test_attachment_record_without_its_bytes_is_rejected(server):
+    headers = login(server, "tech01", "d1")
+    result = push(server, headers, "d1", [mutation("attachments", new_id(), {
+        "sha256": "b" * 64, "job_id": "job-1", "customer_id": "cust-1", "kind": "photo",
+        "mime": "image/jpeg", "size": 10}, op="insert", base_version=0)]).json()["results"][0]
+    assert (result["status"], result["reason"]) == ("rejected", "attachment_missing")
+
+
+def test_bad_attachment_name_and_offset(server):
+    headers = login(server, "tech01", "d1")
+    bad = requests.get(f"{server.url}/api/v1/attachments/..%2Fetc", headers=headers, timeout=10)
+    assert bad.status_code in (400, 404)
+    sha = "c" * 64
+    resp = requests.put(f"{server.url}/api/v1/attachments/{sha}", data=b"xx",
+                        params={"offset": 7, "total": 9}, headers=headers, timeout=10)
+    assert resp.status_code == 409 and resp.json()["detail"] == {"size": 0}
+
+
+def test_server_errors_reach_the_client_as_codes(server, tmp_path: Path):
+    replica = Replica.open(tmp_path)
+    client = SyncClient(replica, server.url)
+    client.login("tech01", PASSWORD)
+    with pytest.raises(ServerRejected) as err:
+        client._call("GET", "/api/v1/sync/pull", params={"cursor": -1})
+    assert (err.value.code, err.value.status) == ("malformed_request", 422)

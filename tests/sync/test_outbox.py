@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fieldapp.replica import Replica
+from fieldapp.wire import MutationResult
+
+
+def outbox_rows(replica: Replica) -> list[dict]:
+    return list(replica.db.query("SELECT * FROM outbox ORDER BY seq"))
+
+
+def test_status_change_writes_record_history_and_outbox_together(fresh_replica: Replica):
+    fresh_replica.jobs.transition("job-1", "accepted")
+    rows = outbox_rows(fresh_replica)
+    assert [(r["tbl"], r["op"]) for r in rows] == [("jobs", "update"),
+                                                   ("job_status_history", "insert")]
+    assert json.loads(rows[0]["fields"]) == {"status": "accepted"}
+    assert json.loads(rows[0]["old"]) == {"status": "dispatched"}
+    assert rows[0]["base_version"] == 1
+    assert rows[0]["hlc"] < rows[1]["hlc"]
+
+
+def test_a_failed_operation_leaves_neither_record_nor_outbox(fresh_replica: Replica):
+    with pytest.raises(RuntimeError), fresh_replica.transaction():
+        fresh_replica.update("jobs", "job-1", {"status": "accepted"})
+        raise RuntimeError("power cut")
+    assert fresh_replica.get("jobs", "job-1")["status"] == "dispatched"
+    assert outbox_rows(fresh_replica) == []
+
+
+def test_unchanged_values_queue_nothing(fresh_replica: Replica):
+    with fresh_replica.transaction():
+        assert fresh_replica.update("jobs", "job-1", {"status": "dispatched"}) is False
+    assert outbox_rows(fresh_replica) == []
+
+
+def test_a_batch_is_resent_exactly_until_answered(fresh_replica: Replica):
+    fresh_replica.jobs.transition("job-1", "accepted")
+    batch_id, first = fresh_replica.outbox.next_batch()
+    fresh_replica.jobs.transition("job-1", "in_service")  # arrives while the batch is in flight
+    again_id, again = fresh_replica.outbox.next_batch()
+    assert again_id == batch_id and [m.mutation_id for m in again] == [
+        m.mutation_id for m in first]
+    fresh_replica.outbox.record_results(batch_id, [
+        MutationResult(mutation_id=m.mutation_id, status="applied", version=10 + i)
+        for i, m in enumerate(first)])
+    next_id, rest = fresh_replica.outbox.next_batch()
+    assert next_id != batch_id and len(rest) == 2
+    assert fresh_replica.get("jobs", "job-1")["version"] == 10
+
+
+def test_rejections_stay_visible_with_their_reason(fresh_replica: Replica):
+    fresh_replica.jobs.transition("job-1", "accepted")
+    batch_id, batch = fresh_replica.outbox.next_batch()
+    fresh_replica.outbox.record_results(batch_id, [
+        MutationResult(mutation_id=batch[0].mutation_id, status="rejected",
+                       reason="illegal_transition", message="cancelled on the server"),
+        MutationResult(mutation_id=batch[1].mutation_id, status="applied", version=5)])
+    problems = fresh_replica.outbox.problems()
+    assert [(p["tbl"], p["reason"]) for p in problems] == [("jobs", "illegal_transition")]
+    assert fresh_replica.outbox.record_state("jobs", "job-1") == "rejected"
+    assert fresh_replica.get("jobs", "job-1")["status"] == "accepted"  # kept locally

@@ -1,0 +1,81 @@
+"""A small, fixed world for tests: two technicians, customers, meters and jobs for today."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from fieldapp.ids import LOCAL_ZONE
+from fieldapp.records import TABLES
+from fieldapp.replica import Replica
+from fieldapp.sync.apply import apply_changes
+from fieldapp.wire import RecordChange
+
+PASSWORD = "s3cret-pass"
+USERS = [
+    ("tech01", "王建国", "technician", "秦淮区"),
+    ("tech02", "李秀英", "technician", "鼓楼区"),
+    ("dispatcher", "赵敏", "dispatcher", None),
+]
+
+
+def _at(day_offset: int, hour: int) -> str:
+    base = datetime.now(LOCAL_ZONE).replace(hour=hour, minute=0, second=0, microsecond=0)
+    return (base + timedelta(days=day_offset)).isoformat()
+
+
+def rows() -> dict[str, list[dict[str, Any]]]:
+    customers = [
+        {"id": "cust-1", "account_no": "320100000001", "name": "陈桂芳", "phone": "13912345678",
+         "address": "秦淮区 龙蟠中路 218号 金陵小区 3栋 2单元 502室", "district": "秦淮区",
+         "lat": 32.02, "lon": 118.80, "kind": "residential", "tags": json.dumps(["独居老人"]),
+         "household_size": 1},
+        {"id": "cust-2", "account_no": "320100000002", "name": "刘洋", "phone": "13800001111",
+         "address": "秦淮区 中华路 12号 5栋 101室", "district": "秦淮区", "lat": 32.02,
+         "lon": 118.79, "kind": "residential", "tags": "[]", "household_size": 3},
+        {"id": "cust-3", "account_no": "320100000003", "name": "周强", "phone": "13700002222",
+         "address": "鼓楼区 湖南路 8号 2栋 301室", "district": "鼓楼区", "lat": 32.07,
+         "lon": 118.77, "kind": "residential", "tags": "[]", "household_size": 2},
+    ]
+    meters = [{"id": f"meter-{i}", "customer_id": f"cust-{i}", "serial": f"S{i:05d}",
+               "barcode": f"GM00000000{i:02d}", "model": "G2.5 膜式表",
+               "installed_on": "2019-05-01",
+               "location": "厨房", "last_reading": 1200.5 + i, "last_read_at": _at(-20, 9)}
+              for i in (1, 2, 3)]
+    readings = [{"id": f"read-{i}-{m}", "customer_id": f"cust-{i}", "meter_id": f"meter-{i}",
+                 "read_at": _at(-30 * m, 9), "value": 1200.5 + i - 20 * m, "source": "billing"}
+                for i in (1, 2, 3) for m in range(3)]
+    payments = [{"id": f"pay-{i}", "customer_id": f"cust-{i}", "paid_at": _at(-10, 15),
+                 "amount": 88.5, "period": "2026-10", "method": "微信"} for i in (1, 2, 3)]
+    contracts = [{"id": f"con-{i}", "customer_id": f"cust-{i}", "number": f"HT{i:06d}",
+                  "tariff": "居民阶梯", "signed_on": "2019-05-01", "status": "active"}
+                 for i in (1, 2, 3)]
+    jobs = [
+        _job("job-1", 1, "inspection", "cust-1", "tech01", 9, 1),
+        _job("job-2", 2, "inspection", "cust-2", "tech01", 11, 2),
+        _job("job-3", 3, "repair", "cust-3", "tech02", 10, 1),
+        {**_job("job-old", 4, "inspection", "cust-1", "tech02", 9, 1), "due_at": _at(-200, 9),
+         "status": "completed"},
+    ]
+    return {"customers": customers, "meters": meters, "readings": readings,
+            "payments": payments, "contracts": contracts, "jobs": jobs}
+
+
+def _job(job_id: str, n: int, kind: str, customer: str, assignee: str, hour: int,
+         route: int) -> dict[str, Any]:
+    return {"id": job_id, "number": f"GD2026112400{n:02d}", "kind": kind, "priority": 3,
+            "customer_id": customer, "district": "秦淮区", "due_at": _at(0, hour),
+            "assignee": assignee, "required_skill": kind, "status": "dispatched",
+            "route_order": route, "summary": "年度入户安检", "created_at": _at(-3, 9)}
+
+
+def seed_replica(replica: Replica, username: str = "tech01") -> None:
+    """Load the world into a replica as a pull would, and sign ``username`` in."""
+    changes = [RecordChange(table=t, record_id=r["id"], version=1,
+                            row={c: r.get(c) for c in TABLES[t].columns})
+               for t, rs in rows().items() for r in rs]
+    apply_changes(replica, changes)
+    name, role, district = next((n, ro, d) for u, n, ro, d in USERS if u == username)
+    replica.set_state("session", json.dumps({"username": username, "display_name": name,
+                                             "role": role, "district": district}))
