@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
@@ -18,9 +19,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--demo", action="store_true", help="load the seeded demo data once")
+    parser.add_argument("--token-ttl", type=float, default=30 * 86400,
+                        help="device token lifetime in seconds")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(Settings(data_dir=args.data))
+    app = create_app(Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl)))
     if args.demo:
         counts = seed_demo(app.state.server.db)
         if counts:

@@ -124,8 +124,16 @@ def _update(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str
     if preserved:
         return MutationResult(mutation_id=m.mutation_id, status="conflict", version=seq,
                               reason="conflict", kept=kept, preserved=preserved)
-    status = "applied" if current["version"] <= m.base_version else "merged"
-    return MutationResult(mutation_id=m.mutation_id, status=status, version=seq)
+    return MutationResult(mutation_id=m.mutation_id, version=seq,
+                          status="merged" if _moved_by_others(conn, m, who) else "applied")
+
+
+def _moved_by_others(conn: sqlite3.Connection, m: Mutation, who: Principal) -> bool:
+    """Did anyone but this device change the record after the version the client saw?"""
+    return conn.execute(
+        "SELECT 1 FROM changes WHERE tbl = ? AND record_id = ? AND seq > ?"
+        " AND coalesce(device_id, '') != ? LIMIT 1",
+        [m.table, m.record_id, m.base_version, who.device_id]).fetchone() is not None
 
 
 def _check_insert(conn: sqlite3.Connection, m: Mutation, who: Principal) -> None:

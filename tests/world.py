@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from fieldapp.ids import LOCAL_ZONE
@@ -79,3 +80,25 @@ def seed_replica(replica: Replica, username: str = "tech01") -> None:
     name, role, district = next((n, ro, d) for u, n, ro, d in USERS if u == username)
     replica.set_state("session", json.dumps({"username": username, "display_name": name,
                                              "role": role, "district": district}))
+
+
+STROKES = [[[0, 0, 0, 0.4], [40, 10, 16, 0.6], [80, 0, 33, 0.5]],
+           [[10, 30, 400, 0.5], [70, 35, 420, 0.5]]]
+
+
+def complete_inspection(replica: Replica, job_id: str, photo: Path) -> str:
+    """Do a whole inspection through the core API (one failed item); returns the submission id."""
+    from PIL import Image
+
+    replica.jobs.transition(job_id, "accepted")
+    replica.jobs.transition(job_id, "in_service")
+    sub_id = replica.inspections.start(job_id)
+    for item in replica.inspections.definition()["items"]:
+        replica.inspections.answer(sub_id, item["key"], "pass")
+    replica.inspections.answer(sub_id, "hose_age", "fail", "橡胶软管已龟裂")
+    replica.inspections.submit(sub_id)
+    Image.new("RGB", (640, 480), (180, 90, 30)).save(photo, quality=90)
+    replica.evidence.add_photo(job_id, photo, question="hose_age")
+    replica.evidence.add_signature(job_id, STROKES, "陈桂芳")
+    replica.jobs.transition(job_id, "completed")
+    return sub_id

@@ -1,0 +1,52 @@
+# FieldApp: `make demo` runs the server with demo data plus the tablet client;
+# `make test` runs every test. Both install what they need first (Debian packages,
+# pinned Python packages, bundled assets), so a fresh Debian machine needs nothing else.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+APT_PACKAGES := python3 python3-venv python3-pip libzbar0 fonts-wqy-microhei chromium \
+	xvfb xauth poppler-utils libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
+	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
+	libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
+FONT := resources/fonts/wqy-microhei.ttc
+
+.PHONY: demo test install system venv assets lint screenshots clean
+
+demo: install
+	PYTHONPATH=$(CURDIR) $(PY) scripts/demo.py
+
+test: install
+	$(VENV)/bin/ruff check .
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+
+install: system venv assets
+
+system:
+	@if dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then echo "Debian packages: present"; \
+	else $(APT) update -qq && $(APT) install -y -qq --no-install-recommends $(APT_PACKAGES); fi
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# The CJK font is bundled with the app (Qt, photo watermarks, PDFs), taken from Debian's package.
+assets: $(FONT)
+
+$(FONT):
+	cp /usr/share/fonts/truetype/wqy/wqy-microhei.ttc $@
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+screenshots: install
+	PYTHONPATH=$(CURDIR) xvfb-run -a -s "-screen 0 1280x800x24" $(PY) scripts/screenshots.py
+
+clean:
+	rm -rf $(VENV) var
