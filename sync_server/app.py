@@ -111,7 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/v1/sync/pull")
     def pull_changes(who: Who, cursor: Annotated[int, Query(ge=0)] = 0,
                      limit: Annotated[int, Query(ge=1, le=MAX_PULL_PAGE)] = 500) -> PullResponse:
-        with server.db.read() as conn:
+        with server.db.write() as conn:  # records which customers the device was sent
             changes, next_cursor, more = pull(conn, who, cursor, limit)
         return PullResponse(changes=changes, cursor=next_cursor, more=more,
                             server_hlc=server.clock.now())

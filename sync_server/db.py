@@ -42,7 +42,13 @@ CREATE TABLE blobs (
   complete INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, completed_at TEXT);
 """
 
-MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1}
+SERVER_DDL_V2 = """
+CREATE TABLE device_scope (
+  device_id TEXT NOT NULL, customer_id TEXT NOT NULL, granted_cursor INTEGER NOT NULL,
+  PRIMARY KEY (device_id, customer_id));
+"""
+
+MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2}
 
 
 def utc_now() -> str:

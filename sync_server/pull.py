@@ -3,6 +3,12 @@
 A technician sees the customers of the jobs assigned to them (with those customers'
 meters, readings, payments and past jobs) plus the global tables (forms, knowledge
 base). Pages are ordered by the server sequence, so the last one returned is the cursor.
+
+When a customer enters a device's scope (a job assigned after the device's first pull),
+that customer's older records (seq at or below the cursor) were never sent: the next
+pull carries them (a backfill). ``device_scope`` remembers the cursor at which each
+customer was granted, so a retry of that same cursor (its answer lost) backfills again,
+and a later cursor proves the device applied it.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ def pull(conn: sqlite3.Connection, who: Principal, cursor: int,
         " GROUP BY tbl, record_id ORDER BY seq LIMIT ?", [cursor, *params, limit + 1]).fetchall()
     more = len(heads) > limit
     heads = heads[:limit]
-    out = []
+    next_cursor = heads[-1]["seq"] if heads else cursor
+    out = [] if who.role in OFFICE_ROLES else _backfill(conn, who, cursor)
     for head in heads:
         row = conn.execute(f"SELECT * FROM [{head['tbl']}] WHERE id = ?",
                            [head["record_id"]]).fetchone()
@@ -41,5 +48,27 @@ def pull(conn: sqlite3.Connection, who: Principal, cursor: int,
             del data["id"], data["version"]
         out.append(RecordChange(table=head["tbl"], record_id=head["record_id"],
                                 version=head["seq"], row=data))
-    next_cursor = heads[-1]["seq"] if heads else cursor
     return out, next_cursor, more
+
+
+def _backfill(conn: sqlite3.Connection, who: Principal, cursor: int) -> list[RecordChange]:
+    """Older records of customers newly in this device's scope (call inside a write)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO device_scope(device_id, customer_id, granted_cursor)"
+        " SELECT DISTINCT ?, customer_id, ? FROM jobs WHERE assignee = ?",
+        [who.device_id, cursor, who.username])
+    customers = [r[0] for r in conn.execute(
+        "SELECT customer_id FROM device_scope WHERE device_id = ? AND granted_cursor = ?",
+        [who.device_id, cursor])] if cursor else []
+    out = []
+    for customer_id in customers:
+        for table, spec in TABLES.items():
+            if not spec.scoped:
+                continue
+            for row in conn.execute(f"SELECT * FROM [{table}] WHERE customer_id = ?"
+                                    " AND version <= ?", [customer_id, cursor]):
+                data = dict(row)
+                record_id, version = data.pop("id"), data.pop("version")
+                out.append(RecordChange(table=table, record_id=record_id, version=version,
+                                        row=data))
+    return out

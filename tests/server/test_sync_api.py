@@ -262,3 +262,22 @@ def test_server_errors_reach_the_client_as_codes(server, tmp_path: Path):
     with pytest.raises(ServerRejected) as err:
         client._call("GET", "/api/v1/sync/pull", params={"cursor": -1})
     assert (err.value.code, err.value.status) == ("malformed_request", 422)
+
+
+def test_a_job_assigned_later_brings_its_customers_history(server, tmp_path: Path):
+    replica = Replica.open(tmp_path)
+    client = SyncClient(replica, server.url)
+    client.login("tech01", PASSWORD)
+    client.sync()
+    assert replica.find("customers", "cust-3") is None
+    office = login(server, "dispatcher", "office-1")
+    result = push(server, office, "office-1", [
+        mutation("jobs", "job-3", {"assignee": "tech01"}, {"assignee": "tech02"},
+                 base_version=version(server, "jobs", "job-3"))]).json()["results"][0]
+    assert result["status"] == "applied"
+    client.sync()
+    assert replica.get("customers", "cust-3")["name"] == "周强"
+    assert replica.get("meters", "meter-3")["barcode"] == "GM0000000003"
+    assert replica.db.execute("SELECT count(*) FROM readings WHERE customer_id = 'cust-3'"
+                              ).fetchone()[0] == 3
+    assert replica.get("jobs", "job-3")["assignee"] == "tech01"
