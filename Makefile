@@ -40,6 +40,7 @@ $(VENV)/.installed: requirements.txt
 assets: $(FONT)
 
 $(FONT):
+	mkdir -p $(@D)
 	cp /usr/share/fonts/truetype/wqy/wqy-microhei.ttc $@
 
 lint: venv

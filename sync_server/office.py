@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,24 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fieldapp.forms.checklist import items
+from fieldapp.ids import LOCAL_ZONE
 from sync_server.errors import ApiError
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def local_time(value: str | None) -> str:
+    """ISO 8601 from any zone, shown in the utility's zone (the office reads local time)."""
+    if not value:
+        return ""
+    try:
+        return datetime.fromisoformat(value).astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return value
+
+
+templates.env.filters["local"] = local_time
 
 STATUS_ZH = {"pending": "待受理", "dispatched": "已派单", "accepted": "已接单", "en_route": "在途",
              "in_service": "服务中", "completed": "已完成", "followed_up": "已回访",
