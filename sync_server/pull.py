@@ -42,13 +42,15 @@ def pull(conn: sqlite3.Connection, who: Principal, cursor: int,
     for head in heads:
         row = conn.execute(f"SELECT * FROM [{head['tbl']}] WHERE id = ?",
                            [head["record_id"]]).fetchone()
-        data = None
-        if row is not None:
-            data = dict(row)
-            del data["id"], data["version"]
-        out.append(RecordChange(table=head["tbl"], record_id=head["record_id"],
-                                version=head["seq"], row=data))
+        out.append(_change(head["tbl"], row) if row else RecordChange(
+            table=head["tbl"], record_id=head["record_id"], version=head["seq"], row=None))
     return out, next_cursor, more
+
+
+def _change(table: str, row: sqlite3.Row) -> RecordChange:
+    data = dict(row)
+    record_id, version = data.pop("id"), data.pop("version")
+    return RecordChange(table=table, record_id=record_id, version=version, row=data)
 
 
 def _backfill(conn: sqlite3.Connection, who: Principal, cursor: int) -> list[RecordChange]:
@@ -65,10 +67,7 @@ def _backfill(conn: sqlite3.Connection, who: Principal, cursor: int) -> list[Rec
         for table, spec in TABLES.items():
             if not spec.scoped:
                 continue
-            for row in conn.execute(f"SELECT * FROM [{table}] WHERE customer_id = ?"
-                                    " AND version <= ?", [customer_id, cursor]):
-                data = dict(row)
-                record_id, version = data.pop("id"), data.pop("version")
-                out.append(RecordChange(table=table, record_id=record_id, version=version,
-                                        row=data))
+            out += [_change(table, row) for row in conn.execute(
+                f"SELECT * FROM [{table}] WHERE customer_id = ? AND version <= ?",
+                [customer_id, cursor])]
     return out
