@@ -24,7 +24,7 @@ from fieldapp.wire import (
     PushResponse,
     UserInfo,
 )
-from sync_server import auth, merge
+from sync_server import auth, faults, merge
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import Database, utc_now
@@ -101,7 +101,10 @@ def create_app(settings: Settings) -> FastAPI:
                     server.clock.observe(m.hlc)
                 except ValueError as exc:
                     raise ApiError(422, "bad_hlc", f"mutation {m.mutation_id}: {exc}") from exc
-            results = [merge.apply_mutation(conn, m, who, body.batch_id) for m in body.mutations]
+            results = []
+            for m in body.mutations:
+                results.append(merge.apply_mutation(conn, m, who, body.batch_id))
+                faults.after_mutation(len(results))
             response = PushResponse(batch_id=body.batch_id, results=results,
                                     server_hlc=server.clock.now())
             conn.execute("INSERT INTO batches VALUES (?, ?, ?, ?)",

@@ -58,13 +58,14 @@ class ServerProcess:
             for table, table_rows in rows().items():
                 insert_records(conn, table, table_rows)
 
-    def start(self) -> ServerProcess:
+    def start(self, **env: str) -> ServerProcess:
+        """Start the server; ``env`` adds variables such as FIELDAPP_FAULTS."""
         with open(self.data_dir / "server.log", "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "sync_server", "--data", str(self.data_dir),
                  "--port", str(self.port), "--token-ttl", str(self.token_ttl)],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONPATH": str(ROOT)})
+                env={**os.environ, "PYTHONPATH": str(ROOT), **env})
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -73,6 +74,12 @@ class ServerProcess:
             except requests.ConnectionError:
                 time.sleep(0.1)
         raise RuntimeError((self.data_dir / "server.log").read_text())
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        self.proc = None
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -12,11 +12,13 @@ if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
 
-def apply_changes(replica: Replica, changes: list[RecordChange]) -> Changes:
-    """Upsert pulled rows in one transaction.
+def apply_changes(replica: Replica, changes: list[RecordChange],
+                  cursor: int | None = None) -> Changes:
+    """Upsert pulled rows in one transaction, with the new cursor when given.
 
     Fields with a local change still waiting in the outbox keep their local value (the
-    push decides them); a tombstone never deletes a record with unsent changes.
+    push decides them); a tombstone never deletes a record with unsent changes. Storing
+    the cursor in the same transaction means a kill mid-pull neither skips nor repeats.
     """
     tables: set[str] = set()
     ids: set[str] = set()
@@ -35,4 +37,7 @@ def apply_changes(replica: Replica, changes: list[RecordChange]) -> Changes:
                 db[change.table].upsert(row, pk="id", alter=False)
             tables.add(change.table)
             ids.add(change.record_id)
+        if cursor is not None:
+            db.execute("INSERT INTO sync_state(key, value) VALUES ('cursor', ?)"
+                       " ON CONFLICT(key) DO UPDATE SET value = excluded.value", [str(cursor)])
     return Changes(frozenset(tables), frozenset(ids))

@@ -57,11 +57,12 @@ ProgressFn = Callable[[Progress], None]
 
 class SyncClient:
     def __init__(self, replica: Replica, base_url: str, transport: Transport | None = None,
-                 timeout: float = 30) -> None:
+                 timeout: float = 30, chunk_size: int = CHUNK) -> None:
         self.r = replica
         self.base_url = base_url.rstrip("/")
         self.transport = transport or RequestsTransport()
         self.timeout = timeout
+        self.chunk_size = chunk_size
 
     # -- HTTP -----------------------------------------------------------------------
     def _call(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Response:
@@ -122,7 +123,7 @@ class SyncClient:
             self._call("GET", f"/api/v1/attachments/{sha256}").json())
         offset = status.size
         while not status.complete:
-            chunk = data[offset:offset + CHUNK]
+            chunk = data[offset:offset + self.chunk_size]
             status = AttachmentStatus.model_validate(self._call(
                 "PUT", f"/api/v1/attachments/{sha256}", data=chunk,
                 params={"offset": offset, "total": len(data)},
@@ -160,10 +161,9 @@ class SyncClient:
         while more:
             page = PullResponse.model_validate(self._call(
                 "GET", "/api/v1/sync/pull", params={"cursor": cursor}).json())
-            changes = apply_changes(self.r, page.changes)
+            changes = apply_changes(self.r, page.changes, cursor=page.cursor)
             report.changes = report.changes | changes
             cursor, more = page.cursor, page.more
-            self.r.set_state("cursor", str(cursor))
             self.r.clock.observe(page.server_hlc)
             report.pulled += len(page.changes)
             notify(Progress("pull", report.pulled, report.pulled + (1 if more else 0)))

@@ -1,0 +1,27 @@
+"""Fault injection for the fault tests, switched on only by ``FIELDAPP_FAULTS``.
+
+``FIELDAPP_FAULTS=kill_in_push:3`` makes the server SIGKILL itself after applying the
+third mutation of a push, before the batch commits: the real crash the tests need,
+at a point that is otherwise too short to hit from outside. Unset in production.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+
+def _parse(spec: str) -> dict[str, int]:
+    faults = {}
+    for part in filter(None, spec.split(",")):
+        name, _, value = part.partition(":")
+        faults[name.strip()] = int(value or 1)
+    return faults
+
+
+FAULTS = _parse(os.environ.get("FIELDAPP_FAULTS", ""))
+
+
+def after_mutation(applied: int) -> None:
+    if FAULTS.get("kill_in_push") == applied:
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,143 @@
+"""Sync under faults: a server crash mid-batch, a lost answer, a dropped upload, a kill mid-pull."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldapp.errors import ServerUnreachable
+from fieldapp.replica import Replica
+from fieldapp.sync.client import SyncClient
+from fieldapp.sync.transport import RequestsTransport, Response
+from tests.conftest import ServerProcess
+from tests.world import PASSWORD, complete_inspection
+
+
+class FlakyTransport(RequestsTransport):
+    """The real transport, with one fault: ``fail(method, path, n, before)`` decides."""
+
+    def __init__(self, rule) -> None:
+        super().__init__()
+        self.rule = rule
+        self.seen: dict[tuple[str, str], int] = {}
+        self.sent: list[tuple[str, str, int]] = []
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Response:
+        path = url.split("/api/v1", 1)[-1]
+        key = (method, path.rsplit("/", 1)[0] if "attachments" in path else path)
+        n = self.seen[key] = self.seen.get(key, 0) + 1
+        if self.rule(method, key[1], n, before=True):
+            raise ServerUnreachable("server_unreachable", "connection reset (injected)")
+        resp = super().request(method, url, **kwargs)
+        self.sent.append((method, key[1], len(kwargs.get("data") or b"")))
+        if self.rule(method, key[1], n, before=False):
+            raise ServerUnreachable("server_unreachable", "answer lost (injected)")
+        return resp
+
+
+def server_count(server: ServerProcess, sql: str) -> int:
+    conn = sqlite3.connect(server.data_dir / "server.sqlite3")
+    try:
+        return conn.execute(sql).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def offline_inspection(server: ServerProcess, tmp_path: Path, transport=None,
+                       chunk_size: int = 1 << 20) -> tuple[Replica, SyncClient, str]:
+    replica = Replica.open(tmp_path / "tablet")
+    client = SyncClient(replica, server.url, transport=transport, chunk_size=chunk_size)
+    client.login("tech01", PASSWORD)
+    client.sync()
+    sub_id = complete_inspection(replica, "job-1", tmp_path / "photo.jpg")
+    return replica, client, sub_id
+
+
+def test_lost_answer_after_commit_is_replayed_not_reapplied(server, tmp_path: Path):
+    transport = FlakyTransport(lambda m, p, n, before: p == "/sync/push" and n == 1
+                               and not before)
+    replica, client, _ = offline_inspection(server, tmp_path, transport)
+    pending = replica.outbox.counts()["pending"]
+    with pytest.raises(ServerUnreachable):
+        client.sync()
+    assert replica.outbox.counts()["pending"] == pending  # the tablet never heard back
+    applied = server_count(server, "SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL")
+    assert applied == pending  # ...but the server committed the batch
+    client.sync()
+    assert replica.outbox.counts() == {"pending": 0, "done": pending, "conflict": 0,
+                                       "rejected": 0}
+    assert server_count(server, "SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL"
+                        ) == applied
+
+
+def test_server_killed_mid_batch_applies_each_mutation_exactly_once(server, tmp_path: Path):
+    replica, client, _ = offline_inspection(server, tmp_path)
+    pending = replica.outbox.counts()["pending"]
+    server.stop()
+    server.start(FIELDAPP_FAULTS="kill_in_push:5")
+    with pytest.raises(ServerUnreachable):
+        client.sync()
+    server.proc.wait(10)  # it killed itself after the fifth mutation, before committing
+    assert server_count(server, "SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL") == 0
+    server.start()
+    client.sync()
+    assert replica.outbox.counts()["done"] == pending
+    assert server_count(server, "SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL"
+                        ) == pending
+    assert server_count(server, "SELECT count(DISTINCT mutation_id) FROM changes"
+                        " WHERE mutation_id IS NOT NULL") == pending
+    assert server_count(server, "SELECT status = 'completed' FROM jobs WHERE id = 'job-1'") == 1
+
+
+def test_dropped_upload_resumes_from_the_last_verified_chunk(server, tmp_path: Path):
+    chunk = 64 * 1024
+    transport = FlakyTransport(lambda m, p, n, before: m == "PUT" and n == 3 and before)
+    replica, client, _ = offline_inspection(server, tmp_path, transport, chunk_size=chunk)
+    big = tmp_path / "big.png"
+    from PIL import Image
+
+    Image.frombytes("RGB", (400, 400), os.urandom(400 * 400 * 3)).save(big)
+    size = big.stat().st_size
+    assert size > 5 * chunk
+    replica.evidence.add_photo("job-1", big)
+    with pytest.raises(ServerUnreachable):
+        client.sync()
+    client.sync()
+    sha = hashlib.sha256(big.read_bytes()).hexdigest()
+    stored = server.data_dir / "attachments" / sha[:2] / sha
+    assert stored.read_bytes() == big.read_bytes()
+    sent_for_big = sum(n for m, p, n in transport.sent if m == "PUT" and p == "/attachments")
+    photo_and_signature = sum(
+        replica.db.execute("SELECT sum(size) FROM blobs WHERE sha256 != ?", [sha]).fetchone())
+    assert sent_for_big == size + photo_and_signature  # not one byte sent twice
+
+
+def test_killed_mid_pull_resumes_from_the_cursor_without_gaps(server, tmp_path: Path):
+    replica = Replica.open(tmp_path / "tablet")
+    transport = FlakyTransport(lambda m, p, n, before: p == "/sync/pull" and n == 3 and before)
+    client = SyncClient(replica, server.url, transport=transport)
+    client.login("tech01", PASSWORD)
+    original = client._call
+
+    def small_pages(method: str, path: str, **kw: Any):
+        if path == "/api/v1/sync/pull":
+            kw["params"] = {**kw["params"], "limit": 7}
+        return original(method, path, **kw)
+
+    client._call = small_pages
+    with pytest.raises(ServerUnreachable):
+        client.sync()
+    partial = int(replica.state("cursor"))
+    assert partial > 0
+    client.sync()
+    whole = Replica.open(tmp_path / "other")
+    SyncClient(whole, server.url).login("tech01", PASSWORD)
+    SyncClient(whole, server.url).sync()
+    for table in ("customers", "meters", "readings", "jobs", "payments"):
+        mine = list(replica.db.query(f"SELECT * FROM {table} ORDER BY id"))
+        assert mine == list(whole.db.query(f"SELECT * FROM {table} ORDER BY id")), table
