@@ -75,14 +75,24 @@ class Replica:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, value])
 
     def _new_device_id(self) -> str:
-        device_id = "dev-" + new_id()
-        self.set_state("device_id", device_id)
-        return device_id
+        # INSERT OR IGNORE: two connections opening a new folder at once agree on one id.
+        with self.db.atomic():
+            self.db.execute("INSERT OR IGNORE INTO sync_state(key, value) VALUES ('device_id', ?)",
+                            ["dev-" + new_id()])
+        return self.state("device_id")
+
+    def observe(self, remote_hlc: str) -> None:
+        """Move the clock past a stamp from the server and keep that across restarts."""
+        self.clock.observe(remote_hlc)
+        self.set_state("hlc", self.clock.last())
 
     @property
     def session(self) -> Session | None:
         raw = self.state("session")
-        return Session(**json.loads(raw)) if raw else None
+        if not raw:
+            return None
+        known = Session.__dataclass_fields__
+        return Session(**{k: v for k, v in json.loads(raw).items() if k in known})
 
     def require_session(self) -> Session:
         session = self.session

@@ -135,9 +135,13 @@ class Evidence:
     # -- barcode scans --------------------------------------------------------------
     def scan_image(self, source: Path | str | bytes, job_id: str | None = None) -> dict[str, Any]:
         """Decode a meter barcode image, record the scan and return what it matched."""
-        from fieldapp.capture.barcode import decode_image
+        from fieldapp.capture.barcode import BarcodeImageError, decode_image
 
-        found = decode_image(Path(source) if isinstance(source, str) else source)
+        try:
+            found = decode_image(Path(source) if isinstance(source, str) else source)
+        except BarcodeImageError as exc:
+            code = "file_not_found" if exc.code == "not_found" else exc.code
+            raise InvalidInput(code, str(exc)) from exc
         if not found:
             raise InvalidInput("no_barcode", "no barcode found in the image")
         return self.record_scan(found[0].text, found[0].symbology, job_id=job_id, source="image")
@@ -157,7 +161,9 @@ class Evidence:
                 "source": source, "scanned_at": now_iso(), "by_user": session.username,
                 "device_id": self.r.device_id,
             })
+        matched_customer = match["customer"]["id"] if match else None
         return {"scan_id": scan_id, "match": match, "code": code,
+                "matches_job": bool(job and matched_customer == job["customer_id"]),
                 "changes": Changes.of("scans", ids=(scan_id,))}
 
     def scans(self, job_id: str) -> list[dict[str, Any]]:

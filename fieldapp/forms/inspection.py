@@ -47,13 +47,16 @@ class Inspections:
 
     def start(self, job_id: str) -> str:
         """The job's checklist submission, created on first use (a draft keeps its version)."""
-        existing = self.for_job(job_id)
-        if existing:
-            return existing["id"]
         session = self.r.require_session()
-        job = self.r.get("jobs", job_id)
         definition = self.definition()
         with self.r.transaction():
+            existing = self.for_job(job_id)
+            if existing:
+                return existing["id"]
+            job = self.r.get("jobs", job_id)
+            if job["status"] != "in_service":
+                raise InvalidInput("job_not_in_service", "start the service before the checklist",
+                                   status=job["status"])
             return self.r.insert("submissions", {
                 "job_id": job_id, "customer_id": job["customer_id"], "form_code": FORM_CODE,
                 "form_version": definition["version"], "state": "draft", "started_at": now_iso(),
@@ -64,17 +67,18 @@ class Inspections:
                note: str | None = None) -> Changes:
         """Save one answer now (every tap is durable)."""
         session = self.r.require_session()
-        sub = self.r.get("submissions", submission_id)
-        if sub["state"] != "draft":
-            raise InvalidInput("submission_closed", "the checklist was already submitted",
-                               submission_id=submission_id)
-        definition = self.definition(sub["form_code"], sub["form_version"])
-        problem = checklist.check_answer(definition, question, value)
-        if problem:
-            raise InvalidInput(problem, f"{question}: {problem}", question=question, value=value)
-        fields = {"value": json.dumps(value), "note": note, "answered_at": now_iso(),
-                  "by_user": session.username, "device_id": self.r.device_id}
         with self.r.transaction():
+            sub = self.r.get("submissions", submission_id)
+            if sub["state"] != "draft":
+                raise InvalidInput("submission_closed", "the checklist was already submitted",
+                                   submission_id=submission_id)
+            definition = self.definition(sub["form_code"], sub["form_version"])
+            problem = checklist.check_answer(definition, question, value)
+            if problem:
+                raise InvalidInput(problem, f"{question}: {problem}", question=question,
+                                   value=value)
+            fields = {"value": json.dumps(value), "note": note, "answered_at": now_iso(),
+                      "by_user": session.username, "device_id": self.r.device_id}
             row = self.r.db.execute(
                 "SELECT id FROM answers WHERE submission_id = ? AND question = ?",
                 [submission_id, question]).fetchone()

@@ -17,6 +17,7 @@ from typing import Any
 
 from fieldapp.changes import Changes
 from fieldapp.errors import AuthError, ServerRejected
+from fieldapp.ids import now_iso
 from fieldapp.replica import Replica, Session
 from fieldapp.store import SCHEMA_VERSION
 from fieldapp.sync.apply import apply_changes
@@ -93,7 +94,7 @@ class SyncClient:
                             username=previous.username)
         self.r.set_state("token", login.token)
         self.r.set_state("session", json.dumps(session.__dict__, ensure_ascii=False))
-        self.r.clock.observe(login.server_hlc)
+        self.r.observe(login.server_hlc)
         return session
 
     # -- sync -----------------------------------------------------------------------
@@ -103,6 +104,7 @@ class SyncClient:
         self._upload(report, notify)
         self._push(report, notify)
         self._pull(report, notify)
+        self.r.set_state("last_sync_at", now_iso())
         return report
 
     def _upload(self, report: SyncReport, notify: ProgressFn) -> None:
@@ -110,19 +112,22 @@ class SyncClient:
             "SELECT sha256, size FROM blobs WHERE uploaded = 0 ORDER BY created_at"))
         total_bytes = sum(b["size"] for b in blobs)
         for i, blob in enumerate(blobs):
-            notify(Progress("upload", i, len(blobs), report.uploaded_bytes, total_bytes))
-            self.upload_blob(blob["sha256"])
+            done_before = report.uploaded_bytes
+            self.upload_blob(blob["sha256"], on_bytes=lambda n, i=i, base=done_before: notify(
+                Progress("upload", i, len(blobs), base + n, total_bytes)))
             report.uploaded_files += 1
             report.uploaded_bytes += blob["size"]
         notify(Progress("upload", len(blobs), len(blobs), report.uploaded_bytes, total_bytes))
 
-    def upload_blob(self, sha256: str) -> None:
+    def upload_blob(self, sha256: str, on_bytes: Callable[[int], None] | None = None) -> None:
         """Upload one file in chunks, resuming from what the server already verified."""
         data = self.r.evidence.read_blob(sha256)
         status = AttachmentStatus.model_validate(
             self._call("GET", f"/api/v1/attachments/{sha256}").json())
         offset = status.size
         while not status.complete:
+            if on_bytes:
+                on_bytes(offset)
             chunk = data[offset:offset + self.chunk_size]
             status = AttachmentStatus.model_validate(self._call(
                 "PUT", f"/api/v1/attachments/{sha256}", data=chunk,
@@ -149,7 +154,7 @@ class SyncClient:
             resp = PushResponse.model_validate(self._call(
                 "POST", "/api/v1/sync/push", json=request.model_dump(mode="json")).json())
             self.r.outbox.record_results(batch_id, resp.results)
-            self.r.clock.observe(resp.server_hlc)
+            self.r.observe(resp.server_hlc)
             for res in resp.results:
                 report.pushed[res.status] = report.pushed.get(res.status, 0) + 1
             done += len(batch)
@@ -164,7 +169,7 @@ class SyncClient:
             changes = apply_changes(self.r, page.changes, cursor=page.cursor)
             report.changes = report.changes | changes
             cursor, more = page.cursor, page.more
-            self.r.clock.observe(page.server_hlc)
+            self.r.observe(page.server_hlc)
             report.pulled += len(page.changes)
             notify(Progress("pull", report.pulled, report.pulled + (1 if more else 0)))
 

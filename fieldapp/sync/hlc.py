@@ -49,6 +49,11 @@ class HybridClock:
                 self._counter += 1
             return str(Timestamp(self._ms, self._counter, self.node))
 
+    def last(self) -> str:
+        """The latest stamp issued or observed, for persisting across restarts."""
+        with self._lock:
+            return str(Timestamp(self._ms, self._counter, self.node))
+
     def observe(self, remote: str) -> None:
         """Move past a timestamp seen from elsewhere so our next change sorts after it."""
         ts = Timestamp.parse(remote)

@@ -21,6 +21,8 @@ WRITER = textwrap.dedent("""
     import sys
     from fieldapp.replica import Replica
     replica = Replica.open(sys.argv[1])
+    replica.jobs.transition("job-1", "accepted")
+    replica.jobs.transition("job-1", "in_service")
     sub = replica.inspections.start("job-1")
     keys = [i["key"] for i in replica.inspections.definition()["items"]]
     n = 0

@@ -1,0 +1,5 @@
+"""``python -m fieldapp.ui``: run the tablet app."""
+
+from fieldapp.ui.app import main
+
+raise SystemExit(main())

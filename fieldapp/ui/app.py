@@ -1,0 +1,105 @@
+"""Start the tablet app: options, fonts and theme, first login, then the main window.
+
+    python -m fieldapp.ui --server http://127.0.0.1:8765 --user tech01 --password fieldapp
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog
+
+from fieldapp.replica import Replica
+from fieldapp.ui import i18n, ops, theme
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.login_dialog import LoginDialog
+from fieldapp.ui.main_window import MainWindow
+from fieldapp.ui.sync_worker import SyncController
+
+log = logging.getLogger("fieldapp.ui")
+
+DEFAULT_SERVER = "http://127.0.0.1:8765"
+WINDOW_SIZE = (1280, 800)
+
+
+def default_data_dir() -> Path:
+    """Where the replica lives: the platform's per-user application data folder."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "FieldApp"
+
+
+def build_main_window(data_dir: Path | str, server_url: str = DEFAULT_SERVER, *,
+                      language: str | None = None) -> MainWindow:
+    """Open the replica and build the window; sync starts only with ``window.start()``."""
+    data_dir = Path(data_dir)
+    replica = Replica.open(data_dir)
+    i18n.set_language(i18n.resolve_language(language, ops.setting(replica, key=ops.LANGUAGE_KEY)))
+    ctx = AppContext(replica, data_dir, server_url)
+    window = MainWindow(ctx, SyncController(ctx))
+    window.resize(*WINDOW_SIZE)
+    window.reload()
+    return window
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m fieldapp.ui", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=default_data_dir(),
+                        help="folder of the local replica (default: %(default)s)")
+    parser.add_argument("--server", default=DEFAULT_SERVER, help="sync server URL")
+    parser.add_argument("--user", help="log in as this user on first start")
+    parser.add_argument("--password", help="password for --user")
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, help="zh (default) or en")
+    parser.add_argument("--fullscreen", action="store_true", help="fill the tablet screen")
+    return parser.parse_args(argv)
+
+
+def _install_excepthook(window: MainWindow) -> None:
+    """A bug in a slot shows a calm message and is logged, instead of killing the app."""
+
+    def hook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        log.error("unhandled error", exc_info=(kind, error, tb))
+        if window.ctx.replica is not None:
+            window.ctx.show_error(error)
+
+    sys.excepthook = hook
+
+
+def first_login(window: MainWindow, username: str | None, password: str | None) -> bool:
+    """Log in online when the tablet has no session yet; False if the user gave up."""
+    dialog = LoginDialog(window.controller, None, username=username or "",
+                         password=password or "")
+    if username and password:
+        QTimer.singleShot(0, dialog.submit)
+    return dialog.exec() == QDialog.DialogCode.Accepted
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("FieldApp")
+    theme.apply(app)
+    window = build_main_window(args.data, args.server, language=args.lang)
+    _install_excepthook(window)
+    if ops.session(window.ctx.replica) is None and not first_login(window, args.user,
+                                                                   args.password):
+        window.shutdown()
+        return 1
+    window.start()
+    if args.fullscreen:
+        window.showFullScreen()
+    else:
+        window.show()
+    return app.exec()

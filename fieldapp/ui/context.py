@@ -1,0 +1,66 @@
+"""What every screen shares: the replica, the "changes applied" signal and the message route.
+
+Screens get the context passed in (no global main window to reach for). A screen writes
+through :meth:`AppContext.run`, listens to :attr:`AppContext.changes_applied` and redraws only
+when the tables it shows were touched — by its own edit, another screen's or a sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from fieldapp.changes import Changes
+from fieldapp.errors import FieldAppError
+from fieldapp.replica import Replica
+from fieldapp.ui import i18n, messages
+
+T = TypeVar("T")
+
+
+class AppContext(QObject):
+    changes_applied = Signal(object)  # fieldapp.changes.Changes
+    language_changed = Signal()
+    message = Signal(str, str)  # text, level: "info", "success" or "error"
+
+    def __init__(self, replica: Replica, data_dir: Path, server_url: str) -> None:
+        super().__init__()
+        self.replica = replica
+        self.data_dir = Path(data_dir)
+        self.server_url = server_url
+
+    def run(self, op: Callable[..., T], /, *,
+            failed: Callable[[FieldAppError], None] | None = None, **kwargs: Any) -> T | None:
+        """Run an op from ``ops`` against the replica; returns None if it failed.
+
+        Local writes are short SQLite transactions, so for now they run right here on the UI
+        thread; only sync and login (network) go to the worker thread. A failure is shown
+        through the one message route, then handed to ``failed`` for screen-specific marks.
+        """
+        try:
+            result = op(self.replica, **kwargs)
+        except FieldAppError as exc:
+            self.show_error(exc)
+            if failed:
+                failed(exc)
+            return None
+        changes = result if isinstance(result, Changes) else getattr(result, "changes", None)
+        if changes:
+            # Every local write also queued an outbox entry: the pending count changed too.
+            self.changes_applied.emit(changes | Changes.of("outbox"))
+        return result
+
+    def show_error(self, error: BaseException) -> None:
+        self.message.emit(messages.describe(error), "error")
+
+    def notify(self, text: str, level: str = "info") -> None:
+        self.message.emit(text, level)
+
+    def set_language(self, lang: str) -> None:
+        if lang == i18n.language():
+            return
+        i18n.set_language(lang)
+        self.language_changed.emit()

@@ -1,0 +1,208 @@
+"""照片与扫码: hazard and site photos for the job, and checking the meter by its barcode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QImageReader, QPixmap
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.changes import Changes
+from fieldapp.ui import ops
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.controls import Card, button, clear_layout, label, set_prop
+from fieldapp.ui.formatting import stamp
+from fieldapp.ui.i18n import tr
+
+THUMB = QSize(200, 150)
+_VERDICT_LEVEL = {"match": "success", "other": "error", "unknown": "error", "found": "info"}
+
+
+def thumbnail(path: Path) -> QPixmap:
+    """A small copy decoded at thumbnail size, so a 12 MP photo never loads in full."""
+    reader = QImageReader(str(path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid():
+        reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    return QPixmap.fromImage(image) if not image.isNull() else QPixmap()
+
+
+class EvidenceView(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.job_id: str | None = None
+        self._thumbs: dict[str, QPixmap] = {}
+        columns = QHBoxLayout(self)
+        columns.setContentsMargins(16, 12, 16, 16)
+        columns.setSpacing(16)
+
+        # Photos.
+        self.photos_card = Card()
+        head = QHBoxLayout()
+        self.photo_count = label(name="muted")
+        self.add_photo = button(role="primary", name="addPhoto")
+        self.add_photo.clicked.connect(self._pick_photo)
+        head.addWidget(self.photo_count)
+        head.addStretch(1)
+        head.addWidget(self.add_photo)
+        self.photos_card.body.addLayout(head)
+        self.photos = QListWidget()
+        self.photos.setObjectName("photoList")
+        self.photos.setViewMode(QListView.ViewMode.IconMode)
+        self.photos.setIconSize(THUMB)
+        self.photos.setResizeMode(QListView.ResizeMode.Adjust)
+        self.photos.setMovement(QListView.Movement.Static)
+        self.photos.setSpacing(8)
+        self.photos_card.body.addWidget(self.photos, 1)
+        self.no_photos = label(name="muted")
+        self.photos_card.body.addWidget(self.no_photos)
+        columns.addWidget(self.photos_card, 3)
+
+        # Meter barcode check.
+        self.scan_card = Card()
+        self.scan_image = button(role="primary", name="scanMeter")
+        self.scan_image.clicked.connect(self._pick_scan)
+        self.scan_card.body.addWidget(self.scan_image)
+        typed = QHBoxLayout()
+        self.code = QLineEdit()
+        self.code.setObjectName("meterCode")
+        self.code.returnPressed.connect(self.record_typed)
+        self.record = button(name="recordCode")
+        self.record.clicked.connect(self.record_typed)
+        typed.addWidget(self.code, 1)
+        typed.addWidget(self.record)
+        self.scan_card.body.addLayout(typed)
+        self.result = label(name="banner", wrap=True)
+        self.result.hide()
+        self.scan_card.body.addWidget(self.result)
+        self.scans_title = label(name="cardTitle")
+        self.scan_card.body.addSpacing(8)
+        self.scan_card.body.addWidget(self.scans_title)
+        self.scan_rows = QVBoxLayout()
+        self.scan_rows.setSpacing(4)
+        self.scan_card.body.addLayout(self.scan_rows)
+        self.scan_card.body.addStretch(1)
+        columns.addWidget(self.scan_card, 2)
+
+        ctx.changes_applied.connect(self._on_changes)
+        ctx.language_changed.connect(self.retranslate)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.photos_card.set_title(tr("evidence.photos"))
+        self.add_photo.setText(tr("evidence.add_photo"))
+        self.no_photos.setText(tr("evidence.no_photos"))
+        self.scan_card.set_title(tr("evidence.scan"))
+        self.scan_image.setText(tr("evidence.scan_image"))
+        self.code.setPlaceholderText(tr("evidence.code_placeholder"))
+        self.record.setText(tr("evidence.record_code"))
+        self.scans_title.setText(tr("evidence.scans"))
+        self.result.hide()
+        self.refresh()
+
+    def set_job(self, job_id: str) -> None:
+        self.job_id = job_id
+        self.result.hide()
+        self.code.clear()
+        self.refresh()
+
+    def refresh(self) -> None:
+        self._refresh_photos()
+        self._refresh_scans()
+
+    def _refresh_photos(self) -> None:
+        if self.job_id is None:
+            return
+        photos = self.ctx.run(ops.job_photos, job_id=self.job_id) or []
+        self.photos.clear()
+        for photo in photos:
+            sha = photo["sha256"]
+            if sha not in self._thumbs:
+                path = self.ctx.run(ops.blob_file, sha256=sha)
+                self._thumbs[sha] = thumbnail(path) if path is not None else QPixmap()
+            item = QListWidgetItem(QIcon(self._thumbs[sha]), stamp(photo["captured_at"]))
+            item.setData(Qt.ItemDataRole.UserRole, photo["id"])
+            self.photos.addItem(item)
+        self.photo_count.setText(tr("evidence.photo_count", n=len(photos)))
+        self.no_photos.setVisible(not photos)
+
+    def _refresh_scans(self) -> None:
+        if self.job_id is None:
+            return
+        clear_layout(self.scan_rows)
+        for scan in self.ctx.run(ops.job_scans, job_id=self.job_id) or []:
+            verdict = "match" if scan.verdict == "match" else (
+                "unknown" if scan.verdict == "unknown" else "other")
+            text = tr("evidence.scan_line", time=stamp(scan.scanned_at), code=scan.code,
+                      source=tr(f"evidence.source.{scan.source}"),
+                      result=tr(f"evidence.result.{verdict}"))
+            row = label(text, name="muted" if verdict == "match" else "problem")
+            self.scan_rows.addWidget(row)
+
+    def _on_changes(self, changes: Changes) -> None:
+        if not self.job_id:
+            return
+        if changes.touches("attachments"):
+            self._refresh_photos()
+        if changes.touches("scans"):
+            self._refresh_scans()
+
+    # -- photo --------------------------------------------------------------------------------
+    def _pick_photo(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("evidence.pick_photo"), str(Path.home()),
+                                              tr("today.image_filter"))
+        if path:
+            self.attach_file(path)
+
+    def attach_file(self, path: str | Path) -> bool:
+        """Attach a photo file to the job; False (with the reason shown) if it was refused."""
+        if self.job_id is None:
+            return False
+        ok = self.ctx.run(ops.attach_photo, job_id=self.job_id, path=path) is not None
+        if ok:
+            self.ctx.notify(tr("evidence.photo_added"), "success")
+        return ok
+
+    # -- meter check --------------------------------------------------------------------------
+    def _pick_scan(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("today.pick_image"), str(Path.home()),
+                                              tr("today.image_filter"))
+        if path:
+            self.scan_file(path)
+
+    def scan_file(self, path: str | Path) -> ops.ScanOutcome | None:
+        outcome = self.ctx.run(ops.scan_image, path=path, job_id=self.job_id)
+        if outcome is not None:
+            self._show_outcome(outcome)
+        return outcome
+
+    def record_typed(self) -> ops.ScanOutcome | None:
+        code = self.code.text().strip()
+        if not code or self.job_id is None:
+            return None
+        outcome = self.ctx.run(ops.record_code, code=code, job_id=self.job_id)
+        if outcome is not None:
+            self.code.clear()
+            self._show_outcome(outcome)
+        return outcome
+
+    def _show_outcome(self, outcome: ops.ScanOutcome) -> None:
+        name = outcome.customer["name"] if outcome.customer else ""
+        key = {"match": "evidence.match_ok", "other": "evidence.match_other"}.get(
+            outcome.verdict, "evidence.match_none")
+        self.result.setText(tr(key, code=outcome.code, name=name))
+        set_prop(self.result, "level", _VERDICT_LEVEL[outcome.verdict])
+        self.result.show()

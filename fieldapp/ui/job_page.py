@@ -1,0 +1,200 @@
+"""One job: header, the big status buttons the state machine allows, and the work tabs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
+
+from fieldapp.changes import Changes
+from fieldapp.errors import FieldAppError
+from fieldapp.ui import ops, theme
+from fieldapp.ui.checklist_view import ChecklistView
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.controls import Card, button, chip, clear_layout, label, set_chip
+from fieldapp.ui.customer_view import CustomerView
+from fieldapp.ui.evidence_view import EvidenceView
+from fieldapp.ui.formatting import stamp
+from fieldapp.ui.i18n import tr
+from fieldapp.ui.signature_view import SignatureView
+
+# Job kinds that are filled in on the household inspection checklist.
+CHECKLIST_KINDS = ("inspection",)
+
+
+class JobPage(QWidget):
+    back_requested = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.job: dict[str, Any] | None = None
+        self.setObjectName("page")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 0)
+        layout.setSpacing(8)
+
+        header = Card()
+        top = QHBoxLayout()
+        top.setSpacing(14)
+        self.back = button(role="flat", name="backButton")
+        self.back.clicked.connect(self._go_back)
+        self.number = label(name="screenTitle")
+        self.kind = chip()
+        self.status = chip()
+        self.priority = chip()
+        self.due = label(name="muted")
+        for widget in (self.back, self.number, self.kind, self.status, self.priority, self.due):
+            top.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
+        top.addStretch(1)
+        self.moves = QHBoxLayout()
+        self.moves.setSpacing(12)
+        self.move_buttons: dict[str, QPushButton] = {}  # target status -> its button
+        top.addLayout(self.moves)
+        header.body.addLayout(top)
+        second = QHBoxLayout()
+        second.setSpacing(24)
+        self.customer_line = label(name="jobCustomer", wrap=True)
+        self.summary = label(name="muted")
+        second.addWidget(self.customer_line, 1)
+        second.addWidget(self.summary)
+        header.body.addLayout(second)
+        header.layout().setContentsMargins(20, 10, 20, 12)
+        layout.addWidget(header)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("jobTabs")
+        self.tabs.setDocumentMode(True)
+        self.customer = CustomerView(ctx)
+        self.checklist = ChecklistView(ctx)
+        self.evidence = EvidenceView(ctx)
+        self.signature = SignatureView(ctx)
+        self.tabs.addTab(self.customer, "")
+        self.tabs.addTab(self.checklist, "")
+        self.tabs.addTab(self.evidence, "")
+        self.tabs.addTab(self.signature, "")
+        self._checklist_counts = (0, 0)
+        self._signed = False
+        self.checklist.progress_changed.connect(self._on_checklist_progress)
+        self.signature.signed_changed.connect(self._on_signed)
+        layout.addWidget(self.tabs, 1)
+
+        ctx.changes_applied.connect(self._on_changes)
+        ctx.language_changed.connect(self.retranslate)
+        self.retranslate()
+
+    # -- showing a job ----------------------------------------------------------------------
+    def show_job(self, job_id: str) -> bool:
+        job = self.ctx.run(ops.job, job_id=job_id)
+        if job is None:
+            return False
+        self.job = job
+        uses_checklist = job["kind"] in CHECKLIST_KINDS
+        self.tabs.setTabVisible(self.tabs.indexOf(self.checklist), uses_checklist)
+        self.customer.show_customer(job["customer_id"])
+        if uses_checklist:
+            self.checklist.set_job(job_id)
+        self.evidence.set_job(job_id)
+        self.signature.set_job(job_id, job.get("customer_name") or "")
+        self.tabs.setCurrentWidget(self.checklist if uses_checklist
+                                   and job["status"] == "in_service" else self.customer)
+        self._show_header()
+        return True
+
+    def refresh_header(self) -> None:
+        if self.job is None:
+            return
+        job = self.ctx.run(ops.job, job_id=self.job["id"])
+        if job is None:
+            if self.isVisible():
+                self.ctx.notify(tr("job.gone"), "error")
+            self.leave()
+            self.back_requested.emit()
+            return
+        self.job = job
+        self._show_header()
+
+    def _show_header(self) -> None:
+        job = self.job
+        assert job is not None
+        self.number.setText(job["number"])
+        set_chip(self.kind, tr(f"kind.{job['kind']}"), theme.PRIMARY_DARK)
+        set_chip(self.status, tr(f"status.{job['status']}"), theme.status_colour(job["status"]))
+        set_chip(self.priority, tr(f"priority.{job['priority']}"),
+                 theme.priority_colour(job["priority"]))
+        self.due.setText(tr("job.due", time=stamp(job["due_at"])))
+        parts = [job.get("customer_name"), job.get("customer_phone"), job.get("customer_address")]
+        self.customer_line.setText("  ·  ".join(p for p in parts if p))
+        self.summary.setText(job.get("summary") or "")
+        self.summary.setVisible(bool(job.get("summary")))
+        self._show_moves(job["status"])
+
+    def _show_moves(self, status: str) -> None:
+        clear_layout(self.moves)
+        self.move_buttons = {}
+        targets = self.ctx.run(ops.next_moves, status=status) or []
+        for i, target in enumerate(targets):
+            role = "success" if target == "completed" else ("primary" if i == 0 else None)
+            btn = button(tr(f"move.{target}"), role=role, name=f"move_{target}")
+            btn.setMinimumWidth(150)
+            btn.setMinimumHeight(56)
+            btn.clicked.connect(lambda _=False, t=target: self.move_to(t))
+            self.moves.addWidget(btn)
+            self.move_buttons[target] = btn
+
+    def move_to(self, target: str) -> None:
+        if self.job is None:
+            return
+        # Notes still waiting for their typing pause must be saved before the job closes.
+        self.checklist.flush()
+        result = self.ctx.run(ops.transition_job, job_id=self.job["id"], target=target,
+                              failed=self._on_move_refused)
+        if result is not None:
+            self.ctx.notify(tr("move.done", number=self.job["number"],
+                               status=tr(f"status.{target}")), "success")
+
+    def _on_move_refused(self, error: FieldAppError) -> None:
+        """Take the technician to what is missing for completion."""
+        missing = error.params.get("missing") or []
+        if "checklist" in missing and self.tabs.isTabVisible(self.tabs.indexOf(self.checklist)):
+            self.tabs.setCurrentWidget(self.checklist)
+        elif "signature" in missing:
+            self.tabs.setCurrentWidget(self.signature)
+
+    # -- tabs and updates -------------------------------------------------------------------
+    def retranslate(self) -> None:
+        self.back.setText(tr("job.back"))
+        self.tabs.setTabText(self.tabs.indexOf(self.customer), tr("job.tab.customer"))
+        self.tabs.setTabText(self.tabs.indexOf(self.evidence), tr("job.tab.evidence"))
+        self._on_checklist_progress(*self._checklist_counts)
+        self._on_signed(self._signed)
+        if self.job is not None:
+            self._show_header()
+
+    def _on_checklist_progress(self, done: int, total: int) -> None:
+        self._checklist_counts = (done, total)
+        self.tabs.setTabText(self.tabs.indexOf(self.checklist),
+                             tr("job.tab.checklist", done=done, total=total))
+
+    def _on_signed(self, signed: bool) -> None:
+        self._signed = signed
+        self.tabs.setTabText(self.tabs.indexOf(self.signature),
+                             tr("job.tab.signature_done" if signed else "job.tab.signature"))
+
+    def _on_changes(self, changes: Changes) -> None:
+        if self.job is not None and changes.touches("jobs", "customers"):
+            self.refresh_header()
+
+    def leave(self) -> None:
+        """Stop following the job, so a hidden page does no work on every change."""
+        self.checklist.flush()
+        self.job = None
+        self.customer.customer_id = None
+        self.checklist.job_id = None
+        self.evidence.job_id = None
+        self.signature.job_id = None
+
+    def _go_back(self) -> None:
+        self.leave()
+        self.back_requested.emit()

@@ -1,0 +1,136 @@
+"""The tablet's main window: top bar, sync progress, and the Today / Job screens."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.ui import ops
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.controls import Toast, button
+from fieldapp.ui.customer_view import CustomerView
+from fieldapp.ui.i18n import LANGUAGES, language, tr
+from fieldapp.ui.job_page import JobPage
+from fieldapp.ui.login_dialog import LoginDialog
+from fieldapp.ui.sync_worker import SyncController
+from fieldapp.ui.today_screen import TodayScreen
+from fieldapp.ui.top_bar import SyncProgressBar, TopBar
+
+
+class CustomerDialog(QDialog):
+    """客户360 on its own, for a scanned customer who has no open job today."""
+
+    def __init__(self, ctx: AppContext, customer_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("job.customer_title"))
+        self.setObjectName("page")
+        layout = QVBoxLayout(self)
+        self.view = CustomerView(ctx)
+        self.view.show_customer(customer_id)
+        layout.addWidget(self.view, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        close = button(tr("job.close"), role="primary")
+        close.clicked.connect(self.accept)
+        row.addWidget(close)
+        layout.addLayout(row)
+        if parent is not None:
+            self.resize(parent.width() - 120, parent.height() - 100)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext, controller: SyncController) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.controller = controller
+        self.setMinimumSize(1024, 640)
+        central = QWidget()
+        central.setObjectName("page")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.top_bar = TopBar(ctx, controller)
+        self.progress = SyncProgressBar(controller)
+        self.today = TodayScreen(ctx)
+        self.job_page = JobPage(ctx)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.today)
+        self.stack.addWidget(self.job_page)
+        layout.addWidget(self.top_bar)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.toast = Toast(central)
+
+        ctx.message.connect(self.toast.show_message)
+        ctx.language_changed.connect(self._retranslate)
+        self.top_bar.sync_requested.connect(self.sync_clicked)
+        self.top_bar.language_requested.connect(self.toggle_language)
+        self.today.open_job.connect(self.open_job)
+        self.today.open_customer.connect(self.open_customer)
+        self.job_page.back_requested.connect(self.show_today)
+        self._retranslate()
+
+    # -- navigation ---------------------------------------------------------------------------
+    def open_job(self, job_id: str) -> None:
+        if self.job_page.show_job(job_id):
+            self.stack.setCurrentWidget(self.job_page)
+
+    def show_today(self) -> None:
+        self.stack.setCurrentWidget(self.today)
+
+    def open_customer(self, customer_id: str) -> None:
+        CustomerDialog(self.ctx, customer_id, self).open()
+
+    def reload(self) -> None:
+        """Read everything again, e.g. after the first login filled the replica."""
+        self.top_bar.refresh()
+        self.today.refresh()
+
+    # -- sync, login, language ----------------------------------------------------------------
+    def start(self) -> None:
+        """Begin automatic sync: now, and every minute while changes wait to be sent."""
+        self.reload()
+        self.controller.start_auto()
+
+    def sync_clicked(self) -> None:
+        if self.controller.state == "auth" or not ops.has_login(self.ctx.replica):
+            self.ask_login()
+        else:
+            self.controller.sync_now(manual=True)
+
+    def ask_login(self) -> None:
+        session = ops.session(self.ctx.replica)
+        dialog = LoginDialog(self.controller, self, username=session.username if session else "")
+        dialog.open()
+
+    def toggle_language(self) -> None:
+        current = LANGUAGES.index(language())
+        self.set_language(LANGUAGES[(current + 1) % len(LANGUAGES)])
+
+    def set_language(self, lang: str) -> None:
+        self.ctx.set_language(lang)
+        self.ctx.run(ops.save_setting, key=ops.LANGUAGE_KEY, value=lang)
+
+    def _retranslate(self) -> None:
+        self.setWindowTitle(tr("app.title"))
+
+    # -- shutdown -----------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Finish a running sync, then close our connection; safe to call twice."""
+        self.controller.shutdown()
+        if self.ctx.replica is not None:
+            self.job_page.leave()
+            self.ctx.replica.close()
+            self.ctx.replica = None  # type: ignore[assignment]
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,65 @@
+"""The one place where error codes from the core and the server become sentences.
+
+The core raises :class:`~fieldapp.errors.FieldAppError` with a ``code`` and ``params``; this
+module picks the catalogue entry and fills in the parameters in the user's language. Screens
+never format an error themselves: they pass it to ``AppContext.show_error``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fieldapp.errors import FieldAppError, ServerRejected
+from fieldapp.ui.i18n import CATALOGUE, tr
+
+log = logging.getLogger("fieldapp.ui")
+
+
+def _status(value: Any) -> str:
+    return tr(f"status.{value}")
+
+
+def _missing(params: dict[str, Any]) -> dict[str, Any]:
+    parts = [tr(f"error.missing.{m}") for m in params.get("missing", [])]
+    return {"missing": tr("error.list_sep").join(parts)}
+
+
+def _transition(params: dict[str, Any]) -> dict[str, Any]:
+    return {"current": _status(params.get("current")), "target": _status(params.get("target"))}
+
+
+def _incomplete(params: dict[str, Any]) -> dict[str, Any]:
+    return {"n": len(params.get("problems", []))}
+
+
+# Codes whose parameters need translating before they fit the sentence.
+_PARAM_MAKERS = {
+    "completion_requirements": _missing,
+    "illegal_transition": _transition,
+    "incomplete_form": _incomplete,
+}
+
+
+def describe(error: BaseException) -> str:
+    """A sentence for the technician; unexpected exceptions get a calm generic one."""
+    if not isinstance(error, FieldAppError):
+        log.error("unexpected error", exc_info=error)
+        return tr("error.unexpected")
+    params = dict(error.params)
+    maker = _PARAM_MAKERS.get(error.code)
+    if maker:
+        params.update(maker(error.params))
+    params.setdefault("message", str(error))
+    key = f"error.{error.code}"
+    if key in CATALOGUE:
+        return tr(key, **params)
+    if isinstance(error, ServerRejected):
+        return tr("error.server_generic", code=error.code)
+    return tr("error.generic", code=error.code)
+
+
+def describe_problem(code: str) -> str:
+    """One checklist item's problem (``required``, ``note_required``…) as a short phrase."""
+    key = f"checklist.problem.{code}"
+    return tr(key) if key in CATALOGUE else code

@@ -1,0 +1,253 @@
+"""The only door from widgets into the core: small keyword-only functions.
+
+Reads return plain data; writes return the :class:`~fieldapp.changes.Changes` they made (or a
+small result carrying them) so ``AppContext`` can announce them to every screen. Widgets run
+these through ``AppContext.run``, which turns a :class:`~fieldapp.errors.FieldAppError` into a
+translated message. The network functions at the bottom open their own replica because they
+run on the sync thread, never on the UI thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fieldapp.changes import Changes
+from fieldapp.domain.status import ORDER, Status, allowed_moves
+from fieldapp.replica import Replica, Session
+from fieldapp.sync.client import Progress, SyncClient, SyncReport
+
+LAST_SYNC_KEY = "last_sync_at"  # written by SyncClient.sync
+LANGUAGE_KEY = "ui.language"
+
+# -- session and status --------------------------------------------------------------------
+
+
+def session(replica: Replica) -> Session | None:
+    return replica.session
+
+
+def has_login(replica: Replica) -> bool:
+    """True once an online login stored a token, i.e. a sync can be tried."""
+    return bool(replica.state("token"))
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    pending: int
+    problems: int
+    last_sync_at: str | None
+
+
+def sync_status(replica: Replica) -> SyncStatus:
+    counts = replica.outbox.counts()
+    return SyncStatus(pending=counts["pending"], problems=counts["conflict"] + counts["rejected"],
+                      last_sync_at=replica.state(LAST_SYNC_KEY))
+
+
+def setting(replica: Replica, *, key: str) -> str | None:
+    return replica.state(key)
+
+
+def save_setting(replica: Replica, *, key: str, value: str) -> Changes:
+    replica.set_state(key, value)
+    return Changes()
+
+
+# -- jobs -----------------------------------------------------------------------------------
+
+
+def today_jobs(replica: Replica) -> list[dict[str, Any]]:
+    """Today's list; empty before the first login rather than an error on screen."""
+    if replica.session is None:
+        return []
+    return replica.jobs.today()
+
+
+def job(replica: Replica, *, job_id: str) -> dict[str, Any]:
+    return replica.jobs.get(job_id)
+
+
+def job_history(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:
+    return replica.jobs.history(job_id)
+
+
+def next_moves(replica: Replica, *, status: str) -> list[str]:
+    """The statuses the signed-in user may move a job to, in the order of the main path."""
+    session = replica.session
+    allowed = allowed_moves(status, session.role if session else "technician")
+    rank = {s: i for i, s in enumerate([*ORDER, Status.CANCELLED])}
+    return [str(s) for s in sorted(allowed, key=lambda s: rank[s])]
+
+
+def transition_job(replica: Replica, *, job_id: str, target: str) -> Changes:
+    return replica.jobs.transition(job_id, target)
+
+
+# -- customers ------------------------------------------------------------------------------
+
+
+def customer_360(replica: Replica, *, customer_id: str) -> dict[str, Any]:
+    return replica.customers.view360(customer_id)
+
+
+# -- checklist ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistState:
+    definition: dict[str, Any]
+    submission_id: str | None
+    state: str  # "new" (nothing saved yet), "draft" or "submitted"
+    submitted_at: str | None
+    job_status: str = ""
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def can_start(self) -> bool:
+        """The first answer creates the submission, which the core allows only in service."""
+        return self.submission_id is not None or self.job_status == "in_service"
+
+    @property
+    def total(self) -> int:
+        return len(self.definition["items"])
+
+    @property
+    def answered(self) -> int:
+        keys = {item["key"] for item in self.definition["items"]}
+        return sum(1 for q, a in self.answers.items() if q in keys and a["value"] is not None)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for a in self.answers.values() if a["value"] == "fail")
+
+
+def checklist(replica: Replica, *, job_id: str) -> ChecklistState:
+    """The job's checklist as saved so far; opening it creates nothing."""
+    sub = replica.inspections.for_job(job_id)
+    status = replica.jobs.get(job_id)["status"]
+    if sub is None:
+        return ChecklistState(replica.inspections.definition(), None, "new", None, status)
+    definition = replica.inspections.definition(sub["form_code"], sub["form_version"])
+    return ChecklistState(definition, sub["id"], sub["state"], sub["submitted_at"], status,
+                          replica.inspections.answers(sub["id"]))
+
+
+def answer_item(replica: Replica, *, job_id: str, question: str, value: str | None,
+                note: str | None = None) -> Changes:
+    """Save one answer at once; the draft submission is created by the first tap."""
+    submission_id = replica.inspections.start(job_id)
+    changes = replica.inspections.answer(submission_id, question, value, note)
+    return changes | Changes.of("submissions", ids=(submission_id,))
+
+
+def submit_checklist(replica: Replica, *, job_id: str) -> Changes:
+    submission_id = replica.inspections.start(job_id)
+    return replica.inspections.submit(submission_id)
+
+
+# -- evidence -------------------------------------------------------------------------------
+
+
+def attach_photo(replica: Replica, *, job_id: str, path: Path | str) -> Changes:
+    attachment_id = replica.evidence.add_photo(job_id, path)
+    return Changes.of("attachments", ids=(attachment_id,))
+
+
+def job_photos(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:
+    return replica.evidence.photos(job_id)
+
+
+def blob_file(replica: Replica, *, sha256: str) -> Path:
+    return replica.evidence.blob_path(sha256)
+
+
+def add_signature(replica: Replica, *, job_id: str, strokes: Sequence[Sequence[Sequence[float]]],
+                  signer_name: str) -> Changes:
+    signature_id = replica.evidence.add_signature(job_id, strokes, signer_name)
+    return Changes.of("signatures", "attachments", ids=(signature_id,))
+
+
+def job_signatures(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:
+    return replica.evidence.signatures(job_id)
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    code: str
+    verdict: str  # "match", "other" (another customer's meter), "unknown", or "found" (no job)
+    customer: dict[str, Any] | None
+    open_job: dict[str, Any] | None
+    changes: Changes
+
+
+def _verdict(matched_customer_id: str | None, job_customer_id: str | None) -> str:
+    if matched_customer_id is None:
+        return "unknown"
+    if job_customer_id is None:
+        return "found"
+    return "match" if matched_customer_id == job_customer_id else "other"
+
+
+def _outcome(replica: Replica, result: dict[str, Any], job_id: str | None) -> ScanOutcome:
+    match = result["match"]
+    customer = match["customer"] if match else None
+    job_customer = replica.jobs.get(job_id)["customer_id"] if job_id else None
+    return ScanOutcome(code=result["code"],
+                       verdict=_verdict(customer["id"] if customer else None, job_customer),
+                       customer=customer, open_job=match["open_job"] if match else None,
+                       changes=result["changes"])
+
+
+def scan_image(replica: Replica, *, path: Path | str, job_id: str | None = None) -> ScanOutcome:
+    """Decode a barcode photo, record the scan and say whose meter it is."""
+    return _outcome(replica, replica.evidence.scan_image(Path(path), job_id=job_id), job_id)
+
+
+def record_code(replica: Replica, *, code: str, job_id: str | None = None) -> ScanOutcome:
+    """A meter code typed by hand, recorded like a scan."""
+    result = replica.evidence.record_scan(code.strip(), None, job_id=job_id, source="manual")
+    return _outcome(replica, result, job_id)
+
+
+@dataclass(frozen=True)
+class ScanRow:
+    scanned_at: str
+    code: str
+    source: str
+    verdict: str
+
+
+def job_scans(replica: Replica, *, job_id: str) -> list[ScanRow]:
+    return [ScanRow(s["scanned_at"], s["code"], s["source"] or "manual",
+                    _verdict(s["matched_customer_id"], s["customer_id"]))
+            for s in replica.evidence.scans(job_id)]
+
+
+# -- network: these run on the sync thread with their own connection ----------------------
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    report: SyncReport
+    clock: str  # the sync connection's clock after the server's, for the UI replica to observe
+
+
+def sync(*, data_dir: Path, server_url: str,
+         progress: Callable[[Progress], None] | None = None) -> SyncResult:
+    replica = Replica.open(data_dir)
+    try:
+        report = SyncClient(replica, server_url).sync(progress=progress)
+        return SyncResult(report, replica.clock.now())
+    finally:
+        replica.close()
+
+
+def login(*, data_dir: Path, server_url: str, username: str, password: str) -> Session:
+    replica = Replica.open(data_dir)
+    try:
+        return SyncClient(replica, server_url).login(username, password)
+    finally:
+        replica.close()

@@ -1,0 +1,186 @@
+"""Sync and login off the UI thread, with automatic retries while work waits to be sent.
+
+One QThread runs one job at a time (a sync or a login). Each job opens its OWN replica
+connection (SQLite in WAL mode lets it write while the UI reads), so no connection is shared
+between threads. Results come back to the UI thread only through signals; the UI then
+announces the pulled changes through ``AppContext.changes_applied``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from fieldapp.changes import Changes
+from fieldapp.errors import AuthError, FieldAppError, ServerUnreachable
+from fieldapp.ids import LOCAL_ZONE
+from fieldapp.records import TABLES
+from fieldapp.ui import ops
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.formatting import parse
+from fieldapp.ui.i18n import tr
+
+log = logging.getLogger("fieldapp.ui.sync")
+
+AUTO_SYNC_MS = 60_000
+# Without pending work the tablet still pulls now and then, so new dispatches arrive.
+PULL_EVERY = timedelta(minutes=15)
+
+# A sync that failed half-way may have applied some pages: let every screen look again.
+_EVERYTHING = Changes(frozenset(TABLES) | {"outbox", "sync"})
+
+
+class _Worker(QObject):
+    progress = Signal(object)  # fieldapp.sync.client.Progress
+    done = Signal(str, object, object)  # kind, result, error
+
+    @Slot(str, object, object)
+    def perform(self, kind: str, fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+        try:
+            if kind == "sync":
+                kwargs = {**kwargs, "progress": self.progress.emit}
+            result = fn(**kwargs)
+        except Exception as exc:  # handed to the UI thread, which reports it
+            self.done.emit(kind, None, exc)
+        else:
+            self.done.emit(kind, result, None)
+
+
+class SyncController(QObject):
+    """Starts syncs (by hand, on start, on a timer) and logins; reports state and progress."""
+
+    state_changed = Signal(str)  # "unknown", "online", "offline", "syncing", "auth"
+    progress = Signal(object)  # fieldapp.sync.client.Progress
+    sync_finished = Signal(object, object)  # ops.SyncResult | None, error | None
+    login_finished = Signal(object, object)  # Session | None, error | None
+    _request = Signal(str, object, object)
+
+    def __init__(self, ctx: AppContext, *, interval_ms: int = AUTO_SYNC_MS) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.state = "unknown"
+        self._connection_state = "unknown"
+        self._running: str | None = None
+        self._manual = False
+        self._then_sync = False
+        self._thread = QThread()
+        self._thread.setObjectName("fieldapp-sync")
+        self._worker = _Worker()
+        self._worker.moveToThread(self._thread)
+        self._request.connect(self._worker.perform)
+        self._worker.done.connect(self._on_done)
+        self._worker.progress.connect(self.progress)
+        self._thread.start()
+        self.auto_timer = QTimer(self)
+        self.auto_timer.setInterval(interval_ms)
+        self.auto_timer.timeout.connect(self._on_timer)
+
+    @property
+    def busy(self) -> bool:
+        return self._running is not None
+
+    def start_auto(self) -> None:
+        """Sync once now (if logged in) and then whenever the timer finds work waiting."""
+        self.auto_timer.start()
+        if ops.has_login(self.ctx.replica):
+            self.sync_now(manual=False)
+
+    def sync_now(self, *, manual: bool = True) -> bool:
+        if self.busy:
+            if manual:
+                self.ctx.notify(tr("sync.busy"))
+            return False
+        self._manual = manual
+        self._start("sync", ops.sync, data_dir=self.ctx.data_dir, server_url=self.ctx.server_url)
+        return True
+
+    def login(self, username: str, password: str, *, then_sync: bool = True) -> bool:
+        if self.busy:
+            return False
+        self._then_sync = then_sync
+        self._start("login", ops.login, data_dir=self.ctx.data_dir,
+                    server_url=self.ctx.server_url, username=username, password=password)
+        return True
+
+    def shutdown(self) -> None:
+        """Stop the timer and let a running job finish; call before closing the replica."""
+        self.auto_timer.stop()
+        if self._thread.isRunning():
+            self._thread.quit()
+            self._thread.wait()
+
+    # -- internals ------------------------------------------------------------------------
+    def _start(self, kind: str, fn: Callable[..., Any], **kwargs: Any) -> None:
+        self._running = kind
+        self._set_state("syncing")
+        self._request.emit(kind, fn, kwargs)
+
+    def _on_timer(self) -> None:
+        if self.busy or not ops.has_login(self.ctx.replica):
+            return
+        status = ops.sync_status(self.ctx.replica)
+        last = parse(status.last_sync_at)
+        stale = last is None or datetime.now(LOCAL_ZONE) - last > PULL_EVERY
+        if status.pending or stale:
+            self.sync_now(manual=False)
+
+    def _set_state(self, state: str) -> None:
+        if state != "syncing":
+            self._connection_state = state
+        if state != self.state:
+            self.state = state
+            self.state_changed.emit(state)
+
+    @Slot(str, object, object)
+    def _on_done(self, kind: str, result: Any, error: BaseException | None) -> None:
+        self._running = None
+        if kind == "login":
+            self._login_done(result, error)
+        else:
+            self._sync_done(result, error)
+
+    def _login_done(self, session: Any, error: BaseException | None) -> None:
+        if error is None:
+            self._set_state("online")
+            self.ctx.changes_applied.emit(Changes.of("session"))
+        else:
+            self._set_state(self._state_after(error))
+        self.login_finished.emit(session, error)
+        if error is None and self._then_sync:
+            self.sync_now(manual=False)
+
+    def _sync_done(self, result: ops.SyncResult | None, error: BaseException | None) -> None:
+        if result is not None:
+            # The sync connection has seen the server's clock; ours must not fall behind it.
+            self.ctx.replica.clock.observe(result.clock)
+            self._set_state("online")
+            self.ctx.changes_applied.emit(result.report.changes | Changes.of("outbox", "sync"))
+            if self._manual:
+                report = result.report
+                self.ctx.notify(tr("sync.done", files=report.uploaded_files,
+                                   pushed=sum(report.pushed.values()), pulled=report.pulled),
+                                "success")
+        else:
+            assert error is not None
+            self._set_state(self._state_after(error))
+            self.ctx.changes_applied.emit(_EVERYTHING)
+            if isinstance(error, ServerUnreachable):
+                if self._manual:
+                    self.ctx.notify(tr("sync.offline"))
+            else:
+                self.ctx.show_error(error)
+        self.sync_finished.emit(result, error)
+
+    def _state_after(self, error: BaseException) -> str:
+        if isinstance(error, ServerUnreachable):
+            return "offline"
+        if isinstance(error, AuthError) and error.code != "bad_credentials":
+            return "auth"
+        if isinstance(error, FieldAppError):
+            return "online"  # the server answered, it just said no
+        log.error("sync failed unexpectedly", exc_info=error)
+        return self._connection_state

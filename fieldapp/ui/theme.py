@@ -1,0 +1,182 @@
+"""Fonts and the style sheet: large type and 48 px+ touch targets for gloved fingers outdoors.
+
+Widgets only set a ``role`` property (``primary``, ``danger``…) or an object name; every colour
+and size lives here, so screens stay free of styling code.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+log = logging.getLogger("fieldapp.ui")
+
+FONTS_DIR = Path(__file__).resolve().parents[2] / "resources" / "fonts"
+FALLBACK_FAMILY = "WenQuanYi Micro Hei"
+BASE_PX = 17
+TOUCH_PX = 52  # height of ordinary buttons; the guideline minimum is 48
+
+INK = "#1f2933"
+MUTED = "#5b6573"
+PRIMARY = "#1565c0"
+PRIMARY_DARK = "#0d47a1"
+SUCCESS = "#2e7d32"
+DANGER = "#c62828"
+WARNING = "#e65100"
+SURFACE = "#ffffff"
+BACKGROUND = "#eef2f6"
+BORDER = "#d5dce4"
+TOP_BAR = "#0b3d6e"
+
+STATUS_COLOURS = {
+    "pending": "#6b7280", "dispatched": "#1565c0", "accepted": "#00838f",
+    "en_route": "#6a1b9a", "in_service": "#e65100", "completed": "#2e7d32",
+    "followed_up": "#2e7d32", "cancelled": "#6b7280",
+}
+PRIORITY_COLOURS = {1: "#c62828", 2: "#e65100", 3: "#607d8b", 4: "#90a4ae"}
+
+
+def status_colour(status: str) -> QColor:
+    return QColor(STATUS_COLOURS.get(status, MUTED))
+
+
+def priority_colour(priority: int) -> QColor:
+    return QColor(PRIORITY_COLOURS.get(priority, MUTED))
+
+
+def load_fonts(fonts_dir: Path = FONTS_DIR) -> str:
+    """Register bundled fonts and return the family to use (CJK capable)."""
+    families: list[str] = []
+    for path in sorted(fonts_dir.glob("*.tt[fc]")) if fonts_dir.is_dir() else []:
+        font_id = QFontDatabase.addApplicationFont(str(path))
+        if font_id < 0:
+            log.warning("could not load font %s", path)
+            continue
+        families += QFontDatabase.applicationFontFamilies(font_id)
+    # A proportional face reads better than the monospaced twin some collections list first.
+    proportional = [f for f in families if "mono" not in f.lower()]
+    return (proportional or families or [FALLBACK_FAMILY])[0]
+
+
+def apply(app: QApplication) -> None:
+    family = load_fonts()
+    font = QFont(family)
+    font.setPixelSize(BASE_PX)
+    font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
+    app.setFont(font)
+    app.setStyle("Fusion")
+    app.setStyleSheet(STYLE_SHEET)
+
+
+STYLE_SHEET = f"""
+QWidget {{ color: {INK}; }}
+QMainWindow, QWidget#page {{ background: {BACKGROUND}; }}
+QToolTip {{ color: {INK}; background: {SURFACE}; border: 1px solid {BORDER}; }}
+
+QPushButton {{
+  min-height: {TOUCH_PX - 4}px; padding: 0 22px; border-radius: 10px;
+  background: {SURFACE}; border: 1px solid {BORDER}; font-size: 17px;
+}}
+QPushButton:pressed {{ background: #dde5ee; }}
+QPushButton:disabled {{ color: #a0a8b3; background: #f1f3f5; border-color: #e3e7eb; }}
+QPushButton[role="primary"] {{
+  background: {PRIMARY}; color: white; border: none; font-weight: bold;
+}}
+QPushButton[role="primary"]:pressed {{ background: {PRIMARY_DARK}; }}
+QPushButton[role="primary"]:disabled {{ background: #9db8d9; color: #eef3f8; }}
+QPushButton[role="success"] {{
+  background: {SUCCESS}; color: white; border: none; font-weight: bold;
+}}
+QPushButton[role="success"]:disabled {{ background: #a5c8a7; color: #f0f6f0; }}
+QPushButton[role="flat"] {{
+  background: transparent; border: none; color: {PRIMARY}; font-weight: bold;
+}}
+
+QLineEdit {{
+  min-height: 46px; padding: 0 12px; border: 1px solid {BORDER}; border-radius: 8px;
+  background: {SURFACE}; font-size: 17px; selection-background-color: {PRIMARY};
+}}
+QLineEdit:focus {{ border: 2px solid {PRIMARY}; }}
+QLineEdit[invalid="true"] {{ border: 2px solid {DANGER}; background: #fff5f5; }}
+
+QFrame#card {{ background: {SURFACE}; border: 1px solid {BORDER}; border-radius: 12px; }}
+QFrame#card[invalid="true"] {{ border: 2px solid {DANGER}; }}
+QLabel#cardTitle {{ font-size: 19px; font-weight: bold; color: {INK}; }}
+QLabel#screenTitle {{ font-size: 26px; font-weight: bold; }}
+QLabel#muted {{ color: {MUTED}; }}
+QLabel#problem, QLabel#failedCount {{ color: {DANGER}; font-weight: bold; }}
+QLabel#hazardLevel {{ color: {DANGER}; font-size: 15px; font-weight: bold; }}
+QLabel#customerName {{ font-size: 20px; font-weight: bold; }}
+QLabel#jobCustomer, QLabel#signatureIntro {{ font-size: 18px; }}
+QLabel#savedSignature {{ background: {SURFACE}; border-radius: 8px; }}
+QListWidget#photoList {{ background: #f5f7fa; border: none; border-radius: 8px; }}
+QDialog#loginDialog {{ background: {SURFACE}; }}
+QLabel#chip {{
+  border-radius: 6px; padding: 3px 10px; color: white; font-size: 15px; font-weight: bold;
+}}
+QLabel#tag {{
+  border-radius: 6px; padding: 3px 10px; background: #fff3e0; color: #a84300;
+  font-size: 15px; border: 1px solid #ffcc80;
+}}
+
+QFrame#topBar {{ background: {TOP_BAR}; }}
+QFrame#topBar QLabel {{ color: white; font-size: 17px; }}
+QFrame#topBar QLabel#appTitle {{ font-size: 21px; font-weight: bold; }}
+QFrame#topBar QLabel#muted {{ color: #b9cde3; }}
+QFrame#topBar QLabel#problemCount {{ color: #ffcc80; font-weight: bold; }}
+QFrame#topBar QLabel#connectionDot {{ color: #bdbdbd; font-size: 20px; }}
+QFrame#topBar QLabel#connectionDot[state="online"] {{ color: #66bb6a; }}
+QFrame#topBar QLabel#connectionDot[state="syncing"] {{ color: #64b5f6; }}
+QFrame#topBar QLabel#connectionDot[state="auth"] {{ color: #ffb74d; }}
+QFrame#topBar QPushButton {{
+  background: transparent; color: white; border: 1px solid #5c86b0; min-height: 44px;
+}}
+QFrame#topBar QPushButton#syncButton {{
+  background: #ffffff; color: {TOP_BAR}; border: none; font-weight: bold; font-size: 19px;
+  min-width: 110px;
+}}
+QFrame#topBar QPushButton#syncButton:disabled {{ background: #c9d6e4; color: #5d7a99; }}
+QProgressBar {{
+  border: none; background: #d6e2ef; height: 26px; text-align: center; font-size: 15px;
+  color: {INK};
+}}
+QProgressBar::chunk {{ background: #64b5f6; }}
+QProgressBar#checklistProgress {{ border-radius: 6px; height: 14px; }}
+QProgressBar#checklistProgress::chunk {{ background: {SUCCESS}; border-radius: 6px; }}
+
+QListView {{ background: {BACKGROUND}; border: none; outline: none; }}
+
+QTabWidget::pane {{ border: none; background: {BACKGROUND}; }}
+QTabBar::tab {{
+  min-height: 50px; min-width: 150px; padding: 0 22px; font-size: 18px; color: {MUTED};
+  background: transparent; border: none; border-bottom: 3px solid transparent;
+}}
+QTabBar::tab:selected {{ color: {PRIMARY}; border-bottom: 3px solid {PRIMARY}; font-weight: bold; }}
+
+QScrollArea {{ border: none; background: transparent; }}
+QScrollArea > QWidget > QWidget {{ background: transparent; }}
+QScrollBar:vertical {{ width: 12px; background: transparent; }}
+QScrollBar::handle:vertical {{ background: #b8c2cc; border-radius: 6px; min-height: 40px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; }}
+
+QPushButton[answer] {{ min-width: 104px; min-height: 50px; padding: 0 10px; font-size: 17px; }}
+QPushButton[answer="pass"]:checked {{ background: {SUCCESS}; color: white; border: none; }}
+QPushButton[answer="fail"]:checked {{ background: {DANGER}; color: white; border: none; }}
+QPushButton[answer="na"]:checked {{ background: #546e7a; color: white; border: none; }}
+
+QLabel#toast {{
+  border-radius: 12px; padding: 14px 24px; font-size: 18px; color: white;
+  background: #37474f;
+}}
+QLabel#toast[level="error"] {{ background: {DANGER}; }}
+QLabel#toast[level="success"] {{ background: {SUCCESS}; }}
+QLabel#banner {{
+  border-radius: 10px; padding: 12px 16px; font-size: 17px; background: #e8f5e9;
+  color: #1b5e20; border: 1px solid #a5d6a7;
+}}
+QLabel#banner[level="error"] {{ background: #ffebee; color: #b71c1c; border-color: #ef9a9a; }}
+QLabel#banner[level="info"] {{ background: #e3f2fd; color: #0d47a1; border-color: #90caf9; }}
+"""

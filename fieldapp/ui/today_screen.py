@@ -1,0 +1,145 @@
+"""今日工单: the technician's route for today, and 扫码找客户 to jump to a customer's job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QListView,
+    QScroller,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.changes import Changes
+from fieldapp.ui import ops
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.controls import button, label
+from fieldapp.ui.formatting import day_heading, today
+from fieldapp.ui.i18n import tr
+from fieldapp.ui.jobs_model import JobCardDelegate, JobListModel
+
+IMAGE_FILTER_KEY = "today.image_filter"
+
+
+class TodayScreen(QWidget):
+    open_job = Signal(str)  # job id
+    open_customer = Signal(str)  # customer id, when a scanned customer has no open job
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("page")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 16, 8, 0)
+        layout.setSpacing(8)
+
+        header = QHBoxLayout()
+        header.setContentsMargins(16, 0, 16, 0)
+        header.setSpacing(12)
+        self.title = label(name="screenTitle")
+        self.summary = label(name="muted")
+        header.addWidget(self.title)
+        header.addSpacing(8)
+        header.addWidget(self.summary)
+        header.addStretch(1)
+        self.code = QLineEdit()
+        self.code.setObjectName("codeEntry")
+        self.code.setMinimumWidth(240)
+        self.code.returnPressed.connect(self._find_typed)
+        self.find = button(name="findCode")
+        self.find.clicked.connect(self._find_typed)
+        self.scan = button(role="primary", name="scanCustomer")
+        self.scan.clicked.connect(self._pick_scan_image)
+        for widget in (self.code, self.find, self.scan):
+            header.addWidget(widget)
+        layout.addLayout(header)
+
+        self.model = JobListModel()
+        self.list = QListView()
+        self.list.setObjectName("todayList")
+        self.list.setModel(self.model)
+        self.list.setItemDelegate(JobCardDelegate(self.list))
+        self.list.setUniformItemSizes(True)
+        self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Finger flicks scroll the list; mouse clicks still open a job.
+        QScroller.grabGesture(self.list.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+        self.list.clicked.connect(self._on_clicked)
+        layout.addWidget(self.list, 1)
+        self.empty = label(name="muted")
+        self.empty.setContentsMargins(24, 24, 24, 24)
+        layout.addWidget(self.empty)
+
+        ctx.changes_applied.connect(self._on_changes)
+        ctx.language_changed.connect(self.retranslate)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(tr("today.title"))
+        self.code.setPlaceholderText(tr("today.code_placeholder"))
+        self.find.setText(tr("today.find"))
+        self.scan.setText(tr("today.scan"))
+        self.empty.setText(tr("today.empty"))
+        self.model.retranslate()
+        self._update_summary()
+
+    def refresh(self) -> None:
+        jobs = self.ctx.run(ops.today_jobs)
+        self.model.set_jobs(jobs or [])
+        self._update_summary()
+
+    def _update_summary(self) -> None:
+        n = self.model.rowCount()
+        self.summary.setText(tr("today.summary", date=day_heading(today()), n=n))
+        self.empty.setVisible(n == 0)
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.touches("jobs", "customers", "session"):
+            self.refresh()
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_job.emit(self.model.job_at(index.row())["id"])
+
+    # -- scanning -------------------------------------------------------------------------
+    def _pick_scan_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("today.pick_image"), str(Path.home()),
+                                              tr(IMAGE_FILTER_KEY))
+        if path:
+            self.scan_file(path)
+
+    def scan_file(self, path: str | Path) -> None:
+        """Decode a meter barcode photo and open that customer's job."""
+        outcome = self.ctx.run(ops.scan_image, path=path)
+        if outcome is not None:
+            self._show_outcome(outcome)
+
+    def _find_typed(self) -> None:
+        code = self.code.text().strip()
+        if code:
+            outcome = self.ctx.run(ops.record_code, code=code)
+            if outcome is not None:
+                self._show_outcome(outcome)
+
+    def _show_outcome(self, outcome: ops.ScanOutcome) -> None:
+        if outcome.customer is None:
+            self.ctx.notify(tr("today.unknown_code", code=outcome.code))
+            # The label may be smudged: offer the typed route right away.
+            self.code.setText(outcome.code)
+            self.code.setFocus()
+            self.code.selectAll()
+            return
+        self.code.clear()
+        if outcome.open_job is not None:
+            self.open_job.emit(outcome.open_job["id"])
+        else:
+            self.ctx.notify(tr("today.no_open_job", name=outcome.customer["name"]))
+            self.open_customer.emit(outcome.customer["id"])

@@ -1,0 +1,135 @@
+"""The bar across the top: who is working, connection, last sync, waiting uploads, 同步."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QWidget
+
+from fieldapp.changes import Changes
+from fieldapp.sync.client import Progress
+from fieldapp.ui import ops
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.controls import button, label, set_prop
+from fieldapp.ui.formatting import megabytes, stamp
+from fieldapp.ui.i18n import tr
+from fieldapp.ui.sync_worker import SyncController
+
+# Quick syncs finish before this; only longer ones show the bar, so it never flashes.
+PROGRESS_DELAY_MS = 400
+
+
+class TopBar(QFrame):
+    language_requested = Signal()
+    sync_requested = Signal()
+
+    def __init__(self, ctx: AppContext, controller: SyncController,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.controller = controller
+        self.setObjectName("topBar")
+        self.setFixedHeight(72)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(24, 8, 16, 8)
+        row.setSpacing(18)
+        self.title = label(name="appTitle")
+        self.user = label()
+        row.addWidget(self.title)
+        row.addWidget(self.user)
+        row.addStretch(1)
+        self.dot = label("●", name="connectionDot")
+        self.connection = label()
+        self.last_sync = label(name="muted")
+        self.pending = label(name="pendingCount")
+        self.problems = label(name="problemCount")
+        for widget in (self.dot, self.connection, self.last_sync, self.pending, self.problems):
+            row.addWidget(widget)
+        row.setSpacing(14)
+        self.language = button(name="languageButton")
+        self.language.setMinimumWidth(76)
+        self.language.clicked.connect(self.language_requested)
+        self.sync = button(name="syncButton")
+        self.sync.clicked.connect(self.sync_requested)
+        row.addSpacing(8)
+        row.addWidget(self.language)
+        row.addWidget(self.sync)
+
+        ctx.changes_applied.connect(self._on_changes)
+        ctx.language_changed.connect(self.retranslate)
+        controller.state_changed.connect(self._show_state)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(tr("app.title"))
+        self.language.setText(tr("top.switch_language"))
+        self.sync.setText(tr("top.sync"))
+        self._show_state(self.controller.state)
+        self.refresh()
+
+    def refresh(self) -> None:
+        session = ops.session(self.ctx.replica)
+        if session is None:
+            self.user.setText("")
+        elif session.district:
+            self.user.setText(tr("top.user", name=session.display_name, district=session.district))
+        else:
+            self.user.setText(tr("top.user_no_district", name=session.display_name))
+        status = ops.sync_status(self.ctx.replica)
+        self.last_sync.setText(tr("top.last_sync", time=stamp(status.last_sync_at))
+                               if status.last_sync_at else tr("top.never_synced"))
+        self.pending.setText(tr("top.pending", n=status.pending))
+        self.problems.setText(tr("top.problems", n=status.problems))
+        self.problems.setVisible(status.problems > 0)
+
+    def _on_changes(self, changes: Changes) -> None:
+        if changes.touches("outbox", "sync", "session"):
+            self.refresh()
+
+    def _show_state(self, state: str) -> None:
+        set_prop(self.dot, "state", state)
+        self.connection.setText(tr(f"top.{state}"))
+        self.sync.setEnabled(state != "syncing")
+
+
+class SyncProgressBar(QProgressBar):
+    """Phase, counts and bytes of a running sync; hidden when nothing runs."""
+
+    def __init__(self, controller: SyncController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("syncProgress")
+        self.setTextVisible(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setFixedHeight(28)
+        self.hide()
+        self._delay = QTimer(self)
+        self._delay.setSingleShot(True)
+        self._delay.timeout.connect(self.show)
+        controller.state_changed.connect(self._on_state)
+        controller.progress.connect(self.show_progress)
+
+    def _on_state(self, state: str) -> None:
+        if state == "syncing":
+            self.setRange(0, 0)  # busy until the first progress report
+            self.setFormat(tr("progress.start"))
+            self._delay.start(PROGRESS_DELAY_MS)
+        else:
+            self._delay.stop()
+            self.hide()
+
+    def show_progress(self, progress: Progress) -> None:
+        if progress.phase == "upload":
+            text = tr("progress.upload", done=progress.done, total=progress.total,
+                      mb_done=megabytes(progress.bytes_done),
+                      mb_total=megabytes(progress.bytes_total))
+            done, total = progress.bytes_done, progress.bytes_total
+        elif progress.phase == "push":
+            text = tr("progress.push", done=progress.done, total=progress.total)
+            done, total = progress.done, progress.total
+        else:
+            text = tr("progress.pull", done=progress.done)
+            done, total = progress.done, progress.total
+        # Qt shows a busy bar for range 0..0; use it while the total is still unknown.
+        self.setRange(0, max(total, 0) if total > 0 else 0)
+        if total > 0:
+            self.setValue(min(done, total))
+        self.setFormat(text)

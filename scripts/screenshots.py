@@ -1,0 +1,146 @@
+"""Screenshots of the tablet UI on a seeded replica, for docs/screenshots/.
+
+Run under a real X server at tablet size:
+
+    xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python scripts/screenshots.py
+
+Options: ``--out DIR`` (default docs/screenshots), ``--size 1920x1200``, ``--lang en``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from fieldapp.replica import Replica  # noqa: E402
+from fieldapp.ui import ops, theme  # noqa: E402
+from fieldapp.ui.app import build_main_window  # noqa: E402
+from fieldapp.ui.demo_seed import seed  # noqa: E402
+from fieldapp.ui.main_window import MainWindow  # noqa: E402
+from fieldapp.ui.signature_pad import SignaturePad  # noqa: E402
+
+FAILED_ITEM = ("hose_age", "橡胶软管已使用3年且有裂纹，已告知用户尽快更换为金属波纹管")
+ANSWERED = 9  # items answered on the checklist screenshot: a visit in progress
+
+
+def prepare(replica: Replica, job_id: str) -> None:
+    """A realistic moment of the day: one job in service with a half-filled checklist."""
+    replica.jobs.transition(job_id, "accepted")
+    replica.jobs.transition(job_id, "in_service")
+    replica.jobs.transition("job-002", "accepted")
+    items = replica.inspections.definition()["items"]
+    for item in items[:ANSWERED]:
+        ops.answer_item(replica, job_id=job_id, question=item["key"], value="pass")
+    ops.answer_item(replica, job_id=job_id, question=FAILED_ITEM[0], value="fail",
+                    note=FAILED_ITEM[1])
+
+
+def settle(ms: int = 150) -> None:
+    QApplication.processEvents()
+    QTest.qWait(ms)
+
+
+def save(widget: QWidget, path: Path) -> None:
+    settle()
+    if not widget.grab().save(str(path)):
+        raise SystemExit(f"could not write {path}")
+    print(f"wrote {path}")
+
+
+def _cursive(x0: float, x1: float, y: float, heights: list[float]) -> list[tuple[float, float]]:
+    """Joined loops of different heights, like letters of fast handwriting."""
+    points = []
+    per_loop = 30
+    steps = per_loop * len(heights)
+    for i in range(steps + 1):
+        loop = min(i // per_loop, len(heights) - 1)
+        t = (i / per_loop) * 2 * math.pi
+        size = heights[loop]
+        x = x0 + (x1 - x0) * i / steps - 0.32 * size * math.sin(t)
+        points.append((x, y - size * (1 - math.cos(t)) / 2 - 0.02 * (x - x0)))
+    return points
+
+
+def sign(pad: SignaturePad) -> None:
+    """Draw a handwritten-looking signature with real mouse events, stroke by stroke."""
+    w, h = pad.width(), pad.height()
+    strokes = [
+        _cursive(0.22 * w, 0.42 * w, 0.62 * h, [0.34 * h, 0.12 * h, 0.26 * h, 0.10 * h]),
+        _cursive(0.45 * w, 0.60 * w, 0.62 * h, [0.38 * h, 0.14 * h, 0.11 * h]),
+        _cursive(0.63 * w, 0.80 * w, 0.62 * h, [0.12 * h, 0.30 * h, 0.10 * h, 0.09 * h]),
+        [(0.20 * w + i * 0.6 * w / 40, 0.70 * h - 0.04 * h * math.sin(i / 40 * math.pi))
+         for i in range(41)],
+    ]
+    for stroke in strokes:
+        points = [QPoint(round(x), round(y)) for x, y in stroke]
+        QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                         points[0])
+        for point in points[1:]:
+            QTest.mouseMove(pad, point)
+        QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                           points[-1])
+
+
+def shoot(window: MainWindow, out: Path, job_id: str) -> None:
+    window.show_today()
+    save(window, out / "jobs.png")
+    window.open_job(job_id)
+    page = window.job_page
+    page.tabs.setCurrentWidget(page.customer)
+    save(window, out / "customer.png")
+    page.tabs.setCurrentWidget(page.checklist)
+    settle()
+    # Show the visit in progress: the failed item with its note, and what is still open.
+    rows = list(page.checklist.rows.values())
+    first = rows[max(0, list(page.checklist.rows).index(FAILED_ITEM[0]) - 2)]
+    page.checklist.scroll.verticalScrollBar().setValue(first.y())
+    save(window, out / "checklist.png")
+    page.tabs.setCurrentWidget(page.signature)
+    settle()
+    sign(page.signature.pad)
+    save(window, out / "signature.png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--size", default="1280x800")
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh")
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    app = QApplication(sys.argv[:1])
+    theme.apply(app)
+    with tempfile.TemporaryDirectory() as tmp:
+        replica = Replica.open(tmp)
+        seeded = seed(replica, rich=True)
+        job_id = seeded.job_ids[1]  # the first inspection of the route
+        prepare(replica, job_id)
+        replica.close()
+        # Nothing listens on port 9: the window shows its honest "not connected" state.
+        window = build_main_window(tmp, "http://127.0.0.1:9", language=args.lang)
+        window.resize(width, height)
+        window.show()
+        settle(300)
+        try:
+            shoot(window, args.out, job_id)
+        finally:
+            window.shutdown()
+            window.close()
+    del app
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""Fixtures for the tablet UI: a replica seeded without a server, and the real main window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from fieldapp.replica import Replica
+from fieldapp.ui import i18n, theme
+from fieldapp.ui.app import build_main_window
+from fieldapp.ui.demo_seed import Seeded, seed
+from fieldapp.ui.main_window import MainWindow
+from tests.ui.ui_helpers import free_port
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _theme(qapp: QApplication) -> None:
+    theme.apply(qapp)
+
+
+@pytest.fixture(autouse=True)
+def _chinese(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts in the default language, whatever the shell says."""
+    monkeypatch.delenv("FIELDAPP_LANG", raising=False)
+    i18n.set_language("zh")
+    yield
+    i18n.set_language("zh")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "replica"
+
+
+@pytest.fixture
+def seeded(data_dir: Path) -> Seeded:
+    replica = Replica.open(data_dir)
+    try:
+        return seed(replica)
+    finally:
+        replica.close()
+
+
+@pytest.fixture
+def unreachable_url() -> str:
+    """A local port with nothing listening: connections are refused at once."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def window(qtbot: QtBot, data_dir: Path, seeded: Seeded,
+           unreachable_url: str) -> Iterator[MainWindow]:
+    win = build_main_window(data_dir, unreachable_url)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.shutdown()
+
+
+@pytest.fixture
+def check(data_dir: Path) -> Iterator[Replica]:
+    """A second connection, as another process would read what the UI committed."""
+    replica = Replica.open(data_dir)
+    yield replica
+    replica.close()

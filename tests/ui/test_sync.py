@@ -1,0 +1,153 @@
+"""Sync from the top bar: off the UI thread, offline without fuss, and against the real server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from pytestqt.qtbot import QtBot
+
+from fieldapp.ids import LOCAL_ZONE
+from fieldapp.replica import Replica
+from fieldapp.ui.app import build_main_window
+from fieldapp.ui.demo_seed import Seeded, demo_rows
+from fieldapp.ui.i18n import tr
+from fieldapp.ui.login_dialog import LoginDialog
+from fieldapp.ui.main_window import MainWindow
+from tests.ui.ui_helpers import free_port, move_button, open_row, tap
+
+PASSWORD = "s3cret-pw"
+
+
+def test_sync_while_offline_keeps_working(qtbot: QtBot, window: MainWindow,
+                                          seeded: Seeded) -> None:
+    window.ctx.replica.set_state("token", "stored-token")  # logged in earlier, now offline
+    window.ctx.replica.jobs.transition(seeded.job_ids[0], "accepted")
+    with qtbot.waitSignal(window.controller.sync_finished, timeout=10_000) as finished:
+        tap(qtbot, window.top_bar.sync)
+        # The click returned at once: the sync runs on its own thread.
+        assert window.controller.busy and not window.top_bar.sync.isEnabled()
+        assert window.top_bar.connection.text() == tr("top.syncing")
+    result, error = finished.args
+    assert result is None and error.code == "server_unreachable"
+    assert window.controller.state == "offline"
+    assert window.top_bar.connection.text() == "离线"
+    assert window.top_bar.sync.isEnabled()
+    assert window.toast.last_text == tr("sync.offline")
+    assert window.top_bar.pending.text() == tr("top.pending", n=2)
+    # Work goes on offline.
+    open_row(qtbot, window, 1)
+    tap(qtbot, move_button(window, "accepted"))
+    assert window.top_bar.pending.text() == tr("top.pending", n=4)
+
+
+def test_sync_without_login_asks_for_one(qtbot: QtBot, window: MainWindow) -> None:
+    tap(qtbot, window.top_bar.sync)
+    dialog = window.findChild(LoginDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.username.text() == "tech01"
+    dialog.password.setText("whatever")
+    with qtbot.waitSignal(window.controller.login_finished, timeout=10_000):
+        tap(qtbot, dialog.ok)
+    assert dialog.isVisible()
+    assert dialog.status.text() == tr("error.server_unreachable")
+    dialog.reject()
+
+
+# -- against the real sync server ----------------------------------------------------------
+
+
+@pytest.fixture
+def server_url(tmp_path: Path) -> Iterator[str]:
+    """The real FastAPI server on a free port, loaded with tech01 and the demo route."""
+    from sync_server import auth
+    from sync_server.app import Settings, create_app
+    from sync_server.seed import insert_records, seed_forms
+
+    app = create_app(Settings(data_dir=tmp_path / "server"))
+    rows, _ = demo_rows(dt.datetime.now(LOCAL_ZONE).date())
+    with app.state.server.db.write() as conn:
+        auth.add_user(conn, "tech01", "王建国", "technician", PASSWORD, "秦淮区")
+        seed_forms(conn)
+        for table in ("customers", "meters", "readings", "contracts", "payments", "jobs"):
+            insert_records(conn, table, [row for t, row in rows if t == table])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_first_login_then_sync_round_trip(qtbot: QtBot, tmp_path: Path,
+                                          server_url: str) -> None:
+    data = tmp_path / "tablet"
+    win = build_main_window(data, server_url)
+    qtbot.addWidget(win)
+    try:
+        assert win.today.model.rowCount() == 0
+        progress: list[object] = []
+        win.controller.progress.connect(progress.append)
+
+        dialog = LoginDialog(win.controller, win)
+        dialog.username.setText("tech01")
+        dialog.password.setText("wrong")
+        with qtbot.waitSignal(win.controller.login_finished, timeout=10_000):
+            tap(qtbot, dialog.ok)
+        assert dialog.status.text() == "用户名或密码错误"
+
+        dialog.password.setText(PASSWORD)
+        with qtbot.waitSignal(win.controller.sync_finished, timeout=20_000) as synced:
+            tap(qtbot, dialog.ok)
+        assert synced.args[1] is None, synced.args[1]
+        assert dialog.result() == LoginDialog.DialogCode.Accepted
+        assert win.controller.state == "online"
+        assert win.top_bar.user.text() == "王建国 · 秦淮区"
+        assert win.today.model.rowCount() == 3
+        assert {p.phase for p in progress} >= {"upload", "push", "pull"}
+
+        open_row(qtbot, win, 0)
+        tap(qtbot, move_button(win, "accepted"))
+        assert win.top_bar.pending.text() == tr("top.pending", n=2)
+        with qtbot.waitSignal(win.controller.sync_finished, timeout=20_000) as synced:
+            tap(qtbot, win.top_bar.sync)
+        assert synced.args[1] is None, synced.args[1]
+        assert synced.args[0].report.pushed == {"applied": 2}
+        assert win.top_bar.pending.text() == tr("top.pending", n=0)
+        assert win.toast.last_text.startswith("同步完成")
+        assert win.top_bar.last_sync.text().startswith(tr("top.last_sync", time=""))
+    finally:
+        win.shutdown()
+    check = Replica.open(data)
+    try:
+        assert check.outbox.counts()["pending"] == 0
+        assert check.jobs.get("job-001")["status"] == "accepted"
+    finally:
+        check.close()
+
+
+def test_auto_sync_starts_at_once_and_retries_while_work_waits(
+        qtbot: QtBot, window: MainWindow, seeded: Seeded) -> None:
+    window.ctx.replica.set_state("token", "stored-token")
+    window.ctx.replica.jobs.transition(seeded.job_ids[0], "accepted")
+    finished: list[object] = []
+    window.controller.sync_finished.connect(lambda result, error: finished.append(error))
+    window.controller.auto_timer.setInterval(100)
+
+    window.start()
+
+    qtbot.waitUntil(lambda: len(finished) >= 2, timeout=10_000)
+    assert all(getattr(e, "code", None) == "server_unreachable" for e in finished)
+    assert window.controller.state == "offline"
+    # Automatic attempts stay quiet: no toast for every retry.
+    assert window.toast.history == []
