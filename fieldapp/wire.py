@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 PROTOCOL_VERSION = 1
 MAX_BATCH = 500
 MAX_PULL_PAGE = 1000
+# How far ahead of the server's clock a device's HLC may run before the server clamps it.
+MAX_SKEW_MS = 60_000
 
 
 class _Strict(BaseModel):

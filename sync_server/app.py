@@ -13,12 +13,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fieldapp.store import SCHEMA_VERSION as CLIENT_SCHEMA_VERSION
+from fieldapp.sync.hlc import Timestamp
 from fieldapp.wire import (
     MAX_PULL_PAGE,
+    MAX_SKEW_MS,
     PROTOCOL_VERSION,
     AttachmentStatus,
     LoginRequest,
     LoginResponse,
+    Mutation,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -88,6 +92,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/api/v1/sync/push")
     def push(body: PushRequest, who: Who) -> PushResponse:
         _check_protocol(body.protocol)
+        _check_schema(body.schema_version)
         if body.device_id != who.device_id:
             raise ApiError(403, "device_mismatch", "the batch names another device than the token")
         with server.db.write() as conn:
@@ -96,13 +101,9 @@ def create_app(settings: Settings) -> FastAPI:
             if stored:
                 replay = PushResponse.model_validate_json(stored[0])
                 return replay.model_copy(update={"replayed": True})
-            for m in body.mutations:
-                try:
-                    server.clock.observe(m.hlc)
-                except ValueError as exc:
-                    raise ApiError(422, "bad_hlc", f"mutation {m.mutation_id}: {exc}") from exc
+            mutations = [_bounded(m, server.clock) for m in body.mutations]
             results = []
-            for m in body.mutations:
+            for m in mutations:
                 results.append(merge.apply_mutation(conn, m, who, body.batch_id))
                 faults.after_mutation(len(results))
             response = PushResponse(batch_id=body.batch_id, results=results,
@@ -136,6 +137,17 @@ def create_app(settings: Settings) -> FastAPI:
             raise error
         return status
 
+    @app.post("/api/v1/admin/devices/{device_id}/revoke")
+    def revoke_device(device_id: str, who: Who) -> dict[str, str]:
+        if who.role not in ("admin", "supervisor"):
+            raise ApiError(403, "forbidden", "only an admin or supervisor can revoke a device")
+        with server.db.write() as conn:
+            found = conn.execute("UPDATE devices SET revoked_at = ? WHERE device_id = ?",
+                                 [utc_now(), device_id]).rowcount
+        if not found:
+            raise ApiError(404, "unknown_device", f"no device {device_id}")
+        return {"device_id": device_id, "status": "revoked"}
+
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/office/")
@@ -150,6 +162,34 @@ def _check_protocol(version: int | None) -> None:
     if version is not None and version < PROTOCOL_VERSION:
         raise ApiError(426, "client_outdated",
                        f"this server speaks protocol {PROTOCOL_VERSION}; update the app")
+    if version is not None and version > PROTOCOL_VERSION:
+        raise ApiError(400, "unknown_protocol",
+                       f"protocol {version} is newer than this server's {PROTOCOL_VERSION};"
+                       " the server must be updated first")
+
+
+def _bounded(m: Mutation, clock: ServerClock) -> Mutation:
+    """Clamp a device's HLC to the server's wall time plus MAX_SKEW_MS.
+
+    A tablet whose clock runs hours ahead would otherwise win every last-writer-wins
+    conflict; clamped, its changes order as if made at most MAX_SKEW_MS in the future.
+    """
+    try:
+        stamp = Timestamp.parse(m.hlc)
+    except ValueError as exc:
+        raise ApiError(422, "bad_hlc", f"mutation {m.mutation_id}: {exc}") from exc
+    limit = clock.wall_ms() + MAX_SKEW_MS
+    if stamp.wall_ms > limit:
+        m = m.model_copy(update={"hlc": str(Timestamp(limit, stamp.counter, stamp.node))})
+    clock.observe(m.hlc)
+    return m
+
+
+def _check_schema(version: int) -> None:
+    if not 1 <= version <= CLIENT_SCHEMA_VERSION:
+        raise ApiError(400, "unknown_schema_version",
+                       f"client schema {version} is not one this server knows"
+                       f" (1..{CLIENT_SCHEMA_VERSION}); nothing was applied")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -7,6 +7,7 @@ declared size is reached the whole file's sha256 must equal its name, or it is d
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -14,6 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from fieldapp.wire import AttachmentStatus
+from sync_server import faults
 from sync_server.db import utc_now
 from sync_server.errors import ApiError
 
@@ -61,12 +63,21 @@ class BlobStore:
         if offset + len(chunk) > total:
             raise ApiError(400, "chunk_past_end", "the chunk goes past the declared total size")
         partial = self._partial(sha256)
-        with open(partial, "r+b" if offset else "wb") as fh:
-            fh.seek(offset)
-            fh.write(chunk)
-            fh.truncate()
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with open(partial, "r+b" if offset else "wb") as fh:
+                fh.seek(offset)
+                faults.write(fh, chunk)
+                fh.truncate()
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # Cut back to the last verified byte so a resume starts from a clean edge.
+            with open(partial, "r+b") as fh:
+                fh.truncate(offset)
+            raise ApiError(507, "storage_full", "the server's attachment storage is full;"
+                           f" kept {offset} verified bytes, retry later") from exc
         received = offset + len(chunk)
         complete = received == total
         if complete:

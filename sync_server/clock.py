@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fieldapp.sync.hlc import HybridClock
 
 
 class ServerClock(HybridClock):
-    def __init__(self) -> None:
-        super().__init__("server")
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("server", **kwargs)

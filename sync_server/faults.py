@@ -2,13 +2,17 @@
 
 ``FIELDAPP_FAULTS=kill_in_push:3`` makes the server SIGKILL itself after applying the
 third mutation of a push, before the batch commits: the real crash the tests need,
-at a point that is otherwise too short to hit from outside. Unset in production.
+at a point that is otherwise too short to hit from outside. ``disk_full:N`` makes the
+N-th attachment write fail with ENOSPC after writing half its bytes, as a full disk does.
+Unset in production.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+from typing import BinaryIO
 
 
 def _parse(spec: str) -> dict[str, int]:
@@ -25,3 +29,17 @@ FAULTS = _parse(os.environ.get("FIELDAPP_FAULTS", ""))
 def after_mutation(applied: int) -> None:
     if FAULTS.get("kill_in_push") == applied:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+_writes = 0
+
+
+def write(fh: BinaryIO, data: bytes) -> None:
+    """``fh.write`` with the injected full disk."""
+    global _writes
+    _writes += 1
+    if FAULTS.get("disk_full") == _writes:
+        fh.write(data[: len(data) // 2])
+        fh.flush()
+        raise OSError(errno.ENOSPC, "No space left on device (injected)")
+    fh.write(data)

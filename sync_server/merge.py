@@ -17,13 +17,21 @@ import json
 import sqlite3
 from typing import Any
 
-from fieldapp.domain.status import OFFICE_ROLES, check_transition
+from fieldapp.domain.status import (
+    OFFICE_ROLES,
+    Status,
+    check_transition,
+    is_before,
+    reachable,
+)
 from fieldapp.errors import IllegalTransition
 from fieldapp.forms import checklist
 from fieldapp.records import TABLES, Policy
 from fieldapp.wire import Mutation, MutationResult
 from sync_server.auth import Principal
 from sync_server.db import utc_now
+
+STATUSES = frozenset(Status)
 
 
 class Rejected(Exception):
@@ -97,12 +105,7 @@ def _update(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str
     for field, new in m.fields.items():
         server, base = current[field], m.old.get(field)
         if field == "status" and m.table == "jobs" and server != new:
-            try:
-                check_transition(server, new, who.role)
-            except IllegalTransition as exc:
-                raise Rejected(exc.code, f"job {current['number']} is {server} on the server;"
-                               f" {who.role} cannot move it to {new}",
-                               preserve=(field, server, new)) from exc
+            _check_status(current, server, new, who)
             apply[field] = new
         elif server == base:
             apply[field] = new
@@ -134,6 +137,24 @@ def _moved_by_others(conn: sqlite3.Connection, m: Mutation, who: Principal) -> b
         "SELECT 1 FROM changes WHERE tbl = ? AND record_id = ? AND seq > ?"
         " AND coalesce(device_id, '') != ? LIMIT 1",
         [m.table, m.record_id, m.base_version, who.device_id]).fetchone() is not None
+
+
+def _check_status(job: dict[str, Any], server: str, new: str, who: Principal) -> None:
+    """A status change must be legal from the server's status, directly or moving forward.
+
+    Moving forward over a step not yet received (reordered batches) merges; going back
+    (a stale change) or out of a cancelled job is refused, and the refused value is kept.
+    """
+    try:
+        check_transition(server, new, who.role)
+        return
+    except IllegalTransition as exc:
+        if server in STATUSES and new in STATUSES and reachable(server, new, who.role):
+            return
+        reason = "stale_transition" if is_before(new, server) else exc.code
+        raise Rejected(reason, f"job {job['number']} is {server} on the server;"
+                       f" {who.role} cannot move it to {new}",
+                       preserve=("status", server, new)) from exc
 
 
 def _check_insert(conn: sqlite3.Connection, m: Mutation, who: Principal) -> None:

@@ -66,6 +66,23 @@ def check_transition(current: str, target: str, role: str = "technician") -> Sta
     return to
 
 
+def reachable(current: str, target: str, role: str = "technician") -> bool:
+    """Can ``role`` get from ``current`` to ``target`` in one or more legal moves?
+
+    The server uses it to merge a transition forward when an earlier one from the same
+    device has not arrived yet (reordered batches): dispatched → in_service is allowed
+    as a merge because dispatched → accepted → in_service is.
+    """
+    seen, frontier = set(), {Status(current)}
+    while frontier:
+        step = {n for s in frontier for n in allowed_moves(s, role)} - seen
+        if Status(target) in step:
+            return True
+        seen |= step
+        frontier = step
+    return False
+
+
 def is_before(a: str, b: str) -> bool:
     """True if status ``a`` comes strictly before ``b`` on the main path."""
     try:

@@ -49,6 +49,9 @@ class HybridClock:
                 self._counter += 1
             return str(Timestamp(self._ms, self._counter, self.node))
 
+    def wall_ms(self) -> int:
+        return self._wall()
+
     def last(self) -> str:
         """The latest stamp issued or observed, for persisting across restarts."""
         with self._lock:

@@ -1,0 +1,143 @@
+"""What the server refuses before applying anything, and how it bounds a device's clock."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+
+import pytest
+import requests
+
+from fieldapp.ids import new_id
+from fieldapp.sync.hlc import Timestamp
+from fieldapp.wire import MAX_SKEW_MS, PROTOCOL_VERSION, Mutation
+from sync_server.app import _bounded
+from sync_server.clock import ServerClock
+from tests.conftest import ServerProcess
+from tests.server.test_sync_api import login, mutation, push, server_db, version
+
+
+def applied_count(server: ServerProcess) -> int:
+    return server_db(server).execute(
+        "SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL").fetchone()[0]
+
+
+@pytest.mark.parametrize(("field", "value", "status", "code"), [
+    ("protocol", PROTOCOL_VERSION + 1, 400, "unknown_protocol"),
+    ("protocol", 0, 426, "client_outdated"),
+    ("schema_version", 99, 400, "unknown_schema_version"),
+    ("schema_version", 0, 400, "unknown_schema_version"),
+])
+def test_unknown_versions_are_refused_and_nothing_applied(server, field, value, status, code):
+    headers = login(server, "tech01", "d1")
+    body = {"protocol": PROTOCOL_VERSION, "schema_version": 1, "device_id": "d1",
+            "batch_id": new_id(), "mutations": [
+                mutation("jobs", "job-1", {"status": "accepted"}, {"status": "dispatched"})]}
+    body[field] = value
+    resp = requests.post(server.url + "/api/v1/sync/push", json=body, headers=headers,
+                         timeout=10)
+    assert (resp.status_code, resp.json()["error"]) == (status, code)
+    assert applied_count(server) == 0
+
+
+def test_a_revoked_device_is_refused_with_a_clear_message(server):
+    tech = login(server, "tech01", "pad-9")
+    admin = login(server, "admin", "office-admin")
+    forbidden = requests.post(server.url + "/api/v1/admin/devices/office-admin/revoke",
+                              headers=tech, timeout=10)
+    assert (forbidden.status_code, forbidden.json()["error"]) == (403, "forbidden")
+    resp = requests.post(server.url + "/api/v1/admin/devices/pad-9/revoke", headers=admin,
+                         timeout=10)
+    assert resp.json() == {"device_id": "pad-9", "status": "revoked"}
+    refused = push(server, tech, "pad-9", [
+        mutation("jobs", "job-1", {"status": "accepted"}, {"status": "dispatched"})])
+    assert (refused.status_code, refused.json()["error"]) == (401, "device_revoked")
+    assert applied_count(server) == 0
+    again = requests.post(server.url + "/api/v1/auth/login", timeout=10, json={
+        "username": "tech01", "password": "s3cret-pass", "device_id": "pad-9"})
+    assert (again.status_code, again.json()["error"]) == (403, "device_revoked")
+    unknown = requests.post(server.url + "/api/v1/admin/devices/nope/revoke", headers=admin,
+                            timeout=10)
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown_device")
+
+
+def test_full_disk_keeps_only_verified_bytes_and_the_upload_resumes(tmp_path):
+    server = ServerProcess(tmp_path)
+    server.seed_world()
+    server.start(FIELDAPP_FAULTS="disk_full:2")
+    try:
+        headers = login(server, "tech01", "d1")
+        data = bytes(range(256)) * 400
+        sha = hashlib.sha256(data).hexdigest()
+        url = f"{server.url}/api/v1/attachments/{sha}"
+
+        def put(offset: int, size: int) -> requests.Response:
+            return requests.put(url, data=data[offset:offset + size], headers=headers,
+                                params={"offset": offset, "total": len(data)}, timeout=10)
+
+        assert put(0, 40_000).json()["size"] == 40_000
+        full = put(40_000, 40_000)
+        assert (full.status_code, full.json()["error"]) == (507, "storage_full")
+        partial = tmp_path / "attachments" / "partial" / sha
+        assert partial.stat().st_size == 40_000  # the half-written chunk was cut back
+        status = requests.get(url, headers=headers, timeout=10).json()
+        assert status == {"sha256": sha, "size": 40_000, "complete": False}
+        assert put(40_000, 62_400).json() == {"sha256": sha, "size": len(data),
+                                              "complete": True}
+        assert (tmp_path / "attachments" / sha[:2] / sha).read_bytes() == data
+    finally:
+        server.stop()
+
+
+def _mutation(hlc: str) -> Mutation:
+    return Mutation(mutation_id="m", table="jobs", record_id="j", op="update",
+                    fields={"status": "accepted"}, hlc=hlc, at="2026-11-24T10:00:00+08:00")
+
+
+def test_a_clock_hours_ahead_is_clamped_to_the_skew_bound():
+    now = 1_800_000_000_000
+    clock = ServerClock(wall=lambda: now)
+    ahead = str(Timestamp(now + 3 * 3600_000, 4, "dev-fast"))
+    bounded = Timestamp.parse(_bounded(_mutation(ahead), clock).hlc)
+    assert bounded == Timestamp(now + MAX_SKEW_MS, 4, "dev-fast")
+    assert Timestamp.parse(clock.now()).wall_ms == now + MAX_SKEW_MS  # server not dragged on
+    slow = str(Timestamp(now - 3 * 3600_000, 0, "dev-slow"))
+    assert _bounded(_mutation(slow), clock).hlc == slow  # behind is fine: HLC orders it
+
+
+def test_fast_tablet_does_not_win_a_later_office_edit(server):
+    tech = login(server, "tech01", "d1")
+    office = login(server, "dispatcher", "office-1")
+    base = version(server, "customers", "cust-1")
+    three_hours_ahead = f"{int(time.time() * 1000) + 3 * 3600_000:018d}:00000:d1"
+    push(server, tech, "d1", [mutation("customers", "cust-1", {"phone": "13811112222"},
+                                       {"phone": "13912345678"}, hlc=three_hours_ahead,
+                                       base_version=base)])
+    stored = Timestamp.parse(server_db(server).execute(
+        "SELECT hlc FROM customers WHERE id = 'cust-1'").fetchone()[0])
+    assert stored.wall_ms <= time.time() * 1000 + MAX_SKEW_MS + 5_000
+    later_office = f"{int(time.time() * 1000) + MAX_SKEW_MS + 10_000:018d}:00000:office-1"
+    result = push(server, office, "office-1", [
+        mutation("customers", "cust-1", {"phone": "13900000000"}, {"phone": "13912345678"},
+                 hlc=later_office, base_version=base)]).json()["results"][0]
+    assert result["status"] == "conflict"
+    assert result["kept"] == {"phone": "13900000000"}  # the later office edit wins
+    row = sqlite3.connect(server.data_dir / "server.sqlite3").execute(
+        "SELECT preserved, preserved_by FROM conflicts").fetchone()
+    assert row == ('"13811112222"', "dispatcher")
+
+
+def test_reordered_batches_merge_forward_and_never_go_back(server):
+    tech = login(server, "tech01", "d1")
+    base = version(server, "jobs", "job-1")
+    later = push(server, tech, "d1", [mutation("jobs", "job-1", {"status": "in_service"},
+                                               {"status": "accepted"}, base_version=base)])
+    assert later.json()["results"][0]["status"] == "applied"
+    earlier = push(server, tech, "d1", [mutation("jobs", "job-1", {"status": "accepted"},
+                                                 {"status": "dispatched"}, base_version=base)])
+    assert (earlier.json()["results"][0]["status"],
+            earlier.json()["results"][0]["reason"]) == ("rejected", "stale_transition")
+    db = server_db(server)
+    assert db.execute("SELECT status FROM jobs WHERE id = 'job-1'").fetchone()[0] == "in_service"
+    assert db.execute("SELECT preserved FROM conflicts").fetchone()[0] == '"accepted"'
