@@ -37,7 +37,9 @@ class TableSpec:
         return self.policies.get(column, Policy.LWW)
 
 
-_EVIDENCE_TABLES = ("answers", "attachments", "signatures", "scans", "job_status_history")
+# Captured by a technician: accepted even after the job was reassigned away, never dropped.
+EVIDENCE_TABLES = frozenset({"submissions", "answers", "attachments", "signatures", "scans",
+                             "job_status_history", "readings"})
 
 TABLES: dict[str, TableSpec] = {
     t.name: t
@@ -109,7 +111,6 @@ TABLES: dict[str, TableSpec] = {
     ]
 }
 
-EVIDENCE_TABLES = frozenset(_EVIDENCE_TABLES)
 
 RECORD_DDL_V1 = """
 CREATE TABLE customers (

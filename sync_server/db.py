@@ -45,7 +45,7 @@ CREATE TABLE blobs (
 SERVER_DDL_V2 = """
 CREATE TABLE device_scope (
   device_id TEXT NOT NULL, customer_id TEXT NOT NULL, granted_cursor INTEGER NOT NULL,
-  PRIMARY KEY (device_id, customer_id));
+  removed_cursor INTEGER, PRIMARY KEY (device_id, customer_id));
 """
 
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2}

@@ -26,7 +26,7 @@ from fieldapp.domain.status import (
 )
 from fieldapp.errors import IllegalTransition
 from fieldapp.forms import checklist
-from fieldapp.records import TABLES, Policy
+from fieldapp.records import EVIDENCE_TABLES, TABLES, Policy
 from fieldapp.wire import Mutation, MutationResult
 from sync_server.auth import Principal
 from sync_server.db import utc_now
@@ -35,10 +35,10 @@ STATUSES = frozenset(Status)
 
 
 class Rejected(Exception):
-    """A mutation the server refuses; ``preserve`` = (field, kept, refused value) to keep."""
+    """A mutation the server refuses; ``preserve`` lists (field, kept, refused value) to keep."""
 
     def __init__(self, reason: str, message: str,
-                 preserve: tuple[str, Any, Any] | None = None) -> None:
+                 preserve: list[tuple[str, Any, Any]] | None = None) -> None:
         super().__init__(message)
         self.reason, self.message, self.preserve = reason, message, preserve
 
@@ -56,8 +56,8 @@ def apply_mutation(conn: sqlite3.Connection, m: Mutation, who: Principal,
     except Rejected as exc:
         conn.execute("ROLLBACK TO mutation")
         conn.execute("RELEASE mutation")
-        if exc.preserve:  # refused, but what the technician did is kept for review
-            _preserve(conn, m, who, *exc.preserve, exc.reason)
+        for field, kept, refused in exc.preserve or ():  # refused, yet kept for review
+            _preserve(conn, m, who, field, kept, refused, exc.reason)
         result = MutationResult(mutation_id=m.mutation_id, status="rejected",
                                 reason=exc.reason, message=exc.message)
     conn.execute("INSERT INTO mutation_results VALUES (?, ?)",
@@ -89,7 +89,16 @@ def _apply(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str)
         return MutationResult(mutation_id=m.mutation_id, status="applied", version=seq)
     if current is None:
         raise Rejected("unknown_record", f"no {m.table} record {m.record_id}")
-    _check_scope(conn, m.table, current.get("customer_id"), who)
+    if m.table == "jobs" and who.role not in OFFICE_ROLES and current["assignee"] != who.username:
+        if not _was_assigned(conn, m.record_id, who.username):
+            raise Rejected("out_of_scope", f"job {current['number']} is not {who.username}'s")
+        raise Rejected("reassigned", f"job {current['number']} is now assigned to"
+                       f" {current['assignee']}; the change is kept for the supervisor",
+                       preserve=[(f, current[f], v) for f, v in m.fields.items()])
+    if current.get("job_id"):
+        _check_job(conn, m.table, current["job_id"], who)
+    else:
+        _check_scope(conn, m.table, current.get("customer_id"), who)
     forbidden = set(m.fields) - set(spec.tech_update)
     if not office and forbidden:
         raise Rejected("forbidden", f"a {who.role} cannot change {m.table}.{sorted(forbidden)}")
@@ -154,7 +163,7 @@ def _check_status(job: dict[str, Any], server: str, new: str, who: Principal) ->
         reason = "stale_transition" if is_before(new, server) else exc.code
         raise Rejected(reason, f"job {job['number']} is {server} on the server;"
                        f" {who.role} cannot move it to {new}",
-                       preserve=("status", server, new)) from exc
+                       preserve=[("status", server, new)]) from exc
 
 
 def _check_insert(conn: sqlite3.Connection, m: Mutation, who: Principal) -> None:
@@ -165,8 +174,7 @@ def _check_insert(conn: sqlite3.Connection, m: Mutation, who: Principal) -> None
             raise Rejected("unknown_job", f"no job {f['job_id']}")
         if f.get("customer_id") != job["customer_id"]:
             raise Rejected("customer_mismatch", "customer_id does not match the job's customer")
-        if who.role not in OFFICE_ROLES and job["assignee"] != who.username:
-            raise Rejected("out_of_scope", f"job {job['number']} is not assigned to {who.username}")
+        _check_job(conn, m.table, job["id"], who, job)
     elif TABLES[m.table].scoped and m.table != "scans":
         _check_scope(conn, m.table, f.get("customer_id"), who)
     if m.table == "answers":
@@ -186,6 +194,29 @@ def _check_insert(conn: sqlite3.Connection, m: Mutation, who: Principal) -> None
                            f"the bytes of {f.get('sha256')} were not uploaded")
         if blob["size"] != f.get("size"):
             raise Rejected("attachment_size_mismatch", "size differs from the uploaded file")
+
+
+def _check_job(conn: sqlite3.Connection, table: str, job_id: str, who: Principal,
+               job: dict[str, Any] | None = None) -> None:
+    """Work on a job is accepted from its assignee, and captured evidence also from anyone
+    the job was assigned to before: a reassignment must not make offline work vanish."""
+    if who.role in OFFICE_ROLES:
+        return
+    job = job or _row(conn, "jobs", job_id)
+    if job is None:
+        raise Rejected("unknown_job", f"no job {job_id}")
+    if job["assignee"] == who.username:
+        return
+    if table in EVIDENCE_TABLES and _was_assigned(conn, job_id, who.username):
+        return
+    raise Rejected("out_of_scope", f"job {job['number']} is not assigned to {who.username}")
+
+
+def _was_assigned(conn: sqlite3.Connection, job_id: str, username: str) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM changes WHERE tbl = 'jobs' AND record_id = ?"
+        " AND json_extract(fields, '$.assignee') = ? LIMIT 1", [job_id, username]
+    ).fetchone() is not None
 
 
 def _check_scope(conn: sqlite3.Connection, table: str, customer_id: str | None,

@@ -6,9 +6,10 @@ base). Pages are ordered by the server sequence, so the last one returned is the
 
 When a customer enters a device's scope (a job assigned after the device's first pull),
 that customer's older records (seq at or below the cursor) were never sent: the next
-pull carries them (a backfill). ``device_scope`` remembers the cursor at which each
-customer was granted, so a retry of that same cursor (its answer lost) backfills again,
-and a later cursor proves the device applied it.
+pull carries them (a backfill). When the customer leaves the scope (the job reassigned),
+the device gets tombstones for the customer's records. ``device_scope`` remembers the
+cursor at which each was decided, so a retry of that same cursor (its answer lost) sends
+it again, and a later cursor proves the device applied it.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def pull(conn: sqlite3.Connection, who: Principal, cursor: int,
     more = len(heads) > limit
     heads = heads[:limit]
     next_cursor = heads[-1]["seq"] if heads else cursor
-    out = [] if who.role in OFFICE_ROLES else _backfill(conn, who, cursor)
+    out = [] if who.role in OFFICE_ROLES else _scope_changes(conn, who, cursor)
     for head in heads:
         row = conn.execute(f"SELECT * FROM [{head['tbl']}] WHERE id = ?",
                            [head["record_id"]]).fetchone()
@@ -53,21 +54,38 @@ def _change(table: str, row: sqlite3.Row) -> RecordChange:
     return RecordChange(table=table, record_id=record_id, version=version, row=data)
 
 
-def _backfill(conn: sqlite3.Connection, who: Principal, cursor: int) -> list[RecordChange]:
-    """Older records of customers newly in this device's scope (call inside a write)."""
-    conn.execute(
-        "INSERT OR IGNORE INTO device_scope(device_id, customer_id, granted_cursor)"
-        " SELECT DISTINCT ?, customer_id, ? FROM jobs WHERE assignee = ?",
-        [who.device_id, cursor, who.username])
-    customers = [r[0] for r in conn.execute(
-        "SELECT customer_id FROM device_scope WHERE device_id = ? AND granted_cursor = ?",
-        [who.device_id, cursor])] if cursor else []
+def _scope_changes(conn: sqlite3.Connection, who: Principal,
+                   cursor: int) -> list[RecordChange]:
+    """Backfills for customers entering the device's scope, tombstones for those leaving.
+
+    Each is sent while the device asks with the cursor it was decided at, so a lost answer
+    is sent again; a later cursor proves the device applied it. Call inside a write.
+    """
+    scope = "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?"
+    conn.execute(f"UPDATE device_scope SET granted_cursor = ?, removed_cursor = NULL"
+                 f" WHERE device_id = ? AND removed_cursor IS NOT NULL AND customer_id IN"
+                 f" ({scope})", [cursor, who.device_id, who.username])
+    conn.execute(f"INSERT OR IGNORE INTO device_scope(device_id, customer_id, granted_cursor)"
+                 f" SELECT ?, customer_id, ? FROM ({scope})",
+                 [who.device_id, cursor, who.username])
+    conn.execute(f"UPDATE device_scope SET removed_cursor = ? WHERE device_id = ?"
+                 f" AND removed_cursor IS NULL AND customer_id NOT IN ({scope})",
+                 [cursor, who.device_id, who.username])
+    conn.execute("DELETE FROM device_scope WHERE device_id = ? AND removed_cursor < ?",
+                 [who.device_id, cursor])
     out = []
-    for customer_id in customers:
+    for (customer_id, removed) in conn.execute(
+            "SELECT customer_id, removed_cursor IS NOT NULL FROM device_scope"
+            " WHERE device_id = ? AND (granted_cursor = ? AND ? > 0 OR removed_cursor = ?)",
+            [who.device_id, cursor, cursor, cursor]).fetchall():
         for table, spec in TABLES.items():
             if not spec.scoped:
                 continue
-            out += [_change(table, row) for row in conn.execute(
-                f"SELECT * FROM [{table}] WHERE customer_id = ? AND version <= ?",
-                [customer_id, cursor])]
+            # A leaving customer's records are all tombstoned (the device may hold an older
+            # version of one changed since); an entering one's are those below the cursor.
+            rows = conn.execute(f"SELECT * FROM [{table}] WHERE customer_id = ?"
+                                f" AND (? OR version <= ?)",
+                                [customer_id, removed, cursor]).fetchall()
+            out += [RecordChange(table=table, record_id=row["id"], version=row["version"],
+                                 row=None) if removed else _change(table, row) for row in rows]
     return out

@@ -51,6 +51,8 @@ class SyncReport:
     pushed: dict[str, int] = field(default_factory=dict)
     pulled: int = 0
     changes: Changes = field(default_factory=Changes)
+    left_jobs: set[str] = field(default_factory=set)  # reassigned away: tell the technician
+    kept_despite_tombstone: set[str] = field(default_factory=set)
 
 
 ProgressFn = Callable[[Progress], None]
@@ -166,8 +168,10 @@ class SyncClient:
         while more:
             page = PullResponse.model_validate(self._call(
                 "GET", "/api/v1/sync/pull", params={"cursor": cursor}).json())
-            changes = apply_changes(self.r, page.changes, cursor=page.cursor)
-            report.changes = report.changes | changes
+            applied = apply_changes(self.r, page.changes, cursor=page.cursor)
+            report.changes = report.changes | applied.changes
+            report.left_jobs |= applied.left_jobs
+            report.kept_despite_tombstone |= applied.kept
             cursor, more = page.cursor, page.more
             self.r.observe(page.server_hlc)
             report.pulled += len(page.changes)

@@ -41,6 +41,9 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                   "Sync done: sent {files} files and {pushed} records, received {pulled} updates"),
     "sync.offline": ("服务器暂时连不上，继续离线工作，数据都保存在本机",
                      "The server cannot be reached; keep working offline, everything is saved"),
+    "sync.jobs_left": ("{n} 个工单已改派给他人，已从本机移除", "{n} jobs were reassigned and left this tablet"),
+    "sync.work_kept": ("{n} 条记录已改派，但本机有未被接受的工作，已保留待主管处理",
+                       "{n} reassigned records keep work the server did not take; kept for the supervisor"),
     "sync.busy": ("正在同步，请稍候", "A sync is already running"),
     # -- login --------------------------------------------------------------------------------
     "login.title": ("登录", "Log in"),

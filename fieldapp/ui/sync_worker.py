@@ -159,8 +159,12 @@ class SyncController(QObject):
             self.ctx.replica.clock.observe(result.clock)
             self._set_state("online")
             self.ctx.changes_applied.emit(result.report.changes | Changes.of("outbox", "sync"))
+            report = result.report
+            if report.left_jobs:
+                self.ctx.notify(tr("sync.jobs_left", n=len(report.left_jobs)))
+            if report.kept_despite_tombstone:
+                self.ctx.notify(tr("sync.work_kept", n=len(report.kept_despite_tombstone)))
             if self._manual:
-                report = result.report
                 self.ctx.notify(tr("sync.done", files=report.uploaded_files,
                                    pushed=sum(report.pushed.values()), pulled=report.pulled),
                                 "success")

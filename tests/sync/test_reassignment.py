@@ -1,0 +1,74 @@
+"""A job reassigned while its technician works offline: the work is pushed and kept,
+the job leaves the tablet only where nothing of the technician's is at stake."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from fieldapp.replica import Replica
+from fieldapp.sync.client import SyncClient
+from tests.conftest import ServerProcess
+from tests.server.test_sync_api import login, mutation, push, version
+from tests.world import PASSWORD
+
+
+def test_offline_work_on_a_reassigned_job_is_kept_and_the_user_told(server: ServerProcess,
+                                                                    tmp_path: Path):
+    replica = Replica.open(tmp_path / "tablet")
+    client = SyncClient(replica, server.url)
+    client.login("tech01", PASSWORD)
+    client.sync()
+    assert replica.find("meters", "meter-1") is not None
+
+    replica.jobs.transition("job-1", "accepted")  # offline
+    replica.jobs.transition("job-1", "in_service")
+    sub_id = replica.inspections.start("job-1")
+    replica.inspections.answer(sub_id, "leak_test_joints", "fail", "接头处有气泡")
+
+    office = login(server, "dispatcher", "office-1")
+    result = push(server, office, "office-1", [
+        mutation("jobs", "job-1", {"assignee": "tech02"}, {"assignee": "tech01"},
+                 base_version=version(server, "jobs", "job-1"))]).json()["results"][0]
+    assert result["status"] == "applied"
+
+    report = client.sync()
+    reasons = {(p["tbl"], p["reason"]) for p in replica.outbox.problems()}
+    assert reasons == {("jobs", "reassigned")}
+    db = sqlite3.connect(server.data_dir / "server.sqlite3")
+    answer = db.execute("SELECT value, note, by_user FROM answers WHERE submission_id = ?",
+                        [sub_id]).fetchone()
+    assert answer == ('"fail"', "接头处有气泡", "tech01")  # evidence accepted after all
+    assert db.execute("SELECT count(*) FROM job_status_history WHERE job_id = 'job-1'"
+                      " AND by_user = 'tech01'").fetchone()[0] == 2
+    assert db.execute("SELECT status, assignee FROM jobs WHERE id = 'job-1'").fetchone() == (
+        "dispatched", "tech02")
+    kept = db.execute("SELECT kept, preserved, preserved_by, reason FROM conflicts"
+                      " WHERE record_id = 'job-1'").fetchall()
+    assert [(json.loads(k), json.loads(p), by, r) for k, p, by, r in kept] == [
+        ("dispatched", "accepted", "tech01", "reassigned"),
+        ("dispatched", "in_service", "tech01", "reassigned")]
+
+    # cust-1 left the tablet's scope: what was synced goes, the refused job stays visible
+    assert replica.find("meters", "meter-1") is None
+    assert replica.find("customers", "cust-1") is None
+    assert replica.get("jobs", "job-1")["status"] == "in_service"
+    assert "job-1" in report.kept_despite_tombstone
+    assert replica.find("customers", "cust-2") is not None
+
+
+def test_a_job_reassigned_away_without_local_work_leaves_the_tablet(server: ServerProcess,
+                                                                    tmp_path: Path):
+    replica = Replica.open(tmp_path / "tablet")
+    client = SyncClient(replica, server.url)
+    client.login("tech01", PASSWORD)
+    client.sync()
+    office = login(server, "dispatcher", "office-1")
+    push(server, office, "office-1", [
+        mutation("jobs", "job-2", {"assignee": "tech02"}, {"assignee": "tech01"},
+                 base_version=version(server, "jobs", "job-2"))])
+    report = client.sync()
+    assert report.left_jobs == {"job-2"}
+    assert replica.find("jobs", "job-2") is None and replica.find("customers", "cust-2") is None
+    assert [j["id"] for j in replica.jobs.today()] == ["job-1"]
