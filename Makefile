@@ -37,11 +37,23 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 # The CJK font is bundled with the app (Qt, photo watermarks, PDFs), taken from Debian's package.
-assets: $(FONT)
+# Leaflet (offline maps) is committed under resources/leaflet/; if it is missing, it is unpacked
+# from the npm registry's tarball of the pinned version.
+LEAFLET_VERSION := 1.9.4
+LEAFLET := resources/leaflet/leaflet.js
+
+assets: $(FONT) $(LEAFLET)
 
 $(FONT):
 	mkdir -p $(@D)
 	cp /usr/share/fonts/truetype/wqy/wqy-microhei.ttc $@
+
+$(LEAFLET):
+	rm -rf build/leaflet && mkdir -p build/leaflet $(@D)/images
+	cd build/leaflet && npm pack --silent leaflet@$(LEAFLET_VERSION) && tar xzf leaflet-$(LEAFLET_VERSION).tgz
+	cp build/leaflet/package/dist/leaflet.css build/leaflet/package/LICENSE $(@D)/
+	cp build/leaflet/package/dist/images/*.png $(@D)/images/
+	cp build/leaflet/package/dist/leaflet.js $@
 
 lint: venv
 	$(VENV)/bin/ruff check .

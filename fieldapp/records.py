@@ -92,7 +92,9 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "attachments",
             ("sha256", "job_id", "customer_id", "submission_id", "question", "kind", "mime",
-             "size", "filename", "captured_at", "by_user", "device_id"),
+             "size", "filename", "captured_at", "by_user", "device_id",
+             # added in client migration 2 / server migration 3: where a photo was taken
+             "lat", "lon", "accuracy_m", "fix_age_s"),
             tech_insert=True,
         ),
         TableSpec(
@@ -179,4 +181,12 @@ CREATE TABLE scans (
 CREATE TABLE kb_articles (
   id TEXT PRIMARY KEY, title TEXT NOT NULL, category TEXT, body TEXT, tags TEXT,
   version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+"""
+
+# Client migration 2 and server migration 3: where and how precisely a photo was located.
+ATTACHMENT_GPS_DDL = """
+ALTER TABLE attachments ADD COLUMN lat REAL;
+ALTER TABLE attachments ADD COLUMN lon REAL;
+ALTER TABLE attachments ADD COLUMN accuracy_m REAL;
+ALTER TABLE attachments ADD COLUMN fix_age_s REAL;
 """

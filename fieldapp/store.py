@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from fieldapp.ids import now_iso
-from fieldapp.records import RECORD_DDL_V1
+from fieldapp.records import ATTACHMENT_GPS_DDL, RECORD_DDL_V1
 
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: dict[int, tuple[str, Migration]] = {}
@@ -54,6 +54,12 @@ CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT);
 
 def _statements(ddl: str) -> list[str]:
     return [s.strip() for s in ddl.split(";") if s.strip()]
+
+
+@migration(2, "attachments: GPS position and fix age of a photo")
+def _m2(db: sqlite_utils.Database) -> None:
+    for statement in _statements(ATTACHMENT_GPS_DDL):
+        db.execute(statement)
 
 
 def open_db(path: Path | str) -> sqlite_utils.Database:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fieldapp.records import RECORD_DDL_V1
+from fieldapp.records import ATTACHMENT_GPS_DDL, RECORD_DDL_V1
 
 SERVER_DDL_V1 = """
 CREATE TABLE users (
@@ -48,7 +48,8 @@ CREATE TABLE device_scope (
   removed_cursor INTEGER, PRIMARY KEY (device_id, customer_id));
 """
 
-MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2}
+MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
+                               3: ATTACHMENT_GPS_DDL}
 
 
 def utc_now() -> str:

@@ -80,7 +80,8 @@ def _apply(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str)
         if not (office or spec.tech_insert):
             raise Rejected("forbidden", f"a {who.role} cannot create {m.table} records")
         _check_insert(conn, m, who)
-        seq = _log(conn, m, who, batch_id, m.fields)
+        seq = _log(conn, m, who, batch_id, m.fields,
+                   m.record_id if m.table == "customers" else m.fields.get("customer_id"))
         row = {c: m.fields.get(c) for c in spec.columns}
         cols = ["id", *row, "version", "hlc"]
         conn.execute(f"INSERT INTO [{m.table}] ({','.join(cols)}) VALUES "
@@ -102,6 +103,8 @@ def _apply(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str)
     forbidden = set(m.fields) - set(spec.tech_update)
     if not office and forbidden:
         raise Rejected("forbidden", f"a {who.role} cannot change {m.table}.{sorted(forbidden)}")
+    if m.table == "answers" and "value" in m.fields:
+        _check_answer(conn, current["submission_id"], current["question"], m.fields["value"])
     return _update(conn, m, who, batch_id, current)
 
 
@@ -129,7 +132,7 @@ def _update(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str
             _preserve(conn, m, who, field, new, server, "overwritten_by_later_hlc")
     seq = current["version"]
     if apply:
-        seq = _log(conn, m, who, batch_id, apply)
+        seq = _log(conn, m, who, batch_id, apply, current.get("customer_id"))
         sets = ", ".join(f"[{f}] = ?" for f in apply)
         conn.execute(f"UPDATE [{m.table}] SET {sets}, version = ?, hlc = max(coalesce(hlc, ''), ?)"
                      " WHERE id = ?", [*apply.values(), seq, m.hlc, m.record_id])
@@ -137,11 +140,15 @@ def _update(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str
         return MutationResult(mutation_id=m.mutation_id, status="conflict", version=seq,
                               reason="conflict", kept=kept, preserved=preserved)
     return MutationResult(mutation_id=m.mutation_id, version=seq,
-                          status="merged" if _moved_by_others(conn, m, who) else "applied")
+                          status="merged" if _moved_by_others(conn, m, who, current["version"])
+                          else "applied")
 
 
-def _moved_by_others(conn: sqlite3.Connection, m: Mutation, who: Principal) -> bool:
+def _moved_by_others(conn: sqlite3.Connection, m: Mutation, who: Principal,
+                     current_version: int) -> bool:
     """Did anyone but this device change the record after the version the client saw?"""
+    if current_version <= m.base_version:
+        return False
     return conn.execute(
         "SELECT 1 FROM changes WHERE tbl = ? AND record_id = ? AND seq > ?"
         " AND coalesce(device_id, '') != ? LIMIT 1",
@@ -178,14 +185,7 @@ def _check_insert(conn: sqlite3.Connection, m: Mutation, who: Principal) -> None
     elif TABLES[m.table].scoped and m.table != "scans":
         _check_scope(conn, m.table, f.get("customer_id"), who)
     if m.table == "answers":
-        sub = _row(conn, "submissions", f.get("submission_id") or "")
-        if sub is None:
-            raise Rejected("unknown_submission", f"no submission {f.get('submission_id')}")
-        definition = _form(conn, sub["form_code"], sub["form_version"])
-        problem = checklist.check_answer(definition, f.get("question") or "",
-                                         json.loads(f.get("value") or "null"))
-        if problem:
-            raise Rejected(f"invalid_answer:{problem}", f"{f.get('question')}: {problem}")
+        _check_answer(conn, f.get("submission_id"), f.get("question"), f.get("value"))
     if m.table == "attachments":
         blob = conn.execute("SELECT size, complete FROM blobs WHERE sha256 = ?",
                             [f.get("sha256")]).fetchone()
@@ -219,6 +219,22 @@ def _was_assigned(conn: sqlite3.Connection, job_id: str, username: str) -> bool:
     ).fetchone() is not None
 
 
+def _check_answer(conn: sqlite3.Connection, submission_id: str | None, question: str | None,
+                  raw: Any) -> None:
+    """The answer must fit its question in the submission's form version (insert and update)."""
+    sub = _row(conn, "submissions", submission_id or "")
+    if sub is None:
+        raise Rejected("unknown_submission", f"no submission {submission_id}")
+    try:
+        value = json.loads(raw if raw is not None else "null")
+    except (TypeError, ValueError) as exc:
+        raise Rejected("invalid_answer:malformed", f"{question}: not JSON: {raw!r}") from exc
+    definition = _form(conn, sub["form_code"], sub["form_version"])
+    problem = checklist.check_answer(definition, question or "", value)
+    if problem:
+        raise Rejected(f"invalid_answer:{problem}", f"{question}: {problem}")
+
+
 def _check_scope(conn: sqlite3.Connection, table: str, customer_id: str | None,
                  who: Principal) -> None:
     if who.role in OFFICE_ROLES or not TABLES[table].scoped:
@@ -244,11 +260,7 @@ def _row(conn: sqlite3.Connection, table: str, record_id: str) -> dict[str, Any]
 
 
 def _log(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str,
-         fields: dict[str, Any]) -> int:
-    customer_id = m.record_id if m.table == "customers" else fields.get("customer_id")
-    if customer_id is None and m.op == "update":
-        customer_id = conn.execute(f"SELECT customer_id FROM [{m.table}] WHERE id = ?",
-                                   [m.record_id]).fetchone()[0]
+         fields: dict[str, Any], customer_id: str | None) -> int:
     cur = conn.execute(
         "INSERT INTO changes(tbl, record_id, customer_id, op, fields, hlc, by_user, device_id,"
         " at, client_at, mutation_id, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",

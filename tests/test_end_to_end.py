@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
 from PIL import Image
 
+from fieldapp.capture.gps import Position
 from fieldapp.demo.barcodes import write_barcode_png
 from fieldapp.errors import ServerUnreachable
 from fieldapp.replica import Replica
@@ -57,7 +59,8 @@ def test_offline_inspection_reaches_the_back_office(server: ServerProcess, tmp_p
     replica.inspections.submit(sub_id)
     photo = tmp_path / "hose.jpg"
     Image.new("RGB", (640, 480), (180, 90, 30)).save(photo, quality=90)
-    replica.evidence.add_photo("job-1", photo, question="hose_age")
+    here = Position(32.0201, 118.8002, 6.0, datetime.now(UTC), "nmea", 1.5)
+    replica.evidence.add_photo("job-1", photo, question="hose_age", position=here)
     replica.evidence.add_signature("job-1", STROKES, "陈桂芳")
     replica.jobs.transition("job-1", "completed")
     assert replica.outbox.counts()["pending"] > 30
@@ -87,7 +90,10 @@ def test_offline_inspection_reaches_the_back_office(server: ServerProcess, tmp_p
         == "submitted"
     stored = db.execute("SELECT * FROM attachments WHERE job_id = 'job-1' AND kind = 'photo'"
                         ).fetchone()
-    assert stored["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
+    kept = replica.evidence.photos("job-1")[0]  # the watermarked JPEG, not the file given
+    assert stored["sha256"] == kept["sha256"] != hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert (stored["lat"], stored["lon"], stored["accuracy_m"], stored["fix_age_s"]) == \
+        (32.0201, 118.8002, 6.0, 1.5)
     assert stored["by_user"] == "tech01" and stored["device_id"] == device_id
     blob = server.data_dir / "attachments" / stored["sha256"][:2] / stored["sha256"]
     assert hashlib.sha256(blob.read_bytes()).hexdigest() == stored["sha256"]
@@ -105,4 +111,5 @@ def test_offline_inspection_reaches_the_back_office(server: ServerProcess, tmp_p
     assert "橡胶软管已龟裂" in page and "陈桂芳" in page and "已完成" in page
     photo_url = f"{server.url}/office/files/{stored['sha256']}"
     assert photo_url.removeprefix(server.url) in page
-    assert requests.get(photo_url, timeout=10).content == photo.read_bytes()
+    assert requests.get(photo_url, timeout=10).content == \
+        replica.evidence.read_blob(kept["sha256"])

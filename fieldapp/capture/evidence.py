@@ -7,42 +7,35 @@ before the record that points at them, so a record never names a missing file.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PIL import Image, UnidentifiedImageError
-
+from fieldapp.capture.gps import Position
+from fieldapp.capture.photo import PhotoSettings, Stamp, process_photo
 from fieldapp.capture.signature import Stroke, render_png
 from fieldapp.changes import Changes
 from fieldapp.errors import InvalidInput, NotFound
-from fieldapp.ids import now_iso
+from fieldapp.ids import LOCAL_ZONE, now_iso
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
-_MIMES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def image_mime(data: bytes) -> str:
-    """The MIME type of an image we accept, or InvalidInput naming what is wrong."""
+def _int(value: str | None, default: int) -> int:
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise InvalidInput("not_an_image", f"not a readable image: {exc}") from exc
-    if fmt not in _MIMES:
-        raise InvalidInput("unsupported_image", f"{fmt} images are not accepted", format=fmt)
-    return _MIMES[fmt]
+        return int(value) if value else default
+    except ValueError:
+        return default
 
 
 class Evidence:
@@ -76,26 +69,54 @@ class Evidence:
         return path.read_bytes()
 
     # -- photos ---------------------------------------------------------------------
-    def add_photo(self, job_id: str, source: Path | str, question: str | None = None) -> str:
-        """Attach a photo file to a job (and optionally a checklist question)."""
+    def photo_settings(self) -> PhotoSettings:
+        """Long edge and JPEG quality, overridable per tablet (``photo.long_edge``,
+        ``photo.quality`` in the replica's settings)."""
+        defaults = PhotoSettings()
+        try:
+            return PhotoSettings(
+                long_edge=_int(self.r.state("photo.long_edge"), defaults.long_edge),
+                quality=_int(self.r.state("photo.quality"), defaults.quality))
+        except ValueError:  # a bad setting must not stop the technician from taking photos
+            return defaults
+
+    def add_photo(self, job_id: str, source: Path | str, question: str | None = None, *,
+                  position: Position | None = None, taken_at: datetime | None = None,
+                  settings: PhotoSettings | None = None) -> str:
+        """Attach a photo file to a job (and optionally a checklist question).
+
+        What is stored is the downscaled, watermarked JPEG with EXIF (see ``photo.py``), never
+        the file as given. ``position`` is the fix at capture (None: no fix, which the
+        watermark says); ``taken_at`` defaults to now.
+        """
         source = Path(source)
         if not source.is_file():
             raise InvalidInput("file_not_found", f"no such file: {source}", path=str(source))
         if source.stat().st_size > MAX_PHOTO_BYTES:
             raise InvalidInput("file_too_large", f"{source} is over 25 MB", path=str(source))
         data = source.read_bytes()
-        mime = image_mime(data)
         session = self.r.require_session()
-        job = self.r.get("jobs", job_id)
+        self.r.jobs.require_mine(job_id)
+        job = self.r.jobs.get(job_id)
+        taken_at = (taken_at or datetime.now(LOCAL_ZONE)).astimezone(LOCAL_ZONE)
+        stamp = Stamp(taken_at, job["number"], session.display_name, job["account_no"],
+                      position)
+        # Decoding and encoding take a while on a tablet: done before the transaction opens.
+        photo = process_photo(data, stamp, settings or self.photo_settings())
         sub = self.r.inspections.for_job(job_id)
         with self.r.transaction():
-            sha = self._store_blob(data, mime)
+            sha = self._store_blob(photo.data, photo.mime)
             return self.r.insert("attachments", {
                 "sha256": sha, "job_id": job_id, "customer_id": job["customer_id"],
                 "submission_id": sub["id"] if sub else None, "question": question,
-                "kind": "photo", "mime": mime, "size": len(data), "filename": source.name,
-                "captured_at": now_iso(), "by_user": session.username,
-                "device_id": self.r.device_id,
+                "kind": "photo", "mime": photo.mime, "size": len(photo.data),
+                "filename": source.stem + ".jpg",
+                "captured_at": taken_at.isoformat(timespec="seconds"),
+                "by_user": session.username, "device_id": self.r.device_id,
+                "lat": position.lat if position else None,
+                "lon": position.lon if position else None,
+                "accuracy_m": position.accuracy_m if position else None,
+                "fix_age_s": round(position.age_s, 1) if position else None,
             })
 
     def photos(self, job_id: str) -> list[dict[str, Any]]:
@@ -110,7 +131,7 @@ class Evidence:
             raise InvalidInput("signer_name_required", "the signer's name is required")
         png = render_png(strokes)
         session = self.r.require_session()
-        job = self.r.get("jobs", job_id)
+        job = self.r.jobs.require_mine(job_id)
         now = now_iso()
         with self.r.transaction():
             sha = self._store_blob(png, "image/png")
@@ -151,7 +172,9 @@ class Evidence:
         """Every scan is recorded, matched or not; returns the match and the scan id."""
         session = self.r.require_session()
         match = self.r.customers.by_barcode(code)
-        job = self.r.get("jobs", job_id) if job_id else (match or {}).get("open_job")
+        job = self.r.jobs.require_mine(job_id) if job_id else (match or {}).get("open_job")
+        if job and job["assignee"] != session.username:
+            job = None  # another technician's job: record the scan against the customer only
         customer_id = job["customer_id"] if job else (match["customer"]["id"] if match else None)
         with self.r.transaction():
             scan_id = self.r.insert("scans", {

@@ -43,7 +43,8 @@ class Customers:
         }
 
     def by_barcode(self, code: str) -> dict[str, Any] | None:
-        """The meter with this barcode, its customer and their open job, or None."""
+        """The meter with this barcode, its customer and their open job (the signed-in
+        technician's first), or None."""
         code = code.strip()
         meters = list(self.r.db.query("SELECT * FROM meters WHERE barcode = ? OR serial = ?",
                                       [code, code]))
@@ -53,6 +54,7 @@ class Customers:
         customer = self.r.find("customers", meter["customer_id"])
         jobs = list(self.r.db.query(
             "SELECT * FROM jobs WHERE customer_id = ? AND status IN "
-            "('dispatched', 'accepted', 'en_route', 'in_service') ORDER BY due_at LIMIT 1",
-            [meter["customer_id"]]))
+            "('dispatched', 'accepted', 'en_route', 'in_service')"
+            " ORDER BY assignee = ? DESC, due_at LIMIT 1",
+            [meter["customer_id"], session.username if (session := self.r.session) else ""]))
         return {"meter": meter, "customer": customer, "open_job": jobs[0] if jobs else None}

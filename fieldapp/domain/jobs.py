@@ -6,7 +6,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
-from fieldapp.domain.status import Status, check_transition
+from fieldapp.domain.route import Route, Stop, plan_route
+from fieldapp.domain.status import OFFICE_ROLES, Status, check_transition
 from fieldapp.errors import InvalidInput
 from fieldapp.ids import LOCAL_ZONE, now_iso
 
@@ -17,7 +18,7 @@ OPEN_STATUSES = (Status.DISPATCHED, Status.ACCEPTED, Status.EN_ROUTE, Status.IN_
 
 _LIST_SQL = """
 SELECT j.*, c.name AS customer_name, c.address AS customer_address, c.phone AS customer_phone,
-       c.account_no AS account_no
+       c.account_no AS account_no, c.lat AS customer_lat, c.lon AS customer_lon
 FROM jobs j LEFT JOIN customers c ON c.id = j.customer_id
 """
 
@@ -41,6 +42,14 @@ class Jobs:
         params = [session.username, day.isoformat(), day.isoformat(), *OPEN_STATUSES]
         return list(self.r.db.query(sql, params))
 
+    def route(self, start: tuple[float, float] | None, now: datetime | None = None) -> Route:
+        """Today's jobs still to do, in visiting order from ``start`` (None: no GPS fix)."""
+        now = now or datetime.now(LOCAL_ZONE)
+        stops = [Stop(j["id"], j["customer_lat"], j["customer_lon"], j["priority"] or 3,
+                      _moment(j["due_at"]))
+                 for j in self.today(now.date()) if j["status"] in OPEN_STATUSES]
+        return plan_route(stops, start=start, start_time=now)
+
     def get(self, job_id: str) -> dict[str, Any]:
         rows = list(self.r.db.query(_LIST_SQL + " WHERE j.id = ?", [job_id]))
         if not rows:
@@ -51,11 +60,24 @@ class Jobs:
         return list(self.r.db.query(
             "SELECT * FROM job_status_history WHERE job_id = ? ORDER BY at, hlc", [job_id]))
 
+    def require_mine(self, job_id: str) -> dict[str, Any]:
+        """The job, if the signed-in technician may work on it (the office may work on any).
+
+        The replica also holds other technicians' jobs of the same customers (the 360° view's
+        history); work on those would only be refused by the server later.
+        """
+        session = self.r.require_session()
+        job = self.r.get("jobs", job_id)
+        if session.role not in OFFICE_ROLES and job["assignee"] != session.username:
+            raise InvalidInput("not_assigned", f"job {job['number']} is assigned to"
+                               f" {job['assignee']}", number=job["number"])
+        return job
+
     def transition(self, job_id: str, target: str) -> Changes:
         """Move a job to ``target``, recording who, which device and when."""
         session = self.r.require_session()
         with self.r.transaction():
-            job = self.r.get("jobs", job_id)
+            job = self.require_mine(job_id)
             to = check_transition(job["status"], target, session.role)
             if to == Status.COMPLETED:
                 self._check_completion(job)
@@ -80,3 +102,14 @@ class Jobs:
             raise InvalidInput("completion_requirements",
                                f"job {job['number']} cannot be completed: missing {missing}",
                                missing=missing)
+
+
+def _moment(value: str | None) -> datetime | None:
+    """An appointment time from the replica; a bare one is local wall time."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)

@@ -1,69 +1,53 @@
-"""Checklist form definitions (data under ``resources/forms/``) and their validation.
+"""The checklist API the app already uses, kept as a thin layer over the forms engine.
 
-The same :func:`problems` runs on the tablet while filling and on the server on push,
-so a submission is judged by one rule set.
+The same :func:`problems` runs on the tablet while filling and on the server on push, so a
+submission is judged by one rule set: :mod:`fieldapp.forms.engine`. Definitions stay plain
+dicts here because that is how the replica and the server store them.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-FORMS_DIR = Path(__file__).resolve().parents[2] / "resources" / "forms"
+from fieldapp.forms import definition as definitions
+from fieldapp.forms import engine
+from fieldapp.forms.hazards import hazards_for
+
+FORMS_DIR = definitions.FORMS_DIR
 ANSWER_CHOICES = frozenset({"pass", "fail", "na"})
+Problem = engine.Problem
 
 
-@dataclass(frozen=True)
-class Problem:
-    question: str
-    code: str  # "required", "invalid_choice", "note_required", "unknown_question"
-
-
-@cache
 def bundled_definitions() -> dict[tuple[str, int], dict[str, Any]]:
-    """Form definitions shipped with the app, keyed by (code, version)."""
-    found = {}
-    for path in sorted(FORMS_DIR.glob("*.json")):
-        definition = json.loads(path.read_text(encoding="utf-8"))
-        found[(definition["code"], definition["version"])] = definition
-    return found
+    """Form definitions shipped with the app, keyed by (code, version); each one validated."""
+    return {key: d.raw for key, d in definitions.bundled().items()}
 
 
 def items(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["key"]: item for item in definition["items"]}
 
 
-def check_answer(definition: dict[str, Any], question: str, value: Any) -> str | None:
+def is_flat_checklist(definition: Mapping[str, Any]) -> bool:
+    """Can the checklist view show it: a plain list of pass/fail/NA items (v1 style)?"""
+    return all(item.get("type") == "pass_fail_na" for item in definition["items"])
+
+
+def check_answer(definition: Mapping[str, Any], question: str, value: Any,
+                 answers: Mapping[str, Any] | None = None) -> str | None:
     """The problem code for one answer, or None when it is acceptable."""
-    item = items(definition).get(question)
-    if item is None:
-        return "unknown_question"
-    if value is not None and value not in ANSWER_CHOICES:
-        return "invalid_choice"
-    return None
+    problem = engine.check_answer(definition, question, value, answers)
+    return problem.code if problem else None
 
 
-def problems(definition: dict[str, Any], answers: dict[str, Any],
-             notes: dict[str, str | None] | None = None) -> list[Problem]:
+def problems(definition: Mapping[str, Any], answers: Mapping[str, Any],
+             notes: Mapping[str, str | None] | None = None,
+             attachments: Mapping[str, Sequence[str]] | None = None) -> list[Problem]:
     """Everything wrong with a submission that is about to be finalised."""
-    notes = notes or {}
-    found = [Problem(q, code) for q, v in answers.items()
-             if (code := check_answer(definition, q, v))]
-    for key, item in items(definition).items():
-        value = answers.get(key)
-        if value is None and item.get("required"):
-            found.append(Problem(key, "required"))
-        elif (value == "fail" and item.get("note_required_on_fail")
-              and not (notes.get(key) or "").strip()):
-            found.append(Problem(key, "note_required"))
-    return found
+    return engine.problems(definition, answers, attachments, notes=notes)
 
 
-def hazards(definition: dict[str, Any], answers: dict[str, Any]) -> list[dict[str, str]]:
+def hazards(definition: Mapping[str, Any], answers: Mapping[str, Any]) -> list[dict[str, str]]:
     """Failed items that carry a hazard level."""
-    return [{"question": key, "level": item["hazard_level_on_fail"]}
-            for key, item in items(definition).items()
-            if answers.get(key) == "fail" and item.get("hazard_level_on_fail")]
+    return [{"question": h.question_path, "level": h.level}
+            for h in hazards_for(definition, answers)]

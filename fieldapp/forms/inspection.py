@@ -21,18 +21,23 @@ class Inspections:
         self.r = replica
 
     def definition(self, code: str = FORM_CODE, version: int | None = None) -> dict[str, Any]:
-        """The newest (or the given) version: synced from the server, else the bundled one."""
+        """The given version, or the newest one the checklist view can show: synced from the
+        server, else the bundled one. (v2 needs the generic form view; until it exists new
+        checklists keep starting on the newest flat pass/fail/NA version.)"""
         sql = "SELECT definition FROM form_definitions WHERE code = ?"
         params: list[Any] = [code]
         if version is not None:
             sql += " AND form_version = ?"
             params.append(version)
-        row = self.r.db.execute(sql + " ORDER BY form_version DESC LIMIT 1", params).fetchone()
-        if row:
-            return json.loads(row[0])
-        bundled = {v: d for (c, v), d in checklist.bundled_definitions().items() if c == code}
+        for (text,) in self.r.db.execute(sql + " ORDER BY form_version DESC", params):
+            found = json.loads(text)
+            if version is not None or checklist.is_flat_checklist(found):
+                return found
+        bundled = {v: d for (c, v), d in checklist.bundled_definitions().items()
+                    if c == code and (version is not None or checklist.is_flat_checklist(d))}
         if not bundled or (version is not None and version not in bundled):
-            raise NotFound("unknown_form", f"no form {code} v{version}", code=code)
+            raise NotFound("unknown_form", f"no form {code} v{version}", form=code,
+                           version=version)
         return bundled[version if version is not None else max(bundled)]
 
     def for_job(self, job_id: str) -> dict[str, Any] | None:
@@ -53,7 +58,7 @@ class Inspections:
             existing = self.for_job(job_id)
             if existing:
                 return existing["id"]
-            job = self.r.get("jobs", job_id)
+            job = self.r.jobs.require_mine(job_id)
             if job["status"] != "in_service":
                 raise InvalidInput("job_not_in_service", "start the service before the checklist",
                                    status=job["status"])
@@ -109,7 +114,7 @@ class Inspections:
         found = self.problems(submission_id)
         if found:
             raise InvalidInput("incomplete_form", f"{len(found)} problems",
-                               problems=[(p.question, p.code) for p in found])
+                               problems=[(p.question_path, p.code) for p in found])
         with self.r.transaction():
             self.r.update("submissions", submission_id,
                           {"state": "submitted", "submitted_at": now_iso()})

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
 from fieldapp.records import TABLES
@@ -32,7 +33,9 @@ def apply_changes(replica: Replica, changes: list[RecordChange],
     tables: set[str] = set()
     ids: set[str] = set()
     applied = Applied()
+    upserts: dict[tuple[str, tuple[str, ...]], list[list]] = {}
     with replica.transaction() as db:
+        pending = _pending_fields(db)
         for change in changes:
             spec = TABLES.get(change.table)
             if spec is None:
@@ -45,14 +48,33 @@ def apply_changes(replica: Replica, changes: list[RecordChange],
                 if change.table == "jobs":
                     applied.left_jobs.add(change.record_id)
             else:
-                pending = replica.outbox.pending_fields(change.table, change.record_id)
-                row = {c: change.row.get(c) for c in spec.columns if c not in pending}
-                row.update(id=change.record_id, version=change.version, hlc=change.row.get("hlc"))
-                db[change.table].upsert(row, pk="id", alter=False)
+                skip = pending.get((change.table, change.record_id), ())
+                cols = tuple(c for c in spec.columns if c not in skip)
+                upserts.setdefault((change.table, cols), []).append(
+                    [change.record_id, *(change.row.get(c) for c in cols), change.version,
+                     change.row.get("hlc")])
             tables.add(change.table)
             ids.add(change.record_id)
+        for (table, cols), rows in upserts.items():
+            db.conn.executemany(_upsert_sql(table, cols), rows)
         if cursor is not None:
             db.execute("INSERT INTO sync_state(key, value) VALUES ('cursor', ?)"
                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value", [str(cursor)])
     applied.changes = Changes(frozenset(tables), frozenset(ids))
     return applied
+
+
+def _pending_fields(db: Any) -> dict[tuple[str, str], set[str]]:
+    """Fields with a local change not yet accepted, per record (one query per page)."""
+    found: dict[tuple[str, str], set[str]] = {}
+    for table, record_id, fields in db.execute(
+            "SELECT tbl, record_id, fields FROM outbox WHERE state = 'pending'"):
+        found.setdefault((table, record_id), set()).update(json.loads(fields))
+    return found
+
+
+def _upsert_sql(table: str, cols: tuple[str, ...]) -> str:
+    names = ["id", *cols, "version", "hlc"]
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in names[1:])
+    return (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in names)})"
+            f" VALUES ({', '.join('?' * len(names))}) ON CONFLICT(id) DO UPDATE SET {updates}")

@@ -23,6 +23,7 @@ from fieldapp.store import SCHEMA_VERSION
 from fieldapp.sync.apply import apply_changes
 from fieldapp.sync.transport import RequestsTransport, Response, Transport
 from fieldapp.wire import (
+    MAX_PULL_PAGE,
     PROTOCOL_VERSION,
     AttachmentStatus,
     LoginRequest,
@@ -167,7 +168,8 @@ class SyncClient:
         more = True
         while more:
             page = PullResponse.model_validate(self._call(
-                "GET", "/api/v1/sync/pull", params={"cursor": cursor}).json())
+                "GET", "/api/v1/sync/pull",
+                params={"cursor": cursor, "limit": MAX_PULL_PAGE}).json())
             applied = apply_changes(self.r, page.changes, cursor=page.cursor)
             report.changes = report.changes | applied.changes
             report.left_jobs |= applied.left_jobs

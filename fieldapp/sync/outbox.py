@@ -68,14 +68,6 @@ class Outbox:
         return list(self.r.db.query(
             "SELECT * FROM outbox WHERE state IN ('rejected', 'conflict') ORDER BY seq DESC"))
 
-    def pending_fields(self, table: str, record_id: str) -> set[str]:
-        fields: set[str] = set()
-        for (raw,) in self.r.db.execute(
-                "SELECT fields FROM outbox WHERE tbl = ? AND record_id = ? AND state = 'pending'",
-                [table, record_id]):
-            fields.update(json.loads(raw))
-        return fields
-
     def record_state(self, table: str, record_id: str) -> str:
         """``synced``, ``pending``, ``conflict`` or ``rejected`` for one record."""
         states = {s for (s,) in self.r.db.execute(

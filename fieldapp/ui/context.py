@@ -7,18 +7,21 @@ when the tables it shows were touched — by its own edit, another screen's or a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
+from fieldapp.capture.gps import Position, PositionSource
 from fieldapp.changes import Changes
 from fieldapp.errors import FieldAppError
 from fieldapp.replica import Replica
-from fieldapp.ui import i18n, messages
+from fieldapp.ui import i18n, messages, ops
 
 T = TypeVar("T")
+log = logging.getLogger("fieldapp.ui")
 
 
 class AppContext(QObject):
@@ -26,11 +29,24 @@ class AppContext(QObject):
     language_changed = Signal()
     message = Signal(str, str)  # text, level: "info", "success" or "error"
 
-    def __init__(self, replica: Replica, data_dir: Path, server_url: str) -> None:
+    def __init__(self, replica: Replica, data_dir: Path, server_url: str,
+                 gps: PositionSource | None = None) -> None:
         super().__init__()
         self.replica = replica
         self.data_dir = Path(data_dir)
         self.server_url = server_url
+        self.gps = gps if gps is not None else ops.position_source(replica)
+
+    def position(self) -> Position | None:
+        """The current fix, or None; a failing receiver means no fix, never a stuck capture."""
+        try:
+            return self.gps.current()
+        except Exception:  # a driver's bug must not cost the technician the photo
+            log.exception("GPS source failed")
+            return None
+
+    def close_gps(self) -> None:
+        self.gps.close()
 
     def run(self, op: Callable[..., T], /, *,
             failed: Callable[[FieldAppError], None] | None = None, **kwargs: Any) -> T | None:

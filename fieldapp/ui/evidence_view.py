@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldapp.capture.gps import Position
 from fieldapp.changes import Changes
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
@@ -53,10 +54,12 @@ class EvidenceView(QWidget):
         self.photos_card = Card()
         head = QHBoxLayout()
         self.photo_count = label(name="muted")
+        self.gps = label(name="muted")
         self.add_photo = button(role="primary", name="addPhoto")
         self.add_photo.clicked.connect(self._pick_photo)
         head.addWidget(self.photo_count)
         head.addStretch(1)
+        head.addWidget(self.gps)
         head.addWidget(self.add_photo)
         self.photos_card.body.addLayout(head)
         self.photos = QListWidget()
@@ -117,6 +120,7 @@ class EvidenceView(QWidget):
         self.job_id = job_id
         self.result.hide()
         self.code.clear()
+        self.show_position(self.ctx.position())
         self.refresh()
 
     def refresh(self) -> None:
@@ -168,13 +172,37 @@ class EvidenceView(QWidget):
             self.attach_file(path)
 
     def attach_file(self, path: str | Path) -> bool:
-        """Attach a photo file to the job; False (with the reason shown) if it was refused."""
+        """Watermark and attach a photo file with the current fix; False (with the reason
+        shown) if it was refused. No fix never stops it: the photo then says 无GPS定位."""
         if self.job_id is None:
             return False
-        ok = self.ctx.run(ops.attach_photo, job_id=self.job_id, path=path) is not None
+        position = self.ctx.position()
+        self.show_position(position)
+        ok = self.ctx.run(ops.attach_photo, job_id=self.job_id, path=path,
+                          position=position) is not None
         if ok:
-            self.ctx.notify(tr("evidence.photo_added"), "success")
+            key = "evidence.photo_added" if position else "evidence.photo_added_no_gps"
+            self.ctx.notify(tr(key), "success")
         return ok
+
+    def show_position(self, position: Position | None) -> None:
+        if position is None:
+            self.gps.setText(tr("evidence.gps_none"))
+            self._restyle(self.gps, "problem")  # red: the technician should know
+            return
+        accuracy = f"{position.accuracy_m:.0f}" if position.accuracy_m is not None \
+            else tr("evidence.gps_unknown_accuracy")
+        self.gps.setText(tr("evidence.gps_fix", lat=position.lat, lon=position.lon,
+                            accuracy=accuracy, simulated=tr("evidence.gps_simulated")
+                            if position.simulated else ""))
+        self._restyle(self.gps, "muted")
+
+    @staticmethod
+    def _restyle(widget: QWidget, name: str) -> None:
+        if widget.objectName() != name:
+            widget.setObjectName(name)
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
 
     # -- meter check --------------------------------------------------------------------------
     def _pick_scan(self) -> None:

@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Finish a running sync, then close our connection; safe to call twice."""
         self.controller.shutdown()
+        self.ctx.close_gps()
         if self.ctx.replica is not None:
             self.job_page.leave()
             self.ctx.replica.close()

@@ -9,11 +9,14 @@ run on the sync thread, never on the UI thread.
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fieldapp.capture.gps import Position, PositionSource, source_from_config
 from fieldapp.changes import Changes
 from fieldapp.domain.status import ORDER, Status, allowed_moves
 from fieldapp.replica import Replica, Session
@@ -21,6 +24,10 @@ from fieldapp.sync.client import Progress, SyncClient, SyncReport
 
 LAST_SYNC_KEY = "last_sync_at"  # written by SyncClient.sync
 LANGUAGE_KEY = "ui.language"
+GPS_KEY = "gps.source"  # sim, sim:LAT,LON, none, nmea:PATH or nmea:COM4@9600
+GPS_ENV = "FIELDAPP_GPS"
+
+log = logging.getLogger("fieldapp.ui")
 
 # -- session and status --------------------------------------------------------------------
 
@@ -151,9 +158,36 @@ def submit_checklist(replica: Replica, *, job_id: str) -> Changes:
 # -- evidence -------------------------------------------------------------------------------
 
 
-def attach_photo(replica: Replica, *, job_id: str, path: Path | str) -> Changes:
-    attachment_id = replica.evidence.add_photo(job_id, path)
+def attach_photo(replica: Replica, *, job_id: str, path: Path | str,
+                 position: Position | None = None) -> Changes:
+    """Watermark and store a photo; ``position`` is the fix at capture, None for none."""
+    attachment_id = replica.evidence.add_photo(job_id, path, position=position)
     return Changes.of("attachments", ids=(attachment_id,))
+
+
+def position_source(replica: Replica) -> PositionSource:
+    """The GPS source: ``FIELDAPP_GPS``, else the tablet's setting, else the simulated one.
+
+    A setting that cannot be understood gives a source without fix rather than a simulated
+    one: a photo must never carry an invented position by mistake.
+    """
+    spec = os.environ.get(GPS_ENV) or replica.state(GPS_KEY) or "sim"
+    try:
+        source = source_from_config(spec)
+    except ValueError:
+        log.warning("unknown GPS source %r; working without GPS", spec)
+        source = source_from_config("none")
+    start = getattr(source, "start", None)
+    if start is not None:
+        start()  # a serial receiver is read on its own thread, so a fix is always fresh
+    return source
+
+
+def write_today_map(replica: Replica, *, position: Position | None) -> Path:
+    """Today's jobs, route and position as an offline HTML map in the data folder."""
+    from fieldapp.reports.map import write_today_map as write
+
+    return write(replica, replica.data_dir / "maps" / "today.html", position=position)
 
 
 def job_photos(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -56,7 +57,9 @@ class TodayScreen(QWidget):
         self.find.clicked.connect(self._find_typed)
         self.scan = button(role="primary", name="scanCustomer")
         self.scan.clicked.connect(self._pick_scan_image)
-        for widget in (self.code, self.find, self.scan):
+        self.map = button(name="todayMap")
+        self.map.clicked.connect(self.show_map)
+        for widget in (self.code, self.find, self.scan, self.map):
             header.addWidget(widget)
         layout.addLayout(header)
 
@@ -87,6 +90,7 @@ class TodayScreen(QWidget):
         self.code.setPlaceholderText(tr("today.code_placeholder"))
         self.find.setText(tr("today.find"))
         self.scan.setText(tr("today.scan"))
+        self.map.setText(tr("today.map"))
         self.empty.setText(tr("today.empty"))
         self.model.retranslate()
         self._update_summary()
@@ -108,6 +112,16 @@ class TodayScreen(QWidget):
     def _on_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
             self.open_job.emit(self.model.job_at(index.row())["id"])
+
+    # -- map --------------------------------------------------------------------------------
+    def show_map(self) -> Path | None:
+        """Write today's offline map and open it in the system browser: the Qt client has no
+        web view (QtWebEngine is not in PySide6-Essentials)."""
+        path = self.ctx.run(ops.write_today_map, position=self.ctx.position())
+        if path is not None:
+            self.ctx.notify(tr("today.map_saved", path=str(path)), "success")
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        return path
 
     # -- scanning -------------------------------------------------------------------------
     def _pick_scan_image(self) -> None:

@@ -141,3 +141,32 @@ def test_reordered_batches_merge_forward_and_never_go_back(server):
     db = server_db(server)
     assert db.execute("SELECT status FROM jobs WHERE id = 'job-1'").fetchone()[0] == "in_service"
     assert db.execute("SELECT preserved FROM conflicts").fetchone()[0] == '"accepted"'
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ('"maybe"', "invalid_answer:invalid_choice"),
+    ("{not json", "invalid_answer:malformed"),
+])
+def test_answer_updates_are_validated_like_inserts(server, tmp_path, value, reason):
+    from fieldapp.replica import Replica
+    from fieldapp.sync.client import SyncClient
+    from tests.world import PASSWORD
+
+    replica = Replica.open(tmp_path / "tablet")
+    client = SyncClient(replica, server.url)
+    client.login("tech01", PASSWORD)
+    client.sync()
+    replica.jobs.transition("job-1", "accepted")
+    replica.jobs.transition("job-1", "in_service")
+    sub_id = replica.inspections.start("job-1")
+    replica.inspections.answer(sub_id, "leak_test_joints", "pass")
+    client.sync()
+    answer = next(iter(replica.inspections.answers(sub_id).values()))
+    headers = login(server, "tech01", "d2")
+    result = push(server, headers, "d2", [mutation(
+        "answers", answer["id"], {"value": value}, {"value": '"pass"'},
+        base_version=answer["version"])]).json()["results"][0]
+    assert (result["status"], result["reason"]) == ("rejected", reason)
+    stored = server_db(server).execute("SELECT value FROM answers WHERE id = ?",
+                                       [answer["id"]]).fetchone()[0]
+    assert stored == '"pass"'

@@ -63,3 +63,18 @@ def test_rejections_stay_visible_with_their_reason(fresh_replica: Replica):
     assert [(p["tbl"], p["reason"]) for p in problems] == [("jobs", "illegal_transition")]
     assert fresh_replica.outbox.record_state("jobs", "job-1") == "rejected"
     assert fresh_replica.get("jobs", "job-1")["status"] == "accepted"  # kept locally
+
+
+def test_another_technicians_job_cannot_be_worked_on(fresh_replica: Replica):
+    from fieldapp.errors import InvalidInput
+    from fieldapp.sync.apply import apply_changes
+    from fieldapp.wire import RecordChange
+    from tests.world import rows
+
+    job3 = next(j for j in rows()["jobs"] if j["id"] == "job-3")  # tech02's
+    apply_changes(fresh_replica, [RecordChange(table="jobs", record_id="job-3", version=1,
+                                               row={k: v for k, v in job3.items() if k != "id"})])
+    with pytest.raises(InvalidInput) as err:
+        fresh_replica.jobs.transition("job-3", "accepted")
+    assert err.value.code == "not_assigned"
+    assert fresh_replica.outbox.counts()["pending"] == 0

@@ -1,0 +1,129 @@
+"""The morning hour: 300 tablets sync at once, each pushing 50 mutations and pulling.
+
+Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_fleet.py [tablets] [workers]``.
+One server process on SQLite; tablets are threads talking HTTP (logins happen before the
+clock starts: argon2 is meant to be slow). Prints errors, p50/p99 of one tablet's whole sync
+and throughput, and a baseline: one tablet syncing alone in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from fieldapp.ids import new_id, now_iso
+from fieldapp.wire import PROTOCOL_VERSION
+from sync_server.db import Database
+from sync_server.seed import seed_demo
+
+ROOT = Path(__file__).resolve().parents[1]
+MUTATIONS = 50
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "sync_server", "--data", str(data_dir),
+                             "--port", str(port)], cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(url + "/api/v1/health", timeout=1)
+            return proc, url
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("server did not start")
+
+
+class Tablet:
+    def __init__(self, url: str, username: str, n: int, cursor: int, customers: list[str]) -> None:
+        self.url, self.device = url, f"bench-{n}"
+        self.session = requests.Session()
+        token = self.session.post(url + "/api/v1/auth/login", json={
+            "username": username, "password": "fieldapp", "device_id": self.device},
+            timeout=60).json()["token"]
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.cursor, self.customers, self.username = cursor, customers, username
+
+    def sync(self) -> tuple[float, str | None]:
+        start = time.perf_counter()
+        try:
+            mutations = [{
+                "mutation_id": new_id(), "table": "scans", "record_id": new_id(),
+                "op": "insert", "hlc": f"{int(time.time() * 1000):018d}:{i:05d}:{self.device}",
+                "at": now_iso(), "base_version": 0, "old": {},
+                "fields": {"customer_id": self.customers[i % len(self.customers)],
+                           "code": f"GM{i:010d}", "symbology": "CODE128", "source": "camera",
+                           "scanned_at": now_iso(), "by_user": self.username,
+                           "device_id": self.device}} for i in range(MUTATIONS)]
+            resp = self.session.post(self.url + "/api/v1/sync/push", timeout=120, json={
+                "protocol": PROTOCOL_VERSION, "schema_version": 1, "device_id": self.device,
+                "batch_id": new_id(), "mutations": mutations})
+            resp.raise_for_status()
+            bad = [r for r in resp.json()["results"] if r["status"] != "applied"]
+            if bad:
+                return time.perf_counter() - start, f"not applied: {bad[0]}"
+            more = True
+            while more:
+                page = self.session.get(self.url + "/api/v1/sync/pull", timeout=120,
+                                        params={"cursor": self.cursor, "limit": 1000})
+                page.raise_for_status()
+                body = page.json()
+                self.cursor, more = body["cursor"], body["more"]
+            return time.perf_counter() - start, None
+        except requests.RequestException as exc:
+            return time.perf_counter() - start, repr(exc)
+
+
+def main() -> None:
+    tablets_n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 64
+    tmp = Path(tempfile.mkdtemp())
+    db = Database(tmp / "server" / "server.sqlite3")
+    seed_demo(db)
+    with db.read() as conn:
+        cursor = conn.execute("SELECT max(seq) FROM changes").fetchone()[0]
+        techs = [r[0] for r in conn.execute(
+            "SELECT username FROM users WHERE role = 'technician' ORDER BY username")]
+        scope = {t: [r[0] for r in conn.execute(
+            "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?", [t])] for t in techs}
+    proc, url = start_server(tmp / "server")
+    try:
+        with ThreadPoolExecutor(16) as pool:  # logins, untimed
+            tablets = list(pool.map(lambda n: Tablet(url, techs[n % len(techs)], n, cursor,
+                                                     scope[techs[n % len(techs)]]),
+                                    range(tablets_n + 1)))
+        alone, error = tablets[-1].sync()
+        assert error is None, error
+        start = time.perf_counter()
+        with ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(Tablet.sync, tablets[:-1]))
+        wall = time.perf_counter() - start
+    finally:
+        proc.terminate()
+        proc.wait()
+    times = sorted(t for t, _ in results)
+    errors = [e for _, e in results if e]
+    p50 = statistics.median(times)
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    print(f"{tablets_n} tablets x ({MUTATIONS} mutations + pull), {workers} at a time,"
+          f" one server process on SQLite")
+    print(f"  errors: {len(errors)}" + (f"  first: {errors[0]}" if errors else ""))
+    print(f"  wall {wall:.1f} s, {tablets_n * MUTATIONS / wall:,.0f} mutations/s")
+    print(f"  one tablet's sync: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms;"
+          f" alone {alone * 1000:.0f} ms (p50 is {p50 / alone:.1f}x alone)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""A definition applied to one set of answers: relevance and values, computed lazily.
+
+Rules, as in ODK: a question is relevant when its own ``relevant`` holds and its group is
+relevant; an irrelevant question reads as empty in every expression. An absent answer takes
+the question's default; an explicit None is a cleared answer. Calculated questions always
+hold their calculation. ``${name}`` seen from inside a repeat instance reads the same
+instance; seen from outside, it reads every instance (for count(), sum(), "any equals").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from fieldapp.forms import values as v
+from fieldapp.forms.definition import Choice, FormDefinition, Question, as_definition
+from fieldapp.forms.expr import Expression
+from fieldapp.forms.paths import Location, format_path, split
+
+_IN_PROGRESS = object()
+
+
+class _Env:
+    """What an expression sees at one place in the form (a question in one repeat instance)."""
+
+    def __init__(self, state: FormState, at: Location, current: Any = None,
+                 choice: Choice | None = None) -> None:
+        self.state, self.at, self._current, self.choice = state, at, current, choice
+
+    def ref(self, name: str) -> Any:
+        return self.state.ref(name, self.at)
+
+    def current(self) -> Any:
+        return self._current
+
+    def attr(self, name: str) -> Any:
+        if self.choice is None:
+            return None
+        return self.choice.value if name in ("value", "name") else self.choice.attrs.get(name)
+
+    def today(self) -> str:
+        return self.state.today
+
+    def now(self) -> str:
+        return self.state.now
+
+
+class FormState:
+    """A definition applied to one set of answers; values and relevance computed lazily."""
+
+    def __init__(self, definition: FormDefinition | Mapping[str, Any],
+                 answers: Mapping[str, Any], today: date | None = None,
+                 now: datetime | None = None) -> None:
+        self.definition = as_definition(definition)
+        self.answers = answers
+        moment = now or datetime.now().astimezone()
+        self.now = moment.isoformat(timespec="seconds")
+        self.today = (today or moment.date()).isoformat()
+        self._relevant: dict[Location, Any] = {}
+        self._values: dict[Location, Any] = {}
+
+    # -- raw answers ----------------------------------------------------------------------
+    def raw(self, q: Question, idx: tuple[int, ...]) -> tuple[bool, Any]:
+        """(present, value) as submitted; present is False when the key is absent."""
+        container: Any = self.answers
+        for depth, repeat in enumerate(q.repeats):
+            instances = container.get(repeat) if isinstance(container, Mapping) else None
+            if not isinstance(instances, list) or idx[depth] >= len(instances):
+                return False, None
+            container = instances[idx[depth]]
+        if not isinstance(container, Mapping) or q.key not in container:
+            return False, None
+        return True, container[q.key]
+
+    def instance_count(self, repeat: Question, idx: tuple[int, ...]) -> int:
+        if not self.relevant(repeat, idx):
+            return 0
+        _, instances = self.raw(repeat, idx)
+        return len(instances) if isinstance(instances, list) else 0
+
+    # -- relevance and values -------------------------------------------------------------
+    def relevant(self, q: Question, idx: tuple[int, ...]) -> bool:
+        at = (q.key, idx)
+        known = self._relevant.get(at)
+        if known is _IN_PROGRESS:  # the loader refuses cycles; this guards hand-built ones
+            raise RuntimeError(f"relevance of {q.key} depends on itself")
+        if known is not None:
+            return known
+        self._relevant[at] = _IN_PROGRESS
+        parent = self.definition.by_key[q.parent] if q.parent else None
+        result = ((parent is None or self.relevant(parent, idx[:len(parent.repeats)]))
+                  and (q.relevant is None or v.truthy(q.relevant.evaluate(_Env(self, at)))))
+        self._relevant[at] = result
+        return result
+
+    def value(self, q: Question, idx: tuple[int, ...]) -> Any:
+        """The value expressions see: None when irrelevant, the calculation when calculated."""
+        at = (q.key, idx)
+        if at in self._values:
+            if self._values[at] is _IN_PROGRESS:
+                raise RuntimeError(f"value of {q.key} depends on itself")
+            return self._values[at]
+        self._values[at] = _IN_PROGRESS
+        if not self.relevant(q, idx):
+            result = None
+        elif q.calculation is not None:
+            result = q.calculation.evaluate(_Env(self, at))
+        else:
+            present, result = self.raw(q, idx)
+            if not present:
+                result = q.default
+        self._values[at] = result
+        return result
+
+    def ref(self, name: str, at: Location) -> Any:
+        """``${name}`` seen from ``at``: the same repeat instance when they share one, else
+        every instance's value (for count(), sum(), or "any instance equals")."""
+        target = self.definition.by_key[name]
+        here = self.definition.by_key[at[0]]
+        shared = 0
+        while (shared < min(len(target.repeats), len(here.repeats))
+               and target.repeats[shared] == here.repeats[shared]):
+            shared += 1
+        return self._gather(target, at[1][:shared])
+
+    def _gather(self, target: Question, idx: tuple[int, ...]) -> Any:
+        if len(idx) == len(target.repeats):
+            return self.value(target, idx)
+        repeat = self.definition.by_key[target.repeats[len(idx)]]
+        found: list[Any] = []
+        for i in range(self.instance_count(repeat, idx)):
+            got = self._gather(target, (*idx, i))
+            found.extend(got if isinstance(got, list) else [got])
+        return found
+
+    # -- walking --------------------------------------------------------------------------
+    def walk(self, questions: Sequence[Question] | None = None,
+             idx: tuple[int, ...] = ()) -> Iterator[tuple[Question, tuple[int, ...]]]:
+        """Every relevant question instance in document order."""
+        for q in self.definition.questions if questions is None else questions:
+            if not self.relevant(q, idx):
+                continue
+            yield q, idx
+            if q.type == "group":
+                yield from self.walk(q.children, idx)
+            elif q.type == "repeat":
+                for i in range(self.instance_count(q, idx)):
+                    yield from self.walk(q.children, (*idx, i))
+
+    def path(self, q: Question, idx: tuple[int, ...]) -> str:
+        return format_path(q.key, q.repeats, idx)
+
+    def locate(self, path: str) -> Location | None:
+        parts = split(path)
+        if parts is None:
+            return None
+        steps, leaf = parts
+        q = self.definition.by_key.get(leaf)
+        if q is None or tuple(k for k, _ in steps) != q.repeats:
+            return None
+        return leaf, tuple(i for _, i in steps)
+
+    def required(self, q: Question, idx: tuple[int, ...]) -> bool:
+        if isinstance(q.required, bool):
+            return q.required
+        return v.truthy(q.required.evaluate(_Env(self, (q.key, idx))))
+
+    def choices(self, q: Question, idx: tuple[int, ...]) -> tuple[Choice, ...]:
+        if q.choice_filter is None:
+            return q.choices
+        return tuple(c for c in q.choices
+                     if v.truthy(q.choice_filter.evaluate(_Env(self, (q.key, idx), choice=c))))
+
+    def evaluate(self, expression: Expression, q: Question, idx: tuple[int, ...]) -> Any:
+        """Evaluate any of the definition's expressions as seen from question ``q``."""
+        return expression.evaluate(_Env(self, (q.key, idx)))
+
+    def constraint_holds(self, q: Question, idx: tuple[int, ...], value: Any) -> bool:
+        if q.constraint is None or v.is_empty(value):
+            return True
+        return v.truthy(q.constraint.evaluate(_Env(self, (q.key, idx), current=value)))

@@ -1,0 +1,229 @@
+"""How expression values behave: ODK's rules, made total.
+
+Answers are JSON values (None, bool, int, float, str, lists for multiple choice and for
+values gathered across repeat instances). Like ODK, an unanswered question equals the
+empty string, a comparison that involves an empty or non-numeric value is false rather
+than an error, and a list compares true when any of its items does (``${flue} = 'fail'``
+over a repeat means "some appliance failed"). Arithmetic that cannot be done gives None.
+Nothing here raises on data: a submission never crashes the server that validates it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+Number = int | float
+
+
+def is_empty(x: Any) -> bool:
+    return x is None or x == "" or (isinstance(x, list) and not x)
+
+
+def truthy(x: Any) -> bool:
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, int | float):
+        return x != 0 and not math.isnan(x)
+    if isinstance(x, str | list):
+        return len(x) > 0
+    return x is not None
+
+
+def to_number(x: Any) -> Number | None:
+    if isinstance(x, bool):
+        return int(x)
+    if isinstance(x, int):
+        return x
+    if isinstance(x, float):
+        return None if math.isnan(x) or math.isinf(x) else x
+    if isinstance(x, str):
+        text = x.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                return None
+            return None if math.isnan(number) or math.isinf(number) else number
+    return None
+
+
+def to_string(x: Any) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, float) and x.is_integer():
+        return str(int(x))
+    if isinstance(x, list):
+        return " ".join(to_string(i) for i in x)
+    return str(x)
+
+
+def to_int(x: Any) -> int | None:
+    n = to_number(x)
+    return None if n is None else int(n)
+
+
+def _scalars(x: Any) -> list[Any]:
+    return x if isinstance(x, list) else [x]
+
+
+def equal(a: Any, b: Any) -> bool:
+    if isinstance(a, list) or isinstance(b, list):
+        return any(equal(x, y) for x in _scalars(a) for y in _scalars(b))
+    if is_empty(a) or is_empty(b):
+        return is_empty(a) and is_empty(b)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return truthy(a) == truthy(b)
+    if isinstance(a, int | float) or isinstance(b, int | float):
+        x, y = to_number(a), to_number(b)
+        return x is not None and y is not None and x == y
+    return to_string(a) == to_string(b)
+
+
+def not_equal(a: Any, b: Any) -> bool:
+    # XPath: a list differs from a value when any item does (not simply "not equal").
+    if isinstance(a, list) or isinstance(b, list):
+        return any(not equal(x, y) for x in _scalars(a) for y in _scalars(b))
+    return not equal(a, b)
+
+
+def compare(a: Any, b: Any, op: Callable[[Any, Any], bool]) -> bool:
+    """An ordering comparison: numbers when both sides are numbers, else text (ISO dates)."""
+    if isinstance(a, list) or isinstance(b, list):
+        return any(compare(x, y, op) for x in _scalars(a) for y in _scalars(b))
+    if is_empty(a) or is_empty(b):
+        return False
+    x, y = to_number(a), to_number(b)
+    if x is not None and y is not None:
+        return op(x, y)
+    if isinstance(a, str) and isinstance(b, str):
+        return op(a, b)
+    return False
+
+
+def _arith(a: Any, b: Any, fn: Callable[[Number, Number], Number]) -> Number | None:
+    x, y = to_number(a), to_number(b)
+    if x is None or y is None:
+        return None
+    try:
+        result = fn(x, y)
+    except (ZeroDivisionError, OverflowError):
+        return None
+    return None if isinstance(result, float) and (math.isnan(result) or math.isinf(result)) \
+        else result
+
+
+def add(a: Any, b: Any) -> Number | None:
+    return _arith(a, b, lambda x, y: x + y)
+
+
+def subtract(a: Any, b: Any) -> Number | None:
+    return _arith(a, b, lambda x, y: x - y)
+
+
+def multiply(a: Any, b: Any) -> Number | None:
+    return _arith(a, b, lambda x, y: x * y)
+
+
+def divide(a: Any, b: Any) -> Number | None:
+    return _arith(a, b, lambda x, y: x / y)
+
+
+def modulo(a: Any, b: Any) -> Number | None:
+    # XPath's mod keeps the sign of the dividend (like C's fmod), unlike Python's %.
+    return _arith(a, b, lambda x, y: math.fmod(x, y) if isinstance(x, float) or
+                  isinstance(y, float) else int(math.fmod(x, y)))
+
+
+def negate(a: Any) -> Number | None:
+    n = to_number(a)
+    return None if n is None else -n
+
+
+def _choices(x: Any) -> list[str]:
+    """A multiple-choice answer as its values: a list, or ODK's space-separated text."""
+    if isinstance(x, list):
+        return [to_string(i) for i in x]
+    return to_string(x).split()
+
+
+def selected(x: Any, value: Any) -> bool:
+    return to_string(value) in _choices(x)
+
+
+def count_selected(x: Any) -> int:
+    return len(_choices(x))
+
+
+def selected_at(x: Any, index: Any) -> str:
+    chosen, i = _choices(x), to_int(index)
+    return chosen[i] if i is not None and 0 <= i < len(chosen) else ""
+
+
+def coalesce(*args: Any) -> Any:
+    return next((a for a in args if not is_empty(a)), "")
+
+
+def count(x: Any) -> int:
+    if isinstance(x, list):
+        return len(x)
+    return 0 if is_empty(x) else 1
+
+
+def total(x: Any) -> Number:
+    numbers = [n for n in (to_number(i) for i in _scalars(x)) if n is not None]
+    return sum(numbers)
+
+
+def extreme(pick: Callable[[Iterable[Number]], Number], args: tuple[Any, ...]) -> Number | None:
+    numbers = [n for a in args for i in _scalars(a) if (n := to_number(i)) is not None]
+    return pick(numbers) if numbers else None
+
+
+def round_half_up(x: Any, digits: Any = 0) -> Number | None:
+    n, places = to_number(x), to_int(digits)
+    if n is None or places is None:
+        return None
+    # Decimal from the text avoids float artefacts: round(2.675, 2) is 2.68 on a receipt.
+    rounded = Decimal(str(n)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return int(rounded) if places <= 0 else float(rounded)
+
+
+def substr(s: Any, start: Any, end: Any = None) -> str:
+    text = to_string(s)
+    i, j = to_int(start), (to_int(end) if end is not None else len(text))
+    return "" if i is None or j is None else text[max(i, 0):max(j, 0)]
+
+
+def regex(s: Any, pattern: Any) -> bool:
+    try:
+        return re.search(to_string(pattern), to_string(s)) is not None
+    except re.error:
+        return False
+
+
+def parse_date(x: Any) -> date | None:
+    if not isinstance(x, str):
+        return None
+    try:
+        return date.fromisoformat(x[:10]) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", x[:10]) else None
+    except ValueError:
+        return None
+
+
+def to_date(x: Any) -> str | None:
+    parsed = parse_date(x)
+    return parsed.isoformat() if parsed else None
+
+
+def days_between(a: Any, b: Any) -> int | None:
+    start, end = parse_date(a), parse_date(b)
+    return None if start is None or end is None else (end - start).days

@@ -1,0 +1,1 @@
+"""Documents made on the tablet: offline maps (map.py) and, later, PDF reports."""

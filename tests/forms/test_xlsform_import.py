@@ -1,0 +1,308 @@
+"""XLSForm import: three forms a utility might already have, built here with openpyxl."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+from fieldapp.forms import engine
+from fieldapp.forms.definition import load_definition
+from fieldapp.forms.xlsform import XLSFormError, import_xlsform
+
+TODAY = date(2025, 3, 1)
+Rows = list[list[Any]]
+
+
+def xlsx(survey: Rows, choices: Rows | None = None, settings: Rows | None = None) -> bytes:
+    book = Workbook()
+    book.active.title = "survey"
+    for row in survey:
+        book["survey"].append(row)
+    for title, rows in (("choices", choices), ("settings", settings)):
+        if rows:
+            sheet = book.create_sheet(title)
+            for row in rows:
+                sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def check(definition: dict[str, Any], answers: dict[str, Any],
+          files: dict[str, list[str]] | None = None,
+          notes: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    found = engine.problems(definition, answers, files or {}, notes=notes, today=TODAY)
+    return [(p.question_path, p.code) for p in found]
+
+
+# -- 1. a bilingual commercial-kitchen safety check -----------------------------------------------
+
+KITCHEN_SURVEY = [
+    ["type", "name", "label::Chinese (zh)", "label::English (en)", "hint::Chinese (zh)",
+     "required", "relevant", "constraint", "constraint_message::Chinese (zh)",
+     "constraint_message::English (en)", "calculation", "appearance", "hazard_level", "default"],
+    ["text", "shop_name", "商户名称", "Business name", "以营业执照为准", "yes"],
+    ["select_one yes_no", "open", "是否营业", "Open for business", None, "yes"],
+    ["begin_group", "kitchen", "后厨检查", "Kitchen", None, None, "${open} = 'yes'"],
+    ["integer", "burners", "灶眼数量", "Number of burners", None, "yes", None,
+     ". >= 1 and . <= 40", "灶眼数量应为1–40", "Between 1 and 40 burners"],
+    ["select_one pfn", "leak_test", "管道接口检漏", "Leak test at joints", None, "yes",
+     None, None, None, None, None, None, "critical"],
+    ["select_one pfn", "alarm", "可燃气体报警器", "Gas alarm works", None, "yes",
+     None, None, None, None, None, None, "serious"],
+    ["select_one pfn", "exhaust", "排烟设施", "Exhaust hood works", None, "yes"],
+    ["begin_repeat", "appliances", "燃具", "Appliances"],
+    ["select_one appliance", "kind", "类型", "Kind", None, "yes"],
+    ["decimal", "power", "额定热负荷", "Rated heat input (kW)", None, "no", None,
+     ". > 0", "功率须大于0", "Must be above 0"],
+    ["end_repeat"],
+    ["calculate", "appliance_count", None, None, None, None, None, None, None, None,
+     "count(${appliances})"],
+    ["end_group"],
+    ["geopoint", "location", "位置", "Location"],
+    ["image", "photo", "现场照片", "Photo on site", None, "yes"],
+    ["image", "signature", "负责人签字", "Manager's signature", None,
+     "${open} = 'yes'", None, None, None, None, None, "signature"],
+    ["date", "next_check", "下次检查日期", "Next check", None, None, None, ". > today()",
+     "须晚于今天", "Must be after today"],
+]
+KITCHEN_CHOICES = [
+    ["list_name", "name", "label::Chinese (zh)", "label::English (en)"],
+    ["yes_no", "yes", "是", "Yes"], ["yes_no", "no", "否", "No"],
+    ["pfn", "pass", "合格", "Pass"], ["pfn", "fail", "不合格", "Fail"],
+    ["pfn", "na", "不适用", "N/A"],
+    ["appliance", "wok", "炒灶", "Wok burner"], ["appliance", "steamer", "蒸箱", "Steamer"],
+    ["appliance", "oven", "烤箱", "Oven"],
+]
+KITCHEN_SETTINGS = [["form_id", "version", "form_title::Chinese (zh)",
+                     "form_title::English (en)", "default_language"],
+                    ["Commercial-Kitchen Check", "2024061201", "工商业后厨燃气检查",
+                     "Commercial kitchen gas check", "Chinese (zh)"]]
+KITCHEN_OK = {"shop_name": "老王面馆", "open": "yes", "burners": 6, "leak_test": "pass",
+              "alarm": "pass", "exhaust": "na",
+              "appliances": [{"kind": "wok", "power": 28.0}, {"kind": "steamer"}],
+              "next_check": "2026-03-01"}
+KITCHEN_FILES = {"photo": ["att-1"], "signature": ["att-sig"]}
+
+
+@pytest.fixture(scope="module")
+def kitchen() -> dict[str, Any]:
+    result = import_xlsform(xlsx(KITCHEN_SURVEY, KITCHEN_CHOICES, KITCHEN_SETTINGS))
+    assert result.problems == ()
+    return result.definition
+
+
+def test_kitchen_form_translates_types_labels_and_settings(kitchen: dict[str, Any]) -> None:
+    d = load_definition(kitchen)
+    assert (d.code, d.version) == ("commercial_kitchen_check", 2024061201)
+    assert d.title == {"zh": "工商业后厨燃气检查", "en": "Commercial kitchen gas check"}
+    types = {key: q.type for key, q in d.by_key.items()}
+    assert types == {"shop_name": "text", "open": "yes_no", "kitchen": "group",
+                     "burners": "integer", "leak_test": "pass_fail_na", "alarm": "pass_fail_na",
+                     "exhaust": "pass_fail_na", "appliances": "repeat", "kind": "select_one",
+                     "power": "decimal", "appliance_count": "calculate", "location": "gps",
+                     "photo": "photo", "signature": "signature", "next_check": "date"}
+    assert d.by_key["leak_test"].hazard_level_on_fail == "critical"
+    assert d.by_key["exhaust"].hazard_level_on_fail is None
+    assert d.by_key["burners"].raw["constraint_message"] == {
+        "zh": "灶眼数量应为1–40", "en": "Between 1 and 40 burners"}
+    assert d.by_key["shop_name"].raw["hint"] == {"zh": "以营业执照为准"}
+    assert d.by_key["photo"].max_count == 1
+
+
+@pytest.mark.parametrize(("case", "answers", "files", "expected"), [
+    ("valid", KITCHEN_OK, KITCHEN_FILES, []),
+    ("closed: the kitchen is not checked, no signature", {"shop_name": "老王面馆", "open": "no"},
+     {"photo": ["att-1"]}, []),
+    ("too many burners", {**KITCHEN_OK, "burners": 60}, KITCHEN_FILES,
+     [("burners", "constraint")]),
+    ("a repeat instance without its kind",
+     {**KITCHEN_OK, "appliances": [{"power": -1.0}]}, KITCHEN_FILES,
+     [("appliances[0].kind", "required"), ("appliances[0].power", "constraint")]),
+    ("failed critical item needs photo and note", {**KITCHEN_OK, "leak_test": "fail"},
+     KITCHEN_FILES, [("leak_test", "note_required"), ("leak_test", "photo_required")]),
+    ("next check in the past, no photo", {**KITCHEN_OK, "next_check": "2024-01-01"},
+     {"signature": ["att-sig"]}, [("photo", "required"), ("next_check", "constraint")]),
+])
+def test_kitchen_submissions(kitchen: dict[str, Any], case: str, answers: dict[str, Any],
+                             files: dict[str, list[str]],
+                             expected: list[tuple[str, str]]) -> None:
+    assert check(kitchen, answers, files) == expected
+
+
+def test_kitchen_calculation(kitchen: dict[str, Any]) -> None:
+    assert engine.calculations(kitchen, KITCHEN_OK)["appliance_count"] == 2
+
+
+# -- 2. an English follow-up call with metadata rows -----------------------------------------------
+
+CALL_SURVEY = [
+    ["type", "name", "label", "required", "relevant", "constraint", "constraint_message",
+     "calculation", "default"],
+    ["start", "started"],
+    ["end", "ended"],
+    ["deviceid", "device"],
+    ["date", "call_date", "Date of the call", "yes", None, ". <= today()", "Not in the future"],
+    ["select_one rating", "rating", "How satisfied are you with the repair?", "yes"],
+    ["select_multiple issues", "issues", "What went wrong?", "${rating} <= 2", None,
+     "count-selected(.) <= 3", "Pick at most three"],
+    ["text", "issue_other", "Describe the other issue", "yes", "selected(${issues}, 'other')"],
+    ["integer", "callbacks", "Number of call attempts", "yes", None, ". >= 1", "At least one",
+     None, 1],
+    ["note", "summary", "Summary", None, None, None, None,
+     "concat('Rating ', ${rating}, ' after ', ${callbacks}, ' attempts')"],
+]
+CALL_CHOICES = [
+    ["list_name", "name", "label"],
+    *[["rating", n, str(n)] for n in range(1, 6)],
+    ["issues", "late", "Technician was late"], ["issues", "mess", "Left a mess"],
+    ["issues", "not_fixed", "Not fixed"], ["issues", "rude", "Impolite"],
+    ["issues", "other", "Something else"],
+]
+
+
+@pytest.fixture(scope="module")
+def call() -> tuple[dict[str, Any], list[tuple[int, str]]]:
+    result = import_xlsform(xlsx(CALL_SURVEY, CALL_CHOICES), code="follow_up_call")
+    return result.definition, [(p.row, p.message.split(" ")[1]) for p in result.problems]
+
+
+def test_call_metadata_rows_are_reported_with_their_row(
+        call: tuple[dict[str, Any], list[tuple[int, str]]]) -> None:
+    definition, problems = call
+    assert problems == [(2, "'start'"), (3, "'end'"), (4, "'deviceid'")]
+    d = load_definition(definition)
+    assert d.code == "follow_up_call" and d.version == 1
+    assert d.by_key["rating"].choice_values == ("1", "2", "3", "4", "5")
+    assert d.by_key["call_date"].label == {"en": "Date of the call"}  # plain English label
+    assert d.by_key["callbacks"].default == 1
+
+
+@pytest.mark.parametrize(("case", "answers", "expected"), [
+    ("happy", {"call_date": "2025-02-27", "rating": "5"}, []),
+    ("unhappy without issues", {"call_date": "2025-02-27", "rating": "2"},
+     [("issues", "required")]),
+    ("unhappy, other issue undescribed",
+     {"call_date": "2025-02-27", "rating": "1", "issues": ["late", "other"]},
+     [("issue_other", "required")]),
+    ("too many issues",
+     {"call_date": "2025-02-27", "rating": "1", "issues": ["late", "mess", "rude", "not_fixed"]},
+     [("issues", "constraint")]),
+    ("a rating not on the list", {"call_date": "2025-02-27", "rating": "9"},
+     [("rating", "invalid_choice")]),
+    ("call in the future, zero attempts", {"call_date": "2025-03-05", "rating": "4",
+                                           "callbacks": 0},
+     [("call_date", "constraint"), ("callbacks", "constraint")]),
+])
+def test_call_submissions(call: tuple[dict[str, Any], list[tuple[int, str]]], case: str,
+                          answers: dict[str, Any], expected: list[tuple[str, str]]) -> None:
+    assert check(call[0], answers) == expected
+
+
+def test_call_note_calculation(call: tuple[dict[str, Any], list[tuple[int, str]]]) -> None:
+    values = engine.calculations(call[0], {"rating": "4"})
+    assert values["summary"] == "Rating 4 after 1 attempts"
+
+
+# -- 3. a legacy installation survey full of things FieldApp does not do --------------------------
+
+LEGACY_SURVEY = [
+    ["type", "name", "label", "relevant", "constraint", "calculation", "default",
+     "choice_filter", "repeat_count"],
+    ["select_one district", "district", "片区"],  # 2
+    ["select_one station", "station", "调压站", None, None, None, None,
+     "district = ${district}"],  # 3
+    ["geotrace", "pipe_route", "管线走向"],  # 4
+    ["text", "station_name", "站名", None, None, "jr:choice-name(${station}, '${station}')"],  # 5
+    ["decimal", "tariff", "气价", None, None, "pulldata('prices', 'price', 'id', ${district})"],
+    ["integer", "floors", "楼层数", "/data/district = 'gulou'"],  # 7
+    ["text", "floor_note", "楼层说明", "${floors} > 6"],  # 8: depends on a row left out
+    ["select_one material or_other", "material", "管材"],  # 9
+    ["date", "installed_on", "安装日期", None, None, None, "today()"],  # 10
+    ["text", "bad.name", "坏名字"],  # 11
+    ["text", "district", "重复"],  # 12
+    ["begin repeat", "risers", "立管", None, None, None, None, None, 3],  # 13
+    ["decimal", "riser_diameter", "管径（mm）", None, ". > 0"],  # 14
+    ["end repeat"],  # 15
+    ["begin group", "extras", "附加", "${tariff} > 3"],  # 16: depends on a row left out
+    ["text", "extra_note", "备注"],  # 17
+    ["end group"],  # 18
+    ["end group"],  # 19: nothing to end
+    ["text", "remarks", "备注"],  # 20
+]
+LEGACY_CHOICES = [
+    ["list_name", "name", "label", "district"],
+    ["district", "gulou", "鼓楼"], ["district", "jianye", "建邺"],
+    ["station", "s01", "鼓楼一站", "gulou"], ["station", "s02", "建邺二站", "jianye"],
+    ["material", "steel", "钢管"], ["material", "pe", "PE管"],
+]
+
+
+@pytest.fixture(scope="module")
+def legacy() -> Any:
+    return import_xlsform(xlsx(LEGACY_SURVEY, LEGACY_CHOICES), code="legacy_survey")
+
+
+def test_legacy_report_names_every_row_it_could_not_translate(legacy: Any) -> None:
+    report = {p.row: (p.column, p.message) for p in legacy.problems}
+    assert sorted(report) == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 19]
+    assert "geotrace" in report[4][1]
+    assert report[5] == ("calculation", report[5][1])
+    assert "function jr:choice-name()" in report[5][1]
+    assert "function pulldata()" in report[6][1]
+    assert "XPath path" in report[7][1]
+    assert report[8][0] == "relevant" and "${floors}" in report[8][1]  # it read a row left out
+    assert "or_other" in report[9][1]
+    assert "dynamic default" in report[10][1]
+    assert "bad.name" in report[11][1]
+    assert "duplicate name 'district' (first at row 2)" in report[12][1]
+    assert report[13][0] == "repeat_count"
+    assert "${tariff}" in report[16][1]
+    assert "inside a group or repeat that was left out" in report[17][1]
+    assert "end group without a begin" in report[19][1]
+
+
+def test_legacy_keeps_what_it_can_and_validates(legacy: Any) -> None:
+    d = load_definition(legacy.definition)
+    assert list(d.by_key) == ["district", "station", "material", "risers", "riser_diameter",
+                              "remarks"]
+    answers = {"district": "gulou", "station": "s01", "material": "pe",
+               "risers": [{"riser_diameter": 25.0}]}
+    assert check(legacy.definition, answers) == []
+    assert check(legacy.definition, {**answers, "station": "s02"}) == [
+        ("station", "choice_not_offered")]
+    assert check(legacy.definition, {**answers, "risers": [{"riser_diameter": 0}]}) == [
+        ("risers[0].riser_diameter", "constraint")]
+
+
+# -- files that are not XLSForms ------------------------------------------------------------
+
+
+def test_path_input(tmp_path: Path) -> None:
+    path = tmp_path / "call.xlsx"
+    path.write_bytes(xlsx(CALL_SURVEY, CALL_CHOICES))
+    assert import_xlsform(path).definition["code"] == "imported_form"
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    (b"not a spreadsheet", "not a readable .xlsx file"),
+    (xlsx([["type", "label"], ["text", "Name"]]), "needs 'type' and 'name' columns"),
+    (xlsx([["type", "name", "label"], ["geotrace", "route", "Route"]]), "cannot build a form"),
+])
+def test_unusable_files(content: bytes, problem: str) -> None:
+    with pytest.raises(XLSFormError, match=problem):
+        import_xlsform(content)
+
+
+def test_no_survey_sheet() -> None:
+    book = Workbook()
+    book.active.title = "questions"
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(XLSFormError, match="no 'survey' sheet"):
+        import_xlsform(out.getvalue())
