@@ -18,12 +18,13 @@ from datetime import datetime
 from pathlib import Path
 
 import requests
-from PIL import Image, ImageDraw, ImageFont
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fieldapp.capture.gps import SimulatedSource  # noqa: E402
 from fieldapp.demo.barcodes import write_barcode_png  # noqa: E402
+from fieldapp.demo.photos import scene_photo  # noqa: E402
 from fieldapp.ids import LOCAL_ZONE  # noqa: E402
 from fieldapp.replica import Replica  # noqa: E402
 from fieldapp.sync.client import Progress, SyncClient  # noqa: E402
@@ -71,15 +72,9 @@ def show_progress(p: Progress) -> None:
     print(f"    同步 {p.phase:<6} {p.done}/{p.total}{extra}", flush=True)
 
 
-def demo_photo(path: Path, job_number: str) -> Path:
-    image = Image.new("RGB", (1280, 960), (92, 84, 76))
-    draw = ImageDraw.Draw(image)
-    draw.rectangle([380, 300, 900, 660], fill=(170, 160, 150), outline=(40, 40, 40), width=8)
-    draw.line([200, 480, 1080, 480], fill=(200, 170, 60), width=40)
-    font_path = next(iter(sorted((ROOT / "resources" / "fonts").glob("*.tt*"))), None)
-    font = ImageFont.truetype(str(font_path), 42) if font_path else ImageFont.load_default()
-    draw.text((40, 880), f"{job_number} 软管老化 演示照片", fill=(255, 255, 255), font=font)
-    image.save(path, quality=88)
+def demo_photo(path: Path) -> Path:
+    """A drawn stand-in for a camera photo (the watermark is burnt in when it is attached)."""
+    scene_photo().save(path, quality=90)
     return path
 
 
@@ -124,8 +119,11 @@ def scripted(server: DemoServer, work: Path) -> None:
         replica.inspections.answer(sub_id, item["key"], "pass")
     replica.inspections.answer(sub_id, "hose_age", "fail", "橡胶软管已老化龟裂，已告知用户更换")
     replica.inspections.submit(sub_id)
-    replica.evidence.add_photo(job["id"], demo_photo(work / "hose.jpg", job["number"]),
-                               question="hose_age")
+    # A simulated fix at the customer's door: the demo machine has no GPS receiver.
+    full = replica.jobs.get(job["id"])
+    here = SimulatedSource([(full["customer_lat"], full["customer_lon"])]).current()
+    replica.evidence.add_photo(job["id"], demo_photo(work / "hose.jpg"),
+                               question="hose_age", position=here)
     replica.evidence.add_signature(job["id"], signature_strokes(), job["customer_name"])
     replica.jobs.transition(job["id"], "completed")
     say(f"安检完成，待上传 {replica.outbox.counts()['pending']} 条变更")
