@@ -11,7 +11,7 @@ APT := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
 APT_PACKAGES := python3 python3-venv python3-pip libzbar0 fonts-wqy-microhei chromium \
 	xvfb xauth poppler-utils libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
 	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
-	libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1
+	libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 postgresql
 FONT := resources/fonts/wqy-microhei.ttc
 
 .PHONY: demo test install system venv assets lint screenshots clean
@@ -19,9 +19,15 @@ FONT := resources/fonts/wqy-microhei.ttc
 demo: install
 	PYTHONPATH=$(CURDIR) $(PY) scripts/demo.py
 
+# Everything on SQLite, then the storage and sync tests again on a throwaway PostgreSQL
+# cluster (tests/pg.py starts it on a free loopback port). Exit code 5 (no tests) is fine.
+PG_TESTS := tests/server tests/sync tests/test_end_to_end.py
+
 test: install
 	$(VENV)/bin/ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+	FIELDAPP_TEST_PG=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PG_TESTS); \
+		rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 install: system venv assets
 

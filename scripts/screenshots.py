@@ -22,12 +22,15 @@ from PySide6.QtCore import QPoint, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from fieldapp.changes import Changes  # noqa: E402
+from fieldapp.ids import now_iso  # noqa: E402
 from fieldapp.replica import Replica  # noqa: E402
 from fieldapp.ui import ops, theme  # noqa: E402
 from fieldapp.ui.app import build_main_window  # noqa: E402
 from fieldapp.ui.demo_seed import seed  # noqa: E402
 from fieldapp.ui.main_window import MainWindow  # noqa: E402
 from fieldapp.ui.signature_pad import SignaturePad  # noqa: E402
+from fieldapp.wire import Mutation, MutationResult  # noqa: E402
 
 FAILED_ITEM = ("hose_age", "橡胶软管已使用3年且有裂纹，已告知用户尽快更换为金属波纹管")
 ANSWERED = 9  # items answered on the checklist screenshot: a visit in progress
@@ -43,6 +46,53 @@ def prepare(replica: Replica, job_id: str) -> None:
         ops.answer_item(replica, job_id=job_id, question=item["key"], value="pass")
     ops.answer_item(replica, job_id=job_id, question=FAILED_ITEM[0], value="fail",
                     note=FAILED_ITEM[1])
+
+
+def answer_sync(replica: Replica, decide: dict[tuple[str, str], MutationResult] | None = None,
+                ) -> None:
+    """Settle the next outbox batch as the server would: applied unless ``decide`` says else.
+
+    ``decide`` maps (table, record id) to a result template; its mutation id is filled in.
+    """
+    batch = replica.outbox.next_batch()
+    if batch is None:
+        return
+    batch_id, mutations = batch
+
+    def result(m: Mutation) -> MutationResult:
+        template = (decide or {}).get((m.table, m.record_id))
+        if template is None:
+            return MutationResult(mutation_id=m.mutation_id, status="applied", version=2)
+        return template.model_copy(update={"mutation_id": m.mutation_id})
+
+    replica.outbox.record_results(batch_id, [result(m) for m in mutations])
+
+
+def add_sync_problems(replica: Replica, job_id: str) -> None:
+    """The afternoon sync: most work is taken, three changes are refused, one is disputed.
+
+    job-002 was reassigned on the server, one answer does not fit the server's form, the
+    signature image never fully arrived, and the office changed item 2 while the technician
+    re-checked it.
+    """
+    sub_id = replica.inspections.for_job(job_id)["id"]
+    answers = replica.inspections.answers(sub_id)
+    signature = replica.evidence.signatures(job_id)[0]
+    refused = {
+        ("jobs", "job-002"): ("reassigned", "job is now assigned to tech07"),
+        ("answers", answers["meter_seal"]["id"]): ("invalid_answer:invalid_choice",
+                                                   "meter_seal: invalid_choice"),
+        ("attachments", signature["attachment_id"]): ("attachment_missing",
+                                                      "the bytes were not uploaded"),
+    }
+    answer_sync(replica, {key: MutationResult(mutation_id="-", status="rejected", reason=reason,
+                                              message=message)
+                          for key, (reason, message) in refused.items()})
+    note = "表体有锈蚀，已拍照，建议更换"
+    ops.answer_item(replica, job_id=job_id, question="meter_condition", value="fail", note=note)
+    answer_sync(replica, {("answers", answers["meter_condition"]["id"]): MutationResult(
+        mutation_id="-", status="conflict", version=12, reason="conflict",
+        kept={"value": '"pass"', "note": None}, preserved={"value": '"fail"', "note": note})})
 
 
 def settle(ms: int = 150) -> None:
@@ -109,6 +159,15 @@ def shoot(window: MainWindow, out: Path, job_id: str) -> None:
     settle()
     sign(page.signature.pad)
     save(window, out / "signature.png")
+    page.signature.signer.setText("张秀英")
+    page.signature.confirm.click()
+    add_sync_problems(window.ctx.replica, job_id)
+    window.ctx.replica.set_state(ops.LAST_SYNC_KEY, now_iso())
+    window.ctx.changes_applied.emit(Changes.of("outbox", "sync"))  # as a finished sync does
+    window.toast.hide()  # "signature saved" belongs to the moment before, not to this screen
+    settle()
+    QTest.mouseClick(window.top_bar.problems, Qt.MouseButton.LeftButton)
+    save(window, out / "sync_problems.png")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import uvicorn
 
 from sync_server.app import Settings, create_app
+from sync_server.db import DATABASE_URL_ENV
 from sync_server.seed import seed_demo
 
 
@@ -21,9 +23,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--demo", action="store_true", help="load the seeded demo data once")
     parser.add_argument("--token-ttl", type=float, default=30 * 86400,
                         help="device token lifetime in seconds")
+    parser.add_argument("--database-url", default=os.environ.get(DATABASE_URL_ENV) or None,
+                        help="PostgreSQL, e.g. postgresql://fieldapp@db/fieldapp (default:"
+                        f" ${DATABASE_URL_ENV}, else SQLite in --data)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl)))
+    app = create_app(Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl),
+                              database_url=args.database_url))
     if args.demo:
         counts = seed_demo(app.state.server.db)
         if counts:

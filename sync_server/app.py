@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import timedelta
+import os
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +35,7 @@ from fieldapp.wire import (
 from sync_server import auth, faults, merge
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
-from sync_server.db import Database, utc_now
+from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
 from sync_server.errors import ApiError
 from sync_server.pull import pull
 
@@ -40,8 +44,10 @@ log = logging.getLogger("fieldapp.server")
 
 @dataclass
 class Settings:
-    data_dir: Path
+    data_dir: Path  # attachments, and the SQLite database when there is no database_url
     token_ttl: timedelta = timedelta(days=30)
+    database_url: str | None = field(
+        default_factory=lambda: os.environ.get(DATABASE_URL_ENV) or None)
 
 
 class Server:
@@ -49,7 +55,7 @@ class Server:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.db = Database(settings.data_dir / "server.sqlite3")
+        self.db = open_database(settings.data_dir, settings.database_url)
         self.blobs = BlobStore(settings.data_dir / "attachments")
         self.clock = ServerClock()
 
@@ -58,11 +64,23 @@ def principal(request: Request, authorization: Annotated[str | None, Header()] =
               x_fieldapp_protocol: Annotated[int | None, Header()] = None) -> auth.Principal:
     """The user and device behind the request's bearer token."""
     _check_protocol(x_fieldapp_protocol)
-    with request.app.state.server.db.write() as conn:
+    db = request.app.state.server.db
+    with db.read() as conn:
         who = auth.authenticate(conn, authorization)
-        conn.execute("UPDATE devices SET last_seen_at = ? WHERE device_id = ?",
-                     [utc_now(), who.device_id])
+        seen = conn.execute("SELECT last_seen_at FROM devices WHERE device_id = ?",
+                            [who.device_id]).fetchone()[0]
+    # Record "last seen" at most once a minute: a write per request would queue every
+    # read of the morning rush behind the single writer.
+    now = utc_now()
+    if not seen or seen < _minus_minute(now):
+        with db.write() as conn:
+            conn.execute("UPDATE devices SET last_seen_at = ? WHERE device_id = ?",
+                         [now, who.device_id])
     return who
+
+
+def _minus_minute(iso: str) -> str:
+    return (datetime.fromisoformat(iso) - timedelta(minutes=1)).isoformat(timespec="milliseconds")
 
 
 Who = Annotated[auth.Principal, Depends(principal)]
@@ -70,7 +88,13 @@ Who = Annotated[auth.Principal, Depends(principal)]
 
 def create_app(settings: Settings) -> FastAPI:
     server = Server(settings)
-    app = FastAPI(title="FieldApp sync server", version="0.1.0")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        server.db.close()  # hand PostgreSQL connections back at shutdown
+
+    app = FastAPI(title="FieldApp sync server", version="0.1.0", lifespan=lifespan)
     app.state.server = server
     _install_error_handlers(app)
 
@@ -212,6 +236,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse({"error": code, "message": str(exc.detail)},
                             status_code=exc.status_code)
+
+    @app.exception_handler(sqlite3.OperationalError)
+    async def busy(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            return await internal(request, exc)
+        return JSONResponse({"error": "server_busy",
+                             "message": "the server is busy; nothing was applied, retry shortly"},
+                            status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:

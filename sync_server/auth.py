@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from sync_server.db import utc_now
+from sync_server.db import Connection, utc_now
 from sync_server.errors import ApiError
 
 _hasher = PasswordHasher()
@@ -39,7 +39,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_user(conn: sqlite3.Connection, username: str, display_name: str, role: str,
+def add_user(conn: Connection, username: str, display_name: str, role: str,
              password: str, district: str | None = None, skills: list[str] | None = None) -> None:
     conn.execute(
         "INSERT INTO users(username, display_name, role, district, skills, password_hash)"
@@ -51,8 +51,8 @@ def add_user(conn: sqlite3.Connection, username: str, display_name: str, role: s
          hash_password(password)])
 
 
-def login(conn: sqlite3.Connection, username: str, password: str, device_id: str,
-          device_name: str, ttl: timedelta) -> tuple[str, str, sqlite3.Row]:
+def login(conn: Connection, username: str, password: str, device_id: str,
+          device_name: str, ttl: timedelta) -> tuple[str, str, Any]:
     """Check the password and issue a new token for the device; returns (token, expiry, user)."""
     user = conn.execute("SELECT * FROM users WHERE username = ? AND active = 1",
                         [username]).fetchone()
@@ -78,7 +78,7 @@ def login(conn: sqlite3.Connection, username: str, password: str, device_id: str
     return token, expires, user
 
 
-def authenticate(conn: sqlite3.Connection, authorization: str | None) -> Principal:
+def authenticate(conn: Connection, authorization: str | None) -> Principal:
     if not authorization or not authorization.startswith("Bearer "):
         raise ApiError(401, "missing_token", "an Authorization: Bearer token is required")
     row = conn.execute(

@@ -11,12 +11,11 @@ import errno
 import hashlib
 import os
 import re
-import sqlite3
 from pathlib import Path
 
 from fieldapp.wire import AttachmentStatus
 from sync_server import faults
-from sync_server.db import utc_now
+from sync_server.db import Connection, utc_now
 from sync_server.errors import ApiError
 
 MAX_BLOB = 50 * 1024 * 1024
@@ -40,14 +39,14 @@ class BlobStore:
             raise ApiError(400, "bad_hash",
                            "an attachment is named by its lowercase sha256 (64 hex digits)")
 
-    def status(self, conn: sqlite3.Connection, sha256: str) -> AttachmentStatus:
+    def status(self, conn: Connection, sha256: str) -> AttachmentStatus:
         self.check_name(sha256)
         row = conn.execute("SELECT * FROM blobs WHERE sha256 = ?", [sha256]).fetchone()
         if row is None:
             return AttachmentStatus(sha256=sha256, size=0, complete=False)
         return AttachmentStatus(sha256=sha256, size=row["received"], complete=bool(row["complete"]))
 
-    def put_chunk(self, conn: sqlite3.Connection, sha256: str, offset: int, total: int,
+    def put_chunk(self, conn: Connection, sha256: str, offset: int, total: int,
                   chunk: bytes) -> tuple[AttachmentStatus, ApiError | None]:
         """Store one chunk. A hash mismatch is returned, not raised, so that the discard of
         the bad upload commits before the error reaches the device."""

@@ -1,18 +1,29 @@
-"""Server storage on SQLite: schema migrations and one connection per request.
+"""Server storage: schema migrations and one connection per request, on two backends.
 
-Writers take ``BEGIN IMMEDIATE`` so concurrent pushes serialise instead of failing
-half-way; every batch commits in one transaction with its stored answer.
+SQLite (this module) is the default and needs no set-up. PostgreSQL (``sync_server.postgres``)
+is used when ``FIELDAPP_DATABASE_URL`` names one, so that several server processes can share
+it. Both give the same interface: ``read()`` and ``write()`` context managers yielding a
+connection whose ``execute(sql, params)`` takes SQLite-style SQL with ``?`` placeholders and
+returns rows readable by index and by column name.
+
+Writers serialise: SQLite takes ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock. Concurrent
+pushes wait instead of failing half-way, and every batch commits in one transaction with
+its stored answer.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
 from fieldapp.records import ATTACHMENT_GPS_DDL, RECORD_DDL_V1
+
+DATABASE_URL_ENV = "FIELDAPP_DATABASE_URL"
 
 SERVER_DDL_V1 = """
 CREATE TABLE users (
@@ -48,21 +59,79 @@ CREATE TABLE device_scope (
   removed_cursor INTEGER, PRIMARY KEY (device_id, customer_id));
 """
 
+# SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL}
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """What server code may use of a connection: SQLite's ``execute`` and nothing else."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+
+
+class Storage(Protocol):
+    def read(self) -> AbstractContextManager[Connection]: ...
+    def write(self) -> AbstractContextManager[Connection]: ...
+    def close(self) -> None: ...
 
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def open_database(data_dir: Path, url: str | None = None) -> Storage:
+    """PostgreSQL at ``url`` if given, else SQLite in ``data_dir``."""
+    if url:
+        from sync_server.postgres import PgDatabase  # psycopg only when it is used
+
+        return PgDatabase(url)
+    return Database(data_dir / "server.sqlite3")
+
+
+def sqlite_statements(number: int) -> list[str]:
+    return [s.strip() for s in MIGRATIONS[number].split(";") if s.strip()]
+
+
+def migrate(db: Storage, statements: Callable[[int], list[str]]) -> None:
+    """Apply the numbered migrations not yet applied, each in its own write transaction.
+
+    The version is read inside the write, so two server processes starting together
+    apply each migration once: the second waits for the first, then finds it done.
+    """
+    for number in sorted(MIGRATIONS):
+        with db.write() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                         "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+            current = conn.execute(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+            if number <= current:
+                continue
+            for statement in statements(number):
+                conn.execute(statement)
+            conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", [number, utc_now()])
+
+
 class Database:
+    """SQLite storage in one file."""
+
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Writers of this process queue here instead of polling SQLite's busy handler,
+        # which under a rush of requests starves some of them past the timeout.
+        self._writer = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self.connect() as conn:
+        with self.read() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
-            self._migrate(conn)
+        migrate(self, sqlite_statements)
 
     def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -82,6 +151,10 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One immediate transaction: all of it commits or none of it does."""
+        with self._writer:
+            yield from self._write()
+
+    def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self.connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -94,19 +167,5 @@ class Database:
         finally:
             conn.close()
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
-                     "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
-        current = conn.execute(
-            "SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
-        for number in sorted(n for n in MIGRATIONS if n > current):
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in (s.strip() for s in MIGRATIONS[number].split(";")):
-                    if statement:
-                        conn.execute(statement)
-                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", [number, utc_now()])
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def close(self) -> None:
+        """Nothing to release: every request opens and closes its own connection."""

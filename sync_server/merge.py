@@ -14,7 +14,6 @@ For an update, each field is compared three ways: the value the client started f
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from fieldapp.domain.status import (
@@ -29,7 +28,7 @@ from fieldapp.forms import checklist
 from fieldapp.records import EVIDENCE_TABLES, TABLES, Policy
 from fieldapp.wire import Mutation, MutationResult
 from sync_server.auth import Principal
-from sync_server.db import utc_now
+from sync_server.db import Connection, utc_now
 
 STATUSES = frozenset(Status)
 
@@ -43,7 +42,7 @@ class Rejected(Exception):
         self.reason, self.message, self.preserve = reason, message, preserve
 
 
-def apply_mutation(conn: sqlite3.Connection, m: Mutation, who: Principal,
+def apply_mutation(conn: Connection, m: Mutation, who: Principal,
                    batch_id: str) -> MutationResult:
     done = conn.execute("SELECT result FROM mutation_results WHERE mutation_id = ?",
                         [m.mutation_id]).fetchone()
@@ -65,7 +64,7 @@ def apply_mutation(conn: sqlite3.Connection, m: Mutation, who: Principal,
     return result
 
 
-def _apply(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str) -> MutationResult:
+def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str) -> MutationResult:
     spec = TABLES.get(m.table)
     if spec is None:
         raise Rejected("unknown_table", f"no table {m.table!r}")
@@ -84,7 +83,7 @@ def _apply(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str)
                    m.record_id if m.table == "customers" else m.fields.get("customer_id"))
         row = {c: m.fields.get(c) for c in spec.columns}
         cols = ["id", *row, "version", "hlc"]
-        conn.execute(f"INSERT INTO [{m.table}] ({','.join(cols)}) VALUES "
+        conn.execute(f"INSERT INTO \"{m.table}\" ({','.join(cols)}) VALUES "
                      f"({','.join('?' * len(cols))})",
                      [m.record_id, *row.values(), seq, m.hlc])
         return MutationResult(mutation_id=m.mutation_id, status="applied", version=seq)
@@ -108,7 +107,7 @@ def _apply(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str)
     return _update(conn, m, who, batch_id, current)
 
 
-def _update(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str,
+def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
             current: dict[str, Any]) -> MutationResult:
     spec = TABLES[m.table]
     apply: dict[str, Any] = {}
@@ -133,9 +132,11 @@ def _update(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str
     seq = current["version"]
     if apply:
         seq = _log(conn, m, who, batch_id, apply, current.get("customer_id"))
-        sets = ", ".join(f"[{f}] = ?" for f in apply)
-        conn.execute(f"UPDATE [{m.table}] SET {sets}, version = ?, hlc = max(coalesce(hlc, ''), ?)"
-                     " WHERE id = ?", [*apply.values(), seq, m.hlc, m.record_id])
+        sets = ", ".join(f'"{f}" = ?' for f in apply)
+        # The record's HLC only moves forward; current was read in this same write.
+        hlc = max(current["hlc"] or "", m.hlc)
+        conn.execute(f'UPDATE "{m.table}" SET {sets}, version = ?, hlc = ? WHERE id = ?',
+                     [*apply.values(), seq, hlc, m.record_id])
     if preserved:
         return MutationResult(mutation_id=m.mutation_id, status="conflict", version=seq,
                               reason="conflict", kept=kept, preserved=preserved)
@@ -144,7 +145,7 @@ def _update(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str
                           else "applied")
 
 
-def _moved_by_others(conn: sqlite3.Connection, m: Mutation, who: Principal,
+def _moved_by_others(conn: Connection, m: Mutation, who: Principal,
                      current_version: int) -> bool:
     """Did anyone but this device change the record after the version the client saw?"""
     if current_version <= m.base_version:
@@ -173,7 +174,7 @@ def _check_status(job: dict[str, Any], server: str, new: str, who: Principal) ->
                        preserve=[("status", server, new)]) from exc
 
 
-def _check_insert(conn: sqlite3.Connection, m: Mutation, who: Principal) -> None:
+def _check_insert(conn: Connection, m: Mutation, who: Principal) -> None:
     f = m.fields
     if f.get("job_id"):
         job = _row(conn, "jobs", f["job_id"])
@@ -196,7 +197,7 @@ def _check_insert(conn: sqlite3.Connection, m: Mutation, who: Principal) -> None
             raise Rejected("attachment_size_mismatch", "size differs from the uploaded file")
 
 
-def _check_job(conn: sqlite3.Connection, table: str, job_id: str, who: Principal,
+def _check_job(conn: Connection, table: str, job_id: str, who: Principal,
                job: dict[str, Any] | None = None) -> None:
     """Work on a job is accepted from its assignee, and captured evidence also from anyone
     the job was assigned to before: a reassignment must not make offline work vanish."""
@@ -212,14 +213,14 @@ def _check_job(conn: sqlite3.Connection, table: str, job_id: str, who: Principal
     raise Rejected("out_of_scope", f"job {job['number']} is not assigned to {who.username}")
 
 
-def _was_assigned(conn: sqlite3.Connection, job_id: str, username: str) -> bool:
+def _was_assigned(conn: Connection, job_id: str, username: str) -> bool:
     return conn.execute(
         "SELECT 1 FROM changes WHERE tbl = 'jobs' AND record_id = ?"
         " AND json_extract(fields, '$.assignee') = ? LIMIT 1", [job_id, username]
     ).fetchone() is not None
 
 
-def _check_answer(conn: sqlite3.Connection, submission_id: str | None, question: str | None,
+def _check_answer(conn: Connection, submission_id: str | None, question: str | None,
                   raw: Any) -> None:
     """The answer must fit its question in the submission's form version (insert and update)."""
     sub = _row(conn, "submissions", submission_id or "")
@@ -235,7 +236,7 @@ def _check_answer(conn: sqlite3.Connection, submission_id: str | None, question:
         raise Rejected(f"invalid_answer:{problem}", f"{question}: {problem}")
 
 
-def _check_scope(conn: sqlite3.Connection, table: str, customer_id: str | None,
+def _check_scope(conn: Connection, table: str, customer_id: str | None,
                  who: Principal) -> None:
     if who.role in OFFICE_ROLES or not TABLES[table].scoped:
         return
@@ -245,7 +246,7 @@ def _check_scope(conn: sqlite3.Connection, table: str, customer_id: str | None,
         raise Rejected("out_of_scope", f"customer {customer_id} is not in {who.username}'s jobs")
 
 
-def _form(conn: sqlite3.Connection, code: str, version: int) -> dict[str, Any]:
+def _form(conn: Connection, code: str, version: int) -> dict[str, Any]:
     row = conn.execute(
         "SELECT definition FROM form_definitions WHERE code = ? AND form_version = ?",
         [code, version]).fetchone()
@@ -254,22 +255,21 @@ def _form(conn: sqlite3.Connection, code: str, version: int) -> dict[str, Any]:
     return json.loads(row[0])
 
 
-def _row(conn: sqlite3.Connection, table: str, record_id: str) -> dict[str, Any] | None:
-    row = conn.execute(f"SELECT * FROM [{table}] WHERE id = ?", [record_id]).fetchone()
+def _row(conn: Connection, table: str, record_id: str) -> dict[str, Any] | None:
+    row = conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', [record_id]).fetchone()
     return dict(row) if row else None
 
 
-def _log(conn: sqlite3.Connection, m: Mutation, who: Principal, batch_id: str,
+def _log(conn: Connection, m: Mutation, who: Principal, batch_id: str,
          fields: dict[str, Any], customer_id: str | None) -> int:
-    cur = conn.execute(
+    return conn.execute(
         "INSERT INTO changes(tbl, record_id, customer_id, op, fields, hlc, by_user, device_id,"
-        " at, client_at, mutation_id, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " at, client_at, mutation_id, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
         [m.table, m.record_id, customer_id, m.op, json.dumps(fields, ensure_ascii=False), m.hlc,
-         who.username, who.device_id, utc_now(), m.at, m.mutation_id, batch_id])
-    return cur.lastrowid
+         who.username, who.device_id, utc_now(), m.at, m.mutation_id, batch_id]).fetchone()[0]
 
 
-def _preserve(conn: sqlite3.Connection, m: Mutation, who: Principal, field: str, kept: Any,
+def _preserve(conn: Connection, m: Mutation, who: Principal, field: str, kept: Any,
               preserved: Any, reason: str) -> None:
     conn.execute(
         "INSERT INTO conflicts(tbl, record_id, field, reason, kept, preserved, preserved_hlc,"

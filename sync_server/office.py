@@ -52,7 +52,8 @@ def reports(request: Request) -> HTMLResponse:
             " FROM submissions s JOIN jobs j ON j.id = s.job_id"
             " JOIN customers c ON c.id = s.customer_id"
             " LEFT JOIN users u ON u.username = s.by_user"
-            " ORDER BY coalesce(s.submitted_at, s.started_at) DESC LIMIT 200").fetchall()
+            " ORDER BY coalesce(s.submitted_at, s.started_at) DESC NULLS LAST"
+            " LIMIT 200").fetchall()
     return templates.TemplateResponse(request, "reports.html",
                                       {"rows": rows, "status_zh": STATUS_ZH})
 
@@ -71,13 +72,14 @@ def report(request: Request, submission_id: str) -> HTMLResponse:
         answers = {r["question"]: r for r in conn.execute(
             "SELECT * FROM answers WHERE submission_id = ?", [submission_id])}
         q = [sub["job_id"]]
+        # NULLS FIRST/LAST spelled out: SQLite's order, which PostgreSQL's default reverses.
         photos = conn.execute("SELECT * FROM attachments WHERE job_id = ? AND kind = 'photo'"
-                              " ORDER BY captured_at", q).fetchall()
+                              " ORDER BY captured_at NULLS FIRST", q).fetchall()
         signatures = conn.execute(
             "SELECT s.*, a.sha256 FROM signatures s JOIN attachments a ON a.id = s.attachment_id"
-            " WHERE s.job_id = ? ORDER BY s.signed_at", q).fetchall()
-        scans = conn.execute("SELECT * FROM scans WHERE job_id = ? ORDER BY scanned_at",
-                             q).fetchall()
+            " WHERE s.job_id = ? ORDER BY s.signed_at NULLS FIRST", q).fetchall()
+        scans = conn.execute("SELECT * FROM scans WHERE job_id = ?"
+                             " ORDER BY scanned_at NULLS FIRST", q).fetchall()
         history = conn.execute("SELECT h.*, c.at AS synced_at FROM job_status_history h"
                                " LEFT JOIN changes c ON c.record_id = h.id AND c.op = 'insert'"
                                " WHERE h.job_id = ? ORDER BY h.at", q).fetchall()

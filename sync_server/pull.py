@@ -14,21 +14,22 @@ it again, and a later cursor proves the device applied it.
 
 from __future__ import annotations
 
-import sqlite3
+from typing import Any
 
 from fieldapp.domain.status import OFFICE_ROLES
 from fieldapp.records import TABLES
 from fieldapp.wire import RecordChange
 from sync_server.auth import Principal
+from sync_server.db import Connection
 
 GLOBAL_TABLES = tuple(name for name, spec in TABLES.items() if not spec.scoped)
 
 
-def pull(conn: sqlite3.Connection, who: Principal, cursor: int,
+def pull(conn: Connection, who: Principal, cursor: int,
          limit: int) -> tuple[list[RecordChange], int, bool]:
     marks = ",".join("?" * len(GLOBAL_TABLES))
     if who.role in OFFICE_ROLES:
-        scope, params = "1", []
+        scope, params = "1 = 1", []
     else:
         scope = (f"(tbl IN ({marks}) OR customer_id IN"
                  " (SELECT customer_id FROM jobs WHERE assignee = ?))")
@@ -41,20 +42,20 @@ def pull(conn: sqlite3.Connection, who: Principal, cursor: int,
     next_cursor = heads[-1]["seq"] if heads else cursor
     out = [] if who.role in OFFICE_ROLES else _scope_changes(conn, who, cursor)
     for head in heads:
-        row = conn.execute(f"SELECT * FROM [{head['tbl']}] WHERE id = ?",
+        row = conn.execute(f'SELECT * FROM "{head["tbl"]}" WHERE id = ?',
                            [head["record_id"]]).fetchone()
         out.append(_change(head["tbl"], row) if row else RecordChange(
             table=head["tbl"], record_id=head["record_id"], version=head["seq"], row=None))
     return out, next_cursor, more
 
 
-def _change(table: str, row: sqlite3.Row) -> RecordChange:
+def _change(table: str, row: Any) -> RecordChange:
     data = dict(row)
     record_id, version = data.pop("id"), data.pop("version")
     return RecordChange(table=table, record_id=record_id, version=version, row=data)
 
 
-def _scope_changes(conn: sqlite3.Connection, who: Principal,
+def _scope_changes(conn: Connection, who: Principal,
                    cursor: int) -> list[RecordChange]:
     """Backfills for customers entering the device's scope, tombstones for those leaving.
 
@@ -65,8 +66,9 @@ def _scope_changes(conn: sqlite3.Connection, who: Principal,
     conn.execute(f"UPDATE device_scope SET granted_cursor = ?, removed_cursor = NULL"
                  f" WHERE device_id = ? AND removed_cursor IS NOT NULL AND customer_id IN"
                  f" ({scope})", [cursor, who.device_id, who.username])
-    conn.execute(f"INSERT OR IGNORE INTO device_scope(device_id, customer_id, granted_cursor)"
-                 f" SELECT ?, customer_id, ? FROM ({scope})",
+    conn.execute(f"INSERT INTO device_scope(device_id, customer_id, granted_cursor)"
+                 f" SELECT ?, customer_id, ? FROM ({scope}) AS scope WHERE true"
+                 f" ON CONFLICT (device_id, customer_id) DO NOTHING",
                  [who.device_id, cursor, who.username])
     conn.execute(f"UPDATE device_scope SET removed_cursor = ? WHERE device_id = ?"
                  f" AND removed_cursor IS NULL AND customer_id NOT IN ({scope})",
@@ -74,18 +76,20 @@ def _scope_changes(conn: sqlite3.Connection, who: Principal,
     conn.execute("DELETE FROM device_scope WHERE device_id = ? AND removed_cursor < ?",
                  [who.device_id, cursor])
     out = []
-    for (customer_id, removed) in conn.execute(
-            "SELECT customer_id, removed_cursor IS NOT NULL FROM device_scope"
-            " WHERE device_id = ? AND (granted_cursor = ? AND ? > 0 OR removed_cursor = ?)",
-            [who.device_id, cursor, cursor, cursor]).fetchall():
+    for (customer_id, removed_cursor) in conn.execute(
+            "SELECT customer_id, removed_cursor FROM device_scope WHERE device_id = ?"
+            " AND (granted_cursor = ? AND granted_cursor > 0 OR removed_cursor = ?)",
+            [who.device_id, cursor, cursor]).fetchall():
+        removed = removed_cursor is not None
         for table, spec in TABLES.items():
             if not spec.scoped:
                 continue
             # A leaving customer's records are all tombstoned (the device may hold an older
             # version of one changed since); an entering one's are those below the cursor.
-            rows = conn.execute(f"SELECT * FROM [{table}] WHERE customer_id = ?"
-                                f" AND (? OR version <= ?)",
-                                [customer_id, removed, cursor]).fetchall()
+            sql, params = f'SELECT * FROM "{table}" WHERE customer_id = ?', [customer_id]
+            if not removed:
+                sql, params = sql + " AND version <= ?", [customer_id, cursor]
             out += [RecordChange(table=table, record_id=row["id"], version=row["version"],
-                                 row=None) if removed else _change(table, row) for row in rows]
+                                 row=None) if removed else _change(table, row)
+                    for row in conn.execute(sql, params).fetchall()]
     return out

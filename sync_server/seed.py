@@ -6,41 +6,41 @@ Seeded rows go through the change log like any other change, so devices pull the
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
 from fieldapp.forms.checklist import bundled_definitions
 from fieldapp.records import TABLES
 from sync_server import auth
-from sync_server.db import Database, utc_now
+from sync_server.db import Connection, Storage, utc_now
 
 SEED_HLC = "000000000000000000:00000:seed"
 
 
-def insert_records(conn: sqlite3.Connection, table: str, rows: Iterable[dict[str, Any]],
+def insert_records(conn: Connection, table: str, rows: Iterable[dict[str, Any]],
                    by_user: str = "system") -> int:
-    """Insert (or replace) records with a change-log entry each; returns how many."""
+    """Insert (or overwrite, by id) records with a change-log entry each; returns how many."""
     spec = TABLES[table]
     cols = ["id", *spec.columns, "version", "hlc"]
-    insert = (f"INSERT OR REPLACE INTO [{table}] ({','.join(cols)}) "
-              f"VALUES ({','.join('?' * len(cols))})")
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
+    insert = (f'INSERT INTO "{table}" ({",".join(cols)}) VALUES ({",".join("?" * len(cols))})'
+              f" ON CONFLICT (id) DO UPDATE SET {updates}")
     now = utc_now()
     n = 0
     for row in rows:
         fields = {c: row.get(c) for c in spec.columns}
         customer_id = row["id"] if table == "customers" else row.get("customer_id")
-        cur = conn.execute(
+        seq = conn.execute(
             "INSERT INTO changes(tbl, record_id, customer_id, op, fields, hlc, by_user,"
-            " device_id, at) VALUES (?, ?, ?, 'insert', ?, ?, ?, 'server', ?)",
+            " device_id, at) VALUES (?, ?, ?, 'insert', ?, ?, ?, 'server', ?) RETURNING seq",
             [table, row["id"], customer_id, json.dumps(fields, ensure_ascii=False), SEED_HLC,
-             by_user, now])
-        conn.execute(insert, [row["id"], *fields.values(), cur.lastrowid, SEED_HLC])
+             by_user, now]).fetchone()[0]
+        conn.execute(insert, [row["id"], *fields.values(), seq, SEED_HLC])
         n += 1
     return n
 
 
-def seed_forms(conn: sqlite3.Connection) -> None:
+def seed_forms(conn: Connection) -> None:
     rows = [{"id": f"form-{code}-v{version}", "code": code, "form_version": version,
              "title": definition["title"]["zh"],
              "definition": json.dumps(definition, ensure_ascii=False)}
@@ -49,7 +49,7 @@ def seed_forms(conn: sqlite3.Connection) -> None:
     insert_records(conn, "form_definitions", [r for r in rows if r["id"] not in existing])
 
 
-def seed_demo(db: Database, seed: int = 20261124) -> dict[str, int]:
+def seed_demo(db: Storage, seed: int = 20261124) -> dict[str, int]:
     """Load the seeded demo data set (users, customers, jobs, KB) once; returns row counts."""
     from fieldapp.demo.generate import generate
 

@@ -1,23 +1,55 @@
-"""Shared fixtures: a fresh replica, and a real sync server process on a free loopback port."""
+"""Shared fixtures: a fresh replica, and a real sync server process on a free loopback port.
+
+The server stores in SQLite in its data directory, or with ``FIELDAPP_TEST_PG`` set, in a
+fresh PostgreSQL database per server (see tests/pg.py); ``ServerProcess.query`` reads
+whichever it is.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
 from fieldapp.replica import Replica
 from sync_server import auth
-from sync_server.db import Database
+from sync_server.db import DATABASE_URL_ENV, open_database
 from sync_server.seed import insert_records, seed_forms
+from tests import pg
 from tests.world import PASSWORD, USERS, rows, seed_replica
+
+TEST_PG = os.environ.get("FIELDAPP_TEST_PG", "")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pg_cluster() -> Iterator[pg.PgCluster | None]:
+    """With FIELDAPP_TEST_PG: a throwaway cluster (``1``) or an existing server (a URL)."""
+    if not TEST_PG:
+        yield None
+        return
+    pg.current = (pg.PgCluster(TEST_PG) if TEST_PG.startswith("postgres")
+                  else pg.PgCluster.start())
+    try:
+        yield pg.current
+    finally:
+        pg.current.stop()
+        pg.current = None
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases(pg_cluster: pg.PgCluster | None) -> Iterator[None]:
+    yield  # set up before, so torn down after, the servers of the test
+    if pg_cluster:
+        pg_cluster.drop_all()
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,10 +71,15 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m sync_server`` as a child process that tests stop, kill and restart."""
 
-    def __init__(self, data_dir: Path, token_ttl: float = 3600) -> None:
+    def __init__(self, data_dir: Path, token_ttl: float = 3600,
+                 database_url: str | None = None) -> None:
+        """``database_url`` shares another server's PostgreSQL; by default a fresh one when
+        the tests run on PostgreSQL, else SQLite in ``data_dir``."""
         self.data_dir = data_dir
         self.port = free_port()
         self.token_ttl = token_ttl
+        self.database_url = database_url or (pg.current.create_database() if pg.current
+                                             else None)
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -50,22 +87,51 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def seed_world(self) -> None:
-        db = Database(self.data_dir / "server.sqlite3")
-        with db.write() as conn:
-            seed_forms(conn)
-            for username, name, role, district in USERS:
-                auth.add_user(conn, username, name, role, PASSWORD, district, ["inspection"])
-            for table, table_rows in rows().items():
-                insert_records(conn, table, table_rows)
+        db = open_database(self.data_dir, self.database_url)
+        try:
+            with db.write() as conn:
+                seed_forms(conn)
+                for username, name, role, district in USERS:
+                    auth.add_user(conn, username, name, role, PASSWORD, district, ["inspection"])
+                for table, table_rows in rows().items():
+                    insert_records(conn, table, table_rows)
+        finally:
+            db.close()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of the server's storage, whichever backend; SQLite-style SQL (``?``)."""
+        if self.database_url:
+            import psycopg
+            from psycopg.rows import dict_row
+
+            from sync_server.postgres import translate
+
+            with psycopg.connect(self.database_url, autocommit=True,
+                                 row_factory=dict_row) as conn:
+                return conn.execute(translate(sql), list(params)).fetchall()
+        conn = sqlite3.connect(self.data_dir / "server.sqlite3")
+        try:
+            cur = conn.execute(sql, params)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        finally:
+            conn.close()
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row."""
+        return next(iter(self.query(sql, params)[0].values()))
 
     def start(self, **env: str) -> ServerProcess:
         """Start the server; ``env`` adds variables such as FIELDAPP_FAULTS."""
+        base = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
+        if self.database_url:
+            base[DATABASE_URL_ENV] = self.database_url
         with open(self.data_dir / "server.log", "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "sync_server", "--data", str(self.data_dir),
                  "--port", str(self.port), "--token-ttl", str(self.token_ttl)],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONPATH": str(ROOT), **env})
+                env={**base, "PYTHONPATH": str(ROOT), **env})
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:

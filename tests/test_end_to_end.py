@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -73,23 +72,21 @@ def test_offline_inspection_reaches_the_back_office(server: ServerProcess, tmp_p
     assert replica.outbox.counts()["pending"] == 0
     assert replica.outbox.problems() == []
 
-    db = sqlite3.connect(server.data_dir / "server.sqlite3")
-    db.row_factory = sqlite3.Row
-    assert db.execute("SELECT status FROM jobs WHERE id = 'job-1'").fetchone()[0] == "completed"
-    history = db.execute("SELECT from_status, to_status, by_user, device_id, at FROM"
-                         " job_status_history WHERE job_id = 'job-1' ORDER BY at").fetchall()
+    assert server.scalar("SELECT status FROM jobs WHERE id = 'job-1'") == "completed"
+    history = server.query("SELECT from_status, to_status, by_user, device_id, at FROM"
+                           " job_status_history WHERE job_id = 'job-1' ORDER BY at")
     assert [(h["from_status"], h["to_status"]) for h in history] == [
         ("dispatched", "accepted"), ("accepted", "in_service"), ("in_service", "completed")]
     assert all(h["by_user"] == "tech01" and h["device_id"] == device_id and h["at"]
                for h in history)
     answers = {r["question"]: (json.loads(r["value"]), r["note"], r["by_user"], r["device_id"])
-               for r in db.execute("SELECT * FROM answers WHERE submission_id = ?", [sub_id])}
+               for r in server.query("SELECT * FROM answers WHERE submission_id = ?",
+                                     [sub_id])}
     assert len(answers) == len(definition["items"])
     assert answers["hose_age"] == ("fail", "橡胶软管已龟裂", "tech01", device_id)
-    assert db.execute("SELECT state FROM submissions WHERE id = ?", [sub_id]).fetchone()[0] \
-        == "submitted"
-    stored = db.execute("SELECT * FROM attachments WHERE job_id = 'job-1' AND kind = 'photo'"
-                        ).fetchone()
+    assert server.scalar("SELECT state FROM submissions WHERE id = ?", [sub_id]) == "submitted"
+    [stored] = server.query("SELECT * FROM attachments WHERE job_id = 'job-1'"
+                            " AND kind = 'photo'")
     kept = replica.evidence.photos("job-1")[0]  # the watermarked JPEG, not the file given
     assert stored["sha256"] == kept["sha256"] != hashlib.sha256(photo.read_bytes()).hexdigest()
     assert (stored["lat"], stored["lon"], stored["accuracy_m"], stored["fix_age_s"]) == \
@@ -97,10 +94,10 @@ def test_offline_inspection_reaches_the_back_office(server: ServerProcess, tmp_p
     assert stored["by_user"] == "tech01" and stored["device_id"] == device_id
     blob = server.data_dir / "attachments" / stored["sha256"][:2] / stored["sha256"]
     assert hashlib.sha256(blob.read_bytes()).hexdigest() == stored["sha256"]
-    signature = db.execute("SELECT * FROM signatures WHERE job_id = 'job-1'").fetchone()
+    [signature] = server.query("SELECT * FROM signatures WHERE job_id = 'job-1'")
     assert json.loads(signature["strokes"]) == STROKES
     assert signature["signer_name"] == "陈桂芳" and signature["device_id"] == device_id
-    scan_row = db.execute("SELECT * FROM scans WHERE job_id = 'job-1'").fetchone()
+    [scan_row] = server.query("SELECT * FROM scans WHERE job_id = 'job-1'")
     assert (scan_row["code"], scan_row["matched_customer_id"], scan_row["by_user"]) == \
         ("GM0000000001", "cust-1", "tech01")
     assert scan_row["scanned_at"] and scan_row["device_id"] == device_id

@@ -48,15 +48,14 @@ def apply_changes(replica: Replica, changes: list[RecordChange],
                 if change.table == "jobs":
                     applied.left_jobs.add(change.record_id)
             else:
-                skip = pending.get((change.table, change.record_id), ())
-                cols = tuple(c for c in spec.columns if c not in skip)
-                upserts.setdefault((change.table, cols), []).append(
-                    [change.record_id, *(change.row.get(c) for c in cols), change.version,
-                     change.row.get("hlc")])
+                keep = tuple(sorted(pending.get((change.table, change.record_id), ())))
+                upserts.setdefault((change.table, keep), []).append(
+                    [change.record_id, *(change.row.get(c) for c in spec.columns),
+                     change.version, change.row.get("hlc")])
             tables.add(change.table)
             ids.add(change.record_id)
-        for (table, cols), rows in upserts.items():
-            db.conn.executemany(_upsert_sql(table, cols), rows)
+        for (table, keep), rows in upserts.items():
+            db.conn.executemany(_upsert_sql(table, TABLES[table].columns, keep), rows)
         if cursor is not None:
             db.execute("INSERT INTO sync_state(key, value) VALUES ('cursor', ?)"
                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value", [str(cursor)])
@@ -73,8 +72,9 @@ def _pending_fields(db: Any) -> dict[tuple[str, str], set[str]]:
     return found
 
 
-def _upsert_sql(table: str, cols: tuple[str, ...]) -> str:
+def _upsert_sql(table: str, cols: tuple[str, ...], keep: tuple[str, ...]) -> str:
+    """Insert a whole row; on an existing record leave the ``keep`` (pending) fields alone."""
     names = ["id", *cols, "version", "hlc"]
-    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in names[1:])
+    updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in names[1:] if c not in keep)
     return (f"INSERT INTO [{table}] ({', '.join(f'[{c}]' for c in names)})"
             f" VALUES ({', '.join('?' * len(names))}) ON CONFLICT(id) DO UPDATE SET {updates}")

@@ -12,7 +12,7 @@ from fieldapp.errors import FieldAppError
 from fieldapp.ui import ops, theme
 from fieldapp.ui.checklist_view import ChecklistView
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.controls import Card, button, chip, clear_layout, label, set_chip
+from fieldapp.ui.controls import Card, button, chip, clear_layout, label, set_chip, set_prop
 from fieldapp.ui.customer_view import CustomerView
 from fieldapp.ui.evidence_view import EvidenceView
 from fieldapp.ui.formatting import stamp
@@ -43,9 +43,12 @@ class JobPage(QWidget):
         self.number = label(name="screenTitle")
         self.kind = chip()
         self.status = chip()
+        # Whether the server has the job's own last change: shown beside the status it is about.
+        self.sync_state = label(name="syncState")
         self.priority = chip()
         self.due = label(name="muted")
-        for widget in (self.back, self.number, self.kind, self.status, self.priority, self.due):
+        for widget in (self.back, self.number, self.kind, self.status, self.sync_state,
+                       self.priority, self.due):
             top.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
         top.addStretch(1)
         self.moves = QHBoxLayout()
@@ -121,6 +124,7 @@ class JobPage(QWidget):
         self.number.setText(job["number"])
         set_chip(self.kind, tr(f"kind.{job['kind']}"), theme.PRIMARY_DARK)
         set_chip(self.status, tr(f"status.{job['status']}"), theme.status_colour(job["status"]))
+        self._show_sync_state()
         set_chip(self.priority, tr(f"priority.{job['priority']}"),
                  theme.priority_colour(job["priority"]))
         self.due.setText(tr("job.due", time=stamp(job["due_at"])))
@@ -129,6 +133,13 @@ class JobPage(QWidget):
         self.summary.setText(job.get("summary") or "")
         self.summary.setVisible(bool(job.get("summary")))
         self._show_moves(job["status"])
+
+    def _show_sync_state(self) -> None:
+        if self.job is None:
+            return
+        state = self.ctx.run(ops.job_sync_state, job_id=self.job["id"]) or "synced"
+        set_prop(self.sync_state, "state", state)
+        self.sync_state.setText(tr(f"sync_state.{state}"))
 
     def _show_moves(self, status: str) -> None:
         clear_layout(self.moves)
@@ -185,6 +196,8 @@ class JobPage(QWidget):
     def _on_changes(self, changes: Changes) -> None:
         if self.job is not None and changes.touches("jobs", "customers"):
             self.refresh_header()
+        elif self.job is not None and changes.touches("outbox", "sync"):
+            self._show_sync_state()  # a sync answered the outbox: the job itself is unchanged
 
     def leave(self) -> None:
         """Stop following the job, so a hidden page does no work on every change."""

@@ -1,4 +1,4 @@
-"""The tablet's main window: top bar, sync progress, and the Today / Job screens."""
+"""The tablet's main window: top bar, sync progress, and the Today / Job / 同步问题 screens."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from fieldapp.ui.customer_view import CustomerView
 from fieldapp.ui.i18n import LANGUAGES, language, tr
 from fieldapp.ui.job_page import JobPage
 from fieldapp.ui.login_dialog import LoginDialog
+from fieldapp.ui.sync_problems_view import SyncProblemsPage
 from fieldapp.ui.sync_worker import SyncController
 from fieldapp.ui.today_screen import TodayScreen
 from fieldapp.ui.top_bar import SyncProgressBar, TopBar
@@ -60,9 +61,12 @@ class MainWindow(QMainWindow):
         self.progress = SyncProgressBar(controller)
         self.today = TodayScreen(ctx)
         self.job_page = JobPage(ctx)
+        self.problems_page = SyncProblemsPage(ctx)
+        self._before_problems: QWidget = self.today  # where 返回 leads from the problems
         self.stack = QStackedWidget()
         self.stack.addWidget(self.today)
         self.stack.addWidget(self.job_page)
+        self.stack.addWidget(self.problems_page)
         layout.addWidget(self.top_bar)
         layout.addWidget(self.progress)
         layout.addWidget(self.stack, 1)
@@ -75,7 +79,9 @@ class MainWindow(QMainWindow):
         self.top_bar.language_requested.connect(self.toggle_language)
         self.today.open_job.connect(self.open_job)
         self.today.open_customer.connect(self.open_customer)
-        self.job_page.back_requested.connect(self.show_today)
+        self.job_page.back_requested.connect(self._job_page_closed)
+        self.top_bar.problems_requested.connect(self.show_problems)
+        self.problems_page.back_requested.connect(self._close_problems)
         self._retranslate()
 
     # -- navigation ---------------------------------------------------------------------------
@@ -85,6 +91,22 @@ class MainWindow(QMainWindow):
 
     def show_today(self) -> None:
         self.stack.setCurrentWidget(self.today)
+
+    def show_problems(self) -> None:
+        if self.stack.currentWidget() is not self.problems_page:
+            self._before_problems = self.stack.currentWidget()
+        self.problems_page.refresh()  # a hidden page does not follow syncs
+        self.stack.setCurrentWidget(self.problems_page)
+
+    def _close_problems(self) -> None:
+        self.stack.setCurrentWidget(self._before_problems)
+
+    def _job_page_closed(self) -> None:
+        # The job may leave the tablet in a sync while the problems are open: stay there.
+        if self.stack.currentWidget() is self.problems_page:
+            self._before_problems = self.today
+        else:
+            self.show_today()
 
     def open_customer(self, customer_id: str) -> None:
         CustomerDialog(self.ctx, customer_id, self).open()

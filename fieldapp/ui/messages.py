@@ -63,3 +63,25 @@ def describe_problem(code: str) -> str:
     """One checklist item's problem (``required``, ``note_required``…) as a short phrase."""
     key = f"checklist.problem.{code}"
     return tr(key) if key in CATALOGUE else code
+
+
+def describe_rejection(reason: str | None) -> str:
+    """Why the server refused a change (a code from ``sync_server/merge.py``), in words.
+
+    ``invalid_answer:<problem>`` carries the answer's problem after the colon. A code this
+    version does not know is still shown, named, so that no refusal passes unexplained.
+    """
+    if not reason:
+        return tr("problems.reason_missing")
+    code, _, problem = reason.partition(":")
+    if code == "invalid_answer":
+        return tr("reason.invalid_answer", problem=_answer_problem(problem or reason))
+    key = f"reason.{reason}"
+    return tr(key) if key in CATALOGUE else tr("problems.reason_generic", code=reason)
+
+
+def _answer_problem(code: str) -> str:
+    for key in (f"answer_problem.{code}", f"checklist.problem.{code}"):
+        if key in CATALOGUE:
+            return tr(key)
+    return tr("problems.answer_generic", code=code)

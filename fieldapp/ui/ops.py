@@ -22,6 +22,11 @@ from fieldapp.domain.status import ORDER, Status, allowed_moves
 from fieldapp.replica import Replica, Session
 from fieldapp.sync.client import Progress, SyncClient, SyncReport
 
+# Re-exported: the screens import ops only.
+from fieldapp.ui.problem_data import FieldConflict as FieldConflict
+from fieldapp.ui.problem_data import ShownValue as ShownValue
+from fieldapp.ui.problem_data import SyncProblem, problem_from_row
+
 LAST_SYNC_KEY = "last_sync_at"  # written by SyncClient.sync
 LANGUAGE_KEY = "ui.language"
 GPS_KEY = "gps.source"  # sim, sim:LAT,LON, none, nmea:PATH or nmea:COM4@9600
@@ -258,6 +263,19 @@ def job_scans(replica: Replica, *, job_id: str) -> list[ScanRow]:
     return [ScanRow(s["scanned_at"], s["code"], s["source"] or "manual",
                     _verdict(s["matched_customer_id"], s["customer_id"]))
             for s in replica.evidence.scans(job_id)]
+
+
+# -- sync problems --------------------------------------------------------------------------
+
+
+def job_sync_state(replica: Replica, *, job_id: str) -> str:
+    """``synced``, ``pending``, ``conflict`` or ``rejected`` for the job record itself."""
+    return replica.outbox.record_state("jobs", job_id)
+
+
+def sync_problems(replica: Replica) -> list[SyncProblem]:
+    """Every rejected or conflicting change, newest first; reading them changes nothing."""
+    return [problem_from_row(replica, row) for row in replica.outbox.problems()]
 
 
 # -- network: these run on the sync thread with their own connection ----------------------

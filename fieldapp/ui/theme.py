@@ -108,6 +108,17 @@ QLabel#cardTitle {{ font-size: 19px; font-weight: bold; color: {INK}; }}
 QLabel#screenTitle {{ font-size: 26px; font-weight: bold; }}
 QLabel#muted {{ color: {MUTED}; }}
 QLabel#problem, QLabel#failedCount {{ color: {DANGER}; font-weight: bold; }}
+QLabel#problemWhat {{ font-size: 18px; font-weight: bold; }}
+QLabel#problemReason {{ color: {DANGER}; }}
+QLabel#problemReason[state="conflict"] {{ color: #a84300; }}
+QLabel#syncState {{
+  border-radius: 6px; padding: 2px 9px; font-size: 15px; font-weight: bold;
+  background: {SURFACE}; color: {MUTED}; border: 2px solid {BORDER};
+}}
+QLabel#syncState[state="synced"] {{ color: {SUCCESS}; border-color: #a5d6a7; }}
+QLabel#syncState[state="pending"] {{ color: {PRIMARY}; border-color: #90caf9; }}
+QLabel#syncState[state="conflict"] {{ color: #a84300; border-color: #ffb74d; }}
+QLabel#syncState[state="rejected"] {{ color: {DANGER}; border-color: #ef9a9a; }}
 QLabel#hazardLevel {{ color: {DANGER}; font-size: 15px; font-weight: bold; }}
 QLabel#customerName {{ font-size: 20px; font-weight: bold; }}
 QLabel#jobCustomer, QLabel#signatureIntro {{ font-size: 18px; }}
@@ -126,7 +137,6 @@ QFrame#topBar {{ background: {TOP_BAR}; }}
 QFrame#topBar QLabel {{ color: white; font-size: 17px; }}
 QFrame#topBar QLabel#appTitle {{ font-size: 21px; font-weight: bold; }}
 QFrame#topBar QLabel#muted {{ color: #b9cde3; }}
-QFrame#topBar QLabel#problemCount {{ color: #ffcc80; font-weight: bold; }}
 QFrame#topBar QLabel#connectionDot {{ color: #bdbdbd; font-size: 20px; }}
 QFrame#topBar QLabel#connectionDot[state="online"] {{ color: #66bb6a; }}
 QFrame#topBar QLabel#connectionDot[state="syncing"] {{ color: #64b5f6; }}
@@ -134,6 +144,11 @@ QFrame#topBar QLabel#connectionDot[state="auth"] {{ color: #ffb74d; }}
 QFrame#topBar QPushButton {{
   background: transparent; color: white; border: 1px solid #5c86b0; min-height: 44px;
 }}
+QFrame#topBar QPushButton#problemButton {{
+  background: #ffcc80; color: #4e2600; border: none; font-weight: bold; min-height: 48px;
+  padding: 0 16px;
+}}
+QFrame#topBar QPushButton#problemButton:pressed {{ background: #ffb74d; }}
 QFrame#topBar QPushButton#syncButton {{
   background: #ffffff; color: {TOP_BAR}; border: none; font-weight: bold; font-size: 19px;
   min-width: 110px;

@@ -1,4 +1,8 @@
-"""The bar across the top: who is working, connection, last sync, waiting uploads, 同步."""
+"""The bar across the top: who is working, connection, last sync, waiting uploads, 同步.
+
+When the server refused or settled a change otherwise, a button with their number opens the
+同步问题 screen: a problem must be one tap away, never only a count.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ PROGRESS_DELAY_MS = 400
 class TopBar(QFrame):
     language_requested = Signal()
     sync_requested = Signal()
+    problems_requested = Signal()
 
     def __init__(self, ctx: AppContext, controller: SyncController,
                  parent: QWidget | None = None) -> None:
@@ -41,7 +46,8 @@ class TopBar(QFrame):
         self.connection = label()
         self.last_sync = label(name="muted")
         self.pending = label(name="pendingCount")
-        self.problems = label(name="problemCount")
+        self.problems = button(name="problemButton")
+        self.problems.clicked.connect(self.problems_requested)
         for widget in (self.dot, self.connection, self.last_sync, self.pending, self.problems):
             row.addWidget(widget)
         row.setSpacing(14)

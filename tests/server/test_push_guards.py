@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 import time
 
 import pytest
@@ -15,12 +14,11 @@ from fieldapp.wire import MAX_SKEW_MS, PROTOCOL_VERSION, Mutation
 from sync_server.app import _bounded
 from sync_server.clock import ServerClock
 from tests.conftest import ServerProcess
-from tests.server.test_sync_api import login, mutation, push, server_db, version
+from tests.server.test_sync_api import login, mutation, push, version
 
 
 def applied_count(server: ServerProcess) -> int:
-    return server_db(server).execute(
-        "SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL").fetchone()[0]
+    return server.scalar("SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL")
 
 
 @pytest.mark.parametrize(("field", "value", "status", "code"), [
@@ -114,8 +112,7 @@ def test_fast_tablet_does_not_win_a_later_office_edit(server):
     push(server, tech, "d1", [mutation("customers", "cust-1", {"phone": "13811112222"},
                                        {"phone": "13912345678"}, hlc=three_hours_ahead,
                                        base_version=base)])
-    stored = Timestamp.parse(server_db(server).execute(
-        "SELECT hlc FROM customers WHERE id = 'cust-1'").fetchone()[0])
+    stored = Timestamp.parse(server.scalar("SELECT hlc FROM customers WHERE id = 'cust-1'"))
     assert stored.wall_ms <= time.time() * 1000 + MAX_SKEW_MS + 5_000
     later_office = f"{int(time.time() * 1000) + MAX_SKEW_MS + 10_000:018d}:00000:office-1"
     result = push(server, office, "office-1", [
@@ -123,9 +120,8 @@ def test_fast_tablet_does_not_win_a_later_office_edit(server):
                  hlc=later_office, base_version=base)]).json()["results"][0]
     assert result["status"] == "conflict"
     assert result["kept"] == {"phone": "13900000000"}  # the later office edit wins
-    row = sqlite3.connect(server.data_dir / "server.sqlite3").execute(
-        "SELECT preserved, preserved_by FROM conflicts").fetchone()
-    assert row == ('"13811112222"', "dispatcher")
+    assert server.query("SELECT preserved, preserved_by FROM conflicts") == [
+        {"preserved": '"13811112222"', "preserved_by": "dispatcher"}]
 
 
 def test_reordered_batches_merge_forward_and_never_go_back(server):
@@ -138,9 +134,8 @@ def test_reordered_batches_merge_forward_and_never_go_back(server):
                                                  {"status": "dispatched"}, base_version=base)])
     assert (earlier.json()["results"][0]["status"],
             earlier.json()["results"][0]["reason"]) == ("rejected", "stale_transition")
-    db = server_db(server)
-    assert db.execute("SELECT status FROM jobs WHERE id = 'job-1'").fetchone()[0] == "in_service"
-    assert db.execute("SELECT preserved FROM conflicts").fetchone()[0] == '"accepted"'
+    assert server.scalar("SELECT status FROM jobs WHERE id = 'job-1'") == "in_service"
+    assert server.query("SELECT preserved FROM conflicts") == [{"preserved": '"accepted"'}]
 
 
 @pytest.mark.parametrize(("value", "reason"), [
@@ -167,6 +162,5 @@ def test_answer_updates_are_validated_like_inserts(server, tmp_path, value, reas
         "answers", answer["id"], {"value": value}, {"value": '"pass"'},
         base_version=answer["version"])]).json()["results"][0]
     assert (result["status"], result["reason"]) == ("rejected", reason)
-    stored = server_db(server).execute("SELECT value FROM answers WHERE id = ?",
-                                       [answer["id"]]).fetchone()[0]
+    stored = server.scalar("SELECT value FROM answers WHERE id = ?", [answer["id"]])
     assert stored == '"pass"'

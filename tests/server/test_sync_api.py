@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
@@ -34,8 +33,7 @@ def mutation(table: str, record_id: str, fields: dict, old: dict | None = None,
 
 
 def version(server: ServerProcess, table: str, record_id: str) -> int:
-    return server_db(server).execute(f"SELECT version FROM {table} WHERE id = ?",
-                                     [record_id]).fetchone()[0]
+    return server.scalar(f"SELECT version FROM {table} WHERE id = ?", [record_id])
 
 
 def push(server: ServerProcess, headers: dict, device: str, mutations: list[dict],
@@ -43,12 +41,6 @@ def push(server: ServerProcess, headers: dict, device: str, mutations: list[dict
     return requests.post(server.url + "/api/v1/sync/push", headers=headers, timeout=10, json={
         "protocol": PROTOCOL_VERSION, "schema_version": 1, "device_id": device,
         "batch_id": batch_id or new_id(), "mutations": mutations})
-
-
-def server_db(server: ServerProcess) -> sqlite3.Connection:
-    conn = sqlite3.connect(server.data_dir / "server.sqlite3")
-    conn.row_factory = sqlite3.Row
-    return conn
 
 
 @pytest.mark.parametrize(("username", "password"), [("tech01", "wrong"), ("nobody", PASSWORD)])
@@ -104,7 +96,7 @@ def test_malformed_push_is_refused_with_the_place_of_the_problem(server, body):
     assert resp.status_code == 422
     payload = resp.json()
     assert payload["error"] == "malformed_request" and payload["message"]
-    assert server_db(server).execute("SELECT count(*) FROM batches").fetchone()[0] == 0
+    assert server.scalar("SELECT count(*) FROM batches") == 0
 
 
 def test_old_protocol_is_told_to_update(server):
@@ -122,9 +114,8 @@ def test_repushed_batch_is_applied_once(server):
     assert again.json()["replayed"] is True
     same_in_new_batch = push(server, headers, "d1", [m], batch_id="batch-2")
     assert same_in_new_batch.json()["results"] == first.json()["results"]
-    db = server_db(server)
-    assert db.execute("SELECT count(*) FROM changes WHERE record_id = 'job-1'"
-                      " AND op = 'update'").fetchone()[0] == 1
+    assert server.scalar("SELECT count(*) FROM changes WHERE record_id = 'job-1'"
+                         " AND op = 'update'") == 1
 
 
 def test_unknown_job_and_record_are_rejected_by_name(server):
@@ -164,8 +155,8 @@ def test_disjoint_field_edits_merge(server):
                  base_version=base)
     ]).json()["results"][0]
     assert result["status"] == "merged"
-    row = server_db(server).execute("SELECT status, summary FROM jobs WHERE id = 'job-1'")
-    assert tuple(row.fetchone()) == ("accepted", "带上检漏仪")
+    assert server.query("SELECT status, summary FROM jobs WHERE id = 'job-1'") == [
+        {"status": "accepted", "summary": "带上检漏仪"}]
 
 
 def test_same_field_last_writer_wins_and_the_loser_is_kept(server):
@@ -180,7 +171,7 @@ def test_same_field_last_writer_wins_and_the_loser_is_kept(server):
     assert result["status"] == "conflict"
     assert result["kept"] == {"phone": "13900000000"}
     assert result["preserved"] == {"phone": "13811112222"}
-    conflict = server_db(server).execute("SELECT * FROM conflicts").fetchone()
+    [conflict] = server.query("SELECT * FROM conflicts")
     assert (conflict["field"], json.loads(conflict["preserved"]), conflict["preserved_by"]) == (
         "phone", "13811112222", "tech01")
 
@@ -194,10 +185,9 @@ def test_stale_status_never_reopens_a_completed_job(server):
         mutation("jobs", "job-1", {"status": "accepted"}, {"status": "dispatched"})
     ]).json()["results"][0]
     assert (result["status"], result["reason"]) == ("rejected", "illegal_transition")
-    db = server_db(server)
-    assert db.execute("SELECT status FROM jobs WHERE id = 'job-1'").fetchone()[0] == "cancelled"
-    kept = db.execute("SELECT preserved, preserved_by FROM conflicts").fetchone()
-    assert (json.loads(kept[0]), kept[1]) == ("accepted", "tech01")
+    assert server.scalar("SELECT status FROM jobs WHERE id = 'job-1'") == "cancelled"
+    [kept] = server.query("SELECT preserved, preserved_by FROM conflicts")
+    assert (json.loads(kept["preserved"]), kept["preserved_by"]) == ("accepted", "tech01")
 
 
 def test_pull_is_scoped_to_the_technicians_jobs(server, tmp_path: Path):

@@ -4,7 +4,6 @@ dropped connections, converge on the server's state, and no captured answer is l
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -114,30 +113,23 @@ class Fleet:
             client.transport = FlakyTransport(lambda *a, **k: False)
 
     def _server_row(self, table: str, record_id: str) -> dict:
-        conn = sqlite3.connect(self.server.data_dir / "server.sqlite3")
-        conn.row_factory = sqlite3.Row
-        try:
-            return dict(conn.execute(f"SELECT * FROM {table} WHERE id = ?",
-                                     [record_id]).fetchone())
-        finally:
-            conn.close()
+        return self.server.query(f"SELECT * FROM {table} WHERE id = ?", [record_id])[0]
 
 
 def check_converged(fleet: Fleet) -> None:
     for _ in range(2):  # the first round pushes everything, the second pulls it everywhere
         for d in range(len(DEVICES)):
             fleet.sync(d, None)
-    server = sqlite3.connect(fleet.server.data_dir / "server.sqlite3")
-    server.row_factory = sqlite3.Row
+    server = fleet.server
     for (username, _), replica in zip(DEVICES, fleet.replicas, strict=True):
         assert replica.outbox.counts()["pending"] == 0
-        scope = {r[0] for r in server.execute(
+        scope = {r["customer_id"] for r in server.query(
             "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?", [username])}
         for table, spec in TABLES.items():
             if not spec.scoped:
                 continue
             cols = ["id", *spec.columns, "version"]
-            want = {r["id"]: {c: r[c] for c in cols} for r in server.execute(
+            want = {r["id"]: {c: r[c] for c in cols} for r in server.query(
                 f"SELECT {','.join(cols)}, customer_id AS scope FROM {table}")
                 if r["scope"] in scope}
             have = {r["id"]: r for r in replica.db.query(f"SELECT {','.join(cols)} FROM {table}")}
@@ -150,9 +142,9 @@ def check_converged(fleet: Fleet) -> None:
     # every answer any tablet recorded is on the server: applied (in the change log) or
     # preserved as the losing side of a conflict
     on_server = {(r["record_id"], json.loads(r["fields"]).get("value"))
-                 for r in server.execute("SELECT record_id, fields FROM changes"
-                                         " WHERE tbl = 'answers'")}
-    on_server |= {(r["record_id"], json.loads(r["preserved"])) for r in server.execute(
+                 for r in server.query("SELECT record_id, fields FROM changes"
+                                       " WHERE tbl = 'answers'")}
+    on_server |= {(r["record_id"], json.loads(r["preserved"])) for r in server.query(
         "SELECT record_id, preserved FROM conflicts WHERE tbl = 'answers'")}
     for replica in fleet.replicas:
         for row in replica.db.query("SELECT record_id, fields FROM outbox WHERE tbl = 'answers'"):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +39,6 @@ class FlakyTransport(RequestsTransport):
         return resp
 
 
-def server_count(server: ServerProcess, sql: str) -> int:
-    conn = sqlite3.connect(server.data_dir / "server.sqlite3")
-    try:
-        return conn.execute(sql).fetchone()[0]
-    finally:
-        conn.close()
-
-
 def offline_inspection(server: ServerProcess, tmp_path: Path, transport=None,
                        chunk_size: int = 1 << 20) -> tuple[Replica, SyncClient, str]:
     replica = Replica.open(tmp_path / "tablet")
@@ -66,12 +57,12 @@ def test_lost_answer_after_commit_is_replayed_not_reapplied(server, tmp_path: Pa
     with pytest.raises(ServerUnreachable):
         client.sync()
     assert replica.outbox.counts()["pending"] == pending  # the tablet never heard back
-    applied = server_count(server, "SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL")
+    applied = server.scalar("SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL")
     assert applied == pending  # ...but the server committed the batch
     client.sync()
     assert replica.outbox.counts() == {"pending": 0, "done": pending, "conflict": 0,
                                        "rejected": 0}
-    assert server_count(server, "SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL"
+    assert server.scalar("SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL"
                         ) == applied
 
 
@@ -83,15 +74,15 @@ def test_server_killed_mid_batch_applies_each_mutation_exactly_once(server, tmp_
     with pytest.raises(ServerUnreachable):
         client.sync()
     server.proc.wait(10)  # it killed itself after the fifth mutation, before committing
-    assert server_count(server, "SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL") == 0
+    assert server.scalar("SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL") == 0
     server.start()
     client.sync()
     assert replica.outbox.counts()["done"] == pending
-    assert server_count(server, "SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL"
+    assert server.scalar("SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL"
                         ) == pending
-    assert server_count(server, "SELECT count(DISTINCT mutation_id) FROM changes"
+    assert server.scalar("SELECT count(DISTINCT mutation_id) FROM changes"
                         " WHERE mutation_id IS NOT NULL") == pending
-    assert server_count(server, "SELECT status = 'completed' FROM jobs WHERE id = 'job-1'") == 1
+    assert server.scalar("SELECT status = 'completed' FROM jobs WHERE id = 'job-1'") == 1
 
 
 def test_dropped_upload_resumes_from_the_last_verified_chunk(server, tmp_path: Path):

@@ -78,3 +78,17 @@ def test_another_technicians_job_cannot_be_worked_on(fresh_replica: Replica):
         fresh_replica.jobs.transition("job-3", "accepted")
     assert err.value.code == "not_assigned"
     assert fresh_replica.outbox.counts()["pending"] == 0
+
+
+def test_a_pulled_row_keeps_fields_with_pending_local_changes(fresh_replica: Replica):
+    from fieldapp.sync.apply import apply_changes
+    from fieldapp.wire import RecordChange
+    from tests.world import rows
+
+    fresh_replica.jobs.transition("job-1", "accepted")
+    job1 = next(j for j in rows()["jobs"] if j["id"] == "job-1")
+    pulled = {k: v for k, v in job1.items() if k != "id"} | {"summary": "带上检漏仪"}
+    apply_changes(fresh_replica, [RecordChange(table="jobs", record_id="job-1", version=7,
+                                               row=pulled)])
+    job = fresh_replica.get("jobs", "job-1")
+    assert (job["status"], job["summary"], job["version"]) == ("accepted", "带上检漏仪", 7)

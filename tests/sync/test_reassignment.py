@@ -4,7 +4,6 @@ the job leaves the tablet only where nothing of the technician's is at stake."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 from fieldapp.replica import Replica
@@ -36,17 +35,17 @@ def test_offline_work_on_a_reassigned_job_is_kept_and_the_user_told(server: Serv
     report = client.sync()
     reasons = {(p["tbl"], p["reason"]) for p in replica.outbox.problems()}
     assert reasons == {("jobs", "reassigned")}
-    db = sqlite3.connect(server.data_dir / "server.sqlite3")
-    answer = db.execute("SELECT value, note, by_user FROM answers WHERE submission_id = ?",
-                        [sub_id]).fetchone()
-    assert answer == ('"fail"', "接头处有气泡", "tech01")  # evidence accepted after all
-    assert db.execute("SELECT count(*) FROM job_status_history WHERE job_id = 'job-1'"
-                      " AND by_user = 'tech01'").fetchone()[0] == 2
-    assert db.execute("SELECT status, assignee FROM jobs WHERE id = 'job-1'").fetchone() == (
-        "dispatched", "tech02")
-    kept = db.execute("SELECT kept, preserved, preserved_by, reason FROM conflicts"
-                      " WHERE record_id = 'job-1'").fetchall()
-    assert [(json.loads(k), json.loads(p), by, r) for k, p, by, r in kept] == [
+    answer = server.query("SELECT value, note, by_user FROM answers WHERE submission_id = ?",
+                          [sub_id])
+    assert answer == [{"value": '"fail"', "note": "接头处有气泡", "by_user": "tech01"}]  # kept
+    assert server.scalar("SELECT count(*) FROM job_status_history WHERE job_id = 'job-1'"
+                         " AND by_user = 'tech01'") == 2
+    assert server.query("SELECT status, assignee FROM jobs WHERE id = 'job-1'") == [
+        {"status": "dispatched", "assignee": "tech02"}]
+    kept = server.query("SELECT kept, preserved, preserved_by, reason FROM conflicts"
+                        " WHERE record_id = 'job-1' ORDER BY id")
+    assert [(json.loads(c["kept"]), json.loads(c["preserved"]), c["preserved_by"], c["reason"])
+            for c in kept] == [
         ("dispatched", "accepted", "tech01", "reassigned"),
         ("dispatched", "in_service", "tech01", "reassigned")]
 

@@ -1,0 +1,294 @@
+"""What an inspection report says, gathered once and rendered by any document.
+
+    report = from_replica(replica, submission_id)                        # on the tablet
+    report = from_sqlite(conn, submission_id, data_dir / "attachments")  # server database
+    report = load(query, blob_reader(folder), submission_id)             # any SQL backend
+    report.content_hash                                                  # printed and in the QR
+
+:class:`InspectionReport` is plain data; the loaders are functions beside it. :func:`load`
+needs only a ``query(sql, params) -> rows as dicts`` callable (SQLite-style ``?`` SQL) and a
+blob reader, so the tablet's replica and the server's database (SQLite, or PostgreSQL through
+its query helper) fill the same report from the same rows: the synced tables have the same
+columns on both sides.
+
+The content hash is the sha256 of a canonical JSON (sorted keys, no spaces, UTF-8) of what the
+documents print. Photos and the signature enter it by their sha256, which is their content
+address (same bytes, same hash), and the form by (code, version), since a released version is
+never edited. It is not a hash of the PDF: a printed copy is verified by recomputing it from
+the server's data, whatever reportlab version made the PDF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fieldapp.errors import NotFound
+from fieldapp.forms import definition as definitions
+from fieldapp.forms.definition import FormDefinition, as_definition
+from fieldapp.forms.paths import nest
+from fieldapp.forms.state import FormState
+from fieldapp.reports.lines import (
+    AnswerLine,
+    HazardLine,
+    answer_lines,
+    hazard_lines,
+    local_time,
+    moment,
+)
+
+if TYPE_CHECKING:
+    from fieldapp.replica import Replica
+
+UTILITY_NAME = "金陵城市燃气有限公司"
+Query = Callable[[str, Sequence[Any]], Sequence[Mapping[str, Any]]]
+ReadBlob = Callable[[str], bytes | None]
+DisplayName = Callable[[str], str | None]
+
+
+# Customer and job hold only what documents print: everything here is hashed, and a field
+# that changes after the visit (the job's status, the customer's phone) would change the hash
+# of a report already handed over.
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    account_no: str
+    name: str
+    address: str | None
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    number: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Photo:
+    sha256: str
+    data: bytes | None = field(repr=False)  # None: the file is missing or fails its hash
+    caption: str
+    question: str | None
+    captured_at: str | None
+
+
+@dataclass(frozen=True)
+class Signature:
+    sha256: str
+    png: bytes | None = field(repr=False)
+    signer: str
+    signed_at: str | None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    from_status: str | None
+    to_status: str
+    at: str
+    by_user: str | None
+
+
+@dataclass(frozen=True)
+class InspectionReport:
+    """One submission as documents print it; any form (a repair report's too) fills it."""
+
+    report_id: str  # the submission id
+    utility: str
+    form_code: str
+    form_version: int
+    form_title: str
+    definition: dict[str, Any] = field(repr=False)
+    state: str  # draft / submitted
+    started_at: str | None
+    submitted_at: str | None
+    inspector: str  # username of the technician who filled the form
+    inspector_name: str  # display name, or the username when it is not known
+    device_id: str | None
+    customer: Customer
+    job: Job
+    answers: tuple[AnswerLine, ...]
+    hazards: tuple[HazardLine, ...]
+    photos: tuple[Photo, ...]
+    signature: Signature | None
+    history: tuple[StatusChange, ...]
+
+    @property
+    def inspected_at(self) -> str:
+        """The moment the report speaks for: submission, else start of the checklist."""
+        return self.submitted_at or self.started_at or ""
+
+    def counts(self) -> dict[str, int]:
+        """How many checklist items passed, failed, did not apply, or are still unanswered."""
+        found = {"pass": 0, "fail": 0, "na": 0, "unanswered": 0}
+        for line in self.answers:
+            if line.type == "pass_fail_na":
+                found[line.outcome if line.outcome in found else "unanswered"] += 1
+        return found
+
+    def canonical(self) -> dict[str, Any]:
+        """The hashed content: everything printed; files by sha256, the form by version."""
+        data = asdict(self)
+        del data["definition"]
+        for photo in data["photos"]:
+            del photo["data"]
+        if data["signature"]:
+            del data["signature"]["png"]
+        return data
+
+    @cached_property
+    def content_hash(self) -> str:
+        text = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False,
+                          separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- loaders ------------------------------------------------------------------------------------
+
+
+def blob_reader(folder: Path | str) -> ReadBlob:
+    """Files named by sha256 under ``folder/ab/abcd…``: the tablet's and the server's layout."""
+    root = Path(folder)
+
+    def read(sha256: str) -> bytes | None:
+        path = root / sha256[:2] / sha256
+        return path.read_bytes() if path.is_file() else None
+
+    return read
+
+
+def from_replica(replica: Replica, submission_id: str, *,
+                 utility: str = UTILITY_NAME) -> InspectionReport:
+    """The report of one submission from the tablet's replica."""
+    session = replica.session
+    names = {session.username: session.display_name} if session else {}
+    return load(lambda sql, params: list(replica.db.query(sql, params)),
+                blob_reader(replica.blob_dir), submission_id,
+                display_name=names.get, utility=utility)
+
+
+def from_sqlite(conn: sqlite3.Connection, submission_id: str, blob_dir: Path | str, *,
+                utility: str = UTILITY_NAME) -> InspectionReport:
+    """The report from a SQLite database with the synced tables (the server's, by default)."""
+
+    def query(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        cursor = conn.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def display_name(username: str) -> str | None:
+        try:
+            rows = query("SELECT display_name FROM users WHERE username = ?", [username])
+        except sqlite3.OperationalError:  # a database without the server's users table
+            return None
+        return rows[0]["display_name"] if rows else None
+
+    return load(query, blob_reader(blob_dir), submission_id, display_name=display_name,
+                utility=utility)
+
+
+def load(query: Query, read_blob: ReadBlob, submission_id: str, *,
+         display_name: DisplayName | None = None,
+         utility: str = UTILITY_NAME) -> InspectionReport:
+    """Fill a report from the synced tables, whichever database holds them."""
+    sub = _one(query, "submissions", submission_id)
+    job = _one(query, "jobs", sub["job_id"])
+    customer = _one(query, "customers", sub["customer_id"])
+    raw = _definition(query, sub["form_code"], sub["form_version"])
+    d = as_definition(raw)
+    rows = query("SELECT * FROM answers WHERE submission_id = ?", [submission_id])
+    by_path = {r["question"]: r for r in rows}
+    values = {p: json.loads(r["value"]) if r["value"] else None for p, r in by_path.items()}
+    notes = {p: r["note"] for p, r in by_path.items()}
+    inspected_at = sub["submitted_at"] or sub["started_at"]
+    at = moment(inspected_at)
+    state = FormState(d, nest(values), today=at.date(), now=at)
+    attachments = sorted(query("SELECT * FROM attachments WHERE job_id = ?", [sub["job_id"]]),
+                         key=lambda a: (a["captured_at"] or "", a["id"]))
+    photos = [a for a in attachments if a["kind"] == "photo"]
+    by_user = sub["by_user"] or ""
+    signature = _signature(query, read_blob, sub["job_id"], values)
+    return InspectionReport(
+        report_id=submission_id, utility=utility, form_code=d.code, form_version=d.version,
+        form_title=d.title.get("zh") or d.title.get("en", d.code), definition=raw,
+        state=sub["state"], started_at=sub["started_at"], submitted_at=sub["submitted_at"],
+        inspector=by_user,
+        inspector_name=(display_name(by_user) if display_name and by_user else None) or by_user,
+        device_id=sub["device_id"],
+        customer=Customer(customer["id"], customer["account_no"], customer["name"],
+                          customer["address"]),
+        job=Job(job["id"], job["number"], job["kind"]),
+        answers=tuple(answer_lines(state, by_path, photos, signed=signature is not None)),
+        hazards=tuple(hazard_lines(d, state.answers, notes, at)),
+        photos=tuple(_photo(d, a, read_blob) for a in photos),
+        signature=signature,
+        history=tuple(_history(query, sub["job_id"])))
+
+
+def _one(query: Query, table: str, record_id: str) -> Mapping[str, Any]:
+    rows = query(f"SELECT * FROM {table} WHERE id = ?", [record_id])
+    if not rows:
+        raise NotFound("unknown_record", f"no {table} record {record_id}", table=table,
+                       record_id=record_id)
+    return rows[0]
+
+
+def _definition(query: Query, code: str, version: int) -> dict[str, Any]:
+    rows = query("SELECT definition FROM form_definitions WHERE code = ? AND form_version = ?",
+                 [code, version])
+    if rows:
+        return json.loads(rows[0]["definition"])
+    bundled = definitions.bundled().get((code, int(version)))
+    if bundled is None:
+        raise NotFound("unknown_form", f"no form {code} v{version}", form=code, version=version)
+    return bundled.raw
+
+
+def _verified(read_blob: ReadBlob, sha256: str) -> bytes | None:
+    # A file that does not match its name must not be printed as the evidence it claims to be.
+    data = read_blob(sha256)
+    if data is None or hashlib.sha256(data).hexdigest() != sha256:
+        return None
+    return data
+
+
+def _photo(d: FormDefinition, row: Mapping[str, Any], read_blob: ReadBlob) -> Photo:
+    question = row["question"]
+    q = d.by_key.get(question.rsplit(".", 1)[-1]) if question else None
+    what = (q.label.get("zh") or q.key) if q else "现场照片"
+    caption = f"{what} · {local_time(row['captured_at'])}" if row["captured_at"] else what
+    return Photo(row["sha256"], _verified(read_blob, row["sha256"]), caption, question,
+                 row["captured_at"])
+
+
+def _signature(query: Query, read_blob: ReadBlob, job_id: str,
+               values: Mapping[str, Any]) -> Signature | None:
+    rows = sorted(query("SELECT s.*, a.sha256 FROM signatures s JOIN attachments a"
+                        " ON a.id = s.attachment_id WHERE s.job_id = ?", [job_id]),
+                  key=lambda s: (s["signed_at"] or "", s["id"]))
+    if not rows:
+        return None
+    # A form with a signature question names the one it took; else the latest at the job.
+    chosen = {v for v in values.values() if isinstance(v, str)}
+    row = next((s for s in rows if s["id"] in chosen), rows[-1])
+    return Signature(row["sha256"], _verified(read_blob, row["sha256"]),
+                     row["signer_name"] or "", row["signed_at"])
+
+
+def _history(query: Query, job_id: str) -> list[StatusChange]:
+    rows = sorted(query("SELECT * FROM job_status_history WHERE job_id = ?", [job_id]),
+                  key=lambda h: (h["at"], h["id"]))
+    found = []
+    for h in rows:
+        found.append(StatusChange(h["from_status"], h["to_status"], h["at"], h["by_user"]))
+        # The visit ends at completion; later office steps (follow-up call) must not change
+        # the hash of a report printed on site.
+        if h["to_status"] == "completed":
+            break
+    return found
