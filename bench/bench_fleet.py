@@ -8,10 +8,7 @@ and throughput, and a baseline: one tablet syncing alone in the same run.
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from benchserver import start_server
 
 from fieldapp.ids import new_id, now_iso
 from fieldapp.wire import PROTOCOL_VERSION
@@ -27,23 +25,6 @@ from sync_server.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTATIONS = 50
-
-
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "sync_server", "--data", str(data_dir),
-                             "--port", str(port)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(url + "/api/v1/health", timeout=1)
-            return proc, url
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 class Tablet:

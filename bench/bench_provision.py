@@ -9,16 +9,12 @@ SQLite file with plain ``sqlite3`` ``executemany`` (the floor for writing them a
 from __future__ import annotations
 
 import copy
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import requests
+from benchserver import start_server
 
 from fieldapp.demo.generate import generate
 from fieldapp.records import TABLES
@@ -57,23 +53,6 @@ def build_server(data_dir: Path) -> None:
             insert_records(conn, table, scope)
         insert_records(conn, "jobs", jobs)
         insert_records(conn, "kb_articles", articles)
-
-
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "sync_server", "--data", str(data_dir),
-                             "--port", str(port)], cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(url + "/api/v1/health", timeout=1)
-            return proc, url
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
 
 
 def main() -> None:

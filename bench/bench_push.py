@@ -8,23 +8,18 @@ sqlite3 ``executemany`` (what the merge costs beyond the bare writes).
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import requests
+from benchserver import start_server
 
 from fieldapp.ids import new_id, now_iso
 from fieldapp.wire import PROTOCOL_VERSION
 from sync_server.db import Database
 from sync_server.seed import seed_demo
-
-ROOT = Path(__file__).resolve().parents[1]
 
 TOTAL, BATCH = 20_000, 500
 
@@ -32,20 +27,7 @@ TOTAL, BATCH = 20_000, 500
 def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     seed_demo(Database(tmp / "server" / "server.sqlite3"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    # A separate process, as in production: the client's JSON work does not share its GIL.
-    server = subprocess.Popen([sys.executable, "-m", "sync_server", "--data", str(tmp / "server"),
-                               "--port", str(port)], cwd=ROOT,
-                              env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(url + "/api/v1/health", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
+    server, url = start_server(tmp / "server")
     token = requests.post(url + "/api/v1/auth/login", json={
         "username": "dispatcher", "password": "fieldapp", "device_id": "bench"}).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
