@@ -17,3 +17,17 @@ def new_id() -> str:
 def now_iso() -> str:
     """The current time as ISO 8601 in the utility's zone, seconds precision."""
     return datetime.now(UTC).astimezone(LOCAL_ZONE).isoformat(timespec="seconds")
+
+
+def local_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time from a record, in the utility's zone; None if empty or unreadable.
+
+    Records are written with an offset; a bare value is already local wall time.
+    """
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(LOCAL_ZONE) if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)

@@ -8,6 +8,7 @@ whichever it is.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -52,6 +53,26 @@ def _drop_test_databases(pg_cluster: pg.PgCluster | None) -> Iterator[None]:
         pg_cluster.drop_all()
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As root in a closed network: no sandbox, and none of Chromium's own background traffic.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright (Playwright cannot download browsers here)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run `make test`, which installs it")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                     headless=True)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from fieldapp.changes import Changes
 from fieldapp.domain.route import Route, Stop, plan_route
 from fieldapp.domain.status import OFFICE_ROLES, Status, check_transition
 from fieldapp.errors import InvalidInput
-from fieldapp.ids import LOCAL_ZONE, now_iso
+from fieldapp.ids import LOCAL_ZONE, local_time, now_iso
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
@@ -46,7 +46,7 @@ class Jobs:
         """Today's jobs still to do, in visiting order from ``start`` (None: no GPS fix)."""
         now = now or datetime.now(LOCAL_ZONE)
         stops = [Stop(j["id"], j["customer_lat"], j["customer_lon"], j["priority"] or 3,
-                      _moment(j["due_at"]))
+                      local_time(j["due_at"]))
                  for j in self.today(now.date()) if j["status"] in OPEN_STATUSES]
         return plan_route(stops, start=start, start_time=now)
 
@@ -103,13 +103,3 @@ class Jobs:
                                f"job {job['number']} cannot be completed: missing {missing}",
                                missing=missing)
 
-
-def _moment(value: str | None) -> datetime | None:
-    """An appointment time from the replica; a bare one is local wall time."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)

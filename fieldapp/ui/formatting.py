@@ -4,20 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.ids import LOCAL_ZONE, local_time
 from fieldapp.ui.i18n import tr
 
-
-def parse(value: str | None) -> datetime | None:
-    """An ISO 8601 timestamp from the replica, in the utility's time zone; None if unreadable."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    # Records are written with an offset; a bare value is already local wall time.
-    return moment.astimezone(LOCAL_ZONE) if moment.tzinfo else moment
+parse = local_time  # the screens' name for it
 
 
 def time_of(value: str | None) -> str:

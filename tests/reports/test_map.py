@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from fieldapp.capture.gps import Position
 from fieldapp.domain.route import Stop, plan_route
@@ -16,9 +13,6 @@ from fieldapp.ids import LOCAL_ZONE
 from fieldapp.replica import Replica
 from fieldapp.reports.map import STATUS_STYLES, render_map, write_map, write_today_map
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
 CDN_HOSTS = ("jsdelivr", "unpkg", "cdnjs", "cloudflare", "jquery.com", "bootstrapcdn",
              "googleapis", "fontawesome", "maxcdn",
              # online tile servers, foreign and Chinese
@@ -50,16 +44,6 @@ def _route() -> Any:
                             datetime.fromisoformat(j["due_at"])) for j in open_jobs],
                       start=(HERE.lat, HERE.lon), start_time=NOON)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run `make test`, which installs it")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 def test_no_cdn_or_online_tile_url_remains() -> None:
