@@ -14,15 +14,15 @@ from collections.abc import Iterator
 
 from reportlab.platypus import Flowable
 
-from fieldapp.reports.pdf_common import PdfMeta, build_pdf, para, spacer
+from fieldapp.reports.pdf_common import para, spacer
 from fieldapp.reports.report_data import InspectionReport, local_time
 from fieldapp.reports.sections import (
     answers_section,
-    footer,
     hazard_section,
     header,
     history_section,
     photo_section,
+    render_document,
     signature_section,
 )
 
@@ -43,10 +43,7 @@ def render(report: InspectionReport) -> bytes:
              *signature_section(report.signature, "四、用户签字确认",
                                 "以上检查结果经用户现场确认。"),
              *history_section(report, "五、工单状态记录")]
-    meta = PdfMeta(title=f"{title} {report.job.number}", author=report.utility,
-                   subject=f"{report.customer.name} {report.customer.account_no}",
-                   issued_at=report.inspected_at)
-    return build_pdf(story, meta, footer(report, title))
+    return render_document(report, title, story)
 
 
 def _summary(report: InspectionReport) -> Iterator[Flowable]:

@@ -18,15 +18,13 @@ from reportlab.platypus import Flowable, KeepTogether, Table
 from fieldapp.errors import InvalidInput
 from fieldapp.reports.pdf_common import (
     FRAME_WIDTH,
-    PdfMeta,
-    build_pdf,
     grid_style,
     heading,
     para,
     spacer,
 )
 from fieldapp.reports.report_data import InspectionReport, local_time
-from fieldapp.reports.sections import footer, hazard_section, header, signature_section
+from fieldapp.reports.sections import hazard_section, header, render_document, signature_section
 
 KIND = "notice"
 TITLE = "燃气安全隐患整改通知书"
@@ -52,10 +50,7 @@ def render(report: InspectionReport) -> bytes:
              *signature_section(report.signature, "四、用户签收",
                                 "本人已知悉上述安全隐患及整改期限，并收到本通知书。"),
              *_issuer(report)]
-    meta = PdfMeta(title=f"{TITLE} {report.job.number}", author=report.utility,
-                   subject=f"{report.customer.name} {report.customer.account_no}",
-                   issued_at=report.inspected_at)
-    return build_pdf(story, meta, footer(report, TITLE))
+    return render_document(report, TITLE, story)
 
 
 def _notice(report: InspectionReport) -> Iterator[Flowable]:

@@ -18,16 +18,16 @@ from reportlab.platypus import Flowable, Table
 
 from fieldapp.forms.definition import as_definition
 from fieldapp.reports.lines import AnswerLine
-from fieldapp.reports.pdf_common import FRAME_WIDTH, PdfMeta, build_pdf, grid_style, heading, para
+from fieldapp.reports.pdf_common import FRAME_WIDTH, grid_style, heading, para
 from fieldapp.reports.report_data import InspectionReport
 from fieldapp.reports.sections import (
     Roles,
     answers_section,
-    footer,
     hazard_section,
     header,
     history_section,
     photo_section,
+    render_document,
     signature_section,
 )
 
@@ -51,10 +51,7 @@ def render(report: InspectionReport) -> bytes:
               *signature_section(report.signature, "四、用户签字确认",
                                  f"以上维修情况经用户现场确认。用户评价：{_stars(rating)}"),
               *history_section(report, "五、工单状态记录")]
-    meta = PdfMeta(title=f"{title} {report.job.number}", author=report.utility,
-                   subject=f"{report.customer.name} {report.customer.account_no}",
-                   issued_at=report.inspected_at)
-    return build_pdf(story, meta, footer(report, title))
+    return render_document(report, title, story)
 
 
 def _stars(line: AnswerLine | None) -> str:

@@ -22,7 +22,9 @@ from fieldapp.reports.pdf_common import (
     RULE,
     SECTION_FILL,
     STATUS_ZH,
+    PdfMeta,
     Placeholder,
+    build_pdf,
     draw_footer,
     fitted_image,
     font,
@@ -47,6 +49,14 @@ class Roles:
 
     technician: str = "安检员"
     visit: str = "检查时间"
+
+
+def render_document(report: InspectionReport, title: str, story: list[Flowable]) -> bytes:
+    """The PDF of one document about a report: its metadata, the story, the page footer."""
+    meta = PdfMeta(title=f"{title} {report.job.number}", author=report.utility,
+                   subject=f"{report.customer.name} {report.customer.account_no}",
+                   issued_at=report.inspected_at)
+    return build_pdf(story, meta, footer(report, title))
 
 
 def footer(report: InspectionReport, title: str) -> partial[None]:
