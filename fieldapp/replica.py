@@ -3,7 +3,7 @@
     replica = Replica.open(data_dir)
     replica.jobs.today()            replica.customers.view360(customer_id)
     replica.inspections.answer(…)   replica.evidence.add_photo(…)
-    replica.outbox.pending()        replica.kb.search("漏气")
+    replica.outbox.counts()         replica.kb.search("漏气")
 
 Every write goes through :meth:`Replica.write`, which stores the row and its outbox
 entry in the same transaction: nothing a technician captures exists only in memory.

@@ -45,10 +45,6 @@ class Outbox:
                                " ORDER BY seq", [batch_id])
         return batch_id, self._mutations(rows)
 
-    def pending(self, limit: int = MAX_BATCH) -> list[Mutation]:
-        return self._mutations(self.r.db.query(
-            "SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?", [limit]))
-
     @staticmethod
     def _mutations(rows: Any) -> list[Mutation]:
         return [Mutation(mutation_id=row["mutation_id"], table=row["tbl"],
