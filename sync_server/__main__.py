@@ -11,7 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from sync_server.app import Settings, create_app
-from sync_server.db import DATABASE_URL_ENV
+from sync_server.db import DATABASE_URL_ENV, Storage, open_database
 from sync_server.seed import seed_demo
 
 
@@ -26,15 +26,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=os.environ.get(DATABASE_URL_ENV) or None,
                         help="PostgreSQL, e.g. postgresql://fieldapp@db/fieldapp (default:"
                         f" ${DATABASE_URL_ENV}, else SQLite in --data)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes on one port; more than one wants PostgreSQL")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl),
-                              database_url=args.database_url))
+    settings = Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl),
+                        database_url=args.database_url)
+    if args.workers > 1:
+        if args.demo:
+            _seed(open_database(settings.data_dir, settings.database_url))
+        # Each worker process builds its own app from the same settings.
+        os.environ.update(settings.to_env())
+        uvicorn.run("sync_server.app:app_from_env", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_level="warning")
+        return
+    app = create_app(settings)
     if args.demo:
-        counts = seed_demo(app.state.server.db)
-        if counts:
-            logging.getLogger("fieldapp.server").info("demo data loaded: %s", counts)
+        _seed(app.state.server.db)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+def _seed(db: Storage) -> None:
+    counts = seed_demo(db)
+    if counts:
+        logging.getLogger("fieldapp.server").info("demo data loaded: %s", counts)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
 from sync_server.errors import ApiError
-from sync_server.pull import pull
+from sync_server.pull import pull, scope_changed
 
 log = logging.getLogger("fieldapp.server")
 
@@ -48,6 +48,22 @@ class Settings:
     token_ttl: timedelta = timedelta(days=30)
     database_url: str | None = field(
         default_factory=lambda: os.environ.get(DATABASE_URL_ENV) or None)
+
+
+    def to_env(self) -> dict[str, str]:
+        """The settings as variables, for worker processes (``app_from_env``)."""
+        env = {DATA_ENV: str(self.data_dir), TOKEN_TTL_ENV: str(self.token_ttl.total_seconds())}
+        if self.database_url:
+            env[DATABASE_URL_ENV] = self.database_url
+        return env
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(data_dir=Path(os.environ[DATA_ENV]),
+                   token_ttl=timedelta(seconds=float(os.environ[TOKEN_TTL_ENV])))
+
+
+DATA_ENV, TOKEN_TTL_ENV = "FIELDAPP_SERVER_DATA", "FIELDAPP_TOKEN_TTL"
 
 
 class Server:
@@ -139,8 +155,14 @@ def create_app(settings: Settings) -> FastAPI:
     @app.get("/api/v1/sync/pull")
     def pull_changes(who: Who, cursor: Annotated[int, Query(ge=0)] = 0,
                      limit: Annotated[int, Query(ge=1, le=MAX_PULL_PAGE)] = 500) -> PullResponse:
-        with server.db.write() as conn:  # records which customers the device was sent
-            changes, next_cursor, more = pull(conn, who, cursor, limit)
+        with server.db.read() as conn:
+            if not scope_changed(conn, who):
+                changes, next_cursor, more = pull(conn, who, cursor, limit, record_scope=False)
+            else:
+                changes = None
+        if changes is None:  # new or lost customers: record them under the write lock
+            with server.db.write() as conn:
+                changes, next_cursor, more = pull(conn, who, cursor, limit)
         return PullResponse(changes=changes, cursor=next_cursor, more=more,
                             server_hlc=server.clock.now())
 
@@ -180,6 +202,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(office_router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process when the server runs several (``--workers``)."""
+    return create_app(Settings.from_env())
 
 
 def _check_protocol(version: int | None) -> None:

@@ -129,8 +129,11 @@ class Database:
         # which under a rush of requests starves some of them past the timeout.
         self._writer = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self.read() as conn:
+        conn = self.connect()
+        try:
             conn.execute("PRAGMA journal_mode=WAL")
+        finally:
+            conn.close()
         migrate(self, sqlite_statements)
 
     def connect(self) -> sqlite3.Connection:
@@ -142,8 +145,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
+        """One snapshot: every query sees the database as of the first (WAL readers
+        never wait for the writer)."""
         conn = self.connect()
         try:
+            conn.execute("BEGIN")
             yield conn
         finally:
             conn.close()

@@ -10,6 +10,10 @@ pull carries them (a backfill). When the customer leaves the scope (the job reas
 the device gets tombstones for the customer's records. ``device_scope`` remembers the
 cursor at which each was decided, so a retry of that same cursor (its answer lost) sends
 it again, and a later cursor proves the device applied it.
+
+Most pulls find the scope unchanged and only read; ``scope_changed`` tells the server when
+a pull must run inside a write instead (the morning rush would otherwise queue every pull
+behind the single writer).
 """
 
 from __future__ import annotations
@@ -25,8 +29,25 @@ from sync_server.db import Connection
 GLOBAL_TABLES = tuple(name for name, spec in TABLES.items() if not spec.scoped)
 
 
-def pull(conn: Connection, who: Principal, cursor: int,
-         limit: int) -> tuple[list[RecordChange], int, bool]:
+_ASSIGNED = "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?"
+
+
+def scope_changed(conn: Connection, who: Principal) -> bool:
+    """Whether the device's customers differ from those ``device_scope`` recorded."""
+    if who.role in OFFICE_ROLES:
+        return False
+    return conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM ({_ASSIGNED}) AS a WHERE NOT EXISTS"
+        "  (SELECT 1 FROM device_scope s WHERE s.device_id = ? AND s.customer_id = a.customer_id"
+        "   AND s.removed_cursor IS NULL))"
+        " OR EXISTS (SELECT 1 FROM device_scope s WHERE s.device_id = ?"
+        f"  AND s.removed_cursor IS NULL AND s.customer_id NOT IN ({_ASSIGNED}))",
+        [who.username, who.device_id, who.device_id, who.username]).fetchone()[0] == 1
+
+
+def pull(conn: Connection, who: Principal, cursor: int, limit: int,
+         record_scope: bool = True) -> tuple[list[RecordChange], int, bool]:
+    """One page of changes after ``cursor``; ``record_scope`` needs a write connection."""
     marks = ",".join("?" * len(GLOBAL_TABLES))
     if who.role in OFFICE_ROLES:
         scope, params = "1 = 1", []
@@ -40,7 +61,11 @@ def pull(conn: Connection, who: Principal, cursor: int,
     more = len(heads) > limit
     heads = heads[:limit]
     next_cursor = heads[-1]["seq"] if heads else cursor
-    out = [] if who.role in OFFICE_ROLES else _scope_changes(conn, who, cursor)
+    out = []
+    if who.role not in OFFICE_ROLES:
+        if record_scope:
+            _record_scope(conn, who, cursor)
+        out = _scope_changes(conn, who, cursor)
     for head in heads:
         row = conn.execute(f'SELECT * FROM "{head["tbl"]}" WHERE id = ?',
                            [head["record_id"]]).fetchone()
@@ -55,26 +80,29 @@ def _change(table: str, row: Any) -> RecordChange:
     return RecordChange(table=table, record_id=record_id, version=version, row=data)
 
 
+def _record_scope(conn: Connection, who: Principal, cursor: int) -> None:
+    """Note the customers entering and leaving the device's scope at ``cursor``."""
+    conn.execute(f"UPDATE device_scope SET granted_cursor = ?, removed_cursor = NULL"
+                 f" WHERE device_id = ? AND removed_cursor IS NOT NULL AND customer_id IN"
+                 f" ({_ASSIGNED})", [cursor, who.device_id, who.username])
+    conn.execute(f"INSERT INTO device_scope(device_id, customer_id, granted_cursor)"
+                 f" SELECT ?, customer_id, ? FROM ({_ASSIGNED}) AS scope WHERE true"
+                 f" ON CONFLICT (device_id, customer_id) DO NOTHING",
+                 [who.device_id, cursor, who.username])
+    conn.execute(f"UPDATE device_scope SET removed_cursor = ? WHERE device_id = ?"
+                 f" AND removed_cursor IS NULL AND customer_id NOT IN ({_ASSIGNED})",
+                 [cursor, who.device_id, who.username])
+    conn.execute("DELETE FROM device_scope WHERE device_id = ? AND removed_cursor < ?",
+                 [who.device_id, cursor])
+
+
 def _scope_changes(conn: Connection, who: Principal,
                    cursor: int) -> list[RecordChange]:
     """Backfills for customers entering the device's scope, tombstones for those leaving.
 
     Each is sent while the device asks with the cursor it was decided at, so a lost answer
-    is sent again; a later cursor proves the device applied it. Call inside a write.
+    is sent again; a later cursor proves the device applied it.
     """
-    scope = "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?"
-    conn.execute(f"UPDATE device_scope SET granted_cursor = ?, removed_cursor = NULL"
-                 f" WHERE device_id = ? AND removed_cursor IS NOT NULL AND customer_id IN"
-                 f" ({scope})", [cursor, who.device_id, who.username])
-    conn.execute(f"INSERT INTO device_scope(device_id, customer_id, granted_cursor)"
-                 f" SELECT ?, customer_id, ? FROM ({scope}) AS scope WHERE true"
-                 f" ON CONFLICT (device_id, customer_id) DO NOTHING",
-                 [who.device_id, cursor, who.username])
-    conn.execute(f"UPDATE device_scope SET removed_cursor = ? WHERE device_id = ?"
-                 f" AND removed_cursor IS NULL AND customer_id NOT IN ({scope})",
-                 [cursor, who.device_id, who.username])
-    conn.execute("DELETE FROM device_scope WHERE device_id = ? AND removed_cursor < ?",
-                 [who.device_id, cursor])
     out = []
     for (customer_id, removed_cursor) in conn.execute(
             "SELECT customer_id, removed_cursor FROM device_scope WHERE device_id = ?"

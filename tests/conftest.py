@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +94,11 @@ class ServerProcess:
     """``python -m sync_server`` as a child process that tests stop, kill and restart."""
 
     def __init__(self, data_dir: Path, token_ttl: float = 3600,
-                 database_url: str | None = None) -> None:
+                 database_url: str | None = None, workers: int = 1) -> None:
         """``database_url`` shares another server's PostgreSQL; by default a fresh one when
         the tests run on PostgreSQL, else SQLite in ``data_dir``."""
         self.data_dir = data_dir
+        self.workers = workers
         self.port = free_port()
         self.token_ttl = token_ttl
         self.database_url = database_url or (pg.current.create_database() if pg.current
@@ -138,6 +140,27 @@ class ServerProcess:
         finally:
             conn.close()
 
+    @contextmanager
+    def writer_blocked(self) -> Iterator[None]:
+        """Hold the storage's write lock from outside, as a long write would."""
+        if self.database_url:
+            import psycopg
+
+            from sync_server.postgres import WRITE_LOCK
+
+            with psycopg.connect(self.database_url) as conn:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+                yield
+                conn.rollback()
+            return
+        conn = sqlite3.connect(self.data_dir / "server.sqlite3", isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
     def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row."""
         return next(iter(self.query(sql, params)[0].values()))
@@ -150,7 +173,8 @@ class ServerProcess:
         with open(self.data_dir / "server.log", "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "sync_server", "--data", str(self.data_dir),
-                 "--port", str(self.port), "--token-ttl", str(self.token_ttl)],
+                 "--port", str(self.port), "--token-ttl", str(self.token_ttl),
+                 "--workers", str(self.workers)],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                 env={**base, "PYTHONPATH": str(ROOT), **env})
         deadline = time.monotonic() + 20

@@ -1,7 +1,8 @@
 """Two server processes sharing one storage give the results of one server.
 
 Run on PostgreSQL (FIELDAPP_TEST_PG) this is the deployment of several servers behind a load
-balancer; on SQLite, two processes on one machine sharing the file. Every batch is pushed
+balancer, or one server with several worker processes; on SQLite, two processes on one
+machine sharing the file. Every batch is pushed
 through both servers at the same moment, so each is a lost-answer retry racing its original.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 import requests
 
 from fieldapp.ids import new_id, now_iso
@@ -79,10 +81,19 @@ def watch(servers: list[ServerProcess], headers: dict[str, str],
             return seen
 
 
-def test_two_servers_on_one_storage_apply_every_mutation_once(server: ServerProcess):
-    other = ServerProcess(server.data_dir, database_url=server.database_url).start()
-    try:
+@pytest.mark.parametrize("layout", ["two servers", "one server, two workers"])
+def test_two_servers_on_one_storage_apply_every_mutation_once(server: ServerProcess,
+                                                              layout: str):
+    if layout == "two servers":
+        other = ServerProcess(server.data_dir, database_url=server.database_url).start()
         servers = [server, other]
+    else:  # uvicorn's worker processes behind one port
+        server.stop()
+        other = ServerProcess(server.data_dir, database_url=server.database_url,
+                              workers=2).start()
+        servers = [other, other]
+    server = servers[0]
+    try:
         batches = workload(server)
         watcher = login(other, "dispatcher", "office-watch")
         gate = threading.Barrier(2 * len(batches) + 1)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import requests
+
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from tests.conftest import ServerProcess
@@ -71,3 +73,27 @@ def test_a_job_reassigned_away_without_local_work_leaves_the_tablet(server: Serv
     assert report.left_jobs == {"job-2"}
     assert replica.find("jobs", "job-2") is None and replica.find("customers", "cust-2") is None
     assert [j["id"] for j in replica.jobs.today()] == ["job-1"]
+
+
+def test_a_pull_with_an_unchanged_scope_only_reads(server: ServerProcess, tmp_path: Path):
+    """The morning rush: pulls must not queue behind the single writer unless the
+    device's customers changed."""
+    replica = Replica.open(tmp_path / "tablet")
+    client = SyncClient(replica, server.url)
+    client.login("tech01", PASSWORD)
+    client.sync()
+    headers = {"Authorization": f"Bearer {replica.state('token')}"}
+    with server.writer_blocked():
+        answer = requests.get(server.url + "/api/v1/sync/pull", headers=headers,
+                              params={"cursor": 0}, timeout=10)
+    assert answer.status_code == 200
+    assert {c["record_id"] for c in answer.json()["changes"]} >= {"job-1", "cust-1"}
+
+    office = login(server, "dispatcher", "office-1")
+    push(server, office, "office-1", [
+        mutation("jobs", "job-3", {"assignee": "tech01"}, {"assignee": "tech02"},
+                 base_version=version(server, "jobs", "job-3"))])
+    report = client.sync()  # the scope grew: this pull writes, and backfills cust-3
+    assert replica.find("customers", "cust-3") is not None, report
+    assert server.scalar("SELECT count(*) FROM device_scope WHERE customer_id = 'cust-3'"
+                         " AND removed_cursor IS NULL") == 1
