@@ -1,26 +1,28 @@
 """The morning hour: 300 tablets sync at once, each pushing 50 mutations and pulling.
 
-Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_fleet.py [tablets] [workers]``.
-One server process on SQLite; tablets are threads talking HTTP (logins happen before the
-clock starts: argon2 is meant to be slow). Prints errors, p50/p99 of one tablet's whole sync
-and throughput, and a baseline: one tablet syncing alone in the same run.
+Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_fleet.py [tablets] [in_flight]``,
+add ``--pg --server-workers 2`` for PostgreSQL behind two worker processes (SQLite and one
+process by default). Tablets are threads talking HTTP. Logins happen before the clock
+starts (argon2 is meant to be slow), and so does each tablet's first, full pull. Prints
+errors, p50/p99 of one tablet's whole sync and throughput, and a baseline: one tablet
+syncing alone in the same run.
 """
 
 from __future__ import annotations
 
+import argparse
 import statistics
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from benchserver import start_server
+from benchserver import describe, start_server, storage
 
 from fieldapp.ids import new_id, now_iso
 from fieldapp.wire import PROTOCOL_VERSION
-from sync_server.db import Database
+from sync_server.db import open_database
 from sync_server.seed import seed_demo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,14 +30,23 @@ MUTATIONS = 50
 
 
 class Tablet:
-    def __init__(self, url: str, username: str, n: int, cursor: int, customers: list[str]) -> None:
+    def __init__(self, url: str, username: str, n: int, customers: list[str]) -> None:
         self.url, self.device = url, f"bench-{n}"
         self.session = requests.Session()
         token = self.session.post(url + "/api/v1/auth/login", json={
             "username": username, "password": "fieldapp", "device_id": self.device},
             timeout=60).json()["token"]
         self.session.headers["Authorization"] = f"Bearer {token}"
-        self.cursor, self.customers, self.username = cursor, customers, username
+        self.cursor, self.customers, self.username = 0, customers, username
+
+    def pull(self) -> None:
+        more = True
+        while more:
+            page = self.session.get(self.url + "/api/v1/sync/pull", timeout=120,
+                                    params={"cursor": self.cursor, "limit": 1000})
+            page.raise_for_status()
+            body = page.json()
+            self.cursor, more = body["cursor"], body["more"]
 
     def sync(self) -> tuple[float, str | None]:
         start = time.perf_counter()
@@ -55,40 +66,47 @@ class Tablet:
             bad = [r for r in resp.json()["results"] if r["status"] != "applied"]
             if bad:
                 return time.perf_counter() - start, f"not applied: {bad[0]}"
-            more = True
-            while more:
-                page = self.session.get(self.url + "/api/v1/sync/pull", timeout=120,
-                                        params={"cursor": self.cursor, "limit": 1000})
-                page.raise_for_status()
-                body = page.json()
-                self.cursor, more = body["cursor"], body["more"]
+            self.pull()
             return time.perf_counter() - start, None
         except requests.RequestException as exc:
             return time.perf_counter() - start, repr(exc)
 
 
 def main() -> None:
-    tablets_n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 64
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("tablets", type=int, nargs="?", default=300)
+    parser.add_argument("in_flight", type=int, nargs="?", default=64,
+                        help="tablets syncing at the same moment")
+    parser.add_argument("--pg", action="store_true", help="on a throwaway PostgreSQL cluster")
+    parser.add_argument("--server-workers", type=int, default=1)
+    args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    db = Database(tmp / "server" / "server.sqlite3")
+    with storage(tmp / "server", args.pg) as database_url:
+        run(tmp, database_url, args.tablets, args.in_flight, args.server_workers)
+
+
+def run(tmp: Path, database_url: str | None, tablets_n: int, in_flight: int,
+        server_workers: int) -> None:
+    db = open_database(tmp / "server", database_url)
     seed_demo(db)
     with db.read() as conn:
-        cursor = conn.execute("SELECT max(seq) FROM changes").fetchone()[0]
         techs = [r[0] for r in conn.execute(
             "SELECT username FROM users WHERE role = 'technician' ORDER BY username")]
         scope = {t: [r[0] for r in conn.execute(
             "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?", [t])] for t in techs}
-    proc, url = start_server(tmp / "server")
+    db.close()
+    proc, url = start_server(tmp / "server", database_url, server_workers)
     try:
         with ThreadPoolExecutor(16) as pool:  # logins, untimed
-            tablets = list(pool.map(lambda n: Tablet(url, techs[n % len(techs)], n, cursor,
+            tablets = list(pool.map(lambda n: Tablet(url, techs[n % len(techs)], n,
                                                      scope[techs[n % len(techs)]]),
                                     range(tablets_n + 1)))
+            # Each tablet already holds its replica (provisioning is bench_provision's).
+            list(pool.map(Tablet.pull, tablets))
         alone, error = tablets[-1].sync()
         assert error is None, error
         start = time.perf_counter()
-        with ThreadPoolExecutor(workers) as pool:
+        with ThreadPoolExecutor(in_flight) as pool:
             results = list(pool.map(Tablet.sync, tablets[:-1]))
         wall = time.perf_counter() - start
     finally:
@@ -98,8 +116,8 @@ def main() -> None:
     errors = [e for _, e in results if e]
     p50 = statistics.median(times)
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-    print(f"{tablets_n} tablets x ({MUTATIONS} mutations + pull), {workers} at a time,"
-          f" one server process on SQLite")
+    print(f"{tablets_n} tablets x ({MUTATIONS} mutations + pull), {in_flight} at a time,"
+          f" {describe(database_url, server_workers)}")
     print(f"  errors: {len(errors)}" + (f"  first: {errors[0]}" if errors else ""))
     print(f"  wall {wall:.1f} s, {tablets_n * MUTATIONS / wall:,.0f} mutations/s")
     print(f"  one tablet's sync: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms;"

@@ -1,12 +1,14 @@
-"""Push throughput: 20,000 mutations in batches of 500 through the real HTTP server (SQLite).
+"""Push throughput: 20,000 mutations in batches of 500 through the real HTTP server (SQLite, or
+PostgreSQL with ``--pg``).
 
-Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_push.py``.
+Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_push.py [--pg]``.
 Baseline in the same process: the same row updates and change-log inserts written with plain
 sqlite3 ``executemany`` (what the merge costs beyond the bare writes).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sqlite3
 import tempfile
@@ -14,26 +16,35 @@ import time
 from pathlib import Path
 
 import requests
-from benchserver import start_server
+from benchserver import describe, start_server, storage
 
 from fieldapp.ids import new_id, now_iso
 from fieldapp.wire import PROTOCOL_VERSION
-from sync_server.db import Database
+from sync_server.db import open_database
 from sync_server.seed import seed_demo
 
 TOTAL, BATCH = 20_000, 500
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pg", action="store_true", help="on a throwaway PostgreSQL cluster")
+    args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    seed_demo(Database(tmp / "server" / "server.sqlite3"))
-    server, url = start_server(tmp / "server")
+    with storage(tmp / "server", args.pg) as database_url:
+        run(tmp, database_url)
+
+
+def run(tmp: Path, database_url: str | None) -> None:
+    db = open_database(tmp / "server", database_url)
+    seed_demo(db)
+    with db.read() as conn:
+        customers = [tuple(r) for r in conn.execute("SELECT id, phone, version FROM customers")]
+    db.close()
+    server, url = start_server(tmp / "server", database_url)
     token = requests.post(url + "/api/v1/auth/login", json={
         "username": "dispatcher", "password": "fieldapp", "device_id": "bench"}).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
-    conn = sqlite3.connect(tmp / "server" / "server.sqlite3")
-    customers = conn.execute("SELECT id, phone, version FROM customers").fetchall()
-    conn.close()
     phones = {cid: phone for cid, phone, _ in customers}
     versions = {cid: v for cid, _, v in customers}
     session = requests.Session()
@@ -60,7 +71,8 @@ def main() -> None:
         for m, r in zip(mutations, results["results"], strict=True):
             statuses[r["status"]] = statuses.get(r["status"], 0) + 1
             versions[m["record_id"]] = r["version"]
-    print(f"push {TOTAL} mutations in batches of {BATCH}: {push_s:.2f} s,"
+    print(f"push {TOTAL} mutations in batches of {BATCH} ({describe(database_url, 1)}):"
+          f" {push_s:.2f} s,"
           f" {TOTAL / push_s:,.0f} mutations/s  {statuses}")
 
     base = sqlite3.connect(tmp / "baseline.sqlite3")

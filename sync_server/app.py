@@ -188,8 +188,8 @@ def create_app(settings: Settings) -> FastAPI:
         if who.role not in ("admin", "supervisor"):
             raise ApiError(403, "forbidden", "only an admin or supervisor can revoke a device")
         with server.db.write() as conn:
-            found = conn.execute("UPDATE devices SET revoked_at = ? WHERE device_id = ?",
-                                 [utc_now(), device_id]).rowcount
+            found = conn.execute("UPDATE devices SET revoked_at = ? WHERE device_id = ?"
+                                 " RETURNING device_id", [utc_now(), device_id]).fetchone()
         if not found:
             raise ApiError(404, "unknown_device", f"no device {device_id}")
         return {"device_id": device_id, "status": "revoked"}

@@ -65,7 +65,8 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
 
 
 class Cursor(Protocol):
-    rowcount: int
+    """No ``rowcount``: PostgreSQL writes run pipelined, where it is not known yet.
+    Use ``… RETURNING`` and fetch instead."""
 
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...

@@ -172,7 +172,11 @@ class PgDatabase:
         with self.pool.connection() as conn:
             try:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
-                yield PgConnection(conn)
+                # Pipeline mode: statements whose results nobody reads (inserts, savepoints)
+                # go out without waiting for the server; a fetch waits for what it needs.
+                # The lock is held for a whole push, so its round trips are everyone's wait.
+                with conn.pipeline():
+                    yield PgConnection(conn)
             except BaseException:
                 conn.rollback()
                 raise

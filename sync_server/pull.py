@@ -66,12 +66,28 @@ def pull(conn: Connection, who: Principal, cursor: int, limit: int,
         if record_scope:
             _record_scope(conn, who, cursor)
         out = _scope_changes(conn, who, cursor)
+    rows = _rows(conn, [(head["tbl"], head["record_id"]) for head in heads])
     for head in heads:
-        row = conn.execute(f'SELECT * FROM "{head["tbl"]}" WHERE id = ?',
-                           [head["record_id"]]).fetchone()
+        row = rows.get((head["tbl"], head["record_id"]))
         out.append(_change(head["tbl"], row) if row else RecordChange(
             table=head["tbl"], record_id=head["record_id"], version=head["seq"], row=None))
     return out, next_cursor, more
+
+
+def _rows(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The current rows of (table, id) pairs, a query per table and 500 ids (not per row:
+    on PostgreSQL each query is a round trip)."""
+    by_table: dict[str, list[str]] = {}
+    for table, record_id in keys:
+        by_table.setdefault(table, []).append(record_id)
+    found = {}
+    for table, ids in by_table.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for row in conn.execute(f'SELECT * FROM "{table}" WHERE id IN'
+                                    f' ({",".join("?" * len(chunk))})', chunk):
+                found[(table, row["id"])] = row
+    return found
 
 
 def _change(table: str, row: Any) -> RecordChange:
