@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from fieldapp.store import SCHEMA_VERSION as CLIENT_SCHEMA_VERSION
 from fieldapp.sync.hlc import Timestamp
@@ -37,6 +38,7 @@ from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
 from sync_server.errors import ApiError
+from sync_server.objects import FileSystemStore
 from sync_server.pull import pull, scope_changed
 
 log = logging.getLogger("fieldapp.server")
@@ -72,7 +74,8 @@ class Server:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = open_database(settings.data_dir, settings.database_url)
-        self.blobs = BlobStore(settings.data_dir / "attachments")
+        self.objects = FileSystemStore(settings.data_dir / "attachments")
+        self.blobs = BlobStore(self.objects)
         self.clock = ServerClock()
 
 
@@ -263,6 +266,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse({"error": code, "message": str(exc.detail)},
                             status_code=exc.status_code)
+
+    @app.exception_handler(ClientDisconnect)
+    async def gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # A tablet losing signal mid-upload: nothing of the chunk was stored, and it
+        # resumes from the last verified byte. Not a server error.
+        log.info("client went away during %s %s", request.method, request.url.path)
+        return JSONResponse({"error": "client_disconnected", "message": "the request was cut"
+                             " short; nothing of it was applied"}, status_code=400)
 
     @app.exception_handler(sqlite3.OperationalError)
     async def busy(request: Request, exc: sqlite3.OperationalError) -> JSONResponse:

@@ -9,29 +9,22 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import os
 import re
-from pathlib import Path
 
 from fieldapp.wire import AttachmentStatus
-from sync_server import faults
 from sync_server.db import Connection, utc_now
 from sync_server.errors import ApiError
+from sync_server.objects import ObjectStore
 
 MAX_BLOB = 50 * 1024 * 1024
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
 class BlobStore:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        (root / "partial").mkdir(parents=True, exist_ok=True)
+    """The upload protocol over an ``ObjectStore`` (objects.py), which holds the bytes."""
 
-    def path(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / sha256
-
-    def _partial(self, sha256: str) -> Path:
-        return self.root / "partial" / sha256
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
 
     @staticmethod
     def check_name(sha256: str) -> None:
@@ -56,44 +49,43 @@ class BlobStore:
         if not 0 < total <= MAX_BLOB:
             raise ApiError(413, "attachment_too_large",
                            f"attachments are limited to {MAX_BLOB} bytes")
+        if self.store.exists(sha256):  # published before a crash kept the row from saying so
+            return self._record(conn, sha256, total, total), None
         if offset != current.size:
             raise ApiError(409, "wrong_offset", f"expected offset {current.size}, got {offset}",
                            detail={"size": current.size})
         if offset + len(chunk) > total:
             raise ApiError(400, "chunk_past_end", "the chunk goes past the declared total size")
-        partial = self._partial(sha256)
         try:
-            with open(partial, "r+b" if offset else "wb") as fh:
-                fh.seek(offset)
-                faults.write(fh, chunk)
-                fh.truncate()
-                fh.flush()
-                os.fsync(fh.fileno())
+            self.store.write_part(sha256, offset, chunk)
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
             # Cut back to the last verified byte so a resume starts from a clean edge.
-            with open(partial, "r+b") as fh:
-                fh.truncate(offset)
+            self.store.cut_parts(sha256, offset)
             raise ApiError(507, "storage_full", "the server's attachment storage is full;"
                            f" kept {offset} verified bytes, retry later") from exc
         received = offset + len(chunk)
-        complete = received == total
-        if complete:
-            digest = hashlib.sha256(partial.read_bytes()).hexdigest()
-            if digest != sha256:
-                partial.unlink()
+        if received == total:
+            digest = hashlib.sha256()
+            for block in self.store.read_parts(sha256):
+                digest.update(block)
+            if digest.hexdigest() != sha256:
+                self.store.discard_parts(sha256)
                 conn.execute("DELETE FROM blobs WHERE sha256 = ?", [sha256])
                 empty = AttachmentStatus(sha256=sha256, size=0, complete=False)
                 return empty, ApiError(422, "hash_mismatch", f"the uploaded bytes hash to"
-                                       f" {digest}, not {sha256}; nothing was kept")
-            final = self.path(sha256)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(partial, final)
+                                       f" {digest.hexdigest()}, not {sha256}; nothing was kept")
+            self.store.publish(sha256)
+        return self._record(conn, sha256, total, received), None
+
+    @staticmethod
+    def _record(conn: Connection, sha256: str, total: int, received: int) -> AttachmentStatus:
+        complete = received == total
         conn.execute(
             "INSERT INTO blobs(sha256, size, received, complete, created_at, completed_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET"
             " received = excluded.received, complete = excluded.complete,"
             " completed_at = excluded.completed_at",
             [sha256, total, received, int(complete), utc_now(), utc_now() if complete else None])
-        return AttachmentStatus(sha256=sha256, size=received, complete=complete), None
+        return AttachmentStatus(sha256=sha256, size=received, complete=complete)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
 from fieldapp.forms.checklist import items
@@ -100,13 +101,18 @@ def report(request: Request, submission_id: str) -> HTMLResponse:
 
 
 @router.get("/files/{sha256}")
-def file(request: Request, sha256: str) -> FileResponse:
+def file(request: Request, sha256: str) -> StreamingResponse:
     server = _server(request)
     server.blobs.check_name(sha256)
     with server.db.read() as conn:
         row = conn.execute("SELECT mime FROM attachments WHERE sha256 = ? LIMIT 1",
                            [sha256]).fetchone()
-    path = server.blobs.path(sha256)
-    if row is None or not path.exists():
+    if row is None or not server.objects.exists(sha256):
         raise ApiError(404, "unknown_file", f"no file {sha256}")
-    return FileResponse(path, media_type=row["mime"])
+    return StreamingResponse(_chunks(server.objects.open(sha256)), media_type=row["mime"])
+
+
+def _chunks(fh: BinaryIO) -> Iterator[bytes]:
+    with fh:
+        while block := fh.read(256 * 1024):
+            yield block

@@ -1,4 +1,5 @@
-"""Sync under faults: a server crash mid-batch, a lost answer, a dropped upload, a kill mid-pull."""
+"""Sync under faults: a server crash mid-batch, a lost answer, an upload cut before or in
+the middle of a chunk, a kill mid-pull."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from fieldapp.sync.transport import RequestsTransport, Response
 from tests.conftest import ServerProcess
+from tests.netfaults import half_send
 from tests.world import PASSWORD, complete_inspection
 
 
 class FlakyTransport(RequestsTransport):
-    """The real transport, with one fault: ``fail(method, path, n, before)`` decides."""
+    """The real transport, with one fault: ``rule(method, path, n, before)`` decides, asked
+    with ``before`` = ``"mid-body"`` (cut a request with a body half-way, for real), ``True``
+    (drop it unsent) and ``False`` (lose the answer)."""
 
     def __init__(self, rule) -> None:
         super().__init__()
@@ -30,6 +34,10 @@ class FlakyTransport(RequestsTransport):
         path = url.split("/api/v1", 1)[-1]
         key = (method, path.rsplit("/", 1)[0] if "attachments" in path else path)
         n = self.seen[key] = self.seen.get(key, 0) + 1
+        if self.rule(method, key[1], n, before="mid-body") and kwargs.get("data"):
+            half = half_send(method, url, kwargs["params"], kwargs["headers"], kwargs["data"])
+            self.sent.append((method, key[1], half))
+            raise ServerUnreachable("server_unreachable", "connection cut mid-body (injected)")
         if self.rule(method, key[1], n, before=True):
             raise ServerUnreachable("server_unreachable", "connection reset (injected)")
         resp = super().request(method, url, **kwargs)
@@ -85,9 +93,10 @@ def test_server_killed_mid_batch_applies_each_mutation_exactly_once(server, tmp_
     assert server.scalar("SELECT status = 'completed' FROM jobs WHERE id = 'job-1'") == 1
 
 
-def test_dropped_upload_resumes_from_the_last_verified_chunk(server, tmp_path: Path):
+@pytest.mark.parametrize("cut", [True, "mid-body"], ids=["before-chunk", "mid-chunk"])
+def test_dropped_upload_resumes_from_the_last_verified_chunk(server, tmp_path: Path, cut):
     chunk = 64 * 1024
-    transport = FlakyTransport(lambda m, p, n, before: m == "PUT" and n == 3 and before)
+    transport = FlakyTransport(lambda m, p, n, before: m == "PUT" and n == 3 and before == cut)
     replica, client, _ = offline_inspection(server, tmp_path, transport, chunk_size=chunk)
     big = tmp_path / "big.png"
     from PIL import Image
@@ -106,12 +115,16 @@ def test_dropped_upload_resumes_from_the_last_verified_chunk(server, tmp_path: P
     sent_for_big = sum(n for m, p, n in transport.sent if m == "PUT" and p == "/attachments")
     photo_and_signature = sum(
         replica.db.execute("SELECT sum(size) FROM blobs WHERE sha256 != ?", [sha]).fetchone())
-    assert sent_for_big == size + photo_and_signature  # not one byte sent twice
+    cut_short = chunk // 2 if cut == "mid-body" else 0  # the half chunk the server dropped
+    assert sent_for_big == size + photo_and_signature + cut_short  # no verified byte twice
+    log = (server.data_dir / "server.log").read_text()
+    assert "unhandled error" not in log and ("client went away" in log) == bool(cut_short)
 
 
 def test_killed_mid_pull_resumes_from_the_cursor_without_gaps(server, tmp_path: Path):
     replica = Replica.open(tmp_path / "tablet")
-    transport = FlakyTransport(lambda m, p, n, before: p == "/sync/pull" and n == 3 and before)
+    transport = FlakyTransport(lambda m, p, n, before: p == "/sync/pull" and n == 3
+                               and before is True)
     client = SyncClient(replica, server.url, transport=transport)
     client.login("tech01", PASSWORD)
     original = client._call
