@@ -134,7 +134,10 @@ def scripted(server: DemoServer, work: Path) -> None:
     say(f"上传文件 {report.uploaded_files} 个，推送结果 {report.pushed}，"
         f"问题 {len(replica.outbox.problems())} 个")
     print(f"\n后台报告 / back-office report:  {server.url}/office/reports/{sub_id}")
-    print(f"报告列表 / all reports:         {server.url}/office/\n", flush=True)
+    print(f"报告列表 / all reports:         {server.url}/office/")
+    print(f"冲突审核 / conflicts review:    {server.url}/office/conflicts")
+    print("后台登录 / sign in as:          supervisor（或 dispatcher、admin），密码 / password"
+          f" {PASSWORD}\n", flush=True)
 
 
 def main() -> None:

@@ -39,6 +39,7 @@ from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
 from sync_server.errors import ApiError
 from sync_server.objects import FileSystemStore
+from sync_server.office_auth import SignInRequired, sign_in_url
 from sync_server.pull import pull, scope_changed
 
 log = logging.getLogger("fieldapp.server")
@@ -266,6 +267,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse({"error": code, "message": str(exc.detail)},
                             status_code=exc.status_code)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, exc: SignInRequired) -> RedirectResponse:
+        return RedirectResponse(sign_in_url(exc.next_url), status_code=303)
 
     @app.exception_handler(ClientDisconnect)
     async def gone(request: Request, exc: ClientDisconnect) -> JSONResponse:

@@ -59,9 +59,12 @@ CREATE TABLE device_scope (
   removed_cursor INTEGER, PRIMARY KEY (device_id, customer_id));
 """
 
+# How a supervisor resolved a conflict: {"choice", "value", "mutation_id"} (review.py).
+SERVER_DDL_V4 = "ALTER TABLE conflicts ADD COLUMN resolution TEXT;"
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
-                               3: ATTACHMENT_GPS_DDL}
+                               3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4}
 
 
 class Cursor(Protocol):

@@ -42,15 +42,17 @@ class Rejected(Exception):
         self.reason, self.message, self.preserve = reason, message, preserve
 
 
-def apply_mutation(conn: Connection, m: Mutation, who: Principal,
-                   batch_id: str) -> MutationResult:
+def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
+                   review: bool = False) -> MutationResult:
+    """Apply one mutation in its own savepoint; ``review`` is a supervisor resolving a
+    conflict (see ``_check_status``)."""
     done = conn.execute("SELECT result FROM mutation_results WHERE mutation_id = ?",
                         [m.mutation_id]).fetchone()
     if done:
         return MutationResult.model_validate_json(done[0])
     conn.execute("SAVEPOINT mutation")
     try:
-        result = _apply(conn, m, who, batch_id)
+        result = _apply(conn, m, who, batch_id, review)
         conn.execute("RELEASE mutation")
     except Rejected as exc:
         conn.execute("ROLLBACK TO mutation")
@@ -64,7 +66,8 @@ def apply_mutation(conn: Connection, m: Mutation, who: Principal,
     return result
 
 
-def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str) -> MutationResult:
+def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str,
+           review: bool) -> MutationResult:
     spec = TABLES.get(m.table)
     if spec is None:
         raise Rejected("unknown_table", f"no table {m.table!r}")
@@ -72,7 +75,7 @@ def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str) -> Muta
     if unknown:
         raise Rejected("unknown_field", f"{m.table} has no fields {sorted(unknown)}")
     office = who.role in OFFICE_ROLES
-    current = _row(conn, m.table, m.record_id)
+    current = current_row(conn, m.table, m.record_id)
     if m.op == "insert":
         if current is not None:
             raise Rejected("duplicate_id", f"{m.table} {m.record_id} already exists")
@@ -104,11 +107,11 @@ def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str) -> Muta
         raise Rejected("forbidden", f"a {who.role} cannot change {m.table}.{sorted(forbidden)}")
     if m.table == "answers" and "value" in m.fields:
         _check_answer(conn, current["submission_id"], current["question"], m.fields["value"])
-    return _update(conn, m, who, batch_id, current)
+    return _update(conn, m, who, batch_id, current, review)
 
 
 def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
-            current: dict[str, Any]) -> MutationResult:
+            current: dict[str, Any], review: bool = False) -> MutationResult:
     spec = TABLES[m.table]
     apply: dict[str, Any] = {}
     kept: dict[str, Any] = {}
@@ -116,7 +119,7 @@ def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     for field, new in m.fields.items():
         server, base = current[field], m.old.get(field)
         if field == "status" and m.table == "jobs" and server != new:
-            _check_status(current, server, new, who)
+            _check_status(current, server, new, who, review)
             apply[field] = new
         elif server == base:
             apply[field] = new
@@ -156,12 +159,17 @@ def _moved_by_others(conn: Connection, m: Mutation, who: Principal,
         [m.table, m.record_id, m.base_version, who.device_id]).fetchone() is not None
 
 
-def _check_status(job: dict[str, Any], server: str, new: str, who: Principal) -> None:
+def _check_status(job: dict[str, Any], server: str, new: str, who: Principal,
+                  review: bool = False) -> None:
     """A status change must be legal from the server's status, directly or moving forward.
 
     Moving forward over a step not yet received (reordered batches) merges; going back
     (a stale change) or out of a cancelled job is refused, and the refused value is kept.
+    The one exception is a supervisor's review: a job the office cancelled while its
+    technician completed it offline may be reinstated as completed.
     """
+    if review and (server, new) == (Status.CANCELLED, Status.COMPLETED):
+        return
     try:
         check_transition(server, new, who.role)
         return
@@ -177,7 +185,7 @@ def _check_status(job: dict[str, Any], server: str, new: str, who: Principal) ->
 def _check_insert(conn: Connection, m: Mutation, who: Principal) -> None:
     f = m.fields
     if f.get("job_id"):
-        job = _row(conn, "jobs", f["job_id"])
+        job = current_row(conn, "jobs", f["job_id"])
         if job is None:
             raise Rejected("unknown_job", f"no job {f['job_id']}")
         if f.get("customer_id") != job["customer_id"]:
@@ -203,7 +211,7 @@ def _check_job(conn: Connection, table: str, job_id: str, who: Principal,
     the job was assigned to before: a reassignment must not make offline work vanish."""
     if who.role in OFFICE_ROLES:
         return
-    job = job or _row(conn, "jobs", job_id)
+    job = job or current_row(conn, "jobs", job_id)
     if job is None:
         raise Rejected("unknown_job", f"no job {job_id}")
     if job["assignee"] == who.username:
@@ -223,7 +231,7 @@ def _was_assigned(conn: Connection, job_id: str, username: str) -> bool:
 def _check_answer(conn: Connection, submission_id: str | None, question: str | None,
                   raw: Any) -> None:
     """The answer must fit its question in the submission's form version (insert and update)."""
-    sub = _row(conn, "submissions", submission_id or "")
+    sub = current_row(conn, "submissions", submission_id or "")
     if sub is None:
         raise Rejected("unknown_submission", f"no submission {submission_id}")
     try:
@@ -255,7 +263,7 @@ def _form(conn: Connection, code: str, version: int) -> dict[str, Any]:
     return json.loads(row[0])
 
 
-def _row(conn: Connection, table: str, record_id: str) -> dict[str, Any] | None:
+def current_row(conn: Connection, table: str, record_id: str) -> dict[str, Any] | None:
     row = conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', [record_id]).fetchone()
     return dict(row) if row else None
 

@@ -1,4 +1,6 @@
-"""Back office, first page: synced inspection reports with answers, photos and signature."""
+"""Back office: synced inspection reports with their evidence, and the conflicts review.
+
+Every page needs a signed-in office user (office_auth.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +8,28 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Annotated, Any, BinaryIO
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
 from fieldapp.forms.checklist import items
 from fieldapp.ids import LOCAL_ZONE
+from fieldapp.records import TABLES, Policy
+from sync_server import review
+from sync_server.auth import Principal
 from sync_server.errors import ApiError
+from sync_server.office_auth import (
+    COOKIE,
+    SESSION_TTL,
+    check_csrf,
+    csrf_token,
+    office_user,
+    sign_in,
+    sign_out,
+)
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -38,12 +53,118 @@ STATUS_ZH = {"pending": "待受理", "dispatched": "已派单", "accepted": "已
 ANSWER_ZH = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未填"}
 
 
+REASON_ZH = {
+    "kept_server_value": "服务器上的修改更晚：保留服务器上的值，设备的值另存待审",
+    "kept_evidence": "采集的证据不覆盖：保留服务器上的值，设备的值另存待审",
+    "overwritten_by_later_hlc": "同一字段两处修改：较晚的修改生效，被覆盖的值另存待审",
+    "stale_transition": "过期的状态变更：工单已在更后面的状态",
+    "illegal_transition": "不允许的状态变更（例如工单已被后台取消）",
+    "reassigned": "工单已改派他人：原安检员的变更另存待审",
+}
+
+ROLE_ZH = {"dispatcher": "调度员", "supervisor": "主管", "admin": "管理员"}
+
+Office = Annotated[Principal, Depends(office_user)]
+
+
+def reason_text(table: str, field: str | None, reason: str) -> str:
+    """A conflict's reason in words; a kept server value of evidence says why."""
+    spec = TABLES.get(table)
+    if reason == "kept_server_value" and spec and field and spec.policy(field) is Policy.EVIDENCE:
+        reason = "kept_evidence"
+    return REASON_ZH.get(reason, reason)
+
+
+templates.env.globals["reason_text"] = reason_text
+templates.env.globals["role_zh"] = ROLE_ZH
+
+
 def _server(request: Request) -> Any:
     return request.app.state.server
 
 
+def _page(request: Request, who: Principal, name: str, context: dict[str, Any],
+          status_code: int = 200) -> HTMLResponse:
+    with _server(request).db.read() as conn:
+        open_conflicts = conn.execute(
+            "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").fetchone()[0]
+    return templates.TemplateResponse(request, name, {
+        "who": who, "csrf": csrf_token(request), "open_conflicts": open_conflicts,
+        **context}, status_code=status_code)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/office/") -> HTMLResponse:
+    return templates.TemplateResponse(request, "login.html", {"next": _local(next)})
+
+
+@router.post("/login", response_model=None)
+def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
+          password: Annotated[str, Form(max_length=256)] = "",
+          next: Annotated[str, Form(max_length=500)] = "/office/") -> Response:
+    try:
+        with _server(request).db.write() as conn:
+            token = sign_in(conn, username.strip(), password,
+                            request.headers.get("user-agent", ""))
+    except ApiError as exc:
+        message = {"bad_credentials": "用户名或密码错误",
+                   "not_office": "安检员请使用平板应用，后台仅供调度、主管和管理员使用",
+                   "device_revoked": "该会话已被管理员停用"}.get(exc.code, exc.message)
+        return templates.TemplateResponse(request, "login.html", {
+            "next": _local(next), "error": message, "username": username}, status_code=401)
+    response = RedirectResponse(_local(next), status_code=303)
+    response.set_cookie(COOKIE, token, max_age=int(SESSION_TTL.total_seconds()),
+                        httponly=True, samesite="strict", path="/",
+                        secure=request.url.scheme == "https")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, who: Office,
+           csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    check_csrf(request, csrf)
+    with _server(request).db.write() as conn:
+        sign_out(conn, request.cookies[COOKIE])
+    response = RedirectResponse("/office/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def _local(url: str) -> str:
+    """Only a path of this site: a sign-in link must not send anyone elsewhere."""
+    return url if url.startswith("/office/") and "//" not in url and "\\" not in url \
+        else "/office/"
+
+
+@router.get("/conflicts", response_class=HTMLResponse)
+def conflicts_page(request: Request, who: Office,
+                   show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
+                   error: str | None = None, failed: int | None = None) -> HTMLResponse:
+    with _server(request).db.read() as conn:
+        items = review.conflicts(conn, open_only=show == "open")
+    return _page(request, who, "conflicts.html", {
+        "items": items, "show": show, "error": error,
+        "failed": failed, "can_resolve": who.role in review.REVIEWERS})
+
+
+@router.post("/conflicts/{conflict_id}/resolve")
+def resolve_conflict(request: Request, who: Office, conflict_id: int,
+                     choice: Annotated[str, Form(pattern="^(current|preserved|edit)$")],
+                     value: Annotated[str, Form(max_length=2000)] = "",
+                     csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    check_csrf(request, csrf)
+    server = _server(request)
+    with server.db.write() as conn:
+        problem = review.resolve(conn, conflict_id, choice,  # type: ignore[arg-type]
+                                 value, who, server.clock)
+    if problem:
+        return RedirectResponse(f"/office/conflicts?failed={conflict_id}&error={quote(problem)}",
+                                status_code=303)
+    return RedirectResponse(f"/office/conflicts#resolved-{conflict_id}", status_code=303)
+
+
 @router.get("/", response_class=HTMLResponse)
-def reports(request: Request) -> HTMLResponse:
+def reports(request: Request, who: Office) -> HTMLResponse:
     with _server(request).db.read() as conn:
         rows = conn.execute(
             "SELECT s.id, s.state, s.submitted_at, s.by_user, s.device_id, j.number, j.status,"
@@ -55,12 +176,11 @@ def reports(request: Request) -> HTMLResponse:
             " LEFT JOIN users u ON u.username = s.by_user"
             " ORDER BY coalesce(s.submitted_at, s.started_at) DESC NULLS LAST"
             " LIMIT 200").fetchall()
-    return templates.TemplateResponse(request, "reports.html",
-                                      {"rows": rows, "status_zh": STATUS_ZH})
+    return _page(request, who, "reports.html", {"rows": rows, "status_zh": STATUS_ZH})
 
 
 @router.get("/reports/{submission_id}", response_class=HTMLResponse)
-def report(request: Request, submission_id: str) -> HTMLResponse:
+def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
     with _server(request).db.read() as conn:
         sub = conn.execute("SELECT * FROM submissions WHERE id = ?", [submission_id]).fetchone()
         if sub is None:
@@ -94,14 +214,14 @@ def report(request: Request, submission_id: str) -> HTMLResponse:
         value = json.loads(a["value"]) if a and a["value"] else None
         lines.append({"label": item["label"]["zh"], "value": value, "text": ANSWER_ZH.get(value),
                       "note": a["note"] if a else None, "answer": a})
-    return templates.TemplateResponse(request, "report.html", {
+    return _page(request, who, "report.html", {
         "sub": sub, "job": job, "customer": customer, "definition": definition, "lines": lines,
         "photos": photos, "signatures": signatures, "scans": scans, "history": history,
         "conflicts": conflicts, "status_zh": STATUS_ZH})
 
 
 @router.get("/files/{sha256}")
-def file(request: Request, sha256: str) -> StreamingResponse:
+def file(request: Request, who: Office, sha256: str) -> StreamingResponse:
     server = _server(request)
     server.blobs.check_name(sha256)
     with server.db.read() as conn:

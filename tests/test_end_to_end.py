@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import requests
 from PIL import Image
 
 from fieldapp.capture.gps import Position
@@ -17,6 +16,7 @@ from fieldapp.errors import ServerUnreachable
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from tests.conftest import ServerProcess
+from tests.server.test_conflict_review import office_session
 from tests.world import PASSWORD
 
 STROKES = [[[0, 0, 0, 0.4], [40, 10, 16, 0.6], [80, 0, 33, 0.5]],
@@ -102,11 +102,12 @@ def test_offline_inspection_reaches_the_back_office(server: ServerProcess, tmp_p
         ("GM0000000001", "cust-1", "tech01")
     assert scan_row["scanned_at"] and scan_row["device_id"] == device_id
 
-    listing = requests.get(server.url + "/office/", timeout=10)
+    office = office_session(server, "dispatcher")
+    listing = office.get(server.url + "/office/", timeout=10)
     assert listing.status_code == 200 and "GD2026112400" in listing.text
-    page = requests.get(f"{server.url}/office/reports/{sub_id}", timeout=10).text
+    page = office.get(f"{server.url}/office/reports/{sub_id}", timeout=10).text
     assert "橡胶软管已龟裂" in page and "陈桂芳" in page and "已完成" in page
     photo_url = f"{server.url}/office/files/{stored['sha256']}"
     assert photo_url.removeprefix(server.url) in page
-    assert requests.get(photo_url, timeout=10).content == \
+    assert office.get(photo_url, timeout=10).content == \
         replica.evidence.read_blob(kept["sha256"])

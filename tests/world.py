@@ -18,6 +18,7 @@ USERS = [
     ("tech01", "王建国", "technician", "秦淮区"),
     ("tech02", "李秀英", "technician", "鼓楼区"),
     ("dispatcher", "赵敏", "dispatcher", None),
+    ("supervisor", "马国栋", "supervisor", None),
     ("admin", "孙立", "admin", None),
 ]
 
