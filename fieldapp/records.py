@@ -31,6 +31,8 @@ class TableSpec:
     scoped: bool = True  # has customer_id; False for global tables (forms, kb)
     tech_insert: bool = False  # may a technician's device create rows?
     tech_update: tuple[str, ...] = ()  # fields a technician's device may change
+    tech_delete: bool = False  # may a technician's device delete rows (e.g. a mistaken photo)?
+    office_delete: bool = True  # jobs and customers are cancelled or deactivated instead
     policies: dict[str, Policy] = field(default_factory=dict)
 
     def policy(self, column: str) -> Policy:
@@ -49,6 +51,7 @@ TABLES: dict[str, TableSpec] = {
             ("account_no", "name", "phone", "address", "district", "lat", "lon", "kind",
              "tags", "household_size"),
             tech_update=("phone",),
+            office_delete=False,
         ),
         TableSpec(
             "meters",
@@ -56,7 +59,7 @@ TABLES: dict[str, TableSpec] = {
              "last_reading", "last_read_at"),
         ),
         TableSpec("readings", ("customer_id", "meter_id", "read_at", "value", "source"),
-                  tech_insert=True),
+                  tech_insert=True, tech_delete=True),
         TableSpec("contracts", ("customer_id", "number", "tariff", "signed_on", "status")),
         TableSpec("payments", ("customer_id", "paid_at", "amount", "period", "method")),
         TableSpec(
@@ -65,6 +68,7 @@ TABLES: dict[str, TableSpec] = {
              "required_skill", "status", "route_order", "summary", "created_at"),
             tech_update=("status",),
             policies={"status": Policy.STATUS},
+            office_delete=False,
         ),
         TableSpec(
             "job_status_history",
@@ -96,6 +100,7 @@ TABLES: dict[str, TableSpec] = {
              # added in client migration 2 / server migration 3: where a photo was taken
              "lat", "lon", "accuracy_m", "fix_age_s"),
             tech_insert=True,
+            tech_delete=True,
         ),
         TableSpec(
             "signatures",

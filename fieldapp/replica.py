@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from fieldapp.errors import FieldAppError, NotFound
+from fieldapp.errors import FieldAppError, InvalidInput, NotFound
 from fieldapp.ids import new_id, now_iso
 from fieldapp.records import TABLES
 from fieldapp.store import open_db
@@ -143,6 +143,21 @@ class Replica:
         old = {k: current[k] for k in changed}
         self._enqueue(table, record_id, "update", changed, old, current["version"], hlc)
         return True
+
+    def delete(self, table: str, record_id: str) -> None:
+        """Delete a record and queue the delete; call inside :meth:`transaction`.
+
+        Only what a technician may take back (a mistaken photo or reading). The outbox
+        entry keeps the whole row and the server keeps it as a tombstone, so a delete
+        loses nothing; a later edit elsewhere wins over it and the record comes back.
+        """
+        if not TABLES[table].tech_delete:
+            raise InvalidInput("not_deletable", f"{table} records cannot be deleted on a tablet",
+                               table=table)
+        current = self.get(table, record_id)
+        self.db.execute(f"DELETE FROM [{table}] WHERE id = ?", [record_id])
+        row = {k: v for k, v in current.items() if k not in ("id", "version", "hlc")}
+        self._enqueue(table, record_id, "delete", {}, row, current["version"], self.clock.now())
 
     def _enqueue(self, table: str, record_id: str, op: str, fields: dict, old: dict,
                  base_version: int, hlc: str) -> None:

@@ -48,7 +48,7 @@ class Mutation(_Strict):
     mutation_id: str = Field(min_length=1, max_length=64)
     table: str = Field(min_length=1, max_length=64)
     record_id: str = Field(min_length=1, max_length=64)
-    op: Literal["insert", "update"]
+    op: Literal["insert", "update", "delete"]  # a delete carries no fields
     fields: dict[str, Any]
     old: dict[str, Any] = Field(default_factory=dict)
     base_version: int = Field(default=0, ge=0)

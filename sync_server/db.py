@@ -62,9 +62,19 @@ CREATE TABLE device_scope (
 # How a supervisor resolved a conflict: {"choice", "value", "mutation_id"} (review.py).
 SERVER_DDL_V4 = "ALTER TABLE conflicts ADD COLUMN resolution TEXT;"
 
+# A deleted record's last row, kept whole: a delete loses nothing and a later concurrent
+# edit brings the record back (merge.py).
+SERVER_DDL_V5 = """
+CREATE TABLE tombstones (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, record_id TEXT NOT NULL,
+  customer_id TEXT, row TEXT NOT NULL, hlc TEXT NOT NULL, by_user TEXT, device_id TEXT,
+  at TEXT NOT NULL, mutation_id TEXT, restored_at TEXT);
+CREATE INDEX tombstones_record ON tombstones(tbl, record_id);
+"""
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
-                               3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4}
+                               3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5}
 
 
 class Cursor(Protocol):

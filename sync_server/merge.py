@@ -21,6 +21,7 @@ from fieldapp.domain.status import (
     Status,
     check_transition,
     is_before,
+    is_closed,
     reachable,
 )
 from fieldapp.errors import IllegalTransition
@@ -37,9 +38,11 @@ class Rejected(Exception):
     """A mutation the server refuses; ``preserve`` lists (field, kept, refused value) to keep."""
 
     def __init__(self, reason: str, message: str,
-                 preserve: list[tuple[str, Any, Any]] | None = None) -> None:
+                 preserve: list[tuple[str | None, Any, Any]] | None = None,
+                 resend: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.reason, self.message, self.preserve = reason, message, preserve
+        self.resend = resend  # a record the device dropped: logged so its next pull restores it
 
 
 def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
@@ -59,6 +62,9 @@ def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
         conn.execute("RELEASE mutation")
         for field, kept, refused in exc.preserve or ():  # refused, yet kept for review
             _preserve(conn, m, who, field, kept, refused, exc.reason)
+        if exc.resend:
+            _log(conn, m, who, batch_id, {}, exc.resend.get("customer_id"), op="resend",
+                 mutation_id=None)
         result = MutationResult(mutation_id=m.mutation_id, status="rejected",
                                 reason=exc.reason, message=exc.message)
     conn.execute("INSERT INTO mutation_results VALUES (?, ?)",
@@ -76,6 +82,8 @@ def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str,
         raise Rejected("unknown_field", f"{m.table} has no fields {sorted(unknown)}")
     office = who.role in OFFICE_ROLES
     current = current_row(conn, m.table, m.record_id)
+    if m.op == "delete":
+        return _delete(conn, m, who, batch_id, current)
     if m.op == "insert":
         if current is not None:
             raise Rejected("duplicate_id", f"{m.table} {m.record_id} already exists")
@@ -91,7 +99,10 @@ def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str,
                      [m.record_id, *row.values(), seq, m.hlc])
         return MutationResult(mutation_id=m.mutation_id, status="applied", version=seq)
     if current is None:
-        raise Rejected("unknown_record", f"no {m.table} record {m.record_id}")
+        tombstone = _tombstone(conn, m.table, m.record_id)
+        if tombstone is None:
+            raise Rejected("unknown_record", f"no {m.table} record {m.record_id}")
+        current = _restore(conn, m, who, batch_id, tombstone)
     if m.table == "jobs" and who.role not in OFFICE_ROLES and current["assignee"] != who.username:
         if not _was_assigned(conn, m.record_id, who.username):
             raise Rejected("out_of_scope", f"job {current['number']} is not {who.username}'s")
@@ -146,6 +157,81 @@ def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     return MutationResult(mutation_id=m.mutation_id, version=seq,
                           status="merged" if _moved_by_others(conn, m, who, current["version"])
                           else "applied")
+
+
+def _delete(conn: Connection, m: Mutation, who: Principal, batch_id: str,
+            current: dict[str, Any] | None) -> MutationResult:
+    """Delete a record, keeping its whole last row as a tombstone.
+
+    A delete does not beat a later concurrent edit: when the record changed after the
+    version the device saw, by a later HLC, the record stays, the device gets it back on
+    its next pull, and the delete is kept for review.
+    """
+    spec = TABLES[m.table]
+    if current is None:
+        if _tombstone(conn, m.table, m.record_id) is not None:
+            return MutationResult(mutation_id=m.mutation_id, status="applied")  # already gone
+        raise Rejected("unknown_record", f"no {m.table} record {m.record_id}")
+    office = who.role in OFFICE_ROLES
+    if not (spec.office_delete if office else spec.tech_delete):
+        raise Rejected("forbidden", f"a {who.role} cannot delete {m.table} records")
+    if current.get("job_id"):
+        _check_job(conn, m.table, current["job_id"], who, evidence_of_old_jobs=False)
+        job = current_row(conn, "jobs", current["job_id"])
+        if not office and job and is_closed(job["status"]):
+            raise Rejected("job_closed", f"job {job['number']} is {job['status']}; its"
+                           " evidence stays", resend=current)
+    else:
+        _check_scope(conn, m.table, current.get("customer_id"), who)
+    if current["version"] > m.base_version and (current["hlc"] or "") > m.hlc:
+        raise Rejected("edited_after_delete", f"{m.table} {m.record_id} was changed after this"
+                       " device deleted it; it stays, and the delete is kept for review",
+                       preserve=[(None, current, "deleted")], resend=current)
+    seq = _log(conn, m, who, batch_id, {}, current.get("customer_id"))
+    conn.execute(
+        "INSERT INTO tombstones(tbl, record_id, customer_id, row, hlc, by_user, device_id, at,"
+        " mutation_id) VALUES (?,?,?,?,?,?,?,?,?)",
+        [m.table, m.record_id, current.get("customer_id"),
+         json.dumps(current, ensure_ascii=False), m.hlc, who.username, who.device_id,
+         utc_now(), m.mutation_id])
+    conn.execute(f'DELETE FROM "{m.table}" WHERE id = ?', [m.record_id])
+    return MutationResult(mutation_id=m.mutation_id, status="applied", version=seq)
+
+
+def _tombstone(conn: Connection, table: str, record_id: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT * FROM tombstones WHERE tbl = ? AND record_id = ?"
+                       " AND restored_at IS NULL ORDER BY id DESC LIMIT 1",
+                       [table, record_id]).fetchone()
+    return dict(row) if row else None
+
+
+def _restore(conn: Connection, m: Mutation, who: Principal, batch_id: str,
+             tombstone: dict[str, Any]) -> dict[str, Any]:
+    """An edit of a deleted record: a later one brings the record back (and the delete
+    goes to review), an earlier one is refused and kept."""
+    if m.hlc <= tombstone["hlc"]:
+        raise Rejected("record_deleted", f"{m.table} {m.record_id} was deleted by"
+                       f" {tombstone['by_user']} after this change; the change is kept for"
+                       " review", preserve=[(f, None, v) for f, v in m.fields.items()])
+    row = json.loads(tombstone["row"])
+    cols = list(row)
+    conn.execute(f'INSERT INTO "{m.table}" ({",".join(cols)}) VALUES'
+                 f' ({",".join("?" * len(cols))})', [row[c] for c in cols])
+    fields = {c: v for c, v in row.items() if c not in ("id", "version", "hlc")}
+    seq = _log(conn, m, who, batch_id, fields, row.get("customer_id"), op="restore",
+               mutation_id=None)
+    conn.execute(f'UPDATE "{m.table}" SET version = ? WHERE id = ?', [seq, m.record_id])
+    conn.execute("UPDATE tombstones SET restored_at = ? WHERE id = ?",
+                 [utc_now(), tombstone["id"]])
+    conn.execute(
+        "INSERT INTO conflicts(tbl, record_id, field, reason, kept, preserved, preserved_hlc,"
+        " preserved_by, preserved_device, mutation_id, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [m.table, m.record_id, None, "delete_overridden_by_later_edit",
+         json.dumps(row, ensure_ascii=False), json.dumps("deleted"), tombstone["hlc"],
+         tombstone["by_user"], tombstone["device_id"], tombstone["mutation_id"], utc_now()])
+    restored = current_row(conn, m.table, m.record_id)
+    assert restored is not None
+    return restored
 
 
 def _moved_by_others(conn: Connection, m: Mutation, who: Principal,
@@ -206,9 +292,10 @@ def _check_insert(conn: Connection, m: Mutation, who: Principal) -> None:
 
 
 def _check_job(conn: Connection, table: str, job_id: str, who: Principal,
-               job: dict[str, Any] | None = None) -> None:
+               job: dict[str, Any] | None = None, evidence_of_old_jobs: bool = True) -> None:
     """Work on a job is accepted from its assignee, and captured evidence also from anyone
-    the job was assigned to before: a reassignment must not make offline work vanish."""
+    the job was assigned to before: a reassignment must not make offline work vanish.
+    (Deleting is for the assignee only: ``evidence_of_old_jobs=False``.)"""
     if who.role in OFFICE_ROLES:
         return
     job = job or current_row(conn, "jobs", job_id)
@@ -216,7 +303,8 @@ def _check_job(conn: Connection, table: str, job_id: str, who: Principal,
         raise Rejected("unknown_job", f"no job {job_id}")
     if job["assignee"] == who.username:
         return
-    if table in EVIDENCE_TABLES and _was_assigned(conn, job_id, who.username):
+    if evidence_of_old_jobs and table in EVIDENCE_TABLES and _was_assigned(conn, job_id,
+                                                                           who.username):
         return
     raise Rejected("out_of_scope", f"job {job['number']} is not assigned to {who.username}")
 
@@ -268,13 +356,21 @@ def current_row(conn: Connection, table: str, record_id: str) -> dict[str, Any] 
     return dict(row) if row else None
 
 
+_SAME = object()
+
+
 def _log(conn: Connection, m: Mutation, who: Principal, batch_id: str,
-         fields: dict[str, Any], customer_id: str | None) -> int:
+         fields: dict[str, Any], customer_id: str | None, op: str | None = None,
+         mutation_id: Any = _SAME) -> int:
+    """One change-log entry; ``op`` "restore" (a deleted record back) and "resend" (a
+    record the device dropped, sent again) are logged without the mutation's id, which
+    names the change the mutation itself made."""
     return conn.execute(
         "INSERT INTO changes(tbl, record_id, customer_id, op, fields, hlc, by_user, device_id,"
         " at, client_at, mutation_id, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
-        [m.table, m.record_id, customer_id, m.op, json.dumps(fields, ensure_ascii=False), m.hlc,
-         who.username, who.device_id, utc_now(), m.at, m.mutation_id, batch_id]).fetchone()[0]
+        [m.table, m.record_id, customer_id, op or m.op, json.dumps(fields, ensure_ascii=False),
+         m.hlc, who.username, who.device_id, utc_now(), m.at,
+         m.mutation_id if mutation_id is _SAME else mutation_id, batch_id]).fetchone()[0]
 
 
 def _preserve(conn: Connection, m: Mutation, who: Principal, field: str, kept: Any,

@@ -60,6 +60,9 @@ REASON_ZH = {
     "stale_transition": "过期的状态变更：工单已在更后面的状态",
     "illegal_transition": "不允许的状态变更（例如工单已被后台取消）",
     "reassigned": "工单已改派他人：原安检员的变更另存待审",
+    "edited_after_delete": "删除晚于别处的修改到达：记录保留，删除另存待审",
+    "delete_overridden_by_later_edit": "记录删除后又被更晚地修改：记录已恢复，删除另存待审",
+    "record_deleted": "记录已被删除，这次较早的修改另存待审",
 }
 
 ROLE_ZH = {"dispatcher": "调度员", "supervisor": "主管", "admin": "管理员"}
@@ -75,7 +78,15 @@ def reason_text(table: str, field: str | None, reason: str) -> str:
     return REASON_ZH.get(reason, reason)
 
 
+def shown(value: Any) -> str:
+    """A kept or preserved value as the reviewer reads it (a whole row as JSON)."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, indent=1)
+    return "" if value is None else str(value)
+
+
 templates.env.globals["reason_text"] = reason_text
+templates.env.filters["shown"] = shown
 templates.env.globals["role_zh"] = ROLE_ZH
 
 

@@ -18,6 +18,7 @@ from fieldapp.capture.gps import Position
 from fieldapp.capture.photo import PhotoSettings, Stamp, process_photo
 from fieldapp.capture.signature import Stroke, render_png
 from fieldapp.changes import Changes
+from fieldapp.domain.status import is_closed
 from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.ids import LOCAL_ZONE, now_iso
 
@@ -118,6 +119,20 @@ class Evidence:
                 "accuracy_m": position.accuracy_m if position else None,
                 "fix_age_s": round(position.age_s, 1) if position else None,
             })
+
+    def delete_photo(self, attachment_id: str) -> None:
+        """Take back a photo taken by mistake, while its job is still open. The server
+        keeps it as a tombstone; once the job is completed its evidence stays."""
+        photo = self.r.get("attachments", attachment_id)
+        if photo["kind"] != "photo":
+            raise InvalidInput("not_a_photo", "only photos can be taken back",
+                               attachment_id=attachment_id)
+        self.r.jobs.require_mine(photo["job_id"])
+        if is_closed(self.r.jobs.get(photo["job_id"])["status"]):
+            raise InvalidInput("job_closed", "the job is completed: its photos are part of"
+                               " the signed report and stay", job_id=photo["job_id"])
+        with self.r.transaction():
+            self.r.delete("attachments", attachment_id)
 
     def photos(self, job_id: str) -> list[dict[str, Any]]:
         return list(self.r.db.query(

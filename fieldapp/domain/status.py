@@ -48,6 +48,14 @@ OFFICE_MOVES: dict[Status, frozenset[Status]] = {
 OFFICE_ROLES = frozenset({"dispatcher", "supervisor", "admin"})
 
 
+CLOSED = frozenset({Status.COMPLETED, Status.FOLLOWED_UP, Status.CANCELLED})
+
+
+def is_closed(status: str) -> bool:
+    """Completed, followed up or cancelled: its captured evidence no longer changes."""
+    return status in CLOSED
+
+
 def allowed_moves(current: str, role: str = "technician") -> frozenset[Status]:
     moves = OFFICE_MOVES if role in OFFICE_ROLES else TECHNICIAN_MOVES
     return moves.get(Status(current), frozenset())

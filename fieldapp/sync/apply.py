@@ -36,6 +36,8 @@ def apply_changes(replica: Replica, changes: list[RecordChange],
     upserts: dict[tuple[str, tuple[str, ...]], list[list]] = {}
     with replica.transaction() as db:
         pending = _pending_fields(db)
+        deleting = {(t, r) for t, r in db.execute(
+            "SELECT tbl, record_id FROM outbox WHERE state = 'pending' AND op = 'delete'")}
         for change in changes:
             spec = TABLES.get(change.table)
             if spec is None:
@@ -47,6 +49,8 @@ def apply_changes(replica: Replica, changes: list[RecordChange],
                 db.execute(f"DELETE FROM [{change.table}] WHERE id = ?", [change.record_id])
                 if change.table == "jobs":
                     applied.left_jobs.add(change.record_id)
+            elif (change.table, change.record_id) in deleting:
+                continue  # deleted here, the delete not pushed yet: the push decides
             else:
                 keep = tuple(sorted(pending.get((change.table, change.record_id), ())))
                 upserts.setdefault((change.table, keep), []).append(

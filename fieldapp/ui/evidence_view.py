@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -60,6 +60,10 @@ class EvidenceView(QWidget):
         head.addWidget(self.photo_count)
         head.addStretch(1)
         head.addWidget(self.gps)
+        self.delete_photo = button(name="deletePhoto")
+        self.delete_photo.setEnabled(False)
+        self.delete_photo.clicked.connect(self._delete_tapped)
+        head.addWidget(self.delete_photo)
         head.addWidget(self.add_photo)
         self.photos_card.body.addLayout(head)
         self.photos = QListWidget()
@@ -69,7 +73,13 @@ class EvidenceView(QWidget):
         self.photos.setResizeMode(QListView.ResizeMode.Adjust)
         self.photos.setMovement(QListView.Movement.Static)
         self.photos.setSpacing(8)
+        self.photos.itemSelectionChanged.connect(self._disarm)
         self.photos_card.body.addWidget(self.photos, 1)
+        # Deleting takes two taps (no dialog to dismiss on a tablet); the first arms it.
+        self._armed = QTimer(self)
+        self._armed.setSingleShot(True)
+        self._armed.setInterval(4000)
+        self._armed.timeout.connect(self._disarm)
         self.no_photos = label(name="muted")
         self.photos_card.body.addWidget(self.no_photos)
         columns.addWidget(self.photos_card, 3)
@@ -108,6 +118,7 @@ class EvidenceView(QWidget):
         self.photos_card.set_title(tr("evidence.photos"))
         self.add_photo.setText(tr("evidence.add_photo"))
         self.no_photos.setText(tr("evidence.no_photos"))
+        self._disarm()
         self.scan_card.set_title(tr("evidence.scan"))
         self.scan_image.setText(tr("evidence.scan_image"))
         self.code.setPlaceholderText(tr("evidence.code_placeholder"))
@@ -126,6 +137,27 @@ class EvidenceView(QWidget):
     def refresh(self) -> None:
         self._refresh_photos()
         self._refresh_scans()
+
+    def _selected_photo(self) -> str | None:
+        items = self.photos.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+    def _disarm(self) -> None:
+        self._armed.stop()
+        self.delete_photo.setText(tr("evidence.delete_photo"))
+        self.delete_photo.setEnabled(self._selected_photo() is not None)
+
+    def _delete_tapped(self) -> None:
+        attachment_id = self._selected_photo()
+        if attachment_id is None:
+            return
+        if not self._armed.isActive():
+            self.delete_photo.setText(tr("evidence.delete_confirm"))
+            self._armed.start()
+            return
+        self._armed.stop()
+        self.ctx.run(ops.delete_photo, attachment_id=attachment_id)
+        self._disarm()
 
     def _refresh_photos(self) -> None:
         if self.job_id is None:

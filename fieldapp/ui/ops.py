@@ -195,6 +195,11 @@ def write_today_map(replica: Replica, *, position: Position | None) -> Path:
     return write(replica, replica.data_dir / "maps" / "today.html", position=position)
 
 
+def delete_photo(replica: Replica, *, attachment_id: str) -> Changes:
+    replica.evidence.delete_photo(attachment_id)
+    return Changes.of("attachments", ids=(attachment_id,))
+
+
 def job_photos(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:
     return replica.evidence.photos(job_id)
 

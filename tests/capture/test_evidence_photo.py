@@ -151,3 +151,18 @@ def test_the_server_schema_has_the_same_gps_columns(tmp_path: Path) -> None:
         assert GPS_COLUMNS.items() <= _columns(conn).items()
         versions = [r[0] for r in conn.execute("SELECT version FROM schema_migrations")]
     assert 3 in versions
+
+
+def test_a_photo_of_a_completed_job_cannot_be_taken_back(fresh_replica: Replica,
+                                                         photo_file: Path) -> None:
+    open_photo = fresh_replica.evidence.add_photo("job-1", photo_file)
+    fresh_replica.evidence.delete_photo(open_photo)  # the job is still open
+    assert fresh_replica.find("attachments", open_photo) is None
+
+    kept = fresh_replica.evidence.add_photo("job-1", photo_file)
+    with fresh_replica.transaction():
+        fresh_replica.update("jobs", "job-1", {"status": "completed"})
+    with pytest.raises(InvalidInput) as refused:
+        fresh_replica.evidence.delete_photo(kept)
+    assert refused.value.code == "job_closed"
+    assert fresh_replica.find("attachments", kept) is not None

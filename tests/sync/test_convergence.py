@@ -1,5 +1,6 @@
-"""Property: tablets editing offline and syncing in any order, through lost answers and
-dropped connections, converge on the server's state, and no captured answer is lost."""
+"""Property: tablets editing (and deleting) offline and syncing in any order, through lost
+answers and dropped connections, converge on the server's state, and no captured answer or
+reading is lost: a deleted reading is kept whole as a tombstone."""
 
 from __future__ import annotations
 
@@ -39,6 +40,10 @@ operation = st.one_of(
               st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True)),
     st.tuples(st.just("office_reassign"), st.sampled_from(["job-2", "job-3"]),
               st.sampled_from(["tech01", "tech02"])),
+    st.tuples(st.just("reading"), device, st.sampled_from(["cust-1", "cust-2", "cust-3"]),
+              st.integers(1000, 9999)),
+    st.tuples(st.just("delete_reading"), device, st.integers(0, 5)),
+    st.tuples(st.just("office_reading"), st.integers(0, 5), st.integers(1000, 9999)),
 )
 
 
@@ -88,6 +93,31 @@ class Fleet:
                 push(self.server, self.office, "office-1", [mutation(
                     "customers", customer, {"phone": phone}, {"phone": current["phone"]},
                     base_version=current["version"])])
+            elif kind == "reading":
+                _, d, customer, value = op
+                r = self.replicas[d]
+                if r.find("customers", customer) is not None:
+                    with r.transaction():
+                        r.insert("readings", {"customer_id": customer, "read_at": "2026-11-24",
+                                              "meter_id": customer.replace("cust", "meter"),
+                                              "value": float(value), "source": "tablet"})
+            elif kind == "delete_reading":
+                _, d, k = op
+                r = self.replicas[d]
+                mine = [row["id"] for row in r.db.query(
+                    "SELECT id FROM readings WHERE source = 'tablet' ORDER BY id")]
+                if mine:
+                    with r.transaction():
+                        r.delete("readings", mine[k % len(mine)])
+            elif kind == "office_reading":
+                _, k, value = op
+                rows = self.server.query("SELECT id, value, version FROM readings"
+                                         " WHERE source = 'tablet' ORDER BY id")
+                if rows:
+                    row = rows[k % len(rows)]
+                    push(self.server, self.office, "office-1", [mutation(
+                        "readings", row["id"], {"value": float(value)}, {"value": row["value"]},
+                        base_version=row["version"])])
             elif kind == "office_reassign":
                 _, job, assignee = op
                 current = self._server_row("jobs", job)
@@ -150,6 +180,13 @@ def check_converged(fleet: Fleet) -> None:
         for row in replica.db.query("SELECT record_id, fields FROM outbox WHERE tbl = 'answers'"):
             value = json.loads(row["fields"]).get("value")
             assert (row["record_id"], value) in on_server
+    # every reading a tablet took is on the server, or kept whole as a deleted one's tombstone
+    readings = {r["id"] for r in server.query("SELECT id FROM readings")}
+    readings |= {json.loads(r["row"])["id"] for r in server.query("SELECT row FROM tombstones")}
+    for replica in fleet.replicas:
+        for row in replica.db.query("SELECT record_id FROM outbox WHERE tbl = 'readings'"
+                                    " AND op = 'insert' AND state != 'rejected'"):
+            assert row["record_id"] in readings
 
 
 @pytest.mark.parametrize("seed_ops", [0])

@@ -51,6 +51,29 @@ def test_a_photo_is_stored_and_shown(evidence: EvidenceView, window: MainWindow,
     assert window.toast.last_text == tr("evidence.photo_added")
 
 
+def test_a_mistaken_photo_is_deleted_with_two_taps(qtbot: QtBot, evidence: EvidenceView,
+                                                   seeded: Seeded, tmp_path: Path,
+                                                   check: Replica) -> None:
+    photo = tmp_path / "thumb.png"
+    Image.new("RGB", (800, 600), (20, 20, 20)).save(photo)
+    assert evidence.attach_file(photo)
+    assert not evidence.delete_photo.isEnabled()  # nothing selected yet
+    evidence.photos.item(0).setSelected(True)
+    assert evidence.delete_photo.isEnabled()
+
+    tap(qtbot, evidence.delete_photo)
+    assert evidence.delete_photo.text() == tr("evidence.delete_confirm")
+    assert len(check.evidence.photos(seeded.job_ids[0])) == 1  # one tap deletes nothing
+    tap(qtbot, evidence.delete_photo)
+
+    assert check.evidence.photos(seeded.job_ids[0]) == []
+    assert evidence.photos.count() == 0
+    assert evidence.delete_photo.text() == tr("evidence.delete_photo")
+    [queued] = list(check.db.query("SELECT op, old FROM outbox WHERE tbl = 'attachments'"
+                                   " AND op = 'delete'"))
+    assert '"kind": "photo"' in queued["old"]  # the whole row travels with the delete
+
+
 def test_a_corrupt_file_is_refused_in_words(evidence: EvidenceView, window: MainWindow,
                                             seeded: Seeded, tmp_path: Path,
                                             check: Replica) -> None:
