@@ -66,6 +66,7 @@ TABLES: dict[str, TableSpec] = {
             "jobs",
             ("number", "kind", "priority", "customer_id", "district", "due_at", "assignee",
              "required_skill", "status", "route_order", "summary", "created_at"),
+            tech_insert=True,  # only kinds in TECH_JOB_KINDS, for themselves (server checks)
             tech_update=("status",),
             policies={"status": Policy.STATUS},
             office_delete=False,
@@ -115,8 +116,27 @@ TABLES: dict[str, TableSpec] = {
             tech_insert=True,
         ),
         TableSpec("kb_articles", ("title", "category", "body", "tags"), scoped=False),
+        # Added in client migration 3 / server migration 6: what a submitted inspection
+        # found, the notice the customer signs, and (in jobs) the check it schedules.
+        TableSpec(
+            "rectification_notices",
+            ("job_id", "customer_id", "submission_id", "number", "issued_at", "deadline",
+             "hazard_count", "by_user", "device_id"),
+            tech_insert=True,
+        ),
+        TableSpec(
+            "hazards",
+            ("job_id", "customer_id", "submission_id", "notice_id", "question", "label",
+             "level", "deadline_days", "due_at", "note", "status", "check_job_id", "found_at",
+             "by_user", "device_id"),
+            tech_insert=True,
+            tech_update=("status",),
+        ),
     ]
 }
+
+# Jobs a technician's tablet may create: the checks its own inspections schedule.
+TECH_JOB_KINDS = frozenset({"rectification_check"})
 
 
 RECORD_DDL_V1 = """
@@ -194,4 +214,20 @@ ALTER TABLE attachments ADD COLUMN lat REAL;
 ALTER TABLE attachments ADD COLUMN lon REAL;
 ALTER TABLE attachments ADD COLUMN accuracy_m REAL;
 ALTER TABLE attachments ADD COLUMN fix_age_s REAL;
+"""
+
+# Client migration 3 and server migration 6: hazards and rectification notices.
+RECTIFICATION_DDL = """
+CREATE TABLE rectification_notices (
+  id TEXT PRIMARY KEY, job_id TEXT NOT NULL, customer_id TEXT NOT NULL, submission_id TEXT,
+  number TEXT NOT NULL, issued_at TEXT NOT NULL, deadline TEXT NOT NULL, hazard_count INTEGER,
+  by_user TEXT, device_id TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX rectification_notices_customer ON rectification_notices(customer_id);
+CREATE TABLE hazards (
+  id TEXT PRIMARY KEY, job_id TEXT NOT NULL, customer_id TEXT NOT NULL, submission_id TEXT,
+  notice_id TEXT, question TEXT NOT NULL, label TEXT, level TEXT NOT NULL,
+  deadline_days INTEGER, due_at TEXT, note TEXT, status TEXT NOT NULL DEFAULT 'open',
+  check_job_id TEXT, found_at TEXT, by_user TEXT, device_id TEXT,
+  version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX hazards_customer ON hazards(customer_id, status);
 """

@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from fieldapp.ids import now_iso
-from fieldapp.records import ATTACHMENT_GPS_DDL, RECORD_DDL_V1
+from fieldapp.records import ATTACHMENT_GPS_DDL, RECORD_DDL_V1, RECTIFICATION_DDL
 
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: dict[int, tuple[str, Migration]] = {}
@@ -59,6 +59,12 @@ def _statements(ddl: str) -> list[str]:
 @migration(2, "attachments: GPS position and fix age of a photo")
 def _m2(db: sqlite_utils.Database) -> None:
     for statement in _statements(ATTACHMENT_GPS_DDL):
+        db.execute(statement)
+
+
+@migration(3, "hazards and rectification notices")
+def _m3(db: sqlite_utils.Database) -> None:
+    for statement in _statements(RECTIFICATION_DDL):
         db.execute(statement)
 
 

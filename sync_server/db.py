@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from fieldapp.records import ATTACHMENT_GPS_DDL, RECORD_DDL_V1
+from fieldapp.records import ATTACHMENT_GPS_DDL, RECORD_DDL_V1, RECTIFICATION_DDL
 
 DATABASE_URL_ENV = "FIELDAPP_DATABASE_URL"
 
@@ -74,7 +74,8 @@ CREATE INDEX tombstones_record ON tombstones(tbl, record_id);
 
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
-                               3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5}
+                               3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
+                               6: RECTIFICATION_DDL}
 
 
 class Cursor(Protocol):

@@ -26,7 +26,7 @@ from fieldapp.domain.status import (
 )
 from fieldapp.errors import IllegalTransition
 from fieldapp.forms import checklist
-from fieldapp.records import EVIDENCE_TABLES, TABLES, Policy
+from fieldapp.records import EVIDENCE_TABLES, TABLES, TECH_JOB_KINDS, Policy
 from fieldapp.wire import Mutation, MutationResult
 from sync_server.auth import Principal
 from sync_server.db import Connection, utc_now
@@ -279,6 +279,11 @@ def _check_insert(conn: Connection, m: Mutation, who: Principal) -> None:
         _check_job(conn, m.table, job["id"], who, job)
     elif TABLES[m.table].scoped and m.table != "scans":
         _check_scope(conn, m.table, f.get("customer_id"), who)
+    own_check = (f.get("kind") in TECH_JOB_KINDS and f.get("assignee") == who.username
+                 and f.get("status") == Status.DISPATCHED)
+    if m.table == "jobs" and who.role not in OFFICE_ROLES and not own_check:
+        raise Rejected("forbidden", "a tablet creates only rectification-check jobs,"
+                       " dispatched to its own technician")
     if m.table == "answers":
         _check_answer(conn, f.get("submission_id"), f.get("question"), f.get("value"))
     if m.table == "attachments":

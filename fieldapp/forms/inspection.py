@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
 from fieldapp.errors import InvalidInput, NotFound
-from fieldapp.forms import checklist
+from fieldapp.forms import checklist, rectification
 from fieldapp.ids import now_iso
 
 if TYPE_CHECKING:
@@ -115,7 +115,20 @@ class Inspections:
         if found:
             raise InvalidInput("incomplete_form", f"{len(found)} problems",
                                problems=[(p.question_path, p.code) for p in found])
+        submitted_at = now_iso()
         with self.r.transaction():
+            sub = self.r.get("submissions", submission_id)
             self.r.update("submissions", submission_id,
-                          {"state": "submitted", "submitted_at": now_iso()})
-        return Changes.of("submissions", ids=(submission_id,))
+                          {"state": "submitted", "submitted_at": submitted_at})
+            answers = self.answers(submission_id)
+            written = rectification.issue(
+                self.r, sub, self.definition(sub["form_code"], sub["form_version"]),
+                {q: a["value"] for q, a in answers.items()},
+                {q: a["note"] for q, a in answers.items()}, submitted_at)
+        ids = {submission_id, *(i for group in written.values() for i in group)}
+        return Changes(frozenset({"submissions", *written}), frozenset(ids))
+
+    def hazards(self, job_id: str) -> list[dict[str, Any]]:
+        """The hazards an inspection of this job found, most urgent first."""
+        return list(self.r.db.query("SELECT * FROM hazards WHERE job_id = ? ORDER BY due_at,"
+                                    " question", [job_id]))

@@ -199,7 +199,13 @@ class ChecklistView(QWidget):
             row.set_editable(editable)
         self._show_counts()
         self.submit.setVisible(editable)
-        if state.state == "submitted":
+        if state.state == "submitted" and state.hazards:
+            checks = {h["check_job_id"] for h in state.hazards}
+            self._show_banner(tr("checklist.submitted_hazards", time=stamp(state.submitted_at),
+                                 n=len(state.hazards), checks=len(checks),
+                                 deadline=stamp(min(h["due_at"] for h in state.hazards))),
+                              "error")
+        elif state.state == "submitted":
             self._show_banner(tr("checklist.submitted", time=stamp(state.submitted_at)), "success")
         elif not state.can_start:
             self._show_banner(tr("checklist.start_service_first"), "info")

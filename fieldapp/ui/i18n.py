@@ -244,6 +244,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "checklist.failed": ("不合格 {n} 项", "{n} failed"),
     "checklist.submit": ("提交安检表", "Submit checklist"),
     "checklist.submitted": ("安检表已于 {time} 提交", "Checklist submitted at {time}"),
+    "checklist.submitted_hazards": ("安检表已于 {time} 提交。发现隐患 {n} 处：已生成整改通知书（最早期限 {deadline}）和 {checks} 个整改复查工单",
+                                    "Checklist submitted at {time}. {n} hazards found: a rectification notice (first deadline {deadline}) and {checks} rectification checks were created"),
     "checklist.start_service_first": ("请先点击「开始服务」，再填写安检表",
                                       "Tap Start service before filling the checklist"),
     "checklist.submitted_ok": ("安检表已提交", "Checklist submitted"),

@@ -116,6 +116,7 @@ class ChecklistState:
     submitted_at: str | None
     job_status: str = ""
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hazards: list[dict[str, Any]] = field(default_factory=list)  # found at submission
 
     @property
     def can_start(self) -> bool:
@@ -144,7 +145,8 @@ def checklist(replica: Replica, *, job_id: str) -> ChecklistState:
         return ChecklistState(replica.inspections.definition(), None, "new", None, status)
     definition = replica.inspections.definition(sub["form_code"], sub["form_version"])
     return ChecklistState(definition, sub["id"], sub["state"], sub["submitted_at"], status,
-                          replica.inspections.answers(sub["id"]))
+                          replica.inspections.answers(sub["id"]),
+                          replica.inspections.hazards(job_id))
 
 
 def answer_item(replica: Replica, *, job_id: str, question: str, value: str | None,

@@ -53,6 +53,9 @@ def test_a_full_inspection_visit(qtbot: QtBot, window: MainWindow, seeded: Seede
     tap(qtbot, page.checklist.submit)
     assert not page.checklist.submit.isVisible()
     assert window.toast.last_text == tr("checklist.submitted_ok")
+    # the failed item is a hazard: the banner says what was scheduled for it
+    banner = page.checklist.banner.text()
+    assert "发现隐患 1 处" in banner and "1 个整改复查工单" in banner
 
     # The customer signs with the "finger" (mouse events), the technician confirms.
     open_tab(qtbot, window, page.signature)
