@@ -15,9 +15,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
+from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.forms.checklist import items
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES, Policy
+from fieldapp.reports import inspection_pdf, rectification_pdf, report_data
 from sync_server import review
 from sync_server.auth import Principal
 from sync_server.errors import ApiError
@@ -215,6 +217,8 @@ def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
         history = conn.execute("SELECT h.*, c.at AS synced_at FROM job_status_history h"
                                " LEFT JOIN changes c ON c.record_id = h.id AND c.op = 'insert'"
                                " WHERE h.job_id = ? ORDER BY h.at", q).fetchall()
+        has_hazards = conn.execute("SELECT count(*) FROM hazards WHERE submission_id = ?",
+                                   [submission_id]).fetchone()[0] > 0
         conflicts = conn.execute("SELECT * FROM conflicts WHERE record_id IN"
                                  " (SELECT id FROM answers WHERE submission_id = ?)"
                                  " OR record_id = ?", [submission_id, sub["job_id"]]).fetchall()
@@ -228,7 +232,46 @@ def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
     return _page(request, who, "report.html", {
         "sub": sub, "job": job, "customer": customer, "definition": definition, "lines": lines,
         "photos": photos, "signatures": signatures, "scans": scans, "history": history,
-        "conflicts": conflicts, "status_zh": STATUS_ZH})
+        "conflicts": conflicts, "status_zh": STATUS_ZH, "has_hazards": has_hazards})
+
+
+@router.get("/reports/{submission_id}/{document}.pdf")
+def report_pdf(request: Request, who: Office, submission_id: str, document: str) -> Response:
+    """The inspection report (``report``) or the rectification notice (``notice``) as PDF,
+    built by the same code from the same synced data as on the tablet."""
+    renderers = {"report": inspection_pdf.render, "notice": rectification_pdf.render}
+    if document not in renderers:
+        raise ApiError(404, "unknown_document", f"no document {document}")
+    server = _server(request)
+
+    def read_blob(sha256: str) -> bytes | None:
+        if not server.objects.exists(sha256):
+            return None
+        with server.objects.open(sha256) as fh:
+            return fh.read()
+
+    with server.db.read() as conn:
+        def query(sql: str, params: Any) -> list[dict[str, Any]]:
+            return [dict(row) for row in conn.execute(sql, list(params)).fetchall()]
+
+        try:
+            data = report_data.load(query, read_blob, submission_id,
+                                    display_name=lambda u: _display_name(conn, u))
+        except NotFound as exc:
+            raise ApiError(404, "unknown_report", f"no report {submission_id}") from exc
+    try:
+        pdf = renderers[document](data)
+    except InvalidInput as exc:  # a notice for an inspection that found no hazard
+        raise ApiError(404, exc.code, exc.message) from exc
+    name = f"{data.job.number}-{'整改通知书' if document == 'notice' else '安检报告'}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"})
+
+
+def _display_name(conn: Any, username: str) -> str | None:
+    row = conn.execute("SELECT display_name FROM users WHERE username = ?",
+                       [username]).fetchone()
+    return row[0] if row else None
 
 
 @router.get("/files/{sha256}")

@@ -1,0 +1,45 @@
+"""The back office hands out the inspection report and rectification notice as PDFs, the
+same bytes the tablet renders offline from the same synced data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fieldapp.replica import Replica
+from fieldapp.reports import inspection_pdf, rectification_pdf
+from fieldapp.reports.report_data import from_replica
+from fieldapp.sync.client import SyncClient
+from tests.conftest import ServerProcess
+from tests.reports.reportkit import page_count, text_of, write
+from tests.server.test_conflict_review import office_session
+from tests.world import PASSWORD, complete_inspection
+
+
+def test_report_and_notice_pdfs_match_the_tablets(server: ServerProcess, tmp_path: Path):
+    replica = Replica.open(tmp_path / "tablet")
+    client = SyncClient(replica, server.url)
+    client.login("tech01", PASSWORD)
+    client.sync()
+    sub_id = complete_inspection(replica, "job-1", tmp_path / "photo.jpg")
+    client.sync()
+
+    office = office_session(server, "dispatcher")
+    page = office.get(f"{server.url}/office/reports/{sub_id}", timeout=10).text
+    assert f"/office/reports/{sub_id}/report.pdf" in page
+    assert f"/office/reports/{sub_id}/notice.pdf" in page
+    report = office.get(f"{server.url}/office/reports/{sub_id}/report.pdf", timeout=30)
+    notice = office.get(f"{server.url}/office/reports/{sub_id}/notice.pdf", timeout=30)
+    assert report.headers["content-type"] == "application/pdf"
+    assert "filename*=UTF-8''GD" in report.headers["content-disposition"]
+
+    on_tablet = from_replica(replica, sub_id)
+    assert report.content == inspection_pdf.render(on_tablet)
+    assert notice.content == rectification_pdf.render(on_tablet)
+    text = text_of(write(notice.content, tmp_path / "notice.pdf"))
+    assert "隐患整改通知书" in text and "橡胶软管已龟裂" in text
+    assert page_count(write(report.content, tmp_path / "report.pdf")) >= 1
+
+    missing = office.get(f"{server.url}/office/reports/nope/report.pdf", timeout=10)
+    assert (missing.status_code, missing.json()["error"]) == (404, "unknown_report")
+    unknown = office.get(f"{server.url}/office/reports/{sub_id}/other.pdf", timeout=10)
+    assert unknown.status_code == 404
