@@ -7,9 +7,11 @@ mirrors what the replica holds, so reopening a job shows exactly what was saved.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -145,6 +147,13 @@ class ChecklistView(QWidget):
         top.addWidget(self.failed)
         top.addSpacing(12)
         top.addWidget(self.submit)
+        # Once submitted: the documents, rendered offline and opened in the PDF viewer.
+        self.report_pdf = button(name="reportPdf")
+        self.report_pdf.clicked.connect(lambda: self.open_document("report"))
+        self.notice_pdf = button(name="noticePdf")
+        self.notice_pdf.clicked.connect(lambda: self.open_document("notice"))
+        top.addWidget(self.report_pdf)
+        top.addWidget(self.notice_pdf)
         head.body.addLayout(top)
         self.bar = QProgressBar()
         self.bar.setObjectName("checklistProgress")
@@ -199,6 +208,8 @@ class ChecklistView(QWidget):
             row.set_editable(editable)
         self._show_counts()
         self.submit.setVisible(editable)
+        self.report_pdf.setVisible(state.state == "submitted")
+        self.notice_pdf.setVisible(state.state == "submitted" and bool(state.hazards))
         if state.state == "submitted" and state.hazards:
             checks = {h["check_job_id"] for h in state.hazards}
             self._show_banner(tr("checklist.submitted_hazards", time=stamp(state.submitted_at),
@@ -230,6 +241,8 @@ class ChecklistView(QWidget):
 
     def retranslate(self) -> None:
         self.submit.setText(tr("checklist.submit"))
+        self.report_pdf.setText(tr("checklist.report_pdf"))
+        self.notice_pdf.setText(tr("checklist.notice_pdf"))
         for row in self.rows.values():
             row.retranslate()
         if self.state is not None:
@@ -301,6 +314,15 @@ class ChecklistView(QWidget):
             for row in self.rows.values():
                 row.show_problem(None)
             self.ctx.notify(tr("checklist.submitted_ok"), "success")
+
+    def open_document(self, document: str) -> Path | None:
+        """Render the document and hand it to the system's PDF viewer; returns its file."""
+        if self.job_id is None:
+            return None
+        path = self.ctx.run(ops.write_document, job_id=self.job_id, document=document)
+        if path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        return path
 
     def _on_refused(self, error: FieldAppError) -> None:
         problems = error.params.get("problems") or []

@@ -20,6 +20,7 @@ from fieldapp.capture.gps import Position, PositionSource, source_from_config
 from fieldapp.changes import Changes
 from fieldapp.domain.status import ORDER, Status, allowed_moves
 from fieldapp.replica import Replica, Session
+from fieldapp.reports import documents
 from fieldapp.sync.client import Progress, SyncClient, SyncReport
 
 # Re-exported: the screens import ops only.
@@ -200,6 +201,11 @@ def write_today_map(replica: Replica, *, position: Position | None) -> Path:
 def delete_photo(replica: Replica, *, attachment_id: str) -> Changes:
     replica.evidence.delete_photo(attachment_id)
     return Changes.of("attachments", ids=(attachment_id,))
+
+
+def write_document(replica: Replica, *, job_id: str, document: str) -> Path:
+    """The job's inspection report or rectification notice as a PDF in the data folder."""
+    return documents.write(replica, job_id, document)
 
 
 def job_photos(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:

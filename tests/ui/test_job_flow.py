@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
 from pytestqt.qtbot import QtBot
 
 from fieldapp.replica import Replica
@@ -176,3 +178,39 @@ def test_opening_a_job_creates_nothing(window: MainWindow, seeded: Seeded,
     window.open_job(seeded.job_ids[0])
     assert check.inspections.for_job(seeded.job_ids[0]) is None
     assert check.outbox.counts()["pending"] == 0
+
+
+def test_the_documents_of_a_submitted_checklist_open_as_pdfs(
+        qtbot: QtBot, window: MainWindow, seeded: Seeded) -> None:
+    job_id = seeded.job_ids[0]
+    replica = window.ctx.replica
+    replica.jobs.transition(job_id, "accepted")
+    replica.jobs.transition(job_id, "in_service")
+    sub = replica.inspections.start(job_id)
+    for item in replica.inspections.definition()["items"]:
+        replica.inspections.answer(sub, item["key"], "pass")
+    replica.inspections.answer(sub, FAIL_ITEM, "fail", FAIL_NOTE)
+    window.open_job(job_id)
+    page = window.job_page
+    open_tab(qtbot, window, page.checklist)
+    assert not page.checklist.report_pdf.isVisible()  # a draft has no documents yet
+    tap(qtbot, page.checklist.submit)
+    assert page.checklist.report_pdf.isVisible() and page.checklist.notice_pdf.isVisible()
+
+    opened: list[QUrl] = []
+
+    class Viewer(QObject):
+        @Slot(QUrl)
+        def open(self, url: QUrl) -> None:
+            opened.append(url)
+
+    viewer = Viewer()
+    QDesktopServices.setUrlHandler("file", viewer, "open")
+    try:
+        tap(qtbot, page.checklist.notice_pdf)
+    finally:
+        QDesktopServices.unsetUrlHandler("file")
+    [url] = opened
+    pdf = Path(url.toLocalFile())
+    assert pdf.parent == replica.data_dir / "documents" and pdf.name.endswith("整改通知书.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
