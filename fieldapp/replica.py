@@ -39,6 +39,7 @@ class Replica:
         from fieldapp.capture.evidence import Evidence
         from fieldapp.domain.customers import Customers
         from fieldapp.domain.jobs import Jobs
+        from fieldapp.forms.filling import Forms
         from fieldapp.forms.inspection import Inspections
         from fieldapp.kb.search import KnowledgeBase
         from fieldapp.sync.outbox import Outbox
@@ -52,6 +53,7 @@ class Replica:
         self.customers = Customers(self)
         self.inspections = Inspections(self)
         self.evidence = Evidence(self)
+        self.forms = Forms(self)
         self.kb = KnowledgeBase(self)
         self.outbox = Outbox(self)
 

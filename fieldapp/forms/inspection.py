@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any
 from fieldapp.changes import Changes
 from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.forms import checklist, rectification
+from fieldapp.forms.definition import as_definition
+from fieldapp.forms.paths import nest
 from fieldapp.ids import now_iso
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
 FORM_CODE = "household_inspection"
+SIGNED = "\0signature"  # not a path: where attachments_by_question puts the signatures
 
 
 class Inspections:
@@ -104,10 +107,26 @@ class Inspections:
     def problems(self, submission_id: str) -> list[checklist.Problem]:
         sub = self.r.get("submissions", submission_id)
         answers = self.answers(submission_id)
+        definition = self.definition(sub["form_code"], sub["form_version"])
+        attached = self.attachments_by_question(sub["job_id"])
+        signatures = attached.pop(SIGNED, [])
+        for q in as_definition(definition).by_key.values():
+            if q.type == "signature" and not q.repeats and signatures:
+                attached.setdefault(q.key, signatures)
         return checklist.problems(
-            self.definition(sub["form_code"], sub["form_version"]),
-            {q: a["value"] for q, a in answers.items()},
-            {q: a["note"] for q, a in answers.items()})
+            definition, nest({q: a["value"] for q, a in answers.items()}),
+            {q: a["note"] for q, a in answers.items()}, attached)
+
+    def attachments_by_question(self, job_id: str) -> dict[str, list[str]]:
+        """Photo ids per question path captured for the job; the job's signatures under
+        ``SIGNED`` (a signature question is answered by the customer signing the job)."""
+        found: dict[str, list[str]] = {}
+        for row in self.r.db.query("SELECT id, question, kind FROM attachments"
+                                   " WHERE job_id = ? ORDER BY captured_at", [job_id]):
+            key = SIGNED if row["kind"] == "signature" else row["question"]
+            if key:
+                found.setdefault(key, []).append(row["id"])
+        return found
 
     def submit(self, submission_id: str) -> Changes:
         """Close the checklist; refuses with every problem listed if it is incomplete."""
@@ -123,7 +142,7 @@ class Inspections:
             answers = self.answers(submission_id)
             written = rectification.issue(
                 self.r, sub, self.definition(sub["form_code"], sub["form_version"]),
-                {q: a["value"] for q, a in answers.items()},
+                nest({q: a["value"] for q, a in answers.items()}),
                 {q: a["note"] for q, a in answers.items()}, submitted_at)
         ids = {submission_id, *(i for group in written.values() for i in group)}
         return Changes(frozenset({"submissions", *written}), frozenset(ids))

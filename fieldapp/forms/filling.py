@@ -1,0 +1,258 @@
+"""Filling any form definition on the tablet: the job's submission, its prefilled hidden
+answers, and a screen model the generic form view draws (no Qt here).
+
+    sub_id = replica.forms.start(job_id)              # the form for the job's kind
+    screen = replica.forms.screen(sub_id)             # relevant questions, in order
+    replica.forms.answer(sub_id, "parts[0].quantity", 2)
+    replica.forms.submit(sub_id)                      # refused with every problem, or closed
+
+Answers are stored one row per question path (``parts[1].quantity``) exactly as the
+checklist's are, so saving, syncing, server validation, hazards and the PDFs work for
+every form the same way. A repeat instance exists once one of its questions is answered;
+until then the view asks for ``extra`` empty instances to show.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from fieldapp.changes import Changes
+from fieldapp.errors import InvalidInput, NotFound
+from fieldapp.forms import checklist
+from fieldapp.forms.definition import Question, as_definition
+from fieldapp.forms.paths import nest
+from fieldapp.forms.state import FormState
+from fieldapp.ids import now_iso
+
+if TYPE_CHECKING:
+    from fieldapp.replica import Replica
+
+# The form each job kind is filled on (inspections use the household checklist).
+FORM_FOR_KIND = {"repair": "repair_report", "meter_reading": "meter_reading",
+                 "rectification_check": "rectification_check"}
+HIDDEN = frozenset({"hidden", "calculate"})
+
+
+@dataclass
+class Field:
+    """One question as the view shows it."""
+
+    path: str
+    key: str
+    type: str
+    label: str
+    depth: int  # nesting in groups and repeats
+    required: bool = False
+    hint: str = ""
+    unit: str = ""
+    value: Any = None
+    note: str | None = None
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
+    text: str = ""  # a note's text, or a read-only calculation's result
+    previous: Any = None  # a meter reading's previous value
+    hazard_level: str | None = None
+    count: int = 0  # a repeat's instances, or a photo question's photos
+    can_add: bool = False  # a repeat that may take one more instance
+    problem: str | None = None  # a problem code with the value as it stands
+
+
+@dataclass
+class FormScreen:
+    submission_id: str
+    title: str
+    state: str  # draft / submitted
+    fields: list[Field]
+    answered: int
+    total: int
+
+
+class Forms:
+    def __init__(self, replica: Replica) -> None:
+        self.r = replica
+
+    def form_code(self, job_id: str) -> str:
+        kind = self.r.jobs.get(job_id)["kind"]
+        if kind not in FORM_FOR_KIND:
+            raise InvalidInput("no_form_for_kind", f"{kind} jobs have no form", kind=kind)
+        return FORM_FOR_KIND[kind]
+
+    def for_job(self, job_id: str) -> dict[str, Any] | None:
+        rows = list(self.r.db.query(
+            "SELECT * FROM submissions WHERE job_id = ? AND form_code = ?"
+            " ORDER BY started_at DESC LIMIT 1", [job_id, self.form_code(job_id)]))
+        return rows[0] if rows else None
+
+    def start(self, job_id: str) -> str:
+        """The job's submission on the newest version of its form, created on first use with
+        its hidden answers filled from the replica (a draft keeps the version it started on)."""
+        session = self.r.require_session()
+        code = self.form_code(job_id)
+        with self.r.transaction():
+            existing = self.for_job(job_id)
+            if existing:
+                return existing["id"]
+            job = self.r.jobs.require_mine(job_id)
+            if job["status"] != "in_service":
+                raise InvalidInput("job_not_in_service", "start the service before the form",
+                                   status=job["status"])
+            definition = self._newest(code)
+            sub_id = self.r.insert("submissions", {
+                "job_id": job_id, "customer_id": job["customer_id"], "form_code": code,
+                "form_version": definition["version"], "state": "draft",
+                "started_at": now_iso(), "by_user": session.username,
+                "device_id": self.r.device_id})
+            for path, value in _prefill(self.r, job, definition).items():
+                self.r.inspections.answer(sub_id, path, value)
+        return sub_id
+
+    def _newest(self, code: str) -> dict[str, Any]:
+        for (text,) in self.r.db.execute(
+                "SELECT definition FROM form_definitions WHERE code = ?"
+                " ORDER BY form_version DESC LIMIT 1", [code]):
+            return json.loads(text)
+        bundled = [v for (c, v) in checklist.bundled_definitions() if c == code]
+        if not bundled:
+            raise NotFound("unknown_form", f"no form {code}", form=code)
+        return self.r.inspections.definition(code, max(bundled))
+
+    def answer(self, submission_id: str, path: str, value: Any,
+               note: str | None = None) -> Changes:
+        return self.r.inspections.answer(submission_id, path, value, note)
+
+    def submit(self, submission_id: str) -> Changes:
+        return self.r.inspections.submit(submission_id)
+
+    def screen(self, submission_id: str, extra: Mapping[str, int] | None = None,
+               lang: str = "zh") -> FormScreen:
+        """The relevant questions of the submission in order, with ``extra`` empty instances
+        added to the repeats named by path (a tap on "add" before anything is answered)."""
+        sub = self.r.get("submissions", submission_id)
+        raw = self.r.inspections.definition(sub["form_code"], sub["form_version"])
+        d = as_definition(raw)
+        answers = self.r.inspections.answers(submission_id)
+        values = {p: a["value"] for p, a in answers.items()}
+        nested = nest(values)
+        for repeat_path, n in (extra or {}).items():
+            _pad(nested, repeat_path, n)
+        state = FormState(d, nested)
+        attached = self.r.inspections.attachments_by_question(sub["job_id"])
+        found = {p.question_path: p.code
+                 for p in self.r.inspections.problems(submission_id)}
+        fields = []
+        for q, idx in state.walk():
+            if q.type in HIDDEN:
+                continue
+            path = state.path(q, idx)
+            fields.append(_field(state, q, idx, path, answers.get(path), attached, found,
+                                 lang))
+        valued = [f for f in fields if f.type not in ("group", "note", "repeat")]
+        done = sum(1 for f in valued if f.value not in (None, "", []) or f.count)
+        title = d.title.get(lang) or d.title.get("zh") or d.code
+        return FormScreen(submission_id, title, sub["state"], fields, done, len(valued))
+
+
+def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
+           answer: Mapping[str, Any] | None, attached: Mapping[str, list[str]],
+           found: Mapping[str, str], lang: str) -> Field:
+    def text(labels: Mapping[str, str] | None) -> str:
+        return (labels or {}).get(lang) or (labels or {}).get("zh", "")
+
+    f = Field(path=path, key=q.key, type=q.type, label=text(q.label),
+              depth=len(q.repeats) + _groups(state, q), required=state.required(q, idx),
+              hint=text(q.raw.get("hint")) if isinstance(q.raw.get("hint"), dict)
+              else str(q.raw.get("hint") or ""), unit=str(q.raw.get("unit") or ""))
+    f.value = answer["value"] if answer else None
+    f.note = answer["note"] if answer else None
+    f.choices = [(c.value, text(c.label)) for c in state.choices(q, idx)]
+    if q.type == "note":
+        f.text = str(state.value(q, idx) or "") if q.calculation else ""
+    if q.type == "meter_reading" and q.previous is not None:
+        f.previous = state.evaluate(q.previous, q, idx)
+    if q.type == "pass_fail_na" and isinstance(q.hazard_level_on_fail, str):
+        level = state.definition.hazard_levels.get(q.hazard_level_on_fail)
+        f.hazard_level = text(level.label) if level else q.hazard_level_on_fail
+    if q.type == "repeat":
+        f.count = state.instance_count(q, idx)
+        f.can_add = q.max_repeat is None or f.count < q.max_repeat
+    if q.type == "photo":
+        f.count = len(set(f.value or []) | set(attached.get(path, ())))
+    if f.value is not None or q.type == "repeat":
+        f.problem = found.get(path) if found.get(path) != "required" else None
+    return f
+
+
+def _groups(state: FormState, q: Question) -> int:
+    depth, parent = 0, q.parent
+    while parent:
+        if state.definition.by_key[parent].type == "group":
+            depth += 1
+        parent = state.definition.by_key[parent].parent
+    return depth
+
+
+def _pad(nested: dict[str, Any], repeat_path: str, extra: int) -> None:
+    """Add ``extra`` empty instances to the repeat at ``repeat_path`` (``a`` or ``a[1].b``)."""
+    container: Any = nested
+    *steps, leaf = repeat_path.split(".")
+    for step in steps:
+        key, _, index = step.partition("[")
+        instances = container.setdefault(key, [])
+        i = int(index.rstrip("]"))
+        while len(instances) <= i:
+            instances.append({})
+        container = instances[i]
+    container.setdefault(leaf, []).extend({} for _ in range(extra))
+
+
+def _prefill(replica: Replica, job: Mapping[str, Any],
+             definition: Mapping[str, Any]) -> dict[str, Any]:
+    """Hidden answers named by a ``source``: the customer's meter, or the rectification
+    notice and its open hazards this check job was scheduled for (one repeat instance each)."""
+    d = as_definition(definition)
+    meter = next(iter(replica.db.query(
+        "SELECT * FROM meters WHERE customer_id = ? ORDER BY id LIMIT 1",
+        [job["customer_id"]])), None)
+    hazards = list(replica.db.query(
+        "SELECT * FROM hazards WHERE check_job_id = ? AND status = 'open' ORDER BY due_at,"
+        " question", [job["id"]]))
+    notice = next(iter(replica.db.query(
+        "SELECT * FROM rectification_notices WHERE id = ?",
+        [hazards[0]["notice_id"] if hazards else ""])), None)
+    sources: dict[str, Any] = {
+        "meter.last_reading": meter["last_reading"] if meter else None,
+        "meter.last_read_at": (meter["last_read_at"] or "")[:10] or None if meter else None,
+        "meter.average_daily_use": _daily_use(replica, meter["id"]) if meter else None,
+        "notice.number": notice["number"] if notice else None,
+    }
+    item_sources = {"notice_item.question": "question", "notice_item.label": "label",
+                    "notice_item.level": "level"}
+    out: dict[str, Any] = {}
+    for q in d.by_key.values():
+        source = q.raw.get("source")
+        if q.type != "hidden" or not source:
+            continue
+        if not q.repeats and sources.get(source) is not None:
+            out[q.key] = sources[source]
+        elif len(q.repeats) == 1 and source in item_sources:
+            for i, hazard in enumerate(hazards):
+                out[f"{q.repeats[0]}[{i}].{q.key}"] = hazard[item_sources[source]]
+    return out
+
+
+def _daily_use(replica: Replica, meter_id: str) -> float | None:
+    rows = list(replica.db.query(
+        "SELECT read_at, value FROM readings WHERE meter_id = ? AND value IS NOT NULL"
+        " ORDER BY read_at DESC LIMIT 2", [meter_id]))
+    if len(rows) < 2:
+        return None
+    try:
+        days = (date.fromisoformat(rows[0]["read_at"][:10])
+                - date.fromisoformat(rows[1]["read_at"][:10])).days
+    except (TypeError, ValueError):
+        return None
+    return round((rows[0]["value"] - rows[1]["value"]) / days, 3) if days > 0 else None
+

@@ -1,0 +1,84 @@
+"""Filling any form on the tablet: the job's form by kind, relevance as answers arrive,
+repeat instances, prefilled hidden answers, and a submit that lists every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fieldapp.errors import InvalidInput
+from fieldapp.replica import Replica
+from tests.forms.test_rectification import inspect
+from tests.world import seed_replica
+
+
+@pytest.fixture
+def tech02(tmp_path: Path) -> Replica:
+    replica = Replica.open(tmp_path / "tech02")
+    seed_replica(replica, "tech02")
+    return replica
+
+
+def paths(replica: Replica, sub_id: str, **extra: int) -> list[str]:
+    return [f.path for f in replica.forms.screen(sub_id, extra).fields]
+
+
+def test_a_repair_report_follows_its_answers(tech02: Replica):
+    with pytest.raises(InvalidInput) as early:
+        tech02.forms.start("job-3")
+    assert early.value.code == "job_not_in_service"
+    tech02.jobs.transition("job-3", "accepted")
+    tech02.jobs.transition("job-3", "in_service")
+    sub_id = tech02.forms.start("job-3")
+    assert tech02.forms.start("job-3") == sub_id  # one submission per job
+    screen = tech02.forms.screen(sub_id)
+    assert screen.title == "维修工单报告" and screen.state == "draft"
+    assert "gas_concentration" not in paths(tech02, sub_id)
+
+    tech02.forms.answer(sub_id, "fault_category", "leak")
+    assert "gas_concentration" in paths(tech02, sub_id)  # relevant now
+    concentration = next(f for f in tech02.forms.screen(sub_id).fields
+                         if f.key == "gas_concentration")
+    assert (concentration.unit, concentration.required) == ("%LEL", True)
+
+    tech02.forms.answer(sub_id, "parts_used", "yes")
+    [parts] = [f for f in tech02.forms.screen(sub_id).fields if f.key == "parts"]
+    assert (parts.type, parts.count, parts.can_add) == ("repeat", 0, True)
+    assert "parts[0].part" in paths(tech02, sub_id, parts=1)  # an empty instance to fill
+    tech02.forms.answer(sub_id, "parts[0].part", "other")
+    with pytest.raises(InvalidInput) as too_many:
+        tech02.forms.answer(sub_id, "parts[0].quantity", 25)
+    assert too_many.value.code == "constraint"  # checked as it is entered, not saved
+    fields = {f.path: f for f in tech02.forms.screen(sub_id).fields}
+    assert "parts[0].part_other" in fields
+    assert fields["parts[0].quantity"].value is None
+    assert fields["parts"].count == 1
+
+    with pytest.raises(InvalidInput) as refused:
+        tech02.forms.submit(sub_id)
+    problems = dict(refused.value.params["problems"])
+    assert problems["parts[0].part_other"] == "required"
+    assert problems["arrived_at"] == "required"
+    assert problems["customer_signature"] == "required"
+
+
+def test_a_rectification_check_lists_the_hazards_it_was_scheduled_for(
+        fresh_replica: Replica):
+    sub = inspect(fresh_replica, {"hose_age": "橡胶软管已龟裂", "hose_clamps": "缺卡箍"})
+    fresh_replica.inspections.submit(sub)
+    [check] = list(fresh_replica.db.query(
+        "SELECT id FROM jobs WHERE kind = 'rectification_check'"))
+    fresh_replica.jobs.transition(check["id"], "accepted")
+    fresh_replica.jobs.transition(check["id"], "in_service")
+    check_sub = fresh_replica.forms.start(check["id"])
+
+    answers = {p: a["value"] for p, a in fresh_replica.inspections.answers(check_sub).items()}
+    assert answers["notice_number"].startswith("TZ")
+    assert [answers[f"hazards[{i}].hazard_item"] for i in (0, 1)] == ["hose_age",
+                                                                      "hose_clamps"]
+    assert answers["hazards[0].hazard_level"] == "serious"
+    fresh_replica.forms.answer(check_sub, "visit_outcome", "checked")
+    fields = {f.path: f for f in fresh_replica.forms.screen(check_sub).fields}
+    assert fields["hazards"].count == 2
+    assert "hazards[1].rectified" in fields
