@@ -168,6 +168,25 @@ def shoot(window: MainWindow, out: Path, job_id: str) -> None:
     settle()
     QTest.mouseClick(window.top_bar.problems, Qt.MouseButton.LeftButton)
     save(window, out / "sync_problems.png")
+    shoot_repair_form(window, out)
+
+
+def shoot_repair_form(window: MainWindow, out: Path) -> None:
+    """The generic form view on the repair job, part filled: a leak, a part used."""
+    replica = window.ctx.replica
+    replica.jobs.transition("job-004", "accepted")
+    replica.jobs.transition("job-004", "in_service")
+    sub_id = replica.forms.start("job-004")
+    for path, value in [("arrived_at", "11:20"), ("fault_category", "leak"),
+                        ("fault_description", "表前阀下游接头处检测到漏气"),
+                        ("gas_concentration", 12.5), ("parts_used", "yes"),
+                        ("parts[0].part", "P-HOSE-15"), ("parts[0].quantity", 1)]:
+        replica.forms.answer(sub_id, path, value)
+    window.toast.hide()
+    window.open_job("job-004")
+    window.job_page.tabs.setCurrentWidget(window.job_page.form)
+    settle()
+    save(window, out / "form_repair.png")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,12 +9,14 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout,
 
 from fieldapp.changes import Changes
 from fieldapp.errors import FieldAppError
+from fieldapp.forms.filling import FORM_FOR_KIND
 from fieldapp.ui import ops, theme
 from fieldapp.ui.checklist_view import ChecklistView
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Card, button, chip, clear_layout, label, set_chip, set_prop
 from fieldapp.ui.customer_view import CustomerView
 from fieldapp.ui.evidence_view import EvidenceView
+from fieldapp.ui.form_view import FormView
 from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.signature_view import SignatureView
@@ -75,6 +77,8 @@ class JobPage(QWidget):
         self.signature = SignatureView(ctx)
         self.tabs.addTab(self.customer, "")
         self.tabs.addTab(self.checklist, "")
+        self.form = FormView(ctx)
+        self.tabs.addTab(self.form, "")
         self.tabs.addTab(self.evidence, "")
         self.tabs.addTab(self.signature, "")
         self._checklist_counts = (0, 0)
@@ -94,14 +98,19 @@ class JobPage(QWidget):
             return False
         self.job = job
         uses_checklist = job["kind"] in CHECKLIST_KINDS
+        uses_form = job["kind"] in FORM_FOR_KIND
         self.tabs.setTabVisible(self.tabs.indexOf(self.checklist), uses_checklist)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.form), uses_form)
         self.customer.show_customer(job["customer_id"])
         if uses_checklist:
             self.checklist.set_job(job_id)
+        if uses_form:
+            self.form.set_job(job_id)
         self.evidence.set_job(job_id)
         self.signature.set_job(job_id, job.get("customer_name") or "")
-        self.tabs.setCurrentWidget(self.checklist if uses_checklist
-                                   and job["status"] == "in_service" else self.customer)
+        work = self.checklist if uses_checklist else self.form if uses_form else None
+        self.tabs.setCurrentWidget(work if work is not None and job["status"] == "in_service"
+                                   else self.customer)
         self._show_header()
         return True
 
@@ -178,6 +187,7 @@ class JobPage(QWidget):
         self.back.setText(tr("job.back"))
         self.tabs.setTabText(self.tabs.indexOf(self.customer), tr("job.tab.customer"))
         self.tabs.setTabText(self.tabs.indexOf(self.evidence), tr("job.tab.evidence"))
+        self.tabs.setTabText(self.tabs.indexOf(self.form), tr("job.tab.form"))
         self._on_checklist_progress(*self._checklist_counts)
         self._on_signed(self._signed)
         if self.job is not None:

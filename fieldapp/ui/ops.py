@@ -19,6 +19,7 @@ from typing import Any
 from fieldapp.capture.gps import Position, PositionSource, source_from_config
 from fieldapp.changes import Changes
 from fieldapp.domain.status import ORDER, Status, allowed_moves
+from fieldapp.forms.filling import FormScreen
 from fieldapp.replica import Replica, Session
 from fieldapp.reports import documents
 from fieldapp.sync.client import Progress, SyncClient, SyncReport
@@ -201,6 +202,35 @@ def write_today_map(replica: Replica, *, position: Position | None) -> Path:
 def delete_photo(replica: Replica, *, attachment_id: str) -> Changes:
     replica.evidence.delete_photo(attachment_id)
     return Changes.of("attachments", ids=(attachment_id,))
+
+
+def form_screen(replica: Replica, *, job_id: str, extra: dict[str, int],
+                lang: str) -> FormScreen | None:
+    """The job's form as the view draws it; started (and prefilled) once the service has
+    started, None before."""
+    sub = replica.forms.for_job(job_id)
+    if sub is None:
+        if replica.jobs.get(job_id)["status"] != "in_service":
+            return None
+        return replica.forms.screen(replica.forms.start(job_id), extra, lang)
+    return replica.forms.screen(sub["id"], extra, lang)
+
+
+def answer_form(replica: Replica, *, job_id: str, path: str, value: Any) -> Changes:
+    changes = replica.forms.answer(replica.forms.start(job_id), path, value)
+    return changes | Changes.of("submissions")
+
+
+def attach_form_photo(replica: Replica, *, job_id: str, question: str, path: Path,
+                      position: Position | None) -> Changes:
+    """A photo for one question of the job's form (counted by that question)."""
+    replica.forms.start(job_id)
+    attachment_id = replica.evidence.add_photo(job_id, path, question, position=position)
+    return Changes.of("attachments", ids=(attachment_id,))
+
+
+def submit_form(replica: Replica, *, job_id: str) -> Changes:
+    return replica.forms.submit(replica.forms.start(job_id))
 
 
 def write_document(replica: Replica, *, job_id: str, document: str) -> Path:

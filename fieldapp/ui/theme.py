@@ -178,6 +178,7 @@ QScrollBar::handle:vertical {{ background: #b8c2cc; border-radius: 6px; min-heig
 QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; }}
 
 QPushButton[answer] {{ min-width: 104px; min-height: 50px; padding: 0 10px; font-size: 17px; }}
+QPushButton[answer]:checked {{ background: {PRIMARY}; color: white; border: none; }}
 QPushButton[answer="pass"]:checked {{ background: {SUCCESS}; color: white; border: none; }}
 QPushButton[answer="fail"]:checked {{ background: {DANGER}; color: white; border: none; }}
 QPushButton[answer="na"]:checked {{ background: #546e7a; color: white; border: none; }}

@@ -1,0 +1,291 @@
+"""表单: a generic view of any form definition (repair report, meter reading, rectification
+check…), drawn from the core's screen model; every answer is saved as it is given.
+
+The view holds no rules: relevance, repeats, required marks, prefilled values and problems
+all come from ``replica.forms.screen``, redrawn after each saved answer. Choices are big
+toggle buttons (touch first); numbers and text are saved when the field is left.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QProgressBar,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.changes import Changes
+from fieldapp.errors import FieldAppError
+from fieldapp.forms.filling import Field, FormScreen
+from fieldapp.ids import now_iso
+from fieldapp.ui import ops
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.controls import Card, button, clear_layout, label
+from fieldapp.ui.i18n import language, tr
+from fieldapp.ui.messages import describe_problem
+
+CHOICE_TYPES = {"select_one", "yes_no", "pass_fail_na"}
+NUMBER_TYPES = {"integer", "decimal", "meter_reading"}
+TEXT_TYPES = {"text", "barcode", "date", "time"}
+CHOICES_PER_ROW = 5
+
+
+class FieldRow(QFrame):
+    """One question: its label, an input made for its type, and its problem if any."""
+
+    def __init__(self, view: FormView, f: Field) -> None:
+        super().__init__()
+        self.view, self.field = view, f
+        self.setObjectName("card" if f.type not in ("group", "note") else "")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(18 + 24 * f.depth, 6, 14, 6)
+        head = QHBoxLayout()
+        title = f.label + (" *" if f.required else "")
+        self.title = label(title, name="cardTitle" if f.type in ("group", "repeat") else "",
+                           wrap=True)
+        head.addWidget(self.title, 1)
+        if f.hazard_level:
+            head.addWidget(label(f.hazard_level, name="hazardLevel"))
+        outer.addLayout(head)
+        self.input: Any = None
+        body = QHBoxLayout()
+        self._build(f, body)
+        outer.addLayout(body)
+        if f.hint:
+            outer.addWidget(label(f.hint, name="muted", wrap=True))
+        if f.problem:
+            outer.addWidget(label(describe_problem(f.problem), name="problem"))
+
+    def _build(self, f: Field, body: QHBoxLayout) -> None:
+        name = f"field_{f.path}"
+        if f.type in CHOICE_TYPES or f.type == "select_multiple":
+            group = QButtonGroup(self)
+            group.setExclusive(f.type != "select_multiple")
+            chosen = set(f.value or []) if f.type == "select_multiple" else {f.value}
+            grid = QGridLayout()  # long lists (the parts catalogue) wrap onto more rows
+            for i, (value, text) in enumerate(self._choices(f)):
+                btn = button(text, name=f"{name}_{value}")
+                btn.setProperty("answer", value)
+                btn.setCheckable(True)
+                btn.setChecked(value in chosen)
+                btn.clicked.connect(lambda _=False, v=value: self._chose(v))
+                group.addButton(btn)
+                grid.addWidget(btn, i // CHOICES_PER_ROW, i % CHOICES_PER_ROW)
+            body.addLayout(grid)
+            body.addStretch(1)
+            self.input = group
+        elif f.type in NUMBER_TYPES or f.type in TEXT_TYPES:
+            edit = QLineEdit("" if f.value is None else str(f.value))
+            edit.setObjectName(name)
+            edit.setPlaceholderText({"date": "2026-11-24", "time": "09:30"}.get(f.type, ""))
+            edit.editingFinished.connect(lambda: self._typed(edit.text()))
+            body.addWidget(edit, 1)
+            if f.unit:
+                body.addWidget(label(f.unit, name="muted"))
+            if f.type in ("date", "time"):
+                now = button(tr("form.now"), name=f"{name}_now")
+                now.clicked.connect(lambda: self._typed(
+                    now_iso()[:10] if f.type == "date" else now_iso()[11:16]))
+                body.addWidget(now)
+            if f.previous is not None:
+                body.addWidget(label(tr("form.previous", value=f.previous), name="muted"))
+            self.input = edit
+        elif f.type == "photo":
+            body.addWidget(label(tr("form.photos", n=f.count), name="muted"))
+            add = button(tr("evidence.add_photo"), name=f"{name}_add")
+            add.clicked.connect(self._pick_photo)
+            body.addWidget(add)
+            body.addStretch(1)
+        elif f.type == "gps":
+            shown = (f"{f.value['lat']:.5f}, {f.value['lon']:.5f}" if isinstance(f.value, dict)
+                     else tr("form.no_position"))
+            body.addWidget(label(shown, name="muted"))
+            here = button(tr("form.record_position"), name=f"{name}_here")
+            here.clicked.connect(self._record_position)
+            body.addWidget(here)
+            body.addStretch(1)
+        elif f.type == "signature":
+            body.addWidget(label(tr("form.sign_on_tab"), name="muted", wrap=True))
+        elif f.type == "repeat":
+            body.addWidget(label(tr("form.instances", n=f.count), name="muted"))
+            add = button(tr("form.add_instance"), name=f"{name}_add")
+            add.setEnabled(f.can_add)
+            add.clicked.connect(lambda: self.view.add_instance(f.path))
+            body.addWidget(add)
+            body.addStretch(1)
+        elif f.type == "note" and f.text:
+            body.addWidget(label(f.text, wrap=True))
+
+    def _choices(self, f: Field) -> list[tuple[str, str]]:
+        if f.type == "yes_no":
+            return [("yes", tr("form.yes")), ("no", tr("form.no"))]
+        if f.type == "pass_fail_na":
+            return [(v, tr(f"checklist.answer.{v}")) for v in ("pass", "fail", "na")]
+        return f.choices
+
+    def _chose(self, value: str) -> None:
+        if self.field.type == "select_multiple":
+            chosen = [b.property("answer") for b in self.input.buttons() if b.isChecked()]
+            self.view.save(self.field.path, chosen or None)
+        else:
+            self.view.save(self.field.path, value)
+
+    def _typed(self, text: str) -> None:
+        text = text.strip()
+        if text == ("" if self.field.value is None else str(self.field.value)):
+            return
+        value: Any = text or None
+        if value is not None and self.field.type in NUMBER_TYPES:
+            try:
+                value = int(text) if self.field.type == "integer" else float(text)
+            except ValueError:
+                self.view.ctx.notify(tr("form.not_a_number"), "error")
+                return
+        self.view.save(self.field.path, value)
+
+    def _pick_photo(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("evidence.add_photo"), "",
+                                              "Images (*.jpg *.jpeg *.png)")
+        if path:
+            self.view.attach_photo(self.field.path, Path(path))
+
+    def _record_position(self) -> None:
+        fix = self.view.ctx.position()
+        if fix is None:
+            self.view.ctx.notify(tr("form.no_position"), "error")
+            return
+        self.view.save(self.field.path, {"lat": fix.lat, "lon": fix.lon,
+                                         "accuracy": float(fix.accuracy_m or 0)})
+
+
+class FormView(QWidget):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.job_id: str | None = None
+        self.screen: FormScreen | None = None
+        self.extra: dict[str, int] = {}  # empty repeat instances asked for, per repeat path
+        self.rows: dict[str, FieldRow] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 0)
+        head = Card()
+        top = QHBoxLayout()
+        self.title = label(name="cardTitle")
+        self.counts = label(name="muted")
+        self.submit = button(role="primary", name="formSubmit")
+        self.submit.clicked.connect(self.submit_now)
+        top.addWidget(self.title)
+        top.addStretch(1)
+        top.addWidget(self.counts)
+        top.addWidget(self.submit)
+        head.body.addLayout(top)
+        self.bar = QProgressBar()
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(12)
+        head.body.addWidget(self.bar)
+        self.banner = label(name="banner", wrap=True)
+        self.banner.hide()
+        head.body.addWidget(self.banner)
+        layout.addWidget(head)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget()
+        self.items = QVBoxLayout(inner)
+        self.items.setSpacing(8)
+        self.scroll.setWidget(inner)
+        layout.addWidget(self.scroll, 1)
+        ctx.changes_applied.connect(self._on_changes)
+        ctx.language_changed.connect(self.refresh)
+
+    def set_job(self, job_id: str) -> None:
+        self.job_id, self.extra = job_id, {}
+        self.banner.hide()
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.job_id is None:
+            return
+        self.submit.setText(tr("form.submit"))
+        screen = self.ctx.run(ops.form_screen, job_id=self.job_id, extra=self.extra,
+                              lang=language())
+        self.screen = screen
+        clear_layout(self.items)
+        self.rows = {}
+        if screen is None:  # the service has not started: nothing to fill yet
+            self.title.setText("")
+            self.banner.setText(tr("checklist.start_service_first"))
+            self.banner.show()
+            self.submit.hide()
+            return
+        self.title.setText(screen.title)
+        self.counts.setText(tr("form.progress", done=screen.answered, total=screen.total))
+        self.bar.setMaximum(max(screen.total, 1))
+        self.bar.setValue(screen.answered)
+        editable = screen.state == "draft"
+        self.submit.setVisible(editable)
+        if not editable:
+            self.banner.setText(tr("form.submitted"))
+            self.banner.show()
+        for f in screen.fields:
+            row = FieldRow(self, f)
+            row.setEnabled(editable or f.type in ("group", "note"))
+            self.rows[f.path] = row
+            self.items.addWidget(row)
+        self.items.addStretch(1)
+
+    def save(self, path: str, value: Any) -> None:
+        assert self.job_id is not None
+        self.ctx.run(ops.answer_form, job_id=self.job_id, path=path, value=value,
+                     failed=lambda _e: self.refresh())
+
+    def add_instance(self, repeat_path: str) -> None:
+        self.extra[repeat_path] = self.extra.get(repeat_path, 0) + 1
+        self.refresh()
+
+    def attach_photo(self, path: str, file: Path) -> None:
+        assert self.job_id is not None
+        self.ctx.run(ops.attach_form_photo, job_id=self.job_id, question=path, path=file,
+                     position=self.ctx.position())
+
+    def submit_now(self) -> None:
+        if self.job_id is None:
+            return
+        self.setFocus()  # a field being edited saves first (editingFinished)
+        result = self.ctx.run(ops.submit_form, job_id=self.job_id, failed=self._on_refused)
+        if result is not None:
+            self.ctx.notify(tr("form.submitted"), "success")
+
+    def _on_refused(self, error: FieldAppError) -> None:
+        problems = error.params.get("problems") or []
+        if problems:
+            self.banner.setText(tr("checklist.problems_title", n=len(problems)) + "："
+                                + "；".join(f"{self._label(p)} {describe_problem(c)}"
+                                           for p, c in problems[:6]))
+            self.banner.show()
+            first = self.rows.get(problems[0][0])
+            if first is not None:
+                self.scroll.ensureWidgetVisible(first, 0, 40)
+
+    def _label(self, path: str) -> str:
+        row = self.rows.get(path)
+        return row.field.label if row else path
+
+    def _on_changes(self, changes: Changes) -> None:
+        if self.job_id and changes.touches("answers", "submissions", "attachments", "jobs"):
+            # A saved answer ends the extra instances it filled; the rest stay asked for.
+            if self.screen is not None:
+                self.extra = {}
+            self.refresh()

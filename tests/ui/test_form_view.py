@@ -1,0 +1,92 @@
+"""表单: the generic form view draws any definition, follows relevance and repeats as
+answers are tapped in, refuses a wrong value in words, and lists what a submit lacks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from fieldapp.replica import Replica
+from fieldapp.ui.app import build_main_window
+from fieldapp.ui.demo_seed import Seeded, seed
+from fieldapp.ui.form_view import FormView
+from fieldapp.ui.i18n import tr
+from fieldapp.ui.main_window import MainWindow
+from tests.ui.ui_helpers import open_tab, tap, type_text
+
+
+@pytest.fixture
+def rich(data_dir: Path) -> Seeded:
+    replica = Replica.open(data_dir)
+    try:
+        return seed(replica, rich=True)
+    finally:
+        replica.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, data_dir: Path, rich: Seeded,
+           unreachable_url: str) -> Iterator[MainWindow]:
+    win = build_main_window(data_dir, unreachable_url)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.shutdown()
+
+
+def open_form(qtbot: QtBot, window: MainWindow, job_id: str) -> FormView:
+    replica = window.ctx.replica
+    replica.jobs.transition(job_id, "accepted")
+    replica.jobs.transition(job_id, "in_service")
+    window.open_job(job_id)
+    page = window.job_page
+    assert not page.tabs.isTabVisible(page.tabs.indexOf(page.checklist))
+    assert page.tabs.currentWidget() is page.form
+    open_tab(qtbot, window, page.form)
+    return page.form
+
+
+def test_a_repair_report_is_filled_by_taps(qtbot: QtBot, window: MainWindow,
+                                           check: Replica) -> None:
+    form = open_form(qtbot, window, "job-004")
+    assert form.title.text() == "维修工单报告"
+    assert "gas_concentration" not in form.rows
+
+    tap(qtbot, form.rows["fault_category"].findChild(object, "field_fault_category_leak"))
+    assert "gas_concentration" in form.rows  # relevant once the fault is a leak
+    edit = form.rows["gas_concentration"].input
+    type_text(edit, "150")
+    edit.editingFinished.emit()
+    assert window.toast.last_text == tr("error.constraint") == "填写的值超出允许范围，未保存"
+    sub_id = check.forms.for_job("job-004")["id"]
+    assert "gas_concentration" not in check.inspections.answers(sub_id)  # refused, not saved
+    edit = form.rows["gas_concentration"].input
+    type_text(edit, "35")
+    edit.editingFinished.emit()
+    assert check.inspections.answers(sub_id)["gas_concentration"]["value"] == 35.0
+
+    tap(qtbot, form.rows["parts_used"].findChild(object, "field_parts_used_yes"))
+    tap(qtbot, form.rows["parts"].findChild(object, "field_parts_add"))
+    assert "parts[0].part" in form.rows
+    first_part = form.rows["parts[0].part"].input.buttons()[0]
+    tap(qtbot, first_part)
+    assert check.inspections.answers(sub_id)["parts[0].part"]["value"] == \
+        first_part.property("answer")
+
+    tap(qtbot, form.submit)
+    assert form.banner.isVisible()
+    assert tr("checklist.problems_title", n=1).split("1")[0] in form.banner.text()
+    assert "到达时间" in form.banner.text()
+    assert check.get("submissions", sub_id)["state"] == "draft"
+
+
+def test_a_meter_reading_shows_the_previous_reading(qtbot: QtBot, window: MainWindow) -> None:
+    form = open_form(qtbot, window, "job-005")
+    tap(qtbot, form.rows["meter_accessible"].findChild(object, "field_meter_accessible_yes"))
+    row = form.rows["reading_group.reading"] if "reading_group.reading" in form.rows else \
+        form.rows["reading"]
+    assert "上次读数" in " ".join(w.text() for w in row.findChildren(type(form.title)))
