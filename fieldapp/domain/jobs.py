@@ -90,7 +90,17 @@ class Jobs:
         return Changes.of("jobs", "job_status_history", ids=(job_id, history_id))
 
     def _check_completion(self, job: dict[str, Any]) -> None:
-        """An inspection completes only with a submitted checklist and a customer signature."""
+        """An inspection completes only with a submitted checklist and a customer signature;
+        a job with a form (repair, meter reading, rectification check) with its form
+        submitted, whose own rules ask for a signature where one is needed."""
+        from fieldapp.forms.filling import FORM_FOR_KIND
+
+        if job["kind"] in FORM_FOR_KIND:
+            sub = self.r.forms.for_job(job["id"])
+            if sub is None or sub["state"] != "submitted":
+                raise InvalidInput("completion_requirements", f"job {job['number']} cannot be"
+                                   " completed: missing ['form']", missing=["form"])
+            return
         if job["kind"] != "inspection":
             return
         missing = []

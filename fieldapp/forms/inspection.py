@@ -140,10 +140,14 @@ class Inspections:
             self.r.update("submissions", submission_id,
                           {"state": "submitted", "submitted_at": submitted_at})
             answers = self.answers(submission_id)
+            nested = nest({q: a["value"] for q, a in answers.items()})
             written = rectification.issue(
-                self.r, sub, self.definition(sub["form_code"], sub["form_version"]),
-                nest({q: a["value"] for q, a in answers.items()}),
+                self.r, sub, self.definition(sub["form_code"], sub["form_version"]), nested,
                 {q: a["note"] for q, a in answers.items()}, submitted_at)
+            if sub["form_code"] == rectification.CHECK_KIND:
+                checked = rectification.record_check(self.r, sub, nested)
+                if checked:
+                    written = {**written, "hazards": [*written.get("hazards", []), *checked]}
         ids = {submission_id, *(i for group in written.values() for i in group)}
         return Changes(frozenset({"submissions", *written}), frozenset(ids))
 

@@ -330,6 +330,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
                                       "The job cannot be completed yet: missing {missing}"),
     "error.missing.checklist": ("已提交的安检表", "a submitted checklist"),
     "error.missing.signature": ("客户签名", "the customer's signature"),
+    "error.missing.form": ("已提交的表单", "a submitted form"),
     "error.list_sep": ("、", ", "),
     "error.incomplete_form": ("安检表还有 {n} 项未完成，请补全后再提交",
                               "{n} checklist items are incomplete; finish them and submit again"),

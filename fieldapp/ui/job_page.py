@@ -177,7 +177,10 @@ class JobPage(QWidget):
     def _on_move_refused(self, error: FieldAppError) -> None:
         """Take the technician to what is missing for completion."""
         missing = error.params.get("missing") or []
-        if "checklist" in missing and self.tabs.isTabVisible(self.tabs.indexOf(self.checklist)):
+        if "form" in missing:
+            self.tabs.setCurrentWidget(self.form)
+        elif "checklist" in missing and self.tabs.isTabVisible(
+                self.tabs.indexOf(self.checklist)):
             self.tabs.setCurrentWidget(self.checklist)
         elif "signature" in missing:
             self.tabs.setCurrentWidget(self.signature)

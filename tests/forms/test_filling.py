@@ -82,3 +82,41 @@ def test_a_rectification_check_lists_the_hazards_it_was_scheduled_for(
     fields = {f.path: f for f in fresh_replica.forms.screen(check_sub).fields}
     assert fields["hazards"].count == 2
     assert "hazards[1].rectified" in fields
+
+
+def test_a_submitted_check_closes_the_rectified_hazards(fresh_replica: Replica,
+                                                        tmp_path: Path):
+    from PIL import Image
+
+    from tests.world import STROKES
+
+    sub = inspect(fresh_replica, {"hose_age": "橡胶软管已龟裂", "hose_clamps": "缺卡箍"})
+    fresh_replica.inspections.submit(sub)
+    [check] = list(fresh_replica.db.query(
+        "SELECT id FROM jobs WHERE kind = 'rectification_check'"))
+    job = check["id"]
+    fresh_replica.jobs.transition(job, "accepted")
+    fresh_replica.jobs.transition(job, "in_service")
+    check_sub = fresh_replica.forms.start(job)
+    for path, value in [("visit_outcome", "checked"), ("hazards[0].rectified", "pass"),
+                        ("signer_name", "陈桂芳"), ("measures", ["second_notice"])]:
+        fresh_replica.forms.answer(check_sub, path, value)
+    fresh_replica.forms.answer(check_sub, "hazards[1].rectified", "fail", "仍未加装卡箍")
+    photo = tmp_path / "fixed.jpg"
+    Image.new("RGB", (640, 480), (90, 120, 30)).save(photo)
+    fresh_replica.evidence.add_photo(job, photo, "hazards[0].rectified_photo")
+    fresh_replica.evidence.add_photo(job, photo, "hazards[1].rectified")
+    fresh_replica.evidence.add_signature(job, STROKES, "陈桂芳")
+    with pytest.raises(InvalidInput) as early:
+        fresh_replica.jobs.transition(job, "completed")
+    assert early.value.params["missing"] == ["form"]
+
+    fresh_replica.forms.submit(check_sub)
+    status = {h["question"]: h["status"] for h in fresh_replica.inspections.hazards("job-1")}
+    assert status == {"hose_age": "rectified", "hose_clamps": "unrectified"}
+    # what is still not rectified gets its own notice and check, as the form's rule says
+    [again] = fresh_replica.inspections.hazards(job)
+    assert (again["question"], again["label"], again["level"], again["note"]) == (
+        "hazards[1].rectified", "软管两端卡箍紧固", "serious", "仍未加装卡箍")
+    fresh_replica.jobs.transition(job, "completed")
+    assert fresh_replica.get("jobs", job)["status"] == "completed"
