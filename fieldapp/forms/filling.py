@@ -26,7 +26,6 @@ from fieldapp.forms import checklist
 from fieldapp.forms.definition import Question, as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
-from fieldapp.ids import now_iso
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
@@ -89,22 +88,14 @@ class Forms:
     def start(self, job_id: str) -> str:
         """The job's submission on the newest version of its form, created on first use with
         its hidden answers filled from the replica (a draft keeps the version it started on)."""
-        session = self.r.require_session()
         code = self.form_code(job_id)
         with self.r.transaction():
             existing = self.for_job(job_id)
             if existing:
                 return existing["id"]
-            job = self.r.jobs.require_mine(job_id)
-            if job["status"] != "in_service":
-                raise InvalidInput("job_not_in_service", "start the service before the form",
-                                   status=job["status"])
             definition = self._newest(code)
-            sub_id = self.r.insert("submissions", {
-                "job_id": job_id, "customer_id": job["customer_id"], "form_code": code,
-                "form_version": definition["version"], "state": "draft",
-                "started_at": now_iso(), "by_user": session.username,
-                "device_id": self.r.device_id})
+            sub_id = self.r.inspections.create(job_id, code, definition["version"])
+            job = self.r.get("jobs", job_id)
             for path, value in _prefill(self.r, job, definition).items():
                 self.r.inspections.answer(sub_id, path, value)
         return sub_id

@@ -55,21 +55,26 @@ class Inspections:
 
     def start(self, job_id: str) -> str:
         """The job's checklist submission, created on first use (a draft keeps its version)."""
-        session = self.r.require_session()
         definition = self.definition()
         with self.r.transaction():
             existing = self.for_job(job_id)
             if existing:
                 return existing["id"]
-            job = self.r.jobs.require_mine(job_id)
-            if job["status"] != "in_service":
-                raise InvalidInput("job_not_in_service", "start the service before the checklist",
-                                   status=job["status"])
-            return self.r.insert("submissions", {
-                "job_id": job_id, "customer_id": job["customer_id"], "form_code": FORM_CODE,
-                "form_version": definition["version"], "state": "draft", "started_at": now_iso(),
-                "by_user": session.username, "device_id": self.r.device_id,
-            })
+            return self.create(job_id, FORM_CODE, definition["version"])
+
+    def create(self, job_id: str, code: str, version: int) -> str:
+        """A new draft submission of a form for one of the technician's jobs in service;
+        call inside a transaction."""
+        session = self.r.require_session()
+        job = self.r.jobs.require_mine(job_id)
+        if job["status"] != "in_service":
+            raise InvalidInput("job_not_in_service", "start the service before the form",
+                               status=job["status"])
+        return self.r.insert("submissions", {
+            "job_id": job_id, "customer_id": job["customer_id"], "form_code": code,
+            "form_version": version, "state": "draft", "started_at": now_iso(),
+            "by_user": session.username, "device_id": self.r.device_id,
+        })
 
     def answer(self, submission_id: str, question: str, value: str | None,
                note: str | None = None) -> Changes:

@@ -47,6 +47,19 @@ def office_edit(server: ServerProcess, reading_id: str, value: float, offset_ms:
                  base_version=base_version, hlc=hlc(offset_ms))]).json()["results"][0]
 
 
+def deleted_offline(server: ServerProcess,
+                    tmp_path: Path) -> tuple[Replica, SyncClient, str, int]:
+    """A synced reading, then deleted on the tablet (not pushed yet), and the version the
+    tablet had seen of it."""
+    replica, client = tablet(server, tmp_path / "a")
+    reading_id = add_reading(replica, 1234.5)
+    client.sync()
+    version = replica.get("readings", reading_id)["version"]
+    with replica.transaction():
+        replica.delete("readings", reading_id)
+    return replica, client, reading_id, version
+
+
 def test_a_delete_leaves_every_tablet_and_keeps_the_row(server: ServerProcess, tmp_path: Path):
     first, first_client = tablet(server, tmp_path / "a")
     reading_id = add_reading(first, 1234.5)
@@ -72,12 +85,7 @@ def test_a_delete_leaves_every_tablet_and_keeps_the_row(server: ServerProcess, t
 
 def test_a_later_edit_already_on_the_server_beats_the_delete(server: ServerProcess,
                                                              tmp_path: Path):
-    replica, client = tablet(server, tmp_path / "a")
-    reading_id = add_reading(replica, 1234.5)
-    client.sync()
-    version = replica.get("readings", reading_id)["version"]
-    with replica.transaction():
-        replica.delete("readings", reading_id)  # offline, now
+    replica, client, reading_id, version = deleted_offline(server, tmp_path)
     assert office_edit(server, reading_id, 1240.0, 5_000, version)["status"] == "applied"
 
     client.sync()
@@ -94,12 +102,7 @@ def test_a_later_edit_already_on_the_server_beats_the_delete(server: ServerProce
 
 def test_a_later_edit_arriving_after_the_delete_brings_the_record_back(
         server: ServerProcess, tmp_path: Path):
-    replica, client = tablet(server, tmp_path / "a")
-    reading_id = add_reading(replica, 1234.5)
-    client.sync()
-    version = replica.get("readings", reading_id)["version"]
-    with replica.transaction():
-        replica.delete("readings", reading_id)
+    replica, client, reading_id, version = deleted_offline(server, tmp_path)
     client.sync()
     assert server.query("SELECT id FROM readings WHERE id = ?", [reading_id]) == []
 
@@ -114,12 +117,7 @@ def test_a_later_edit_arriving_after_the_delete_brings_the_record_back(
 
 def test_an_earlier_edit_of_a_deleted_record_is_refused_and_kept(server: ServerProcess,
                                                                  tmp_path: Path):
-    replica, client = tablet(server, tmp_path / "a")
-    reading_id = add_reading(replica, 1234.5)
-    client.sync()
-    version = replica.get("readings", reading_id)["version"]
-    with replica.transaction():
-        replica.delete("readings", reading_id)
+    replica, client, reading_id, version = deleted_offline(server, tmp_path)
     client.sync()
     result = office_edit(server, reading_id, 1240.0, -30_000, version)
     assert (result["status"], result["reason"]) == ("rejected", "record_deleted")

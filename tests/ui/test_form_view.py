@@ -3,14 +3,12 @@ answers are tapped in, refuses a wrong value in words, and lists what a submit l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from fieldapp.replica import Replica
-from fieldapp.ui.app import build_main_window
 from fieldapp.ui.demo_seed import Seeded, seed
 from fieldapp.ui.form_view import FormView
 from fieldapp.ui.i18n import tr
@@ -19,23 +17,14 @@ from tests.ui.ui_helpers import open_tab, tap, type_text
 
 
 @pytest.fixture
-def rich(data_dir: Path) -> Seeded:
+def seeded(data_dir: Path) -> Seeded:
+    """The richer demo day (a repair and a meter reading besides the inspections); the
+    shared ``window`` fixture opens on it."""
     replica = Replica.open(data_dir)
     try:
         return seed(replica, rich=True)
     finally:
         replica.close()
-
-
-@pytest.fixture
-def window(qtbot: QtBot, data_dir: Path, rich: Seeded,
-           unreachable_url: str) -> Iterator[MainWindow]:
-    win = build_main_window(data_dir, unreachable_url)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.shutdown()
 
 
 def open_form(qtbot: QtBot, window: MainWindow, job_id: str) -> FormView:
