@@ -171,6 +171,8 @@ def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
         f.can_add = q.max_repeat is None or f.count < q.max_repeat
     if q.type == "photo":
         f.count = len(set(f.value or []) | set(attached.get(path, ())))
+    if q.type == "pass_fail_na":  # photos of a failed item
+        f.count = len(attached.get(path, ()))
     if f.value is not None or q.type == "repeat":
         f.problem = found.get(path) if found.get(path) != "required" else None
     return f

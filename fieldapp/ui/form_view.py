@@ -85,6 +85,8 @@ class FieldRow(QFrame):
             body.addLayout(grid)
             body.addStretch(1)
             self.input = group
+            if f.type == "pass_fail_na" and f.value == "fail":
+                self._failed_item(f)
         elif f.type in NUMBER_TYPES or f.type in TEXT_TYPES:
             edit = QLineEdit("" if f.value is None else str(f.value))
             edit.setObjectName(name)
@@ -126,6 +128,25 @@ class FieldRow(QFrame):
             body.addStretch(1)
         elif f.type == "note" and f.text:
             body.addWidget(label(f.text, wrap=True))
+
+    def _failed_item(self, f: Field) -> None:
+        """A failed item takes a note and photos (the form says which it requires)."""
+        extra = QHBoxLayout()
+        self.note = QLineEdit(f.note or "")
+        self.note.setObjectName(f"note_{f.path}")
+        self.note.setPlaceholderText(tr("checklist.note_placeholder"))
+        self.note.editingFinished.connect(self._noted)
+        extra.addWidget(self.note, 1)
+        extra.addWidget(label(tr("form.photos", n=f.count), name="muted"))
+        add = button(tr("evidence.add_photo"), name=f"field_{f.path}_photo")
+        add.clicked.connect(self._pick_photo)
+        extra.addWidget(add)
+        self.layout().addLayout(extra)
+
+    def _noted(self) -> None:
+        note = self.note.text().strip() or None
+        if note != self.field.note:
+            self.view.save(self.field.path, self.field.value, note)
 
     def _choices(self, f: Field) -> list[tuple[str, str]]:
         if f.type == "yes_no":
@@ -246,9 +267,9 @@ class FormView(QWidget):
             self.items.addWidget(row)
         self.items.addStretch(1)
 
-    def save(self, path: str, value: Any) -> None:
+    def save(self, path: str, value: Any, note: str | None = None) -> None:
         assert self.job_id is not None
-        self.ctx.run(ops.answer_form, job_id=self.job_id, path=path, value=value,
+        self.ctx.run(ops.answer_form, job_id=self.job_id, path=path, value=value, note=note,
                      failed=lambda _e: self.refresh())
 
     def add_instance(self, repeat_path: str) -> None:

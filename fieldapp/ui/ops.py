@@ -216,8 +216,9 @@ def form_screen(replica: Replica, *, job_id: str, extra: dict[str, int],
     return replica.forms.screen(sub["id"], extra, lang)
 
 
-def answer_form(replica: Replica, *, job_id: str, path: str, value: Any) -> Changes:
-    changes = replica.forms.answer(replica.forms.start(job_id), path, value)
+def answer_form(replica: Replica, *, job_id: str, path: str, value: Any,
+                note: str | None = None) -> Changes:
+    changes = replica.forms.answer(replica.forms.start(job_id), path, value, note)
     return changes | Changes.of("submissions")
 
 

@@ -79,3 +79,32 @@ def test_a_meter_reading_shows_the_previous_reading(qtbot: QtBot, window: MainWi
     row = form.rows["reading_group.reading"] if "reading_group.reading" in form.rows else \
         form.rows["reading"]
     assert "上次读数" in " ".join(w.text() for w in row.findChildren(type(form.title)))
+
+
+def test_a_rectification_check_takes_a_note_for_what_is_still_not_fixed(
+        qtbot: QtBot, window: MainWindow, check: Replica) -> None:
+    replica = window.ctx.replica
+    replica.jobs.transition("job-001", "accepted")
+    replica.jobs.transition("job-001", "in_service")
+    sub = replica.inspections.start("job-001")
+    for item in replica.inspections.definition()["items"]:
+        replica.inspections.answer(sub, item["key"], "pass")
+    replica.inspections.answer(sub, "hose_age", "fail", "橡胶软管老化")
+    replica.inspections.submit(sub)
+    [job] = [j["id"] for j in replica.db.query(
+        "SELECT id FROM jobs WHERE kind = 'rectification_check'")]
+    form = open_form(qtbot, window, job)
+    assert form.title.text() == "隐患整改复查"
+
+    tap(qtbot, form.rows["visit_outcome"].findChild(object, "field_visit_outcome_checked"))
+    assert "hazards[0].rectified" in form.rows
+    tap(qtbot, form.rows["hazards[0].rectified"].findChild(
+        object, "field_hazards[0].rectified_fail"))
+    row = form.rows["hazards[0].rectified"]
+    type_text(row.note, "用户未更换软管")
+    row.note.editingFinished.emit()
+    check_sub = check.forms.for_job(job)["id"]
+    saved = check.inspections.answers(check_sub)["hazards[0].rectified"]
+    assert (saved["value"], saved["note"]) == ("fail", "用户未更换软管")
+    assert form.rows["hazards[0].rectified"].findChild(
+        object, "field_hazards[0].rectified_photo") is not None
