@@ -38,6 +38,7 @@ from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
 from sync_server.errors import ApiError
+from sync_server.headers import SecurityHeaders
 from sync_server.objects import FileSystemStore
 from sync_server.office_auth import SignInRequired, sign_in_url
 from sync_server.pull import pull, scope_changed
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="FieldApp sync server", version="0.1.0", lifespan=lifespan)
     app.state.server = server
+    app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
 
     @app.get("/api/v1/health")
@@ -123,11 +125,12 @@ def create_app(settings: Settings) -> FastAPI:
         return {"ok": True, "protocol": PROTOCOL_VERSION}
 
     @app.post("/api/v1/auth/login")
-    def login(body: LoginRequest) -> LoginResponse:
+    def login(body: LoginRequest, request: Request) -> LoginResponse:
         _check_protocol(body.protocol)
-        with server.db.write() as conn:
-            token, expires, user = auth.login(conn, body.username, body.password, body.device_id,
-                                              body.device_name, settings.token_ttl)
+        token, expires, user = auth.throttled(
+            server.db, body.username, auth.client_address(request),
+            lambda conn: auth.login(conn, body.username, body.password, body.device_id,
+                                    body.device_name, settings.token_ttl))
         return LoginResponse(token=token, expires_at=expires, server_hlc=server.clock.now(),
                              user=UserInfo(username=user["username"],
                                            display_name=user["display_name"],

@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from fastapi import Request
 
-from sync_server.db import Connection, utc_now
+from sync_server.db import Connection, Storage, utc_now
 from sync_server.errors import ApiError
 
 _hasher = PasswordHasher()
@@ -95,3 +97,47 @@ def authenticate(conn: Connection, authorization: str | None) -> Principal:
         raise ApiError(401, "user_disabled", "this user account is disabled")
     return Principal(row["username"], row["display_name"], row["role"], row["district"],
                      row["device_id"])
+
+
+# Password guessing: after this many wrong passwords within THROTTLE_WINDOW, further
+# attempts for that user (or from that client address) are refused without being checked.
+MAX_FAILURES_PER_USER = 5
+MAX_FAILURES_PER_CLIENT = 20
+THROTTLE_WINDOW = timedelta(minutes=15)
+T = TypeVar("T")
+
+
+def client_address(request: Request) -> str:
+    """The peer's address, which throttling counts by (behind a reverse proxy this is the
+    proxy's, so the per-user limit is what protects there)."""
+    return request.client.host if request.client else "unknown"
+
+
+def throttled(db: Storage, username: str, client: str,
+              attempt: Callable[[Connection], T]) -> T:
+    """Run a login ``attempt`` unless the user or the client has failed too often lately.
+
+    A wrong password is recorded in its own transaction (the attempt's is rolled back);
+    a right one clears the user's record. The count lives in the database, so every
+    server process behind a load balancer sees the same one.
+    """
+    since = (datetime.now(UTC) - THROTTLE_WINDOW).isoformat(timespec="milliseconds")
+    try:
+        with db.write() as conn:
+            by_user, by_client = conn.execute(
+                "SELECT (SELECT count(*) FROM login_failures WHERE username = ? AND at > ?),"
+                " (SELECT count(*) FROM login_failures WHERE client = ? AND at > ?)",
+                [username, since, client, since]).fetchone()
+            if by_user >= MAX_FAILURES_PER_USER or by_client >= MAX_FAILURES_PER_CLIENT:
+                minutes = int(THROTTLE_WINDOW.total_seconds() // 60)
+                raise ApiError(429, "too_many_attempts", "too many wrong passwords; try again"
+                               f" in {minutes} minutes", detail={"retry_after_s": minutes * 60})
+            result = attempt(conn)
+            conn.execute("DELETE FROM login_failures WHERE username = ?", [username])
+            return result
+    except ApiError as exc:
+        if exc.code == "bad_credentials":
+            with db.write() as conn:
+                conn.execute("INSERT INTO login_failures(username, client, at) VALUES (?, ?, ?)",
+                             [username, client, utc_now()])
+        raise

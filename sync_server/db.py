@@ -72,10 +72,19 @@ CREATE TABLE tombstones (
 CREATE INDEX tombstones_record ON tombstones(tbl, record_id);
 """
 
+# Wrong passwords, for login throttling (auth.throttled).
+SERVER_DDL_V7 = """
+CREATE TABLE login_failures (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL, client TEXT NOT NULL,
+  at TEXT NOT NULL);
+CREATE INDEX login_failures_user ON login_failures(username, at);
+CREATE INDEX login_failures_client ON login_failures(client, at);
+"""
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
-                               6: RECTIFICATION_DDL}
+                               6: RECTIFICATION_DDL, 7: SERVER_DDL_V7}
 
 
 class Cursor(Protocol):

@@ -20,7 +20,7 @@ from fieldapp.forms.checklist import items
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES, Policy
 from fieldapp.reports import inspection_pdf, rectification_pdf, report_data
-from sync_server import review
+from sync_server import auth, review
 from sync_server.auth import Principal
 from sync_server.errors import ApiError
 from sync_server.office_auth import (
@@ -116,15 +116,19 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
           password: Annotated[str, Form(max_length=256)] = "",
           next: Annotated[str, Form(max_length=500)] = "/office/") -> Response:
     try:
-        with _server(request).db.write() as conn:
-            token = sign_in(conn, username.strip(), password,
-                            request.headers.get("user-agent", ""))
+        token = auth.throttled(
+            _server(request).db, username.strip(), auth.client_address(request),
+            lambda conn: sign_in(conn, username.strip(), password,
+                                 request.headers.get("user-agent", "")))
     except ApiError as exc:
         message = {"bad_credentials": "用户名或密码错误",
                    "not_office": "安检员请使用平板应用，后台仅供调度、主管和管理员使用",
-                   "device_revoked": "该会话已被管理员停用"}.get(exc.code, exc.message)
+                   "device_revoked": "该会话已被管理员停用",
+                   "too_many_attempts": "密码错误次数过多，请 15 分钟后再试"}.get(
+                       exc.code, exc.message)
         return templates.TemplateResponse(request, "login.html", {
-            "next": _local(next), "error": message, "username": username}, status_code=401)
+            "next": _local(next), "error": message, "username": username},
+            status_code=exc.status if exc.status == 429 else 401)
     response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(COOKIE, token, max_age=int(SESSION_TTL.total_seconds()),
                         httponly=True, samesite="strict", path="/",

@@ -365,6 +365,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "error.server_unreachable": ("服务器连不上，已离线工作，数据保存在本机",
                                  "The server cannot be reached; working offline"),
     "error.bad_credentials": ("用户名或密码错误", "Wrong username or password"),
+    "error.too_many_attempts": ("密码错误次数过多，请 15 分钟后再试",
+                                "Too many wrong passwords; try again in 15 minutes"),
     "error.token_expired": ("登录已过期，请重新登录", "Your login has expired; log in again"),
     "error.invalid_token": ("登录信息无效，请重新登录", "Your login is invalid; log in again"),
     "error.missing_token": ("请重新登录", "Please log in again"),
