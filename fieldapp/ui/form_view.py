@@ -145,8 +145,8 @@ class FieldRow(QFrame):
 
     def _noted(self) -> None:
         note = self.note.text().strip() or None
-        if note != self.field.note:
-            self.view.save(self.field.path, self.field.value, note)
+        if note != self.field.note and self.view.save(self.field.path, self.field.value, note):
+            self.field.note = note
 
     def _choices(self, f: Field) -> list[tuple[str, str]]:
         if f.type == "yes_no":
@@ -173,7 +173,8 @@ class FieldRow(QFrame):
             except ValueError:
                 self.view.ctx.notify(tr("form.not_a_number"), "error")
                 return
-        self.view.save(self.field.path, value)
+        if self.view.save(self.field.path, value):
+            self.field.value = value  # the row stays: it must know what is saved now
 
     def _pick_photo(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("evidence.add_photo"), "",
@@ -197,6 +198,7 @@ class FormView(QWidget):
         self.job_id: str | None = None
         self.screen: FormScreen | None = None
         self.extra: dict[str, int] = {}  # empty repeat instances asked for, per repeat path
+        self._shape: tuple[Any, ...] | None = None
         self.rows: dict[str, FieldRow] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 0)
@@ -229,20 +231,29 @@ class FormView(QWidget):
         self.scroll.setWidget(inner)
         layout.addWidget(self.scroll, 1)
         ctx.changes_applied.connect(self._on_changes)
-        ctx.language_changed.connect(self.refresh)
+        ctx.language_changed.connect(lambda: self.refresh(rebuild=True))
 
     def set_job(self, job_id: str) -> None:
-        self.job_id, self.extra = job_id, {}
+        self.job_id, self.extra, self.screen = job_id, {}, None
         self.banner.hide()
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, rebuild: bool = False) -> None:
         if self.job_id is None:
             return
+        if rebuild:
+            self.screen = None
         self.submit.setText(tr("form.submit"))
         screen = self.ctx.run(ops.form_screen, job_id=self.job_id, extra=self.extra,
                               lang=language())
-        self.screen = screen
+        shape = _shape(screen)
+        if screen is not None and self.screen is not None and shape == self._shape:
+            # Same questions, same inputs: keep the widgets (and the field being typed in,
+            # which a rebuild would take away from under the technician's finger).
+            self.screen = screen
+            self._show_progress(screen)
+            return
+        self.screen, self._shape = screen, shape
         clear_layout(self.items)
         self.rows = {}
         if screen is None:  # the service has not started: nothing to fill yet
@@ -252,9 +263,7 @@ class FormView(QWidget):
             self.submit.hide()
             return
         self.title.setText(screen.title)
-        self.counts.setText(tr("form.progress", done=screen.answered, total=screen.total))
-        self.bar.setMaximum(max(screen.total, 1))
-        self.bar.setValue(screen.answered)
+        self._show_progress(screen)
         editable = screen.state == "draft"
         self.submit.setVisible(editable)
         if not editable:
@@ -267,10 +276,16 @@ class FormView(QWidget):
             self.items.addWidget(row)
         self.items.addStretch(1)
 
-    def save(self, path: str, value: Any, note: str | None = None) -> None:
+    def _show_progress(self, screen: FormScreen) -> None:
+        self.counts.setText(tr("form.progress", done=screen.answered, total=screen.total))
+        self.bar.setMaximum(max(screen.total, 1))
+        self.bar.setValue(screen.answered)
+
+    def save(self, path: str, value: Any, note: str | None = None) -> bool:
+        """Save one answer; False (and the saved state redrawn) when it was refused."""
         assert self.job_id is not None
-        self.ctx.run(ops.answer_form, job_id=self.job_id, path=path, value=value, note=note,
-                     failed=lambda _e: self.refresh())
+        return self.ctx.run(ops.answer_form, job_id=self.job_id, path=path, value=value,
+                            note=note, failed=lambda _e: self.refresh(rebuild=True)) is not None
 
     def add_instance(self, repeat_path: str) -> None:
         self.extra[repeat_path] = self.extra.get(repeat_path, 0) + 1
@@ -310,3 +325,15 @@ class FormView(QWidget):
             if self.screen is not None:
                 self.extra = {}
             self.refresh()
+
+
+def _shape(screen: FormScreen | None) -> tuple[Any, ...] | None:
+    """What decides the widgets: the questions shown and how each one's input is built. A
+    typed value is not part of it (the widget already shows it); a choice, a failed item's
+    note and photos, counts and problems are."""
+    if screen is None:
+        return None
+    return (screen.state, *(
+        (f.path, f.type, f.required, tuple(f.choices), f.count, f.can_add, f.problem, f.text,
+         f.value if f.type in CHOICE_TYPES or f.type in ("select_multiple", "gps") else None)
+        for f in screen.fields))

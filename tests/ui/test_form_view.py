@@ -108,3 +108,21 @@ def test_a_rectification_check_takes_a_note_for_what_is_still_not_fixed(
     assert (saved["value"], saved["note"]) == ("fail", "用户未更换软管")
     assert form.rows["hazards[0].rectified"].findChild(
         object, "field_hazards[0].rectified_photo") is not None
+
+
+def test_typing_keeps_the_form_in_place(qtbot: QtBot, window: MainWindow,
+                                        check: Replica) -> None:
+    """Saving typed text must not rebuild the rows: the next field the technician taps
+    would vanish from under the finger."""
+    form = open_form(qtbot, window, "job-004")
+    row = form.rows["fault_description"]
+    type_text(row.input, "表前阀接头漏气")
+    row.input.editingFinished.emit()
+    assert form.rows["fault_description"] is row  # same widgets
+    sub_id = check.forms.for_job("job-004")["id"]
+    assert check.inspections.answers(sub_id)["fault_description"]["value"] == "表前阀接头漏气"
+    queued = check.outbox.counts()["pending"]
+    row.input.editingFinished.emit()  # leaving the field again saves nothing new
+    assert check.outbox.counts()["pending"] == queued
+    tap(qtbot, form.rows["fault_category"].findChild(object, "field_fault_category_leak"))
+    assert form.rows["fault_description"] is not row  # a new question appeared: redrawn
