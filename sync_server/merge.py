@@ -62,9 +62,12 @@ def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
         conn.execute("RELEASE mutation")
         for field, kept, refused in exc.preserve or ():  # refused, yet kept for review
             _preserve(conn, m, who, field, kept, refused, exc.reason)
-        if exc.resend:
-            _log(conn, m, who, batch_id, {}, exc.resend.get("customer_id"), op="resend",
-                 mutation_id=None)
+        # The device holds a value the server refused: send it the record again, so its
+        # next pull shows the server's value (the refused one is kept in conflicts).
+        resend = exc.resend or (current_row(conn, m.table, m.record_id)
+                                if exc.preserve and m.op == "update" else None)
+        if resend:
+            _resend(conn, m, who, batch_id, resend)
         result = MutationResult(mutation_id=m.mutation_id, status="rejected",
                                 reason=exc.reason, message=exc.message)
     conn.execute("INSERT INTO mutation_results VALUES (?, ?)",
@@ -151,6 +154,8 @@ def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
         hlc = max(current["hlc"] or "", m.hlc)
         conn.execute(f'UPDATE "{m.table}" SET {sets}, version = ?, hlc = ? WHERE id = ?',
                      [*apply.values(), seq, hlc, m.record_id])
+    if preserved and not apply:  # the device's value lost and nothing else changed
+        _resend(conn, m, who, batch_id, current)
     if preserved:
         return MutationResult(mutation_id=m.mutation_id, status="conflict", version=seq,
                               reason="conflict", kept=kept, preserved=preserved)
@@ -359,6 +364,12 @@ def _form(conn: Connection, code: str, version: int) -> dict[str, Any]:
 def current_row(conn: Connection, table: str, record_id: str) -> dict[str, Any] | None:
     row = conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', [record_id]).fetchone()
     return dict(row) if row else None
+
+
+def _resend(conn: Connection, m: Mutation, who: Principal, batch_id: str,
+            record: dict[str, Any]) -> None:
+    """Log the record again (no fields changed) so that pulls send its current row."""
+    _log(conn, m, who, batch_id, {}, record.get("customer_id"), op="resend", mutation_id=None)
 
 
 _SAME = object()

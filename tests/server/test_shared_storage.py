@@ -165,7 +165,8 @@ def test_two_servers_on_one_storage_apply_every_mutation_once(server: ServerProc
         # A device pulling by cursor during the pushes missed nothing: had a number become
         # visible after a higher one, the reading written under it would be missing here.
         records = {(r["tbl"], r["record_id"]): r["seq"] for r in server.query(
-            "SELECT tbl, record_id, max(seq) AS seq FROM changes GROUP BY tbl, record_id")}
+            "SELECT tbl, record_id, max(seq) AS seq FROM changes WHERE op != 'resend'"
+            " GROUP BY tbl, record_id")}  # a resend sends the row again, at its version
         assert seen == records
 
         # And both servers answer a pull alike.
