@@ -68,6 +68,44 @@ def _m3(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+@migration(4, "knowledge base: full-text index (FTS5, trigram tokenizer)")
+def _m4(db: sqlite_utils.Database) -> None:
+    for statement in _complete_statements(KB_FTS_DDL + ";"):
+        db.execute(statement)
+    db.execute("INSERT INTO kb_fts(kb_fts) VALUES ('rebuild')")
+
+
+def _complete_statements(script: str) -> list[str]:
+    """Statements of a script whose triggers hold semicolons of their own."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip().rstrip(";"))
+            current = ""
+    return [s for s in out if s]
+
+
+# The trigram tokenizer indexes every three characters, so Chinese needs no word
+# segmentation; the index follows kb_articles through triggers (pulls upsert articles).
+KB_FTS_DDL = """
+CREATE VIRTUAL TABLE kb_fts USING fts5(title, body, tags, content='kb_articles',
+                                       tokenize='trigram');
+CREATE TRIGGER kb_fts_insert AFTER INSERT ON kb_articles BEGIN
+  INSERT INTO kb_fts(rowid, title, body, tags) VALUES (new.rowid, new.title, new.body, new.tags);
+END;
+CREATE TRIGGER kb_fts_delete AFTER DELETE ON kb_articles BEGIN
+  INSERT INTO kb_fts(kb_fts, rowid, title, body, tags)
+  VALUES ('delete', old.rowid, old.title, old.body, old.tags);
+END;
+CREATE TRIGGER kb_fts_update AFTER UPDATE ON kb_articles BEGIN
+  INSERT INTO kb_fts(kb_fts, rowid, title, body, tags)
+  VALUES ('delete', old.rowid, old.title, old.body, old.tags);
+  INSERT INTO kb_fts(rowid, title, body, tags) VALUES (new.rowid, new.title, new.body, new.tags);
+END
+"""
+
+
 def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) and migrate the replica at ``path``."""
     path = Path(path)
