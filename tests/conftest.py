@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from fieldapp.replica import Replica
+from fieldapp.sync.client import SyncClient
 from sync_server import auth
 from sync_server.db import DATABASE_URL_ENV, open_database
 from sync_server.seed import insert_records, seed_forms
@@ -197,6 +198,16 @@ class ServerProcess:
             self.proc.terminate()
             self.proc.wait(10)
         self.proc = None
+
+
+def synced_tablet(server: ServerProcess, path: Path,
+                  username: str = "tech01") -> tuple[Replica, SyncClient]:
+    """A tablet replica at ``path``, logged in to ``server`` and synced once."""
+    replica = Replica.open(path)
+    client = SyncClient(replica, server.url)
+    client.login(username, PASSWORD)
+    client.sync()
+    return replica, client
 
 
 @pytest.fixture

@@ -88,16 +88,25 @@ STROKES = [[[0, 0, 0, 0.4], [40, 10, 16, 0.6], [80, 0, 33, 0.5]],
            [[10, 30, 400, 0.5], [70, 35, 420, 0.5]]]
 
 
-def complete_inspection(replica: Replica, job_id: str, photo: Path) -> str:
-    """Do a whole inspection through the core API (one failed item); returns the submission id."""
-    from PIL import Image
-
+def answer_checklist(replica: Replica, job_id: str,
+                     failures: dict[str, str] | None = None) -> str:
+    """Start the service and answer every checklist item: "pass", except ``failures``
+    (item → note). Returns the draft submission's id."""
     replica.jobs.transition(job_id, "accepted")
     replica.jobs.transition(job_id, "in_service")
     sub_id = replica.inspections.start(job_id)
     for item in replica.inspections.definition()["items"]:
         replica.inspections.answer(sub_id, item["key"], "pass")
-    replica.inspections.answer(sub_id, "hose_age", "fail", "橡胶软管已龟裂")
+    for key, note in (failures or {}).items():
+        replica.inspections.answer(sub_id, key, "fail", note)
+    return sub_id
+
+
+def complete_inspection(replica: Replica, job_id: str, photo: Path) -> str:
+    """Do a whole inspection through the core API (one failed item); returns the submission id."""
+    from PIL import Image
+
+    sub_id = answer_checklist(replica, job_id, {"hose_age": "橡胶软管已龟裂"})
     replica.inspections.submit(sub_id)
     Image.new("RGB", (640, 480), (180, 90, 30)).save(photo, quality=90)
     replica.evidence.add_photo(job_id, photo, question="hose_age")

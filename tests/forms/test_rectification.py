@@ -6,17 +6,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from fieldapp.replica import Replica
+from tests.world import answer_checklist
 
 
 def inspect(replica: Replica, failures: dict[str, str]) -> str:
-    replica.jobs.transition("job-1", "accepted")
-    replica.jobs.transition("job-1", "in_service")
-    sub_id = replica.inspections.start("job-1")
-    for item in replica.inspections.definition()["items"]:
-        replica.inspections.answer(sub_id, item["key"], "pass")
-    for key, note in failures.items():
-        replica.inspections.answer(sub_id, key, "fail", note)
-    return sub_id
+    return answer_checklist(replica, "job-1", failures)
 
 
 def test_failed_items_make_a_notice_hazards_and_check_jobs(fresh_replica: Replica):

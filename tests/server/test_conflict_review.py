@@ -10,9 +10,7 @@ from pathlib import Path
 
 import requests
 
-from fieldapp.replica import Replica
-from fieldapp.sync.client import SyncClient
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_sync_api import login, mutation, push, version
 from tests.world import PASSWORD, complete_inspection
 
@@ -83,10 +81,7 @@ def test_sign_out_ends_the_session(server: ServerProcess):
 
 def test_supervisor_takes_the_devices_value_audited_and_the_tablet_follows(
         server: ServerProcess, tmp_path: Path):
-    replica = Replica.open(tmp_path / "tablet")
-    client = SyncClient(replica, server.url)
-    client.login("tech01", PASSWORD)
-    client.sync()
+    replica, client = synced_tablet(server, tmp_path / "tablet")
     conflict_id = phone_conflict(server)
     assert server.scalar("SELECT phone FROM customers WHERE id = 'cust-1'") == "13900000000"
 
@@ -145,10 +140,7 @@ def test_a_dispatcher_sees_conflicts_but_cannot_resolve_them(server: ServerProce
 
 def test_a_job_cancelled_while_completed_offline_can_be_reinstated(server: ServerProcess,
                                                                    tmp_path: Path):
-    replica = Replica.open(tmp_path / "tablet")
-    client = SyncClient(replica, server.url)
-    client.login("tech01", PASSWORD)
-    client.sync()
+    replica, client = synced_tablet(server, tmp_path / "tablet")
     complete_inspection(replica, "job-1", tmp_path / "photo.jpg")  # offline
     office = login(server, "dispatcher", "office-1")
     push(server, office, "office-1", [mutation("jobs", "job-1", {"status": "cancelled"},
@@ -173,10 +165,7 @@ def test_a_job_cancelled_while_completed_offline_can_be_reinstated(server: Serve
 
 
 def test_an_entered_answer_is_checked_against_its_form(server: ServerProcess, tmp_path: Path):
-    replica = Replica.open(tmp_path / "tablet")
-    client = SyncClient(replica, server.url)
-    client.login("tech01", PASSWORD)
-    client.sync()
+    replica, client = synced_tablet(server, tmp_path / "tablet")
     sub_id = complete_inspection(replica, "job-1", tmp_path / "photo.jpg")
     client.sync()
     answer = server.query("SELECT id, value, version FROM answers WHERE submission_id = ?"

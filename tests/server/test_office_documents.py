@@ -5,21 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldapp.replica import Replica
 from fieldapp.reports import inspection_pdf, rectification_pdf
 from fieldapp.reports.report_data import from_replica
-from fieldapp.sync.client import SyncClient
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, synced_tablet
 from tests.reports.reportkit import page_count, text_of, write
 from tests.server.test_conflict_review import office_session
-from tests.world import PASSWORD, complete_inspection
+from tests.world import complete_inspection
 
 
 def test_report_and_notice_pdfs_match_the_tablets(server: ServerProcess, tmp_path: Path):
-    replica = Replica.open(tmp_path / "tablet")
-    client = SyncClient(replica, server.url)
-    client.login("tech01", PASSWORD)
-    client.sync()
+    replica, client = synced_tablet(server, tmp_path / "tablet")
     sub_id = complete_inspection(replica, "job-1", tmp_path / "photo.jpg")
     client.sync()
 

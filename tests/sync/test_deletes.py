@@ -14,18 +14,10 @@ from fieldapp.errors import InvalidInput
 from fieldapp.ids import now_iso
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_conflict_review import office_session
 from tests.server.test_sync_api import login, mutation, push
-from tests.world import PASSWORD, complete_inspection
-
-
-def tablet(server: ServerProcess, path: Path) -> tuple[Replica, SyncClient]:
-    replica = Replica.open(path)
-    client = SyncClient(replica, server.url)
-    client.login("tech01", PASSWORD)
-    client.sync()
-    return replica, client
+from tests.world import complete_inspection
 
 
 def add_reading(replica: Replica, value: float) -> str:
@@ -51,7 +43,7 @@ def deleted_offline(server: ServerProcess,
                     tmp_path: Path) -> tuple[Replica, SyncClient, str, int]:
     """A synced reading, then deleted on the tablet (not pushed yet), and the version the
     tablet had seen of it."""
-    replica, client = tablet(server, tmp_path / "a")
+    replica, client = synced_tablet(server, tmp_path / "a")
     reading_id = add_reading(replica, 1234.5)
     client.sync()
     version = replica.get("readings", reading_id)["version"]
@@ -61,10 +53,10 @@ def deleted_offline(server: ServerProcess,
 
 
 def test_a_delete_leaves_every_tablet_and_keeps_the_row(server: ServerProcess, tmp_path: Path):
-    first, first_client = tablet(server, tmp_path / "a")
+    first, first_client = synced_tablet(server, tmp_path / "a")
     reading_id = add_reading(first, 1234.5)
     first_client.sync()
-    second, second_client = tablet(server, tmp_path / "b")
+    second, second_client = synced_tablet(server, tmp_path / "b")
     assert second.find("readings", reading_id) is not None
 
     with first.transaction():
@@ -128,7 +120,7 @@ def test_an_earlier_edit_of_a_deleted_record_is_refused_and_kept(server: ServerP
 
 
 def test_captured_answers_cannot_be_deleted(server: ServerProcess, tmp_path: Path):
-    replica, _ = tablet(server, tmp_path / "a")
+    replica, _ = synced_tablet(server, tmp_path / "a")
     with pytest.raises(InvalidInput) as refused, replica.transaction():
         replica.delete("answers", "any")
     assert refused.value.code == "not_deletable"
@@ -140,7 +132,7 @@ def test_captured_answers_cannot_be_deleted(server: ServerProcess, tmp_path: Pat
 
 def test_evidence_of_a_completed_job_is_not_deleted_by_a_technician(server: ServerProcess,
                                                                     tmp_path: Path):
-    replica, client = tablet(server, tmp_path / "a")
+    replica, client = synced_tablet(server, tmp_path / "a")
     complete_inspection(replica, "job-1", tmp_path / "photo.jpg")
     client.sync()
     photo = server.query("SELECT id, version FROM attachments WHERE job_id = 'job-1'"

@@ -8,19 +8,13 @@ from pathlib import Path
 
 import requests
 
-from fieldapp.replica import Replica
-from fieldapp.sync.client import SyncClient
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_sync_api import login, mutation, push, version
-from tests.world import PASSWORD
 
 
 def test_offline_work_on_a_reassigned_job_is_kept_and_the_user_told(server: ServerProcess,
                                                                     tmp_path: Path):
-    replica = Replica.open(tmp_path / "tablet")
-    client = SyncClient(replica, server.url)
-    client.login("tech01", PASSWORD)
-    client.sync()
+    replica, client = synced_tablet(server, tmp_path / "tablet")
     assert replica.find("meters", "meter-1") is not None
 
     replica.jobs.transition("job-1", "accepted")  # offline
@@ -61,10 +55,7 @@ def test_offline_work_on_a_reassigned_job_is_kept_and_the_user_told(server: Serv
 
 def test_a_job_reassigned_away_without_local_work_leaves_the_tablet(server: ServerProcess,
                                                                     tmp_path: Path):
-    replica = Replica.open(tmp_path / "tablet")
-    client = SyncClient(replica, server.url)
-    client.login("tech01", PASSWORD)
-    client.sync()
+    replica, client = synced_tablet(server, tmp_path / "tablet")
     office = login(server, "dispatcher", "office-1")
     push(server, office, "office-1", [
         mutation("jobs", "job-2", {"assignee": "tech02"}, {"assignee": "tech01"},
@@ -78,10 +69,7 @@ def test_a_job_reassigned_away_without_local_work_leaves_the_tablet(server: Serv
 def test_a_pull_with_an_unchanged_scope_only_reads(server: ServerProcess, tmp_path: Path):
     """The morning rush: pulls must not queue behind the single writer unless the
     device's customers changed."""
-    replica = Replica.open(tmp_path / "tablet")
-    client = SyncClient(replica, server.url)
-    client.login("tech01", PASSWORD)
-    client.sync()
+    replica, client = synced_tablet(server, tmp_path / "tablet")
     headers = {"Authorization": f"Bearer {replica.state('token')}"}
     with server.writer_blocked():
         answer = requests.get(server.url + "/api/v1/sync/pull", headers=headers,

@@ -8,19 +8,14 @@ from pathlib import Path
 import pytest
 
 from fieldapp.ids import new_id, now_iso
-from fieldapp.replica import Replica
-from fieldapp.sync.client import SyncClient
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_sync_api import login, mutation, push
-from tests.world import PASSWORD, complete_inspection
+from tests.world import complete_inspection
 
 
 def test_an_offline_inspection_schedules_its_check_on_the_server(server: ServerProcess,
                                                                  tmp_path: Path):
-    replica = Replica.open(tmp_path / "tablet")
-    client = SyncClient(replica, server.url)
-    client.login("tech01", PASSWORD)
-    client.sync()
+    replica, client = synced_tablet(server, tmp_path / "tablet")
     complete_inspection(replica, "job-1", tmp_path / "photo.jpg")  # hose_age failed: serious
     report = client.sync()
     assert replica.outbox.problems() == [], report

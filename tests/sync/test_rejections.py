@@ -5,19 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldapp.replica import Replica
-from fieldapp.sync.client import Progress, SyncClient
-from tests.conftest import ServerProcess
+from fieldapp.sync.client import Progress
+from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_sync_api import login, mutation, push, version
-from tests.world import PASSWORD
-
-
-def tablet(server: ServerProcess, path: Path) -> tuple[Replica, SyncClient]:
-    replica = Replica.open(path)
-    client = SyncClient(replica, server.url)
-    client.login("tech01", PASSWORD)
-    client.sync()
-    return replica, client
 
 
 def test_a_refusal_of_what_the_tablet_had_already_pulled_comes_back(
@@ -25,7 +15,7 @@ def test_a_refusal_of_what_the_tablet_had_already_pulled_comes_back(
     """The office's cancellation reached the tablet while its acceptance was still waiting
     to be sent (tapped during a sync): when the acceptance is refused, nothing new would be
     pulled unless the server sends the job again."""
-    replica, client = tablet(server, tmp_path / "a")
+    replica, client = synced_tablet(server, tmp_path / "a")
     office = login(server, "dispatcher", "office-1")
     push(server, office, "office-1", [mutation("jobs", "job-2", {"status": "cancelled"},
                                                {"status": "dispatched"},
@@ -45,7 +35,7 @@ def test_a_refusal_of_what_the_tablet_had_already_pulled_comes_back(
 
 
 def test_a_refused_status_shows_the_servers(server: ServerProcess, tmp_path: Path):
-    replica, client = tablet(server, tmp_path / "a")
+    replica, client = synced_tablet(server, tmp_path / "a")
     replica.jobs.transition("job-2", "accepted")  # offline
     office = login(server, "dispatcher", "office-1")
     push(server, office, "office-1", [mutation("jobs", "job-2", {"status": "cancelled"},

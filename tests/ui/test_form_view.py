@@ -14,6 +14,7 @@ from fieldapp.ui.form_view import FormView
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.main_window import MainWindow
 from tests.ui.ui_helpers import open_tab, tap, type_text
+from tests.world import answer_checklist
 
 
 @pytest.fixture
@@ -84,13 +85,8 @@ def test_a_meter_reading_shows_the_previous_reading(qtbot: QtBot, window: MainWi
 def test_a_rectification_check_takes_a_note_for_what_is_still_not_fixed(
         qtbot: QtBot, window: MainWindow, check: Replica) -> None:
     replica = window.ctx.replica
-    replica.jobs.transition("job-001", "accepted")
-    replica.jobs.transition("job-001", "in_service")
-    sub = replica.inspections.start("job-001")
-    for item in replica.inspections.definition()["items"]:
-        replica.inspections.answer(sub, item["key"], "pass")
-    replica.inspections.answer(sub, "hose_age", "fail", "橡胶软管老化")
-    replica.inspections.submit(sub)
+    replica.inspections.submit(answer_checklist(replica, "job-001",
+                                                {"hose_age": "橡胶软管老化"}))
     [job] = [j["id"] for j in replica.db.query(
         "SELECT id FROM jobs WHERE kind = 'rectification_check'")]
     form = open_form(qtbot, window, job)

@@ -14,6 +14,7 @@ from fieldapp.ui.demo_seed import Seeded
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.main_window import MainWindow
 from tests.ui.ui_helpers import move_button, open_row, open_tab, tap, type_text
+from tests.world import answer_checklist
 
 FAIL_ITEM = "hose_age"
 FAIL_NOTE = "橡胶软管已使用3年，已告知用户更换"
@@ -97,12 +98,7 @@ def test_completing_without_a_signature_is_refused_in_words(
         qtbot: QtBot, window: MainWindow, seeded: Seeded, check: Replica) -> None:
     job_id = seeded.job_ids[0]
     replica = window.ctx.replica
-    replica.jobs.transition(job_id, "accepted")
-    replica.jobs.transition(job_id, "in_service")
-    sub = replica.inspections.start(job_id)
-    for item in replica.inspections.definition()["items"]:
-        replica.inspections.answer(sub, item["key"], "pass")
-    replica.inspections.submit(sub)
+    replica.inspections.submit(answer_checklist(replica, job_id))
     window.open_job(job_id)
     page = window.job_page
 
@@ -184,12 +180,7 @@ def test_the_documents_of_a_submitted_checklist_open_as_pdfs(
         qtbot: QtBot, window: MainWindow, seeded: Seeded) -> None:
     job_id = seeded.job_ids[0]
     replica = window.ctx.replica
-    replica.jobs.transition(job_id, "accepted")
-    replica.jobs.transition(job_id, "in_service")
-    sub = replica.inspections.start(job_id)
-    for item in replica.inspections.definition()["items"]:
-        replica.inspections.answer(sub, item["key"], "pass")
-    replica.inspections.answer(sub, FAIL_ITEM, "fail", FAIL_NOTE)
+    answer_checklist(replica, job_id, {FAIL_ITEM: FAIL_NOTE})
     window.open_job(job_id)
     page = window.job_page
     open_tab(qtbot, window, page.checklist)
