@@ -23,14 +23,16 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from fieldapp.changes import Changes  # noqa: E402
+from fieldapp.demo.kb import article_rows  # noqa: E402
 from fieldapp.ids import now_iso  # noqa: E402
 from fieldapp.replica import Replica  # noqa: E402
+from fieldapp.sync.apply import apply_changes  # noqa: E402
 from fieldapp.ui import ops, theme  # noqa: E402
 from fieldapp.ui.app import build_main_window  # noqa: E402
 from fieldapp.ui.demo_seed import seed  # noqa: E402
 from fieldapp.ui.main_window import MainWindow  # noqa: E402
 from fieldapp.ui.signature_pad import SignaturePad  # noqa: E402
-from fieldapp.wire import Mutation, MutationResult  # noqa: E402
+from fieldapp.wire import Mutation, MutationResult, RecordChange  # noqa: E402
 
 FAILED_ITEM = ("hose_age", "橡胶软管已使用3年且有裂纹，已告知用户尽快更换为金属波纹管")
 ANSWERED = 9  # items answered on the checklist screenshot: a visit in progress
@@ -187,6 +189,22 @@ def shoot_repair_form(window: MainWindow, out: Path) -> None:
     window.job_page.tabs.setCurrentWidget(window.job_page.form)
     settle()
     save(window, out / "form_repair.png")
+    shoot_knowledge(window, out)
+
+
+def shoot_knowledge(window: MainWindow, out: Path) -> None:
+    """知识库 with the demo articles: a two-character search, the first article open."""
+    apply_changes(window.ctx.replica, [RecordChange(
+        table="kb_articles", record_id=f"kb-{i}", version=1,
+        row={"title": title, "category": category, "body": body, "tags": " ".join(tags)})
+        for i, (title, category, tags, body) in enumerate(article_rows())])
+    dialog = window.show_knowledge()
+    dialog.query.setText("泄漏")
+    dialog.search()
+    dialog.results.itemClicked.emit(dialog.results.item(0))
+    settle()
+    save(dialog, out / "knowledge_base.png")
+    dialog.close()
 
 
 def main(argv: list[str] | None = None) -> int:

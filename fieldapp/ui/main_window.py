@@ -18,6 +18,7 @@ from fieldapp.ui.controls import Toast, button
 from fieldapp.ui.customer_view import CustomerView
 from fieldapp.ui.i18n import LANGUAGES, language, tr
 from fieldapp.ui.job_page import JobPage
+from fieldapp.ui.kb_view import KnowledgeDialog
 from fieldapp.ui.login_dialog import LoginDialog
 from fieldapp.ui.sync_problems_view import SyncProblemsPage
 from fieldapp.ui.sync_worker import SyncController
@@ -81,6 +82,8 @@ class MainWindow(QMainWindow):
         self.today.open_customer.connect(self.open_customer)
         self.job_page.back_requested.connect(self._job_page_closed)
         self.top_bar.problems_requested.connect(self.show_problems)
+        self.top_bar.kb_requested.connect(self.show_knowledge)
+        self.kb_dialog: KnowledgeDialog | None = None
         self.problems_page.back_requested.connect(self._close_problems)
         self._retranslate()
 
@@ -97,6 +100,15 @@ class MainWindow(QMainWindow):
             self._before_problems = self.stack.currentWidget()
         self.problems_page.refresh()  # a hidden page does not follow syncs
         self.stack.setCurrentWidget(self.problems_page)
+
+    def show_knowledge(self) -> KnowledgeDialog:
+        """The knowledge base beside whatever is open (not modal to the rest)."""
+        if self.kb_dialog is None:
+            self.kb_dialog = KnowledgeDialog(self.ctx, self)
+        self.kb_dialog.show()
+        self.kb_dialog.raise_()
+        self.kb_dialog.query.setFocus()
+        return self.kb_dialog
 
     def _close_problems(self) -> None:
         self.stack.setCurrentWidget(self._before_problems)

@@ -234,6 +234,14 @@ def submit_form(replica: Replica, *, job_id: str) -> Changes:
     return replica.forms.submit(replica.forms.start(job_id))
 
 
+def kb_search(replica: Replica, *, text: str) -> list[dict[str, Any]]:
+    return replica.kb.search(text)
+
+
+def kb_article(replica: Replica, *, article_id: str) -> dict[str, Any]:
+    return replica.kb.article(article_id)
+
+
 def write_document(replica: Replica, *, job_id: str, document: str) -> Path:
     """The job's inspection report or rectification notice as a PDF in the data folder."""
     return documents.write(replica, job_id, document)

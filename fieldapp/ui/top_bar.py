@@ -26,6 +26,7 @@ class TopBar(QFrame):
     language_requested = Signal()
     sync_requested = Signal()
     problems_requested = Signal()
+    kb_requested = Signal()
 
     def __init__(self, ctx: AppContext, controller: SyncController,
                  parent: QWidget | None = None) -> None:
@@ -51,6 +52,9 @@ class TopBar(QFrame):
         for widget in (self.dot, self.connection, self.last_sync, self.pending, self.problems):
             row.addWidget(widget)
         row.setSpacing(14)
+        self.kb = button(name="kbButton")
+        self.kb.clicked.connect(self.kb_requested)
+        row.addWidget(self.kb)
         self.language = button(name="languageButton")
         self.language.setMinimumWidth(76)
         self.language.clicked.connect(self.language_requested)
@@ -68,6 +72,7 @@ class TopBar(QFrame):
     def retranslate(self) -> None:
         self.title.setText(tr("app.title"))
         self.language.setText(tr("top.switch_language"))
+        self.kb.setText(tr("kb.title"))
         self.sync.setText(tr("top.sync"))
         self._show_state(self.controller.state)
         self.refresh()

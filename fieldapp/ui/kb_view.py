@@ -1,0 +1,98 @@
+"""知识库: search the offline knowledge base as you type; results show the matched text in
+bold; a tap opens the article beside the list."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.kb.search import marked_html
+from fieldapp.ui import ops
+from fieldapp.ui.context import AppContext
+from fieldapp.ui.controls import button, label
+from fieldapp.ui.i18n import tr
+
+SEARCH_DELAY_MS = 250  # typing pauses this long before the search runs
+
+
+class KnowledgeDialog(QDialog):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("page")
+        self.setWindowTitle(tr("kb.title"))
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.query = QLineEdit()
+        self.query.setObjectName("kbQuery")
+        self.query.setPlaceholderText(tr("kb.placeholder"))
+        self.query.setClearButtonEnabled(True)
+        top.addWidget(self.query, 1)
+        close = button(tr("job.close"), role="primary")
+        close.clicked.connect(self.accept)
+        top.addWidget(close)
+        layout.addLayout(top)
+        body = QHBoxLayout()
+        self.results = QListWidget()
+        self.results.setObjectName("kbResults")
+        self.results.setWordWrap(True)
+        self.results.itemClicked.connect(self._open)
+        body.addWidget(self.results, 2)
+        self.article = label(wrap=True, selectable=True)
+        self.article.setObjectName("kbArticle")
+        self.article.setTextFormat(Qt.TextFormat.RichText)
+        self.article.setAlignment(Qt.AlignmentFlag.AlignTop)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.article)
+        body.addWidget(scroll, 3)
+        layout.addLayout(body, 1)
+        self.empty = label(tr("kb.nothing"), name="muted")
+        self.empty.hide()
+        layout.addWidget(self.empty)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SEARCH_DELAY_MS)
+        self._timer.timeout.connect(self.search)
+        self.query.textChanged.connect(lambda _t: self._timer.start())
+        if parent is not None:
+            self.resize(parent.width() - 120, parent.height() - 100)
+
+    def search(self) -> list[dict[str, Any]]:
+        text = self.query.text().strip()
+        hits = (self.ctx.run(ops.kb_search, text=text) or []) if text else []
+        self.results.clear()
+        for hit in hits:
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, hit["id"])
+            shown = QLabel(f"<b>{html.escape(hit['title'])}</b>"
+                           f" <span style='color:#6b7785'>{html.escape(hit['category'] or '')}"
+                           f"</span><br>{marked_html(hit['snippet'])}")
+            shown.setWordWrap(True)
+            shown.setContentsMargins(8, 6, 8, 6)
+            item.setSizeHint(shown.sizeHint())
+            self.results.addItem(item)
+            self.results.setItemWidget(item, shown)
+        self.empty.setVisible(bool(text) and not hits)
+        return hits
+
+    def _open(self, item: QListWidgetItem) -> None:
+        article = self.ctx.run(ops.kb_article, article_id=item.data(Qt.ItemDataRole.UserRole))
+        if article is None:
+            return
+        paragraphs = "".join(f"<p>{html.escape(p)}</p>"
+                             for p in (article["body"] or "").split("\n") if p.strip())
+        self.article.setText(f"<h2>{html.escape(article['title'])}</h2>{paragraphs}")
