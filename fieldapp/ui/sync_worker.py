@@ -8,6 +8,7 @@ announces the pulled changes through ``AppContext.changes_applied``.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -115,6 +116,9 @@ class SyncController(QObject):
 
     # -- internals ------------------------------------------------------------------------
     def _start(self, kind: str, fn: Callable[..., Any], **kwargs: Any) -> None:
+        # Collect widgets left in reference cycles now, on the GUI thread: a collection the
+        # worker's allocations set off would destroy them off the GUI thread (a crash).
+        gc.collect()
         self._running = kind
         self._set_state("syncing")
         self._request.emit(kind, fn, kwargs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,15 @@ from tests.ui.ui_helpers import free_port
 @pytest.fixture(scope="session", autouse=True)
 def _theme(qapp: QApplication) -> None:
     theme.apply(qapp)
+
+
+@pytest.fixture(autouse=True)
+def _collect_on_the_gui_thread() -> Iterator[None]:
+    """Widgets a finished test left in reference cycles (a window's lambdas) are collected
+    here, on the GUI thread. Left to a later collection that happens to run on a sync worker
+    thread, Qt would destroy them off the GUI thread and crash the process."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
