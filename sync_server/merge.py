@@ -228,12 +228,8 @@ def _restore(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     conn.execute(f'UPDATE "{m.table}" SET version = ? WHERE id = ?', [seq, m.record_id])
     conn.execute("UPDATE tombstones SET restored_at = ? WHERE id = ?",
                  [utc_now(), tombstone["id"]])
-    conn.execute(
-        "INSERT INTO conflicts(tbl, record_id, field, reason, kept, preserved, preserved_hlc,"
-        " preserved_by, preserved_device, mutation_id, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        [m.table, m.record_id, None, "delete_overridden_by_later_edit",
-         json.dumps(row, ensure_ascii=False), json.dumps("deleted"), tombstone["hlc"],
-         tombstone["by_user"], tombstone["device_id"], tombstone["mutation_id"], utc_now()])
+    _preserve(conn, m, who, None, row, "deleted", "delete_overridden_by_later_edit",
+              made_by=tombstone)
     restored = current_row(conn, m.table, m.record_id)
     assert restored is not None
     return restored
@@ -389,11 +385,15 @@ def _log(conn: Connection, m: Mutation, who: Principal, batch_id: str,
          m.mutation_id if mutation_id is _SAME else mutation_id, batch_id]).fetchone()[0]
 
 
-def _preserve(conn: Connection, m: Mutation, who: Principal, field: str, kept: Any,
-              preserved: Any, reason: str) -> None:
+def _preserve(conn: Connection, m: Mutation, who: Principal, field: str | None, kept: Any,
+              preserved: Any, reason: str, made_by: dict[str, Any] | None = None) -> None:
+    """Keep a losing value for review. It came from this mutation, unless ``made_by`` (its
+    hlc, by_user, device_id, mutation_id) names an earlier change: a delete overridden."""
+    src = made_by or {"hlc": m.hlc, "by_user": who.username, "device_id": who.device_id,
+                      "mutation_id": m.mutation_id}
     conn.execute(
         "INSERT INTO conflicts(tbl, record_id, field, reason, kept, preserved, preserved_hlc,"
         " preserved_by, preserved_device, mutation_id, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         [m.table, m.record_id, field, reason, json.dumps(kept, ensure_ascii=False),
-         json.dumps(preserved, ensure_ascii=False), m.hlc, who.username, who.device_id,
-         m.mutation_id, utc_now()])
+         json.dumps(preserved, ensure_ascii=False), src["hlc"], src["by_user"],
+         src["device_id"], src["mutation_id"], utc_now()])
