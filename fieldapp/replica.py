@@ -2,7 +2,7 @@
 
     replica = Replica.open(data_dir)
     replica.jobs.today()            replica.customers.view360(customer_id)
-    replica.inspections.answer(…)   replica.evidence.add_photo(…)
+    replica.submissions.answer(…)   replica.evidence.add_photo(…)
     replica.outbox.counts()         replica.kb.search("漏气")
 
 Every write goes through :meth:`Replica.write`, which stores the row and its outbox
@@ -40,7 +40,7 @@ class Replica:
         from fieldapp.domain.customers import Customers
         from fieldapp.domain.jobs import Jobs
         from fieldapp.forms.filling import Forms
-        from fieldapp.forms.inspection import Inspections
+        from fieldapp.forms.submissions import Submissions
         from fieldapp.kb.search import KnowledgeBase
         from fieldapp.sync.outbox import Outbox
 
@@ -51,7 +51,7 @@ class Replica:
         self.clock = HybridClock(self.device_id, last=self.state("hlc"))
         self.jobs = Jobs(self)
         self.customers = Customers(self)
-        self.inspections = Inspections(self)
+        self.submissions = Submissions(self)
         self.evidence = Evidence(self)
         self.forms = Forms(self)
         self.kb = KnowledgeBase(self)

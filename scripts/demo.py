@@ -22,7 +22,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from fieldapp.capture.gps import SimulatedSource  # noqa: E402
+from fieldapp.capture.gps import Position, SimulatedSource  # noqa: E402
 from fieldapp.demo.barcodes import write_barcode_png  # noqa: E402
 from fieldapp.demo.photos import scene_photo  # noqa: E402
 from fieldapp.ids import LOCAL_ZONE  # noqa: E402
@@ -72,9 +72,9 @@ def show_progress(p: Progress) -> None:
     print(f"    同步 {p.phase:<6} {p.done}/{p.total}{extra}", flush=True)
 
 
-def demo_photo(path: Path) -> Path:
+def demo_photo(path: Path, seed: int = 7) -> Path:
     """A drawn stand-in for a camera photo (the watermark is burnt in when it is attached)."""
-    scene_photo().save(path, quality=90)
+    scene_photo(seed=seed).save(path, quality=90)
     return path
 
 
@@ -90,6 +90,38 @@ def signature_strokes() -> list[list[list[float]]]:
         strokes.append(stroke)
         t += 300
     return strokes
+
+
+def inspect(replica: Replica, job_id: str, meter: dict, code: str, here: Position | None,
+            work: Path) -> str:
+    """Fill the household inspection as a technician would: inspected, the meter scanned and
+    read, one stove, every item passed but an aged hose (noted and photographed)."""
+    sub_id = replica.forms.start(job_id)
+
+    def answer(path: str, value: object, note: str | None = None) -> None:
+        replica.forms.answer(sub_id, path, value, note)
+
+    answer("visit_outcome", "inspected")
+    answer("visit_time", datetime.now(LOCAL_ZONE).strftime("%H:%M"))
+    if here is not None:
+        answer("location", {"lat": here.lat, "lon": here.lon,
+                            "accuracy": float(here.accuracy_m or 0)})
+    answer("meter_barcode", code)
+    answer("meter_reading", round((meter["last_reading"] or 0) + 37.5, 1))
+    replica.evidence.add_photo(job_id, demo_photo(work / "meter.jpg"), question="meter_photo",
+                               position=here)
+    answer("appliances[0].appliance_kind", "stove")
+    answer("hose_age", "fail", "橡胶软管已老化龟裂，已告知用户更换")
+    replica.evidence.add_photo(job_id, demo_photo(work / "hose.jpg", seed=11), question="hose_age",
+                               position=here)
+    # Items appear as earlier answers make them relevant: pass whatever is still open.
+    while open_items := [f.path for f in replica.forms.screen(sub_id).fields
+                         if f.type == "pass_fail_na" and f.value is None]:
+        for path in open_items:
+            answer(path, "pass")
+    answer("customer_briefed", "yes")
+    answer("signer_name", replica.jobs.get(job_id)["customer_name"])
+    return sub_id
 
 
 def scripted(server: DemoServer, work: Path) -> None:
@@ -114,17 +146,12 @@ def scripted(server: DemoServer, work: Path) -> None:
     scan = replica.evidence.scan_image(label, job_id=job["id"])
     say(f"扫描表码 {scan['code']} → 客户 {scan['match']['customer']['name']}")
     replica.jobs.transition(job["id"], "in_service")
-    sub_id = replica.inspections.start(job["id"])
-    for item in replica.inspections.definition()["items"]:
-        replica.inspections.answer(sub_id, item["key"], "pass")
-    replica.inspections.answer(sub_id, "hose_age", "fail", "橡胶软管已老化龟裂，已告知用户更换")
-    replica.inspections.submit(sub_id)
     # A simulated fix at the customer's door: the demo machine has no GPS receiver.
     full = replica.jobs.get(job["id"])
     here = SimulatedSource([(full["customer_lat"], full["customer_lon"])]).current()
-    replica.evidence.add_photo(job["id"], demo_photo(work / "hose.jpg"),
-                               question="hose_age", position=here)
+    sub_id = inspect(replica, job["id"], meter, scan["code"], here, work)
     replica.evidence.add_signature(job["id"], signature_strokes(), job["customer_name"])
+    replica.submissions.submit(sub_id)
     replica.jobs.transition(job["id"], "completed")
     say(f"安检完成，待上传 {replica.outbox.counts()['pending']} 条变更")
 

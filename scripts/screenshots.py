@@ -35,19 +35,27 @@ from fieldapp.ui.signature_pad import SignaturePad  # noqa: E402
 from fieldapp.wire import Mutation, MutationResult, RecordChange  # noqa: E402
 
 FAILED_ITEM = ("hose_age", "橡胶软管已使用3年且有裂纹，已告知用户尽快更换为金属波纹管")
-ANSWERED = 9  # items answered on the checklist screenshot: a visit in progress
+ANSWERED = 9  # items answered on the inspection screenshot: a visit in progress
 
 
 def prepare(replica: Replica, job_id: str) -> None:
-    """A realistic moment of the day: one job in service with a half-filled checklist."""
+    """A realistic moment of the day: one job in service with a half-filled inspection."""
     replica.jobs.transition(job_id, "accepted")
     replica.jobs.transition(job_id, "in_service")
     replica.jobs.transition("job-002", "accepted")
-    items = replica.inspections.definition()["items"]
-    for item in items[:ANSWERED]:
-        ops.answer_item(replica, job_id=job_id, question=item["key"], value="pass")
-    ops.answer_item(replica, job_id=job_id, question=FAILED_ITEM[0], value="fail",
-                    note=FAILED_ITEM[1])
+    sub_id = replica.forms.start(job_id)
+    previous = replica.customers.view360(replica.jobs.get(job_id)["customer_id"])["meters"][0]
+    for path, value in [("visit_outcome", "inspected"), ("visit_time", "09:40"),
+                        ("meter_barcode", previous["barcode"]),
+                        ("meter_reading", round(previous["last_reading"] + 38.6, 1)),
+                        ("appliances[0].appliance_kind", "stove"),
+                        ("appliances[0].appliance_brand", "老板"),
+                        ("appliances[1].appliance_kind", "water_heater")]:
+        replica.forms.answer(sub_id, path, value)
+    items = [f.path for f in replica.forms.screen(sub_id).fields if f.type == "pass_fail_na"]
+    for path in items[:ANSWERED]:
+        replica.forms.answer(sub_id, path, "pass")
+    replica.forms.answer(sub_id, FAILED_ITEM[0], "fail", FAILED_ITEM[1])
 
 
 def answer_sync(replica: Replica, decide: dict[tuple[str, str], MutationResult] | None = None,
@@ -77,8 +85,8 @@ def add_sync_problems(replica: Replica, job_id: str) -> None:
     signature image never fully arrived, and the office changed item 2 while the technician
     re-checked it.
     """
-    sub_id = replica.inspections.for_job(job_id)["id"]
-    answers = replica.inspections.answers(sub_id)
+    sub_id = replica.forms.for_job(job_id)["id"]
+    answers = replica.submissions.answers(sub_id)
     signature = replica.evidence.signatures(job_id)[0]
     refused = {
         ("jobs", "job-002"): ("reassigned", "job is now assigned to tech07"),
@@ -91,7 +99,7 @@ def add_sync_problems(replica: Replica, job_id: str) -> None:
                                               message=message)
                           for key, (reason, message) in refused.items()})
     note = "表体有锈蚀，已拍照，建议更换"
-    ops.answer_item(replica, job_id=job_id, question="meter_condition", value="fail", note=note)
+    ops.answer_form(replica, job_id=job_id, path="meter_condition", value="fail", note=note)
     answer_sync(replica, {("answers", answers["meter_condition"]["id"]): MutationResult(
         mutation_id="-", status="conflict", version=12, reason="conflict",
         kept={"value": '"pass"', "note": None}, preserved={"value": '"fail"', "note": note})})
@@ -150,13 +158,13 @@ def shoot(window: MainWindow, out: Path, job_id: str) -> None:
     page = window.job_page
     page.tabs.setCurrentWidget(page.customer)
     save(window, out / "customer.png")
-    page.tabs.setCurrentWidget(page.checklist)
+    page.tabs.setCurrentWidget(page.form)
     settle()
     # Show the visit in progress: the failed item with its note, and what is still open.
-    rows = list(page.checklist.rows.values())
-    first = rows[max(0, list(page.checklist.rows).index(FAILED_ITEM[0]) - 2)]
-    page.checklist.scroll.verticalScrollBar().setValue(first.y())
-    save(window, out / "checklist.png")
+    paths = list(page.form.rows)
+    first = page.form.rows[paths[max(0, paths.index(FAILED_ITEM[0]) - 2)]]
+    page.form.scroll.verticalScrollBar().setValue(first.y())
+    save(window, out / "inspection_form.png")
     page.tabs.setCurrentWidget(page.signature)
     settle()
     sign(page.signature.pad)

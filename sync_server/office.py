@@ -19,7 +19,7 @@ from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.forms.checklist import items
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES, Policy
-from fieldapp.reports import inspection_pdf, rectification_pdf, report_data
+from fieldapp.reports import documents, report_data
 from sync_server import auth, review
 from sync_server.auth import Principal
 from sync_server.errors import ApiError
@@ -241,10 +241,9 @@ def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
 
 @router.get("/reports/{submission_id}/{document}.pdf")
 def report_pdf(request: Request, who: Office, submission_id: str, document: str) -> Response:
-    """The inspection report (``report``) or the rectification notice (``notice``) as PDF,
-    built by the same code from the same synced data as on the tablet."""
-    renderers = {"report": inspection_pdf.render, "notice": rectification_pdf.render}
-    if document not in renderers:
+    """The form's report (``report``) or the rectification notice (``notice``) as PDF, built
+    by the same code from the same synced data as on the tablet."""
+    if document not in documents.DOCUMENTS:
         raise ApiError(404, "unknown_document", f"no document {document}")
     server = _server(request)
 
@@ -264,10 +263,10 @@ def report_pdf(request: Request, who: Office, submission_id: str, document: str)
         except NotFound as exc:
             raise ApiError(404, "unknown_report", f"no report {submission_id}") from exc
     try:
-        pdf = renderers[document](data)
+        pdf = documents.render(data, document)
     except InvalidInput as exc:  # a notice for an inspection that found no hazard
         raise ApiError(404, exc.code, exc.message) from exc
-    name = f"{data.job.number}-{'整改通知书' if document == 'notice' else '安检报告'}.pdf"
+    name = documents.file_name(data, document)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"})
 

@@ -17,7 +17,7 @@ from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from tests.conftest import ServerProcess
 from tests.server.test_conflict_review import office_session
-from tests.world import PASSWORD
+from tests.world import CHECKLIST, PASSWORD, start_checklist
 
 STROKES = [[[0, 0, 0, 0.4], [40, 10, 16, 0.6], [80, 0, 33, 0.5]],
            [[10, 30, 400, 0.5], [70, 35, 420, 0.5]]]
@@ -42,20 +42,20 @@ def test_offline_inspection_reaches_the_back_office(server: ServerProcess, tmp_p
                                        job_id="job-1")
     assert scan["match"]["customer"]["id"] == "cust-1"
     replica.jobs.transition("job-1", "in_service")
-    sub_id = replica.inspections.start("job-1")
-    definition = replica.inspections.definition()
+    sub_id = start_checklist(replica, "job-1")
+    definition = replica.submissions.definition(*CHECKLIST)
     for item in definition["items"][:10]:
-        replica.inspections.answer(sub_id, item["key"], "pass")
+        replica.submissions.answer(sub_id, item["key"], "pass")
     replica.close()  # -- quit the client mid-checklist and start it again ---------------
 
     replica = Replica.open(data_dir)
     client = SyncClient(replica, server.url)
     assert replica.device_id == device_id
-    assert len(replica.inspections.answers(sub_id)) == 10
+    assert len(replica.submissions.answers(sub_id)) == 10
     for item in definition["items"][10:]:
-        replica.inspections.answer(sub_id, item["key"], "pass")
-    replica.inspections.answer(sub_id, "hose_age", "fail", "橡胶软管已龟裂")
-    replica.inspections.submit(sub_id)
+        replica.submissions.answer(sub_id, item["key"], "pass")
+    replica.submissions.answer(sub_id, "hose_age", "fail", "橡胶软管已龟裂")
+    replica.submissions.submit(sub_id)
     photo = tmp_path / "hose.jpg"
     Image.new("RGB", (640, 480), (180, 90, 30)).save(photo, quality=90)
     here = Position(32.0201, 118.8002, 6.0, datetime.now(UTC), "nmea", 1.5)

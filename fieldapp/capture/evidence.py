@@ -104,7 +104,7 @@ class Evidence:
                       position)
         # Decoding and encoding take a while on a tablet: done before the transaction opens.
         photo = process_photo(data, stamp, settings or self.photo_settings())
-        sub = self.r.inspections.for_job(job_id)
+        sub = self.r.forms.for_job(job_id)
         with self.r.transaction():
             sha = self._store_blob(photo.data, photo.mime)
             return self.r.insert("attachments", {

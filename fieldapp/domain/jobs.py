@@ -90,23 +90,20 @@ class Jobs:
         return Changes.of("jobs", "job_status_history", ids=(job_id, history_id))
 
     def _check_completion(self, job: dict[str, Any]) -> None:
-        """An inspection completes only with a submitted checklist and a customer signature;
-        a job with a form (repair, meter reading, rectification check) with its form
-        submitted, whose own rules ask for a signature where one is needed."""
+        """A job with a form completes only once its form is submitted; the form's own rules
+        ask for the customer's signature where one is needed. An inspection on a form with
+        no signature question (the flat checklist of v1) needs the signature on the job."""
         from fieldapp.forms.filling import FORM_FOR_KIND
 
-        if job["kind"] in FORM_FOR_KIND:
-            sub = self.r.forms.for_job(job["id"])
-            if sub is None or sub["state"] != "submitted":
-                raise InvalidInput("completion_requirements", f"job {job['number']} cannot be"
-                                   " completed: missing ['form']", missing=["form"])
+        if job["kind"] not in FORM_FOR_KIND:
             return
-        if job["kind"] != "inspection":
-            return
+        sub = self.r.forms.for_job(job["id"])
         missing = []
-        if not self.r.inspections.submitted_for_job(job["id"]):
-            missing.append("checklist")
-        if not self.r.evidence.signatures(job["id"]):
+        if sub is None or sub["state"] != "submitted":
+            missing.append("form")
+        if (job["kind"] == "inspection" and sub is not None
+                and not self.r.forms.asks_signature(sub)
+                and not self.r.evidence.signatures(job["id"])):
             missing.append("signature")
         if missing:
             raise InvalidInput("completion_requirements",

@@ -14,25 +14,25 @@ until then the view asks for ``extra`` empty instances to show.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
-from fieldapp.errors import InvalidInput, NotFound
-from fieldapp.forms import checklist
+from fieldapp.errors import InvalidInput
 from fieldapp.forms.definition import Question, as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
+from fieldapp.forms.submissions import SIGNED
+from fieldapp.reports import documents
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
-# The form each job kind is filled on (inspections use the household checklist).
-FORM_FOR_KIND = {"repair": "repair_report", "meter_reading": "meter_reading",
-                 "rectification_check": "rectification_check"}
+# The form each job kind is filled on.
+FORM_FOR_KIND = {"inspection": "household_inspection", "repair": "repair_report",
+                 "meter_reading": "meter_reading", "rectification_check": "rectification_check"}
 HIDDEN = frozenset({"hidden", "calculate"})
 
 
@@ -67,6 +67,10 @@ class FormScreen:
     fields: list[Field]
     answered: int
     total: int
+    failed: int = 0  # pass/fail items answered "fail"
+    submitted_at: str | None = None
+    hazards: list[dict[str, Any]] = field(default_factory=list)  # issued at submission
+    documents: list[str] = field(default_factory=list)  # "report", "notice"
 
 
 class Forms:
@@ -80,9 +84,12 @@ class Forms:
         return FORM_FOR_KIND[kind]
 
     def for_job(self, job_id: str) -> dict[str, Any] | None:
+        """The job's submission of its form; None before it starts, or for a kind of job
+        that has no form."""
+        code = FORM_FOR_KIND.get(self.r.jobs.get(job_id)["kind"])
         rows = list(self.r.db.query(
             "SELECT * FROM submissions WHERE job_id = ? AND form_code = ?"
-            " ORDER BY started_at DESC LIMIT 1", [job_id, self.form_code(job_id)]))
+            " ORDER BY started_at DESC LIMIT 1", [job_id, code]))
         return rows[0] if rows else None
 
     def start(self, job_id: str) -> str:
@@ -93,46 +100,43 @@ class Forms:
             existing = self.for_job(job_id)
             if existing:
                 return existing["id"]
-            definition = self._newest(code)
-            sub_id = self.r.inspections.create(job_id, code, definition["version"])
+            definition = self.r.submissions.definition(code)
+            sub_id = self.r.submissions.create(job_id, code, definition["version"])
             job = self.r.get("jobs", job_id)
             for path, value in _prefill(self.r, job, definition).items():
-                self.r.inspections.answer(sub_id, path, value)
+                self.r.submissions.answer(sub_id, path, value)
         return sub_id
 
-    def _newest(self, code: str) -> dict[str, Any]:
-        for (text,) in self.r.db.execute(
-                "SELECT definition FROM form_definitions WHERE code = ?"
-                " ORDER BY form_version DESC LIMIT 1", [code]):
-            return json.loads(text)
-        bundled = [v for (c, v) in checklist.bundled_definitions() if c == code]
-        if not bundled:
-            raise NotFound("unknown_form", f"no form {code}", form=code)
-        return self.r.inspections.definition(code, max(bundled))
+    def asks_signature(self, submission: Mapping[str, Any]) -> bool:
+        """Whether the submission's form has a signature question of its own."""
+        raw = self.r.submissions.definition(submission["form_code"],
+                                            submission["form_version"])
+        return any(q.type == "signature" for q in as_definition(raw).by_key.values())
 
     def answer(self, submission_id: str, path: str, value: Any,
                note: str | None = None) -> Changes:
-        return self.r.inspections.answer(submission_id, path, value, note)
+        return self.r.submissions.answer(submission_id, path, value, note)
 
     def submit(self, submission_id: str) -> Changes:
-        return self.r.inspections.submit(submission_id)
+        return self.r.submissions.submit(submission_id)
 
     def screen(self, submission_id: str, extra: Mapping[str, int] | None = None,
                lang: str = "zh") -> FormScreen:
         """The relevant questions of the submission in order, with ``extra`` empty instances
         added to the repeats named by path (a tap on "add" before anything is answered)."""
         sub = self.r.get("submissions", submission_id)
-        raw = self.r.inspections.definition(sub["form_code"], sub["form_version"])
+        raw = self.r.submissions.definition(sub["form_code"], sub["form_version"])
         d = as_definition(raw)
-        answers = self.r.inspections.answers(submission_id)
+        answers = self.r.submissions.answers(submission_id)
         values = {p: a["value"] for p, a in answers.items()}
         nested = nest(values)
         for repeat_path, n in (extra or {}).items():
             _pad(nested, repeat_path, n)
         state = FormState(d, nested)
-        attached = self.r.inspections.attachments_by_question(sub["job_id"])
-        found = {p.question_path: p.code
-                 for p in self.r.inspections.problems(submission_id)}
+        attached = self.r.submissions.attachments_by_question(sub["job_id"])
+        found: dict[str, str] = {}
+        for problem in self.r.submissions.problems(submission_id):
+            found.setdefault(problem.question_path, problem.code)  # the first, as they are fixed
         fields = []
         for q, idx in state.walk():
             if q.type in HIDDEN:
@@ -141,9 +145,17 @@ class Forms:
             fields.append(_field(state, q, idx, path, answers.get(path), attached, found,
                                  lang))
         valued = [f for f in fields if f.type not in ("group", "note", "repeat")]
-        done = sum(1 for f in valued if f.value not in (None, "", []) or f.count)
+        answered = [f for f in valued if f.value not in (None, "", []) or f.count]
+        # Out of what must be answered and what was, so a finished form reads n/n.
+        total = len({id(f) for f in valued if f.required} | {id(f) for f in answered})
         title = d.title.get(lang) or d.title.get("zh") or d.code
-        return FormScreen(submission_id, title, sub["state"], fields, done, len(valued))
+        hazards = (self.r.submissions.hazards(sub["job_id"]) if sub["state"] == "submitted"
+                   else [])
+        return FormScreen(submission_id, title, sub["state"], fields, len(answered), total,
+                          failed=sum(1 for f in valued if f.value == "fail"
+                                     and f.type == "pass_fail_na"),
+                          submitted_at=sub["submitted_at"], hazards=hazards,
+                          documents=documents.available(sub["state"], len(hazards)))
 
 
 def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
@@ -173,6 +185,8 @@ def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
         f.count = len(set(f.value or []) | set(attached.get(path, ())))
     if q.type == "pass_fail_na":  # photos of a failed item
         f.count = len(attached.get(path, ()))
+    if q.type == "signature":  # the customer signs the job on the signature tab
+        f.count = len(attached.get(SIGNED, ()))
     if f.value is not None or q.type == "repeat":
         f.problem = found.get(path) if found.get(path) != "required" else None
     return f

@@ -1,36 +1,62 @@
-"""A job's documents as files on the tablet, rendered offline: the inspection report and, when
-the inspection found hazards, the rectification notice (the same bytes the back office serves).
+"""A job's documents, chosen by its form and rendered offline: the report of any submitted form
+(the repair report has its own layout, every other form the inspection report's) and, when
+the form found hazards, the rectification notice. The tablet writes them to files; the back
+office serves the same bytes through :func:`render`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fieldapp.errors import InvalidInput
-from fieldapp.reports import inspection_pdf, rectification_pdf
-from fieldapp.reports.report_data import from_replica
+from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf
+from fieldapp.reports.report_data import InspectionReport, from_replica
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
-DOCUMENTS = {"report": ("安检报告", inspection_pdf.render),
-             "notice": ("整改通知书", rectification_pdf.render)}
+DOCUMENTS = ("report", "notice")
+_REPORTS: dict[str, Callable[[InspectionReport], bytes]] = {"repair_report": repair_pdf.render}
+
+
+def render(data: InspectionReport, document: str) -> bytes:
+    """``document`` ("report" or "notice") of a loaded submission as PDF bytes; a notice of a
+    form that found no hazard is refused (``no_hazards``)."""
+    if document not in DOCUMENTS:
+        raise InvalidInput("unknown_document", f"no document {document}", document=document)
+    if document == "notice":
+        return rectification_pdf.render(data)
+    return _REPORTS.get(data.form_code, inspection_pdf.render)(data)
+
+
+def file_name(data: InspectionReport, document: str) -> str:
+    title = rectification_pdf.TITLE if document == "notice" else data.form_title
+    return f"{data.job.number}-{title}.pdf"
+
+
+def available(state: str, hazards: int) -> list[str]:
+    """The documents a submission in ``state`` has: none for a draft, the notice only with
+    hazards."""
+    if state != "submitted":
+        return []
+    return ["report", "notice"] if hazards else ["report"]
 
 
 def write(replica: Replica, job_id: str, document: str) -> Path:
-    """Render ``document`` ("report" or "notice") of the job's submitted checklist into
-    ``<data>/documents/<job number>-<name>.pdf`` (written whole, then renamed)."""
+    """Render ``document`` of the job's submitted form into
+    ``<data>/documents/<job number>-<title>.pdf`` (written whole, then renamed)."""
     if document not in DOCUMENTS:
         raise InvalidInput("unknown_document", f"no document {document}", document=document)
-    sub = replica.inspections.for_job(job_id)
+    sub = replica.forms.for_job(job_id)
     if sub is None or sub["state"] != "submitted":
-        raise InvalidInput("not_submitted", "submit the checklist first", job_id=job_id)
-    name, render = DOCUMENTS[document]
+        raise InvalidInput("not_submitted", "submit the form first", job_id=job_id)
     data = from_replica(replica, sub["id"])
-    path = replica.data_dir / "documents" / f"{data.job.number}-{name}.pdf"
+    pdf = render(data, document)
+    path = replica.data_dir / "documents" / file_name(data, document)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
-    tmp.write_bytes(render(data))
+    tmp.write_bytes(pdf)
     tmp.replace(path)
     return path

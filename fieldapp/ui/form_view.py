@@ -1,5 +1,6 @@
-"""表单: a generic view of any form definition (repair report, meter reading, rectification
-check…), drawn from the core's screen model; every answer is saved as it is given.
+"""表单: a generic view of any form definition (household inspection, repair report, meter
+reading, rectification check…), drawn from the core's screen model; every answer is saved as
+it is given. Once submitted, the form's documents open as PDFs from here.
 
 The view holds no rules: relevance, repeats, required marks, prefilled values and problems
 all come from ``replica.forms.screen``, redrawn after each saved answer. Choices are big
@@ -11,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
@@ -31,7 +33,8 @@ from fieldapp.forms.filling import Field, FormScreen
 from fieldapp.ids import now_iso
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.controls import Card, button, clear_layout, label
+from fieldapp.ui.controls import Card, button, clear_layout, label, set_prop
+from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import language, tr
 from fieldapp.ui.messages import describe_problem
 
@@ -59,9 +62,12 @@ class FieldRow(QFrame):
             head.addWidget(label(f.hazard_level, name="hazardLevel"))
         outer.addLayout(head)
         self.input: Any = None
+        self.note: QLineEdit | None = None  # a failed item's note
         body = QHBoxLayout()
         self._build(f, body)
         outer.addLayout(body)
+        if f.type == "pass_fail_na" and f.value == "fail":
+            self._failed_item(f)
         if f.hint:
             outer.addWidget(label(f.hint, name="muted", wrap=True))
         if f.problem:
@@ -85,8 +91,6 @@ class FieldRow(QFrame):
             body.addLayout(grid)
             body.addStretch(1)
             self.input = group
-            if f.type == "pass_fail_na" and f.value == "fail":
-                self._failed_item(f)
         elif f.type in NUMBER_TYPES or f.type in TEXT_TYPES:
             edit = QLineEdit("" if f.value is None else str(f.value))
             edit.setObjectName(name)
@@ -118,7 +122,8 @@ class FieldRow(QFrame):
             body.addWidget(here)
             body.addStretch(1)
         elif f.type == "signature":
-            body.addWidget(label(tr("form.sign_on_tab"), name="muted", wrap=True))
+            body.addWidget(label(tr("form.signed") if f.count else tr("form.sign_on_tab"),
+                                 name="muted", wrap=True))
         elif f.type == "repeat":
             body.addWidget(label(tr("form.instances", n=f.count), name="muted"))
             add = button(tr("form.add_instance"), name=f"{name}_add")
@@ -144,6 +149,7 @@ class FieldRow(QFrame):
         self.layout().addLayout(extra)
 
     def _noted(self) -> None:
+        assert self.note is not None
         note = self.note.text().strip() or None
         if note != self.field.note and self.view.save(self.field.path, self.field.value, note):
             self.field.note = note
@@ -156,6 +162,8 @@ class FieldRow(QFrame):
         return f.choices
 
     def _chose(self, value: str) -> None:
+        if self.field.type == "pass_fail_na" and value == "fail":
+            self.view.note_wanted = self.field.path  # the failed item's note comes next
         if self.field.type == "select_multiple":
             chosen = [b.property("answer") for b in self.input.buttons() if b.isChecked()]
             self.view.save(self.field.path, chosen or None)
@@ -192,6 +200,8 @@ class FieldRow(QFrame):
 
 
 class FormView(QWidget):
+    progress_changed = Signal(int, int)  # answered, total
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -200,6 +210,7 @@ class FormView(QWidget):
         self.extra: dict[str, int] = {}  # empty repeat instances asked for, per repeat path
         self._shape: tuple[Any, ...] | None = None
         self.rows: dict[str, FieldRow] = {}
+        self.note_wanted: str | None = None  # a failed item whose note field takes the focus
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 0)
         head = Card()
@@ -208,12 +219,22 @@ class FormView(QWidget):
         self.counts = label(name="muted")
         self.submit = button(role="primary", name="formSubmit")
         self.submit.clicked.connect(self.submit_now)
+        self.failed = label(name="failedCount")
+        self.documents: dict[str, Any] = {}
         top.addWidget(self.title)
         top.addStretch(1)
         top.addWidget(self.counts)
+        top.addWidget(self.failed)
         top.addWidget(self.submit)
+        for document in ("report", "notice"):
+            btn = button(name=f"{document}Pdf")
+            btn.clicked.connect(lambda _=False, d=document: self.open_document(d))
+            btn.hide()
+            top.addWidget(btn)
+            self.documents[document] = btn
         head.body.addLayout(top)
         self.bar = QProgressBar()
+        self.bar.setObjectName("formProgress")
         self.bar.setTextVisible(False)
         self.bar.setFixedHeight(12)
         head.body.addWidget(self.bar)
@@ -244,6 +265,8 @@ class FormView(QWidget):
         if rebuild:
             self.screen = None
         self.submit.setText(tr("form.submit"))
+        self.documents["report"].setText(tr("form.report_pdf"))
+        self.documents["notice"].setText(tr("checklist.notice_pdf"))
         screen = self.ctx.run(ops.form_screen, job_id=self.job_id, extra=self.extra,
                               lang=language())
         shape = _shape(screen)
@@ -256,30 +279,64 @@ class FormView(QWidget):
         self.screen, self._shape = screen, shape
         clear_layout(self.items)
         self.rows = {}
+        for document, btn in self.documents.items():
+            btn.setVisible(screen is not None and document in screen.documents)
         if screen is None:  # the service has not started: nothing to fill yet
             self.title.setText("")
-            self.banner.setText(tr("checklist.start_service_first"))
-            self.banner.show()
+            self.counts.setText("")
+            self.failed.hide()
+            self._show_banner(tr("checklist.start_service_first"), "info")
             self.submit.hide()
+            self.progress_changed.emit(0, 0)
             return
         self.title.setText(screen.title)
         self._show_progress(screen)
         editable = screen.state == "draft"
         self.submit.setVisible(editable)
-        if not editable:
-            self.banner.setText(tr("form.submitted"))
-            self.banner.show()
+        if screen.hazards:
+            checks = {h["check_job_id"] for h in screen.hazards}
+            self._show_banner(tr("checklist.submitted_hazards",
+                                 time=stamp(screen.submitted_at), n=len(screen.hazards),
+                                 checks=len(checks),
+                                 deadline=stamp(min(h["due_at"] for h in screen.hazards))),
+                              "error")
+        elif not editable:
+            self._show_banner(tr("form.submitted_at", time=stamp(screen.submitted_at)),
+                              "success")
+        elif self.banner.property("level") == "info":
+            self.banner.hide()
         for f in screen.fields:
             row = FieldRow(self, f)
             row.setEnabled(editable or f.type in ("group", "note"))
             self.rows[f.path] = row
             self.items.addWidget(row)
         self.items.addStretch(1)
+        wanted = self.rows.get(self.note_wanted or "")
+        self.note_wanted = None
+        if wanted is not None and wanted.note is not None and not wanted.note.text():
+            wanted.note.setFocus()
 
     def _show_progress(self, screen: FormScreen) -> None:
         self.counts.setText(tr("form.progress", done=screen.answered, total=screen.total))
+        self.failed.setText(tr("checklist.failed", n=screen.failed))
+        self.failed.setVisible(screen.failed > 0)
         self.bar.setMaximum(max(screen.total, 1))
         self.bar.setValue(screen.answered)
+        self.progress_changed.emit(screen.answered, screen.total)
+
+    def _show_banner(self, text: str, level: str) -> None:
+        self.banner.setText(text)
+        set_prop(self.banner, "level", level)
+        self.banner.show()
+
+    def open_document(self, document: str) -> Path | None:
+        """Render the document and hand it to the system's PDF viewer; returns its file."""
+        if self.job_id is None:
+            return None
+        path = self.ctx.run(ops.write_document, job_id=self.job_id, document=document)
+        if path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        return path
 
     def save(self, path: str, value: Any, note: str | None = None) -> bool:
         """Save one answer; False (and the saved state redrawn) when it was refused."""
@@ -307,10 +364,9 @@ class FormView(QWidget):
     def _on_refused(self, error: FieldAppError) -> None:
         problems = error.params.get("problems") or []
         if problems:
-            self.banner.setText(tr("checklist.problems_title", n=len(problems)) + "："
-                                + "；".join(f"{self._label(p)} {describe_problem(c)}"
-                                           for p, c in problems[:6]))
-            self.banner.show()
+            self._show_banner(tr("checklist.problems_title", n=len(problems)) + "："
+                              + "；".join(f"{self._label(p)} {describe_problem(c)}"
+                                         for p, c in problems[:6]), "error")
             first = self.rows.get(problems[0][0])
             if first is not None:
                 self.scroll.ensureWidgetVisible(first, 0, 40)

@@ -11,7 +11,6 @@ from fieldapp.changes import Changes
 from fieldapp.errors import FieldAppError
 from fieldapp.forms.filling import FORM_FOR_KIND
 from fieldapp.ui import ops, theme
-from fieldapp.ui.checklist_view import ChecklistView
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Card, button, chip, clear_layout, label, set_chip, set_prop
 from fieldapp.ui.customer_view import CustomerView
@@ -20,9 +19,6 @@ from fieldapp.ui.form_view import FormView
 from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.signature_view import SignatureView
-
-# Job kinds that are filled in on the household inspection checklist.
-CHECKLIST_KINDS = ("inspection",)
 
 
 class JobPage(QWidget):
@@ -72,18 +68,16 @@ class JobPage(QWidget):
         self.tabs.setObjectName("jobTabs")
         self.tabs.setDocumentMode(True)
         self.customer = CustomerView(ctx)
-        self.checklist = ChecklistView(ctx)
+        self.form = FormView(ctx)
         self.evidence = EvidenceView(ctx)
         self.signature = SignatureView(ctx)
         self.tabs.addTab(self.customer, "")
-        self.tabs.addTab(self.checklist, "")
-        self.form = FormView(ctx)
         self.tabs.addTab(self.form, "")
         self.tabs.addTab(self.evidence, "")
         self.tabs.addTab(self.signature, "")
-        self._checklist_counts = (0, 0)
+        self._form_counts = (0, 0)
         self._signed = False
-        self.checklist.progress_changed.connect(self._on_checklist_progress)
+        self.form.progress_changed.connect(self._on_form_progress)
         self.signature.signed_changed.connect(self._on_signed)
         layout.addWidget(self.tabs, 1)
 
@@ -97,19 +91,16 @@ class JobPage(QWidget):
         if job is None:
             return False
         self.job = job
-        uses_checklist = job["kind"] in CHECKLIST_KINDS
         uses_form = job["kind"] in FORM_FOR_KIND
-        self.tabs.setTabVisible(self.tabs.indexOf(self.checklist), uses_checklist)
         self.tabs.setTabVisible(self.tabs.indexOf(self.form), uses_form)
         self.customer.show_customer(job["customer_id"])
-        if uses_checklist:
-            self.checklist.set_job(job_id)
         if uses_form:
             self.form.set_job(job_id)
+        else:
+            self.form.job_id = None
         self.evidence.set_job(job_id)
         self.signature.set_job(job_id, job.get("customer_name") or "")
-        work = self.checklist if uses_checklist else self.form if uses_form else None
-        self.tabs.setCurrentWidget(work if work is not None and job["status"] == "in_service"
+        self.tabs.setCurrentWidget(self.form if uses_form and job["status"] == "in_service"
                                    else self.customer)
         self._show_header()
         return True
@@ -166,8 +157,7 @@ class JobPage(QWidget):
     def move_to(self, target: str) -> None:
         if self.job is None:
             return
-        # Notes still waiting for their typing pause must be saved before the job closes.
-        self.checklist.flush()
+        self.setFocus()  # a field being typed in saves first (editingFinished)
         result = self.ctx.run(ops.transition_job, job_id=self.job["id"], target=target,
                               failed=self._on_move_refused)
         if result is not None:
@@ -179,9 +169,6 @@ class JobPage(QWidget):
         missing = error.params.get("missing") or []
         if "form" in missing:
             self.tabs.setCurrentWidget(self.form)
-        elif "checklist" in missing and self.tabs.isTabVisible(
-                self.tabs.indexOf(self.checklist)):
-            self.tabs.setCurrentWidget(self.checklist)
         elif "signature" in missing:
             self.tabs.setCurrentWidget(self.signature)
 
@@ -190,16 +177,16 @@ class JobPage(QWidget):
         self.back.setText(tr("job.back"))
         self.tabs.setTabText(self.tabs.indexOf(self.customer), tr("job.tab.customer"))
         self.tabs.setTabText(self.tabs.indexOf(self.evidence), tr("job.tab.evidence"))
-        self.tabs.setTabText(self.tabs.indexOf(self.form), tr("job.tab.form"))
-        self._on_checklist_progress(*self._checklist_counts)
+        self._on_form_progress(*self._form_counts)
         self._on_signed(self._signed)
         if self.job is not None:
             self._show_header()
 
-    def _on_checklist_progress(self, done: int, total: int) -> None:
-        self._checklist_counts = (done, total)
-        self.tabs.setTabText(self.tabs.indexOf(self.checklist),
-                             tr("job.tab.checklist", done=done, total=total))
+    def _on_form_progress(self, done: int, total: int) -> None:
+        self._form_counts = (done, total)
+        self.tabs.setTabText(self.tabs.indexOf(self.form),
+                             tr("job.tab.form_progress", done=done, total=total) if total
+                             else tr("job.tab.form"))
 
     def _on_signed(self, signed: bool) -> None:
         self._signed = signed
@@ -214,10 +201,10 @@ class JobPage(QWidget):
 
     def leave(self) -> None:
         """Stop following the job, so a hidden page does no work on every change."""
-        self.checklist.flush()
+        self.setFocus()  # a field being typed in saves first (editingFinished)
         self.job = None
         self.customer.customer_id = None
-        self.checklist.job_id = None
+        self.form.job_id = None
         self.evidence.job_id = None
         self.signature.job_id = None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -107,63 +107,6 @@ def customer_360(replica: Replica, *, customer_id: str) -> dict[str, Any]:
     return replica.customers.view360(customer_id)
 
 
-# -- checklist ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChecklistState:
-    definition: dict[str, Any]
-    submission_id: str | None
-    state: str  # "new" (nothing saved yet), "draft" or "submitted"
-    submitted_at: str | None
-    job_status: str = ""
-    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    hazards: list[dict[str, Any]] = field(default_factory=list)  # found at submission
-
-    @property
-    def can_start(self) -> bool:
-        """The first answer creates the submission, which the core allows only in service."""
-        return self.submission_id is not None or self.job_status == "in_service"
-
-    @property
-    def total(self) -> int:
-        return len(self.definition["items"])
-
-    @property
-    def answered(self) -> int:
-        keys = {item["key"] for item in self.definition["items"]}
-        return sum(1 for q, a in self.answers.items() if q in keys and a["value"] is not None)
-
-    @property
-    def failed(self) -> int:
-        return sum(1 for a in self.answers.values() if a["value"] == "fail")
-
-
-def checklist(replica: Replica, *, job_id: str) -> ChecklistState:
-    """The job's checklist as saved so far; opening it creates nothing."""
-    sub = replica.inspections.for_job(job_id)
-    status = replica.jobs.get(job_id)["status"]
-    if sub is None:
-        return ChecklistState(replica.inspections.definition(), None, "new", None, status)
-    definition = replica.inspections.definition(sub["form_code"], sub["form_version"])
-    return ChecklistState(definition, sub["id"], sub["state"], sub["submitted_at"], status,
-                          replica.inspections.answers(sub["id"]),
-                          replica.inspections.hazards(job_id))
-
-
-def answer_item(replica: Replica, *, job_id: str, question: str, value: str | None,
-                note: str | None = None) -> Changes:
-    """Save one answer at once; the draft submission is created by the first tap."""
-    submission_id = replica.inspections.start(job_id)
-    changes = replica.inspections.answer(submission_id, question, value, note)
-    return changes | Changes.of("submissions", ids=(submission_id,))
-
-
-def submit_checklist(replica: Replica, *, job_id: str) -> Changes:
-    submission_id = replica.inspections.start(job_id)
-    return replica.inspections.submit(submission_id)
-
-
 # -- evidence -------------------------------------------------------------------------------
 
 
@@ -243,7 +186,7 @@ def kb_article(replica: Replica, *, article_id: str) -> dict[str, Any]:
 
 
 def write_document(replica: Replica, *, job_id: str, document: str) -> Path:
-    """The job's inspection report or rectification notice as a PDF in the data folder."""
+    """The job's form report or rectification notice as a PDF in the data folder."""
     return documents.write(replica, job_id, document)
 
 

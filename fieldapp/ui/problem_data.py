@@ -123,7 +123,7 @@ def _question(replica: Replica, data: dict[str, Any]
     if sub is None:
         return None, None, None
     try:
-        form = replica.inspections.definition(sub["form_code"], sub["form_version"])
+        form = replica.submissions.definition(sub["form_code"], sub["form_version"])
     except FieldAppError:
         return None, None, None  # a form this tablet never received: name the question by key
     top = [i["key"] for i in form["items"]]

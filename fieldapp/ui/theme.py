@@ -159,8 +159,8 @@ QProgressBar {{
   color: {INK};
 }}
 QProgressBar::chunk {{ background: #64b5f6; }}
-QProgressBar#checklistProgress {{ border-radius: 6px; height: 14px; }}
-QProgressBar#checklistProgress::chunk {{ background: {SUCCESS}; border-radius: 6px; }}
+QProgressBar#formProgress {{ border-radius: 6px; height: 14px; }}
+QProgressBar#formProgress::chunk {{ background: {SUCCESS}; border-radius: 6px; }}
 
 QListView {{ background: {BACKGROUND}; border: none; outline: none; }}
 

@@ -13,22 +13,23 @@ import textwrap
 from pathlib import Path
 
 from fieldapp.replica import Replica
-from tests.world import seed_replica
+from tests.world import CHECKLIST, seed_replica
 
 ROOT = Path(__file__).resolve().parents[2]
 
 WRITER = textwrap.dedent("""
     import sys
     from fieldapp.replica import Replica
+    from tests.world import CHECKLIST, start_checklist
     replica = Replica.open(sys.argv[1])
     replica.jobs.transition("job-1", "accepted")
     replica.jobs.transition("job-1", "in_service")
-    sub = replica.inspections.start("job-1")
-    keys = [i["key"] for i in replica.inspections.definition()["items"]]
+    sub = start_checklist(replica, "job-1")
+    keys = [i["key"] for i in replica.submissions.definition(*CHECKLIST)["items"]]
     n = 0
     while True:
         for key in keys:
-            replica.inspections.answer(sub, key, ("pass", "na")[n % 2], f"save {n}")
+            replica.submissions.answer(sub, key, ("pass", "na")[n % 2], f"save {n}")
             n += 1
             print(n, key, flush=True)
 """)
@@ -55,10 +56,10 @@ def test_kill_during_answers_loses_nothing_committed(tmp_path: Path):
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
     replica = Replica.open(tmp_path)
-    sub = replica.inspections.for_job("job-1")
+    sub = replica.forms.for_job("job-1")
     assert sub is not None
-    answers = replica.inspections.answers(sub["id"])
-    assert len(answers) == len(replica.inspections.definition()["items"])
+    answers = replica.submissions.answers(sub["id"])
+    assert len(answers) == len(replica.submissions.definition(*CHECKLIST)["items"])
     outbox_answers = replica.db.execute(
         "SELECT count(*) FROM outbox WHERE tbl = 'answers'").fetchone()[0]
     assert outbox_answers >= last  # every reported save has its outbox entry

@@ -66,14 +66,14 @@ def test_a_repair_report_follows_its_answers(tech02: Replica):
 def test_a_rectification_check_lists_the_hazards_it_was_scheduled_for(
         fresh_replica: Replica):
     sub = inspect(fresh_replica, {"hose_age": "橡胶软管已龟裂", "hose_clamps": "缺卡箍"})
-    fresh_replica.inspections.submit(sub)
+    fresh_replica.submissions.submit(sub)
     [check] = list(fresh_replica.db.query(
         "SELECT id FROM jobs WHERE kind = 'rectification_check'"))
     fresh_replica.jobs.transition(check["id"], "accepted")
     fresh_replica.jobs.transition(check["id"], "in_service")
     check_sub = fresh_replica.forms.start(check["id"])
 
-    answers = {p: a["value"] for p, a in fresh_replica.inspections.answers(check_sub).items()}
+    answers = {p: a["value"] for p, a in fresh_replica.submissions.answers(check_sub).items()}
     assert answers["notice_number"].startswith("TZ")
     assert [answers[f"hazards[{i}].hazard_item"] for i in (0, 1)] == ["hose_age",
                                                                       "hose_clamps"]
@@ -91,7 +91,7 @@ def test_a_submitted_check_closes_the_rectified_hazards(fresh_replica: Replica,
     from tests.world import STROKES
 
     sub = inspect(fresh_replica, {"hose_age": "橡胶软管已龟裂", "hose_clamps": "缺卡箍"})
-    fresh_replica.inspections.submit(sub)
+    fresh_replica.submissions.submit(sub)
     [check] = list(fresh_replica.db.query(
         "SELECT id FROM jobs WHERE kind = 'rectification_check'"))
     job = check["id"]
@@ -112,10 +112,10 @@ def test_a_submitted_check_closes_the_rectified_hazards(fresh_replica: Replica,
     assert early.value.params["missing"] == ["form"]
 
     fresh_replica.forms.submit(check_sub)
-    status = {h["question"]: h["status"] for h in fresh_replica.inspections.hazards("job-1")}
+    status = {h["question"]: h["status"] for h in fresh_replica.submissions.hazards("job-1")}
     assert status == {"hose_age": "rectified", "hose_clamps": "unrectified"}
     # what is still not rectified gets its own notice and check, as the form's rule says
-    [again] = fresh_replica.inspections.hazards(job)
+    [again] = fresh_replica.submissions.hazards(job)
     assert (again["question"], again["label"], again["level"], again["note"]) == (
         "hazards[1].rectified", "软管两端卡箍紧固", "serious", "仍未加装卡箍")
     fresh_replica.jobs.transition(job, "completed")

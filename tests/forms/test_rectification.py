@@ -16,14 +16,14 @@ def inspect(replica: Replica, failures: dict[str, str]) -> str:
 def test_failed_items_make_a_notice_hazards_and_check_jobs(fresh_replica: Replica):
     sub_id = inspect(fresh_replica, {"hose_age": "橡胶软管已龟裂", "hose_clamps": "缺卡箍",
                                      "leak_test_joints": "表前阀接头漏气"})
-    changes = fresh_replica.inspections.submit(sub_id)
+    changes = fresh_replica.submissions.submit(sub_id)
     submitted = datetime.fromisoformat(fresh_replica.get("submissions", sub_id)["submitted_at"])
 
     [notice] = list(fresh_replica.db.query("SELECT * FROM rectification_notices"))
     assert (notice["job_id"], notice["submission_id"], notice["hazard_count"]) == (
         "job-1", sub_id, 3)
     assert datetime.fromisoformat(notice["deadline"]) == submitted + timedelta(days=1)
-    hazards = fresh_replica.inspections.hazards("job-1")
+    hazards = fresh_replica.submissions.hazards("job-1")
     assert [(h["question"], h["level"], h["note"]) for h in hazards] == [
         ("leak_test_joints", "critical", "表前阀接头漏气"),
         ("hose_age", "serious", "橡胶软管已龟裂"),
@@ -48,8 +48,8 @@ def test_failed_items_make_a_notice_hazards_and_check_jobs(fresh_replica: Replic
 
 def test_an_inspection_without_hazards_writes_none(fresh_replica: Replica):
     sub_id = inspect(fresh_replica, {})
-    fresh_replica.inspections.submit(sub_id)
-    assert fresh_replica.inspections.hazards("job-1") == []
+    fresh_replica.submissions.submit(sub_id)
+    assert fresh_replica.submissions.hazards("job-1") == []
     assert list(fresh_replica.db.query("SELECT id FROM rectification_notices")) == []
     assert list(fresh_replica.db.query(
         "SELECT id FROM jobs WHERE kind = 'rectification_check'")) == []

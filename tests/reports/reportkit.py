@@ -12,7 +12,7 @@ from fieldapp.capture.gps import Position
 from fieldapp.demo.photos import scene_photo
 from fieldapp.ids import now_iso
 from fieldapp.replica import Replica
-from tests.world import STROKES
+from tests.world import CHECKLIST, STROKES, start_checklist
 
 # (item, note) failed in the rich inspection: one hazard of each level.
 FAILED = {
@@ -31,13 +31,13 @@ def rich_inspection(replica: Replica, job_id: str, folder: Path, *, photos: int 
     failed = FAILED if failed is None else failed
     replica.jobs.transition(job_id, "accepted")
     replica.jobs.transition(job_id, "in_service")
-    sub_id = replica.inspections.start(job_id)
-    for item in replica.inspections.definition()["items"]:
-        replica.inspections.answer(sub_id, item["key"], "pass")
-    replica.inspections.answer(sub_id, "cylinder_mix", "na")
+    sub_id = start_checklist(replica, job_id)
+    for item in replica.submissions.definition(*CHECKLIST)["items"]:
+        replica.submissions.answer(sub_id, item["key"], "pass")
+    replica.submissions.answer(sub_id, "cylinder_mix", "na")
     for key, note in failed.items():
-        replica.inspections.answer(sub_id, key, "fail", note)
-    replica.inspections.submit(sub_id)
+        replica.submissions.answer(sub_id, key, "fail", note)
+    replica.submissions.submit(sub_id)
     for n, key in enumerate([*failed, "meter_condition", "valve_condition"][:photos]):
         path = folder / f"IMG_{n}.jpg"
         scene_photo(1600, 1200, seed=n + 3).save(path, quality=90)
@@ -75,7 +75,7 @@ def v2_draft(replica: Replica, job_id: str) -> str:
             "form_code": "household_inspection", "form_version": 2, "state": "draft",
             "started_at": now_iso(), "by_user": "tech01", "device_id": replica.device_id})
     for path, value, note in V2_ANSWERS:
-        replica.inspections.answer(sub_id, path, value, note)
+        replica.submissions.answer(sub_id, path, value, note)
     return sub_id
 
 
@@ -164,8 +164,8 @@ def repair_done(replica: Replica, job_id: str, folder: Path,
             "form_version": 1, "state": "draft", "started_at": now_iso(),
             "by_user": replica.require_session().username, "device_id": replica.device_id})
     for path, value in REPAIR_ANSWERS:
-        replica.inspections.answer(sub_id, path, value)
-    replica.inspections.answer(sub_id, "leak_retest", *retest)
+        replica.submissions.answer(sub_id, path, value)
+    replica.submissions.answer(sub_id, "leak_retest", *retest)
     for n, question in enumerate(("before_photos", "after_photos")):
         path = folder / f"{question}.jpg"
         scene_photo(1600, 1200, seed=20 + n).save(path, quality=90)

@@ -118,10 +118,10 @@ def test_hash_is_stable_and_follows_every_printed_answer(fresh_replica: Replica)
     first = from_replica(fresh_replica, sub_id)
     assert from_replica(fresh_replica, sub_id).content_hash == first.content_hash
     assert len(first.content_hash) == 64
-    fresh_replica.inspections.answer(sub_id, "remarks", "厨房窗户常关")
+    fresh_replica.submissions.answer(sub_id, "remarks", "厨房窗户常关")
     second = from_replica(fresh_replica, sub_id)
     assert second.content_hash != first.content_hash
-    fresh_replica.inspections.answer(sub_id, "stove_flameout", "fail", "灶具无熄火保护")
+    fresh_replica.submissions.answer(sub_id, "stove_flameout", "fail", "灶具无熄火保护")
     assert from_replica(fresh_replica, sub_id).content_hash != second.content_hash
 
 

@@ -9,7 +9,7 @@ from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from tests.conftest import ServerProcess
 from tests.server.test_conflict_review import phone_conflict
-from tests.world import PASSWORD, complete_inspection
+from tests.world import CHECKLIST, PASSWORD, complete_inspection
 
 
 def sign_in(page, username: str, password: str = PASSWORD) -> None:
@@ -40,7 +40,7 @@ def test_synced_report_is_listed_and_shows_answers_photo_signature(
     rows.nth(1).locator("a").click()
     page.wait_for_load_state("networkidle")
     answers = page.locator("#answers tr")
-    assert answers.count() == 1 + len(replica.inspections.definition()["items"])
+    assert answers.count() == 1 + len(replica.submissions.definition(*CHECKLIST)["items"])
     failed = page.locator("#answers td.fail")
     assert failed.count() == 1 and failed.inner_text() == "不合格"
     assert "橡胶软管已龟裂" in page.locator("#answers").inner_text()

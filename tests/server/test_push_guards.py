@@ -145,7 +145,7 @@ def test_reordered_batches_merge_forward_and_never_go_back(server):
 def test_answer_updates_are_validated_like_inserts(server, tmp_path, value, reason):
     from fieldapp.replica import Replica
     from fieldapp.sync.client import SyncClient
-    from tests.world import PASSWORD
+    from tests.world import PASSWORD, start_checklist
 
     replica = Replica.open(tmp_path / "tablet")
     client = SyncClient(replica, server.url)
@@ -153,10 +153,10 @@ def test_answer_updates_are_validated_like_inserts(server, tmp_path, value, reas
     client.sync()
     replica.jobs.transition("job-1", "accepted")
     replica.jobs.transition("job-1", "in_service")
-    sub_id = replica.inspections.start("job-1")
-    replica.inspections.answer(sub_id, "leak_test_joints", "pass")
+    sub_id = start_checklist(replica, "job-1")
+    replica.submissions.answer(sub_id, "leak_test_joints", "pass")
     client.sync()
-    answer = next(iter(replica.inspections.answers(sub_id).values()))
+    answer = next(iter(replica.submissions.answers(sub_id).values()))
     headers = login(server, "tech01", "d2")
     result = push(server, headers, "d2", [mutation(
         "answers", answer["id"], {"value": value}, {"value": '"pass"'},

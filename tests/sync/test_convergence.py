@@ -19,7 +19,7 @@ from fieldapp.sync.client import SyncClient
 from tests.conftest import ServerProcess
 from tests.server.test_sync_api import login, mutation, push, version
 from tests.sync.test_faults import FlakyTransport
-from tests.world import PASSWORD
+from tests.world import PASSWORD, start_checklist
 
 DEVICES = [("tech01", "pad-a"), ("tech01", "pad-b"), ("tech02", "pad-c")]
 JOBS = ["job-1", "job-2", "job-3"]
@@ -72,8 +72,8 @@ class Fleet:
                 for step in ("accepted", "in_service"):
                     if r.get("jobs", JOBS[j])["status"] != "in_service":
                         r.jobs.transition(JOBS[j], step)
-                sub = r.inspections.start(JOBS[j])
-                r.inspections.answer(sub, question, value, note or None)
+                sub = start_checklist(r, JOBS[j])
+                r.submissions.answer(sub, question, value, note or None)
             elif kind == "phone":
                 _, d, customer, phone = op
                 r = self.replicas[d]

@@ -10,6 +10,7 @@ import requests
 
 from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_sync_api import login, mutation, push, version
+from tests.world import start_checklist
 
 
 def test_offline_work_on_a_reassigned_job_is_kept_and_the_user_told(server: ServerProcess,
@@ -19,8 +20,8 @@ def test_offline_work_on_a_reassigned_job_is_kept_and_the_user_told(server: Serv
 
     replica.jobs.transition("job-1", "accepted")  # offline
     replica.jobs.transition("job-1", "in_service")
-    sub_id = replica.inspections.start("job-1")
-    replica.inspections.answer(sub_id, "leak_test_joints", "fail", "接头处有气泡")
+    sub_id = start_checklist(replica, "job-1")
+    replica.submissions.answer(sub_id, "leak_test_joints", "fail", "接头处有气泡")
 
     office = login(server, "dispatcher", "office-1")
     result = push(server, office, "office-1", [

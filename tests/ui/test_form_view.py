@@ -34,7 +34,6 @@ def open_form(qtbot: QtBot, window: MainWindow, job_id: str) -> FormView:
     replica.jobs.transition(job_id, "in_service")
     window.open_job(job_id)
     page = window.job_page
-    assert not page.tabs.isTabVisible(page.tabs.indexOf(page.checklist))
     assert page.tabs.currentWidget() is page.form
     open_tab(qtbot, window, page.form)
     return page.form
@@ -53,18 +52,18 @@ def test_a_repair_report_is_filled_by_taps(qtbot: QtBot, window: MainWindow,
     edit.editingFinished.emit()
     assert window.toast.last_text == tr("error.constraint") == "填写的值超出允许范围，未保存"
     sub_id = check.forms.for_job("job-004")["id"]
-    assert "gas_concentration" not in check.inspections.answers(sub_id)  # refused, not saved
+    assert "gas_concentration" not in check.submissions.answers(sub_id)  # refused, not saved
     edit = form.rows["gas_concentration"].input
     type_text(edit, "35")
     edit.editingFinished.emit()
-    assert check.inspections.answers(sub_id)["gas_concentration"]["value"] == 35.0
+    assert check.submissions.answers(sub_id)["gas_concentration"]["value"] == 35.0
 
     tap(qtbot, form.rows["parts_used"].findChild(object, "field_parts_used_yes"))
     tap(qtbot, form.rows["parts"].findChild(object, "field_parts_add"))
     assert "parts[0].part" in form.rows
     first_part = form.rows["parts[0].part"].input.buttons()[0]
     tap(qtbot, first_part)
-    assert check.inspections.answers(sub_id)["parts[0].part"]["value"] == \
+    assert check.submissions.answers(sub_id)["parts[0].part"]["value"] == \
         first_part.property("answer")
 
     tap(qtbot, form.submit)
@@ -85,7 +84,7 @@ def test_a_meter_reading_shows_the_previous_reading(qtbot: QtBot, window: MainWi
 def test_a_rectification_check_takes_a_note_for_what_is_still_not_fixed(
         qtbot: QtBot, window: MainWindow, check: Replica) -> None:
     replica = window.ctx.replica
-    replica.inspections.submit(answer_checklist(replica, "job-001",
+    replica.submissions.submit(answer_checklist(replica, "job-001",
                                                 {"hose_age": "橡胶软管老化"}))
     [job] = [j["id"] for j in replica.db.query(
         "SELECT id FROM jobs WHERE kind = 'rectification_check'")]
@@ -100,7 +99,7 @@ def test_a_rectification_check_takes_a_note_for_what_is_still_not_fixed(
     type_text(row.note, "用户未更换软管")
     row.note.editingFinished.emit()
     check_sub = check.forms.for_job(job)["id"]
-    saved = check.inspections.answers(check_sub)["hazards[0].rectified"]
+    saved = check.submissions.answers(check_sub)["hazards[0].rectified"]
     assert (saved["value"], saved["note"]) == ("fail", "用户未更换软管")
     assert form.rows["hazards[0].rectified"].findChild(
         object, "field_hazards[0].rectified_photo") is not None
@@ -116,7 +115,7 @@ def test_typing_keeps_the_form_in_place(qtbot: QtBot, window: MainWindow,
     row.input.editingFinished.emit()
     assert form.rows["fault_description"] is row  # same widgets
     sub_id = check.forms.for_job("job-004")["id"]
-    assert check.inspections.answers(sub_id)["fault_description"]["value"] == "表前阀接头漏气"
+    assert check.submissions.answers(sub_id)["fault_description"]["value"] == "表前阀接头漏气"
     queued = check.outbox.counts()["pending"]
     row.input.editingFinished.emit()  # leaving the field again saves nothing new
     assert check.outbox.counts()["pending"] == queued

@@ -56,12 +56,12 @@ def test_no_chinese_outside_the_catalogue() -> None:
 @pytest.mark.parametrize(("error", "zh", "en"), [
     (IllegalTransition("illegal_transition", current="dispatched", target="completed"),
      "工单不能从“已派单”改为“已完成”", "A job cannot go from Dispatched to Completed"),
-    (InvalidInput("completion_requirements", missing=["checklist", "signature"]),
-     "还不能完成工单：缺少已提交的安检表、客户签名",
-     "The job cannot be completed yet: missing a submitted checklist, the customer's signature"),
+    (InvalidInput("completion_requirements", missing=["form", "signature"]),
+     "还不能完成工单：缺少已提交的表单、客户签名",
+     "The job cannot be completed yet: missing a submitted form, the customer's signature"),
     (InvalidInput("incomplete_form", problems=[("a", "required"), ("b", "note_required")]),
-     "安检表还有 2 项未完成，请补全后再提交",
-     "2 checklist items are incomplete; finish them and submit again"),
+     "表单还有 2 项未完成，请补全后再提交",
+     "2 form items are incomplete; finish them and submit again"),
     (InvalidInput("not_an_image"), "这个文件不是可读取的图片", "That file is not a readable image"),
     (InvalidInput("no_barcode"), "图片中没有识别到条码，请重拍或手动输入",
      "No barcode found in the image; retake it or type the code"),
@@ -114,10 +114,16 @@ def test_switching_to_english_changes_what_is_shown(qtbot: QtBot, window: MainWi
     assert page.tabs.tabText(0) == "Customer 360"
     assert page.move_buttons["accepted"].text() == "Accept"
     assert page.status.text() == "Dispatched"
-    assert page.checklist.submit.text() == "Submit checklist"
-    row = page.checklist.rows["leak_test_joints"]
-    assert row.text.text() == "Leak test at joints (soap solution / detector)"
-    assert row.buttons["fail"].text() == "Fail"
+    assert page.form.banner.text() == "Tap Start service before filling the form"
+    window.ctx.replica.jobs.transition(seeded.job_ids[0], "accepted")
+    window.ctx.replica.jobs.transition(seeded.job_ids[0], "in_service")
+    window.open_job(seeded.job_ids[0])
+    assert page.form.submit.text() == "Submit form"
+    row = page.form.rows["visit_outcome"]
+    assert row.title.text() == "Visit outcome *"
+    assert [b.text() for b in row.input.buttons()] == ["Inspected", "Nobody home",
+                                                       "Entry refused"]
+    assert page.tabs.tabText(page.tabs.indexOf(page.form)).startswith("Form ")
     assert page.signature.confirm.text() == "Confirm signature"
     assert "Dispatched" in window.today.model.index(0).data()
     assert window.today.title.text() == "Today's jobs"

@@ -1,16 +1,20 @@
-"""A whole inspection visit through the real widgets, and what stops a job from completing."""
+"""Whole inspection visits through the real widgets (inspected, nobody home), and what stops a
+job or its form from being finished."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from PIL import Image
 from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
 from fieldapp.replica import Replica
 from fieldapp.ui.demo_seed import Seeded
+from fieldapp.ui.form_view import FormView
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.main_window import MainWindow
 from tests.ui.ui_helpers import move_button, open_row, open_tab, tap, type_text
@@ -29,8 +33,24 @@ def draw_signature(qtbot: QtBot, pad: object) -> None:
         qtbot.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=QPoint(420, y + 10))
 
 
+def choose(qtbot: QtBot, form: FormView, path: str, value: str) -> None:
+    tap(qtbot, form.rows[path].findChild(QPushButton, f"field_{path}_{value}"))
+
+
+def fill(form: FormView, path: str, text: str) -> None:
+    edit = form.rows[path].input
+    type_text(edit, text)
+    edit.editingFinished.emit()
+
+
+def photo(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.jpg"
+    Image.new("RGB", (800, 600), (120, 130, 140)).save(path, quality=85)
+    return path
+
+
 def test_a_full_inspection_visit(qtbot: QtBot, window: MainWindow, seeded: Seeded,
-                                 check: Replica) -> None:
+                                 check: Replica, tmp_path: Path) -> None:
     job_id = seeded.job_ids[0]
     open_row(qtbot, window, 0)
     page = window.job_page
@@ -42,23 +62,40 @@ def test_a_full_inspection_visit(qtbot: QtBot, window: MainWindow, seeded: Seede
     tap(qtbot, move_button(window, "in_service"))
     assert page.status.text() == "服务中"
 
-    # The checklist: every item answered by tapping, one failure with its note.
-    open_tab(qtbot, window, page.checklist)
-    rows = page.checklist.rows
-    assert len(rows) == 26
-    for key, row in rows.items():
-        tap(qtbot, row.buttons["fail" if key == FAIL_ITEM else "pass"])
-    failed = rows[FAIL_ITEM]
-    assert failed.note.isVisible() and failed.hazard.isVisible()
-    type_text(failed.note, FAIL_NOTE)
-    assert page.checklist.counts.text() == tr("checklist.progress", done=26, total=26)
-    assert page.tabs.tabText(page.tabs.indexOf(page.checklist)).endswith("26/26")
-    tap(qtbot, page.checklist.submit)
-    assert not page.checklist.submit.isVisible()
-    assert window.toast.last_text == tr("checklist.submitted_ok")
-    # the failed item is a hazard: the banner says what was scheduled for it
-    banner = page.checklist.banner.text()
-    assert "发现隐患 1 处" in banner and "1 个整改复查工单" in banner
+    # The household inspection form: what is asked follows the visit's outcome.
+    open_tab(qtbot, window, page.form)
+    form = page.form
+    assert form.title.text() == "居民户内燃气安全检查"
+    assert "meter_reading" not in form.rows
+    choose(qtbot, form, "visit_outcome", "inspected")
+    assert "meter_reading" in form.rows and "door_photo" not in form.rows
+    tap(qtbot, form.rows["visit_time"].findChild(QPushButton, "field_visit_time_now"))
+    fill(form, "meter_barcode", seeded.barcodes[page.job["customer_id"]])
+    previous = form.rows["meter_reading"].field.previous
+    assert previous is not None  # the meter's last reading, prefilled
+    fill(form, "meter_reading", str(previous + 42))
+    form.attach_photo("meter_photo", photo(tmp_path, "meter"))
+    tap(qtbot, form.rows["appliances"].findChild(QPushButton, "field_appliances_add"))
+    choose(qtbot, form, "appliances[0].appliance_kind", "stove")
+    assert "stove_flameout" in form.rows and "water_heater_flue" not in form.rows
+    while open_items := [path for path, row in form.rows.items() if path != FAIL_ITEM
+                         and row.field.type == "pass_fail_na" and row.field.value is None]:
+        choose(qtbot, form, open_items[0], "pass")  # "alarm works" is asked once there is one
+    items = [path for path, row in form.rows.items() if row.field.type == "pass_fail_na"]
+    # A failed item asks for its note at once, then a photo.
+    choose(qtbot, form, FAIL_ITEM, "fail")
+    assert form.focusWidget() is form.rows[FAIL_ITEM].note
+    type_text(form.rows[FAIL_ITEM].note, FAIL_NOTE)
+    form.rows[FAIL_ITEM].note.editingFinished.emit()
+    form.attach_photo(FAIL_ITEM, photo(tmp_path, "hose"))
+    assert form.failed.text() == tr("checklist.failed", n=1)
+    choose(qtbot, form, "customer_briefed", "yes")
+    fill(form, "signer_name", "张秀英")
+
+    # Submitting before the customer signs names the missing signature.
+    tap(qtbot, form.submit)
+    assert form.banner.text().startswith(tr("checklist.problems_title", n=1))
+    assert form.banner.text().endswith("用户签字确认 " + tr("checklist.problem.required"))
 
     # The customer signs with the "finger" (mouse events), the technician confirms.
     open_tab(qtbot, window, page.signature)
@@ -73,6 +110,18 @@ def test_a_full_inspection_visit(qtbot: QtBot, window: MainWindow, seeded: Seede
     assert view.saved.isVisible() and not view.drawing.isVisible()
     assert view.saved_image.pixmap() is not None and not view.saved_image.pixmap().isNull()
 
+    open_tab(qtbot, window, page.form)
+    tab = page.tabs.tabText(page.tabs.indexOf(page.form))
+    done, total = (int(n) for n in tab.split()[-1].split("/"))
+    assert done == total and total > len(items)
+    tap(qtbot, form.submit)
+    assert not form.submit.isVisible()
+    assert window.toast.last_text == tr("form.submitted")
+    # the failed item is a hazard: the banner says what was scheduled for it
+    banner = form.banner.text()
+    assert "发现隐患 1 处" in banner and "1 个整改复查工单" in banner
+    assert form.documents["report"].isVisible() and form.documents["notice"].isVisible()
+
     tap(qtbot, move_button(window, "completed"))
     assert page.status.text() == "已完成"
     assert page.move_buttons == {}
@@ -82,11 +131,16 @@ def test_a_full_inspection_visit(qtbot: QtBot, window: MainWindow, seeded: Seede
     assert job["status"] == "completed"
     assert [h["to_status"] for h in check.jobs.history(job_id)] == [
         "accepted", "in_service", "completed"]
-    sub = check.inspections.for_job(job_id)
-    assert sub["state"] == "submitted"
-    answers = check.inspections.answers(sub["id"])
-    assert len(answers) == 26
+    sub = check.forms.for_job(job_id)
+    assert (sub["state"], sub["form_version"]) == ("submitted", 2)
+    answers = check.submissions.answers(sub["id"])
     assert answers[FAIL_ITEM]["value"] == "fail" and answers[FAIL_ITEM]["note"] == FAIL_NOTE
+    assert answers["meter_reading"]["value"] == previous + 42
+    assert answers["appliances[0].appliance_kind"]["value"] == "stove"
+    photos = {p["question"] for p in check.evidence.photos(job_id)}
+    assert photos == {"meter_photo", FAIL_ITEM}
+    [hazard] = check.submissions.hazards(job_id)
+    assert hazard["question"] == FAIL_ITEM
     signatures = check.evidence.signatures(job_id)
     assert len(signatures) == 1 and signatures[0]["signer_name"] == "张秀英"
     assert len(json.loads(signatures[0]["strokes"])) == 2
@@ -94,11 +148,40 @@ def test_a_full_inspection_visit(qtbot: QtBot, window: MainWindow, seeded: Seede
     assert window.top_bar.pending.text() == tr("top.pending", n=check.outbox.counts()["pending"])
 
 
+def test_nobody_home_is_recorded_with_a_door_photo(qtbot: QtBot, window: MainWindow,
+                                                   seeded: Seeded, check: Replica,
+                                                   tmp_path: Path) -> None:
+    """到访不遇: no checklist and no signature, but the door photographed and the notice left."""
+    job_id = seeded.job_ids[1]
+    check.jobs.transition(job_id, "accepted")
+    check.jobs.transition(job_id, "in_service")
+    window.open_job(job_id)
+    page = window.job_page
+    form = page.form
+    assert page.tabs.currentWidget() is form
+    choose(qtbot, form, "visit_outcome", "nobody_home")
+    assert "door_photo" in form.rows and "leak_test_joints" not in form.rows
+    tap(qtbot, form.rows["visit_time"].findChild(QPushButton, "field_visit_time_now"))
+    choose(qtbot, form, "notice_left", "yes")
+    tap(qtbot, form.submit)
+    assert form.banner.text().startswith(tr("checklist.problems_title", n=1))
+    form.attach_photo("door_photo", photo(tmp_path, "door"))
+    assert form.rows["door_photo"].field.count == 1
+    tap(qtbot, form.submit)
+    assert window.toast.last_text == tr("form.submitted")
+    assert not form.documents["notice"].isVisible()  # nothing found, nothing to rectify
+
+    tap(qtbot, move_button(window, "completed"))
+    assert check.jobs.get(job_id)["status"] == "completed"
+    assert check.submissions.hazards(job_id) == []
+    assert check.evidence.signatures(job_id) == []
+
+
 def test_completing_without_a_signature_is_refused_in_words(
         qtbot: QtBot, window: MainWindow, seeded: Seeded, check: Replica) -> None:
     job_id = seeded.job_ids[0]
     replica = window.ctx.replica
-    replica.inspections.submit(answer_checklist(replica, job_id))
+    replica.submissions.submit(answer_checklist(replica, job_id))
     window.open_job(job_id)
     page = window.job_page
 
@@ -112,19 +195,18 @@ def test_completing_without_a_signature_is_refused_in_words(
     assert page.status.text() == "服务中"
 
 
-def test_checklist_waits_for_the_service_to_start(qtbot: QtBot, window: MainWindow,
-                                                 seeded: Seeded, check: Replica) -> None:
+def test_the_form_waits_for_the_service_to_start(qtbot: QtBot, window: MainWindow,
+                                                seeded: Seeded, check: Replica) -> None:
     window.open_job(seeded.job_ids[1])
     page = window.job_page
-    open_tab(qtbot, window, page.checklist)
-    rows = page.checklist.rows
-    assert page.checklist.banner.text() == tr("checklist.start_service_first")
-    assert not rows["leak_test_joints"].buttons["pass"].isEnabled()
-    assert check.inspections.for_job(seeded.job_ids[1]) is None
+    open_tab(qtbot, window, page.form)
+    assert page.form.banner.text() == tr("checklist.start_service_first")
+    assert page.form.rows == {} and not page.form.submit.isVisible()
+    assert check.forms.for_job(seeded.job_ids[1]) is None
     tap(qtbot, move_button(window, "accepted"))
     tap(qtbot, move_button(window, "in_service"))
-    assert rows["leak_test_joints"].buttons["pass"].isEnabled()
-    assert not page.checklist.banner.isVisible()
+    assert "visit_outcome" in page.form.rows and page.form.submit.isVisible()
+    assert not page.form.banner.isVisible()
 
 
 def test_submit_lists_what_is_missing(qtbot: QtBot, window: MainWindow, seeded: Seeded,
@@ -132,19 +214,19 @@ def test_submit_lists_what_is_missing(qtbot: QtBot, window: MainWindow, seeded: 
     check.jobs.transition(seeded.job_ids[1], "accepted")
     check.jobs.transition(seeded.job_ids[1], "in_service")
     window.open_job(seeded.job_ids[1])
-    page = window.job_page
-    open_tab(qtbot, window, page.checklist)
-    rows = page.checklist.rows
-    tap(qtbot, rows["leak_test_joints"].buttons["fail"])
-    tap(qtbot, rows["meter_condition"].buttons["pass"])
-    tap(qtbot, page.checklist.submit)
+    form = window.job_page.form
+    choose(qtbot, form, "visit_outcome", "inspected")
+    choose(qtbot, form, "leak_test_joints", "fail")
+    tap(qtbot, form.submit)
 
-    assert window.toast.last_text == tr("error.incomplete_form", n=25)
-    assert rows["leak_test_joints"].problem.text() == tr("checklist.problem.note_required")
-    assert rows["meter_seal"].problem.text() == tr("checklist.problem.required")
-    assert not rows["meter_condition"].problem.isVisible()
-    assert page.checklist.banner.text() == tr("checklist.problems_title", n=25)
-    assert check.inspections.for_job(seeded.job_ids[1])["state"] == "draft"
+    missing = window.toast.last_text
+    n = int("".join(ch for ch in missing if ch.isdigit()))
+    assert missing == tr("error.incomplete_form", n=n) and n > 25
+    assert form.banner.text().startswith(tr("checklist.problems_title", n=n))
+    assert "到达时间 " + tr("checklist.problem.required") in form.banner.text()
+    assert form.rows["leak_test_joints"].findChild(QLabel, "problem").text() == \
+        tr("checklist.problem.note_required")
+    assert check.forms.for_job(seeded.job_ids[1])["state"] == "draft"
 
 
 def test_answers_are_saved_at_once_and_restored(qtbot: QtBot, window: MainWindow,
@@ -154,39 +236,53 @@ def test_answers_are_saved_at_once_and_restored(qtbot: QtBot, window: MainWindow
     check.jobs.transition(job_id, "in_service")
     window.open_job(job_id)
     page = window.job_page
-    open_tab(qtbot, window, page.checklist)
-    tap(qtbot, page.checklist.rows["ventilation"].buttons["na"])
+    choose(qtbot, page.form, "visit_outcome", "inspected")
+    choose(qtbot, page.form, "ventilation", "na")
     # Durable right after the tap, no save button involved.
-    sub = check.inspections.for_job(job_id)
-    assert check.inspections.answers(sub["id"])["ventilation"]["value"] == "na"
+    sub = check.forms.for_job(job_id)
+    assert check.submissions.answers(sub["id"])["ventilation"]["value"] == "na"
 
     tap(qtbot, page.back)
     window.open_job(seeded.job_ids[0])
-    assert not any(r.group.checkedButton() for r in page.checklist.rows.values())
+    assert page.form.rows == {}  # not in service: nothing of the other job is left
     window.open_job(job_id)
-    row = page.checklist.rows["ventilation"]
-    assert row.group.checkedButton() is row.buttons["na"]
-    assert page.checklist.counts.text() == tr("checklist.progress", done=1, total=26)
+    checked = page.form.rows["ventilation"].input.checkedButton()
+    assert checked.property("answer") == "na"
+    assert page.form.counts.text() == tr("form.progress", done=2, total=page.form.screen.total)
+
+
+def test_a_draft_on_the_first_version_is_finished_on_it(qtbot: QtBot, window: MainWindow,
+                                                        seeded: Seeded, check: Replica) -> None:
+    """A checklist begun on the flat v1 before the new version synced keeps its version."""
+    job_id = seeded.job_ids[0]
+    replica = window.ctx.replica
+    answer_checklist(replica, job_id, {FAIL_ITEM: FAIL_NOTE})
+    window.open_job(job_id)
+    form = window.job_page.form
+    assert len([r for r in form.rows.values() if r.field.type == "pass_fail_na"]) == 26
+    assert form.rows[FAIL_ITEM].note.text() == FAIL_NOTE
+    assert "visit_outcome" not in form.rows
+    assert check.forms.for_job(job_id)["form_version"] == 1
 
 
 def test_opening_a_job_creates_nothing(window: MainWindow, seeded: Seeded,
                                        check: Replica) -> None:
     window.open_job(seeded.job_ids[0])
-    assert check.inspections.for_job(seeded.job_ids[0]) is None
+    assert check.forms.for_job(seeded.job_ids[0]) is None
     assert check.outbox.counts()["pending"] == 0
 
 
-def test_the_documents_of_a_submitted_checklist_open_as_pdfs(
-        qtbot: QtBot, window: MainWindow, seeded: Seeded) -> None:
+def test_the_documents_of_a_submitted_form_open_as_pdfs(
+        qtbot: QtBot, window: MainWindow, seeded: Seeded, tmp_path: Path) -> None:
     job_id = seeded.job_ids[0]
     replica = window.ctx.replica
     answer_checklist(replica, job_id, {FAIL_ITEM: FAIL_NOTE})
+    replica.evidence.add_photo(job_id, photo(tmp_path, "hose"), question=FAIL_ITEM)
     window.open_job(job_id)
-    page = window.job_page
-    open_tab(qtbot, window, page.checklist)
-    assert not page.checklist.report_pdf.isVisible()  # a draft has no documents yet
-    tap(qtbot, page.checklist.submit)
-    assert page.checklist.report_pdf.isVisible() and page.checklist.notice_pdf.isVisible()
+    form = window.job_page.form
+    assert not form.documents["report"].isVisible()  # a draft has no documents yet
+    tap(qtbot, form.submit)
+    assert form.documents["report"].isVisible() and form.documents["notice"].isVisible()
 
     opened: list[QUrl] = []
 
@@ -198,7 +294,7 @@ def test_the_documents_of_a_submitted_checklist_open_as_pdfs(
     viewer = Viewer()
     QDesktopServices.setUrlHandler("file", viewer, "open")
     try:
-        tap(qtbot, page.checklist.notice_pdf)
+        tap(qtbot, form.documents["notice"])
     finally:
         QDesktopServices.unsetUrlHandler("file")
     [url] = opened

@@ -19,6 +19,7 @@ from fieldapp.ui.messages import describe_rejection
 from fieldapp.ui.sync_problems_view import reason_lines, what_text
 from fieldapp.wire import Mutation, MutationResult
 from tests.ui.ui_helpers import open_row, tap
+from tests.world import start_checklist
 
 Decide = Callable[[Mutation], MutationResult | None]  # None: the server applied it
 
@@ -48,12 +49,13 @@ def make_problems(replica: Replica, seeded: Seeded) -> None:
     replica.jobs.transition(job_1, "accepted")
     for target in ("accepted", "in_service"):
         replica.jobs.transition(job_2, target)
-    ops.answer_item(replica, job_id=job_2, question="hose_age", value="fail", note="软管开裂")
+    start_checklist(replica, job_2)  # the flat checklist numbers its items
+    ops.answer_form(replica, job_id=job_2, path="hose_age", value="fail", note="软管开裂")
     answer_batch(replica, lambda m: None)
 
     replica.jobs.transition(job_1, "in_service")
-    ops.answer_item(replica, job_id=job_2, question="meter_seal", value="pass")
-    ops.answer_item(replica, job_id=job_2, question="hose_age", value="pass")
+    ops.answer_form(replica, job_id=job_2, path="meter_seal", value="pass")
+    ops.answer_form(replica, job_id=job_2, path="hose_age", value="pass")
 
     def server(m: Mutation) -> MutationResult | None:
         if m.table == "jobs":
@@ -92,7 +94,7 @@ def test_problems_are_listed_in_words_and_nothing_is_dropped(
     assert page.count.text() == "共 3 条"
     made = {m["record_id"]: stamp(m["at"]) for m in check.outbox.problems()}
     job_2 = check.jobs.get(seeded.job_ids[1])
-    answers = check.inspections.answers(check.inspections.for_job(job_2["id"])["id"])
+    answers = check.submissions.answers(check.forms.for_job(job_2["id"])["id"])
     number_1 = check.jobs.get(seeded.job_ids[0])["number"]
     assert problem_texts(window) == [  # newest first
         ["有冲突", "安检表 第10项『软管未超期使用（橡胶管≤18个月）』答案：合格",

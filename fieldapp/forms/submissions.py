@@ -1,4 +1,6 @@
-"""Filling the household safety-inspection checklist on the tablet, one saved answer at a time."""
+"""The submissions of every form on the tablet: created for a job in service, one saved answer
+at a time, checked against their own form version, and submitted (which issues the hazards
+and rectification notice the answers call for)."""
 
 from __future__ import annotations
 
@@ -19,48 +21,25 @@ FORM_CODE = "household_inspection"
 SIGNED = "\0signature"  # not a path: where attachments_by_question puts the signatures
 
 
-class Inspections:
+class Submissions:
     def __init__(self, replica: Replica) -> None:
         self.r = replica
 
     def definition(self, code: str = FORM_CODE, version: int | None = None) -> dict[str, Any]:
-        """The given version, or the newest one the checklist view can show: synced from the
-        server, else the bundled one. (v2 needs the generic form view; until it exists new
-        checklists keep starting on the newest flat pass/fail/NA version.)"""
+        """The given version of a form, or its newest one: synced from the server, else the
+        bundled one."""
         sql = "SELECT definition FROM form_definitions WHERE code = ?"
         params: list[Any] = [code]
         if version is not None:
             sql += " AND form_version = ?"
             params.append(version)
-        for (text,) in self.r.db.execute(sql + " ORDER BY form_version DESC", params):
-            found = json.loads(text)
-            if version is not None or checklist.is_flat_checklist(found):
-                return found
-        bundled = {v: d for (c, v), d in checklist.bundled_definitions().items()
-                    if c == code and (version is not None or checklist.is_flat_checklist(d))}
+        for (text,) in self.r.db.execute(sql + " ORDER BY form_version DESC LIMIT 1", params):
+            return json.loads(text)
+        bundled = {v: d for (c, v), d in checklist.bundled_definitions().items() if c == code}
         if not bundled or (version is not None and version not in bundled):
             raise NotFound("unknown_form", f"no form {code} v{version}", form=code,
                            version=version)
         return bundled[version if version is not None else max(bundled)]
-
-    def for_job(self, job_id: str) -> dict[str, Any] | None:
-        rows = list(self.r.db.query(
-            "SELECT * FROM submissions WHERE job_id = ? AND form_code = ? "
-            "ORDER BY started_at DESC LIMIT 1", [job_id, FORM_CODE]))
-        return rows[0] if rows else None
-
-    def submitted_for_job(self, job_id: str) -> bool:
-        sub = self.for_job(job_id)
-        return bool(sub and sub["state"] == "submitted")
-
-    def start(self, job_id: str) -> str:
-        """The job's checklist submission, created on first use (a draft keeps its version)."""
-        definition = self.definition()
-        with self.r.transaction():
-            existing = self.for_job(job_id)
-            if existing:
-                return existing["id"]
-            return self.create(job_id, FORM_CODE, definition["version"])
 
     def create(self, job_id: str, code: str, version: int) -> str:
         """A new draft submission of a form for one of the technician's jobs in service;
