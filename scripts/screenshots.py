@@ -194,8 +194,10 @@ def shoot_repair_form(window: MainWindow, out: Path) -> None:
         replica.forms.answer(sub_id, path, value)
     window.toast.hide()
     window.open_job("job-004")
-    window.job_page.tabs.setCurrentWidget(window.job_page.form)
+    form = window.job_page.form
+    window.job_page.tabs.setCurrentWidget(form)
     settle()
+    form.scroll.verticalScrollBar().setValue(form.rows["parts_used"].y())  # the part used
     save(window, out / "form_repair.png")
     shoot_knowledge(window, out)
 

@@ -264,8 +264,8 @@ def report_pdf(request: Request, who: Office, submission_id: str, document: str)
             raise ApiError(404, "unknown_report", f"no report {submission_id}") from exc
     try:
         pdf = documents.render(data, document)
-    except InvalidInput as exc:  # a notice for an inspection that found no hazard
-        raise ApiError(404, exc.code, exc.message) from exc
+    except InvalidInput as exc:  # a notice for a form that found no hazard
+        raise ApiError(404, exc.code, str(exc)) from exc
     name = documents.file_name(data, document)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"})

@@ -14,6 +14,7 @@ until then the view asks for ``extra`` empty instances to show.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 FORM_FOR_KIND = {"inspection": "household_inspection", "repair": "repair_report",
                  "meter_reading": "meter_reading", "rectification_check": "rectification_check"}
 HIDDEN = frozenset({"hidden", "calculate"})
+_INSTANCE = re.compile(r"(.+)\[(\d+)\]")  # a repeat instance's path: appliances[1]
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Field:
     hazard_level: str | None = None
     count: int = 0  # a repeat's instances, or a photo question's photos
     can_add: bool = False  # a repeat that may take one more instance
+    can_remove: bool = False  # a repeat instance the technician may take out
     problem: str | None = None  # a problem code with the value as it stands
 
 
@@ -120,6 +123,52 @@ class Forms:
     def submit(self, submission_id: str) -> Changes:
         return self.r.submissions.submit(submission_id)
 
+    def _version(self, submission_id: str) -> tuple[str, int]:
+        sub = self.r.get("submissions", submission_id)
+        return sub["form_code"], sub["form_version"]
+
+    def remove_instance(self, submission_id: str, instance: str) -> Changes:
+        """Take out one instance of a repeat (``appliances[1]``): the later ones move up and
+        the last one's answers are emptied (answer rows are evidence and stay; a null answer
+        is no answer). Refused while it or a later instance has photos, which belong to
+        their question: delete those first. Nothing saved in it: no change."""
+        match = _INSTANCE.fullmatch(instance)
+        if match is None:
+            raise InvalidInput("not_an_instance", f"{instance} is not a repeat instance",
+                               instance=instance)
+        base, index = match.group(1), int(match.group(2))
+        repeat = as_definition(self.r.submissions.definition(
+            *self._version(submission_id))).by_key.get(base.rsplit(".", 1)[-1].split("[")[0])
+        if repeat is None or repeat.type != "repeat":
+            raise InvalidInput("not_an_instance", f"{instance} is not a repeat instance",
+                               instance=instance)
+        if _prefilled(repeat):
+            raise InvalidInput("instance_fixed", f"{instance} comes from the job",
+                               instance=instance)
+        inside = re.compile(rf"{re.escape(base)}\[(\d+)\]\.(.+)")
+        changes = Changes()
+        with self.r.transaction():
+            sub = self.r.get("submissions", submission_id)
+            saved: dict[int, dict[str, Mapping[str, Any]]] = {}
+            for path, row in self.r.submissions.answers(submission_id).items():
+                found = inside.fullmatch(path)
+                if found and int(found.group(1)) >= index and row["value"] is not None:
+                    saved.setdefault(int(found.group(1)), {})[found.group(2)] = row
+            photos = [q for q in self.r.submissions.attachments_by_question(sub["job_id"])
+                      if (found := inside.fullmatch(q)) and int(found.group(1)) >= index]
+            if photos:
+                raise InvalidInput("instance_has_photos", f"{instance}: photos {photos}",
+                                   instance=instance, questions=photos)
+            for i in range(index, max(saved, default=index - 1) + 1):
+                moved, current = saved.get(i + 1, {}), saved.get(i, {})
+                for rest in sorted(set(moved) | set(current)):
+                    new = moved.get(rest) or {"value": None, "note": None}
+                    old = current.get(rest) or {"value": None, "note": None}
+                    if (new["value"], new["note"]) != (old["value"], old["note"]):
+                        changes |= self.answer(submission_id, f"{base}[{i}].{rest}",
+                                               new["value"], new["note"])
+        return changes
+
     def screen(self, submission_id: str, extra: Mapping[str, int] | None = None,
                lang: str = "zh") -> FormScreen:
         """The relevant questions of the submission in order, with ``extra`` empty instances
@@ -138,13 +187,17 @@ class Forms:
         for problem in self.r.submissions.problems(submission_id):
             found.setdefault(problem.question_path, problem.code)  # the first, as they are fixed
         fields = []
+        instances: set[str] = set()
         for q, idx in state.walk():
             if q.type in HIDDEN:
                 continue
+            if q.repeats and (head := _instance_head(state, q, idx, lang)).path not in instances:
+                instances.add(head.path)
+                fields.append(head)
             path = state.path(q, idx)
             fields.append(_field(state, q, idx, path, answers.get(path), attached, found,
                                  lang))
-        valued = [f for f in fields if f.type not in ("group", "note", "repeat")]
+        valued = [f for f in fields if f.type not in ("group", "note", "repeat", "instance")]
         answered = [f for f in valued if f.value not in (None, "", []) or f.count]
         # Out of what must be answered and what was, so a finished form reads n/n.
         total = len({id(f) for f in valued if f.required} | {id(f) for f in answered})
@@ -190,6 +243,22 @@ def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
     if f.value is not None or q.type == "repeat":
         f.problem = found.get(path) if found.get(path) != "required" else None
     return f
+
+
+def _instance_head(state: FormState, q: Question, idx: tuple[int, ...], lang: str) -> Field:
+    """The heading of the repeat instance ``q`` is in: "燃气具 2", with its own depth."""
+    repeat = state.definition.by_key[q.repeats[-1]]
+    labels = repeat.label or {}
+    path = "".join(f"{r}[{i}]." for r, i in zip(q.repeats, idx, strict=True))[:-1]
+    name = re.split(r"[（(]", labels.get(lang) or labels.get("zh") or repeat.key)[0].strip()
+    return Field(path=path, key=repeat.key, type="instance", label=f"{name} {idx[-1] + 1}",
+                 depth=len(repeat.repeats) + _groups(state, repeat) + 1,
+                 can_remove=not _prefilled(repeat))
+
+
+def _prefilled(repeat: Question) -> bool:
+    """Whether the repeat's instances come from the job (a check's hazards), not the user."""
+    return any(c.type == "hidden" and c.raw.get("source") for c in repeat.children)
 
 
 def _groups(state: FormState, q: Question) -> int:

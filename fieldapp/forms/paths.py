@@ -41,9 +41,12 @@ def format_path(key: str, repeats: tuple[str, ...], idx: tuple[int, ...]) -> str
 
 
 def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """Rows keyed by path → nested answers; instances are padded so indices stay put."""
+    """Rows keyed by path → nested answers; instances are padded so indices stay put. A null
+    answer is no answer: a repeat instance exists once one of its questions has a value."""
     nested: dict[str, Any] = {}
     for path, value in flat.items():
+        if value is None:
+            continue
         parts = split(path)
         if parts is None:
             nested[path] = value  # kept as is: the engine reports it as an unknown question

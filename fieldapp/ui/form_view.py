@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -42,6 +42,7 @@ CHOICE_TYPES = {"select_one", "yes_no", "pass_fail_na"}
 NUMBER_TYPES = {"integer", "decimal", "meter_reading"}
 TEXT_TYPES = {"text", "barcode", "date", "time"}
 CHOICES_PER_ROW = 5
+ARM_MS = 4000  # how long a first tap on "remove" waits for the second
 
 
 class FieldRow(QFrame):
@@ -50,14 +51,22 @@ class FieldRow(QFrame):
     def __init__(self, view: FormView, f: Field) -> None:
         super().__init__()
         self.view, self.field = view, f
-        self.setObjectName("card" if f.type not in ("group", "note") else "")
+        self.setObjectName("card" if f.type not in ("group", "note", "instance") else "")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(18 + 24 * f.depth, 6, 14, 6)
         head = QHBoxLayout()
         title = f.label + (" *" if f.required else "")
-        self.title = label(title, name="cardTitle" if f.type in ("group", "repeat") else "",
-                           wrap=True)
+        self.title = label(title, name="cardTitle" if f.type in ("group", "repeat", "instance")
+                           else "", wrap=True)
         head.addWidget(self.title, 1)
+        if f.type == "instance" and f.can_remove:
+            self.remove = button(tr("form.remove_instance"), name=f"remove_{f.path}")
+            self.remove.clicked.connect(self._remove_tapped)
+            self._armed = QTimer(self)
+            self._armed.setSingleShot(True)
+            self._armed.setInterval(ARM_MS)
+            self._armed.timeout.connect(lambda: self.remove.setText(tr("form.remove_instance")))
+            head.addWidget(self.remove)
         if f.hazard_level:
             head.addWidget(label(f.hazard_level, name="hazardLevel"))
         outer.addLayout(head)
@@ -147,6 +156,15 @@ class FieldRow(QFrame):
         add.clicked.connect(self._pick_photo)
         extra.addWidget(add)
         self.layout().addLayout(extra)
+
+    def _remove_tapped(self) -> None:
+        """Two taps: the first arms the button for a few seconds, the second removes."""
+        if not self._armed.isActive():
+            self.remove.setText(tr("evidence.delete_confirm"))
+            self._armed.start()
+            return
+        self._armed.stop()
+        self.view.remove_instance(self.field.path)
 
     def _noted(self) -> None:
         assert self.note is not None
@@ -258,6 +276,7 @@ class FormView(QWidget):
         self.job_id, self.extra, self.screen = job_id, {}, None
         self.banner.hide()
         self.refresh()
+        self.scroll.verticalScrollBar().setValue(0)  # a job's form opens at its top
 
     def refresh(self, rebuild: bool = False) -> None:
         if self.job_id is None:
@@ -347,6 +366,15 @@ class FormView(QWidget):
     def add_instance(self, repeat_path: str) -> None:
         self.extra[repeat_path] = self.extra.get(repeat_path, 0) + 1
         self.refresh()
+
+    def remove_instance(self, instance: str) -> None:
+        assert self.job_id is not None
+        changes = self.ctx.run(ops.remove_form_instance, job_id=self.job_id, instance=instance)
+        if changes is not None and not changes:  # nothing saved in it: one empty one fewer
+            repeat = instance.rsplit("[", 1)[0]
+            if self.extra.get(repeat):
+                self.extra[repeat] -= 1
+            self.refresh()
 
     def attach_photo(self, path: str, file: Path) -> None:
         assert self.job_id is not None

@@ -173,6 +173,10 @@ def attach_form_photo(replica: Replica, *, job_id: str, question: str, path: Pat
     return Changes.of("attachments", ids=(attachment_id,))
 
 
+def remove_form_instance(replica: Replica, *, job_id: str, instance: str) -> Changes:
+    return replica.forms.remove_instance(replica.forms.start(job_id), instance)
+
+
 def submit_form(replica: Replica, *, job_id: str) -> Changes:
     return replica.forms.submit(replica.forms.start(job_id))
 

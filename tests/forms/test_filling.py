@@ -120,3 +120,77 @@ def test_a_submitted_check_closes_the_rectified_hazards(fresh_replica: Replica,
         "hazards[1].rectified", "软管两端卡箍紧固", "serious", "仍未加装卡箍")
     fresh_replica.jobs.transition(job, "completed")
     assert fresh_replica.get("jobs", job)["status"] == "completed"
+
+
+def repair_with_parts(replica: Replica, parts: list[tuple[str, int]]) -> str:
+    replica.jobs.transition("job-3", "accepted")
+    replica.jobs.transition("job-3", "in_service")
+    sub_id = replica.forms.start("job-3")
+    replica.forms.answer(sub_id, "parts_used", "yes")
+    for i, (part, quantity) in enumerate(parts):
+        replica.forms.answer(sub_id, f"parts[{i}].part", part)
+        replica.forms.answer(sub_id, f"parts[{i}].quantity", quantity)
+    return sub_id
+
+
+def saved(replica: Replica, sub_id: str) -> dict[str, object]:
+    return {p: a["value"] for p, a in replica.submissions.answers(sub_id).items()
+            if a["value"] is not None}
+
+
+def test_a_repeat_instance_is_taken_out_and_the_later_ones_move_up(tech02: Replica):
+    sub_id = repair_with_parts(tech02, [("P-HOSE-15", 1), ("P-CLAMP", 2), ("P-VALVE-15", 1)])
+    heads = [f for f in tech02.forms.screen(sub_id).fields if f.type == "instance"]
+    assert [(h.path, h.label, h.can_remove) for h in heads] == [
+        ("parts[0]", "领用配件 1", True), ("parts[1]", "领用配件 2", True),
+        ("parts[2]", "领用配件 3", True)]
+
+    changes = tech02.forms.remove_instance(sub_id, "parts[1]")
+
+    assert changes.touches("answers")
+    answers = saved(tech02, sub_id)
+    assert [answers[f"parts[{i}].part"] for i in (0, 1)] == ["P-HOSE-15", "P-VALVE-15"]
+    assert answers["parts[1].quantity"] == 1
+    assert "parts[2].part" not in answers  # emptied: the row stays, as evidence does
+    assert tech02.submissions.answers(sub_id)["parts[2].part"]["value"] is None
+    [parts] = [f for f in tech02.forms.screen(sub_id).fields if f.key == "parts"
+               and f.type == "repeat"]
+    assert parts.count == 2
+    assert "parts[2].part" not in paths(tech02, sub_id)
+    # an instance added on screen but never answered: nothing to change
+    assert not tech02.forms.remove_instance(sub_id, "parts[2]")
+
+
+def test_an_instance_with_photos_or_from_the_job_is_not_taken_out(tech02: Replica,
+                                                                   tmp_path: Path):
+    from PIL import Image
+
+    sub_id = repair_with_parts(tech02, [("P-HOSE-15", 1), ("P-CLAMP", 2)])
+    photo = tmp_path / "clamp.jpg"
+    Image.new("RGB", (320, 240), (90, 90, 90)).save(photo)
+    tech02.evidence.add_photo("job-3", photo, "parts[1].part")
+    with pytest.raises(InvalidInput) as refused:
+        tech02.forms.remove_instance(sub_id, "parts[0]")
+    assert refused.value.code == "instance_has_photos"
+    assert refused.value.params["questions"] == ["parts[1].part"]
+    assert saved(tech02, sub_id)["parts[1].part"] == "P-CLAMP"  # nothing moved
+    for bad in ("parts", "fault_category[0]", "parts[x]"):
+        with pytest.raises(InvalidInput) as wrong:
+            tech02.forms.remove_instance(sub_id, bad)
+        assert wrong.value.code == "not_an_instance", bad
+
+
+def test_the_hazards_a_check_was_scheduled_for_stay(fresh_replica: Replica):
+    sub = inspect(fresh_replica, {"hose_age": "橡胶软管已龟裂", "hose_clamps": "缺卡箍"})
+    fresh_replica.submissions.submit(sub)
+    [check] = list(fresh_replica.db.query(
+        "SELECT id FROM jobs WHERE kind = 'rectification_check'"))
+    fresh_replica.jobs.transition(check["id"], "accepted")
+    fresh_replica.jobs.transition(check["id"], "in_service")
+    check_sub = fresh_replica.forms.start(check["id"])
+    fresh_replica.forms.answer(check_sub, "visit_outcome", "checked")
+    heads = [f for f in fresh_replica.forms.screen(check_sub).fields if f.type == "instance"]
+    assert len(heads) == 2 and not any(h.can_remove for h in heads)
+    with pytest.raises(InvalidInput) as refused:
+        fresh_replica.forms.remove_instance(check_sub, "hazards[0]")
+    assert refused.value.code == "instance_fixed"

@@ -157,22 +157,17 @@ def repair_done(replica: Replica, job_id: str, folder: Path,
     is the leak re-test's answer and note."""
     replica.jobs.transition(job_id, "accepted")
     replica.jobs.transition(job_id, "in_service")
-    job = replica.get("jobs", job_id)
-    with replica.transaction():
-        sub_id = replica.insert("submissions", {
-            "job_id": job_id, "customer_id": job["customer_id"], "form_code": "repair_report",
-            "form_version": 1, "state": "draft", "started_at": now_iso(),
-            "by_user": replica.require_session().username, "device_id": replica.device_id})
+    sub_id = replica.forms.start(job_id)
     for path, value in REPAIR_ANSWERS:
         replica.submissions.answer(sub_id, path, value)
     replica.submissions.answer(sub_id, "leak_retest", *retest)
-    for n, question in enumerate(("before_photos", "after_photos")):
+    photographed = ("before_photos", "after_photos", "leak_retest")[:3 if retest[0] == "fail"
+                                                                    else 2]
+    for n, question in enumerate(photographed):
         path = folder / f"{question}.jpg"
         scene_photo(1600, 1200, seed=20 + n).save(path, quality=90)
         replica.evidence.add_photo(job_id, path, question=question, position=HERE)
     replica.evidence.add_signature(job_id, STROKES, "周强")
-    # The repair form has no submit flow on the tablet yet; close it as submit() would.
-    with replica.transaction():
-        replica.update("submissions", sub_id, {"state": "submitted", "submitted_at": now_iso()})
+    replica.forms.submit(sub_id)
     replica.jobs.transition(job_id, "completed")
     return sub_id

@@ -1,14 +1,15 @@
-"""The back office hands out the inspection report and rectification notice as PDFs, the
+"""The back office hands out each form's report and the rectification notice as PDFs, the
 same bytes the tablet renders offline from the same synced data."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
-from fieldapp.reports import inspection_pdf, rectification_pdf
+from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf
 from fieldapp.reports.report_data import from_replica
 from tests.conftest import ServerProcess, synced_tablet
-from tests.reports.reportkit import page_count, text_of, write
+from tests.reports.reportkit import page_count, repair_done, text_of, write
 from tests.server.test_conflict_review import office_session
 from tests.world import complete_inspection
 
@@ -38,3 +39,18 @@ def test_report_and_notice_pdfs_match_the_tablets(server: ServerProcess, tmp_pat
     assert (missing.status_code, missing.json()["error"]) == (404, "unknown_report")
     unknown = office.get(f"{server.url}/office/reports/{sub_id}/other.pdf", timeout=10)
     assert unknown.status_code == 404
+
+
+def test_a_repair_report_is_served_in_its_own_layout(server: ServerProcess, tmp_path: Path):
+    replica, client = synced_tablet(server, tmp_path / "tech02", "tech02")
+    sub_id = repair_done(replica, "job-3", tmp_path)
+    client.sync()
+
+    office = office_session(server, "supervisor")
+    report = office.get(f"{server.url}/office/reports/{sub_id}/report.pdf", timeout=30)
+    assert report.status_code == 200
+    assert report.content == repair_pdf.render(from_replica(replica, sub_id))
+    assert quote("维修工单报告.pdf") in report.headers["content-disposition"]
+    assert "维修记录" in text_of(write(report.content, tmp_path / "repair.pdf"))
+    notice = office.get(f"{server.url}/office/reports/{sub_id}/notice.pdf", timeout=30)
+    assert (notice.status_code, notice.json()["error"]) == (404, "no_hazards")

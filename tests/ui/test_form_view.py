@@ -121,3 +121,35 @@ def test_typing_keeps_the_form_in_place(qtbot: QtBot, window: MainWindow,
     assert check.outbox.counts()["pending"] == queued
     tap(qtbot, form.rows["fault_category"].findChild(object, "field_fault_category_leak"))
     assert form.rows["fault_description"] is not row  # a new question appeared: redrawn
+
+
+def test_an_entry_is_removed_with_two_taps(qtbot: QtBot, window: MainWindow,
+                                           check: Replica) -> None:
+    form = open_form(qtbot, window, "job-004")
+    tap(qtbot, form.rows["parts_used"].findChild(object, "field_parts_used_yes"))
+    for i in range(2):
+        tap(qtbot, form.rows["parts"].findChild(object, "field_parts_add"))
+        tap(qtbot, form.rows[f"parts[{i}].part"].input.buttons()[i])
+    chosen = [form.rows[f"parts[{i}].part"].field.value for i in range(2)]
+    assert form.rows["parts[1]"].title.text() == "领用配件 2"
+
+    remove = form.rows["parts[0]"].remove
+    tap(qtbot, remove)
+    assert remove.text() == tr("evidence.delete_confirm")  # armed, nothing removed yet
+    assert "parts[1].part" in form.rows
+    tap(qtbot, remove)
+
+    assert "parts[1]" not in form.rows and "parts[1].part" not in form.rows
+    assert form.rows["parts[0].part"].field.value == chosen[1]
+    sub_id = check.forms.for_job("job-004")["id"]
+    answers = check.submissions.answers(sub_id)
+    assert answers["parts[0].part"]["value"] == chosen[1]
+    assert answers["parts[1].part"]["value"] is None
+
+    # An entry added but not filled in goes away without touching the replica.
+    tap(qtbot, form.rows["parts"].findChild(object, "field_parts_add"))
+    queued = check.outbox.counts()["pending"]
+    tap(qtbot, form.rows["parts[1]"].remove)
+    tap(qtbot, form.rows["parts[1]"].remove)
+    assert "parts[1]" not in form.rows
+    assert check.outbox.counts()["pending"] == queued
