@@ -170,3 +170,26 @@ def test_nested_form_draft_runs_over_pages(fresh_replica: Replica, tmp_path: Pat
     assert pages >= 2
     assert squash(text_of(pdf, 1)).count("燃气表与抄表") == 1  # the table starts on page 1
     assert "序号检查项目结果备注记录时间" in squash(text_of(pdf, 2))  # header row repeats
+
+
+def test_a_visit_that_could_not_inspect_says_so(fresh_replica: Replica, tmp_path: Path) -> None:
+    """到访不遇: no item counts, no "no hazards found", no signature box, just what was done."""
+    fresh_replica.jobs.transition("job-2", "accepted")
+    fresh_replica.jobs.transition("job-2", "in_service")
+    sub_id = fresh_replica.forms.start("job-2")
+    for path, value in [("visit_outcome", "nobody_home"), ("visit_time", "10:05"),
+                        ("notice_left", "yes"), ("nobody_home_note", "邻居说户主白天上班")]:
+        fresh_replica.forms.answer(sub_id, path, value)
+    door = tmp_path / "door.jpg"
+    Image.new("RGB", (800, 600), (150, 120, 90)).save(door)
+    fresh_replica.evidence.add_photo("job-2", door, question="door_photo")
+    fresh_replica.forms.submit(sub_id)
+
+    pdf = write(inspection_pdf.render(from_replica(fresh_replica, sub_id)), tmp_path / "n.pdf")
+    text = squash(text_of(pdf))
+    assert "入户情况：到访不遇，未能入户检查" in text
+    assert "邻居说户主白天上班" in text and "门牌/入户门照片" in text
+    for absent in ("检查项目共", "未发现安全隐患", "安全隐患及整改期限", "用户签字确认"):
+        assert absent not in text, absent
+    assert "二、现场照片" in text and "三、工单状态记录" in text  # numbered without gaps
+    assert len([i for i in images(pdf) if i["enc"] == "jpeg"]) == 1
