@@ -22,9 +22,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fieldapp.forms import values as v
-from fieldapp.forms.definition import FormDefinition, HazardLevel, as_definition
+from fieldapp.forms.definition import FormDefinition, HazardLevel, Question, as_definition
 from fieldapp.forms.expr import Expression
 from fieldapp.forms.state import FormState
+
+# The hidden question a re-check's repeat instance carries the hazard's first name in.
+FIRST_NAME = "hazard_label"
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,22 @@ def _most_severe(levels: Mapping[str, HazardLevel]) -> HazardLevel:
     return min(levels.values(), key=lambda level: level.deadline_days)
 
 
+def _first_name(state: FormState, q: Question, idx: tuple[int, ...]) -> str | None:
+    if not q.repeats or FIRST_NAME not in state.definition.by_key:
+        return None
+    sibling = state.definition.by_key[FIRST_NAME]
+    if sibling.repeats != q.repeats:
+        return None
+    name = state.value(sibling, idx)
+    return name if isinstance(name, str) and name else None
+
+
 def hazards_for(definition: FormDefinition | Mapping[str, Any], answers: Mapping[str, Any],
                 notes: Mapping[str, str | None] | None = None,
                 today: date | None = None) -> list[Hazard]:
-    """The hazards a submission records, in the form's order (irrelevant items ignored)."""
+    """The hazards a submission records, in the form's order (irrelevant items ignored). An
+    item in a repeat instance that carries a ``hazard_label`` (a re-check of a hazard found
+    before) is named by it: the hazard keeps the name it was first found under."""
     d = as_definition(definition)
     state = FormState(d, answers, today)
     notes = notes or {}
@@ -90,7 +105,9 @@ def hazards_for(definition: FormDefinition | Mapping[str, Any], answers: Mapping
             name = v.to_string(state.evaluate(name, q, idx))
         level = d.hazard_levels.get(name) or _most_severe(d.hazard_levels)
         path = state.path(q, idx)
-        found.append(Hazard(path, level.name, level.label, level.deadline_days, q.label,
+        first = _first_name(state, q, idx)
+        label = {lang: first for lang in q.label} if first else q.label
+        found.append(Hazard(path, level.name, level.label, level.deadline_days, label,
                             (notes.get(path) or "").strip() or None))
     return found
 

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.forms.hazards import hazards_for, rectification_plan
-from fieldapp.forms.paths import split
 from fieldapp.ids import LOCAL_ZONE
 
 if TYPE_CHECKING:
@@ -65,27 +64,12 @@ def issue(replica: Replica, submission: Mapping[str, Any], definition: Mapping[s
         hazard_ids.append(replica.insert("hazards", {
             "job_id": job["id"], "customer_id": job["customer_id"],
             "submission_id": submission["id"], "notice_id": notice_id,
-            "question": h.question_path, "label": _label(h.question_path, answers)
-            or h.label.get("zh") or h.question_path,
+            "question": h.question_path, "label": h.label.get("zh") or h.question_path,
             "level": h.level, "deadline_days": h.deadline_days, "due_at": due,
             "note": h.note, "status": "open", "check_job_id": check_ids[due],
             "found_at": submitted_at, **who}))
     return {"rectification_notices": [notice_id], "hazards": hazard_ids,
             "jobs": list(check_ids.values())}
-
-
-def _label(path: str, answers: Mapping[str, Any]) -> str | None:
-    """A re-checked hazard keeps the name it was first found under: the ``hazard_label``
-    its check carried over (``hazards[1].rectified`` → 软管两端卡箍紧固)."""
-    parts = split(path)
-    if parts is None or len(parts[0]) != 1:
-        return None
-    (repeat, i), = parts[0]
-    instances = answers.get(repeat)
-    if isinstance(instances, list) and i < len(instances) and isinstance(instances[i], dict):
-        label = instances[i].get("hazard_label")
-        return label if isinstance(label, str) and label else None
-    return None
 
 
 def _number(prefix: str, job_number: str, n: int) -> str:

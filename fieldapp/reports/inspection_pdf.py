@@ -28,7 +28,8 @@ from fieldapp.reports.sections import (
 )
 
 KIND = "inspection"
-VISIT_OUTCOME, INSPECTED = "visit_outcome", "inspected"  # the standard form's outcome question
+# The standard forms' visit outcome, and its answers when nobody could be seen.
+VISIT_OUTCOME, NOT_ENTERED = "visit_outcome", frozenset({"nobody_home", "refused"})
 NUMERALS = "一二三四五六七八九十"
 
 
@@ -57,12 +58,10 @@ def render(report: InspectionReport) -> bytes:
 
 def _outcome(report: InspectionReport) -> str | None:
     """How the visit ended when nobody could be inspected (到访不遇, 拒绝入户): the answer
-    to the form's ``visit_outcome`` as printed; None when the household was inspected, or
-    the form does not ask (the flat checklist)."""
+    to the form's ``visit_outcome`` as printed; None when the household was inspected or
+    checked, or the form does not ask (the flat checklist)."""
     line = next((a for a in report.answers if a.path == VISIT_OUTCOME), None)
-    if line is None or line.value in (None, INSPECTED):
-        return None
-    return line.text
+    return line.text if line is not None and line.value in NOT_ENTERED else None
 
 
 def _summary(report: InspectionReport) -> Iterator[Flowable]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from fieldapp.forms.definition import FormDefinition, Question
-from fieldapp.forms.hazards import hazards_for, rectification_plan
+from fieldapp.forms.hazards import FIRST_NAME, hazards_for, rectification_plan
 from fieldapp.forms.state import FormState
 from fieldapp.ids import LOCAL_ZONE
 
@@ -74,14 +74,23 @@ def local_time(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return value
 
 
-def _section(d: FormDefinition, q: Question, idx: tuple[int, ...]) -> str:
+def _section(state: FormState, q: Question, idx: tuple[int, ...]) -> str:
+    """The enclosing group's label; a repeat instance's number, and the name of the hazard a
+    re-check instance is about."""
+    d = state.definition
     if q.parent is None:
         return ""
     parent = d.by_key[q.parent]
     label = parent.label.get("zh") or parent.label.get("en", parent.key)
-    if parent.type == "repeat":
-        return f"{label} 第{idx[len(parent.repeats)] + 1}项"
-    return label
+    if parent.type != "repeat":
+        return label
+    section = f"{label} 第{idx[len(parent.repeats)] + 1}项"
+    named = d.by_key.get(FIRST_NAME)
+    if named is not None and named.parent == parent.key:
+        name = state.value(named, idx[:len(named.repeats)])
+        if isinstance(name, str) and name:
+            section += f"：{name}"
+    return section
 
 
 def answer_lines(state: FormState, rows: Mapping[str, Mapping[str, Any]],
@@ -89,7 +98,6 @@ def answer_lines(state: FormState, rows: Mapping[str, Mapping[str, Any]],
     """A line per relevant question (answered or not), with its stored row's note, who and
     when. Photos and the signature are captured at the job, not typed in: ``photos`` are its
     attachment rows (counted per question), ``signed`` whether the customer signed."""
-    d = state.definition
     lines = []
     for q, idx in state.walk():
         if q.type in _NOT_LISTED or (q.type == "calculate" and "label" not in q.raw):
@@ -99,7 +107,7 @@ def answer_lines(state: FormState, rows: Mapping[str, Mapping[str, Any]],
         value = state.value(q, idx)
         attached = sum(1 for p in photos if p["question"] == path)
         lines.append(AnswerLine(
-            path=path, section=_section(d, q, idx), label=q.label.get("zh") or q.key,
+            path=path, section=_section(state, q, idx), label=q.label.get("zh") or q.key,
             type=q.type, value=value, text=answer_text(q, value, attached, signed),
             note=(row.get("note") or "").strip() or None, by_user=row.get("by_user"),
             answered_at=row.get("answered_at")))

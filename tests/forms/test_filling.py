@@ -118,6 +118,14 @@ def test_a_submitted_check_closes_the_rectified_hazards(fresh_replica: Replica,
     [again] = fresh_replica.submissions.hazards(job)
     assert (again["question"], again["label"], again["level"], again["note"]) == (
         "hazards[1].rectified", "软管两端卡箍紧固", "serious", "仍未加装卡箍")
+    # and the check's documents name it so too, not by the check's own question
+    from fieldapp.reports.report_data import from_replica
+
+    report = from_replica(fresh_replica, check_sub)
+    [line] = report.hazards
+    assert (line.label, line.note) == ("软管两端卡箍紧固", "仍未加装卡箍")
+    sections = {a.section for a in report.answers if a.path.startswith("hazards[1].")}
+    assert sections == {"整改通知书所列隐患 第2项：软管两端卡箍紧固"}
     fresh_replica.jobs.transition(job, "completed")
     assert fresh_replica.get("jobs", job)["status"] == "completed"
 
