@@ -116,6 +116,9 @@ TABLES: dict[str, TableSpec] = {
             tech_insert=True,
         ),
         TableSpec("kb_articles", ("title", "category", "body", "tags"), scoped=False),
+        # The utility's own settings every device shares (its name on every document),
+        # one record per setting, its id the setting's name.
+        TableSpec("org_settings", ("value",), scoped=False),
         # Added in client migration 3 / server migration 6: what a submitted inspection
         # found, the notice the customer signs, and (in jobs) the check it schedules.
         TableSpec(
@@ -206,6 +209,12 @@ CREATE TABLE scans (
 CREATE TABLE kb_articles (
   id TEXT PRIMARY KEY, title TEXT NOT NULL, category TEXT, body TEXT, tags TEXT,
   version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+"""
+
+# Client migration 5 and server migration 8: the utility's shared settings (TABLES).
+ORG_SETTINGS_DDL = """
+CREATE TABLE org_settings (
+  id TEXT PRIMARY KEY, value TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
 """
 
 # Client migration 2 and server migration 3: where and how precisely a photo was located.

@@ -14,7 +14,12 @@ from pathlib import Path
 import sqlite_utils
 
 from fieldapp.ids import now_iso
-from fieldapp.records import ATTACHMENT_GPS_DDL, RECORD_DDL_V1, RECTIFICATION_DDL
+from fieldapp.records import (
+    ATTACHMENT_GPS_DDL,
+    ORG_SETTINGS_DDL,
+    RECORD_DDL_V1,
+    RECTIFICATION_DDL,
+)
 
 Migration = Callable[[sqlite_utils.Database], None]
 MIGRATIONS: dict[int, tuple[str, Migration]] = {}
@@ -73,6 +78,12 @@ def _m4(db: sqlite_utils.Database) -> None:
     for statement in _complete_statements(KB_FTS_DDL + ";"):
         db.execute(statement)
     db.execute("INSERT INTO kb_fts(kb_fts) VALUES ('rebuild')")
+
+
+@migration(5, "the utility's shared settings (its name on documents)")
+def _m5(db: sqlite_utils.Database) -> None:
+    for statement in _statements(ORG_SETTINGS_DDL):
+        db.execute(statement)
 
 
 def _complete_statements(script: str) -> list[str]:

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import uvicorn
 
+from fieldapp.reports.report_data import UTILITY_SETTING
 from sync_server.app import Settings, create_app
 from sync_server.db import DATABASE_URL_ENV, Storage, open_database
-from sync_server.seed import seed_demo
+from sync_server.seed import publish_setting, seed_demo
+
+UTILITY_ENV = "FIELDAPP_UTILITY_NAME"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,6 +29,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--database-url", default=os.environ.get(DATABASE_URL_ENV) or None,
                         help="PostgreSQL, e.g. postgresql://fieldapp@db/fieldapp (default:"
                         f" ${DATABASE_URL_ENV}, else SQLite in --data)")
+    parser.add_argument("--utility-name", default=os.environ.get(UTILITY_ENV) or None,
+                        help="the utility's name on every report and notice, for the office"
+                        f" and every tablet (default: ${UTILITY_ENV}, else unchanged)")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes on one port; more than one wants PostgreSQL")
     args = parser.parse_args(argv)
@@ -33,23 +39,30 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl),
                         database_url=args.database_url)
     if args.workers > 1:
-        if args.demo:
-            _seed(open_database(settings.data_dir, settings.database_url))
+        db = open_database(settings.data_dir, settings.database_url)
+        _prepare(db, args)
+        db.close()
         # Each worker process builds its own app from the same settings.
         os.environ.update(settings.to_env())
         uvicorn.run("sync_server.app:app_from_env", factory=True, workers=args.workers,
                     host=args.host, port=args.port, log_level="warning")
         return
     app = create_app(settings)
-    if args.demo:
-        _seed(app.state.server.db)
+    _prepare(app.state.server.db, args)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
-def _seed(db: Storage) -> None:
-    counts = seed_demo(db)
-    if counts:
-        logging.getLogger("fieldapp.server").info("demo data loaded: %s", counts)
+def _prepare(db: Storage, args: argparse.Namespace) -> None:
+    """Demo data and the utility's name, once, before any request is served."""
+    log = logging.getLogger("fieldapp.server")
+    if args.demo:
+        counts = seed_demo(db)
+        if counts:
+            log.info("demo data loaded: %s", counts)
+    if args.utility_name:
+        with db.write() as conn:
+            if publish_setting(conn, UTILITY_SETTING, args.utility_name.strip()):
+                log.info("utility name set: %s", args.utility_name.strip())
 
 
 if __name__ == "__main__":

@@ -21,7 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from fieldapp.records import ATTACHMENT_GPS_DDL, RECORD_DDL_V1, RECTIFICATION_DDL
+from fieldapp.records import (
+    ATTACHMENT_GPS_DDL,
+    ORG_SETTINGS_DDL,
+    RECORD_DDL_V1,
+    RECTIFICATION_DDL,
+)
 
 DATABASE_URL_ENV = "FIELDAPP_DATABASE_URL"
 
@@ -84,7 +89,7 @@ CREATE INDEX login_failures_client ON login_failures(client, at);
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
-                               6: RECTIFICATION_DDL, 7: SERVER_DDL_V7}
+                               6: RECTIFICATION_DDL, 7: SERVER_DDL_V7, 8: ORG_SETTINGS_DDL}
 
 
 class Cursor(Protocol):

@@ -40,6 +40,15 @@ def insert_records(conn: Connection, table: str, rows: Iterable[dict[str, Any]],
     return n
 
 
+def publish_setting(conn: Connection, key: str, value: str, by_user: str = "system") -> bool:
+    """Set one of the utility's shared settings; devices pull it. False when unchanged."""
+    current = conn.execute("SELECT value FROM org_settings WHERE id = ?", [key]).fetchone()
+    if current is not None and current[0] == value:
+        return False
+    insert_records(conn, "org_settings", [{"id": key, "value": value}], by_user)
+    return True
+
+
 def seed_forms(conn: Connection) -> None:
     rows = [{"id": f"form-{code}-v{version}", "code": code, "form_version": version,
              "title": definition["title"]["zh"],

@@ -46,7 +46,8 @@ from fieldapp.reports.lines import (
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
-UTILITY_NAME = "金陵城市燃气有限公司"
+UTILITY_NAME = "金陵城市燃气有限公司"  # until the office names its utility
+UTILITY_SETTING = "utility_name"
 Query = Callable[[str, Sequence[Any]], Sequence[Mapping[str, Any]]]
 ReadBlob = Callable[[str], bytes | None]
 DisplayName = Callable[[str], str | None]
@@ -164,7 +165,7 @@ def blob_reader(folder: Path | str) -> ReadBlob:
 
 
 def from_replica(replica: Replica, submission_id: str, *,
-                 utility: str = UTILITY_NAME) -> InspectionReport:
+                 utility: str | None = None) -> InspectionReport:
     """The report of one submission from the tablet's replica."""
     session = replica.session
     names = {session.username: session.display_name} if session else {}
@@ -174,7 +175,7 @@ def from_replica(replica: Replica, submission_id: str, *,
 
 
 def from_sqlite(conn: sqlite3.Connection, submission_id: str, blob_dir: Path | str, *,
-                utility: str = UTILITY_NAME) -> InspectionReport:
+                utility: str | None = None) -> InspectionReport:
     """The report from a SQLite database with the synced tables (the server's, by default)."""
 
     def query(sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
@@ -195,8 +196,9 @@ def from_sqlite(conn: sqlite3.Connection, submission_id: str, blob_dir: Path | s
 
 def load(query: Query, read_blob: ReadBlob, submission_id: str, *,
          display_name: DisplayName | None = None,
-         utility: str = UTILITY_NAME) -> InspectionReport:
-    """Fill a report from the synced tables, whichever database holds them."""
+         utility: str | None = None) -> InspectionReport:
+    """Fill a report from the synced tables, whichever database holds them; ``utility`` is
+    the synced ``utility_name`` setting unless given."""
     sub = _one(query, "submissions", submission_id)
     job = _one(query, "jobs", sub["job_id"])
     customer = _one(query, "customers", sub["customer_id"])
@@ -215,7 +217,8 @@ def load(query: Query, read_blob: ReadBlob, submission_id: str, *,
     by_user = sub["by_user"] or ""
     signature = _signature(query, read_blob, sub["job_id"], values)
     return InspectionReport(
-        report_id=submission_id, utility=utility, form_code=d.code, form_version=d.version,
+        report_id=submission_id, utility=utility or utility_name(query), form_code=d.code,
+        form_version=d.version,
         form_title=d.title.get("zh") or d.title.get("en", d.code), definition=raw,
         state=sub["state"], started_at=sub["started_at"], submitted_at=sub["submitted_at"],
         inspector=by_user,
@@ -229,6 +232,12 @@ def load(query: Query, read_blob: ReadBlob, submission_id: str, *,
         photos=tuple(_photo(d, a, read_blob) for a in photos),
         signature=signature,
         history=tuple(_history(query, sub["job_id"])))
+
+
+def utility_name(query: Query) -> str:
+    """The utility's name as the office set it (synced to every device), else the default."""
+    rows = query("SELECT value FROM org_settings WHERE id = ?", [UTILITY_SETTING])
+    return (rows[0]["value"] if rows else None) or UTILITY_NAME
 
 
 def _one(query: Query, table: str, record_id: str) -> Mapping[str, Any]:

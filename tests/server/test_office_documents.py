@@ -54,3 +54,25 @@ def test_a_repair_report_is_served_in_its_own_layout(server: ServerProcess, tmp_
     assert "维修记录" in text_of(write(report.content, tmp_path / "repair.pdf"))
     notice = office.get(f"{server.url}/office/reports/{sub_id}/notice.pdf", timeout=30)
     assert (notice.status_code, notice.json()["error"]) == (404, "no_hazards")
+
+
+def test_the_utility_named_by_the_server_heads_every_document(server: ServerProcess,
+                                                              tmp_path: Path):
+    server.stop()
+    server.start(FIELDAPP_UTILITY_NAME="江宁港华燃气有限公司")
+    replica, client = synced_tablet(server, tmp_path / "tablet")
+    assert replica.get("org_settings", "utility_name")["value"] == "江宁港华燃气有限公司"
+    sub_id = complete_inspection(replica, "job-1", tmp_path / "photo.jpg")
+    client.sync()
+
+    on_tablet = from_replica(replica, sub_id)
+    assert on_tablet.utility == "江宁港华燃气有限公司"
+    office = office_session(server, "dispatcher")
+    report = office.get(f"{server.url}/office/reports/{sub_id}/report.pdf", timeout=30)
+    assert report.content == inspection_pdf.render(on_tablet)
+    assert "江宁港华燃气有限公司" in text_of(write(report.content, tmp_path / "report.pdf"))
+    # Restarting with the same name publishes nothing new.
+    published = server.scalar("SELECT count(*) FROM changes WHERE tbl = 'org_settings'")
+    server.stop()
+    server.start(FIELDAPP_UTILITY_NAME="江宁港华燃气有限公司")
+    assert server.scalar("SELECT count(*) FROM changes WHERE tbl = 'org_settings'") == published
