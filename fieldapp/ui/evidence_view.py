@@ -24,11 +24,9 @@ from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Card, button, clear_layout, label, set_prop
 from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import tr
+from fieldapp.ui.messages import scan_verdict
 
 THUMB = QSize(200, 150)
-_VERDICT_LEVEL = {"match": "success", "other": "error", "unknown": "error", "found": "info"}
-
-
 def thumbnail(path: Path) -> QPixmap:
     """A small copy decoded at thumbnail size, so a 12 MP photo never loads in full."""
     reader = QImageReader(str(path))
@@ -260,9 +258,8 @@ class EvidenceView(QWidget):
         return outcome
 
     def _show_outcome(self, outcome: ops.ScanOutcome) -> None:
-        name = outcome.customer["name"] if outcome.customer else ""
-        key = {"match": "evidence.match_ok", "other": "evidence.match_other"}.get(
-            outcome.verdict, "evidence.match_none")
-        self.result.setText(tr(key, code=outcome.code, name=name))
-        set_prop(self.result, "level", _VERDICT_LEVEL[outcome.verdict])
+        text, level = scan_verdict(outcome.code, outcome.verdict,
+                                   outcome.customer["name"] if outcome.customer else "")
+        self.result.setText(text)
+        set_prop(self.result, "level", level)
         self.result.show()

@@ -36,7 +36,7 @@ from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Card, button, clear_layout, label, set_prop
 from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import language, tr
-from fieldapp.ui.messages import describe_problem
+from fieldapp.ui.messages import describe_problem, scan_verdict
 
 CHOICE_TYPES = {"select_one", "yes_no", "pass_fail_na"}
 NUMBER_TYPES = {"integer", "decimal", "meter_reading"}
@@ -115,6 +115,10 @@ class FieldRow(QFrame):
                 body.addWidget(now)
             if f.previous is not None:
                 body.addWidget(label(tr("form.previous", value=f.previous), name="muted"))
+            if f.type == "barcode":
+                scan = button(tr("evidence.scan_image"), name=f"{name}_scan")
+                scan.clicked.connect(self._pick_barcode)
+                body.addWidget(scan)
             self.input = edit
         elif f.type == "photo":
             body.addWidget(label(tr("form.photos", n=f.count), name="muted"))
@@ -193,6 +197,9 @@ class FieldRow(QFrame):
         if text == ("" if self.field.value is None else str(self.field.value)):
             return
         value: Any = text or None
+        if value is not None and self.field.type == "barcode":
+            self.view.scan_barcode(self.field.path, code=text)
+            return
         if value is not None and self.field.type in NUMBER_TYPES:
             try:
                 value = int(text) if self.field.type == "integer" else float(text)
@@ -207,6 +214,12 @@ class FieldRow(QFrame):
                                               "Images (*.jpg *.jpeg *.png)")
         if path:
             self.view.attach_photo(self.field.path, Path(path))
+
+    def _pick_barcode(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("evidence.scan_image"), "",
+                                              "Images (*.jpg *.jpeg *.png)")
+        if path:
+            self.view.scan_barcode(self.field.path, image=Path(path))
 
     def _record_position(self) -> None:
         fix = self.view.ctx.position()
@@ -375,6 +388,23 @@ class FormView(QWidget):
             if self.extra.get(repeat):
                 self.extra[repeat] -= 1
             self.refresh()
+
+    def scan_barcode(self, path: str, image: Path | None = None, code: str | None = None) -> bool:
+        """Answer a barcode question from a photo of the label or a typed code, saying whose
+        meter it is; False when it was not saved (no barcode found in the image…)."""
+        assert self.job_id is not None
+        outcome = self.ctx.run(ops.scan_form_barcode, job_id=self.job_id, path=path,
+                               image=image, code=code)
+        if outcome is None:
+            return False
+        row = self.rows.get(path)
+        if row is not None:  # typed values do not redraw the row: show the scanned one
+            row.field.value = outcome.code
+            row.input.setText(outcome.code)
+        text, level = scan_verdict(outcome.code, outcome.verdict,
+                                   outcome.customer["name"] if outcome.customer else "")
+        self.ctx.notify(text, level)
+        return True
 
     def attach_photo(self, path: str, file: Path) -> None:
         assert self.job_id is not None

@@ -85,3 +85,13 @@ def _answer_problem(code: str) -> str:
         if key in CATALOGUE:
             return tr(key)
     return tr("problems.answer_generic", code=code)
+
+
+_VERDICT_LEVEL = {"match": "success", "other": "error", "unknown": "error", "found": "info"}
+
+
+def scan_verdict(code: str, verdict: str, customer_name: str) -> tuple[str, str]:
+    """Whose meter a scanned or typed code is, in words, with the level to show it at."""
+    key = {"match": "evidence.match_ok", "other": "evidence.match_other"}.get(
+        verdict, "evidence.match_none")
+    return tr(key, code=code, name=customer_name), _VERDICT_LEVEL[verdict]

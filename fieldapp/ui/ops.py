@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +248,18 @@ def record_code(replica: Replica, *, code: str, job_id: str | None = None) -> Sc
     """A meter code typed by hand, recorded like a scan."""
     result = replica.evidence.record_scan(code.strip(), None, job_id=job_id, source="manual")
     return _outcome(replica, result, job_id)
+
+
+def scan_form_barcode(replica: Replica, *, job_id: str, path: str, image: Path | None = None,
+                      code: str | None = None) -> ScanOutcome:
+    """A barcode question answered by a scanned image or a typed code: recorded as any scan
+    is, saved as the answer, and told whose meter it is."""
+    if image is not None:
+        outcome = scan_image(replica, path=image, job_id=job_id)
+    else:
+        outcome = record_code(replica, code=code or "", job_id=job_id)
+    answered = replica.forms.answer(replica.forms.start(job_id), path, outcome.code)
+    return replace(outcome, changes=outcome.changes | answered | Changes.of("submissions"))
 
 
 @dataclass(frozen=True)

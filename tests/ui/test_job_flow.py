@@ -12,6 +12,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QLabel, QPushButton
 from pytestqt.qtbot import QtBot
 
+from fieldapp.demo.barcodes import write_barcode_png
 from fieldapp.replica import Replica
 from fieldapp.ui.demo_seed import Seeded
 from fieldapp.ui.form_view import FormView
@@ -71,6 +72,7 @@ def test_a_full_inspection_visit(qtbot: QtBot, window: MainWindow, seeded: Seede
     assert "meter_reading" in form.rows and "door_photo" not in form.rows
     tap(qtbot, form.rows["visit_time"].findChild(QPushButton, "field_visit_time_now"))
     fill(form, "meter_barcode", seeded.barcodes[page.job["customer_id"]])
+    assert window.toast.last_text.startswith("✓")  # typed, checked against the job's customer
     previous = form.rows["meter_reading"].field.previous
     assert previous is not None  # the meter's last reading, prefilled
     fill(form, "meter_reading", str(previous + 42))
@@ -301,3 +303,34 @@ def test_the_documents_of_a_submitted_form_open_as_pdfs(
     pdf = Path(url.toLocalFile())
     assert pdf.parent == replica.data_dir / "documents" and pdf.name.endswith("整改通知书.pdf")
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_the_meter_barcode_is_scanned_from_a_photo_of_its_label(
+        qtbot: QtBot, window: MainWindow, seeded: Seeded, check: Replica,
+        tmp_path: Path) -> None:
+    job_id = seeded.job_ids[0]
+    check.jobs.transition(job_id, "accepted")
+    check.jobs.transition(job_id, "in_service")
+    window.open_job(job_id)
+    form = window.job_page.form
+    choose(qtbot, form, "visit_outcome", "inspected")
+    assert form.rows["meter_barcode"].findChild(QPushButton, "field_meter_barcode_scan")
+    customer = check.jobs.get(job_id)["customer_id"]
+    other = next(c for c in seeded.barcodes if c != customer)
+
+    not_an_image = tmp_path / "label.png"
+    not_an_image.write_bytes(b"not a picture")
+    assert not form.scan_barcode("meter_barcode", image=not_an_image)
+    assert window.toast.last_text == tr("error.not_an_image")
+    assert form.scan_barcode("meter_barcode",
+                             image=write_barcode_png(seeded.barcodes[other], tmp_path / "o.png"))
+    assert window.toast.last_text.startswith("✗")  # another customer's meter: said, kept
+    assert form.scan_barcode(
+        "meter_barcode", image=write_barcode_png(seeded.barcodes[customer], tmp_path / "m.png"))
+    assert window.toast.last_text.startswith("✓")
+
+    sub = check.forms.for_job(job_id)
+    assert check.submissions.answers(sub["id"])["meter_barcode"]["value"] == \
+        seeded.barcodes[customer]
+    assert form.rows["meter_barcode"].input.text() == seeded.barcodes[customer]
+    assert [s["source"] for s in check.evidence.scans(job_id)] == ["image", "image"]
