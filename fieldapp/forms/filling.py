@@ -74,6 +74,7 @@ class FormScreen:
     submitted_at: str | None = None
     hazards: list[dict[str, Any]] = field(default_factory=list)  # issued at submission
     documents: list[str] = field(default_factory=list)  # "report", "notice"
+    last_answered: str | None = None  # where the technician left off
 
 
 class Forms:
@@ -204,7 +205,12 @@ class Forms:
         title = d.title.get(lang) or d.title.get("zh") or d.code
         hazards = (self.r.submissions.hazards(sub["job_id"]) if sub["state"] == "submitted"
                    else [])
+        shown = {f.path for f in fields}
+        # The clock's stamp orders saves that happen within one millisecond, too.
+        last = max(((a.get("hlc") or "", p) for p, a in answers.items() if p in shown),
+                   default=None)
         return FormScreen(submission_id, title, sub["state"], fields, len(answered), total,
+                          last_answered=last[1] if last else None,
                           failed=sum(1 for f in valued if f.value == "fail"
                                      and f.type == "pass_fail_na"),
                           submitted_at=sub["submitted_at"], hazards=hazards,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
 from fieldapp.errors import InvalidInput, NotFound
-from fieldapp.forms import checklist, rectification
+from fieldapp.forms import checklist, engine, rectification
 from fieldapp.forms.definition import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.ids import now_iso
@@ -65,10 +65,12 @@ class Submissions:
                 raise InvalidInput("submission_closed", "the checklist was already submitted",
                                    submission_id=submission_id)
             definition = self.definition(sub["form_code"], sub["form_version"])
-            problem = checklist.check_answer(definition, question, value)
+            problem = engine.check_answer(definition, question, value)
             if problem:
-                raise InvalidInput(problem, f"{question}: {problem}", question=question,
-                                   value=value)
+                # A constraint's own words ("0–100 %LEL") say more than "out of range".
+                raise InvalidInput(problem.code, f"{question}: {problem.code}",
+                                   question=question, value=value,
+                                   constraint_message=problem.params.get("message"))
             fields = {"value": json.dumps(value), "note": note, "answered_at": now_iso(),
                       "by_user": session.username, "device_id": self.r.device_id}
             row = self.r.db.execute(

@@ -289,7 +289,15 @@ class FormView(QWidget):
         self.job_id, self.extra, self.screen = job_id, {}, None
         self.banner.hide()
         self.refresh()
-        self.scroll.verticalScrollBar().setValue(0)  # a job's form opens at its top
+        self.scroll.verticalScrollBar().setValue(0)
+        # Back where the technician left off (the last answer saved), once the page is laid
+        # out: the rows have no positions before that.
+        QTimer.singleShot(0, self._show_last_answer)
+
+    def _show_last_answer(self) -> None:
+        last = self.rows.get(self.screen.last_answered or "") if self.screen else None
+        if last is not None:
+            self.scroll.ensureWidgetVisible(last, 0, 120)
 
     def refresh(self, rebuild: bool = False) -> None:
         if self.job_id is None:

@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from fieldapp.errors import FieldAppError, ServerRejected
-from fieldapp.ui.i18n import CATALOGUE, tr
+from fieldapp.ui.i18n import CATALOGUE, pick, tr
 
 log = logging.getLogger("fieldapp.ui")
 
@@ -33,11 +33,18 @@ def _incomplete(params: dict[str, Any]) -> dict[str, Any]:
     return {"n": len(params.get("problems", []))}
 
 
+def _constraint(params: dict[str, Any]) -> dict[str, Any]:
+    """The form's own words for the constraint, when it has them."""
+    said = pick(params.get("constraint_message"))
+    return {"rule": said or tr("error.constraint_default")}
+
+
 # Codes whose parameters need translating before they fit the sentence.
 _PARAM_MAKERS = {
     "completion_requirements": _missing,
     "illegal_transition": _transition,
     "incomplete_form": _incomplete,
+    "constraint": _constraint,
 }
 
 

@@ -248,8 +248,14 @@ def test_answers_are_saved_at_once_and_restored(qtbot: QtBot, window: MainWindow
     window.open_job(seeded.job_ids[0])
     assert page.form.rows == {}  # not in service: nothing of the other job is left
     window.open_job(job_id)
-    checked = page.form.rows["ventilation"].input.checkedButton()
+    row = page.form.rows["ventilation"]
+    checked = row.input.checkedButton()
     assert checked.property("answer") == "na"
+    # back where it was left: the last answer is on screen, far down the form
+    scroll = page.form.scroll
+    qtbot.waitUntil(lambda: scroll.verticalScrollBar().value() > 0, timeout=2000)
+    top = row.mapTo(scroll.widget(), row.rect().topLeft()).y() - scroll.verticalScrollBar().value()
+    assert 0 <= top < scroll.viewport().height()
     assert page.form.counts.text() == tr("form.progress", done=2, total=page.form.screen.total)
 
 
