@@ -86,10 +86,20 @@ CREATE INDEX login_failures_user ON login_failures(username, at);
 CREATE INDEX login_failures_client ON login_failures(client, at);
 """
 
+# Who each job was given to, by whom, and why in words (dispatch.py).
+SERVER_DDL_V9 = """
+CREATE TABLE dispatch_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, job_id TEXT NOT NULL, assignee TEXT NOT NULL,
+  previous TEXT, by_user TEXT NOT NULL, at TEXT NOT NULL, auto INTEGER NOT NULL DEFAULT 0,
+  explanation TEXT NOT NULL);
+CREATE INDEX dispatch_log_job ON dispatch_log(job_id, id);
+"""
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
-                               6: RECTIFICATION_DDL, 7: SERVER_DDL_V7, 8: ORG_SETTINGS_DDL}
+                               6: RECTIFICATION_DDL, 7: SERVER_DDL_V7, 8: ORG_SETTINGS_DDL,
+                               9: SERVER_DDL_V9}
 
 
 class Cursor(Protocol):

@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.templating import Jinja2Templates
 
 from fieldapp.errors import InvalidInput, NotFound
-from fieldapp.forms.checklist import items
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES, Policy
 from fieldapp.reports import documents, report_data
@@ -52,7 +51,6 @@ templates.env.filters["local"] = local_time
 STATUS_ZH = {"pending": "待受理", "dispatched": "已派单", "accepted": "已接单", "en_route": "在途",
              "in_service": "服务中", "completed": "已完成", "followed_up": "已回访",
              "cancelled": "已取消"}
-ANSWER_ZH = {"pass": "合格", "fail": "不合格", "na": "不适用", None: "未填"}
 
 
 REASON_ZH = {
@@ -198,17 +196,12 @@ def reports(request: Request, who: Office) -> HTMLResponse:
 
 @router.get("/reports/{submission_id}", response_class=HTMLResponse)
 def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
+    data = _report_data(request, submission_id)
     with _server(request).db.read() as conn:
         sub = conn.execute("SELECT * FROM submissions WHERE id = ?", [submission_id]).fetchone()
-        if sub is None:
-            raise ApiError(404, "unknown_report", f"no report {submission_id}")
         job = conn.execute("SELECT * FROM jobs WHERE id = ?", [sub["job_id"]]).fetchone()
         customer = conn.execute("SELECT * FROM customers WHERE id = ?",
                                 [sub["customer_id"]]).fetchone()
-        form = conn.execute("SELECT definition FROM form_definitions WHERE code = ? AND"
-                            " form_version = ?", [sub["form_code"], sub["form_version"]]).fetchone()
-        answers = {r["question"]: r for r in conn.execute(
-            "SELECT * FROM answers WHERE submission_id = ?", [submission_id])}
         q = [sub["job_id"]]
         # NULLS FIRST/LAST spelled out: SQLite's order, which PostgreSQL's default reverses.
         photos = conn.execute("SELECT * FROM attachments WHERE job_id = ? AND kind = 'photo'"
@@ -221,30 +214,18 @@ def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
         history = conn.execute("SELECT h.*, c.at AS synced_at FROM job_status_history h"
                                " LEFT JOIN changes c ON c.record_id = h.id AND c.op = 'insert'"
                                " WHERE h.job_id = ? ORDER BY h.at", q).fetchall()
-        has_hazards = conn.execute("SELECT count(*) FROM hazards WHERE submission_id = ?",
-                                   [submission_id]).fetchone()[0] > 0
         conflicts = conn.execute("SELECT * FROM conflicts WHERE record_id IN"
                                  " (SELECT id FROM answers WHERE submission_id = ?)"
                                  " OR record_id = ?", [submission_id, sub["job_id"]]).fetchall()
-    definition = json.loads(form[0]) if form else {"items": [], "title": {"zh": sub["form_code"]}}
-    lines = []
-    for key, item in items(definition).items():
-        a = answers.get(key)
-        value = json.loads(a["value"]) if a and a["value"] else None
-        lines.append({"label": item["label"]["zh"], "value": value, "text": ANSWER_ZH.get(value),
-                      "note": a["note"] if a else None, "answer": a})
     return _page(request, who, "report.html", {
-        "sub": sub, "job": job, "customer": customer, "definition": definition, "lines": lines,
+        "sub": sub, "job": job, "customer": customer, "report": data,
+        "documents": documents.available(sub["state"], len(data.hazards)),
         "photos": photos, "signatures": signatures, "scans": scans, "history": history,
-        "conflicts": conflicts, "status_zh": STATUS_ZH, "has_hazards": has_hazards})
+        "conflicts": conflicts, "status_zh": STATUS_ZH})
 
 
-@router.get("/reports/{submission_id}/{document}.pdf")
-def report_pdf(request: Request, who: Office, submission_id: str, document: str) -> Response:
-    """The form's report (``report``) or the rectification notice (``notice``) as PDF, built
-    by the same code from the same synced data as on the tablet."""
-    if document not in documents.DOCUMENTS:
-        raise ApiError(404, "unknown_document", f"no document {document}")
+def _report_data(request: Request, submission_id: str) -> report_data.InspectionReport:
+    """The submission as its documents show it: the same loader as the tablet's."""
     server = _server(request)
 
     def read_blob(sha256: str) -> bytes | None:
@@ -258,10 +239,19 @@ def report_pdf(request: Request, who: Office, submission_id: str, document: str)
             return [dict(row) for row in conn.execute(sql, list(params)).fetchall()]
 
         try:
-            data = report_data.load(query, read_blob, submission_id,
+            return report_data.load(query, read_blob, submission_id,
                                     display_name=lambda u: _display_name(conn, u))
         except NotFound as exc:
             raise ApiError(404, "unknown_report", f"no report {submission_id}") from exc
+
+
+@router.get("/reports/{submission_id}/{document}.pdf")
+def report_pdf(request: Request, who: Office, submission_id: str, document: str) -> Response:
+    """The form's report (``report``) or the rectification notice (``notice``) as PDF, built
+    by the same code from the same synced data as on the tablet."""
+    if document not in documents.DOCUMENTS:
+        raise ApiError(404, "unknown_document", f"no document {document}")
+    data = _report_data(request, submission_id)
     try:
         pdf = documents.render(data, document)
     except InvalidInput as exc:  # a notice for a form that found no hazard

@@ -128,3 +128,35 @@ def complete_inspection(replica: Replica, job_id: str, photo: Path) -> str:
     replica.evidence.add_signature(job_id, STROKES, "陈桂芳")
     replica.jobs.transition(job_id, "completed")
     return sub_id
+
+
+def inspect_household(replica: Replica, job_id: str, folder: Path,
+                      failures: dict[str, str] | None = None) -> str:
+    """A whole v2 household inspection through the core API: inspected, meter read and
+    photographed, one stove, every item passed but ``failures`` (item → note, each with a
+    photo), signed and submitted. Returns the submission id."""
+    from PIL import Image
+
+    replica.jobs.transition(job_id, "accepted")
+    replica.jobs.transition(job_id, "in_service")
+    sub_id = replica.forms.start(job_id)
+    meter = replica.customers.view360(replica.jobs.get(job_id)["customer_id"])["meters"][0]
+    for path, value in [("visit_outcome", "inspected"), ("visit_time", "09:40"),
+                        ("meter_barcode", meter["barcode"]),
+                        ("meter_reading", meter["last_reading"] + 21.5),
+                        ("appliances[0].appliance_kind", "stove"),
+                        ("customer_briefed", "yes"), ("signer_name", "户主")]:
+        replica.forms.answer(sub_id, path, value)
+    for key, note in (failures or {}).items():
+        replica.forms.answer(sub_id, key, "fail", note)
+    while open_items := [f.path for f in replica.forms.screen(sub_id).fields
+                         if f.type == "pass_fail_na" and f.value is None]:
+        for path in open_items:
+            replica.forms.answer(sub_id, path, "pass")
+    for n, question in enumerate(["meter_photo", *(failures or {})]):
+        photo = folder / f"{job_id}-{n}.jpg"
+        Image.new("RGB", (640, 480), (40 * n % 255, 90, 30)).save(photo, quality=90)
+        replica.evidence.add_photo(job_id, photo, question=question)
+    replica.evidence.add_signature(job_id, STROKES, "户主")
+    replica.forms.submit(sub_id)
+    return sub_id

@@ -14,12 +14,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fieldapp.domain.kinds import KIND_SKILL
 from fieldapp.domain.status import Status
 
-KIND_SKILL = {
-    "inspection": "inspection", "repair": "repair", "meter_reading": "meter_reading",
-    "rectification_check": "inspection", "installation": "installation",
-}
 # How often each skill turns into a job when a technician has it.
 SKILL_WEIGHTS = {"inspection": 5.0, "repair": 3.0, "meter_reading": 1.5, "installation": 1.0}
 

@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from fieldapp.domain.kinds import EMERGENCY
+
 EARTH_RADIUS_KM = 6371.0088
-EMERGENCY = 1
 _EPS = 1e-9
 _MAX_PASSES = 50
 

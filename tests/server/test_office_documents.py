@@ -11,7 +11,7 @@ from fieldapp.reports.report_data import from_replica
 from tests.conftest import ServerProcess, synced_tablet
 from tests.reports.reportkit import page_count, repair_done, text_of, write
 from tests.server.test_conflict_review import office_session
-from tests.world import complete_inspection
+from tests.world import complete_inspection, inspect_household
 
 
 def test_report_and_notice_pdfs_match_the_tablets(server: ServerProcess, tmp_path: Path):
@@ -76,3 +76,19 @@ def test_the_utility_named_by_the_server_heads_every_document(server: ServerProc
     server.stop()
     server.start(FIELDAPP_UTILITY_NAME="江宁港华燃气有限公司")
     assert server.scalar("SELECT count(*) FROM changes WHERE tbl = 'org_settings'") == published
+
+
+def test_the_report_page_shows_any_form_version(server: ServerProcess, tmp_path: Path):
+    replica, client = synced_tablet(server, tmp_path / "tablet")
+    sub_id = inspect_household(replica, "job-1", tmp_path, {"hose_age": "软管老化开裂"})
+    client.sync()
+
+    office = office_session(server, "dispatcher")
+    page = office.get(f"{server.url}/office/reports/{sub_id}", timeout=10)
+    assert page.status_code == 200
+    html = page.text
+    assert "居民户内燃气安全检查 · GD2026112400" in html and "v2" in html
+    assert 'data-path="appliances[0].appliance_kind"' in html and "燃气灶" in html
+    assert "燃气具（每台一项） 第1项" in html  # the repeat instance's section row
+    assert 'id="hazards"' in html and "软管老化开裂" in html
+    assert f"/office/reports/{sub_id}/notice.pdf" in html

@@ -1,0 +1,259 @@
+"""The dispatch center's rules: creating jobs, choosing a technician, assigning.
+
+    job_id = create_job(conn, who, clock, {"kind": "repair", "customer_id": …, …})
+    pick = suggest(conn, job_id)            # a technician and the reasons, in words
+    assign(conn, who, clock, job_id, pick.username, pick.explanation)
+    auto_dispatch(conn, who, clock)         # every pending job, emergencies first
+
+A suggestion weighs what the dispatcher would: the skill the kind needs, the district, how
+many open jobs each qualified technician holds, and how far they are from the customer (from
+the customer of their most recent open job; unknown positions count as far). Every office
+write goes through ``merge.apply_mutation`` like a device's, so it is logged, versioned and
+reaches the tablets at their next sync; each assignment is also kept with its explanation in
+``dispatch_log``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from fieldapp.domain.kinds import KIND_SKILL, KINDS, PRIORITIES
+from fieldapp.domain.route import haversine_km
+from fieldapp.domain.status import OFFICE_ROLES
+from fieldapp.ids import LOCAL_ZONE, new_id, now_iso
+from fieldapp.wire import Mutation
+from sync_server import merge
+from sync_server.auth import Principal
+from sync_server.clock import ServerClock
+from sync_server.db import Connection
+from sync_server.errors import ApiError
+
+OPEN = ("dispatched", "accepted", "en_route", "in_service")  # what a technician holds
+ASSIGNABLE = ("pending", "dispatched")  # not yet accepted: may go to someone else
+SKILL_ZH = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表",
+            "installation": "安装"}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    username: str
+    display_name: str
+    district: str | None
+    load: int  # open jobs now
+    distance_km: float | None  # from their most recent open job's customer
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    job_id: str
+    username: str | None  # None: nobody has the skill
+    explanation: str
+    candidates: list[Candidate] = field(default_factory=list)  # best first
+
+
+def _rows(conn: Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    return [dict(row) for row in conn.execute(sql, params).fetchall()]
+
+
+def job_row(conn: Connection, job_id: str) -> dict[str, Any]:
+    rows = _rows(conn, "SELECT j.*, c.name AS customer_name, c.lat, c.lon FROM jobs j"
+                       " LEFT JOIN customers c ON c.id = j.customer_id WHERE j.id = ?", [job_id])
+    if not rows:
+        raise ApiError(404, "unknown_job", f"no job {job_id}")
+    return rows[0]
+
+
+def technicians(conn: Connection) -> list[dict[str, Any]]:
+    """Active technicians with their skills, load and where they are working now."""
+    techs = _rows(conn, "SELECT username, display_name, district, skills FROM users"
+                        " WHERE role = 'technician' AND active = 1 ORDER BY username", [])
+    loads = {r["assignee"]: r["n"] for r in _rows(
+        conn, f"SELECT assignee, count(*) AS n FROM jobs WHERE status IN ({_marks(OPEN)})"
+              " GROUP BY assignee", list(OPEN))}
+    # Where each one is now: the customer of their open job furthest along, latest due.
+    here: dict[str, tuple[float, float]] = {}
+    for r in _rows(conn, "SELECT j.assignee, j.status, j.due_at, c.lat, c.lon FROM jobs j"
+                         " JOIN customers c ON c.id = j.customer_id"
+                         f" WHERE j.status IN ({_marks(OPEN)}) AND c.lat IS NOT NULL"
+                         " ORDER BY j.due_at", list(OPEN)):
+        if r["assignee"] not in here or r["status"] in ("en_route", "in_service"):
+            here[r["assignee"]] = (r["lat"], r["lon"])
+    for t in techs:
+        t["skills"] = json.loads(t["skills"] or "[]")
+        t["load"] = loads.get(t["username"], 0)
+        t["position"] = here.get(t["username"])
+    return techs
+
+
+def suggest(conn: Connection, job_id: str,
+            techs: list[dict[str, Any]] | None = None) -> Suggestion:
+    """The technician this job should go to, with the reasons in words."""
+    job = job_row(conn, job_id)
+    techs = technicians(conn) if techs is None else techs
+    skill = job["required_skill"] or KIND_SKILL.get(job["kind"], job["kind"])
+    skill_zh = SKILL_ZH.get(skill, skill)
+    qualified = [t for t in techs if skill in t["skills"]]
+    if not qualified:
+        return Suggestion(job_id, None, f"没有具备“{skill_zh}”技能的在岗安检员，请手动指派")
+    local = [t for t in qualified if t["district"] == job["district"]]
+    pool = local or qualified
+    target = (job["lat"], job["lon"]) if job["lat"] is not None else None
+
+    def distance(t: Mapping[str, Any]) -> float | None:
+        if target is None or t["position"] is None:
+            return None
+        return haversine_km(t["position"], target)
+
+    candidates = sorted(
+        (Candidate(t["username"], t["display_name"], t["district"], t["load"], distance(t))
+         for t in pool),
+        key=lambda c: (c.load, math.inf if c.distance_km is None else c.distance_km,
+                       c.username))
+    best = candidates[0]
+    where = (f"{job['district']}" if local else
+             f"{job['district']}没有具备该技能的人员，从其他区域选派")
+    ties = sum(1 for c in candidates if c.load == best.load)
+    reasons = [where, f"具备“{skill_zh}”技能",
+               f"当前在手 {best.load} 单" + ("（候选人中最少）" if len(candidates) > 1 else "")]
+    if best.distance_km is not None:
+        reasons.append(f"距客户约 {best.distance_km:.1f} km"
+                       + ("（同等负荷中最近）" if ties > 1 else ""))
+    return Suggestion(job_id, best.username,
+                      f"建议指派给 {best.display_name}：" + "，".join(reasons), candidates)
+
+
+def assign(conn: Connection, who: Principal, clock: ServerClock, job_id: str, username: str,
+           explanation: str, auto: bool = False) -> None:
+    """Give a pending or not yet accepted job to ``username`` (dispatching it if pending)."""
+    job = job_row(conn, job_id)
+    if job["status"] not in ASSIGNABLE:
+        raise ApiError(409, "not_assignable",
+                       f"工单 {job['number']} 已{_STATUS_ZH.get(job['status'], job['status'])}，"
+                       "不能再改派")
+    tech = _rows(conn, "SELECT username, role, active FROM users WHERE username = ?",
+                 [username])
+    if not tech or tech[0]["role"] != "technician" or not tech[0]["active"]:
+        raise ApiError(422, "not_a_technician", f"{username} 不是在岗的安检员")
+    if job["assignee"] == username and job["status"] == "dispatched":
+        return
+    fields: dict[str, Any] = {"assignee": username}
+    if job["status"] == "pending":
+        fields["status"] = "dispatched"
+    _write(conn, who, clock, "jobs", job_id, "update", fields,
+           old={k: job[k] for k in fields}, base_version=job["version"])
+    if job["status"] == "pending":
+        _write(conn, who, clock, "job_status_history", new_id(), "insert", {
+            "job_id": job_id, "customer_id": job["customer_id"], "from_status": "pending",
+            "to_status": "dispatched", "at": now_iso(), "by_user": who.username,
+            "device_id": who.device_id})
+    conn.execute("INSERT INTO dispatch_log(job_id, assignee, previous, by_user, at, auto,"
+                 " explanation) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                 [job_id, username, job["assignee"], who.username, now_iso(), int(auto),
+                  explanation])
+
+
+def auto_dispatch(conn: Connection, who: Principal,
+                  clock: ServerClock) -> list[tuple[dict[str, Any], Suggestion]]:
+    """Assign every pending job, emergencies first, then by deadline; each choice counts in
+    the next one's load. Returns each job with what was decided (unassigned when nobody
+    qualifies)."""
+    pending = _rows(conn, "SELECT id, number, priority FROM jobs WHERE status = 'pending'"
+                          " ORDER BY priority, due_at, number", [])
+    techs = technicians(conn)
+    decided = []
+    for job in pending:
+        pick = suggest(conn, job["id"], techs)
+        if pick.username is not None:
+            assign(conn, who, clock, job["id"], pick.username, pick.explanation, auto=True)
+            chosen = next(t for t in techs if t["username"] == pick.username)
+            chosen["load"] += 1
+            target = job_row(conn, job["id"])
+            if chosen["position"] is None and target["lat"] is not None:
+                chosen["position"] = (target["lat"], target["lon"])
+        decided.append((job, pick))
+    return decided
+
+
+def create_job(conn: Connection, who: Principal, clock: ServerClock,
+               fields: Mapping[str, Any]) -> str:
+    """A new pending job for a customer; every problem with the fields is named."""
+    kind = str(fields.get("kind") or "")
+    problems = []
+    if kind not in KINDS:
+        problems.append(f"未知的工单类型：{kind or '（空）'}")
+    customer = _rows(conn, "SELECT id, district FROM customers WHERE id = ? OR account_no = ?",
+                     [str(fields.get("customer") or ""), str(fields.get("customer") or "")])
+    if not customer:
+        problems.append(f"没有客户 {fields.get('customer') or '（空）'}（填写户号）")
+    try:
+        priority = int(fields.get("priority") or 3)
+        if priority not in PRIORITIES:
+            raise ValueError
+    except (TypeError, ValueError):
+        problems.append(f"优先级应为 {PRIORITIES[0]}–{PRIORITIES[-1]}")
+        priority = 3
+    due = _due(fields.get("due_at"))
+    if due is None:
+        problems.append("预约时间格式应为 2026-12-01 09:30")
+    summary = str(fields.get("summary") or "").strip()
+    if len(summary) > 500:
+        problems.append("说明不能超过 500 字")
+    if problems:
+        raise ApiError(422, "invalid_job", "；".join(problems), detail=problems)
+    job_id = new_id()
+    created = now_iso()
+    _write(conn, who, clock, "jobs", job_id, "insert", {
+        "number": _number(conn, created), "kind": kind, "priority": priority,
+        "customer_id": customer[0]["id"], "district": customer[0]["district"],
+        "due_at": due, "assignee": None, "required_skill": KIND_SKILL[kind],
+        "status": "pending", "route_order": None, "summary": summary or None,
+        "created_at": created})
+    return job_id
+
+
+def _due(value: Any) -> str | None:
+    """A due time typed in the utility's zone (or ISO 8601 with an offset), stored with it."""
+    text = str(value or "").strip().replace("T", " ")
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=LOCAL_ZONE)
+    return moment.isoformat(timespec="seconds")
+
+
+def _number(conn: Connection, created: str) -> str:
+    """GD + the day + a running number, as the demo's and the hotline's numbers read."""
+    day = datetime.fromisoformat(created).astimezone(LOCAL_ZONE).strftime("%Y%m%d")
+    last = conn.execute("SELECT max(number) FROM jobs WHERE number LIKE ?",
+                        [f"GD{day}____"]).fetchone()[0]
+    n = int(last[-4:]) + 1 if last and last[-4:].isdigit() else 1
+    return f"GD{day}{n:04d}"
+
+
+def _write(conn: Connection, who: Principal, clock: ServerClock, table: str, record_id: str,
+           op: str, fields: dict[str, Any], old: dict[str, Any] | None = None,
+           base_version: int = 0) -> None:
+    assert who.role in OFFICE_ROLES
+    m = Mutation(mutation_id=new_id(), table=table, record_id=record_id, op=op,
+                 fields=fields, old=old or {}, base_version=base_version, hlc=clock.now(),
+                 at=now_iso())
+    result = merge.apply_mutation(conn, m, who, f"office-{m.mutation_id}")
+    if result.status not in ("applied", "merged"):
+        raise ApiError(409, result.reason or "rejected", result.message or str(result.reason))
+
+
+def _marks(values: tuple[str, ...]) -> str:
+    return ", ".join("?" * len(values))
+
+
+_STATUS_ZH = {"accepted": "接单", "en_route": "出发", "in_service": "开始服务",
+              "completed": "完成", "followed_up": "回访", "cancelled": "取消"}
