@@ -90,13 +90,13 @@ templates.env.filters["shown"] = shown
 templates.env.globals["role_zh"] = ROLE_ZH
 
 
-def _server(request: Request) -> Any:
+def server_of(request: Request) -> Any:
     return request.app.state.server
 
 
-def _page(request: Request, who: Principal, name: str, context: dict[str, Any],
+def render_page(request: Request, who: Principal, name: str, context: dict[str, Any],
           status_code: int = 200) -> HTMLResponse:
-    with _server(request).db.read() as conn:
+    with server_of(request).db.read() as conn:
         open_conflicts = conn.execute(
             "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").fetchone()[0]
     return templates.TemplateResponse(request, name, {
@@ -115,7 +115,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
           next: Annotated[str, Form(max_length=500)] = "/office/") -> Response:
     try:
         token = auth.throttled(
-            _server(request).db, username.strip(), auth.client_address(request),
+            server_of(request).db, username.strip(), auth.client_address(request),
             lambda conn: sign_in(conn, username.strip(), password,
                                  request.headers.get("user-agent", "")))
     except ApiError as exc:
@@ -138,7 +138,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
 def logout(request: Request, who: Office,
            csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
-    with _server(request).db.write() as conn:
+    with server_of(request).db.write() as conn:
         sign_out(conn, request.cookies[COOKIE])
     response = RedirectResponse("/office/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
@@ -155,9 +155,9 @@ def _local(url: str) -> str:
 def conflicts_page(request: Request, who: Office,
                    show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
                    error: str | None = None, failed: int | None = None) -> HTMLResponse:
-    with _server(request).db.read() as conn:
+    with server_of(request).db.read() as conn:
         items = review.conflicts(conn, open_only=show == "open")
-    return _page(request, who, "conflicts.html", {
+    return render_page(request, who, "conflicts.html", {
         "items": items, "show": show, "error": error,
         "failed": failed, "can_resolve": who.role in review.REVIEWERS})
 
@@ -168,7 +168,7 @@ def resolve_conflict(request: Request, who: Office, conflict_id: int,
                      value: Annotated[str, Form(max_length=2000)] = "",
                      csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
-    server = _server(request)
+    server = server_of(request)
     with server.db.write() as conn:
         problem = review.resolve(conn, conflict_id, choice,  # type: ignore[arg-type]
                                  value, who, server.clock)
@@ -180,7 +180,7 @@ def resolve_conflict(request: Request, who: Office, conflict_id: int,
 
 @router.get("/", response_class=HTMLResponse)
 def reports(request: Request, who: Office) -> HTMLResponse:
-    with _server(request).db.read() as conn:
+    with server_of(request).db.read() as conn:
         rows = conn.execute(
             "SELECT s.id, s.state, s.submitted_at, s.by_user, s.device_id, j.number, j.status,"
             " j.kind, c.name, c.account_no, c.address, u.display_name,"
@@ -191,13 +191,13 @@ def reports(request: Request, who: Office) -> HTMLResponse:
             " LEFT JOIN users u ON u.username = s.by_user"
             " ORDER BY coalesce(s.submitted_at, s.started_at) DESC NULLS LAST"
             " LIMIT 200").fetchall()
-    return _page(request, who, "reports.html", {"rows": rows, "status_zh": STATUS_ZH})
+    return render_page(request, who, "reports.html", {"rows": rows, "status_zh": STATUS_ZH})
 
 
 @router.get("/reports/{submission_id}", response_class=HTMLResponse)
 def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
     data = _report_data(request, submission_id)
-    with _server(request).db.read() as conn:
+    with server_of(request).db.read() as conn:
         sub = conn.execute("SELECT * FROM submissions WHERE id = ?", [submission_id]).fetchone()
         job = conn.execute("SELECT * FROM jobs WHERE id = ?", [sub["job_id"]]).fetchone()
         customer = conn.execute("SELECT * FROM customers WHERE id = ?",
@@ -217,7 +217,7 @@ def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
         conflicts = conn.execute("SELECT * FROM conflicts WHERE record_id IN"
                                  " (SELECT id FROM answers WHERE submission_id = ?)"
                                  " OR record_id = ?", [submission_id, sub["job_id"]]).fetchall()
-    return _page(request, who, "report.html", {
+    return render_page(request, who, "report.html", {
         "sub": sub, "job": job, "customer": customer, "report": data,
         "documents": documents.available(sub["state"], len(data.hazards)),
         "photos": photos, "signatures": signatures, "scans": scans, "history": history,
@@ -226,7 +226,7 @@ def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
 
 def _report_data(request: Request, submission_id: str) -> report_data.InspectionReport:
     """The submission as its documents show it: the same loader as the tablet's."""
-    server = _server(request)
+    server = server_of(request)
 
     def read_blob(sha256: str) -> bytes | None:
         if not server.objects.exists(sha256):
@@ -269,7 +269,7 @@ def _display_name(conn: Any, username: str) -> str | None:
 
 @router.get("/files/{sha256}")
 def file(request: Request, who: Office, sha256: str) -> StreamingResponse:
-    server = _server(request)
+    server = server_of(request)
     server.blobs.check_name(sha256)
     with server.db.read() as conn:
         row = conn.execute("SELECT mime FROM attachments WHERE sha256 = ? LIMIT 1",
