@@ -6,8 +6,9 @@
     auto_dispatch(conn, who, clock)         # every pending job, emergencies first
 
 A suggestion weighs what the dispatcher would: the skill the kind needs, the district, how
-many open jobs each qualified technician holds, and how far they are from the customer (from
-the customer of their most recent open job; unknown positions count as far). Every office
+many open jobs each qualified technician holds that day, and how far they are from the
+customer (from the customer of their current open job; unknown positions count as far). An
+emergency goes to the nearest qualified technician, load second. Every office
 write goes through ``merge.apply_mutation`` like a device's, so it is logged, versioned and
 reaches the tablets at their next sync; each assignment is also kept with its explanation in
 ``dispatch_log``.
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fieldapp.domain.kinds import KIND_SKILL, KINDS, PRIORITIES
+from fieldapp.domain.kinds import EMERGENCY, KIND_SKILL, KINDS, PRIORITIES
 from fieldapp.domain.route import haversine_km
 from fieldapp.domain.status import OFFICE_ROLES
 from fieldapp.ids import LOCAL_ZONE, new_id, now_iso
@@ -44,7 +45,7 @@ class Candidate:
     username: str
     display_name: str
     district: str | None
-    load: int  # open jobs now
+    load: int  # open jobs due the same day
     distance_km: float | None  # from their most recent open job's customer
 
 
@@ -69,30 +70,31 @@ def job_row(conn: Connection, job_id: str) -> dict[str, Any]:
 
 
 def technicians(conn: Connection) -> list[dict[str, Any]]:
-    """Active technicians with their skills, load and where they are working now."""
+    """Active technicians with their skills, open jobs per day and where they work now."""
     techs = _rows(conn, "SELECT username, display_name, district, skills FROM users"
                         " WHERE role = 'technician' AND active = 1 ORDER BY username", [])
-    loads = {r["assignee"]: r["n"] for r in _rows(
-        conn, f"SELECT assignee, count(*) AS n FROM jobs WHERE status IN ({_marks(OPEN)})"
-              " GROUP BY assignee", list(OPEN))}
+    loads: dict[str, dict[str, int]] = {}
     # Where each one is now: the customer of their open job furthest along, latest due.
     here: dict[str, tuple[float, float]] = {}
     for r in _rows(conn, "SELECT j.assignee, j.status, j.due_at, c.lat, c.lon FROM jobs j"
-                         " JOIN customers c ON c.id = j.customer_id"
-                         f" WHERE j.status IN ({_marks(OPEN)}) AND c.lat IS NOT NULL"
-                         " ORDER BY j.due_at", list(OPEN)):
-        if r["assignee"] not in here or r["status"] in ("en_route", "in_service"):
+                         " LEFT JOIN customers c ON c.id = j.customer_id"
+                         f" WHERE j.status IN ({_marks(OPEN)}) ORDER BY j.due_at", list(OPEN)):
+        day = loads.setdefault(r["assignee"], {})
+        day[_day(r["due_at"])] = day.get(_day(r["due_at"]), 0) + 1
+        if r["lat"] is not None and (r["assignee"] not in here
+                                     or r["status"] in ("en_route", "in_service")):
             here[r["assignee"]] = (r["lat"], r["lon"])
     for t in techs:
         t["skills"] = json.loads(t["skills"] or "[]")
-        t["load"] = loads.get(t["username"], 0)
+        t["loads"] = loads.get(t["username"], {})
         t["position"] = here.get(t["username"])
     return techs
 
 
 def suggest(conn: Connection, job_id: str,
             techs: list[dict[str, Any]] | None = None) -> Suggestion:
-    """The technician this job should go to, with the reasons in words."""
+    """The technician this job should go to, with the reasons in words: the district first,
+    then the fewest jobs that day and the shortest way; an emergency goes to the nearest."""
     job = job_row(conn, job_id)
     techs = technicians(conn) if techs is None else techs
     skill = job["required_skill"] or KIND_SKILL.get(job["kind"], job["kind"])
@@ -103,28 +105,45 @@ def suggest(conn: Connection, job_id: str,
     local = [t for t in qualified if t["district"] == job["district"]]
     pool = local or qualified
     target = (job["lat"], job["lon"]) if job["lat"] is not None else None
+    day = _day(job["due_at"])
 
     def distance(t: Mapping[str, Any]) -> float | None:
         if target is None or t["position"] is None:
             return None
         return haversine_km(t["position"], target)
 
+    emergency = job["priority"] == EMERGENCY
     candidates = sorted(
-        (Candidate(t["username"], t["display_name"], t["district"], t["load"], distance(t))
-         for t in pool),
-        key=lambda c: (c.load, math.inf if c.distance_km is None else c.distance_km,
-                       c.username))
+        (Candidate(t["username"], t["display_name"], t["district"], t["loads"].get(day, 0),
+                   distance(t)) for t in pool),
+        key=lambda c: ((_far(c), c.load) if emergency else (c.load, _far(c))) + (c.username,))
     best = candidates[0]
     where = (f"{job['district']}" if local else
              f"{job['district']}没有具备该技能的人员，从其他区域选派")
-    ties = sum(1 for c in candidates if c.load == best.load)
-    reasons = [where, f"具备“{skill_zh}”技能",
-               f"当前在手 {best.load} 单" + ("（候选人中最少）" if len(candidates) > 1 else "")]
+    reasons = [where, f"具备“{skill_zh}”技能"]
+    fewest = "（候选人中最少）" if len(candidates) > 1 and not emergency else ""
+    reasons.append(f"当天在手 {best.load} 单{fewest}")
     if best.distance_km is not None:
-        reasons.append(f"距客户约 {best.distance_km:.1f} km"
-                       + ("（同等负荷中最近）" if ties > 1 else ""))
+        ties = sum(1 for c in candidates if c.load == best.load)
+        nearest = ("（紧急工单，就近派出）" if emergency
+                   else "（同等负荷中最近）" if ties > 1 else "")
+        reasons.append(f"距客户约 {best.distance_km:.1f} km{nearest}")
     return Suggestion(job_id, best.username,
                       f"建议指派给 {best.display_name}：" + "，".join(reasons), candidates)
+
+
+def _far(c: Candidate) -> float:
+    return math.inf if c.distance_km is None else c.distance_km
+
+
+def _day(iso: str | None) -> str:
+    """The local day of a due time: a technician's load is counted per working day."""
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).astimezone(LOCAL_ZONE).date().isoformat()
+    except ValueError:
+        return iso[:10]
 
 
 def assign(conn: Connection, who: Principal, clock: ServerClock, job_id: str, username: str,
@@ -171,8 +190,9 @@ def auto_dispatch(conn: Connection, who: Principal,
         if pick.username is not None:
             assign(conn, who, clock, job["id"], pick.username, pick.explanation, auto=True)
             chosen = next(t for t in techs if t["username"] == pick.username)
-            chosen["load"] += 1
             target = job_row(conn, job["id"])
+            day = _day(target["due_at"])
+            chosen["loads"][day] = chosen["loads"].get(day, 0) + 1
             if chosen["position"] is None and target["lat"] is not None:
                 chosen["position"] = (target["lat"], target["lon"])
         decided.append((job, pick))

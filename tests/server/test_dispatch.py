@@ -4,11 +4,13 @@ auto-dispatch with emergencies first; on the server's own storage (SQLite or Pos
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from fieldapp.ids import LOCAL_ZONE
 from sync_server import auth, dispatch
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
@@ -18,7 +20,13 @@ from tests.conftest import ServerProcess
 from tests.world import PASSWORD
 
 DISPATCHER = Principal("dispatcher", "赵敏", "dispatcher", None, "web-test")
-DUE = "2026-12-01 09:30"
+def today(hour: int, minute: int = 0) -> str:
+    """A time today as a dispatcher types it: the world's jobs are due today too."""
+    return datetime.now(LOCAL_ZONE).replace(hour=hour, minute=minute).strftime(
+        "%Y-%m-%d %H:%M")
+
+
+DUE = today(15, 30)
 
 
 @pytest.fixture
@@ -53,7 +61,7 @@ def test_a_new_job_is_pending_numbered_and_logged_for_the_tablets(db: Storage) -
     made = job(db, first)
     assert (made["status"], made["assignee"], made["district"], made["customer_id"]) == (
         "pending", None, "秦淮区", "cust-1")
-    assert made["due_at"] == "2026-12-01T09:30:00+08:00"  # typed in the utility's zone
+    assert made["due_at"] == DUE.replace(" ", "T") + ":00+08:00"  # in the utility's zone
     assert made["number"][:2] == "GD" and int(job(db, second)["number"][-4:]) == \
         int(made["number"][-4:]) + 1
     with db.read() as conn:
@@ -81,7 +89,7 @@ def test_the_suggestion_weighs_district_skill_load_and_distance(db: Storage) -> 
         only = dispatch.suggest(conn, job_id)
     # tech01 is the only inspector in 秦淮区, even with two jobs in hand
     assert only.username == "tech01"
-    assert "秦淮区" in only.explanation and "在手 2 单" in only.explanation
+    assert "秦淮区" in only.explanation and "当天在手 2 单" in only.explanation
 
     add_technician(db, "tech03", "秦淮区", ["inspection"])
     add_technician(db, "tech04", "秦淮区", ["repair"])
@@ -89,7 +97,12 @@ def test_the_suggestion_weighs_district_skill_load_and_distance(db: Storage) -> 
         lighter = dispatch.suggest(conn, job_id)
     assert lighter.username == "tech03"  # same district, fewer jobs, skill matches
     assert [c.username for c in lighter.candidates] == ["tech03", "tech01"]
-    assert "在手 0 单（候选人中最少）" in lighter.explanation
+    assert "当天在手 0 单（候选人中最少）" in lighter.explanation
+
+    tomorrow = new_job(db, due_at=(datetime.now(LOCAL_ZONE) + timedelta(days=1)).strftime(
+        "%Y-%m-%d 09:00"))
+    with db.read() as conn:  # a busy today does not count against tomorrow
+        assert [c.load for c in dispatch.suggest(conn, tomorrow).candidates] == [0, 0]
 
 
 def test_nearer_wins_between_equal_loads(db: Storage) -> None:
@@ -142,11 +155,11 @@ def test_assigning_dispatches_reassigning_moves_an_unaccepted_job_only(db: Stora
 
 def test_auto_dispatch_sends_emergencies_first_and_spreads_the_load(db: Storage) -> None:
     add_technician(db, "tech03", "秦淮区", ["inspection", "repair"])
-    normal = new_job(db, due_at="2026-12-01 08:00")
-    leak = new_job(db, kind="repair", priority=1, due_at="2026-12-01 12:00",
+    normal = new_job(db, due_at=today(8))
+    leak = new_job(db, kind="repair", priority=1, due_at=today(12),
                    summary="厨房有燃气味")
-    third = new_job(db, due_at="2026-12-01 10:00")
-    nobody = new_job(db, kind="meter_reading", due_at="2026-12-01 11:00")
+    third = new_job(db, due_at=today(10))
+    nobody = new_job(db, kind="meter_reading", due_at=today(11))
     with db.write() as conn:
         decided = dispatch.auto_dispatch(conn, DISPATCHER, ServerClock())
     assert [j["id"] for j, _ in decided] == [leak, normal, third, nobody]
@@ -156,3 +169,20 @@ def test_auto_dispatch_sends_emergencies_first_and_spreads_the_load(db: Storage)
     with db.read() as conn:
         auto = conn.execute("SELECT count(*) FROM dispatch_log WHERE auto = 1").fetchone()[0]
     assert auto == 3
+
+
+def test_an_emergency_goes_to_the_nearest_even_if_busier(db: Storage) -> None:
+    add_technician(db, "tech03", "秦淮区", ["inspection", "repair"])
+    add_technician(db, "tech04", "秦淮区", ["repair"])
+    with db.write() as conn:  # tech03 works at cust-1 with two jobs, tech04 afar with none
+        conn.execute("UPDATE jobs SET assignee = 'tech03', kind = 'repair' WHERE id IN"
+                     " ('job-1', 'job-2')")
+        conn.execute("UPDATE jobs SET status = 'in_service' WHERE id = 'job-1'")
+        conn.execute("UPDATE jobs SET assignee = 'tech04', status = 'completed'"
+                     " WHERE id = 'job-3'")
+    leak = new_job(db, kind="repair", priority=1, summary="燃气泄漏")
+    routine = new_job(db, kind="repair", priority=3)
+    with db.read() as conn:
+        urgent, normal = dispatch.suggest(conn, leak), dispatch.suggest(conn, routine)
+    assert urgent.username == "tech03" and "紧急工单，就近派出" in urgent.explanation
+    assert normal.username == "tech04"  # no hurry: the one with nothing to do

@@ -1,0 +1,102 @@
+"""Screenshots of the back office in Debian's Chromium, on the demo data set.
+
+    PYTHONPATH=. .venv/bin/python scripts/office_screenshots.py     # → docs/screenshots/
+
+A demo server starts in a temporary folder; a scripted tablet inspects one household and
+syncs, then a dispatcher's browser visits the dispatch board, creates and dispatches a job,
+and opens the synced report.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
+
+import demo  # noqa: E402
+
+from fieldapp.replica import Replica  # noqa: E402
+from fieldapp.sync.client import SyncClient  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+
+
+def inspected_report(url: str, work: Path) -> str:
+    """One household inspected on a tablet and synced; returns its submission id."""
+    replica = Replica.open(work / "tablet")
+    client = SyncClient(replica, url)
+    client.login(demo.USER, demo.PASSWORD)
+    client.sync()
+    job = next(j for j in replica.jobs.today()
+               if j["kind"] == "inspection" and j["status"] == "dispatched")
+    replica.jobs.transition(job["id"], "accepted")
+    replica.jobs.transition(job["id"], "in_service")
+    meter = replica.customers.view360(job["customer_id"])["meters"][0]
+    sub_id = demo.inspect(replica, job["id"], meter, meter["barcode"], None, work)
+    replica.evidence.add_signature(job["id"], demo.signature_strokes(), job["customer_name"])
+    replica.submissions.submit(sub_id)
+    replica.jobs.transition(job["id"], "completed")
+    client.sync()
+    replica.close()
+    return sub_id
+
+
+def shoot(page: Page, name: str) -> None:
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(OUT / name), full_page=False)
+    print(f"wrote {OUT / name}")
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="fieldapp-office-"))
+    server = demo.DemoServer(work / "server", 8791)
+    server.start()
+    try:
+        sub_id = inspected_report(server.url, work)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            page.goto(server.url + "/office/dispatch")
+            page.fill("input[name=username]", "dispatcher")
+            page.fill("input[name=password]", demo.PASSWORD)
+            page.click("#login")
+            shoot(page, "backoffice_dispatch.png")
+            page.click("#new-job")
+            page.select_option("select[name=kind]", "repair")
+            account = server_account(server.data_dir)
+            page.fill("input[name=customer]", account)
+            page.select_option("select[name=priority]", "1")
+            page.fill("input[name=due_at]", "2026-12-01T10:30")
+            page.fill("input[name=summary]", "厨房有燃气味，用户已关闭表前阀")
+            shoot(page, "backoffice_new_job.png")
+            page.click("#job-form button[type=submit]")
+            shoot(page, "backoffice_job.png")
+            page.goto(f"{server.url}/office/reports/{sub_id}")
+            shoot(page, "backoffice_report.png")
+            browser.close()
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def server_account(data_dir: Path) -> str:
+    """A demo customer's account number in 秦淮区, from the demo server's database."""
+    conn = sqlite3.connect(data_dir / "server.sqlite3")
+    try:
+        return conn.execute("SELECT account_no FROM customers WHERE district = '秦淮区'"
+                            " ORDER BY account_no LIMIT 1").fetchone()[0]
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()
