@@ -11,7 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from fieldapp.reports.report_data import UTILITY_SETTING
-from sync_server.app import Settings, create_app
+from sync_server.app import ACCEPT_ENV, SCAN_ENV, Settings, create_app
 from sync_server.db import DATABASE_URL_ENV, Storage, open_database
 from sync_server.seed import publish_setting, seed_demo
 
@@ -32,12 +32,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--utility-name", default=os.environ.get(UTILITY_ENV) or None,
                         help="the utility's name on every report and notice, for the office"
                         f" and every tablet (default: ${UTILITY_ENV}, else unchanged)")
+    parser.add_argument("--accept-within", type=float,
+                        default=float(os.environ.get(ACCEPT_ENV, 7200)) / 60,
+                        help="minutes a dispatched job may wait for its technician to accept"
+                        f" before the supervisor is alerted (default: ${ACCEPT_ENV} seconds,"
+                        " else 120 minutes)")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes on one port; more than one wants PostgreSQL")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     settings = Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl),
-                        database_url=args.database_url)
+                        database_url=args.database_url,
+                        accept_within=timedelta(minutes=args.accept_within),
+                        alert_scan=_alert_scan())
     if args.workers > 1:
         db = open_database(settings.data_dir, settings.database_url)
         _prepare(db, args)
@@ -50,6 +57,12 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(settings)
     _prepare(app.state.server.db, args)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+def _alert_scan() -> timedelta | None:
+    """How often alerts are raised on a timer (``$FIELDAPP_ALERT_SCAN_S``, 0 for never)."""
+    seconds = float(os.environ.get(SCAN_ENV, 60))
+    return timedelta(seconds=seconds) if seconds > 0 else None
 
 
 def _prepare(db: Storage, args: argparse.Namespace) -> None:

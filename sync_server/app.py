@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +34,7 @@ from fieldapp.wire import (
     PushResponse,
     UserInfo,
 )
-from sync_server import auth, faults, merge
+from sync_server import alerts, auth, faults, merge
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
@@ -52,22 +53,29 @@ class Settings:
     token_ttl: timedelta = timedelta(days=30)
     database_url: str | None = field(
         default_factory=lambda: os.environ.get(DATABASE_URL_ENV) or None)
-
+    accept_within: timedelta = alerts.ACCEPT_WITHIN  # then the supervisor is alerted
+    alert_scan: timedelta | None = timedelta(minutes=1)  # None: only when the page opens
 
     def to_env(self) -> dict[str, str]:
         """The settings as variables, for worker processes (``app_from_env``)."""
-        env = {DATA_ENV: str(self.data_dir), TOKEN_TTL_ENV: str(self.token_ttl.total_seconds())}
+        env = {DATA_ENV: str(self.data_dir), TOKEN_TTL_ENV: str(self.token_ttl.total_seconds()),
+               ACCEPT_ENV: str(self.accept_within.total_seconds()),
+               SCAN_ENV: str(self.alert_scan.total_seconds() if self.alert_scan else 0)}
         if self.database_url:
             env[DATABASE_URL_ENV] = self.database_url
         return env
 
     @classmethod
     def from_env(cls) -> Settings:
+        scan = float(os.environ.get(SCAN_ENV, 60))
         return cls(data_dir=Path(os.environ[DATA_ENV]),
-                   token_ttl=timedelta(seconds=float(os.environ[TOKEN_TTL_ENV])))
+                   token_ttl=timedelta(seconds=float(os.environ[TOKEN_TTL_ENV])),
+                   accept_within=timedelta(seconds=float(os.environ.get(ACCEPT_ENV, 7200))),
+                   alert_scan=timedelta(seconds=scan) if scan > 0 else None)
 
 
 DATA_ENV, TOKEN_TTL_ENV = "FIELDAPP_SERVER_DATA", "FIELDAPP_TOKEN_TTL"
+ACCEPT_ENV, SCAN_ENV = "FIELDAPP_ACCEPT_WITHIN_S", "FIELDAPP_ALERT_SCAN_S"
 
 
 class Server:
@@ -79,6 +87,10 @@ class Server:
         self.objects = FileSystemStore(settings.data_dir / "attachments")
         self.blobs = BlobStore(self.objects)
         self.clock = ServerClock()
+
+    def scan_alerts(self) -> int:
+        with self.db.write() as conn:
+            return alerts.scan(conn, datetime.now(UTC), self.settings.accept_within)
 
 
 def principal(request: Request, authorization: Annotated[str | None, Header()] = None,
@@ -112,7 +124,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scanning = (asyncio.create_task(_scan_alerts(server, settings.alert_scan))
+                    if settings.alert_scan else None)
         yield
+        if scanning:
+            scanning.cancel()
         server.db.close()  # hand PostgreSQL connections back at shutdown
 
     app = FastAPI(title="FieldApp sync server", version="0.1.0", lifespan=lifespan)
@@ -212,6 +228,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(office_dispatch.router)
     app.include_router(office_dispatch.api)
     return app
+
+
+async def _scan_alerts(server: Server, every: timedelta) -> None:
+    """Raise due alerts on a timer; a failed scan is logged and the next one tries again."""
+    while True:
+        await asyncio.sleep(every.total_seconds())
+        try:
+            await asyncio.to_thread(server.scan_alerts)
+        except Exception:
+            log.exception("alert scan failed")
 
 
 def app_from_env() -> FastAPI:

@@ -95,11 +95,20 @@ CREATE TABLE dispatch_log (
 CREATE INDEX dispatch_log_job ON dispatch_log(job_id, id);
 """
 
+# Alerts for the supervisor, once per job and kind (alerts.py).
+SERVER_DDL_V10 = """
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, job_id TEXT NOT NULL,
+  raised_at TEXT NOT NULL, message TEXT NOT NULL, acknowledged_at TEXT, acknowledged_by TEXT);
+CREATE UNIQUE INDEX alerts_once ON alerts(kind, job_id);
+CREATE INDEX alerts_open ON alerts(acknowledged_at);
+"""
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
                                6: RECTIFICATION_DDL, 7: SERVER_DDL_V7, 8: ORG_SETTINGS_DDL,
-                               9: SERVER_DDL_V9}
+                               9: SERVER_DDL_V9, 10: SERVER_DDL_V10}
 
 
 class Cursor(Protocol):

@@ -19,7 +19,7 @@ from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES, Policy
 from fieldapp.reports import documents, report_data
-from sync_server import auth, review
+from sync_server import alerts, auth, review
 from sync_server.auth import Principal
 from sync_server.errors import ApiError
 from sync_server.office_auth import (
@@ -99,8 +99,10 @@ def render_page(request: Request, who: Principal, name: str, context: dict[str, 
     with server_of(request).db.read() as conn:
         open_conflicts = conn.execute(
             "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").fetchone()[0]
+        open_alerts = alerts.open_count(conn)
     return templates.TemplateResponse(request, name, {
         "who": who, "csrf": csrf_token(request), "open_conflicts": open_conflicts,
+        "open_alerts": open_alerts,
         **context}, status_code=status_code)
 
 

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from fieldapp.domain.kinds import KINDS, PRIORITIES
-from sync_server import dispatch
+from sync_server import alerts, dispatch
 from sync_server.auth import Principal
 from sync_server.errors import ApiError
 from sync_server.office import STATUS_ZH, Office, render_page, server_of
@@ -28,6 +28,7 @@ router = APIRouter(prefix="/office", include_in_schema=False)
 api = APIRouter(prefix="/api/v1/office", tags=["dispatch"])
 
 DISPATCHERS = frozenset({"dispatcher", "supervisor", "admin"})
+ACKNOWLEDGERS = frozenset({"supervisor", "admin"})
 KIND_ZH = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表",
            "rectification_check": "整改复查", "installation": "安装"}
 PRIORITY_ZH = {1: "紧急", 2: "加急", 3: "普通", 4: "低"}
@@ -229,6 +230,37 @@ def _days_ago(days: int) -> str:
     return (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
 
 
+# -- alerts ---------------------------------------------------------------------------------
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, who: Office,
+                show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
+                error: str | None = None) -> HTMLResponse:
+    server = server_of(request)
+    server.scan_alerts()  # what came due since the last timed scan shows at once
+    with server.db.read() as conn:
+        items = alerts.open_alerts(conn, include_acknowledged=show == "all")
+    return render_page(request, who, "alerts.html", {
+        "items": items, "show": show, "error": error, "kind_zh": alerts.KIND_ZH,
+        "can_acknowledge": who.role in ACKNOWLEDGERS})
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge_alert(request: Request, who: Office, alert_id: int,
+                      csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    check_csrf(request, csrf)
+    if who.role not in ACKNOWLEDGERS:
+        return RedirectResponse(f"/office/alerts?error={quote('由主管或管理员确认')}",
+                                status_code=303)
+    with server_of(request).db.write() as conn:
+        done = alerts.acknowledge(conn, alert_id, who, datetime.now(UTC))
+    if not done:
+        return RedirectResponse(f"/office/alerts?error={quote(f'提醒 #{alert_id} 已确认或不存在')}",
+                                status_code=303)
+    return RedirectResponse("/office/alerts", status_code=303)
+
+
 # -- JSON API -------------------------------------------------------------------------------
 
 
@@ -296,8 +328,9 @@ def api_create_job(request: Request, who: Dispatcher, body: JobIn) -> JobOut:
 def api_jobs(request: Request, who: Dispatcher,
              status: Annotated[str | None, Query(max_length=20)] = None) -> list[JobOut]:
     with server_of(request).db.read() as conn:
-        rows = conn.execute("SELECT id FROM jobs WHERE (? IS NULL OR status = ?)"
-                            " ORDER BY priority, due_at LIMIT 500", [status, status]).fetchall()
+        where, params = (" WHERE status = ?", [status]) if status else ("", [])
+        rows = conn.execute(f"SELECT id FROM jobs{where} ORDER BY priority, due_at LIMIT 500",
+                            params).fetchall()
         return [_out(conn, r[0]) for r in rows]
 
 

@@ -3,9 +3,7 @@ auto-dispatch with emergencies first; on the server's own storage (SQLite or Pos
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +12,8 @@ from fieldapp.ids import LOCAL_ZONE
 from sync_server import auth, dispatch
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
-from sync_server.db import Storage, open_database
+from sync_server.db import Storage
 from sync_server.errors import ApiError
-from tests.conftest import ServerProcess
 from tests.world import PASSWORD
 
 DISPATCHER = Principal("dispatcher", "赵敏", "dispatcher", None, "web-test")
@@ -27,16 +24,6 @@ def today(hour: int, minute: int = 0) -> str:
 
 
 DUE = today(15, 30)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Storage]:
-    """The test world in the server's storage, without a running server."""
-    world = ServerProcess(tmp_path)
-    world.seed_world()
-    storage = open_database(world.data_dir, world.database_url)
-    yield storage
-    storage.close()
 
 
 def new_job(db: Storage, **fields: Any) -> str:
