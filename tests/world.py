@@ -47,7 +47,7 @@ def rows() -> dict[str, list[dict[str, Any]]]:
                "location": "厨房", "last_reading": 1200.5 + i, "last_read_at": _at(-20, 9)}
               for i in (1, 2, 3)]
     readings = [{"id": f"read-{i}-{m}", "customer_id": f"cust-{i}", "meter_id": f"meter-{i}",
-                 "read_at": _at(-30 * m, 9), "value": 1200.5 + i - 20 * m, "source": "billing"}
+                 "read_at": _at(-30 * m - 1, 9), "value": 1200.5 + i - 20 * m, "source": "billing"}
                 for i in (1, 2, 3) for m in range(3)]
     payments = [{"id": f"pay-{i}", "customer_id": f"cust-{i}", "paid_at": _at(-10, 15),
                  "amount": 88.5, "period": "2026-10", "method": "微信"} for i in (1, 2, 3)]

@@ -304,9 +304,10 @@ def _prefill(replica: Replica, job: Mapping[str, Any],
     notice = next(iter(replica.db.query(
         "SELECT * FROM rectification_notices WHERE id = ?",
         [hazards[0]["notice_id"] if hazards else ""])), None)
+    last = _last_reading(replica, meter) if meter else (None, None)
     sources: dict[str, Any] = {
-        "meter.last_reading": meter["last_reading"] if meter else None,
-        "meter.last_read_at": (meter["last_read_at"] or "")[:10] or None if meter else None,
+        "meter.last_reading": last[0],
+        "meter.last_read_at": (last[1] or "")[:10] or None,
         "meter.average_daily_use": _daily_use(replica, meter["id"]) if meter else None,
         "notice.number": notice["number"] if notice else None,
     }
@@ -323,6 +324,17 @@ def _prefill(replica: Replica, job: Mapping[str, Any],
             for i, hazard in enumerate(hazards):
                 out[f"{q.repeats[0]}[{i}].{q.key}"] = hazard[item_sources[source]]
     return out
+
+
+def _last_reading(replica: Replica, meter: Mapping[str, Any]) -> tuple[Any, str | None]:
+    """The meter's latest reading: the billing system's, or a newer one taken on a tablet."""
+    newer = next(iter(replica.db.query(
+        "SELECT value, read_at FROM readings WHERE meter_id = ? AND value IS NOT NULL"
+        " AND read_at > ? ORDER BY read_at DESC LIMIT 1",
+        [meter["id"], meter["last_read_at"] or ""])), None)
+    if newer:
+        return newer["value"], newer["read_at"]
+    return meter["last_reading"], meter["last_read_at"]
 
 
 def _daily_use(replica: Replica, meter_id: str) -> float | None:

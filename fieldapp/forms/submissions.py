@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
 from fieldapp.errors import InvalidInput, NotFound
-from fieldapp.forms import checklist, engine, rectification
+from fieldapp.forms import checklist, engine, readings, rectification
 from fieldapp.forms.definition import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.ids import now_iso
@@ -115,7 +115,9 @@ class Submissions:
         return found
 
     def submit(self, submission_id: str) -> Changes:
-        """Close the checklist; refuses with every problem listed if it is incomplete."""
+        """Close the form; refuses with every problem listed if it is incomplete. What the
+        answers call for is written with it: hazards, the rectification notice and its check
+        jobs, the meter's reading."""
         found = self.problems(submission_id)
         if found:
             raise InvalidInput("incomplete_form", f"{len(found)} problems",
@@ -134,6 +136,11 @@ class Submissions:
                 checked = rectification.record_check(self.r, sub, nested)
                 if checked:
                     written = {**written, "hazards": [*written.get("hazards", []), *checked]}
+            read = readings.record(self.r, sub, self.definition(sub["form_code"],
+                                                                 sub["form_version"]),
+                                   nested, submitted_at)
+            if read:
+                written = {**written, "readings": read}
         ids = {submission_id, *(i for group in written.values() for i in group)}
         return Changes(frozenset({"submissions", *written}), frozenset(ids))
 

@@ -202,3 +202,30 @@ def test_the_hazards_a_check_was_scheduled_for_stay(fresh_replica: Replica):
     with pytest.raises(InvalidInput) as refused:
         fresh_replica.forms.remove_instance(check_sub, "hazards[0]")
     assert refused.value.code == "instance_fixed"
+
+
+def test_a_meter_read_on_a_form_is_a_reading_and_the_next_visits_previous(
+        fresh_replica: Replica, tmp_path: Path):
+    from fieldapp.records import TABLES
+    from fieldapp.sync.apply import apply_changes
+    from fieldapp.wire import RecordChange
+    from tests.world import inspect_household, rows
+
+    before = fresh_replica.get("meters", "meter-1")["last_reading"]
+    inspect_household(fresh_replica, "job-1", tmp_path)
+    [reading] = list(fresh_replica.db.query(
+        "SELECT * FROM readings WHERE source LIKE 'tablet:%'"))
+    assert (reading["meter_id"], reading["customer_id"], reading["value"]) == (
+        "meter-1", "cust-1", before + 21.5)
+    assert reading["source"] == "tablet:household_inspection"
+
+    job = {**next(j for j in rows()["jobs"] if j["id"] == "job-1"), "id": "job-mr",
+           "number": "CB2026112400", "kind": "meter_reading", "status": "dispatched"}
+    columns = TABLES["jobs"].columns
+    apply_changes(fresh_replica, [RecordChange(table="jobs", record_id="job-mr", version=1,
+                                               row={c: job.get(c) for c in columns})])
+    fresh_replica.jobs.transition("job-mr", "accepted")
+    fresh_replica.jobs.transition("job-mr", "in_service")
+    sub_id = fresh_replica.forms.start("job-mr")
+    previous = fresh_replica.submissions.answers(sub_id)["previous_reading"]["value"]
+    assert previous == before + 21.5  # the tablet's own reading, newer than the billing one
