@@ -5,7 +5,7 @@
     acknowledge(conn, alert_id, who)
 
 Alerts are derived from the jobs as they stand, so a scan after a restart raises whatever
-came due while the server was down, and the ``(kind, job_id)`` key keeps two processes from
+came due while the server was down, and the ``(kind, subject)`` key keeps two processes from
 raising the same one twice. The server scans once a minute (app.py) and when the alert page
 is opened.
 """
@@ -22,15 +22,15 @@ from sync_server.auth import Principal
 from sync_server.db import Connection
 
 ACCEPT_WITHIN = timedelta(hours=2)  # DOMAIN.md: not accepted within 2 h → the supervisor
-KIND_ZH = {"not_accepted": "超时未接单", "overdue": "超过期限未完成"}
+KIND_ZH = {"not_accepted": "超时未接单", "overdue": "超过期限未完成", "rule": "规则提醒"}
 
 
 @dataclass(frozen=True)
 class Alert:
     id: int
     kind: str
-    job_id: str
-    number: str
+    job_id: str | None
+    number: str | None
     message: str
     raised_at: str
     acknowledged_at: str | None
@@ -47,30 +47,32 @@ def scan(conn: Connection, now: datetime, accept_within: timedelta = ACCEPT_WITH
                            "   AND h.to_status = 'dispatched') AS moved, j.created_at"
                            " FROM jobs j LEFT JOIN users u ON u.username = j.assignee"
                            " WHERE j.status = 'dispatched' AND NOT EXISTS (SELECT 1 FROM"
-                           "  alerts a WHERE a.job_id = j.id AND a.kind = 'not_accepted')", []):
+                           "  alerts a WHERE a.subject = j.id AND a.kind = 'not_accepted')", []):
         sent = _moment(job["sent"] or job["moved"] or job["created_at"])
         if sent is not None and now - sent >= accept_within:
             hours = (now - sent).total_seconds() / 3600
-            new += _raise(conn, "not_accepted", job["id"], stamp,
-                          f"工单 {job['number']} 派给 {job['display_name'] or job['assignee']}"
-                          f" 已 {hours:.1f} 小时仍未接单")
+            new += raise_alert(conn, "not_accepted", job["id"], stamp,
+                               f"工单 {job['number']} 派给"
+                               f" {job['display_name'] or job['assignee']}"
+                               f" 已 {hours:.1f} 小时仍未接单", job_id=job["id"])
     closed = sorted(str(s) for s in CLOSED)
     for job in _rows(conn, "SELECT j.id, j.number, j.status, j.due_at, j.assignee FROM jobs j"
                            f" WHERE j.status NOT IN ({', '.join('?' * len(closed))})"
-                           " AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.job_id = j.id"
+                           " AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.subject = j.id"
                            "  AND a.kind = 'overdue')", closed):
         due = _moment(job["due_at"])
         if due is not None and now > due:
             who = f"（{job['assignee']}）" if job["assignee"] else "（未指派）"
-            new += _raise(conn, "overdue", job["id"], stamp,
-                          f"工单 {job['number']}{who} 已超过期限"
-                          f" {due.astimezone(LOCAL_ZONE):%m-%d %H:%M}，仍未完成")
+            new += raise_alert(conn, "overdue", job["id"], stamp,
+                               f"工单 {job['number']}{who} 已超过期限"
+                               f" {due.astimezone(LOCAL_ZONE):%m-%d %H:%M}，仍未完成",
+                               job_id=job["id"])
     return new
 
 
 def open_alerts(conn: Connection, include_acknowledged: bool = False,
                 limit: int = 500) -> list[Alert]:
-    rows = _rows(conn, "SELECT a.*, j.number FROM alerts a JOIN jobs j ON j.id = a.job_id"
+    rows = _rows(conn, "SELECT a.*, j.number FROM alerts a LEFT JOIN jobs j ON j.id = a.job_id"
                        + ("" if include_acknowledged else " WHERE a.acknowledged_at IS NULL")
                        + " ORDER BY a.id DESC LIMIT ?", [limit])
     return [Alert(r["id"], r["kind"], r["job_id"], r["number"], r["message"], r["raised_at"],
@@ -90,10 +92,13 @@ def acknowledge(conn: Connection, alert_id: int, who: Principal, now: datetime) 
     return done is not None
 
 
-def _raise(conn: Connection, kind: str, job_id: str, stamp: str, message: str) -> int:
-    row = conn.execute("INSERT INTO alerts(kind, job_id, raised_at, message) VALUES"
-                       " (?, ?, ?, ?) ON CONFLICT (kind, job_id) DO NOTHING RETURNING id",
-                       [kind, job_id, stamp, message]).fetchone()
+def raise_alert(conn: Connection, kind: str, subject: str, stamp: str, message: str,
+                job_id: str | None = None, customer_id: str | None = None) -> int:
+    """One alert for the supervisor, once per kind and subject; 1 if it is new."""
+    row = conn.execute("INSERT INTO alerts(kind, subject, job_id, customer_id, raised_at,"
+                       " message) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, subject)"
+                       " DO NOTHING RETURNING id",
+                       [kind, subject, job_id, customer_id, stamp, message]).fetchone()
     return 1 if row else 0
 
 

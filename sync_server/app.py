@@ -34,7 +34,7 @@ from fieldapp.wire import (
     PushResponse,
     UserInfo,
 )
-from sync_server import alerts, auth, faults, merge
+from sync_server import alerts, auth, faults, merge, notify, rules
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
@@ -54,7 +54,10 @@ class Settings:
     database_url: str | None = field(
         default_factory=lambda: os.environ.get(DATABASE_URL_ENV) or None)
     accept_within: timedelta = alerts.ACCEPT_WITHIN  # then the supervisor is alerted
-    alert_scan: timedelta | None = timedelta(minutes=1)  # None: only when the page opens
+    alert_scan: timedelta | None = timedelta(minutes=1)  # None: only when a page opens
+    sms_url: str | None = field(default_factory=lambda: os.environ.get(SMS_URL_ENV) or None)
+    sms_token: str | None = field(
+        default_factory=lambda: os.environ.get(SMS_TOKEN_ENV) or None)
 
     def to_env(self) -> dict[str, str]:
         """The settings as variables, for worker processes (``app_from_env``)."""
@@ -76,6 +79,7 @@ class Settings:
 
 DATA_ENV, TOKEN_TTL_ENV = "FIELDAPP_SERVER_DATA", "FIELDAPP_TOKEN_TTL"
 ACCEPT_ENV, SCAN_ENV = "FIELDAPP_ACCEPT_WITHIN_S", "FIELDAPP_ALERT_SCAN_S"
+SMS_URL_ENV, SMS_TOKEN_ENV = "FIELDAPP_SMS_URL", "FIELDAPP_SMS_TOKEN"  # unset: log only
 
 
 class Server:
@@ -87,10 +91,19 @@ class Server:
         self.objects = FileSystemStore(settings.data_dir / "attachments")
         self.blobs = BlobStore(self.objects)
         self.clock = ServerClock()
-
-    def scan_alerts(self) -> int:
+        self.notifier = notify.from_settings(settings.sms_url, settings.sms_token)
         with self.db.write() as conn:
-            return alerts.scan(conn, datetime.now(UTC), self.settings.accept_within)
+            rules.install_defaults(conn)
+
+    def tick(self, deliver: bool = True) -> None:
+        """What runs on the timer: alerts that came due, the rules for what happened since,
+        and (unless a page is waiting) the messages they queued."""
+        now = datetime.now(UTC)
+        with self.db.write() as conn:
+            alerts.scan(conn, now, self.settings.accept_within)
+            rules.process(conn, now, self.clock)
+        if deliver:
+            notify.deliver(self.db, self.notifier)
 
 
 def principal(request: Request, authorization: Annotated[str | None, Header()] = None,
@@ -124,7 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        scanning = (asyncio.create_task(_scan_alerts(server, settings.alert_scan))
+        scanning = (asyncio.create_task(_tick(server, settings.alert_scan))
                     if settings.alert_scan else None)
         yield
         if scanning:
@@ -230,14 +243,14 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-async def _scan_alerts(server: Server, every: timedelta) -> None:
-    """Raise due alerts on a timer; a failed scan is logged and the next one tries again."""
+async def _tick(server: Server, every: timedelta) -> None:
+    """Alerts, rules and messages on a timer; a failed round is logged, the next one retries."""
     while True:
         await asyncio.sleep(every.total_seconds())
         try:
-            await asyncio.to_thread(server.scan_alerts)
+            await asyncio.to_thread(server.tick)
         except Exception:
-            log.exception("alert scan failed")
+            log.exception("timed round (alerts, rules, messages) failed")
 
 
 def app_from_env() -> FastAPI:

@@ -95,20 +95,47 @@ CREATE TABLE dispatch_log (
 CREATE INDEX dispatch_log_job ON dispatch_log(job_id, id);
 """
 
-# Alerts for the supervisor, once per job and kind (alerts.py).
+# Alerts for the supervisor, once per kind and subject (a job, or a rule's firing; alerts.py).
 SERVER_DDL_V10 = """
 CREATE TABLE alerts (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, job_id TEXT NOT NULL,
-  raised_at TEXT NOT NULL, message TEXT NOT NULL, acknowledged_at TEXT, acknowledged_by TEXT);
-CREATE UNIQUE INDEX alerts_once ON alerts(kind, job_id);
+  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, subject TEXT NOT NULL,
+  job_id TEXT, customer_id TEXT, raised_at TEXT NOT NULL, message TEXT NOT NULL,
+  acknowledged_at TEXT, acknowledged_by TEXT);
+CREATE UNIQUE INDEX alerts_once ON alerts(kind, subject);
 CREATE INDEX alerts_open ON alerts(acknowledged_at);
+"""
+
+# The rules engine (rules.py): rules as data, each firing once per subject, the messages it
+# sends, the office tasks it creates, and the server's own cursors.
+SERVER_DDL_V11 = """
+CREATE TABLE rules (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, event TEXT NOT NULL,
+  condition TEXT NOT NULL DEFAULT '', action TEXT NOT NULL, params TEXT NOT NULL DEFAULT '{}',
+  enabled INTEGER NOT NULL DEFAULT 1, updated_by TEXT, updated_at TEXT);
+CREATE TABLE rule_firings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, rule_id TEXT NOT NULL, event TEXT NOT NULL,
+  subject TEXT NOT NULL, change_seq INTEGER, at TEXT NOT NULL, fired INTEGER NOT NULL,
+  outcome TEXT NOT NULL);
+CREATE UNIQUE INDEX rule_firings_once ON rule_firings(rule_id, subject);
+CREATE TABLE notifications (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, recipient TEXT NOT NULL,
+  text TEXT NOT NULL, customer_id TEXT, job_id TEXT, rule_id TEXT, created_at TEXT NOT NULL,
+  status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+  sent_at TEXT, provider_id TEXT, error TEXT);
+CREATE INDEX notifications_pending ON notifications(status, id);
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, job_id TEXT, customer_id TEXT,
+  title TEXT NOT NULL, due_at TEXT, created_at TEXT NOT NULL, rule_id TEXT, done_at TEXT,
+  done_by TEXT, outcome TEXT);
+CREATE INDEX tasks_open ON tasks(done_at, due_at);
+CREATE TABLE server_state (key TEXT PRIMARY KEY, value TEXT);
 """
 
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
                                6: RECTIFICATION_DDL, 7: SERVER_DDL_V7, 8: ORG_SETTINGS_DDL,
-                               9: SERVER_DDL_V9, 10: SERVER_DDL_V10}
+                               9: SERVER_DDL_V9, 10: SERVER_DDL_V10, 11: SERVER_DDL_V11}
 
 
 class Cursor(Protocol):

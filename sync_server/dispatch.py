@@ -163,10 +163,10 @@ def assign(conn: Connection, who: Principal, clock: ServerClock, job_id: str, us
     fields: dict[str, Any] = {"assignee": username}
     if job["status"] == "pending":
         fields["status"] = "dispatched"
-    _write(conn, who, clock, "jobs", job_id, "update", fields,
+    write(conn, who, clock, "jobs", job_id, "update", fields,
            old={k: job[k] for k in fields}, base_version=job["version"])
     if job["status"] == "pending":
-        _write(conn, who, clock, "job_status_history", new_id(), "insert", {
+        write(conn, who, clock, "job_status_history", new_id(), "insert", {
             "job_id": job_id, "customer_id": job["customer_id"], "from_status": "pending",
             "to_status": "dispatched", "at": now_iso(), "by_user": who.username,
             "device_id": who.device_id})
@@ -227,7 +227,7 @@ def create_job(conn: Connection, who: Principal, clock: ServerClock,
         raise ApiError(422, "invalid_job", "；".join(problems), detail=problems)
     job_id = new_id()
     created = now_iso()
-    _write(conn, who, clock, "jobs", job_id, "insert", {
+    write(conn, who, clock, "jobs", job_id, "insert", {
         "number": _number(conn, created), "kind": kind, "priority": priority,
         "customer_id": customer[0]["id"], "district": customer[0]["district"],
         "due_at": due, "assignee": None, "required_skill": KIND_SKILL[kind],
@@ -259,9 +259,10 @@ def _number(conn: Connection, created: str) -> str:
     return f"GD{day}{n:04d}"
 
 
-def _write(conn: Connection, who: Principal, clock: ServerClock, table: str, record_id: str,
+def write(conn: Connection, who: Principal, clock: ServerClock, table: str, record_id: str,
            op: str, fields: dict[str, Any], old: dict[str, Any] | None = None,
            base_version: int = 0) -> None:
+    """An office (or the rules engine's) change, applied and logged like a device's."""
     assert who.role in OFFICE_ROLES
     m = Mutation(mutation_id=new_id(), table=table, record_id=record_id, op=op,
                  fields=fields, old=old or {}, base_version=base_version, hlc=clock.now(),

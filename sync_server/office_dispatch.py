@@ -238,7 +238,7 @@ def alerts_page(request: Request, who: Office,
                 show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
                 error: str | None = None) -> HTMLResponse:
     server = server_of(request)
-    server.scan_alerts()  # what came due since the last timed scan shows at once
+    server.tick(deliver=False)  # what came due since the last timed round shows at once
     with server.db.read() as conn:
         items = alerts.open_alerts(conn, include_acknowledged=show == "all")
     return render_page(request, who, "alerts.html", {

@@ -1,0 +1,97 @@
+"""Sending what the rules queued for customers (短信): through a notifier, outside any
+database transaction, with retries.
+
+    deliver(db, notifier)      # every pending message; failures stay pending, counted
+
+The shipped notifier only writes the message to the server's log (a utility connects its own
+SMS gateway later); ``HttpSms`` posts each message as JSON to a gateway's URL. A message
+is marked sent only after the gateway accepted it; one that fails five times is marked
+failed with the gateway's answer, for the office to see.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Protocol
+
+import requests
+
+from sync_server.db import Storage
+
+log = logging.getLogger("fieldapp.notify")
+MAX_ATTEMPTS = 5
+BATCH = 100
+
+
+class Notifier(Protocol):
+    name: str
+
+    def send(self, channel: str, recipient: str, text: str) -> str:
+        """Hand one message over; returns the provider's id for it, raises if refused."""
+        ...
+
+
+class LogNotifier:
+    """Writes each message to the log instead of sending it: the default until a gateway
+    is configured, so nothing reaches a customer by accident from a test system."""
+
+    name = "log"
+
+    def send(self, channel: str, recipient: str, text: str) -> str:
+        log.info("%s to %s: %s", channel, recipient[:3] + "****" + recipient[-4:], text)
+        return "log"
+
+
+class HttpSms:
+    """An SMS gateway that takes ``{"to", "text"}`` as JSON with a bearer token."""
+
+    name = "http-sms"
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 10) -> None:
+        self.url, self.token, self.timeout = url, token, timeout
+
+    def send(self, channel: str, recipient: str, text: str) -> str:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        resp = requests.post(self.url, json={"to": recipient, "text": text},
+                             headers=headers, timeout=self.timeout)
+        if resp.status_code >= 300:
+            raise RuntimeError(f"gateway answered {resp.status_code}: {resp.text[:200]}")
+        try:
+            return str(resp.json().get("id") or "")
+        except ValueError:
+            return ""
+
+
+def from_settings(url: str | None, token: str | None) -> Notifier:
+    return HttpSms(url, token) if url else LogNotifier()
+
+
+def deliver(db: Storage, notifier: Notifier) -> int:
+    """Send the pending messages; returns how many went out."""
+    with db.read() as conn:
+        pending = [dict(r) for r in conn.execute(
+            "SELECT id, channel, recipient, text, attempts FROM notifications"
+            " WHERE status = 'pending' ORDER BY id LIMIT ?", [BATCH]).fetchall()]
+    sent = 0
+    for message in pending:
+        try:
+            provider_id = notifier.send(message["channel"], message["recipient"],
+                                        message["text"])
+        except Exception as exc:  # the gateway's problem is recorded, the rest go on
+            attempts = message["attempts"] + 1
+            with db.write() as conn:
+                conn.execute("UPDATE notifications SET attempts = ?, error = ?, status = ?"
+                             " WHERE id = ?",
+                             [attempts, str(exc)[:500],
+                              "failed" if attempts >= MAX_ATTEMPTS else "pending",
+                              message["id"]])
+            continue
+        with db.write() as conn:
+            conn.execute("UPDATE notifications SET status = 'sent', sent_at = ?,"
+                         " provider_id = ?, attempts = attempts + 1, error = NULL"
+                         " WHERE id = ?",
+                         [datetime.now(UTC).isoformat(timespec="seconds"),
+                          f"{notifier.name}:{provider_id}", message["id"]])
+        sent += 1
+    return sent
