@@ -1,0 +1,115 @@
+"""规则 and 回访: the rules with what they did lately and the messages they sent (an admin
+edits a rule's condition, text and switch), and the follow-up calls they created, which close
+the job as 已回访 when done."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from fieldapp.ids import new_id, now_iso
+from sync_server import dispatch, rules
+from sync_server.errors import ApiError
+from sync_server.office import Office, render_page, server_of
+from sync_server.office_auth import check_csrf
+
+router = APIRouter(prefix="/office", include_in_schema=False)
+EDITORS = frozenset({"admin"})
+SHOWN = 50  # recent firings and messages on the page
+
+
+@router.get("/rules", response_class=HTMLResponse)
+def rules_page(request: Request, who: Office, failed: str | None = None,
+               error: str | None = None, saved: str | None = None) -> HTMLResponse:
+    with server_of(request).db.read() as conn:
+        items = rules.all_rules(conn)
+        firings = conn.execute("SELECT f.*, r.name FROM rule_firings f JOIN rules r"
+                               " ON r.id = f.rule_id ORDER BY f.id DESC LIMIT ?",
+                               [SHOWN]).fetchall()
+        messages = conn.execute("SELECT * FROM notifications ORDER BY id DESC LIMIT ?",
+                                [SHOWN]).fetchall()
+    return render_page(request, who, "rules.html", {
+        "items": items, "firings": firings, "messages": messages, "failed": failed,
+        "error": error, "saved": saved, "events": rules.EVENTS, "actions": rules.ACTIONS,
+        "can_edit": who.role in EDITORS,
+        "server_notifier": server_of(request).notifier.name})
+
+
+@router.post("/rules/{rule_id}")
+def save_rule(request: Request, who: Office, rule_id: str,
+              name: Annotated[str, Form(max_length=80)] = "",
+              condition: Annotated[str, Form(max_length=500)] = "",
+              text: Annotated[str, Form(max_length=1000)] = "",
+              hours: Annotated[str, Form(max_length=10)] = "",
+              enabled: Annotated[str, Form(max_length=4)] = "",
+              csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    check_csrf(request, csrf)
+    if who.role not in EDITORS:
+        problems = ["只有管理员可以修改规则"]
+    else:
+        params = {"text": text, "hours": hours}
+        with server_of(request).db.write() as conn:
+            problems = rules.update(conn, rule_id, who, datetime.now(UTC), name=name,
+                                    condition=condition, params=params,
+                                    enabled=enabled == "on")
+    if problems:
+        return RedirectResponse(f"/office/rules?failed={quote(rule_id)}"
+                                f"&error={quote('；'.join(problems))}#rule-{rule_id}",
+                                status_code=303)
+    return RedirectResponse(f"/office/rules?saved={quote(rule_id)}#rule-{rule_id}",
+                            status_code=303)
+
+
+@router.get("/tasks", response_class=HTMLResponse)
+def tasks_page(request: Request, who: Office, error: str | None = None) -> HTMLResponse:
+    with server_of(request).db.read() as conn:
+        open_tasks = conn.execute(
+            "SELECT t.*, c.name, c.phone, j.number, j.status FROM tasks t"
+            " LEFT JOIN customers c ON c.id = t.customer_id LEFT JOIN jobs j ON j.id = t.job_id"
+            " WHERE t.done_at IS NULL ORDER BY t.due_at").fetchall()
+        done = conn.execute("SELECT t.*, j.number FROM tasks t LEFT JOIN jobs j"
+                            " ON j.id = t.job_id WHERE t.done_at IS NOT NULL"
+                            " ORDER BY t.done_at DESC LIMIT ?", [SHOWN]).fetchall()
+    return render_page(request, who, "tasks.html", {
+        "open_tasks": open_tasks, "done": done, "error": error})
+
+
+@router.post("/tasks/{task_id}/done")
+def task_done(request: Request, who: Office, task_id: int,
+              outcome: Annotated[str, Form(max_length=500)] = "",
+              csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    """A follow-up call made: the task is closed with what the customer said, and its job
+    moves to 已回访 (the tablets see it at their next sync)."""
+    check_csrf(request, csrf)
+    if not outcome.strip():
+        return RedirectResponse(f"/office/tasks?error={quote('请填写回访结果')}#task-{task_id}",
+                                status_code=303)
+    server = server_of(request)
+    try:
+        with server.db.write() as conn:
+            task = conn.execute("SELECT * FROM tasks WHERE id = ? AND done_at IS NULL",
+                                [task_id]).fetchone()
+            if task is None:
+                raise ApiError(404, "unknown_task", f"回访任务 #{task_id} 已完成或不存在")
+            conn.execute("UPDATE tasks SET done_at = ?, done_by = ?, outcome = ? WHERE id = ?",
+                         [datetime.now(UTC).isoformat(timespec="seconds"), who.username,
+                          outcome.strip(), task_id])
+            job = conn.execute("SELECT * FROM jobs WHERE id = ?",
+                               [task["job_id"] or ""]).fetchone()
+            if job is not None and job["status"] == "completed":
+                dispatch.write(conn, who, server.clock, "jobs", job["id"], "update",
+                               {"status": "followed_up"}, old={"status": "completed"},
+                               base_version=job["version"])
+                dispatch.write(conn, who, server.clock, "job_status_history", new_id(),
+                               "insert", {
+                                   "job_id": job["id"], "customer_id": job["customer_id"],
+                                   "from_status": "completed", "to_status": "followed_up",
+                                   "at": now_iso(), "by_user": who.username,
+                                   "device_id": who.device_id})
+    except ApiError as exc:
+        return RedirectResponse(f"/office/tasks?error={quote(exc.message)}", status_code=303)
+    return RedirectResponse("/office/tasks", status_code=303)
