@@ -1,0 +1,154 @@
+"""审计日志: every change to a synced record — who, on which device, when (on the device and
+on the server), what — filterable, page by page, and exported as CSV with the same filters.
+
+The change log is the audit trail: devices' pushes, office edits, the rules engine and
+seeding all write it, in one order (``seq``), and nothing rewrites it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from fieldapp.ids import LOCAL_ZONE
+from fieldapp.records import TABLES
+from sync_server.office import Office, local_time, render_page, server_of
+
+router = APIRouter(prefix="/office", include_in_schema=False)
+PAGE = 100
+TABLE_ZH = {"customers": "客户", "meters": "燃气表", "readings": "读数", "contracts": "合同",
+            "payments": "缴费", "jobs": "工单", "job_status_history": "工单状态",
+            "submissions": "表单", "answers": "答案", "attachments": "照片/文件",
+            "signatures": "签名", "scans": "扫码", "hazards": "隐患",
+            "rectification_notices": "整改通知书", "form_definitions": "表单定义",
+            "kb_articles": "知识库", "org_settings": "系统设置"}
+OP_ZH = {"insert": "新建", "update": "修改", "delete": "删除", "resend": "重发"}
+
+
+@dataclass(frozen=True)
+class Filters:
+    table: str = ""
+    user: str = ""
+    record: str = ""  # a record id, or a job number: that job's own changes
+    since: str = ""  # dates, in the utility's zone
+    until: str = ""
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if self.table:
+            clauses.append("c.tbl = ?")
+            params.append(self.table)
+        if self.user:
+            clauses.append("c.by_user = ?")
+            params.append(self.user)
+        if self.record:
+            clauses.append("(c.record_id = ? OR c.record_id IN"
+                           " (SELECT id FROM jobs WHERE number = ?))")
+            params += [self.record, self.record]
+        for bound, op in ((self.since, ">="), (self.until, "<")):
+            moment = _day_start(bound, next_day=op == "<")
+            if moment:
+                clauses.append(f"c.at {op} ?")
+                params.append(moment)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _day_start(text: str, next_day: bool = False) -> str | None:
+    """A typed date as the instant its local day starts (the next day's, for "until"), in
+    the change log's own format (UTC), so the text comparison is a time comparison."""
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m-%d").replace(tzinfo=LOCAL_ZONE)
+    except ValueError:
+        return None
+    if next_day:
+        day += timedelta(days=1)
+    return day.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _rows(request: Request, filters: Filters, before: int | None,
+          limit: int | None) -> list[dict[str, Any]]:
+    where, params = filters.where()
+    if before:
+        where += (" AND" if where else " WHERE") + " c.seq < ?"
+        params.append(before)
+    sql = ("SELECT c.seq, c.tbl, c.record_id, c.op, c.fields, c.by_user, c.device_id, c.at,"
+           " c.client_at, c.customer_id, c.batch_id FROM changes c" + where
+           + " ORDER BY c.seq DESC" + (" LIMIT ?" if limit else ""))
+    with server_of(request).db.read() as conn:
+        return [dict(r) for r in conn.execute(sql, params + ([limit] if limit else []))]
+
+
+def _what(row: dict[str, Any]) -> str:
+    """The changed fields in short: ``status → completed; note → …``."""
+    try:
+        fields = json.loads(row["fields"] or "{}")
+    except ValueError:
+        return row["fields"] or ""
+    parts = []
+    for key, value in fields.items():
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        parts.append(f"{key} → {text[:80]}{'…' if len(text) > 80 else ''}")
+    return "；".join(parts)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, who: Office,
+               table: Annotated[str, Query(max_length=40)] = "",
+               user: Annotated[str, Query(max_length=64)] = "",
+               record: Annotated[str, Query(max_length=64)] = "",
+               since: Annotated[str, Query(max_length=10)] = "",
+               until: Annotated[str, Query(max_length=10)] = "",
+               before: int | None = None) -> HTMLResponse:
+    filters = Filters(table if table in TABLES else "", user.strip(), record.strip(),
+                      since, until)
+    rows = _rows(request, filters, before, PAGE + 1)
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    for row in rows:
+        row["what"] = _what(row)
+    query = urlencode({k: v for k, v in vars(filters).items() if v})
+    return render_page(request, who, "audit.html", {
+        "rows": rows, "filters": filters, "tables": TABLE_ZH, "ops": OP_ZH, "query": query,
+        "older": rows[-1]["seq"] if more and rows else None})
+
+
+@router.get("/audit.csv")
+def audit_csv(request: Request, who: Office,
+              table: Annotated[str, Query(max_length=40)] = "",
+              user: Annotated[str, Query(max_length=64)] = "",
+              record: Annotated[str, Query(max_length=64)] = "",
+              since: Annotated[str, Query(max_length=10)] = "",
+              until: Annotated[str, Query(max_length=10)] = "") -> StreamingResponse:
+    """The filtered log as CSV (UTF-8 with BOM, so Excel reads the Chinese right)."""
+    filters = Filters(table if table in TABLES else "", user.strip(), record.strip(),
+                      since, until)
+    rows = _rows(request, filters, None, None)
+
+    def lines() -> Iterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        out.write("\ufeff")
+        writer.writerow(["序号", "服务器时间", "设备时间", "用户", "设备", "表", "记录",
+                         "操作", "内容"])
+        for row in rows:
+            writer.writerow([row["seq"], local_time(row["at"]), local_time(row["client_at"]),
+                             row["by_user"], row["device_id"],
+                             TABLE_ZH.get(row["tbl"], row["tbl"]), row["record_id"],
+                             OP_ZH.get(row["op"], row["op"]), row["fields"]])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+        yield out.getvalue()
+
+    stamp = datetime.now(LOCAL_ZONE).strftime("%Y%m%d-%H%M")
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
