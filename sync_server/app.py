@@ -234,12 +234,13 @@ def create_app(settings: Settings) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse("/office/")
 
-    from sync_server import office_audit, office_dispatch, office_rules
+    from sync_server import office_audit, office_dispatch, office_kpis, office_rules
     from sync_server.office import router as office_router
 
     app.include_router(office_router)
     app.include_router(office_rules.router)
     app.include_router(office_audit.router)
+    app.include_router(office_kpis.router)
     app.include_router(office_dispatch.router)
     app.include_router(office_dispatch.api)
     return app

@@ -65,10 +65,13 @@ def rows() -> dict[str, list[dict[str, Any]]]:
             "payments": payments, "contracts": contracts, "jobs": jobs}
 
 
+DISTRICTS = {"cust-1": "秦淮区", "cust-2": "秦淮区", "cust-3": "鼓楼区"}
+
+
 def _job(job_id: str, n: int, kind: str, customer: str, assignee: str, hour: int,
          route: int) -> dict[str, Any]:
     return {"id": job_id, "number": f"GD2026112400{n:02d}", "kind": kind, "priority": 3,
-            "customer_id": customer, "district": "秦淮区", "due_at": _at(0, hour),
+            "customer_id": customer, "district": DISTRICTS[customer], "due_at": _at(0, hour),
             "assignee": assignee, "required_skill": kind, "status": "dispatched",
             "route_order": route, "summary": "年度入户安检", "created_at": _at(-3, 9)}
 
