@@ -116,6 +116,12 @@ TABLES: dict[str, TableSpec] = {
             tech_insert=True,
         ),
         TableSpec("kb_articles", ("title", "category", "body", "tags"), scoped=False),
+        # A gas bill from two readings, priced per tier (fieldapp/billing): made and changed
+        # by the office only; tablets show it with the customer's arrears.
+        TableSpec("bills", ("customer_id", "meter_id", "reading_id", "period_start",
+                            "period_end", "previous_value", "current_value", "volume",
+                            "amount_cents", "lines", "issued_at", "due_on", "status",
+                            "paid_at")),
         # The utility's own settings every device shares (its name on every document),
         # one record per setting, its id the setting's name.
         TableSpec("org_settings", ("value",), scoped=False),
@@ -215,6 +221,17 @@ CREATE TABLE kb_articles (
 ORG_SETTINGS_DDL = """
 CREATE TABLE org_settings (
   id TEXT PRIMARY KEY, value TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+"""
+
+# Client migration 6 and server migration 12: bills (volume as decimal text, money in fen).
+BILLS_DDL = """
+CREATE TABLE bills (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, meter_id TEXT, reading_id TEXT,
+  period_start TEXT, period_end TEXT, previous_value REAL, current_value REAL, volume TEXT,
+  amount_cents INTEGER NOT NULL, lines TEXT, issued_at TEXT, due_on TEXT,
+  status TEXT NOT NULL DEFAULT 'unpaid', paid_at TEXT,
+  version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX bills_customer ON bills(customer_id, period_end);
 """
 
 # Client migration 2 and server migration 3: where and how precisely a photo was located.

@@ -16,6 +16,7 @@ import sqlite_utils
 from fieldapp.ids import now_iso
 from fieldapp.records import (
     ATTACHMENT_GPS_DDL,
+    BILLS_DDL,
     ORG_SETTINGS_DDL,
     RECORD_DDL_V1,
     RECTIFICATION_DDL,
@@ -83,6 +84,12 @@ def _m4(db: sqlite_utils.Database) -> None:
 @migration(5, "the utility's shared settings (its name on documents)")
 def _m5(db: sqlite_utils.Database) -> None:
     for statement in _statements(ORG_SETTINGS_DDL):
+        db.execute(statement)
+
+
+@migration(6, "bills with their per-tier lines")
+def _m6(db: sqlite_utils.Database) -> None:
+    for statement in _statements(BILLS_DDL):
         db.execute(statement)
 
 

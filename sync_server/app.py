@@ -34,7 +34,7 @@ from fieldapp.wire import (
     PushResponse,
     UserInfo,
 )
-from sync_server import alerts, auth, faults, merge, notify, rules
+from sync_server import alerts, auth, billing, faults, merge, notify, rules
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
@@ -94,6 +94,7 @@ class Server:
         self.notifier = notify.from_settings(settings.sms_url, settings.sms_token)
         with self.db.write() as conn:
             rules.install_defaults(conn)
+            billing.install_defaults(conn)
 
     def tick(self, deliver: bool = True) -> None:
         """What runs on the timer: alerts that came due, the rules for what happened since,
@@ -102,6 +103,7 @@ class Server:
         with self.db.write() as conn:
             alerts.scan(conn, now, self.settings.accept_within)
             rules.process(conn, now, self.clock)
+            billing.remind(conn, self.clock, now)
         if deliver:
             notify.deliver(self.db, self.notifier)
 
@@ -234,13 +236,20 @@ def create_app(settings: Settings) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse("/office/")
 
-    from sync_server import office_audit, office_dispatch, office_kpis, office_rules
+    from sync_server import (
+        office_audit,
+        office_billing,
+        office_dispatch,
+        office_kpis,
+        office_rules,
+    )
     from sync_server.office import router as office_router
 
     app.include_router(office_router)
     app.include_router(office_rules.router)
     app.include_router(office_audit.router)
     app.include_router(office_kpis.router)
+    app.include_router(office_billing.router)
     app.include_router(office_dispatch.router)
     app.include_router(office_dispatch.api)
     return app

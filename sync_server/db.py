@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from fieldapp.records import (
     ATTACHMENT_GPS_DDL,
+    BILLS_DDL,
     ORG_SETTINGS_DDL,
     RECORD_DDL_V1,
     RECTIFICATION_DDL,
@@ -131,11 +132,23 @@ CREATE INDEX tasks_open ON tasks(done_at, due_at);
 CREATE TABLE server_state (key TEXT PRIMARY KEY, value TEXT);
 """
 
+# Price schedules (阶梯气价, billing.py), and the reminders and dunning each bill got once.
+SERVER_DDL_V13 = """
+CREATE TABLE price_schedules (
+  id TEXT PRIMARY KEY, effective_from TEXT NOT NULL, tiers TEXT NOT NULL,
+  base_household INTEGER NOT NULL DEFAULT 4, extra_per_person INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE bill_notices (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, bill_id TEXT NOT NULL, kind TEXT NOT NULL,
+  at TEXT NOT NULL, outcome TEXT);
+CREATE UNIQUE INDEX bill_notices_once ON bill_notices(bill_id, kind);
+"""
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
                                6: RECTIFICATION_DDL, 7: SERVER_DDL_V7, 8: ORG_SETTINGS_DDL,
-                               9: SERVER_DDL_V9, 10: SERVER_DDL_V10, 11: SERVER_DDL_V11}
+                               9: SERVER_DDL_V9, 10: SERVER_DDL_V10, 11: SERVER_DDL_V11,
+                               12: BILLS_DDL, 13: SERVER_DDL_V13}
 
 
 class Cursor(Protocol):

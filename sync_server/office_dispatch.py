@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
-from fieldapp.domain.kinds import KINDS, PRIORITIES
+from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
 from sync_server import alerts, dispatch
 from sync_server.auth import Principal
 from sync_server.errors import ApiError
@@ -29,8 +29,6 @@ api = APIRouter(prefix="/api/v1/office", tags=["dispatch"])
 
 DISPATCHERS = frozenset({"dispatcher", "supervisor", "admin"})
 ACKNOWLEDGERS = frozenset({"supervisor", "admin"})
-KIND_ZH = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表",
-           "rectification_check": "整改复查", "installation": "安装"}
 PRIORITY_ZH = {1: "紧急", 2: "加急", 3: "普通", 4: "低"}
 # The board's columns: DOMAIN.md's 待受理 → 已派单 → 服务中 → 已完成 → 已回访.
 COLUMNS = (("pending", "待受理", ("pending",)), ("dispatched", "已派单", ("dispatched",)),

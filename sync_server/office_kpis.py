@@ -11,14 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.ids import LOCAL_ZONE
 from sync_server import kpis
 from sync_server.office import STATUS_ZH, Office, render_page, server_of
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 DEFAULT_DAYS = 30
-KIND_ZH = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表",
-           "rectification_check": "整改复查", "installation": "安装"}
 
 
 def _period(since: str, until: str, district: str) -> tuple[kpis.Period, str | None]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.domain.status import CLOSED
 from fieldapp.forms import values as v
 from fieldapp.forms.expr import ExpressionError, parse
@@ -62,8 +63,6 @@ ACTIONS = {
     "alert": ("提醒主管", ("text",)),
     "rectification_check": ("确保有整改复查工单", ()),
 }
-KIND_ZH = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表",
-           "rectification_check": "整改复查", "installation": "安装"}
 
 DEFAULT_RULES = [
     {"id": "rule-completed-sms", "name": "完工短信通知", "event": "job.completed",

@@ -138,8 +138,9 @@ def _tiers(schedule: Schedule, household: int | None, a: date, b: date, used: De
     return lines
 
 
-def yuan(cents: int) -> str:
-    """Fen as 元 for people: 12660 → 126.60."""
+def yuan(cents: int | Decimal) -> str:
+    """Fen as 元 for people: 12660 → 126.60 (PostgreSQL sums integers as Decimal)."""
+    cents = int(cents)
     sign = "-" if cents < 0 else ""
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 

@@ -6,8 +6,12 @@ from __future__ import annotations
 KIND_SKILL = {
     "inspection": "inspection", "repair": "repair", "meter_reading": "meter_reading",
     "rectification_check": "inspection", "installation": "installation",
+    "dunning": "dunning",  # 催缴: a visit about an overdue bill
 }
 KINDS = tuple(KIND_SKILL)
+# How the back office names them (the tablet's catalogue has both languages).
+KIND_ZH = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表",
+           "rectification_check": "整改复查", "installation": "安装", "dunning": "催缴"}
 
 EMERGENCY = 1  # a gas leak: dispatched before anything else
 PRIORITIES = (1, 2, 3, 4)  # emergency, urgent, normal, low

@@ -173,6 +173,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "kind.meter_reading": ("抄表", "Meter reading"),
     "kind.rectification_check": ("整改复查", "Rectification check"),
     "kind.installation": ("安装", "Installation"),
+    "kind.dunning": ("催缴", "Overdue bill"),
     "priority.1": ("紧急", "Emergency"),
     "priority.2": ("加急", "Urgent"),
     "priority.3": ("普通", "Normal"),
