@@ -30,6 +30,12 @@ class Customers:
             "contracts": list(q("SELECT * FROM contracts WHERE customer_id = ?", [customer_id])),
             "payments": list(q("SELECT * FROM payments WHERE customer_id = ? "
                                "ORDER BY paid_at DESC LIMIT 12", [customer_id])),
+            "bills": list(q("SELECT * FROM bills WHERE customer_id = ?"
+                            " ORDER BY period_end DESC LIMIT 12", [customer_id])),
+            # What the customer owes now, in fen: a technician at the door should know.
+            "arrears_cents": next(q("SELECT coalesce(sum(amount_cents), 0) AS owed FROM bills"
+                                    " WHERE customer_id = ? AND status IN ('unpaid', 'overdue')",
+                                    [customer_id]))["owed"],
             "jobs": list(q("SELECT * FROM jobs WHERE customer_id = ? ORDER BY due_at DESC",
                            [customer_id])),
             "inspections": list(q(

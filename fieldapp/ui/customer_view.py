@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldapp.billing.tariff import yuan
 from fieldapp.changes import Changes
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
@@ -20,8 +22,16 @@ from fieldapp.ui.controls import Card, clear_layout, label
 from fieldapp.ui.formatting import date_of
 from fieldapp.ui.i18n import tr
 
-WATCHED = ("customers", "meters", "readings", "contracts", "payments", "jobs", "submissions",
-           "answers", "attachments")
+WATCHED = ("customers", "meters", "readings", "contracts", "payments", "bills", "jobs",
+           "submissions", "answers", "attachments")
+
+
+def _volume(text: str | None) -> str:
+    """280.000 → 280, 12.340 → 12.34: the litres are kept, the zeros are not shown."""
+    try:
+        return f"{Decimal(text or '0').normalize():f}"
+    except InvalidOperation:
+        return text or ""
 
 
 def _or_dash(value: Any) -> str:
@@ -66,6 +76,7 @@ class CustomerView(QScrollArea):
         self.left.addWidget(self._meters(view["meters"]))
         self.left.addWidget(self._contracts(view["contracts"]))
         self.left.addStretch(1)
+        self.right.addWidget(self._bills(view["bills"], view["arrears_cents"]))
         self.right.addWidget(self._payments(view["payments"]))
         self.right.addWidget(self._jobs(view["jobs"]))
         self.right.addWidget(self._inspections(view["inspections"]))
@@ -153,6 +164,18 @@ class CustomerView(QScrollArea):
                             tariff=_or_dash(c["tariff"]), signed=_or_dash(c["signed_on"]),
                             status=tr(status_key) if status == "active" else status))
         return self._list_card("customer.contract", lines)
+
+    def _bills(self, bills: list[dict[str, Any]], arrears_cents: int) -> Card:
+        rows = [(f"{b['period_start']} ~ {b['period_end']}",
+                 tr("customer.volume", volume=_volume(b["volume"])),
+                 f"¥{yuan(b['amount_cents'])}",
+                 tr(f"customer.bill.{b['status']}")) for b in bills]
+        card = self._table_card("customer.bills", rows, right={1, 2})
+        owed = label(tr("customer.arrears", amount=yuan(arrears_cents)) if arrears_cents
+                     else tr("customer.no_arrears"),
+                     name="problem" if arrears_cents else "muted")
+        card.body.insertWidget(0, owed)
+        return card
 
     def _payments(self, payments: list[dict[str, Any]]) -> Card:
         rows = [(p["period"] or "", tr("customer.amount", amount=p["amount"] or 0),
