@@ -70,11 +70,19 @@ def scan(conn: Connection, now: datetime, accept_within: timedelta = ACCEPT_WITH
     return new
 
 
-def open_alerts(conn: Connection, include_acknowledged: bool = False,
-                limit: int = 500) -> list[Alert]:
+def open_alerts(conn: Connection, include_acknowledged: bool = False, limit: int = 500,
+                district: str | None = None) -> list[Alert]:
+    """Newest first; only those about ``district``'s customers when it is given."""
+    clauses, params = [], []
+    if not include_acknowledged:
+        clauses.append("a.acknowledged_at IS NULL")
+    if district:
+        clauses.append("c.district = ?")
+        params.append(district)
     rows = _rows(conn, "SELECT a.*, j.number FROM alerts a LEFT JOIN jobs j ON j.id = a.job_id"
-                       + ("" if include_acknowledged else " WHERE a.acknowledged_at IS NULL")
-                       + " ORDER BY a.id DESC LIMIT ?", [limit])
+                       " LEFT JOIN customers c ON c.id = coalesce(a.customer_id, j.customer_id)"
+                       + (" WHERE " + " AND ".join(clauses) if clauses else "")
+                       + " ORDER BY a.id DESC LIMIT ?", [*params, limit])
     return [Alert(r["id"], r["kind"], r["job_id"], r["number"], r["message"], r["raised_at"],
                   r["acknowledged_at"], r["acknowledged_by"]) for r in rows]
 

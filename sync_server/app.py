@@ -15,10 +15,11 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from fieldapp.domain.status import AUDITOR
 from fieldapp.store import SCHEMA_VERSION as CLIENT_SCHEMA_VERSION
 from fieldapp.sync.hlc import Timestamp
 from fieldapp.wire import (
@@ -169,6 +170,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/api/v1/sync/push")
     def push(body: PushRequest, who: Who) -> PushResponse:
+        _read_only(who)
         _check_protocol(body.protocol)
         _check_schema(body.schema_version)
         if body.device_id != who.device_id:
@@ -213,6 +215,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def upload_chunk(sha256: str, request: Request, who: Who,
                            offset: Annotated[int, Query(ge=0)],
                            total: Annotated[int, Query(ge=1)]) -> AttachmentStatus:
+        _read_only(who)
         server.blobs.check_name(sha256)
         chunk = await request.body()
         with server.db.write() as conn:
@@ -242,6 +245,7 @@ def create_app(settings: Settings) -> FastAPI:
         office_dispatch,
         office_kpis,
         office_rules,
+        office_users,
     )
     from sync_server.office import router as office_router
 
@@ -250,6 +254,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(office_audit.router)
     app.include_router(office_kpis.router)
     app.include_router(office_billing.router)
+    app.include_router(office_users.router)
     app.include_router(office_dispatch.router)
     app.include_router(office_dispatch.api)
     return app
@@ -268,6 +273,11 @@ async def _tick(server: Server, every: timedelta) -> None:
 def app_from_env() -> FastAPI:
     """The app of one worker process when the server runs several (``--workers``)."""
     return create_app(Settings.from_env())
+
+
+def _read_only(who: auth.Principal) -> None:
+    if who.role == AUDITOR:
+        raise ApiError(403, "read_only", "an auditor reads the back office and changes nothing")
 
 
 def _check_protocol(version: int | None) -> None:
@@ -306,7 +316,12 @@ def _check_schema(version: int) -> None:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        if request.url.path.startswith("/office/") and not request.url.path.endswith(
+                (".pdf", ".csv")) and "text/html" in request.headers.get("accept", ""):
+            from sync_server.office import error_page
+
+            return error_page(request, exc)
         return JSONResponse({"error": exc.code, "message": exc.message, "detail": exc.detail},
                             status_code=exc.status)
 

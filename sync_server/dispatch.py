@@ -176,13 +176,14 @@ def assign(conn: Connection, who: Principal, clock: ServerClock, job_id: str, us
                   explanation])
 
 
-def auto_dispatch(conn: Connection, who: Principal,
-                  clock: ServerClock) -> list[tuple[dict[str, Any], Suggestion]]:
-    """Assign every pending job, emergencies first, then by deadline; each choice counts in
-    the next one's load. Returns each job with what was decided (unassigned when nobody
-    qualifies)."""
+def auto_dispatch(conn: Connection, who: Principal, clock: ServerClock,
+                  district: str | None = None) -> list[tuple[dict[str, Any], Suggestion]]:
+    """Assign every pending job (of ``district``, if given), emergencies first, then by
+    deadline; each choice counts in the next one's load. Returns each job with what was
+    decided (unassigned when nobody qualifies)."""
+    where, params = (" AND district = ?", [district]) if district else ("", [])
     pending = _rows(conn, "SELECT id, number, priority FROM jobs WHERE status = 'pending'"
-                          " ORDER BY priority, due_at, number", [])
+                          + where + " ORDER BY priority, due_at, number", params)
     techs = technicians(conn)
     decided = []
     for job in pending:
@@ -200,8 +201,9 @@ def auto_dispatch(conn: Connection, who: Principal,
 
 
 def create_job(conn: Connection, who: Principal, clock: ServerClock,
-               fields: Mapping[str, Any]) -> str:
-    """A new pending job for a customer; every problem with the fields is named."""
+               fields: Mapping[str, Any], district: str | None = None) -> str:
+    """A new pending job for a customer (of ``district``, if given); every problem with the
+    fields is named."""
     kind = str(fields.get("kind") or "")
     problems = []
     if kind not in KINDS:
@@ -210,6 +212,8 @@ def create_job(conn: Connection, who: Principal, clock: ServerClock,
                      [str(fields.get("customer") or ""), str(fields.get("customer") or "")])
     if not customer:
         problems.append(f"没有客户 {fields.get('customer') or '（空）'}（填写户号）")
+    elif district and customer[0]["district"] != district:
+        problems.append(f"客户 {fields.get('customer')} 不在您负责的区域（{district}）")
     try:
         priority = int(fields.get("priority") or 3)
         if priority not in PRIORITIES:

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
+from fieldapp.domain.status import DISTRICT_SCOPED
 from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES, Policy
@@ -65,9 +66,37 @@ REASON_ZH = {
     "record_deleted": "记录已被删除，这次较早的修改另存待审",
 }
 
-ROLE_ZH = {"dispatcher": "调度员", "supervisor": "主管", "admin": "管理员"}
+ROLE_ZH = {"dispatcher": "调度员", "supervisor": "主管", "admin": "管理员", "auditor": "审计员",
+           "technician": "安检员"}
 
 Office = Annotated[Principal, Depends(office_user)]
+
+
+def require(who: Principal, roles: frozenset[str], message: str) -> None:
+    """Refuse the action to a role not among ``roles`` (a 403 page saying why)."""
+    if who.role not in roles:
+        raise ApiError(403, "forbidden", message)
+
+
+def error_page(request: Request, exc: ApiError) -> HTMLResponse:
+    """An office page's refusal in words, with the way back, instead of raw JSON."""
+    came_from = urlsplit(request.headers.get("referer") or "")
+    back = _local(came_from.path + (f"?{came_from.query}" if came_from.query else ""))
+    return templates.TemplateResponse(request, "error.html", {
+        "who": None, "status": exc.status, "message": exc.message, "back": back},
+        status_code=exc.status)
+
+
+def district_of(who: Principal) -> str | None:
+    """The one district a dispatcher's or supervisor's account is limited to; None: all."""
+    return who.district if who.role in DISTRICT_SCOPED and who.district else None
+
+
+def check_district(who: Principal, district: str | None) -> None:
+    """Refuse a record of another district to an office user limited to one."""
+    scope = district_of(who)
+    if scope and district != scope:
+        raise ApiError(403, "out_of_district", f"不在您负责的区域（{scope}）")
 
 
 def reason_text(table: str, field: str | None, reason: str) -> str:
@@ -170,6 +199,7 @@ def resolve_conflict(request: Request, who: Office, conflict_id: int,
                      value: Annotated[str, Form(max_length=2000)] = "",
                      csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
+    require(who, review.REVIEWERS, "只有主管或管理员可以处理冲突")
     server = server_of(request)
     with server.db.write() as conn:
         problem = review.resolve(conn, conflict_id, choice,  # type: ignore[arg-type]
@@ -191,14 +221,15 @@ def reports(request: Request, who: Office) -> HTMLResponse:
             " FROM submissions s JOIN jobs j ON j.id = s.job_id"
             " JOIN customers c ON c.id = s.customer_id"
             " LEFT JOIN users u ON u.username = s.by_user"
-            " ORDER BY coalesce(s.submitted_at, s.started_at) DESC NULLS LAST"
-            " LIMIT 200").fetchall()
+            + (" WHERE c.district = ?" if district_of(who) else "")
+            + " ORDER BY coalesce(s.submitted_at, s.started_at) DESC NULLS LAST"
+            " LIMIT 200", [district_of(who)] if district_of(who) else []).fetchall()
     return render_page(request, who, "reports.html", {"rows": rows, "status_zh": STATUS_ZH})
 
 
 @router.get("/reports/{submission_id}", response_class=HTMLResponse)
 def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
-    data = _report_data(request, submission_id)
+    data = _report_data(request, who, submission_id)
     with server_of(request).db.read() as conn:
         sub = conn.execute("SELECT * FROM submissions WHERE id = ?", [submission_id]).fetchone()
         job = conn.execute("SELECT * FROM jobs WHERE id = ?", [sub["job_id"]]).fetchone()
@@ -226,9 +257,16 @@ def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
         "conflicts": conflicts, "status_zh": STATUS_ZH})
 
 
-def _report_data(request: Request, submission_id: str) -> report_data.InspectionReport:
+def _report_data(request: Request, who: Principal,
+                 submission_id: str) -> report_data.InspectionReport:
     """The submission as its documents show it: the same loader as the tablet's."""
     server = server_of(request)
+    if district_of(who):
+        with server.db.read() as conn:
+            row = conn.execute("SELECT c.district FROM submissions s JOIN customers c"
+                               " ON c.id = s.customer_id WHERE s.id = ?",
+                               [submission_id]).fetchone()
+        check_district(who, row[0] if row else None)
 
     def read_blob(sha256: str) -> bytes | None:
         if not server.objects.exists(sha256):
@@ -253,7 +291,7 @@ def report_pdf(request: Request, who: Office, submission_id: str, document: str)
     by the same code from the same synced data as on the tablet."""
     if document not in documents.DOCUMENTS:
         raise ApiError(404, "unknown_document", f"no document {document}")
-    data = _report_data(request, submission_id)
+    data = _report_data(request, who, submission_id)
     try:
         pdf = documents.render(data, document)
     except InvalidInput as exc:  # a notice for a form that found no hazard

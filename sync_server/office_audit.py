@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES
-from sync_server.office import Office, local_time, render_page, server_of
+from sync_server.office import Office, district_of, local_time, render_page, server_of
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 PAGE = 100
@@ -41,6 +41,7 @@ class Filters:
     record: str = ""  # a record id, or a job number: that job's own changes
     since: str = ""  # dates, in the utility's zone
     until: str = ""
+    district: str = ""  # forced for an office user limited to one district
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, params = [], []
@@ -54,6 +55,9 @@ class Filters:
             clauses.append("(c.record_id = ? OR c.record_id IN"
                            " (SELECT id FROM jobs WHERE number = ?))")
             params += [self.record, self.record]
+        if self.district:
+            clauses.append("c.customer_id IN (SELECT id FROM customers WHERE district = ?)")
+            params.append(self.district)
         for bound, op in ((self.since, ">="), (self.until, "<")):
             moment = _day_start(bound, next_day=op == "<")
             if moment:
@@ -109,13 +113,13 @@ def audit_page(request: Request, who: Office,
                until: Annotated[str, Query(max_length=10)] = "",
                before: int | None = None) -> HTMLResponse:
     filters = Filters(table if table in TABLES else "", user.strip(), record.strip(),
-                      since, until)
+                      since, until, district_of(who) or "")
     rows = _rows(request, filters, before, PAGE + 1)
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     for row in rows:
         row["what"] = _what(row)
-    query = urlencode({k: v for k, v in vars(filters).items() if v})
+    query = urlencode({k: v for k, v in vars(filters).items() if v and k != "district"})
     return render_page(request, who, "audit.html", {
         "rows": rows, "filters": filters, "tables": TABLE_ZH, "ops": OP_ZH, "query": query,
         "older": rows[-1]["seq"] if more and rows else None})
@@ -130,7 +134,7 @@ def audit_csv(request: Request, who: Office,
               until: Annotated[str, Query(max_length=10)] = "") -> StreamingResponse:
     """The filtered log as CSV (UTF-8 with BOM, so Excel reads the Chinese right)."""
     filters = Filters(table if table in TABLES else "", user.strip(), record.strip(),
-                      since, until)
+                      since, until, district_of(who) or "")
     rows = _rows(request, filters, None, None)
 
     def lines() -> Iterator[str]:

@@ -3,7 +3,8 @@
 Signing in issues a device token exactly as a tablet login does (argon2 password check,
 token stored only as a hash, expiry, revocable by an admin); the browser keeps it in an
 HttpOnly, SameSite=Strict cookie. Forms that change data carry a CSRF token derived from
-the session token, checked on every POST. Only office roles may sign in.
+the session token, checked on every POST. Only office roles and auditors may sign in; an
+auditor's session is refused every change (anything but GET, except signing out).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import quote
 
 from fastapi import Request
 
-from fieldapp.domain.status import OFFICE_ROLES
+from fieldapp.domain.status import AUDITOR, OFFICE_VIEWERS
 from fieldapp.ids import new_id
 from sync_server import auth
 from sync_server.db import Connection
@@ -46,7 +47,10 @@ def office_user(request: Request) -> auth.Principal:
                 who = auth.authenticate(conn, "Bearer " + token)
             except ApiError:
                 who = None
-        if who and who.role in OFFICE_ROLES:
+        if who and who.role in OFFICE_VIEWERS:
+            if who.role == AUDITOR and request.method != "GET" \
+                    and request.url.path != "/office/logout":
+                raise ApiError(403, "read_only", "审计员只能查看，不能修改")
             return who
     raise SignInRequired(request.url.path)
 
@@ -55,7 +59,7 @@ def sign_in(conn: Connection, username: str, password: str, user_agent: str) -> 
     """A new session token for an office user; ApiError for wrong credentials or role."""
     token, _, user = auth.login(conn, username, password, "web-" + new_id(),
                                 "后台浏览器 " + user_agent[:80], SESSION_TTL)
-    if user["role"] not in OFFICE_ROLES:  # raised inside the write: the session is undone
+    if user["role"] not in OFFICE_VIEWERS:  # raised inside the write: the session is undone
         raise ApiError(403, "not_office", "technicians use the tablet app, not the back office")
     return token
 

@@ -15,7 +15,14 @@ from fieldapp.billing.tariff import yuan
 from fieldapp.ids import LOCAL_ZONE
 from sync_server import billing
 from sync_server.errors import ApiError
-from sync_server.office import Office, render_page, server_of
+from sync_server.office import (
+    Office,
+    check_district,
+    district_of,
+    render_page,
+    require,
+    server_of,
+)
 from sync_server.office_auth import check_csrf
 
 router = APIRouter(prefix="/office", include_in_schema=False)
@@ -36,6 +43,9 @@ def billing_page(request: Request, who: Office,
     if customer.strip():
         where.append("(c.account_no = ? OR c.name = ?)")
         params += [customer.strip(), customer.strip()]
+    if district_of(who):
+        where.append("c.district = ?")
+        params.append(district_of(who))
     sql = ("SELECT b.*, c.name, c.account_no, c.district FROM bills b JOIN customers c"
            " ON c.id = b.customer_id" + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY b.period_end DESC, b.id LIMIT ?")
@@ -55,8 +65,7 @@ def billing_page(request: Request, who: Office,
 def run_billing(request: Request, who: Office,
                 csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
-    if who.role not in CASHIERS:
-        return RedirectResponse(f"/office/billing?error={quote('无权出账')}", status_code=303)
+    require(who, CASHIERS, "出账由调度员、主管或管理员进行")
     server = server_of(request)
     with server.db.write() as conn:
         result = billing.run(conn, who, server.clock, datetime.now(LOCAL_ZONE).date())
@@ -70,11 +79,13 @@ def run_billing(request: Request, who: Office,
 def bill_page(request: Request, who: Office, bill_id: str,
               error: str | None = None) -> HTMLResponse:
     with server_of(request).db.read() as conn:
-        bill = conn.execute("SELECT b.*, c.name, c.account_no, c.address, c.household_size"
+        bill = conn.execute("SELECT b.*, c.name, c.account_no, c.address, c.household_size,"
+                            " c.district"
                             " FROM bills b JOIN customers c ON c.id = b.customer_id"
                             " WHERE b.id = ?", [bill_id]).fetchone()
         if bill is None:
             raise ApiError(404, "unknown_bill", f"没有账单 {bill_id}")
+        check_district(who, bill["district"])
         notices = conn.execute("SELECT * FROM bill_notices WHERE bill_id = ? ORDER BY id",
                                [bill_id]).fetchall()
     return render_page(request, who, "bill.html", {
@@ -89,11 +100,13 @@ def pay_bill(request: Request, who: Office, bill_id: str,
              amount: Annotated[str, Form(max_length=20)] = "",
              csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
+    require(who, CASHIERS, "缴费由调度员、主管或管理员登记")
     server = server_of(request)
     try:
-        if who.role not in CASHIERS:
-            raise ApiError(403, "forbidden", "无权登记缴费")
         with server.db.write() as conn:
+            row = conn.execute("SELECT c.district FROM bills b JOIN customers c"
+                               " ON c.id = b.customer_id WHERE b.id = ?", [bill_id]).fetchone()
+            check_district(who, row[0] if row else None)
             billing.pay(conn, who, server.clock, bill_id, method, amount,
                         datetime.now(LOCAL_ZONE).date())
     except ApiError as exc:

@@ -21,7 +21,15 @@ from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
 from sync_server import alerts, dispatch
 from sync_server.auth import Principal
 from sync_server.errors import ApiError
-from sync_server.office import STATUS_ZH, Office, render_page, server_of
+from sync_server.office import (
+    STATUS_ZH,
+    Office,
+    check_district,
+    district_of,
+    render_page,
+    require,
+    server_of,
+)
 from sync_server.office_auth import check_csrf
 
 router = APIRouter(prefix="/office", include_in_schema=False)
@@ -40,8 +48,7 @@ BOARD_DAYS = 7  # finished jobs stay on the board this long
 
 
 def _may_dispatch(who: Principal) -> None:
-    if who.role not in DISPATCHERS:
-        raise ApiError(403, "forbidden", "只有调度员、主管和管理员可以派单")
+    require(who, DISPATCHERS, "只有调度员、主管和管理员可以派单")
 
 
 # -- pages ----------------------------------------------------------------------------------
@@ -50,6 +57,7 @@ def _may_dispatch(who: Principal) -> None:
 @router.get("/dispatch", response_class=HTMLResponse)
 def board(request: Request, who: Office, district: str = "", done: str | None = None,
           error: str | None = None) -> HTMLResponse:
+    district = district_of(who) or district
     with server_of(request).db.read() as conn:
         rows = [dict(r) for r in conn.execute(
             "SELECT j.*, c.name AS customer_name, c.address, u.display_name AS assignee_name"
@@ -59,7 +67,7 @@ def board(request: Request, who: Office, district: str = "", done: str | None = 
             "        OR j.due_at >= ?) AND (? = '' OR j.district = ?)"
             " ORDER BY j.priority, j.due_at, j.number",
             [_days_ago(BOARD_DAYS), district, district]).fetchall()]
-        districts = [r[0] for r in conn.execute(
+        districts = [district_of(who)] if district_of(who) else [r[0] for r in conn.execute(
             "SELECT DISTINCT district FROM customers WHERE district IS NOT NULL"
             " ORDER BY district").fetchall()]
     columns = [(key, title, [r for r in rows if r["status"] in statuses])
@@ -74,11 +82,11 @@ def board(request: Request, who: Office, district: str = "", done: str | None = 
 def auto(request: Request, who: Office,
          csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
+    _may_dispatch(who)
     try:
-        _may_dispatch(who)
         server = server_of(request)
         with server.db.write() as conn:
-            decided = dispatch.auto_dispatch(conn, who, server.clock)
+            decided = dispatch.auto_dispatch(conn, who, server.clock, district_of(who))
     except ApiError as exc:
         return RedirectResponse(f"/office/dispatch?error={quote(exc.message)}", status_code=303)
     assigned = sum(1 for _, pick in decided if pick.username)
@@ -110,11 +118,11 @@ def create_job(request: Request, who: Office,
     check_csrf(request, csrf)
     values = {"kind": kind, "customer": customer.strip(), "priority": priority,
               "due_at": due_at, "summary": summary}
+    _may_dispatch(who)
     try:
-        _may_dispatch(who)
         server = server_of(request)
         with server.db.write() as conn:
-            job_id = dispatch.create_job(conn, who, server.clock, values)
+            job_id = dispatch.create_job(conn, who, server.clock, values, district_of(who))
     except ApiError as exc:
         return _job_form(request, who, values, exc.detail or [exc.message], status_code=422)
     return RedirectResponse(f"/office/jobs/{job_id}?created=1", status_code=303)
@@ -127,16 +135,16 @@ async def import_jobs(request: Request, who: Office,
                       ) -> HTMLResponse | RedirectResponse:
     """Jobs from a CSV (UTF-8, with or without BOM: Excel's "CSV UTF-8"), all or none."""
     check_csrf(request, csrf)
+    _may_dispatch(who)
     raw = await file.read(MAX_CSV_BYTES + 1)
     try:
-        _may_dispatch(who)
         rows = _csv_rows(raw)
         server = server_of(request)
         with server.db.write() as conn:
             problems: list[str] = []
             for n, row in enumerate(rows, start=2):  # line 1 is the header
                 try:
-                    dispatch.create_job(conn, who, server.clock, row)
+                    dispatch.create_job(conn, who, server.clock, row, district_of(who))
                 except ApiError as exc:
                     problems += [f"第 {n} 行：{p}" for p in exc.detail or [exc.message]]
             if problems:  # raised inside the write: nothing of the file is kept
@@ -172,6 +180,7 @@ def job_page(request: Request, who: Office, job_id: str, created: int = 0,
              error: str | None = None) -> HTMLResponse:
     with server_of(request).db.read() as conn:
         job = dispatch.job_row(conn, job_id)
+        check_district(who, job["district"])
         customer = dict(conn.execute("SELECT * FROM customers WHERE id = ?",
                                      [job["customer_id"]]).fetchone())
         history = conn.execute("SELECT * FROM job_status_history WHERE job_id = ?"
@@ -196,8 +205,8 @@ def assign_job(request: Request, who: Office, job_id: str,
                username: Annotated[str, Form(max_length=64)] = "",
                csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
+    _may_dispatch(who)
     try:
-        _may_dispatch(who)
         _assign(request, who, job_id, username)
     except ApiError as exc:
         return RedirectResponse(f"/office/jobs/{job_id}?error={quote(exc.message)}",
@@ -209,6 +218,7 @@ def _assign(request: Request, who: Principal, job_id: str, username: str) -> str
     """Assign by hand, saying whether it follows the suggestion; returns the explanation."""
     server = server_of(request)
     with server.db.write() as conn:
+        check_district(who, dispatch.job_row(conn, job_id)["district"])
         pick = dispatch.suggest(conn, job_id)
         if pick.username == username:
             explanation = f"{who.display_name} 采纳系统建议 · {pick.explanation}"
@@ -238,7 +248,8 @@ def alerts_page(request: Request, who: Office,
     server = server_of(request)
     server.tick(deliver=False)  # what came due since the last timed round shows at once
     with server.db.read() as conn:
-        items = alerts.open_alerts(conn, include_acknowledged=show == "all")
+        items = alerts.open_alerts(conn, include_acknowledged=show == "all",
+                                   district=district_of(who))
     return render_page(request, who, "alerts.html", {
         "items": items, "show": show, "error": error, "kind_zh": alerts.KIND_ZH,
         "can_acknowledge": who.role in ACKNOWLEDGERS})
@@ -248,11 +259,14 @@ def alerts_page(request: Request, who: Office,
 def acknowledge_alert(request: Request, who: Office, alert_id: int,
                       csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
-    if who.role not in ACKNOWLEDGERS:
-        return RedirectResponse(f"/office/alerts?error={quote('由主管或管理员确认')}",
-                                status_code=303)
+    require(who, ACKNOWLEDGERS, "提醒由主管或管理员确认")
     with server_of(request).db.write() as conn:
-        done = alerts.acknowledge(conn, alert_id, who, datetime.now(UTC))
+        scoped = alerts.open_alerts(conn, include_acknowledged=True, limit=100000,
+                                    district=district_of(who)) if district_of(who) else None
+        if scoped is not None and alert_id not in {a.id for a in scoped}:
+            done = False
+        else:
+            done = alerts.acknowledge(conn, alert_id, who, datetime.now(UTC))
     if not done:
         return RedirectResponse(f"/office/alerts?error={quote(f'提醒 #{alert_id} 已确认或不存在')}",
                                 status_code=303)
@@ -318,7 +332,8 @@ def api_create_job(request: Request, who: Dispatcher, body: JobIn) -> JobOut:
     """Create a pending job (the hotline's or another system's)."""
     server = server_of(request)
     with server.db.write() as conn:
-        job_id = dispatch.create_job(conn, who, server.clock, body.model_dump())
+        job_id = dispatch.create_job(conn, who, server.clock, body.model_dump(),
+                                     district_of(who))
         return _out(conn, job_id)
 
 
@@ -326,7 +341,10 @@ def api_create_job(request: Request, who: Dispatcher, body: JobIn) -> JobOut:
 def api_jobs(request: Request, who: Dispatcher,
              status: Annotated[str | None, Query(max_length=20)] = None) -> list[JobOut]:
     with server_of(request).db.read() as conn:
-        where, params = (" WHERE status = ?", [status]) if status else ("", [])
+        clauses = [(c, v) for c, v in (("status = ?", status),
+                                        ("district = ?", district_of(who))) if v]
+        where = (" WHERE " + " AND ".join(c for c, _ in clauses)) if clauses else ""
+        params = [v for _, v in clauses]
         rows = conn.execute(f"SELECT id FROM jobs{where} ORDER BY priority, due_at LIMIT 500",
                             params).fetchall()
         return [_out(conn, r[0]) for r in rows]
@@ -344,7 +362,7 @@ def api_auto(request: Request, who: Dispatcher) -> AutoOut:
     """Assign every pending job; each with the reason in words."""
     server = server_of(request)
     with server.db.write() as conn:
-        decided = dispatch.auto_dispatch(conn, who, server.clock)
+        decided = dispatch.auto_dispatch(conn, who, server.clock, district_of(who))
         out = [(pick.username is not None,
                 AssignOut(job=_out(conn, job["id"]), explanation=pick.explanation))
                for job, pick in decided]

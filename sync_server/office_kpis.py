@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.ids import LOCAL_ZONE
 from sync_server import kpis
-from sync_server.office import STATUS_ZH, Office, render_page, server_of
+from sync_server.office import STATUS_ZH, Office, district_of, render_page, server_of
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 DEFAULT_DAYS = 30
@@ -44,10 +44,10 @@ def kpis_page(request: Request, who: Office,
               since: Annotated[str, Query(max_length=10)] = "",
               until: Annotated[str, Query(max_length=10)] = "",
               district: Annotated[str, Query(max_length=40)] = "") -> HTMLResponse:
-    period, note = _period(since, until, district.strip())
+    period, note = _period(since, until, district_of(who) or district.strip())
     f = _figures(request, period)
     with server_of(request).db.read() as conn:
-        districts = [r[0] for r in conn.execute(
+        districts = [district_of(who)] if district_of(who) else [r[0] for r in conn.execute(
             "SELECT DISTINCT district FROM customers WHERE district IS NOT NULL"
             " ORDER BY district").fetchall()]
     return render_page(request, who, "kpis.html", {
@@ -61,7 +61,7 @@ def kpis_csv(request: Request, who: Office,
              since: Annotated[str, Query(max_length=10)] = "",
              until: Annotated[str, Query(max_length=10)] = "",
              district: Annotated[str, Query(max_length=40)] = "") -> Response:
-    period, _ = _period(since, until, district.strip())
+    period, _ = _period(since, until, district_of(who) or district.strip())
     out = io.StringIO()
     out.write("\ufeff")
     csv.writer(out).writerows(kpis.csv_rows(_figures(request, period)))

@@ -14,11 +14,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fieldapp.ids import new_id, now_iso
 from sync_server import dispatch, rules
 from sync_server.errors import ApiError
-from sync_server.office import Office, render_page, server_of
+from sync_server.office import (
+    Office,
+    check_district,
+    district_of,
+    render_page,
+    require,
+    server_of,
+)
 from sync_server.office_auth import check_csrf
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 EDITORS = frozenset({"admin"})
+CALLERS = frozenset({"dispatcher", "supervisor", "admin"})
 SHOWN = 50  # recent firings and messages on the page
 
 
@@ -48,14 +56,11 @@ def save_rule(request: Request, who: Office, rule_id: str,
               enabled: Annotated[str, Form(max_length=4)] = "",
               csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
-    if who.role not in EDITORS:
-        problems = ["只有管理员可以修改规则"]
-    else:
-        params = {"text": text, "hours": hours}
-        with server_of(request).db.write() as conn:
-            problems = rules.update(conn, rule_id, who, datetime.now(UTC), name=name,
-                                    condition=condition, params=params,
-                                    enabled=enabled == "on")
+    require(who, EDITORS, "只有管理员可以修改规则")
+    params = {"text": text, "hours": hours}
+    with server_of(request).db.write() as conn:
+        problems = rules.update(conn, rule_id, who, datetime.now(UTC), name=name,
+                                condition=condition, params=params, enabled=enabled == "on")
     if problems:
         return RedirectResponse(f"/office/rules?failed={quote(rule_id)}"
                                 f"&error={quote('；'.join(problems))}#rule-{rule_id}",
@@ -70,7 +75,8 @@ def tasks_page(request: Request, who: Office, error: str | None = None) -> HTMLR
         open_tasks = conn.execute(
             "SELECT t.*, c.name, c.phone, j.number, j.status FROM tasks t"
             " LEFT JOIN customers c ON c.id = t.customer_id LEFT JOIN jobs j ON j.id = t.job_id"
-            " WHERE t.done_at IS NULL ORDER BY t.due_at").fetchall()
+            " WHERE t.done_at IS NULL" + (" AND c.district = ?" if district_of(who) else "")
+            + " ORDER BY t.due_at", [district_of(who)] if district_of(who) else []).fetchall()
         done = conn.execute("SELECT t.*, j.number FROM tasks t LEFT JOIN jobs j"
                             " ON j.id = t.job_id WHERE t.done_at IS NOT NULL"
                             " ORDER BY t.done_at DESC LIMIT ?", [SHOWN]).fetchall()
@@ -85,6 +91,7 @@ def task_done(request: Request, who: Office, task_id: int,
     """A follow-up call made: the task is closed with what the customer said, and its job
     moves to 已回访 (the tablets see it at their next sync)."""
     check_csrf(request, csrf)
+    require(who, CALLERS, "回访由调度员、主管或管理员登记")
     if not outcome.strip():
         return RedirectResponse(f"/office/tasks?error={quote('请填写回访结果')}#task-{task_id}",
                                 status_code=303)
@@ -95,6 +102,9 @@ def task_done(request: Request, who: Office, task_id: int,
                                 [task_id]).fetchone()
             if task is None:
                 raise ApiError(404, "unknown_task", f"回访任务 #{task_id} 已完成或不存在")
+            where = conn.execute("SELECT district FROM customers WHERE id = ?",
+                                 [task["customer_id"] or ""]).fetchone()
+            check_district(who, where[0] if where else None)
             conn.execute("UPDATE tasks SET done_at = ?, done_by = ?, outcome = ? WHERE id = ?",
                          [datetime.now(UTC).isoformat(timespec="seconds"), who.username,
                           outcome.strip(), task_id])

@@ -46,6 +46,11 @@ OFFICE_MOVES: dict[Status, frozenset[Status]] = {
 }
 
 OFFICE_ROLES = frozenset({"dispatcher", "supervisor", "admin"})
+# An auditor reads everything in the back office and changes nothing anywhere.
+AUDITOR = "auditor"
+OFFICE_VIEWERS = OFFICE_ROLES | {AUDITOR}
+# Office roles that see only their own district when their account names one.
+DISTRICT_SCOPED = frozenset({"dispatcher", "supervisor"})
 
 
 CLOSED = frozenset({Status.COMPLETED, Status.FOLLOWED_UP, Status.CANCELLED})
