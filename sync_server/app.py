@@ -135,6 +135,15 @@ def _minus_minute(iso: str) -> str:
 Who = Annotated[auth.Principal, Depends(principal)]
 
 
+def writer(who: Who) -> auth.Principal:
+    """The caller, if they may change data (an auditor may not): checked before the body."""
+    _read_only(who)
+    return who
+
+
+Writer = Annotated[auth.Principal, Depends(writer)]
+
+
 def create_app(settings: Settings) -> FastAPI:
     server = Server(settings)
 
@@ -169,8 +178,7 @@ def create_app(settings: Settings) -> FastAPI:
                                            role=user["role"], district=user["district"]))
 
     @app.post("/api/v1/sync/push")
-    def push(body: PushRequest, who: Who) -> PushResponse:
-        _read_only(who)
+    def push(body: PushRequest, who: Writer) -> PushResponse:
         _check_protocol(body.protocol)
         _check_schema(body.schema_version)
         if body.device_id != who.device_id:
@@ -212,10 +220,9 @@ def create_app(settings: Settings) -> FastAPI:
             return server.blobs.status(conn, sha256)
 
     @app.put("/api/v1/attachments/{sha256}")
-    async def upload_chunk(sha256: str, request: Request, who: Who,
+    async def upload_chunk(sha256: str, request: Request, who: Writer,
                            offset: Annotated[int, Query(ge=0)],
                            total: Annotated[int, Query(ge=1)]) -> AttachmentStatus:
-        _read_only(who)
         server.blobs.check_name(sha256)
         chunk = await request.body()
         with server.db.write() as conn:

@@ -72,6 +72,16 @@ ROLE_ZH = {"dispatcher": "调度员", "supervisor": "主管", "admin": "管理�
 Office = Annotated[Principal, Depends(office_user)]
 
 
+def office_role(roles: frozenset[str], message: str) -> Any:
+    """A dependency: the signed-in office user, refused (403) unless their role is among
+    ``roles`` — checked before the form is read, so a refusal never depends on the form."""
+    def check(who: Office) -> Principal:
+        require(who, roles, message)
+        return who
+
+    return Depends(check)
+
+
 def require(who: Principal, roles: frozenset[str], message: str) -> None:
     """Refuse the action to a role not among ``roles`` (a 403 page saying why)."""
     if who.role not in roles:
@@ -194,12 +204,13 @@ def conflicts_page(request: Request, who: Office,
 
 
 @router.post("/conflicts/{conflict_id}/resolve")
-def resolve_conflict(request: Request, who: Office, conflict_id: int,
+def resolve_conflict(request: Request, conflict_id: int,
+                     who: Annotated[Principal, office_role(review.REVIEWERS,
+                                                           "只有主管或管理员可以处理冲突")],
                      choice: Annotated[str, Form(pattern="^(current|preserved|edit)$")],
                      value: Annotated[str, Form(max_length=2000)] = "",
                      csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
-    require(who, review.REVIEWERS, "只有主管或管理员可以处理冲突")
     server = server_of(request)
     with server.db.write() as conn:
         problem = review.resolve(conn, conflict_id, choice,  # type: ignore[arg-type]

@@ -1,0 +1,174 @@
+"""Every route of the server × every role: who may use it and who is turned away.
+
+The routes are read from the application itself, so a new route without a line in ``RULES``
+fails this test until someone decides who may use it. "Allowed" means the role gets past
+authorization (the answer may still be a 404 or a 422 for the made-up ids and empty forms
+sent here); "refused" means a 403 (or, without a usable session, the sign-in redirect or a
+401)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import requests
+from fastapi.routing import APIRoute
+
+from sync_server.app import Settings, create_app
+from sync_server.auth import add_user
+from sync_server.db import open_database
+from tests.conftest import ServerProcess
+from tests.server.test_conflict_review import csrf, office_session
+from tests.server.test_sync_api import login
+from tests.world import PASSWORD
+
+ROLES = ("anonymous", "technician", "auditor", "dispatcher", "supervisor", "admin")
+VIEWERS = {"auditor", "dispatcher", "supervisor", "admin"}
+OFFICE = {"dispatcher", "supervisor", "admin"}
+SIGNED_IN = {"technician", *VIEWERS}
+EVERYONE = set(ROLES)
+
+# (method, path) → roles allowed. Office pages use the browser session, the API tokens.
+RULES: dict[tuple[str, str], set[str]] = {
+    ("GET", "/"): EVERYONE,
+    ("GET", "/api/v1/health"): EVERYONE,
+    ("POST", "/api/v1/sync/push"): {"technician", *OFFICE},
+    ("GET", "/api/v1/sync/pull"): SIGNED_IN,
+    ("GET", "/api/v1/attachments/{sha256}"): SIGNED_IN,
+    ("PUT", "/api/v1/attachments/{sha256}"): {"technician", *OFFICE},
+    ("POST", "/api/v1/admin/devices/{device_id}/revoke"): {"supervisor", "admin"},
+    ("POST", "/api/v1/office/jobs"): OFFICE,
+    ("GET", "/api/v1/office/jobs"): OFFICE,
+    ("POST", "/api/v1/office/jobs/{job_id}/assign"): OFFICE,
+    ("POST", "/api/v1/office/dispatch/auto"): OFFICE,
+    ("GET", "/office/"): VIEWERS,
+    ("GET", "/office/reports/{submission_id}"): VIEWERS,
+    ("GET", "/office/reports/{submission_id}/{document}.pdf"): VIEWERS,
+    ("GET", "/office/files/{sha256}"): VIEWERS,
+    ("GET", "/office/conflicts"): VIEWERS,
+    ("POST", "/office/conflicts/{conflict_id}/resolve"): {"supervisor", "admin"},
+    ("GET", "/office/dispatch"): VIEWERS,
+    ("POST", "/office/dispatch/auto"): OFFICE,
+    ("GET", "/office/jobs/new"): VIEWERS,
+    ("POST", "/office/jobs"): OFFICE,
+    ("POST", "/office/jobs/import"): OFFICE,
+    ("GET", "/office/jobs/{job_id}"): VIEWERS,
+    ("POST", "/office/jobs/{job_id}/assign"): OFFICE,
+    ("GET", "/office/alerts"): VIEWERS,
+    ("POST", "/office/alerts/{alert_id}/ack"): {"supervisor", "admin"},
+    ("GET", "/office/rules"): VIEWERS,
+    ("POST", "/office/rules/{rule_id}"): {"admin"},
+    ("GET", "/office/tasks"): VIEWERS,
+    ("POST", "/office/tasks/{task_id}/done"): OFFICE,
+    ("GET", "/office/audit"): VIEWERS,
+    ("GET", "/office/audit.csv"): VIEWERS,
+    ("GET", "/office/kpis"): VIEWERS,
+    ("GET", "/office/kpis.csv"): VIEWERS,
+    ("GET", "/office/billing"): VIEWERS,
+    ("POST", "/office/billing/run"): OFFICE,
+    ("GET", "/office/bills/{bill_id}"): VIEWERS,
+    ("POST", "/office/bills/{bill_id}/pay"): OFFICE,
+    ("GET", "/office/users"): {"admin"},
+    ("POST", "/office/users"): {"admin"},
+    ("POST", "/office/users/{username}/active"): {"admin"},
+    ("POST", "/office/users/{username}/password"): {"admin"},
+    ("POST", "/office/devices/{device_id}/revoke"): {"admin"},
+}
+# Signing in and out are for everyone by nature; they are tested on their own.
+NOT_IN_MATRIX = {("GET", "/office/login"), ("POST", "/office/login"),
+                 ("POST", "/api/v1/auth/login"), ("POST", "/office/logout")}
+SAMPLE = {"sha256": "0" * 64, "document": "report", "conflict_id": "1", "alert_id": "1",
+          "task_id": "1", "username": "nobody", "device_id": "no-such-device"}
+
+
+def routes(tmp_path: Path) -> set[tuple[str, str]]:
+    app = create_app(Settings(data_dir=tmp_path, alert_scan=None, database_url=None))
+    found = set()
+    for route in app.routes:
+        # Included routers appear as one entry holding their own routes (FastAPI ≥ 0.120).
+        inner = getattr(route, "original_router", None)
+        prefix = getattr(getattr(route, "include_context", None), "prefix", "")
+        for r in inner.routes if inner is not None else [route]:
+            if isinstance(r, APIRoute):
+                found |= {(m, prefix + r.path) for m in r.methods}
+    return found
+
+
+def test_every_route_has_a_rule(tmp_path: Path) -> None:
+    found = routes(tmp_path)
+    assert found - NOT_IN_MATRIX - set(RULES) == set(), "routes nobody decided about"
+    assert set(RULES) - found == set(), "rules for routes that no longer exist"
+
+
+@pytest.fixture
+def clients(server: ServerProcess) -> dict[str, tuple[requests.Session, str]]:
+    """A session per role (office roles signed in to the office, with their CSRF token;
+    a technician with only a tablet token) and the API token of each."""
+    db = open_database(server.data_dir, server.database_url)
+    with db.write() as conn:
+        add_user(conn, "auditor", "钱审计", "auditor", PASSWORD)
+    db.close()
+    out: dict[str, tuple[requests.Session, str]] = {"anonymous": (requests.Session(), "")}
+    tech = requests.Session()
+    tech.headers.update(login(server, "tech01", "pad-1"))
+    tech.cookies.set("fieldapp_office", tech.headers["Authorization"][7:])
+    out["technician"] = (tech, "")
+    for role in ("auditor", "dispatcher", "supervisor", "admin"):
+        session = office_session(server, role)
+        token = csrf(session.get(f"{server.url}/office/dispatch", timeout=10).text)
+        session.headers.update(login(server, role, f"api-{role}"))
+        out[role] = (session, token)
+    return out
+
+
+def outcome(resp: requests.Response) -> str:
+    if resp.status_code in (401, 403):
+        return "refused"
+    if resp.status_code in (302, 303, 307) and "/office/login" in resp.headers.get(
+            "location", ""):
+        return "refused"
+    return "allowed"
+
+
+def test_each_role_gets_exactly_its_routes(server: ServerProcess, clients: dict) -> None:
+    wrong = []
+    # The office's own writes first would change what later requests see; the ids here
+    # are made up, so nothing real is touched except pending jobs being auto-dispatched.
+    for (method, path), allowed in sorted(RULES.items()):
+        url = server.url + re.sub(r"\{(\w+)\}", lambda m: SAMPLE.get(m[1], "x"), path)
+        for role in ROLES:
+            session, token = clients[role]
+            kwargs: dict = {"timeout": 30, "allow_redirects": False}
+            if method == "POST" and path.startswith("/office/"):
+                kwargs["data"] = {"csrf": token}
+            elif method == "POST":
+                kwargs["json"] = {}
+            elif method == "PUT":
+                kwargs["params"] = {"offset": 0, "total": 1}
+                kwargs["data"] = b"x"
+            got = outcome(session.request(method, url, **kwargs))
+            expected = "allowed" if role in allowed else "refused"
+            if got != expected:
+                wrong.append(f"{role} {method} {path}: {got}, expected {expected}")
+    assert wrong == []
+
+
+def test_a_district_dispatcher_sees_only_their_district(server: ServerProcess) -> None:
+    db = open_database(server.data_dir, server.database_url)
+    with db.write() as conn:
+        add_user(conn, "gulou_dispatch", "鼓楼调度", "dispatcher", PASSWORD, "鼓楼区")
+    db.close()
+    office = office_session(server, "gulou_dispatch")
+    board = office.get(f"{server.url}/office/dispatch", timeout=10).text
+    assert "GD202611240003" in board and "GD202611240001" not in board  # 鼓楼区 / 秦淮区
+    other = office.get(f"{server.url}/office/jobs/job-1", timeout=10,
+                       headers={"Accept": "text/html"})
+    assert other.status_code == 403 and "不在您负责的区域（鼓楼区）" in other.text
+    page = office.get(f"{server.url}/office/jobs/new", timeout=10).text
+    made = office.post(f"{server.url}/office/jobs", timeout=10, data={
+        "csrf": csrf(page), "kind": "inspection", "customer": "320100000001",
+        "due_at": "2026-12-01T09:00"})
+    assert made.status_code == 422 and "不在您负责的区域" in made.text
+    kpis = office.get(f"{server.url}/office/kpis", timeout=10).text
+    assert 'value="鼓楼区" selected' in kpis and "秦淮区" not in kpis
