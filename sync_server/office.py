@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 from urllib.parse import quote, urlsplit
@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
+from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.domain.status import DISTRICT_SCOPED
 from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.ids import LOCAL_ZONE
@@ -222,20 +223,68 @@ def resolve_conflict(request: Request, conflict_id: int,
 
 
 @router.get("/", response_class=HTMLResponse)
-def reports(request: Request, who: Office) -> HTMLResponse:
+def reports(request: Request, who: Office,
+            q: Annotated[str, Query(max_length=64)] = "",
+            technician: Annotated[str, Query(max_length=64)] = "",
+            kind: Annotated[str, Query(max_length=40)] = "",
+            since: Annotated[str, Query(max_length=10)] = "",
+            until: Annotated[str, Query(max_length=10)] = "",
+            hazards: Annotated[str, Query(pattern="^(|yes|no)$")] = "") -> HTMLResponse:
+    """The synced reports, newest first, searched by customer (name, account or address),
+    technician, kind of job, the day submitted and whether hazards were found."""
+    clauses, params = [], []
+    if q.strip():
+        clauses.append("(c.name LIKE ? OR c.account_no = ? OR c.address LIKE ?"
+                       " OR j.number = ?)")
+        params += [f"%{q.strip()}%", q.strip(), f"%{q.strip()}%", q.strip()]
+    if technician.strip():
+        clauses.append("(s.by_user = ? OR u.display_name = ?)")
+        params += [technician.strip(), technician.strip()]
+    if kind:
+        clauses.append("j.kind = ?")
+        params.append(kind)
+    if hazards:
+        clauses.append(("" if hazards == "yes" else "NOT ")
+                       + "EXISTS (SELECT 1 FROM hazards h WHERE h.submission_id = s.id)")
+    if district_of(who):
+        clauses.append("c.district = ?")
+        params.append(district_of(who))
+    first, last = _day(since), _day(until)
     with server_of(request).db.read() as conn:
-        rows = conn.execute(
-            "SELECT s.id, s.state, s.submitted_at, s.by_user, s.device_id, j.number, j.status,"
-            " j.kind, c.name, c.account_no, c.address, u.display_name,"
+        rows = [dict(r) for r in conn.execute(
+            "SELECT s.id, s.state, s.submitted_at, s.started_at, s.by_user, s.device_id,"
+            " s.form_code, j.number, j.status, j.kind, c.name, c.account_no, c.address,"
+            " u.display_name,"
             " (SELECT count(*) FROM answers a WHERE a.submission_id = s.id"
-            "  AND json_extract(a.value, '$') = 'fail') AS failed"
+            "  AND json_extract(a.value, '$') = 'fail') AS failed,"
+            " (SELECT count(*) FROM hazards h WHERE h.submission_id = s.id) AS hazards"
             " FROM submissions s JOIN jobs j ON j.id = s.job_id"
             " JOIN customers c ON c.id = s.customer_id"
             " LEFT JOIN users u ON u.username = s.by_user"
-            + (" WHERE c.district = ?" if district_of(who) else "")
+            + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + " ORDER BY coalesce(s.submitted_at, s.started_at) DESC NULLS LAST"
-            " LIMIT 200", [district_of(who)] if district_of(who) else []).fetchall()
-    return render_page(request, who, "reports.html", {"rows": rows, "status_zh": STATUS_ZH})
+            " LIMIT 1000", params).fetchall()]
+    if first or last:  # device times carry their own offsets: compared as times here
+        rows = [r for r in rows if _in_days(r["submitted_at"] or r["started_at"], first, last)]
+    return render_page(request, who, "reports.html", {
+        "rows": rows[:200], "more": len(rows) > 200, "status_zh": STATUS_ZH,
+        "kinds": KIND_ZH, "filters": {"q": q, "technician": technician, "kind": kind,
+                                      "since": since, "until": until, "hazards": hazards}})
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _in_days(value: str | None, first: date | None, last: date | None) -> bool:
+    try:
+        day = datetime.fromisoformat(value).astimezone(LOCAL_ZONE).date() if value else None
+    except ValueError:
+        return False
+    return day is not None and (first is None or day >= first) and (last is None or day <= last)
 
 
 @router.get("/reports/{submission_id}", response_class=HTMLResponse)

@@ -33,7 +33,7 @@ def test_synced_report_is_listed_and_shows_answers_photo_signature(
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(server.url + "/")
     sign_in(page, "dispatcher")
-    assert page.title().startswith("安检报告")
+    assert page.title().startswith("报告")
     rows = page.locator("#reports tr")
     assert rows.count() == 2  # header + the one synced report
     assert "陈桂芳" in rows.nth(1).inner_text()

@@ -3,9 +3,11 @@ same bytes the tablet renders offline from the same synced data."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from fieldapp.ids import LOCAL_ZONE
 from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf
 from fieldapp.reports.report_data import from_replica
 from tests.conftest import ServerProcess, synced_tablet
@@ -92,3 +94,28 @@ def test_the_report_page_shows_any_form_version(server: ServerProcess, tmp_path:
     assert "燃气具（每台一项） 第1项" in html  # the repeat instance's section row
     assert 'id="hazards"' in html and "软管老化开裂" in html
     assert f"/office/reports/{sub_id}/notice.pdf" in html
+
+
+def test_reports_are_found_by_customer_technician_kind_day_and_hazard(
+        server: ServerProcess, tmp_path: Path):
+    replica, client = synced_tablet(server, tmp_path / "tablet")
+    with_hazard = complete_inspection(replica, "job-1", tmp_path / "photo.jpg")
+    clean = inspect_household(replica, "job-2", tmp_path)
+    client.sync()
+    office = office_session(server, "dispatcher")
+
+    def found(**params: str) -> set[str]:
+        page = office.get(f"{server.url}/office/", params=params, timeout=10).text
+        return {s for s in (with_hazard, clean) if f"/office/reports/{s}" in page}
+
+    assert found() == {with_hazard, clean}
+    assert found(hazards="yes") == {with_hazard}
+    assert found(hazards="no") == {clean}
+    assert found(q="陈桂芳") == {with_hazard} and found(q="320100000002") == {clean}
+    assert found(q="中华路") == {clean}  # part of the address
+    assert found(technician="王建国") == {with_hazard, clean}
+    assert found(technician="tech02") == set()
+    assert found(kind="repair") == set()
+    today = datetime.now(LOCAL_ZONE).date()
+    assert found(since=today.isoformat()) == {with_hazard, clean}
+    assert found(until=(today - timedelta(days=1)).isoformat()) == set()
