@@ -21,7 +21,7 @@ from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES, Policy
 from fieldapp.reports import documents, report_data
-from sync_server import alerts, auth, review
+from sync_server import alerts, auth, photo_map, review
 from sync_server.auth import Principal
 from sync_server.errors import ApiError
 from sync_server.office_auth import (
@@ -313,7 +313,8 @@ def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
     return render_page(request, who, "report.html", {
         "sub": sub, "job": job, "customer": customer, "report": data,
         "documents": documents.available(sub["state"], len(data.hazards)),
-        "photos": photos, "signatures": signatures, "scans": scans, "history": history,
+        "photos": photos, "photo_map": photo_map.build(dict(customer), [dict(p) for p in photos]),
+        "signatures": signatures, "scans": scans, "history": history,
         "conflicts": conflicts, "status_zh": STATUS_ZH})
 
 

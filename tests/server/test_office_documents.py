@@ -3,10 +3,13 @@ same bytes the tablet renders offline from the same synced data."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from PIL import Image
+
+from fieldapp.capture.gps import Position
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf
 from fieldapp.reports.report_data import from_replica
@@ -83,11 +86,16 @@ def test_the_utility_named_by_the_server_heads_every_document(server: ServerProc
 def test_the_report_page_shows_any_form_version(server: ServerProcess, tmp_path: Path):
     replica, client = synced_tablet(server, tmp_path / "tablet")
     sub_id = inspect_household(replica, "job-1", tmp_path, {"hose_age": "软管老化开裂"})
+    door = tmp_path / "door.jpg"
+    Image.new("RGB", (640, 480), (90, 90, 90)).save(door)
+    replica.evidence.add_photo("job-1", door, position=Position(
+        32.0203, 118.8, 6.0, datetime.now(UTC), "nmea"))  # ~33 m north of the address
     client.sync()
 
     office = office_session(server, "dispatcher")
     page = office.get(f"{server.url}/office/reports/{sub_id}", timeout=10)
     assert page.status_code == 200
+    assert 'id="photo-map"' in page.text and "距登记地址约 33 m" in page.text
     html = page.text
     assert "居民户内燃气安全检查 · GD2026112400" in html and "v2" in html
     assert 'data-path="appliances[0].appliance_kind"' in html and "燃气灶" in html
