@@ -3,8 +3,9 @@
     PYTHONPATH=. .venv/bin/python scripts/office_screenshots.py     # → docs/screenshots/
 
 A demo server starts in a temporary folder; a scripted tablet inspects one household and
-syncs, then a dispatcher's browser visits the dispatch board, creates and dispatches a job,
-and opens the synced report.
+syncs, then a dispatcher's browser visits the dispatch board, creates a job, opens the synced
+report, the KPIs, the alerts, runs billing and opens a bill and the audit log; an admin's
+the rules and the users.
 """
 
 from __future__ import annotations
@@ -82,6 +83,26 @@ def main() -> None:
             shoot(page, "backoffice_job.png")
             page.goto(f"{server.url}/office/reports/{sub_id}")
             shoot(page, "backoffice_report.png")
+            page.goto(f"{server.url}/office/kpis")
+            shoot(page, "backoffice_kpis.png")
+            page.goto(f"{server.url}/office/alerts")
+            shoot(page, "backoffice_alerts.png")
+            page.goto(f"{server.url}/office/billing")
+            page.click("#run-billing")
+            shoot(page, "backoffice_billing.png")
+            page.locator("#bills a").first.click()
+            shoot(page, "backoffice_bill.png")
+            page.goto(f"{server.url}/office/audit")
+            shoot(page, "backoffice_audit.png")
+            page.goto(f"{server.url}/office/logout")  # GET shows nothing: sign in anew
+            admin = browser.new_page(viewport={"width": 1440, "height": 900})
+            admin.goto(server.url + "/office/rules")
+            admin.fill("input[name=username]", "admin")
+            admin.fill("input[name=password]", demo.PASSWORD)
+            admin.click("#login")
+            shoot(admin, "backoffice_rules.png")
+            admin.goto(server.url + "/office/users")
+            shoot(admin, "backoffice_users.png")
             browser.close()
     finally:
         server.stop()

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from fieldapp.demo import kb, names
-from fieldapp.demo.jobs import iso, make_jobs
+from fieldapp.demo.jobs import history_rows, iso, make_jobs
 from fieldapp.records import TABLES
 
 DEFAULT_SEED = 20261124
 CUSTOMER_COUNT = 2000
 READING_MONTHS = 24
-DEMO_TABLES = ("customers", "meters", "readings", "contracts", "payments", "jobs", "kb_articles")
+DEMO_TABLES = ("customers", "meters", "readings", "contracts", "payments", "jobs",
+               "job_status_history", "kb_articles")
 
 # Monthly multiplier on a customer's base use, January first: heating and hot water peak in winter.
 SEASON = (1.75, 1.65, 1.35, 1.05, 0.85, 0.70, 0.60, 0.60, 0.70, 0.90, 1.20, 1.55)
@@ -286,6 +287,10 @@ def generate(seed: int = DEFAULT_SEED, today: dt.date | None = None) -> DemoData
     rows.update(gen.billing(rows["customers"]))
     rows["jobs"] = make_jobs(gen.rng, gen.new_id, today, rows["customers"], users)
     rows["kb_articles"] = gen.kb_articles()
+    # Its own random stream: adding the history left every other table as it was.
+    morning = dt.datetime.combine(today, dt.time(8, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
+    rows["job_status_history"] = history_rows(random.Random(seed + 1), gen.new_id,
+                                              rows["jobs"], morning)
     rows = {t: rows[t] for t in DEMO_TABLES}
     _check_columns(rows)
     return DemoData(rows=rows, users=users, today=today, seed=seed)

@@ -239,3 +239,50 @@ def make_jobs(rng: random.Random, new_id: Callable[[], str], today: dt.date,
             "route_order": d.route_order, "summary": d.summary, "created_at": iso(d.created),
         })
     return rows
+
+
+# What happened to each job, as the tablets and the office would have logged it: dispatched
+# soon after creation, accepted before the visit, the service, completion, the follow-up call.
+STEPS = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_SERVICE, Status.COMPLETED,
+         Status.FOLLOWED_UP)
+
+
+def history_rows(rng: random.Random, new_id: Callable[[], str], jobs: list[dict],
+                 now: dt.datetime) -> list[dict]:
+    """job_status_history rows for ``jobs`` up to their status, none later than ``now``."""
+    rows = []
+    for job in jobs:
+        status = Status(job["status"])
+        if status == Status.PENDING:
+            continue
+        created = dt.datetime.fromisoformat(job["created_at"])
+        due = dt.datetime.fromisoformat(job["due_at"])
+        work = 30 + rng.randrange(0, 60, 5) if job["kind"] == "repair" else \
+            20 + rng.randrange(0, 40, 5)
+        times = {
+            Status.DISPATCHED: created + dt.timedelta(minutes=rng.randint(3, 30)),
+            Status.ACCEPTED: due - dt.timedelta(minutes=rng.randint(20, 90)),
+            Status.IN_SERVICE: due + dt.timedelta(minutes=rng.randint(0, 15)),
+        }
+        times[Status.COMPLETED] = times[Status.IN_SERVICE] + dt.timedelta(minutes=work)
+        times[Status.FOLLOWED_UP] = times[Status.COMPLETED] + dt.timedelta(
+            hours=rng.randint(20, 50))
+        if status == Status.CANCELLED:
+            path = [Status.DISPATCHED, Status.CANCELLED]
+            times[Status.CANCELLED] = times[Status.DISPATCHED] + dt.timedelta(hours=2)
+        else:
+            path = list(STEPS[:STEPS.index(status) + 1])
+        before = Status.PENDING
+        for step in path:
+            at = max(times[step], times[Status.DISPATCHED])
+            if at > now:
+                break
+            office = step in (Status.DISPATCHED, Status.FOLLOWED_UP, Status.CANCELLED)
+            rows.append({
+                "id": new_id(), "job_id": job["id"], "customer_id": job["customer_id"],
+                "from_status": str(before), "to_status": str(step),
+                "at": at.isoformat(timespec="seconds"),
+                "by_user": "dispatcher" if office else job["assignee"],
+                "device_id": "office" if office else f"pad-{job['assignee']}"})
+            before = step
+    return rows

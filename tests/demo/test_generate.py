@@ -242,3 +242,23 @@ def test_default_day_is_shanghai_today() -> None:
     after = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     assert result.today in {before, after}
     assert len(result.technician_jobs_today("tech01")) >= 8
+
+
+def test_every_job_has_the_history_of_its_status(data: DemoData) -> None:
+    jobs = {j["id"]: j for j in data.rows["jobs"]}
+    history: dict[str, list[dict]] = {}
+    for h in data.rows["job_status_history"]:
+        history.setdefault(h["job_id"], []).append(h)
+    morning = dt.datetime.combine(data.today, dt.time(8, 0),
+                                  tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    for job_id, steps in history.items():
+        job = jobs[job_id]
+        times = [dt.datetime.fromisoformat(h["at"]) for h in steps]
+        assert times == sorted(times) and times[-1] <= morning
+        assert [h["from_status"] for h in steps[1:]] == [h["to_status"] for h in steps[:-1]]
+        assert steps[0]["from_status"] == "pending" and steps[0]["by_user"] == "dispatcher"
+        assert all(h["customer_id"] == job["customer_id"] for h in steps)
+    finished = [j for j in jobs.values() if j["status"] in ("completed", "followed_up")]
+    assert finished and all(
+        any(h["to_status"] == "completed" for h in history[j["id"]]) for j in finished)
+    assert not any(j["id"] in history for j in jobs.values() if j["status"] == "pending")

@@ -73,3 +73,40 @@ def test_supervisor_resolves_a_conflict_by_clicking(server: ServerProcess, brows
     assert server.scalar("SELECT phone FROM customers WHERE id = 'cust-1'") == "13811112222"
     assert server.scalar("SELECT resolved_by FROM conflicts WHERE id = ?",
                          [conflict_id]) == "supervisor"
+
+
+def test_dispatcher_creates_dispatches_and_reads_the_dashboard(server: ServerProcess,
+                                                               browser, tmp_path: Path):
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(server.url + "/office/dispatch")
+    sign_in(page, "dispatcher")
+    assert page.locator("#col-pending h2").inner_text().startswith("待受理")
+    page.click("#new-job")
+    page.select_option("select[name=kind]", "inspection")
+    page.fill("input[name=customer]", "320100000002")
+    page.select_option("select[name=priority]", "1")
+    page.fill("input[name=due_at]", "2026-12-01T09:30")
+    page.fill("input[name=summary]", "用户来电：厨房有异味，请尽快上门")
+    page.click("#job-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#created").is_visible()
+    assert page.locator("#job-status").inner_text() == "待受理"
+    assert "王建国" in page.locator("#suggestion").inner_text()
+    number = page.locator("h1").inner_text().split()[1]
+
+    page.click("#nav-dispatch")
+    page.click("#auto-dispatch")
+    page.wait_for_load_state("networkidle")
+    assert "1 单已派出" in page.locator("#done").inner_text()
+    card = page.locator(f"#col-dispatched #job-{number}")
+    assert "王建国" in card.inner_text()
+    card.click()
+    page.wait_for_load_state("networkidle")
+    assert "自动（dispatcher）" in page.locator("#dispatch-log").inner_text()
+
+    page.click("#nav-kpis")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#kpi-overdue b").inner_text().isdigit()
+    assert page.locator("#chart-coverage rect").count() >= 1
+    page.screenshot(path=str(tmp_path / "kpis.png"), full_page=True)
+    assert (tmp_path / "kpis.png").stat().st_size > 10_000
