@@ -34,7 +34,7 @@ class Period:
 class Figures:
     period: Period
     completed: int = 0
-    handling_hours: float | None = None  # dispatch (or creation) to completion, mean
+    handling_minutes: float | None = None  # start of service to completion, mean
     first_time_fix: float | None = None  # share of repairs fixed on the first visit
     repairs: int = 0
     satisfaction: float | None = None  # mean of 1–5
@@ -55,8 +55,9 @@ def figures(conn: Connection, period: Period, now: datetime) -> Figures:
     out = Figures(period)
     done = _completed(conn, period)
     out.completed = len(done)
-    hours = [(c["at"] - c["from"]).total_seconds() / 3600 for c in done if c["from"]]
-    out.handling_hours = round(mean(hours), 1) if hours else None
+    minutes = [(c["at"] - c["from"]).total_seconds() / 60 for c in done
+               if c["from"] and c["at"] >= c["from"]]
+    out.handling_minutes = round(mean(minutes), 1) if minutes else None
     _repairs(conn, out, [c["job_id"] for c in done if c["kind"] == "repair"])
     _hazards(conn, out)
     _coverage(conn, out)
@@ -69,11 +70,15 @@ def _district(alias: str, period: Period) -> tuple[str, list[Any]]:
 
 
 def _completed(conn: Connection, period: Period) -> list[dict[str, Any]]:
-    """Jobs completed in the period, each with when its handling began (dispatch, else
-    creation) and when it was completed."""
+    """Jobs completed in the period, each with when its handling began (the start of service;
+    else acceptance, dispatch or creation, whichever was logged) and when it was completed."""
     where, params = _district("j", period)
     rows = conn.execute(
         "SELECT j.id, j.kind, j.district, j.assignee, j.created_at, h.at,"
+        " (SELECT max(d.at) FROM job_status_history d WHERE d.job_id = j.id"
+        "  AND d.to_status = 'in_service') AS started_at,"
+        " (SELECT max(d.at) FROM job_status_history d WHERE d.job_id = j.id"
+        "  AND d.to_status = 'accepted') AS accepted_at,"
         " (SELECT min(d.at) FROM job_status_history d WHERE d.job_id = j.id"
         "  AND d.to_status = 'dispatched') AS dispatched_at"
         " FROM job_status_history h JOIN jobs j ON j.id = h.job_id"
@@ -87,7 +92,8 @@ def _completed(conn: Connection, period: Period) -> list[dict[str, Any]]:
         seen.add(r["id"])
         out.append({"job_id": r["id"], "kind": r["kind"], "district": r["district"],
                     "assignee": r["assignee"], "at": at,
-                    "from": _moment(r["dispatched_at"] or r["created_at"])})
+                    "from": _moment(r["started_at"] or r["accepted_at"] or r["dispatched_at"]
+                                    or r["created_at"])})
     return out
 
 
@@ -195,7 +201,7 @@ def csv_rows(f: Figures) -> Iterable[list[Any]]:
     yield []
     yield ["指标", "数值", "样本"]
     yield ["完成工单", f.completed, ""]
-    yield ["平均处理时长（小时）", _or_blank(f.handling_hours), f.completed]
+    yield ["平均处理时长（分钟，自开始服务）", _or_blank(f.handling_minutes), f.completed]
     yield ["一次修复率", _or_blank(f.first_time_fix), f.repairs]
     yield ["客户满意度（1–5）", _or_blank(f.satisfaction), f.ratings]
     yield ["隐患整改率", _or_blank(f.rectification_rate), f.hazards_found]

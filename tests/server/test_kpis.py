@@ -75,7 +75,8 @@ def test_the_figures_follow_the_work_done(db: Storage) -> None:
     with db.read() as conn:
         f = kpis.figures(conn, period(), at(23))
     assert f.completed == 2
-    assert 3 * 24 - 24 < f.handling_hours < 3 * 24 + 24  # created three days ago at 9:00
+    # pushed one after another: service started moments before completion
+    assert f.handling_minutes is not None and 0 <= f.handling_minutes < 5
     assert (f.first_time_fix, f.repairs, f.satisfaction, f.ratings) == (1.0, 1, 4.0, 1)
     assert (f.hazards_found, f.hazards_rectified, f.rectification_rate) == (2, 1, 0.5)
     assert {c["district"]: (c["households"], c["inspected"]) for c in f.coverage} == {
@@ -91,7 +92,7 @@ def test_the_figures_follow_the_work_done(db: Storage) -> None:
     assert (gulou.completed, gulou.hazards_found, gulou.overdue) == (1, 0, [])
     assert [c["district"] for c in gulou.coverage] == ["鼓楼区"]
     assert set(t["username"] for t in gulou.load) == {"tech02"}
-    assert (earlier.completed, earlier.hazards_found, earlier.handling_hours) == (0, 0, None)
+    assert (earlier.completed, earlier.hazards_found, earlier.handling_minutes) == (0, 0, None)
 
 
 def test_a_repair_not_fixed_and_a_low_rating_count(db: Storage) -> None:
@@ -127,3 +128,18 @@ def test_the_dashboard_and_its_csv(server: ServerProcess, tmp_path: Path) -> Non
     assert rows[0][2:] == ["区域", "秦淮区"]
     figures = {r[0]: r[1] for r in rows if len(r) >= 2}
     assert figures["完成工单"] == "1" and figures["秦淮区"] == "2"
+
+
+def test_handling_time_runs_from_the_start_of_service(db: Storage) -> None:
+    start = at(10)
+    for n, (before, after, minutes) in enumerate([("dispatched", "accepted", -30),
+                                                  ("accepted", "in_service", 0),
+                                                  ("in_service", "completed", 45)]):
+        push(db, TECH02, "jobs", "job-3", {"status": after})
+        push(db, TECH02, "job_status_history", f"h-{n}", {
+            "job_id": "job-3", "customer_id": "cust-3", "from_status": before,
+            "to_status": after, "at": (start + timedelta(minutes=minutes)).isoformat(),
+            "by_user": "tech02", "device_id": "pad-2"}, op="insert")
+    with db.read() as conn:
+        f = kpis.figures(conn, period(), at(23))
+    assert (f.completed, f.handling_minutes) == (1, 45.0)
