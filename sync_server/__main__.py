@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import uvicorn
 
 from fieldapp.reports.report_data import UTILITY_SETTING
+from sync_server import billing
 from sync_server.app import ACCEPT_ENV, SCAN_ENV, Settings, create_app
 from sync_server.db import DATABASE_URL_ENV, Storage, open_database
 from sync_server.seed import publish_setting, seed_demo
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="minutes a dispatched job may wait for its technician to accept"
                         f" before the supervisor is alerted (default: ${ACCEPT_ENV} seconds,"
                         " else 120 minutes)")
+    parser.add_argument("--billing-from", type=date.fromisoformat, default=None,
+                        help="the first day whose readings FieldApp bills (YYYY-MM-DD; before"
+                        " it the old billing system's; default: the server's first start)")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes on one port; more than one wants PostgreSQL")
     args = parser.parse_args(argv)
@@ -72,6 +76,9 @@ def _prepare(db: Storage, args: argparse.Namespace) -> None:
         counts = seed_demo(db)
         if counts:
             log.info("demo data loaded: %s", counts)
+    if args.billing_from:
+        with db.write() as conn:
+            billing.set_billing_from(conn, args.billing_from)
     if args.utility_name:
         with db.write() as conn:
             if publish_setting(conn, UTILITY_SETTING, args.utility_name.strip()):

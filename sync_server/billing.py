@@ -35,10 +35,14 @@ REMIND_DAYS = (5, 1)
 UNPAID = ("unpaid", "overdue")
 # Shipped until the utility enters its own: the residential tiers of a large Chinese city.
 DEFAULT_SCHEDULES = [
-    {"id": "residential-2026", "effective_from": "2026-01-01",
+    {"id": "residential-2026", "customer_kind": "residential", "effective_from": "2026-01-01",
      "tiers": [[300, 253], [600, 304], [None, 379]], "base_household": 4,
      "extra_per_person": 60},
+    # Businesses pay one price whatever they use.
+    {"id": "commercial-2026", "customer_kind": "commercial", "effective_from": "2026-01-01",
+     "tiers": [[None, 365]], "base_household": 0, "extra_per_person": 0},
 ]
+BILLING_FROM = "billing.from"  # readings before this day were billed by the old system
 METHOD_ZH = {"counter": "营业厅", "wechat": "微信", "alipay": "支付宝", "bank": "银行代扣"}
 
 
@@ -48,24 +52,44 @@ class RunResult:
     skipped: list[str]  # why a reading could not be billed, in words
 
 
-def install_defaults(conn: Connection) -> None:
+def install_defaults(conn: Connection, today: date | None = None) -> None:
+    """The shipped price schedules, and the day billing starts: the first start of the
+    server (readings before it were billed by the system FieldApp replaces)."""
     for s in DEFAULT_SCHEDULES:
-        conn.execute("INSERT INTO price_schedules(id, effective_from, tiers, base_household,"
-                     " extra_per_person) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                     [s["id"], s["effective_from"], json.dumps(s["tiers"]),
+        conn.execute("INSERT INTO price_schedules(id, customer_kind, effective_from, tiers,"
+                     " base_household, extra_per_person) VALUES (?, ?, ?, ?, ?, ?)"
+                     " ON CONFLICT (id) DO NOTHING",
+                     [s["id"], s["customer_kind"], s["effective_from"], json.dumps(s["tiers"]),
                       s["base_household"], s["extra_per_person"]])
+    start = (today or datetime.now(LOCAL_ZONE).date()).isoformat()
+    conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?)"
+                 " ON CONFLICT (key) DO NOTHING", [BILLING_FROM, start])
 
 
-def schedules(conn: Connection) -> list[Schedule]:
+def set_billing_from(conn: Connection, day: date) -> None:
+    conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?) ON CONFLICT (key)"
+                 " DO UPDATE SET value = excluded.value", [BILLING_FROM, day.isoformat()])
+
+
+def billing_from(conn: Connection) -> date | None:
+    row = conn.execute("SELECT value FROM server_state WHERE key = ?",
+                       [BILLING_FROM]).fetchone()
+    return date.fromisoformat(row[0]) if row else None
+
+
+def schedules(conn: Connection, customer_kind: str = "residential") -> list[Schedule]:
     return [Schedule(date.fromisoformat(r["effective_from"]),
                      tuple(Tier(upto, cents) for upto, cents in json.loads(r["tiers"])),
                      r["base_household"], r["extra_per_person"])
-            for r in conn.execute("SELECT * FROM price_schedules ORDER BY effective_from")]
+            for r in conn.execute("SELECT * FROM price_schedules WHERE customer_kind = ?"
+                                  " ORDER BY effective_from", [customer_kind])]
 
 
 def run(conn: Connection, who: Principal, clock: ServerClock, today: date) -> RunResult:
-    """Bill every reading after its meter's last billed one, oldest first."""
-    priced = schedules(conn)
+    """Bill every reading after its meter's last billed one, oldest first (and none taken
+    before billing started here)."""
+    priced = {kind: schedules(conn, kind) for kind in ("residential", "commercial")}
+    start = billing_from(conn)
     billed_to = {r["meter_id"]: r["last"] for r in conn.execute(
         "SELECT meter_id, max(period_end) AS last FROM bills GROUP BY meter_id")}
     used = _used_by_year(conn)
@@ -80,10 +104,16 @@ def run(conn: Connection, who: Principal, clock: ServerClock, today: date) -> Ru
         for before, after in zip(rows, rows[1:], strict=False):
             if last and _local_day(after["read_at"]) <= last:
                 continue  # billed already (a late reading of a billed period stays unbilled)
+            if start and _local_day(after["read_at"]) < start:
+                # The old system's period: not billed here, but it counts for the tiers.
+                for year, share in _by_year(before, after).items():
+                    used[(after["customer_id"], year)] += share
+                continue
             if conn.execute("SELECT 1 FROM bills WHERE id = ?",
                             ["bill-" + after["id"]]).fetchone():
                 continue
-            problem = _bill(conn, who, clock, today, priced, used, before, after)
+            kind = "commercial" if after["customer_kind"] == "commercial" else "residential"
+            problem = _bill(conn, who, clock, today, priced[kind], used, before, after)
             if problem:
                 skipped.append(problem)
             else:
@@ -123,6 +153,22 @@ def _bill(conn: Connection, who: Principal, clock: ServerClock, today: date,
         "issued_at": now_iso(), "due_on": (today + PAY_WITHIN).isoformat(),
         "status": "unpaid", "paid_at": None})
     return None
+
+
+def _by_year(before: Any, after: Any) -> dict[int, Decimal]:
+    """The volume between two readings shared out over the calendar years by days."""
+    start, end = _local_day(before["read_at"]), _local_day(after["read_at"])
+    volume = Decimal(str(after["value"])) - Decimal(str(before["value"]))
+    if end <= start or volume <= 0:
+        return {}
+    days = Decimal((end - start).days)
+    out: dict[int, Decimal] = {}
+    cursor = start
+    while cursor < end:
+        stop = min(end, date(cursor.year + 1, 1, 1))
+        out[cursor.year] = (volume * Decimal((stop - cursor).days) / days).quantize(LITRE)
+        cursor = stop
+    return out
 
 
 def _used_by_year(conn: Connection) -> dict[tuple[str, int], Decimal]:

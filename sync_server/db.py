@@ -135,7 +135,8 @@ CREATE TABLE server_state (key TEXT PRIMARY KEY, value TEXT);
 # Price schedules (阶梯气价, billing.py), and the reminders and dunning each bill got once.
 SERVER_DDL_V13 = """
 CREATE TABLE price_schedules (
-  id TEXT PRIMARY KEY, effective_from TEXT NOT NULL, tiers TEXT NOT NULL,
+  id TEXT PRIMARY KEY, customer_kind TEXT NOT NULL DEFAULT 'residential',
+  effective_from TEXT NOT NULL, tiers TEXT NOT NULL,
   base_household INTEGER NOT NULL DEFAULT 4, extra_per_person INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE bill_notices (
   id INTEGER PRIMARY KEY AUTOINCREMENT, bill_id TEXT NOT NULL, kind TEXT NOT NULL,

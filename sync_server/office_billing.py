@@ -55,10 +55,11 @@ def billing_page(request: Request, who: Office,
             "SELECT status, count(*) AS n, sum(amount_cents) AS cents FROM bills"
             " GROUP BY status")}
         tiers = billing.schedules(conn)
+        start = billing.billing_from(conn)
     return render_page(request, who, "billing.html", {
         "bills": bills, "totals": totals, "status": status, "customer": customer,
         "done": done, "error": error, "status_zh": STATUS_ZH, "yuan": yuan,
-        "schedules": tiers, "can_bill": who.role in CASHIERS})
+        "schedules": tiers, "billing_from": start, "can_bill": who.role in CASHIERS})
 
 
 @router.post("/billing/run")

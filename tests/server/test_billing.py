@@ -25,6 +25,7 @@ def ledger(db: Storage) -> Storage:
     """meter-1 of cust-1 (one person) read on 5 Jan, 5 Mar and 5 May 2026."""
     with db.write() as conn:
         billing.install_defaults(conn)
+        billing.set_billing_from(conn, date(2026, 1, 1))
         conn.execute("DELETE FROM readings WHERE meter_id = 'meter-1'")
     for day, value in (("2026-01-05", 1000), ("2026-03-05", 1280), ("2026-05-05", 1330)):
         read(db, day, value)
@@ -67,6 +68,23 @@ def test_bills_follow_the_readings_across_a_tier_boundary(ledger: Storage) -> No
     held = run(ledger)
     assert held.billed == 0 and "读数小于上次" in held.skipped[0]
     assert len(meter1_bills(ledger)) == 2
+
+
+def test_what_the_old_system_billed_is_left_alone(ledger: Storage) -> None:
+    with ledger.write() as conn:
+        billing.set_billing_from(conn, date(2026, 4, 1))
+    run(ledger)
+    # 5 Mar → 5 May; 5 Jan → 5 Mar was billed before, and its 280 m³ count for the tiers
+    [only] = meter1_bills(ledger)
+    assert (only["period_start"], only["amount_cents"]) == ("2026-03-05", 14180)
+
+
+def test_a_business_pays_one_price(ledger: Storage) -> None:
+    with ledger.write() as conn:
+        conn.execute("UPDATE customers SET kind = 'commercial' WHERE id = 'cust-1'")
+    run(ledger)
+    first, second = meter1_bills(ledger)
+    assert (first["amount_cents"], second["amount_cents"]) == (280 * 365, 50 * 365)
 
 
 def test_reminders_before_the_due_date_and_a_dunning_job_after(ledger: Storage) -> None:

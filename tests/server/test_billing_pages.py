@@ -4,15 +4,22 @@ counter refused until it matches, and the tablet showing the bill paid after its
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 from fieldapp.billing.tariff import yuan
+from sync_server import billing
+from sync_server.db import open_database
 from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_conflict_review import csrf, office_session
 
 
 def test_bill_run_breakdown_payment_and_the_tablet(server: ServerProcess, tmp_path: Path):
     replica, client = synced_tablet(server, tmp_path / "tablet")
+    db = open_database(server.data_dir, server.database_url)
+    with db.write() as conn:  # the world's readings are FieldApp's to bill
+        billing.set_billing_from(conn, date.today() - timedelta(days=90))
+    db.close()
     office = office_session(server, "dispatcher")
     page = office.get(f"{server.url}/office/billing", timeout=10).text
     assert "按读数出账" in page and "第 1 档 ≤300 m³/年 2.53 元/m³" in page
