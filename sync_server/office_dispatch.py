@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
-from sync_server import alerts, dispatch
+from sync_server import alerts, dispatch, job_map
 from sync_server.auth import Principal
 from sync_server.errors import ApiError
 from sync_server.office import (
@@ -76,6 +76,35 @@ def board(request: Request, who: Office, district: str = "", done: str | None = 
         "columns": columns, "districts": districts, "district": district, "done": done,
         "error": error, "kind_zh": KIND_ZH, "priority_zh": PRIORITY_ZH,
         "status_zh": STATUS_ZH, "can_dispatch": who.role in DISPATCHERS})
+
+
+@router.get("/dispatch/map", response_class=HTMLResponse)
+def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLResponse:
+    """The open jobs and the last week's finished ones on a plan, with the technicians."""
+    district = district_of(who) or district
+    with server_of(request).db.read() as conn:
+        jobs = [dict(r) for r in conn.execute(
+            "SELECT j.id, j.number, j.kind, j.status, j.priority, j.district, j.due_at,"
+            " j.assignee, c.name AS customer_name, c.lat, c.lon FROM jobs j"
+            " JOIN customers c ON c.id = j.customer_id"
+            " WHERE (j.status NOT IN ('completed', 'followed_up', 'cancelled') OR j.due_at >= ?)"
+            " AND (? = '' OR j.district = ?)",
+            [_days_ago(BOARD_DAYS), district, district]).fetchall()]
+        techs = [t for t in dispatch.technicians(conn)
+                 if not district or t["district"] == district]
+        districts = [district_of(who)] if district_of(who) else [r[0] for r in conn.execute(
+            "SELECT DISTINCT district FROM customers WHERE district IS NOT NULL"
+            " ORDER BY district").fetchall()]
+
+    def describe(j: dict) -> str:
+        return (f"{j['number']} {KIND_ZH.get(j['kind'], j['kind'])}"
+                f" · {STATUS_ZH.get(j['status'], j['status'])} · {j['customer_name']}"
+                + (f" · {j['assignee']}" if j["assignee"] else ""))
+
+    return render_page(request, who, "dispatch_map.html", {
+        "plan": job_map.build(jobs, techs, describe), "district": district,
+        "districts": districts, "count": len(jobs), "colours": job_map.COLOUR,
+        "status_zh": STATUS_ZH})
 
 
 @router.post("/dispatch/auto")

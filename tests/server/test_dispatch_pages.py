@@ -116,3 +116,13 @@ def test_the_dispatch_api_is_for_the_office(server: ServerProcess):
     assert job["id"] in {j["id"] for j in listed}
     assert "/api/v1/office/jobs" in requests.get(f"{server.url}/openapi.json",
                                                  timeout=10).json()["paths"]
+
+
+def test_the_map_shows_the_jobs_as_links(server: ServerProcess):
+    office = office_session(server, "dispatcher")
+    page = office.get(f"{server.url}/office/dispatch/map", timeout=10).text
+    assert page.count("<circle") == 3  # the world's three open jobs
+    assert 'href="/office/jobs/job-1"' in page and "<title>GD202611240001 安检" in page
+    gulou = office.get(f"{server.url}/office/dispatch/map", params={"district": "鼓楼区"},
+                       timeout=10).text
+    assert gulou.count("<circle") == 1 and 'href="/office/jobs/job-3"' in gulou

@@ -49,6 +49,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/office/conflicts"): VIEWERS,
     ("POST", "/office/conflicts/{conflict_id}/resolve"): {"supervisor", "admin"},
     ("GET", "/office/dispatch"): VIEWERS,
+    ("GET", "/office/dispatch/map"): VIEWERS,
     ("POST", "/office/dispatch/auto"): OFFICE,
     ("GET", "/office/jobs/new"): VIEWERS,
     ("POST", "/office/jobs"): OFFICE,

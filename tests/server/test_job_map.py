@@ -1,0 +1,33 @@
+"""The dispatch map: jobs placed by their customers' coordinates, north up, linked to their
+pages; technicians where they work now; nothing to draw without coordinates."""
+
+from __future__ import annotations
+
+from sync_server.job_map import HEIGHT, WIDTH, build
+
+JOBS = [
+    {"id": "a", "lat": 32.02, "lon": 118.80, "status": "pending", "priority": 1,
+     "district": "秦淮区"},
+    {"id": "b", "lat": 32.07, "lon": 118.77, "status": "in_service", "priority": 3,
+     "district": "鼓楼区"},
+    {"id": "c", "lat": None, "lon": None, "status": "dispatched", "priority": 3},
+]
+
+
+def test_jobs_and_technicians_are_placed_north_up() -> None:
+    plan = build(JOBS, [{"display_name": "王建国", "position": (32.07, 118.77)},
+                        {"display_name": "李秀英", "position": None}], lambda j: j["id"])
+    assert plan is not None
+    a, b = plan.jobs
+    assert (a.href, a.emergency, a.colour) == ("/office/jobs/a", True, "#b3261e")
+    assert b.y < a.y and b.x < a.x  # b is north-west of a
+    for dot in plan.jobs:
+        assert 0 <= dot.x <= WIDTH and 0 <= dot.y <= HEIGHT
+    [tech] = plan.technicians
+    assert tech.text == "王建国" and (round(tech.x), round(tech.y)) == (round(b.x), round(b.y))
+    assert {d.text for d in plan.districts} == {"秦淮区", "鼓楼区"}
+    assert plan.scale_km in (1, 2, 5, 10) and plan.scale_px > 0
+
+
+def test_nothing_to_place_no_map() -> None:
+    assert build([JOBS[2]], [], str) is None
