@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fieldapp.domain.status import CLOSED
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.ids import LOCAL_ZONE, local_time
 from sync_server.auth import Principal
 from sync_server.db import Connection
 
@@ -48,7 +48,7 @@ def scan(conn: Connection, now: datetime, accept_within: timedelta = ACCEPT_WITH
                            " FROM jobs j LEFT JOIN users u ON u.username = j.assignee"
                            " WHERE j.status = 'dispatched' AND NOT EXISTS (SELECT 1 FROM"
                            "  alerts a WHERE a.subject = j.id AND a.kind = 'not_accepted')", []):
-        sent = _moment(job["sent"] or job["moved"] or job["created_at"])
+        sent = local_time(job["sent"] or job["moved"] or job["created_at"])
         if sent is not None and now - sent >= accept_within:
             hours = (now - sent).total_seconds() / 3600
             new += raise_alert(conn, "not_accepted", job["id"], stamp,
@@ -60,7 +60,7 @@ def scan(conn: Connection, now: datetime, accept_within: timedelta = ACCEPT_WITH
                            f" WHERE j.status NOT IN ({', '.join('?' * len(closed))})"
                            " AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.subject = j.id"
                            "  AND a.kind = 'overdue')", closed):
-        due = _moment(job["due_at"])
+        due = local_time(job["due_at"])
         if due is not None and now > due:
             who = f"（{job['assignee']}）" if job["assignee"] else "（未指派）"
             new += raise_alert(conn, "overdue", job["id"], stamp,
@@ -108,16 +108,6 @@ def raise_alert(conn: Connection, kind: str, subject: str, stamp: str, message: 
                        " DO NOTHING RETURNING id",
                        [kind, subject, job_id, customer_id, stamp, message]).fetchone()
     return 1 if row else 0
-
-
-def _moment(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_ZONE)
 
 
 def _rows(conn: Connection, sql: str, params: list[Any]) -> list[dict[str, Any]]:

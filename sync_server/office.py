@@ -83,6 +83,14 @@ def office_role(roles: frozenset[str], message: str) -> Any:
     return Depends(check)
 
 
+def districts_for(conn: Any, who: Principal) -> list[str]:
+    """The districts an office user may choose among: their own, or every one."""
+    if district_of(who):
+        return [district_of(who)]  # type: ignore[list-item]
+    return [r[0] for r in conn.execute("SELECT DISTINCT district FROM customers"
+                                       " WHERE district IS NOT NULL ORDER BY district")]
+
+
 def require(who: Principal, roles: frozenset[str], message: str) -> None:
     """Refuse the action to a role not among ``roles`` (a 403 page saying why)."""
     if who.role not in roles:

@@ -26,6 +26,7 @@ from sync_server.office import (
     Office,
     check_district,
     district_of,
+    districts_for,
     render_page,
     require,
     server_of,
@@ -67,9 +68,7 @@ def board(request: Request, who: Office, district: str = "", done: str | None = 
             "        OR j.due_at >= ?) AND (? = '' OR j.district = ?)"
             " ORDER BY j.priority, j.due_at, j.number",
             [_days_ago(BOARD_DAYS), district, district]).fetchall()]
-        districts = [district_of(who)] if district_of(who) else [r[0] for r in conn.execute(
-            "SELECT DISTINCT district FROM customers WHERE district IS NOT NULL"
-            " ORDER BY district").fetchall()]
+        districts = districts_for(conn, who)
     columns = [(key, title, [r for r in rows if r["status"] in statuses])
                for key, title, statuses in COLUMNS]
     return render_page(request, who, "dispatch.html", {
@@ -92,9 +91,7 @@ def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLRespo
             [_days_ago(BOARD_DAYS), district, district]).fetchall()]
         techs = [t for t in dispatch.technicians(conn)
                  if not district or t["district"] == district]
-        districts = [district_of(who)] if district_of(who) else [r[0] for r in conn.execute(
-            "SELECT DISTINCT district FROM customers WHERE district IS NOT NULL"
-            " ORDER BY district").fetchall()]
+        districts = districts_for(conn, who)
 
     def describe(j: dict) -> str:
         return (f"{j['number']} {KIND_ZH.get(j['kind'], j['kind'])}"

@@ -14,7 +14,14 @@ from fastapi.responses import HTMLResponse, Response
 from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.ids import LOCAL_ZONE
 from sync_server import kpis
-from sync_server.office import STATUS_ZH, Office, district_of, render_page, server_of
+from sync_server.office import (
+    STATUS_ZH,
+    Office,
+    district_of,
+    districts_for,
+    render_page,
+    server_of,
+)
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 DEFAULT_DAYS = 30
@@ -47,9 +54,7 @@ def kpis_page(request: Request, who: Office,
     period, note = _period(since, until, district_of(who) or district.strip())
     f = _figures(request, period)
     with server_of(request).db.read() as conn:
-        districts = [district_of(who)] if district_of(who) else [r[0] for r in conn.execute(
-            "SELECT DISTINCT district FROM customers WHERE district IS NOT NULL"
-            " ORDER BY district").fetchall()]
+        districts = districts_for(conn, who)
     return render_page(request, who, "kpis.html", {
         "f": f, "note": note, "districts": districts, "status_zh": STATUS_ZH,
         "kind_zh": KIND_ZH,

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.domain.kinds import KIND_ZH
 from sync_server import auth
-from sync_server.office import ROLE_ZH, Office, render_page, require, server_of
+from sync_server.office import ROLE_ZH, Office, districts_for, render_page, require, server_of
 from sync_server.office_auth import check_csrf
 
 router = APIRouter(prefix="/office", include_in_schema=False)
@@ -41,9 +41,7 @@ def users_page(request: Request, who: Office, error: str | None = None,
         devices = [dict(r) for r in conn.execute(
             "SELECT device_id, username, name, created_at, expires_at, revoked_at,"
             " last_seen_at FROM devices ORDER BY username, last_seen_at DESC")]
-        districts = [r[0] for r in conn.execute(
-            "SELECT DISTINCT district FROM customers WHERE district IS NOT NULL"
-            " ORDER BY district")]
+        districts = districts_for(conn, who)
     for u in users:
         u["skills"] = json.loads(u["skills"] or "[]")
         u["devices"] = [d for d in devices if d["username"] == u["username"]]

@@ -28,7 +28,7 @@ from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.domain.status import CLOSED
 from fieldapp.forms import values as v
 from fieldapp.forms.expr import ExpressionError, parse
-from fieldapp.ids import LOCAL_ZONE, new_id
+from fieldapp.ids import LOCAL_ZONE, local_time, new_id
 from sync_server import alerts, dispatch
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
@@ -367,7 +367,7 @@ def _upcoming(conn: Connection, now: datetime) -> list[Event]:
         facts = _job_facts(conn, row["id"])
         if facts is None:
             continue
-        due = _moment(facts.pop("_due_at"))
+        due = local_time(facts.pop("_due_at"))
         if due is None or due < now:
             continue
         facts["days_left"] = (due.astimezone(LOCAL_ZONE).date()
@@ -466,23 +466,13 @@ def _state(conn: Connection, key: str) -> str | None:
     return row[0] if row else None
 
 
-def _moment(value: str | None) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=LOCAL_ZONE)
-    return moment
-
-
 def _days(earlier: str, later: str) -> float:
-    a, b = _moment(earlier), _moment(later)
+    a, b = local_time(earlier), local_time(later)
     return (b - a).total_seconds() / 86400 if a and b else 0.0
 
 
 def _date(value: str | None) -> str | None:
-    moment = _moment(value)
+    moment = local_time(value)
     return f"{moment.astimezone(LOCAL_ZONE):%Y-%m-%d}" if moment else None
 
 
