@@ -11,7 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from fieldapp.reports.report_data import UTILITY_SETTING
-from sync_server import billing
+from sync_server import audit, billing
 from sync_server.app import ACCEPT_ENV, SCAN_ENV, Settings, create_app
 from sync_server.db import DATABASE_URL_ENV, Storage, open_database
 from sync_server.seed import publish_setting, seed_demo
@@ -41,10 +41,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--billing-from", type=date.fromisoformat, default=None,
                         help="the first day whose readings FieldApp bills (YYYY-MM-DD; before"
                         " it the old billing system's; default: the server's first start)")
+    parser.add_argument("--verify-audit", action="store_true",
+                        help="check the change log's hash chain, say where it breaks, exit")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes on one port; more than one wants PostgreSQL")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.verify_audit:
+        raise SystemExit(_verify(args.data, args.database_url))
     settings = Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl),
                         database_url=args.database_url,
                         accept_within=timedelta(minutes=args.accept_within),
@@ -61,6 +65,21 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app(settings)
     _prepare(app.state.server.db, args)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+def _verify(data: Path, database_url: str | None) -> int:
+    """0 when every change-log entry is sound, 1 (and where) when the chain breaks."""
+    db = open_database(data, database_url)
+    try:
+        verdict = audit.verify(db)
+    finally:
+        db.close()
+    if verdict.ok:
+        print(f"审计日志完好：{verdict.checked} 条记录，哈希链无断点")
+        return 0
+    print(f"审计日志在第 {verdict.broken_at} 条记录处断开：{verdict.problem}"
+          f"（此前 {verdict.checked} 条完好）")
+    return 1
 
 
 def _alert_scan() -> timedelta | None:

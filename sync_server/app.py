@@ -35,7 +35,7 @@ from fieldapp.wire import (
     PushResponse,
     UserInfo,
 )
-from sync_server import alerts, auth, billing, faults, merge, notify, rules
+from sync_server import alerts, audit, auth, billing, faults, merge, notify, rules
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
@@ -94,6 +94,7 @@ class Server:
         self.clock = ServerClock()
         self.notifier = notify.from_settings(settings.sms_url, settings.sms_token)
         with self.db.write() as conn:
+            audit.seal_unsealed(conn)  # a log from before the chain: chained once, in order
             rules.install_defaults(conn)
             billing.install_defaults(conn)
 

@@ -28,6 +28,7 @@ from fieldapp.errors import IllegalTransition
 from fieldapp.forms import checklist
 from fieldapp.records import EVIDENCE_TABLES, TABLES, TECH_JOB_KINDS, Policy
 from fieldapp.wire import Mutation, MutationResult
+from sync_server import audit
 from sync_server.auth import Principal
 from sync_server.db import Connection, utc_now
 
@@ -377,12 +378,12 @@ def _log(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     """One change-log entry; ``op`` "restore" (a deleted record back) and "resend" (a
     record the device dropped, sent again) are logged without the mutation's id, which
     names the change the mutation itself made."""
-    return conn.execute(
-        "INSERT INTO changes(tbl, record_id, customer_id, op, fields, hlc, by_user, device_id,"
-        " at, client_at, mutation_id, batch_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING seq",
-        [m.table, m.record_id, customer_id, op or m.op, json.dumps(fields, ensure_ascii=False),
-         m.hlc, who.username, who.device_id, utc_now(), m.at,
-         m.mutation_id if mutation_id is _SAME else mutation_id, batch_id]).fetchone()[0]
+    return audit.log(conn, {
+        "tbl": m.table, "record_id": m.record_id, "customer_id": customer_id,
+        "op": op or m.op, "fields": json.dumps(fields, ensure_ascii=False), "hlc": m.hlc,
+        "by_user": who.username, "device_id": who.device_id, "at": utc_now(),
+        "client_at": m.at, "mutation_id": m.mutation_id if mutation_id is _SAME else mutation_id,
+        "batch_id": batch_id})[0]
 
 
 def _preserve(conn: Connection, m: Mutation, who: Principal, field: str | None, kept: Any,

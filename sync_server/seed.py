@@ -11,7 +11,7 @@ from typing import Any
 
 from fieldapp.forms.checklist import bundled_definitions
 from fieldapp.records import TABLES
-from sync_server import auth
+from sync_server import audit, auth
 from sync_server.db import Connection, Storage, utc_now
 
 SEED_HLC = "000000000000000000:00000:seed"
@@ -27,14 +27,14 @@ def insert_records(conn: Connection, table: str, rows: Iterable[dict[str, Any]],
               f" ON CONFLICT (id) DO UPDATE SET {updates}")
     now = utc_now()
     n = 0
+    prev = audit.last_hash(conn)
     for row in rows:
         fields = {c: row.get(c) for c in spec.columns}
         customer_id = row["id"] if table == "customers" else row.get("customer_id")
-        seq = conn.execute(
-            "INSERT INTO changes(tbl, record_id, customer_id, op, fields, hlc, by_user,"
-            " device_id, at) VALUES (?, ?, ?, 'insert', ?, ?, ?, 'server', ?) RETURNING seq",
-            [table, row["id"], customer_id, json.dumps(fields, ensure_ascii=False), SEED_HLC,
-             by_user, now]).fetchone()[0]
+        seq, prev = audit.log(conn, {
+            "tbl": table, "record_id": row["id"], "customer_id": customer_id, "op": "insert",
+            "fields": json.dumps(fields, ensure_ascii=False), "hlc": SEED_HLC,
+            "by_user": by_user, "device_id": "server", "at": now}, prev)
         conn.execute(insert, [row["id"], *fields.values(), seq, SEED_HLC])
         n += 1
     return n
