@@ -5,6 +5,7 @@ Every page needs a signed-in office user (office_auth.py)."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -352,6 +353,33 @@ def _report_data(request: Request, who: Principal,
                                     display_name=lambda u: _display_name(conn, u))
         except NotFound as exc:
             raise ApiError(404, "unknown_report", f"no report {submission_id}") from exc
+
+
+@router.get("/verify", response_class=HTMLResponse)
+def verify_page(request: Request, who: Office,
+                code: Annotated[str, Query(max_length=300)] = "") -> HTMLResponse:
+    """Check a printed report or notice: paste (or scan) the text of its QR code; the report
+    is loaded as it stands now and its content hash compared with the printed one."""
+    result: dict[str, Any] | None = None
+    if code.strip():
+        match = re.fullmatch(r"fieldapp://verify/(\w+)/([\w-]{1,64})\?sha256=([0-9a-f]{64})",
+                             code.strip())
+        if match is None:
+            result = {"state": "unreadable"}
+        else:
+            kind, report_id, printed = match.groups()
+            try:
+                data = _report_data(request, who, report_id)
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+                result = {"state": "unknown", "report_id": report_id}
+            else:
+                result = {"state": "same" if data.content_hash == printed else "changed",
+                          "report_id": report_id, "kind": kind, "printed": printed,
+                          "current": data.content_hash, "title": data.form_title,
+                          "number": data.job.number}
+    return render_page(request, who, "verify.html", {"code": code, "result": result})
 
 
 @router.get("/reports/{submission_id}/{document}.pdf")

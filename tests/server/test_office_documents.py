@@ -3,18 +3,21 @@ same bytes the tablet renders offline from the same synced data."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+import zxingcpp
 from PIL import Image
 
 from fieldapp.capture.gps import Position
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf
 from fieldapp.reports.report_data import from_replica
+from sync_server.db import open_database
 from tests.conftest import ServerProcess, synced_tablet
-from tests.reports.reportkit import page_count, repair_done, text_of, write
+from tests.reports.reportkit import page_count, render_page, repair_done, text_of, write
 from tests.server.test_conflict_review import office_session
 from tests.world import complete_inspection, inspect_household
 
@@ -127,3 +130,28 @@ def test_reports_are_found_by_customer_technician_kind_day_and_hazard(
     today = datetime.now(LOCAL_ZONE).date()
     assert found(since=today.isoformat()) == {with_hazard, clean}
     assert found(until=(today - timedelta(days=1)).isoformat()) == set()
+
+
+def test_a_printed_report_is_verified_from_its_qr_code(server: ServerProcess, tmp_path: Path):
+    replica, client = synced_tablet(server, tmp_path / "tablet")
+    sub_id = complete_inspection(replica, "job-1", tmp_path / "photo.jpg")
+    client.sync()
+    office = office_session(server, "supervisor")
+    pdf = write(office.get(f"{server.url}/office/reports/{sub_id}/report.pdf",
+                           timeout=30).content, tmp_path / "printed.pdf")
+    with Image.open(render_page(pdf, 1, tmp_path / "scan", dpi=150)) as page:
+        [code] = [b.text for b in zxingcpp.read_barcodes(page)]
+
+    def verdict(text: str) -> str:
+        page = office.get(f"{server.url}/office/verify", params={"code": text}, timeout=30)
+        return re.search(r'id="verdict">([^<]*)', page.text)[1]
+
+    assert verdict(code).startswith("一致")
+    db = open_database(server.data_dir, server.database_url)
+    with db.write() as conn:  # the record changed after printing (here: behind our back)
+        conn.execute("UPDATE answers SET note = '改过' WHERE submission_id = ?"
+                     " AND question = 'hose_age'", [sub_id])
+    db.close()
+    assert verdict(code).startswith("不一致")
+    assert verdict("hello").startswith("无法识别")
+    assert verdict(code.replace(sub_id, "no-such-report")).startswith("系统中没有报告")

@@ -63,6 +63,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/office/tasks"): VIEWERS,
     ("POST", "/office/tasks/{task_id}/done"): OFFICE,
     ("GET", "/office/audit"): VIEWERS,
+    ("GET", "/office/verify"): VIEWERS,
     ("GET", "/office/audit.csv"): VIEWERS,
     ("GET", "/office/kpis"): VIEWERS,
     ("GET", "/office/kpis.csv"): VIEWERS,
