@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect
 
 from fieldapp.domain.status import AUDITOR
 from fieldapp.store import SCHEMA_VERSION as CLIENT_SCHEMA_VERSION
+from fieldapp.sync.client import CHUNK
 from fieldapp.sync.hlc import Timestamp
 from fieldapp.wire import (
     MAX_PULL_PAGE,
@@ -40,7 +41,7 @@ from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
 from sync_server.errors import ApiError
-from sync_server.headers import SecurityHeaders
+from sync_server.headers import BodyLimit, SecurityHeaders
 from sync_server.objects import FileSystemStore
 from sync_server.office_auth import SignInRequired, sign_in_url
 from sync_server.pull import pull, scope_changed
@@ -80,6 +81,10 @@ class Settings:
 
 DATA_ENV, TOKEN_TTL_ENV = "FIELDAPP_SERVER_DATA", "FIELDAPP_TOKEN_TTL"
 ACCEPT_ENV, SCAN_ENV = "FIELDAPP_ACCEPT_WITHIN_S", "FIELDAPP_ALERT_SCAN_S"
+# Request bodies: a push batch or an office form well under 8 MiB; an upload chunk is 1 MiB.
+# BodyLimit refuses a declared length over these; the routes' own limits catch the rest.
+MAX_BODY = 8 * 1024 * 1024
+MAX_CHUNK = 2 * CHUNK
 SMS_URL_ENV, SMS_TOKEN_ENV = "FIELDAPP_SMS_URL", "FIELDAPP_SMS_TOKEN"  # unset: log only
 
 
@@ -159,6 +164,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="FieldApp sync server", version="0.1.0", lifespan=lifespan)
     app.state.server = server
+    app.add_middleware(BodyLimit, default=MAX_BODY,
+                       per_prefix={"/api/v1/attachments/": MAX_CHUNK})
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
 
@@ -178,7 +185,7 @@ def create_app(settings: Settings) -> FastAPI:
                                            display_name=user["display_name"],
                                            role=user["role"], district=user["district"]))
 
-    @app.post("/api/v1/sync/push")
+    @app.post("/api/v1/sync/push", max_body_size=MAX_BODY)
     def push(body: PushRequest, who: Writer) -> PushResponse:
         _check_protocol(body.protocol)
         _check_schema(body.schema_version)
@@ -220,7 +227,7 @@ def create_app(settings: Settings) -> FastAPI:
         with server.db.read() as conn:
             return server.blobs.status(conn, sha256)
 
-    @app.put("/api/v1/attachments/{sha256}")
+    @app.put("/api/v1/attachments/{sha256}", max_body_size=MAX_CHUNK)
     async def upload_chunk(sha256: str, request: Request, who: Writer,
                            offset: Annotated[int, Query(ge=0)],
                            total: Annotated[int, Query(ge=1)]) -> AttachmentStatus:
@@ -257,14 +264,14 @@ def create_app(settings: Settings) -> FastAPI:
     )
     from sync_server.office import router as office_router
 
-    app.include_router(office_router)
-    app.include_router(office_rules.router)
-    app.include_router(office_audit.router)
-    app.include_router(office_kpis.router)
-    app.include_router(office_billing.router)
-    app.include_router(office_users.router)
-    app.include_router(office_dispatch.router)
-    app.include_router(office_dispatch.api)
+    app.include_router(office_router, max_body_size=MAX_BODY)
+    app.include_router(office_rules.router, max_body_size=MAX_BODY)
+    app.include_router(office_audit.router, max_body_size=MAX_BODY)
+    app.include_router(office_kpis.router, max_body_size=MAX_BODY)
+    app.include_router(office_billing.router, max_body_size=MAX_BODY)
+    app.include_router(office_users.router, max_body_size=MAX_BODY)
+    app.include_router(office_dispatch.router, max_body_size=MAX_BODY)
+    app.include_router(office_dispatch.api, max_body_size=MAX_BODY)
     return app
 
 
@@ -344,7 +351,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed",
+                413: "body_too_large"}.get(exc.status_code, "http_error")
         return JSONResponse({"error": code, "message": str(exc.detail)},
                             status_code=exc.status_code)
 

@@ -84,6 +84,10 @@ def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     unknown = set(m.fields) - set(spec.columns)
     if unknown:
         raise Rejected("unknown_field", f"{m.table} has no fields {sorted(unknown)}")
+    for field, value in m.fields.items():
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            raise Rejected("value_too_long", f"{m.table}.{field} has {len(value)} characters;"
+                           f" at most {MAX_TEXT} are kept")
     office = who.role in OFFICE_ROLES
     current = current_row(conn, m.table, m.record_id)
     if m.op == "delete":
@@ -370,6 +374,8 @@ def _resend(conn: Connection, m: Mutation, who: Principal, batch_id: str,
 
 
 _SAME = object()
+# No field a technician fills comes near this; a signature's strokes are the longest.
+MAX_TEXT = 200_000
 
 
 def _log(conn: Connection, m: Mutation, who: Principal, batch_id: str,
