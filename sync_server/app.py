@@ -40,7 +40,7 @@ from sync_server import alerts, audit, auth, billing, faults, merge, notify, rul
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
-from sync_server.errors import ApiError
+from sync_server.errors import MAX_INT, ApiError
 from sync_server.headers import BodyLimit, SecurityHeaders
 from sync_server.objects import FileSystemStore
 from sync_server.office_auth import SignInRequired, sign_in_url
@@ -209,7 +209,7 @@ def create_app(settings: Settings) -> FastAPI:
         return response
 
     @app.get("/api/v1/sync/pull")
-    def pull_changes(who: Who, cursor: Annotated[int, Query(ge=0)] = 0,
+    def pull_changes(who: Who, cursor: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
                      limit: Annotated[int, Query(ge=1, le=MAX_PULL_PAGE)] = 500) -> PullResponse:
         with server.db.read() as conn:
             if not scope_changed(conn, who):
@@ -229,8 +229,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.put("/api/v1/attachments/{sha256}", max_body_size=MAX_CHUNK)
     async def upload_chunk(sha256: str, request: Request, who: Writer,
-                           offset: Annotated[int, Query(ge=0)],
-                           total: Annotated[int, Query(ge=1)]) -> AttachmentStatus:
+                           offset: Annotated[int, Query(ge=0, le=MAX_INT)],
+                           total: Annotated[int, Query(ge=1, le=MAX_INT)]) -> AttachmentStatus:
         server.blobs.check_name(sha256)
         chunk = await request.body()
         with server.db.write() as conn:

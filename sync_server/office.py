@@ -13,6 +13,7 @@ from typing import Annotated, Any, BinaryIO
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
@@ -24,7 +25,7 @@ from fieldapp.records import TABLES, Policy
 from fieldapp.reports import documents, report_data
 from sync_server import alerts, auth, photo_map, review
 from sync_server.auth import Principal
-from sync_server.errors import ApiError
+from sync_server.errors import MAX_INT, ApiError
 from sync_server.office_auth import (
     COOKIE,
     SESSION_TTL,
@@ -72,6 +73,7 @@ ROLE_ZH = {"dispatcher": "调度员", "supervisor": "主管", "admin": "管理�
            "technician": "安检员"}
 
 Office = Annotated[Principal, Depends(office_user)]
+RowId = Annotated[int, PathParam(ge=0, le=MAX_INT)]  # a numbered row in a URL
 
 
 def office_role(roles: frozenset[str], message: str) -> Any:
@@ -205,7 +207,8 @@ def _local(url: str) -> str:
 @router.get("/conflicts", response_class=HTMLResponse)
 def conflicts_page(request: Request, who: Office,
                    show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
-                   error: str | None = None, failed: int | None = None) -> HTMLResponse:
+                   error: str | None = None,
+                   failed: Annotated[int | None, Query(le=MAX_INT)] = None) -> HTMLResponse:
     with server_of(request).db.read() as conn:
         items = review.conflicts(conn, open_only=show == "open")
     return render_page(request, who, "conflicts.html", {
@@ -214,7 +217,7 @@ def conflicts_page(request: Request, who: Office,
 
 
 @router.post("/conflicts/{conflict_id}/resolve")
-def resolve_conflict(request: Request, conflict_id: int,
+def resolve_conflict(request: Request, conflict_id: RowId,
                      who: Annotated[Principal, office_role(review.REVIEWERS,
                                                            "只有主管或管理员可以处理冲突")],
                      choice: Annotated[str, Form(pattern="^(current|preserved|edit)$")],

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES
+from sync_server.errors import MAX_INT
 from sync_server.office import Office, district_of, local_time, render_page, server_of
 
 router = APIRouter(prefix="/office", include_in_schema=False)
@@ -111,7 +112,7 @@ def audit_page(request: Request, who: Office,
                record: Annotated[str, Query(max_length=64)] = "",
                since: Annotated[str, Query(max_length=10)] = "",
                until: Annotated[str, Query(max_length=10)] = "",
-               before: int | None = None) -> HTMLResponse:
+               before: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None) -> HTMLResponse:
     filters = Filters(table if table in TABLES else "", user.strip(), record.strip(),
                       since, until, district_of(who) or "")
     rows = _rows(request, filters, before, PAGE + 1)

@@ -24,6 +24,7 @@ from sync_server.errors import ApiError
 from sync_server.office import (
     STATUS_ZH,
     Office,
+    RowId,
     check_district,
     district_of,
     districts_for,
@@ -202,7 +203,8 @@ def _csv_rows(raw: bytes) -> list[dict[str, str]]:
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, who: Office, job_id: str, created: int = 0,
+def job_page(request: Request, who: Office, job_id: str,
+             created: Annotated[int, Query(ge=0, le=1)] = 0,
              error: str | None = None) -> HTMLResponse:
     with server_of(request).db.read() as conn:
         job = dispatch.job_row(conn, job_id)
@@ -282,7 +284,7 @@ def alerts_page(request: Request, who: Office,
 
 
 @router.post("/alerts/{alert_id}/ack")
-def acknowledge_alert(request: Request, who: Office, alert_id: int,
+def acknowledge_alert(request: Request, who: Office, alert_id: RowId,
                       csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
     require(who, ACKNOWLEDGERS, "提醒由主管或管理员确认")

@@ -16,6 +16,7 @@ from sync_server import dispatch, rules
 from sync_server.errors import ApiError
 from sync_server.office import (
     Office,
+    RowId,
     check_district,
     district_of,
     render_page,
@@ -85,7 +86,7 @@ def tasks_page(request: Request, who: Office, error: str | None = None) -> HTMLR
 
 
 @router.post("/tasks/{task_id}/done")
-def task_done(request: Request, who: Office, task_id: int,
+def task_done(request: Request, who: Office, task_id: RowId,
               outcome: Annotated[str, Form(max_length=500)] = "",
               csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     """A follow-up call made: the task is closed with what the customer said, and its job
