@@ -8,16 +8,19 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
+from fieldapp import integrity
 from fieldapp.replica import Replica
 from fieldapp.ui import i18n, ops, theme
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.i18n import tr
 from fieldapp.ui.login_dialog import LoginDialog
 from fieldapp.ui.main_window import MainWindow
 from fieldapp.ui.sync_worker import SyncController
@@ -85,13 +88,36 @@ def first_login(window: MainWindow, username: str | None, password: str | None) 
     return dialog.exec() == QDialog.DialogCode.Accepted
 
 
+def check_data(data_dir: Path | str) -> str | None:
+    """The start-up integrity check; when it finds a problem the unsent work is saved aside
+    first, and the words for the user are returned (None: all is well)."""
+    report = integrity.check(data_dir)
+    if report.ok:
+        return None
+    folder = integrity.rescue(data_dir)
+    log.error("integrity check failed: %s; unsent work saved in %s", report.problems, folder)
+    said = [tr(f"integrity.{code}", detail=detail[:12] if code.startswith("file") else detail)
+            for code, detail in report.problems[:5]]
+    return tr("integrity.message", problems=tr("error.list_sep").join(said), n=report.unsent,
+              folder=str(folder))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = QApplication(sys.argv[:1])
     app.setApplicationName("FieldApp")
     theme.apply(app)
-    window = build_main_window(args.data, args.server, language=args.lang)
+    i18n.set_language(i18n.resolve_language(args.lang, None))
+    problem = check_data(args.data)  # before anything opens the data for writing
+    if problem:
+        QMessageBox.warning(None, tr("integrity.title"), problem)
+    try:
+        window = build_main_window(args.data, args.server, language=args.lang)
+    except sqlite3.DatabaseError as exc:
+        QMessageBox.critical(None, tr("integrity.title"), tr("integrity.unusable",
+                                                             error=str(exc)))
+        return 2
     _install_excepthook(window)
     if ops.session(window.ctx.replica) is None and not first_login(window, args.user,
                                                                    args.password):

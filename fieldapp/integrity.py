@@ -1,0 +1,157 @@
+"""The tablet's own check at start-up: is the local database sound, and is every photo and
+signature still waiting for upload intact? When not, the work not yet sent is copied to a
+rescue folder *before* anything else touches the data, and the user is told where it is.
+
+    report = check(data_dir)            # before the replica is opened
+    if not report.ok:
+        folder = rescue(data_dir)       # unsent changes (JSON) and their files
+
+Both read the SQLite file with the standard library only, row by row, so a damaged
+database still gives up whatever it can; neither writes to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fieldapp.ids import LOCAL_ZONE
+
+DB_FILE = "replica.sqlite3"
+RESCUE_DIR = "rescue"
+
+
+@dataclass
+class Report:
+    # (code, detail): database_unopenable, database_damaged, file_missing, file_damaged
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    unsent: int = 0  # changes not yet accepted by the server
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check(data_dir: Path | str) -> Report:
+    """The database's own consistency check, then the files of unsent attachments."""
+    data_dir = Path(data_dir)
+    report = Report()
+    path = data_dir / DB_FILE
+    if not path.exists():
+        return report  # a new tablet: nothing to check yet
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        report.problems.append(("database_unopenable", str(exc)))
+        return report
+    try:
+        try:
+            verdict = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            verdict = [str(exc)]
+        if verdict != ["ok"]:
+            report.problems.append(("database_damaged", "; ".join(verdict[:3])))
+        report.unsent = _count(conn, "SELECT count(*) FROM outbox WHERE state = 'pending'")
+        for sha in _unsent_files(conn):
+            file = data_dir / "blobs" / sha[:2] / sha
+            if not file.exists():
+                report.problems.append(("file_missing", sha))
+            elif _sha256(file) != sha:
+                report.problems.append(("file_damaged", sha))
+    finally:
+        conn.close()
+    return report
+
+
+def rescue(data_dir: Path | str) -> Path:
+    """Copy the unsent work out: ``rescue/<time>/unsent.json`` (every outbox entry not yet
+    accepted, with the record as it stands) and the files those entries name. Whatever
+    cannot be read is listed as such; the rest is still saved."""
+    data_dir = Path(data_dir)
+    folder = data_dir / RESCUE_DIR / datetime.now(LOCAL_ZONE).strftime("%Y%m%d-%H%M%S")
+    (folder / "files").mkdir(parents=True, exist_ok=True)
+    saved: dict[str, Any] = {"made_at": datetime.now(LOCAL_ZONE).isoformat(timespec="seconds"),
+                             "changes": [], "unreadable": [], "files": []}
+    try:
+        conn = sqlite3.connect(f"file:{data_dir / DB_FILE}?mode=ro", uri=True)
+        conn.row_factory = sqlite3.Row
+    except sqlite3.Error as exc:
+        saved["unreadable"].append(f"database: {exc}")
+        conn = None
+    if conn is not None:
+        try:
+            for entry in _outbox(conn, saved["unreadable"]):
+                entry["record"] = _record(conn, entry.get("tbl"), entry.get("record_id"),
+                                          saved["unreadable"])
+                saved["changes"].append(entry)
+        finally:
+            conn.close()
+    for sha in {c["record"].get("sha256") for c in saved["changes"]
+                if c.get("tbl") == "attachments" and isinstance(c.get("record"), dict)}:
+        source = data_dir / "blobs" / str(sha)[:2] / str(sha)
+        if sha and source.exists():
+            shutil.copy2(source, folder / "files" / str(sha))
+            saved["files"].append({"sha256": sha, "intact": _sha256(source) == sha})
+    (folder / "unsent.json").write_text(json.dumps(saved, ensure_ascii=False, indent=1),
+                                        encoding="utf-8")
+    return folder
+
+
+def _outbox(conn: sqlite3.Connection, unreadable: list[str]) -> list[dict[str, Any]]:
+    """Outbox entries not yet applied, one at a time so a damaged page loses only itself."""
+    try:
+        seqs = [r[0] for r in conn.execute(
+            "SELECT seq FROM outbox WHERE state = 'pending' ORDER BY seq")]
+    except sqlite3.DatabaseError as exc:
+        unreadable.append(f"outbox: {exc}")
+        return []
+    out = []
+    for seq in seqs:
+        try:
+            row = conn.execute("SELECT * FROM outbox WHERE seq = ?", [seq]).fetchone()
+            out.append(dict(row))
+        except sqlite3.DatabaseError as exc:
+            unreadable.append(f"outbox {seq}: {exc}")
+    return out
+
+
+def _record(conn: sqlite3.Connection, table: Any, record_id: Any,
+            unreadable: list[str]) -> dict[str, Any] | None:
+    if not isinstance(table, str) or not table.isidentifier():
+        return None
+    try:
+        row = conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', [record_id]).fetchone()
+    except sqlite3.DatabaseError as exc:
+        unreadable.append(f"{table} {record_id}: {exc}")
+        return None
+    return dict(row) if row else None
+
+
+def _unsent_files(conn: sqlite3.Connection) -> list[str]:
+    try:
+        return [r[0] for r in conn.execute(
+            "SELECT DISTINCT a.sha256 FROM attachments a JOIN outbox o"
+            " ON o.tbl = 'attachments' AND o.record_id = a.id WHERE o.state = 'pending'")]
+    except sqlite3.DatabaseError:
+        return []
+
+
+def _count(conn: sqlite3.Connection, sql: str) -> int:
+    try:
+        return conn.execute(sql).fetchone()[0]
+    except sqlite3.DatabaseError:
+        return 0
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
