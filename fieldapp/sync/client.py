@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fieldapp import unlock
 from fieldapp.changes import Changes
 from fieldapp.errors import AuthError, ServerRejected
 from fieldapp.ids import now_iso
@@ -97,6 +98,7 @@ class SyncClient:
                             username=previous.username)
         self.r.set_state("token", login.token)
         self.r.set_state("session", json.dumps(session.__dict__, ensure_ascii=False))
+        unlock.remember(self.r, password)  # the same password opens the app offline
         self.r.observe(login.server_hlc)
         return session
 

@@ -24,6 +24,7 @@ from fieldapp.ui.i18n import tr
 from fieldapp.ui.login_dialog import LoginDialog
 from fieldapp.ui.main_window import MainWindow
 from fieldapp.ui.sync_worker import SyncController
+from fieldapp.ui.unlock_dialog import UnlockDialog
 
 log = logging.getLogger("fieldapp.ui")
 
@@ -79,6 +80,20 @@ def _install_excepthook(window: MainWindow) -> None:
     sys.excepthook = hook
 
 
+def open_session(window: MainWindow, username: str | None, password: str | None) -> bool:
+    """Online login on a new tablet; else the offline unlock (or an online login when the
+    user asks, or when too many wrong passwords locked the app). False: the user gave up."""
+    replica = window.ctx.replica
+    if ops.session(replica) is None:
+        return first_login(window, username, password)
+    if not ops.needs_unlock(replica):
+        return True  # logged in before offline unlock existed: set at the next login
+    result = UnlockDialog(window.ctx, ops.session(replica)).exec()
+    if result == UnlockDialog.ONLINE:
+        return first_login(window, ops.session(replica).username, None)
+    return result == QDialog.DialogCode.Accepted
+
+
 def first_login(window: MainWindow, username: str | None, password: str | None) -> bool:
     """Log in online when the tablet has no session yet; False if the user gave up."""
     dialog = LoginDialog(window.controller, None, username=username or "",
@@ -119,8 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                                                              error=str(exc)))
         return 2
     _install_excepthook(window)
-    if ops.session(window.ctx.replica) is None and not first_login(window, args.user,
-                                                                   args.password):
+    if not open_session(window, args.user, args.password):
         window.shutdown()
         return 1
     window.start()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from fieldapp import unlock as unlock_check
 from fieldapp.capture.gps import Position, PositionSource, source_from_config
 from fieldapp.changes import Changes
 from fieldapp.domain.status import ORDER, Status, allowed_moves
@@ -41,6 +42,15 @@ log = logging.getLogger("fieldapp.ui")
 
 def session(replica: Replica) -> Session | None:
     return replica.session
+
+
+def unlock(replica: Replica, *, password: str) -> unlock_check.Attempt:
+    """Open the app offline with the password of the last online login."""
+    return unlock_check.check(replica, password)
+
+
+def needs_unlock(replica: Replica) -> bool:
+    return replica.session is not None and unlock_check.can_unlock(replica)
 
 
 def has_login(replica: Replica) -> bool:

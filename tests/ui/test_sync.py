@@ -12,6 +12,7 @@ import pytest
 import uvicorn
 from pytestqt.qtbot import QtBot
 
+from fieldapp import unlock
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.replica import Replica
 from fieldapp.ui.app import build_main_window
@@ -132,6 +133,8 @@ def test_first_login_then_sync_round_trip(qtbot: QtBot, tmp_path: Path,
     try:
         assert check.outbox.counts()["pending"] == 0
         assert check.jobs.get("job-001")["status"] == "accepted"
+        # the password that logged in online now opens the app offline
+        assert unlock.check(check, PASSWORD).ok and not unlock.check(check, "wrong").ok
     finally:
         check.close()
 
