@@ -22,6 +22,7 @@ from fieldapp.ids import now_iso
 from fieldapp.replica import Replica, Session
 from fieldapp.store import SCHEMA_VERSION
 from fieldapp.sync.apply import apply_changes
+from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.transport import RequestsTransport, Response, Transport
 from fieldapp.wire import (
     MAX_PULL_PAGE,
@@ -68,13 +69,14 @@ class SyncClient:
         self.transport = transport or RequestsTransport()
         self.timeout = timeout
         self.chunk_size = chunk_size
+        self.tokens = TokenStore(replica)
 
     # -- HTTP -----------------------------------------------------------------------
     def _call(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Response:
         headers = dict(kwargs.pop("headers", None) or {})
         headers["X-FieldApp-Protocol"] = str(PROTOCOL_VERSION)
         if auth:
-            token = self.r.state("token")
+            token = self.tokens.get()
             if not token:
                 raise AuthError("not_logged_in", "log in once online first")
             headers["Authorization"] = f"Bearer {token}"
@@ -96,7 +98,7 @@ class SyncClient:
             raise AuthError("other_user_pending",
                             "another technician's work on this tablet is not synced yet",
                             username=previous.username)
-        self.r.set_state("token", login.token)
+        self.tokens.set(login.token)
         self.r.set_state("session", json.dumps(session.__dict__, ensure_ascii=False))
         unlock.remember(self.r, password)  # the same password opens the app offline
         self.r.observe(login.server_hlc)

@@ -24,6 +24,7 @@ from fieldapp.forms.filling import FormScreen
 from fieldapp.replica import Replica, Session
 from fieldapp.reports import documents
 from fieldapp.sync.client import Progress, SyncClient, SyncReport
+from fieldapp.sync.credentials import TokenStore
 
 # Re-exported: the screens import ops only.
 from fieldapp.ui.problem_data import FieldConflict as FieldConflict
@@ -55,7 +56,7 @@ def needs_unlock(replica: Replica) -> bool:
 
 def has_login(replica: Replica) -> bool:
     """True once an online login stored a token, i.e. a sync can be tried."""
-    return bool(replica.state("token"))
+    return bool(TokenStore(replica).get())
 
 
 @dataclass(frozen=True)
