@@ -13,6 +13,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import keyring
+from keyring.backends import fail
 from keyring.errors import KeyringError
 
 if TYPE_CHECKING:
@@ -24,9 +25,9 @@ FALLBACK_KEY = "token"  # in the replica's local state, only without a keyring
 
 
 def keyring_available() -> bool:
-    """A real keyring: the "fail" backend (priority 0) means there is none."""
+    """A real keyring: keyring's "fail" backend stands in when the system has none."""
     try:
-        return keyring.get_keyring().priority > 0
+        return not isinstance(keyring.get_keyring(), fail.Keyring)
     except Exception:  # a broken backend is no backend
         return False
 

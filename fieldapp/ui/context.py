@@ -56,6 +56,8 @@ class AppContext(QObject):
         thread; only sync and login (network) go to the worker thread. A failure is shown
         through the one message route, then handed to ``failed`` for screen-specific marks.
         """
+        if self.replica is None:  # shut down: a late signal finds nothing to act on
+            return None
         try:
             result = op(self.replica, **kwargs)
         except FieldAppError as exc:

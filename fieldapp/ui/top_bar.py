@@ -78,6 +78,8 @@ class TopBar(QFrame):
         self.refresh()
 
     def refresh(self) -> None:
+        if self.ctx.replica is None:
+            return  # shut down
         session = ops.session(self.ctx.replica)
         if session is None:
             self.user.setText("")

@@ -17,9 +17,10 @@ from fieldapp.sync.credentials import TokenStore
 
 
 class MemoryKeyring(KeyringBackend):
-    """A real keyring backend kept in memory (the test machine has no keyring daemon)."""
+    """A real keyring backend kept in memory (the test machine has no keyring daemon).
+    Below the "fail" backend, so keyring's own discovery never picks it for other tests."""
 
-    priority = 1  # type: ignore[assignment]
+    priority = -1  # type: ignore[assignment]
 
     def __init__(self) -> None:
         super().__init__()
