@@ -28,6 +28,7 @@ from sync_server.auth import Principal
 from sync_server.clock import ServerClock
 from sync_server.db import Connection
 from sync_server.errors import ApiError
+from sync_server.seed import utility_name
 
 SYSTEM = Principal("system", "账务", "admin", None, "server")
 PAY_WITHIN = timedelta(days=15)
@@ -184,6 +185,7 @@ def remind(conn: Connection, clock: ServerClock, now: datetime) -> int:
     """Reminders 5 and 1 days before a bill is due, and for a bill past due: marked
     overdue and a 催缴 job for the customer's district. Each once per bill."""
     today = now.astimezone(LOCAL_ZONE).date()
+    sign = utility_name(conn)
     done = 0
     for bill in conn.execute("SELECT b.*, c.name, c.phone, c.district FROM bills b"
                              " JOIN customers c ON c.id = b.customer_id"
@@ -193,7 +195,7 @@ def remind(conn: Connection, clock: ServerClock, now: datetime) -> int:
         left = (due - today).days
         for days in REMIND_DAYS:
             if 0 <= left <= days and _once(conn, bill["id"], f"remind-{days}", now):
-                done += _text(conn, bill, now, f"【燃气公司】{bill['name']}，您好：您的燃气费"
+                done += _text(conn, bill, now, f"【{sign}】{bill['name']}，您好：您的燃气费"
                                                f" {yuan(bill['amount_cents'])} 元将于"
                                                f" {due:%m月%d日} 到期，请按时缴纳。")
                 break  # one reminder a day is enough
@@ -228,7 +230,7 @@ def _dun(conn: Connection, clock: ServerClock, bill: Any, now: datetime) -> None
     open_dunning = conn.execute("SELECT 1 FROM jobs WHERE customer_id = ? AND kind = 'dunning'"
                                 " AND status IN ('pending', 'dispatched', 'accepted',"
                                 " 'en_route', 'in_service')", [bill["customer_id"]]).fetchone()
-    _text(conn, bill, now, f"【燃气公司】{bill['name']}，您好：您的燃气费"
+    _text(conn, bill, now, f"【{utility_name(conn)}】{bill['name']}，您好：您的燃气费"
                            f" {yuan(bill['amount_cents'])} 元已逾期，请尽快缴纳，以免影响用气。")
     if open_dunning:
         return  # one visit chases every overdue bill of the customer

@@ -33,6 +33,7 @@ from sync_server import alerts, dispatch
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
 from sync_server.db import Connection
+from sync_server.seed import utility_name
 
 SYSTEM = Principal("system", "规则引擎", "admin", None, "server")
 CURSOR = "rules.cursor"
@@ -43,6 +44,7 @@ MIN_DAYS = 0.5  # shorter gaps between readings say little about daily use
 _COMMON = {"number": "工单号", "kind": "工单类型代码（inspection、repair…）",
            "kind_name": "工单类型（安检、维修…）", "district": "区域",
            "customer_name": "客户姓名", "customer_phone": "客户电话"}
+UTILITY = {"utility": "本公司名称"}  # every message may sign with it
 EVENTS: dict[str, tuple[str, dict[str, str]]] = {
     "job.completed": ("工单完成", {**_COMMON, "priority": "优先级（1 紧急）",
                                   "assignee": "处理人", "hazards": "发现隐患数"}),
@@ -67,7 +69,7 @@ ACTIONS = {
 DEFAULT_RULES = [
     {"id": "rule-completed-sms", "name": "完工短信通知", "event": "job.completed",
      "condition": "", "action": "notify_customer",
-     "params": {"text": "【燃气公司】您好，{customer_name}，您的{kind_name}工单 {number} 已完成。"
+     "params": {"text": "【{utility}】您好，{customer_name}，您的{kind_name}工单 {number} 已完成。"
                         "如有疑问请致电 96777。"}},
     {"id": "rule-completed-follow-up", "name": "维修完工回访", "event": "job.completed",
      "condition": "${kind} = 'repair'", "action": "follow_up_task", "params": {"hours": 24}},
@@ -75,7 +77,7 @@ DEFAULT_RULES = [
      "condition": "", "action": "rectification_check", "params": {}},
     {"id": "rule-inspection-reminder", "name": "安检前一周提醒", "event": "inspection.upcoming",
      "condition": f"${{days_left}} <= {UPCOMING_DAYS}", "action": "notify_customer",
-     "params": {"text": "【燃气公司】{customer_name}，您好：我公司将于 {due_date} 上门进行"
+     "params": {"text": "【{utility}】{customer_name}，您好：我公司将于 {due_date} 上门进行"
                         "入户安检，届时请家中留人。改约请致电 96777。"}},
     {"id": "rule-abnormal-usage", "name": "用量异常提醒", "event": "reading.recorded",
      "condition": "${daily_use} = 0 or ${ratio} > 3", "action": "alert",
@@ -143,7 +145,7 @@ def check(event: str, condition: str, action: str, params: Mapping[str, Any]) ->
     problems = []
     if event not in EVENTS:
         return [f"未知的事件：{event}"]
-    known = EVENTS[event][1]
+    known = {**EVENTS[event][1], **UTILITY}
     if condition.strip():
         try:
             expression = parse(condition)
@@ -381,9 +383,10 @@ def _upcoming(conn: Connection, now: datetime) -> list[Event]:
 # -- actions --------------------------------------------------------------------------------
 
 
-def _text(rule: Rule, event: Event) -> str:
+def _text(conn: Connection, rule: Rule, event: Event) -> str:
     facts = {k: ("" if val is None else val) for k, val in event.facts.items()
              if not k.startswith("_")}
+    facts["utility"] = utility_name(conn)
     return str(rule.params.get("text") or "").format_map(_Blank(facts))
 
 
@@ -397,7 +400,7 @@ def _notify(conn: Connection, rule: Rule, event: Event, now: datetime,
     phone = event.facts.get("customer_phone")
     if not phone:
         return "客户没有电话，未发送"
-    text = _text(rule, event)
+    text = _text(conn, rule, event)
     conn.execute("INSERT INTO notifications(channel, recipient, text, customer_id, job_id,"
                  " rule_id, created_at) VALUES ('sms', ?, ?, ?, ?, ?, ?)",
                  [phone, text, event.customer_id, event.job_id, rule.id,
@@ -418,8 +421,9 @@ def _follow_up(conn: Connection, rule: Rule, event: Event, now: datetime,
 
 def _alert(conn: Connection, rule: Rule, event: Event, now: datetime,
            clock: ServerClock) -> str:
+    text = f"{rule.name}：{_text(conn, rule, event)}"
     alerts.raise_alert(conn, "rule", f"{rule.id}:{event.subject}",
-                       now.isoformat(timespec="seconds"), f"{rule.name}：{_text(rule, event)}",
+                       now.isoformat(timespec="seconds"), text,
                        job_id=event.job_id, customer_id=event.customer_id)
     return "已提醒主管"
 

@@ -49,6 +49,15 @@ def publish_setting(conn: Connection, key: str, value: str, by_user: str = "syst
     return True
 
 
+def utility_name(conn: Connection) -> str:
+    """The utility's name as published (``--utility-name``), else the default documents use."""
+    from fieldapp.reports.report_data import UTILITY_NAME, UTILITY_SETTING
+
+    row = conn.execute("SELECT value FROM org_settings WHERE id = ?",
+                       [UTILITY_SETTING]).fetchone()
+    return (row[0] if row else None) or UTILITY_NAME
+
+
 def seed_forms(conn: Connection) -> None:
     rows = [{"id": f"form-{code}-v{version}", "code": code, "form_version": version,
              "title": definition["title"]["zh"],

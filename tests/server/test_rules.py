@@ -243,3 +243,15 @@ def test_a_message_that_keeps_failing_is_marked_failed(engine: Storage) -> None:
     [row] = rows(engine, "SELECT status, attempts, error FROM notifications")
     assert (row["status"], row["attempts"]) == ("failed", notify.MAX_ATTEMPTS)
     assert notify.deliver(engine, notify.LogNotifier()) == 0  # not sent again
+
+
+def test_messages_are_signed_with_the_utilitys_name(engine: Storage) -> None:
+    from sync_server.seed import publish_setting
+
+    with engine.write() as conn:
+        publish_setting(conn, "utility_name", "江宁港华燃气有限公司")
+    complete(engine, TECH01, "job-1")
+    run(engine)
+    [text] = [r["text"] for r in rows(engine, "SELECT text FROM notifications")]
+    assert text.startswith("【江宁港华燃气有限公司】陈桂芳")
+    assert rules.check("job.completed", "", "notify_customer", {"text": "【{utility}】好"}) == []
