@@ -253,5 +253,5 @@ def test_messages_are_signed_with_the_utilitys_name(engine: Storage) -> None:
     complete(engine, TECH01, "job-1")
     run(engine)
     [text] = [r["text"] for r in rows(engine, "SELECT text FROM notifications")]
-    assert text.startswith("【江宁港华燃气有限公司】陈桂芳")
+    assert text.startswith("【江宁港华燃气有限公司】您好，陈桂芳")
     assert rules.check("job.completed", "", "notify_customer", {"text": "【{utility}】好"}) == []
