@@ -17,6 +17,9 @@ from sync_server.db import DATABASE_URL_ENV, Storage, open_database
 from sync_server.seed import publish_setting, seed_demo
 
 UTILITY_ENV = "FIELDAPP_UTILITY_NAME"
+CERT_ENV, KEY_ENV = "FIELDAPP_SSL_CERTFILE", "FIELDAPP_SSL_KEYFILE"
+# A stop waits this long for requests under way (a half-done TLS handshake would hold it).
+SHUTDOWN_GRACE_S = 5
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,6 +46,11 @@ def main(argv: list[str] | None = None) -> None:
                         " it the old billing system's; default: the server's first start)")
     parser.add_argument("--verify-audit", action="store_true",
                         help="check the change log's hash chain, say where it breaks, exit")
+    parser.add_argument("--ssl-certfile", default=os.environ.get(CERT_ENV) or None,
+                        help="serve HTTPS with this certificate (PEM, chain included;"
+                        f" default ${CERT_ENV}); without it, run behind a TLS proxy")
+    parser.add_argument("--ssl-keyfile", default=os.environ.get(KEY_ENV) or None,
+                        help=f"the certificate's private key (PEM; default ${KEY_ENV})")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes on one port; more than one wants PostgreSQL")
     args = parser.parse_args(argv)
@@ -60,11 +68,21 @@ def main(argv: list[str] | None = None) -> None:
         # Each worker process builds its own app from the same settings.
         os.environ.update(settings.to_env())
         uvicorn.run("sync_server.app:app_from_env", factory=True, workers=args.workers,
-                    host=args.host, port=args.port, log_level="warning")
+                    host=args.host, port=args.port, log_level="warning",
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S, **_tls(args))
         return
     app = create_app(settings)
     _prepare(app.state.server.db, args)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S, **_tls(args))
+
+
+def _tls(args: argparse.Namespace) -> dict[str, str]:
+    if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
+        raise SystemExit("--ssl-certfile and --ssl-keyfile go together")
+    if not args.ssl_certfile:
+        return {}
+    return {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile}
 
 
 def _verify(data: Path, database_url: str | None) -> int:

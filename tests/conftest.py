@@ -108,7 +108,10 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    scheme = "http"  # "https" once started with FIELDAPP_SSL_CERTFILE
+    trust: bool | str = True  # the CA bundle the health check trusts over HTTPS
 
     def seed_world(self) -> None:
         db = open_database(self.data_dir, self.database_url)
@@ -178,10 +181,11 @@ class ServerProcess:
                  "--workers", str(self.workers)],
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
                 env={**base, "PYTHONPATH": str(ROOT), **env})
+        self.scheme = "https" if "FIELDAPP_SSL_CERTFILE" in env else "http"
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
+                if requests.get(self.url + "/api/v1/health", timeout=1, verify=self.trust).ok:
                     return self
             except requests.ConnectionError:
                 time.sleep(0.1)
@@ -196,7 +200,11 @@ class ServerProcess:
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:  # a client still holding a connection open
+                self.proc.kill()
+                self.proc.wait(10)
         self.proc = None
 
 

@@ -359,6 +359,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "integrity.file_damaged": ("待上传的文件 {detail}… 已损坏", "file {detail}… waiting for upload is damaged"),
     "integrity.unusable": ("本机数据库无法使用（{error}）。尚未上传的工作已另存，请联系系统管理员。",
                            "The database on this tablet cannot be used ({error}). The work not yet sent was saved aside; call your administrator."),
+    "error.untrusted_certificate": ("服务器证书不受信任：可能连到了假冒的服务器，或本机未安装公司的根证书（FIELDAPP_CA_BUNDLE）。请联系系统管理员",
+                                    "The server's certificate is not trusted: this may not be your server, or the company's CA is not installed (FIELDAPP_CA_BUNDLE). Call your administrator"),
     "error.instance_has_photos": ("这一项或其后的条目已有照片：请先在「照片与扫码」删除这些照片",
                                   "This entry or a later one has photos: delete them under Photos first"),
     "error.incomplete_form": ("表单还有 {n} 项未完成，请补全后再提交",

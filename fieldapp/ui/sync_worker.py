@@ -176,10 +176,10 @@ class SyncController(QObject):
             assert error is not None
             self._set_state(self._state_after(error))
             self.ctx.changes_applied.emit(_EVERYTHING)
-            if isinstance(error, ServerUnreachable):
+            if isinstance(error, ServerUnreachable) and error.code == "server_unreachable":
                 if self._manual:
                     self.ctx.notify(tr("sync.offline"))
-            else:
+            else:  # an untrusted certificate is said even on an automatic attempt
                 self.ctx.show_error(error)
         self.sync_finished.emit(result, error)
 
