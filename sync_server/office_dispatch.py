@@ -61,14 +61,7 @@ def board(request: Request, who: Office, district: str = "", done: str | None = 
           error: str | None = None) -> HTMLResponse:
     district = district_of(who) or district
     with server_of(request).db.read() as conn:
-        rows = [dict(r) for r in conn.execute(
-            "SELECT j.*, c.name AS customer_name, c.address, u.display_name AS assignee_name"
-            " FROM jobs j JOIN customers c ON c.id = j.customer_id"
-            " LEFT JOIN users u ON u.username = j.assignee"
-            " WHERE (j.status NOT IN ('completed', 'followed_up', 'cancelled')"
-            "        OR j.due_at >= ?) AND (? = '' OR j.district = ?)"
-            " ORDER BY j.priority, j.due_at, j.number",
-            [_days_ago(BOARD_DAYS), district, district]).fetchall()]
+        rows = _board_jobs(conn, district)
         districts = districts_for(conn, who)
     columns = [(key, title, [r for r in rows if r["status"] in statuses])
                for key, title, statuses in COLUMNS]
@@ -78,18 +71,23 @@ def board(request: Request, who: Office, district: str = "", done: str | None = 
         "status_zh": STATUS_ZH, "can_dispatch": who.role in DISPATCHERS})
 
 
+def _board_jobs(conn: Any, district: str) -> list[dict[str, Any]]:
+    """What the board and the map show: open jobs, and those finished in the last week."""
+    return [dict(r) for r in conn.execute(
+        "SELECT j.*, c.name AS customer_name, c.address, c.lat, c.lon,"
+        " u.display_name AS assignee_name FROM jobs j JOIN customers c ON c.id = j.customer_id"
+        " LEFT JOIN users u ON u.username = j.assignee"
+        " WHERE (j.status NOT IN ('completed', 'followed_up', 'cancelled') OR j.due_at >= ?)"
+        " AND (? = '' OR j.district = ?) ORDER BY j.priority, j.due_at, j.number",
+        [_days_ago(BOARD_DAYS), district, district]).fetchall()]
+
+
 @router.get("/dispatch/map", response_class=HTMLResponse)
 def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLResponse:
     """The open jobs and the last week's finished ones on a plan, with the technicians."""
     district = district_of(who) or district
     with server_of(request).db.read() as conn:
-        jobs = [dict(r) for r in conn.execute(
-            "SELECT j.id, j.number, j.kind, j.status, j.priority, j.district, j.due_at,"
-            " j.assignee, c.name AS customer_name, c.lat, c.lon FROM jobs j"
-            " JOIN customers c ON c.id = j.customer_id"
-            " WHERE (j.status NOT IN ('completed', 'followed_up', 'cancelled') OR j.due_at >= ?)"
-            " AND (? = '' OR j.district = ?)",
-            [_days_ago(BOARD_DAYS), district, district]).fetchall()]
+        jobs = _board_jobs(conn, district)
         techs = [t for t in dispatch.technicians(conn)
                  if not district or t["district"] == district]
         districts = districts_for(conn, who)

@@ -20,6 +20,17 @@ def tech02(tmp_path: Path) -> Replica:
     return replica
 
 
+def start_check(replica: Replica) -> tuple[str, str]:
+    """An inspection with two hazards submitted, and its rectification check in service:
+    (the check job, its submission)."""
+    replica.submissions.submit(inspect(replica, {"hose_age": "橡胶软管已龟裂",
+                                                 "hose_clamps": "缺卡箍"}))
+    [check] = list(replica.db.query("SELECT id FROM jobs WHERE kind = 'rectification_check'"))
+    replica.jobs.transition(check["id"], "accepted")
+    replica.jobs.transition(check["id"], "in_service")
+    return check["id"], replica.forms.start(check["id"])
+
+
 def paths(replica: Replica, sub_id: str, **extra: int) -> list[str]:
     return [f.path for f in replica.forms.screen(sub_id, extra).fields]
 
@@ -65,13 +76,7 @@ def test_a_repair_report_follows_its_answers(tech02: Replica):
 
 def test_a_rectification_check_lists_the_hazards_it_was_scheduled_for(
         fresh_replica: Replica):
-    sub = inspect(fresh_replica, {"hose_age": "橡胶软管已龟裂", "hose_clamps": "缺卡箍"})
-    fresh_replica.submissions.submit(sub)
-    [check] = list(fresh_replica.db.query(
-        "SELECT id FROM jobs WHERE kind = 'rectification_check'"))
-    fresh_replica.jobs.transition(check["id"], "accepted")
-    fresh_replica.jobs.transition(check["id"], "in_service")
-    check_sub = fresh_replica.forms.start(check["id"])
+    check_sub = start_check(fresh_replica)[1]
 
     answers = {p: a["value"] for p, a in fresh_replica.submissions.answers(check_sub).items()}
     assert answers["notice_number"].startswith("TZ")
@@ -90,14 +95,7 @@ def test_a_submitted_check_closes_the_rectified_hazards(fresh_replica: Replica,
 
     from tests.world import STROKES
 
-    sub = inspect(fresh_replica, {"hose_age": "橡胶软管已龟裂", "hose_clamps": "缺卡箍"})
-    fresh_replica.submissions.submit(sub)
-    [check] = list(fresh_replica.db.query(
-        "SELECT id FROM jobs WHERE kind = 'rectification_check'"))
-    job = check["id"]
-    fresh_replica.jobs.transition(job, "accepted")
-    fresh_replica.jobs.transition(job, "in_service")
-    check_sub = fresh_replica.forms.start(job)
+    job, check_sub = start_check(fresh_replica)
     for path, value in [("visit_outcome", "checked"), ("hazards[0].rectified", "pass"),
                         ("signer_name", "陈桂芳"), ("measures", ["second_notice"])]:
         fresh_replica.forms.answer(check_sub, path, value)
@@ -189,13 +187,7 @@ def test_an_instance_with_photos_or_from_the_job_is_not_taken_out(tech02: Replic
 
 
 def test_the_hazards_a_check_was_scheduled_for_stay(fresh_replica: Replica):
-    sub = inspect(fresh_replica, {"hose_age": "橡胶软管已龟裂", "hose_clamps": "缺卡箍"})
-    fresh_replica.submissions.submit(sub)
-    [check] = list(fresh_replica.db.query(
-        "SELECT id FROM jobs WHERE kind = 'rectification_check'"))
-    fresh_replica.jobs.transition(check["id"], "accepted")
-    fresh_replica.jobs.transition(check["id"], "in_service")
-    check_sub = fresh_replica.forms.start(check["id"])
+    check_sub = start_check(fresh_replica)[1]
     fresh_replica.forms.answer(check_sub, "visit_outcome", "checked")
     heads = [f for f in fresh_replica.forms.screen(check_sub).fields if f.type == "instance"]
     assert len(heads) == 2 and not any(h.can_remove for h in heads)
