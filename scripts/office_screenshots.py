@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts")]
@@ -51,6 +51,16 @@ def inspected_report(url: str, work: Path) -> str:
     return sub_id
 
 
+def signed_in(browser: Browser, url: str, username: str) -> Page:
+    """A page of its own for ``username``, opened at ``url`` through the sign-in it asks for."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.goto(url)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", demo.PASSWORD)
+    page.click("#login")
+    return page
+
+
 def shoot(page: Page, name: str) -> None:
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(OUT / name), full_page=False)
@@ -65,11 +75,7 @@ def main() -> None:
         sub_id = inspected_report(server.url, work)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1440, "height": 900})
-            page.goto(server.url + "/office/dispatch")
-            page.fill("input[name=username]", "dispatcher")
-            page.fill("input[name=password]", demo.PASSWORD)
-            page.click("#login")
+            page = signed_in(browser, f"{server.url}/office/dispatch", "dispatcher")
             shoot(page, "backoffice_dispatch.png")
             page.click("#to-map")
             shoot(page, "backoffice_map.png")
@@ -97,12 +103,7 @@ def main() -> None:
             shoot(page, "backoffice_bill.png")
             page.goto(f"{server.url}/office/audit")
             shoot(page, "backoffice_audit.png")
-            page.goto(f"{server.url}/office/logout")  # GET shows nothing: sign in anew
-            admin = browser.new_page(viewport={"width": 1440, "height": 900})
-            admin.goto(server.url + "/office/rules")
-            admin.fill("input[name=username]", "admin")
-            admin.fill("input[name=password]", demo.PASSWORD)
-            admin.click("#login")
+            admin = signed_in(browser, f"{server.url}/office/rules", "admin")
             shoot(admin, "backoffice_rules.png")
             admin.goto(server.url + "/office/users")
             shoot(admin, "backoffice_users.png")

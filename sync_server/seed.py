@@ -50,12 +50,11 @@ def publish_setting(conn: Connection, key: str, value: str, by_user: str = "syst
 
 
 def utility_name(conn: Connection) -> str:
-    """The utility's name as published (``--utility-name``), else the default documents use."""
-    from fieldapp.reports.report_data import UTILITY_NAME, UTILITY_SETTING
+    """The utility's name as published (``--utility-name``), read as the documents read it."""
+    from fieldapp.reports import report_data
 
-    row = conn.execute("SELECT value FROM org_settings WHERE id = ?",
-                       [UTILITY_SETTING]).fetchone()
-    return (row[0] if row else None) or UTILITY_NAME
+    return report_data.utility_name(
+        lambda sql, params: [dict(r) for r in conn.execute(sql, list(params)).fetchall()])
 
 
 def seed_forms(conn: Connection) -> None:
