@@ -6,8 +6,8 @@ rescue folder *before* anything else touches the data, and the user is told wher
     if not report.ok:
         folder = rescue(data_dir)       # unsent changes (JSON) and their files
 
-Both read the SQLite file with the standard library only, row by row, so a damaged
-database still gives up whatever it can; neither writes to it.
+Both read the database row by row, so a damaged one still gives up whatever it can;
+neither writes to it, and neither makes a key where there is none.
 """
 
 from __future__ import annotations
@@ -15,16 +15,21 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fieldapp.ids import LOCAL_ZONE
+from sqlcipher3.dbapi2 import Connection, Row
 
-DB_FILE = "replica.sqlite3"
+from fieldapp.db_key import database_key
+from fieldapp.errors import FieldAppError
+from fieldapp.ids import LOCAL_ZONE
+from fieldapp.store import DB_FILE, DatabaseError, connect
+
 RESCUE_DIR = "rescue"
+# SQLCipher reports a page that fails its authentication check as "out of memory".
+READ_ERRORS = (*DatabaseError, MemoryError)
 
 
 @dataclass
@@ -46,14 +51,14 @@ def check(data_dir: Path | str) -> Report:
     if not path.exists():
         return report  # a new tablet: nothing to check yet
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
+        conn = _open(data_dir)
+    except (*DatabaseError, FieldAppError) as exc:
         report.problems.append(("database_unopenable", str(exc)))
         return report
     try:
         try:
             verdict = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
-        except sqlite3.DatabaseError as exc:
+        except READ_ERRORS as exc:
             verdict = [str(exc)]
         if verdict != ["ok"]:
             report.problems.append(("database_damaged", "; ".join(verdict[:3])))
@@ -79,9 +84,8 @@ def rescue(data_dir: Path | str) -> Path:
     saved: dict[str, Any] = {"made_at": datetime.now(LOCAL_ZONE).isoformat(timespec="seconds"),
                              "changes": [], "unreadable": [], "files": []}
     try:
-        conn = sqlite3.connect(f"file:{data_dir / DB_FILE}?mode=ro", uri=True)
-        conn.row_factory = sqlite3.Row
-    except sqlite3.Error as exc:
+        conn = _open(data_dir)
+    except (*DatabaseError, FieldAppError) as exc:
         saved["unreadable"].append(f"database: {exc}")
         conn = None
     if conn is not None:
@@ -103,12 +107,18 @@ def rescue(data_dir: Path | str) -> Path:
     return folder
 
 
-def _outbox(conn: sqlite3.Connection, unreadable: list[str]) -> list[dict[str, Any]]:
+def _open(data_dir: Path) -> Connection:
+    conn = connect(data_dir / DB_FILE, database_key(data_dir, create=False), readonly=True)
+    conn.row_factory = Row
+    return conn
+
+
+def _outbox(conn: Connection, unreadable: list[str]) -> list[dict[str, Any]]:
     """Outbox entries not yet applied, one at a time so a damaged page loses only itself."""
     try:
         seqs = [r[0] for r in conn.execute(
             "SELECT seq FROM outbox WHERE state = 'pending' ORDER BY seq")]
-    except sqlite3.DatabaseError as exc:
+    except READ_ERRORS as exc:
         unreadable.append(f"outbox: {exc}")
         return []
     out = []
@@ -116,36 +126,36 @@ def _outbox(conn: sqlite3.Connection, unreadable: list[str]) -> list[dict[str, A
         try:
             row = conn.execute("SELECT * FROM outbox WHERE seq = ?", [seq]).fetchone()
             out.append(dict(row))
-        except sqlite3.DatabaseError as exc:
+        except READ_ERRORS as exc:
             unreadable.append(f"outbox {seq}: {exc}")
     return out
 
 
-def _record(conn: sqlite3.Connection, table: Any, record_id: Any,
+def _record(conn: Connection, table: Any, record_id: Any,
             unreadable: list[str]) -> dict[str, Any] | None:
     if not isinstance(table, str) or not table.isidentifier():
         return None
     try:
         row = conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', [record_id]).fetchone()
-    except sqlite3.DatabaseError as exc:
+    except READ_ERRORS as exc:
         unreadable.append(f"{table} {record_id}: {exc}")
         return None
     return dict(row) if row else None
 
 
-def _unsent_files(conn: sqlite3.Connection) -> list[str]:
+def _unsent_files(conn: Connection) -> list[str]:
     try:
         return [r[0] for r in conn.execute(
             "SELECT DISTINCT a.sha256 FROM attachments a JOIN outbox o"
             " ON o.tbl = 'attachments' AND o.record_id = a.id WHERE o.state = 'pending'")]
-    except sqlite3.DatabaseError:
+    except READ_ERRORS:
         return []
 
 
-def _count(conn: sqlite3.Connection, sql: str) -> int:
+def _count(conn: Connection, sql: str) -> int:
     try:
         return conn.execute(sql).fetchone()[0]
-    except sqlite3.DatabaseError:
+    except READ_ERRORS:
         return 0
 
 

@@ -22,7 +22,7 @@ import sqlite_utils
 from fieldapp.errors import FieldAppError, InvalidInput, NotFound
 from fieldapp.ids import new_id, now_iso
 from fieldapp.records import TABLES
-from fieldapp.store import open_db
+from fieldapp.store import DB_FILE, open_db
 from fieldapp.sync.hlc import HybridClock
 
 
@@ -59,8 +59,10 @@ class Replica:
 
     @classmethod
     def open(cls, data_dir: Path | str) -> Replica:
+        from fieldapp.db_key import database_key
+
         data_dir = Path(data_dir)
-        return cls(open_db(data_dir / "replica.sqlite3"), data_dir)
+        return cls(open_db(data_dir / DB_FILE, database_key(data_dir)), data_dir)
 
     def close(self) -> None:
         self.db.conn.close()

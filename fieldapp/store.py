@@ -3,16 +3,23 @@
 Migrations are numbered functions; each runs in one transaction together with its
 row in ``schema_migrations``, so a kill mid-migration leaves the previous version.
 Never edit a released migration: add the next number.
+
+The file is encrypted with SQLCipher when a key is given (the app always gives one, from
+:mod:`fieldapp.db_key`); a replica written before encryption is encrypted in place the
+first time it is opened with a key.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlite_utils
+from sqlcipher3 import dbapi2 as sqlcipher
 
+from fieldapp.errors import FieldAppError
 from fieldapp.ids import now_iso
 from fieldapp.records import (
     ATTACHMENT_GPS_DDL,
@@ -124,12 +131,77 @@ END
 """
 
 
-def open_db(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating if needed) and migrate the replica at ``path``."""
+DB_FILE = "replica.sqlite3"  # in the data folder
+PLAIN_HEADER = b"SQLite format 3\x00"
+# Errors of either driver: the server and tools use the standard library's sqlite3.
+DatabaseError = (sqlite3.DatabaseError, sqlcipher.DatabaseError)
+OperationalError = (sqlite3.OperationalError, sqlcipher.OperationalError)
+
+
+class WrongKey(FieldAppError):
+    """The file is encrypted with another key, or is not a database at all."""
+
+
+def is_plain(path: Path | str) -> bool:
+    """A readable, unencrypted SQLite file (an encrypted one starts with random bytes)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == PLAIN_HEADER
+    except OSError:
+        return False
+
+
+def connect(path: Path | str, key: bytes | None, *, readonly: bool = False
+            ) -> sqlcipher.Connection:
+    """A connection to the file, keyed when it is encrypted; the key is checked here so a
+    wrong one fails at once, with its own error, not at some later query."""
+    path = Path(path)
+    if readonly:
+        conn = sqlcipher.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        conn = sqlcipher.connect(str(path), timeout=10, check_same_thread=False)
+    conn.execute("PRAGMA cipher_log_level = NONE")  # errors are raised, not printed
+    if key is not None and not (path.exists() and is_plain(path)):
+        conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlcipher.DatabaseError as exc:
+        conn.close()
+        if "not a database" in str(exc):
+            raise WrongKey("database_key_wrong",
+                           "the database cannot be read with this tablet's key") from exc
+        raise
+    return conn
+
+
+def encrypt_in_place(path: Path | str, key: bytes) -> None:
+    """Encrypt a plain replica: a whole encrypted copy is written and synced first, then
+    renamed over the original, so a kill at any point leaves one complete database."""
+    path = Path(path)
+    temp = path.with_name(path.name + ".encrypting")
+    temp.unlink(missing_ok=True)  # from an earlier attempt that was killed
+    plain = sqlcipher.connect(str(path), timeout=10)
+    try:
+        plain.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        plain.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"", [str(temp)])
+        plain.execute("SELECT sqlcipher_export('encrypted')")
+        plain.execute("DETACH DATABASE encrypted")
+    finally:
+        plain.close()
+    with open(temp, "rb") as fh:
+        os.fsync(fh.fileno())
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    temp.replace(path)
+
+
+def open_db(path: Path | str, key: bytes | None = None) -> sqlite_utils.Database:
+    """Open (creating if needed) and migrate the replica at ``path``, encrypted with ``key``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=10, check_same_thread=False)
-    db = sqlite_utils.Database(conn)
+    if key is not None and path.exists() and is_plain(path):
+        encrypt_in_place(path, key)
+    db = sqlite_utils.Database(connect(path, key))
     db.execute("PRAGMA journal_mode=WAL")
     # FULL: a committed step must survive a power cut, not only a killed process.
     db.execute("PRAGMA synchronous=FULL")

@@ -28,6 +28,7 @@ from sync_server import auth
 from sync_server.db import DATABASE_URL_ENV, open_database
 from sync_server.seed import insert_records, seed_forms
 from tests import pg
+from tests.memory_keyring import vault  # noqa: F401  (a fixture for every test)
 from tests.world import PASSWORD, USERS, rows, seed_replica
 
 TEST_PG = os.environ.get("FIELDAPP_TEST_PG", "")

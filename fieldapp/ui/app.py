@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sqlite3
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -17,12 +16,15 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
 from fieldapp import integrity
+from fieldapp.errors import FieldAppError
 from fieldapp.replica import Replica
+from fieldapp.store import DatabaseError
 from fieldapp.ui import i18n, ops, theme
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.login_dialog import LoginDialog
 from fieldapp.ui.main_window import MainWindow
+from fieldapp.ui.messages import describe
 from fieldapp.ui.sync_worker import SyncController
 from fieldapp.ui.unlock_dialog import UnlockDialog
 
@@ -129,9 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.warning(None, tr("integrity.title"), problem)
     try:
         window = build_main_window(args.data, args.server, language=args.lang)
-    except sqlite3.DatabaseError as exc:
-        QMessageBox.critical(None, tr("integrity.title"), tr("integrity.unusable",
-                                                             error=str(exc)))
+    except (*DatabaseError, FieldAppError) as exc:
+        said = describe(exc) if isinstance(exc, FieldAppError) else str(exc)
+        QMessageBox.critical(None, tr("integrity.title"), tr("integrity.unusable", error=said))
         return 2
     _install_excepthook(window)
     if not open_session(window, args.user, args.password):

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+from fieldapp import store
+from fieldapp.db_key import database_key
 from fieldapp.replica import Replica
 from tests.world import CHECKLIST, seed_replica
 
@@ -52,7 +53,7 @@ def test_kill_during_answers_loses_nothing_committed(tmp_path: Path):
     proc.wait()
     proc.stdout.close()
 
-    conn = sqlite3.connect(tmp_path / "replica.sqlite3")
+    conn = store.connect(tmp_path / "replica.sqlite3", database_key(tmp_path))
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
     replica = Replica.open(tmp_path)

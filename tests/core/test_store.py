@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from fieldapp import store
+from fieldapp.db_key import database_key
 from fieldapp.replica import Replica
 
 
@@ -51,5 +51,5 @@ def test_device_id_is_stable_across_restarts(tmp_path: Path):
 
 def test_database_file_is_a_valid_sqlite_file(fresh_replica: Replica):
     path = fresh_replica.data_dir / "replica.sqlite3"
-    conn = sqlite3.connect(path)
+    conn = store.connect(path, database_key(fresh_replica.data_dir))
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -147,10 +147,11 @@ def test_a_server_style_database_gives_the_same_report(inspected: tuple[Replica,
                                                         tmp_path: Path) -> None:
     """The server's tables have the replica's columns, plus users with display names."""
     replica, sub_id = inspected
+    # the replica is encrypted: a plain copy, as the server's file is
+    replica.db.execute("ATTACH DATABASE ? AS plain KEY ''", [str(tmp_path / "server.sqlite3")])
+    replica.db.execute("SELECT sqlcipher_export('plain')")
+    replica.db.execute("DETACH DATABASE plain")
     copy = sqlite3.connect(tmp_path / "server.sqlite3")
-    source = sqlite3.connect(replica.data_dir / "replica.sqlite3")
-    source.backup(copy)
-    source.close()
     copy.execute("CREATE TABLE users (username TEXT PRIMARY KEY, display_name TEXT NOT NULL)")
     copy.execute("INSERT INTO users VALUES ('tech01', '王建国')")
     server = from_sqlite(copy, sub_id, replica.blob_dir)
