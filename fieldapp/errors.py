@@ -9,6 +9,7 @@ into translated text (see ``fieldapp/ui/messages.py``).
     ├── InvalidInput          a value, file or form answer that fails validation
     └── SyncError             anything between the tablet and the server
         ├── AuthError         wrong password, expired token, revoked device
+        │   └── WipeRequested revoked, everything handed in: erase the data now
         ├── ServerUnreachable no route, refused, timed out
         └── ServerRejected    the server answered with a precise 4xx/5xx error body
 """
@@ -42,6 +43,10 @@ class SyncError(FieldAppError):
 
 
 class AuthError(SyncError):
+    pass
+
+
+class WipeRequested(AuthError):
     pass
 
 

@@ -67,6 +67,20 @@ class PushRequest(_Strict):
 MutationStatus = Literal["applied", "merged", "conflict", "rejected"]
 
 
+class WipeReport(_Strict):
+    """A revoked tablet, before erasing itself, hands in the changes the server refused
+    (they are kept for review), in parts of at most a batch; the last part says ``final``."""
+
+    rejected: list[Mutation] = Field(default_factory=list, max_length=MAX_BATCH)
+    final: bool = True
+
+
+class WipeResponse(_Strict):
+    device_id: str
+    kept: int  # refused changes now kept for review on the server
+    wiped: bool
+
+
 class MutationResult(_Strict):
     mutation_id: str
     status: MutationStatus

@@ -35,6 +35,8 @@ from fieldapp.wire import (
     PushRequest,
     PushResponse,
     UserInfo,
+    WipeReport,
+    WipeResponse,
 )
 from sync_server import alerts, audit, auth, billing, faults, merge, notify, rules
 from sync_server.blobs import BlobStore
@@ -115,13 +117,12 @@ class Server:
             notify.deliver(self.db, self.notifier)
 
 
-def principal(request: Request, authorization: Annotated[str | None, Header()] = None,
-              x_fieldapp_protocol: Annotated[int | None, Header()] = None) -> auth.Principal:
-    """The user and device behind the request's bearer token."""
-    _check_protocol(x_fieldapp_protocol)
+def _principal(request: Request, authorization: str | None, protocol: int | None, *,
+               sending: bool) -> auth.Principal:
+    _check_protocol(protocol)
     db = request.app.state.server.db
     with db.read() as conn:
-        who = auth.authenticate(conn, authorization)
+        who = auth.authenticate(conn, authorization, sending=sending)
         seen = conn.execute("SELECT last_seen_at FROM devices WHERE device_id = ?",
                             [who.device_id]).fetchone()[0]
     # Record "last seen" at most once a minute: a write per request would queue every
@@ -134,20 +135,33 @@ def principal(request: Request, authorization: Annotated[str | None, Header()] =
     return who
 
 
+def principal(request: Request, authorization: Annotated[str | None, Header()] = None,
+              x_fieldapp_protocol: Annotated[int | None, Header()] = None) -> auth.Principal:
+    """The user and device behind the request's bearer token."""
+    return _principal(request, authorization, x_fieldapp_protocol, sending=False)
+
+
+def handing_in(request: Request, authorization: Annotated[str | None, Header()] = None,
+               x_fieldapp_protocol: Annotated[int | None, Header()] = None) -> auth.Principal:
+    """The caller handing in work: a revoked tablet too, until it confirms its wipe."""
+    return _principal(request, authorization, x_fieldapp_protocol, sending=True)
+
+
+HandingIn = Annotated[auth.Principal, Depends(handing_in)]
+
+
+def sender(who: HandingIn) -> auth.Principal:
+    """…and who may change data: never an auditor (checked before the body is read)."""
+    _read_only(who)
+    return who
+
+
 def _minus_minute(iso: str) -> str:
     return (datetime.fromisoformat(iso) - timedelta(minutes=1)).isoformat(timespec="milliseconds")
 
 
 Who = Annotated[auth.Principal, Depends(principal)]
-
-
-def writer(who: Who) -> auth.Principal:
-    """The caller, if they may change data (an auditor may not): checked before the body."""
-    _read_only(who)
-    return who
-
-
-Writer = Annotated[auth.Principal, Depends(writer)]
+Sender = Annotated[auth.Principal, Depends(sender)]
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -186,7 +200,7 @@ def create_app(settings: Settings) -> FastAPI:
                                            role=user["role"], district=user["district"]))
 
     @app.post("/api/v1/sync/push", max_body_size=MAX_BODY)
-    def push(body: PushRequest, who: Writer) -> PushResponse:
+    def push(body: PushRequest, who: Sender) -> PushResponse:
         _check_protocol(body.protocol)
         _check_schema(body.schema_version)
         if body.device_id != who.device_id:
@@ -223,12 +237,12 @@ def create_app(settings: Settings) -> FastAPI:
                             server_hlc=server.clock.now())
 
     @app.get("/api/v1/attachments/{sha256}")
-    def attachment_status(sha256: str, who: Who) -> AttachmentStatus:
+    def attachment_status(sha256: str, who: HandingIn) -> AttachmentStatus:
         with server.db.read() as conn:
             return server.blobs.status(conn, sha256)
 
     @app.put("/api/v1/attachments/{sha256}", max_body_size=MAX_CHUNK)
-    async def upload_chunk(sha256: str, request: Request, who: Writer,
+    async def upload_chunk(sha256: str, request: Request, who: Sender,
                            offset: Annotated[int, Query(ge=0, le=MAX_INT)],
                            total: Annotated[int, Query(ge=1, le=MAX_INT)]) -> AttachmentStatus:
         server.blobs.check_name(sha256)
@@ -238,6 +252,19 @@ def create_app(settings: Settings) -> FastAPI:
         if error:
             raise error
         return status
+
+    @app.post("/api/v1/device/wiped", max_body_size=MAX_BODY)
+    def device_wiped(body: WipeReport, who: Sender) -> WipeResponse:
+        """A revoked tablet hands in what the server refused, then reports it erases its
+        data: with the final part its token is refused everywhere."""
+        if not who.revoked:
+            raise ApiError(403, "device_not_revoked", "only a revoked device is wiped")
+        with server.db.write() as conn:
+            kept = merge.hand_in(conn, [_bounded(m, server.clock) for m in body.rejected], who)
+            if body.final:
+                conn.execute("UPDATE devices SET wiped_at = ? WHERE device_id = ?",
+                             [utc_now(), who.device_id])
+        return WipeResponse(device_id=who.device_id, kept=kept, wiped=body.final)
 
     @app.post("/api/v1/admin/devices/{device_id}/revoke")
     def revoke_device(device_id: str, who: Who) -> dict[str, str]:

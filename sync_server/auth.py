@@ -31,6 +31,7 @@ class Principal:
     role: str
     district: str | None
     device_id: str
+    revoked: bool = False  # withdrawn: may only send what it holds, then confirm its wipe
 
 
 def hash_password(password: str) -> str:
@@ -80,23 +81,27 @@ def login(conn: Connection, username: str, password: str, device_id: str,
     return token, expires, user
 
 
-def authenticate(conn: Connection, authorization: str | None) -> Principal:
+def authenticate(conn: Connection, authorization: str | None, *,
+                 sending: bool = False) -> Principal:
+    """The token's user and device. A revoked tablet is refused, except (``sending``) to hand
+    in the work it holds and confirm its wipe: nothing a technician captured is lost to a
+    revocation. Once it has confirmed, its token is refused everywhere."""
     if not authorization or not authorization.startswith("Bearer "):
         raise ApiError(401, "missing_token", "an Authorization: Bearer token is required")
     row = conn.execute(
-        "SELECT d.device_id, d.expires_at, d.revoked_at, u.* FROM devices d"
+        "SELECT d.device_id, d.expires_at, d.revoked_at, d.wiped_at, u.* FROM devices d"
         " JOIN users u ON u.username = d.username WHERE d.token_hash = ?",
         [token_hash(authorization.removeprefix("Bearer ").strip())]).fetchone()
     if row is None:
         raise ApiError(401, "invalid_token", "the token is not known; log in again")
-    if row["revoked_at"]:
+    if row["revoked_at"] and (not sending or row["wiped_at"]):
         raise ApiError(401, "device_revoked", "this device was revoked by an administrator")
     if row["expires_at"] <= datetime.now(UTC).isoformat(timespec="seconds"):
         raise ApiError(401, "token_expired", "the token has expired; log in again")
     if not row["active"]:
         raise ApiError(401, "user_disabled", "this user account is disabled")
     return Principal(row["username"], row["display_name"], row["role"], row["district"],
-                     row["device_id"])
+                     row["device_id"], revoked=bool(row["revoked_at"]))
 
 
 # Password guessing: after this many wrong passwords within THROTTLE_WINDOW, further

@@ -150,12 +150,18 @@ ALTER TABLE changes ADD COLUMN prev_hash TEXT;
 ALTER TABLE changes ADD COLUMN hash TEXT;
 """
 
+# Remote wipe: when a revoked tablet confirmed it erased its data (after sending its work).
+SERVER_DDL_V15 = """
+ALTER TABLE devices ADD COLUMN wiped_at TEXT;
+"""
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
                                6: RECTIFICATION_DDL, 7: SERVER_DDL_V7, 8: ORG_SETTINGS_DDL,
                                9: SERVER_DDL_V9, 10: SERVER_DDL_V10, 11: SERVER_DDL_V11,
-                               12: BILLS_DDL, 13: SERVER_DDL_V13, 14: SERVER_DDL_V14}
+                               12: BILLS_DDL, 13: SERVER_DDL_V13, 14: SERVER_DDL_V14,
+                               15: SERVER_DDL_V15}
 
 
 class Cursor(Protocol):

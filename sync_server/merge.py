@@ -392,6 +392,31 @@ def _log(conn: Connection, m: Mutation, who: Principal, batch_id: str,
         "batch_id": batch_id})[0]
 
 
+def hand_in(conn: Connection, mutations: list[Mutation], who: Principal) -> int:
+    """Keep for review the refused changes a revoked tablet hands in before it erases its
+    data: each value next to the server's. Only changes this server refused count, each
+    once (a hand-in repeated after a lost answer adds nothing); returns how many are kept."""
+    kept = 0
+    for m in mutations:
+        done = conn.execute("SELECT result FROM mutation_results WHERE mutation_id = ?",
+                            [m.mutation_id]).fetchone()
+        if done is None or m.table not in TABLES:
+            continue
+        result = MutationResult.model_validate_json(done[0])
+        already = conn.execute("SELECT 1 FROM conflicts WHERE mutation_id = ? AND reason"
+                               " LIKE 'handed_in%'", [m.mutation_id]).fetchone()
+        if result.status != "rejected" or already:
+            continue
+        row = current_row(conn, m.table, m.record_id) or {}
+        reason = f"handed_in:{result.reason}"
+        for field, value in (m.fields.items() if m.op != "delete" else [(None, "deleted")]):
+            if field is None or field in TABLES[m.table].columns:
+                _preserve(conn, m, who, field, row.get(field) if field else None, value,
+                          reason)
+        kept += 1
+    return kept
+
+
 def _preserve(conn: Connection, m: Mutation, who: Principal, field: str | None, kept: Any,
               preserved: Any, reason: str, made_by: dict[str, Any] | None = None) -> None:
     """Keep a losing value for review. It came from this mutation, unless ``made_by`` (its

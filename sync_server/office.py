@@ -68,6 +68,7 @@ REASON_ZH = {
     "delete_overridden_by_later_edit": "记录删除后又被更晚地修改：记录已恢复，删除另存待审",
     "record_deleted": "记录已被删除，这次较早的修改另存待审",
 }
+HANDED_IN = "被拒绝的修改由已停用的设备在清除数据前交回，另存待审"
 
 ROLE_ZH = {"dispatcher": "调度员", "supervisor": "主管", "admin": "管理员", "auditor": "审计员",
            "technician": "安检员"}
@@ -126,6 +127,9 @@ def reason_text(table: str, field: str | None, reason: str) -> str:
     spec = TABLES.get(table)
     if reason == "kept_server_value" and spec and field and spec.policy(field) is Policy.EVIDENCE:
         reason = "kept_evidence"
+    if reason.startswith("handed_in:"):
+        refused = reason.removeprefix("handed_in:")
+        return f"{HANDED_IN}（原因：{REASON_ZH.get(refused, refused)}）"
     return REASON_ZH.get(reason, reason)
 
 

@@ -39,7 +39,7 @@ def users_page(request: Request, who: Office, error: str | None = None,
             "SELECT username, display_name, role, district, skills, active FROM users"
             " ORDER BY role, username")]
         devices = [dict(r) for r in conn.execute(
-            "SELECT device_id, username, name, created_at, expires_at, revoked_at,"
+            "SELECT device_id, username, name, created_at, expires_at, revoked_at, wiped_at,"
             " last_seen_at FROM devices ORDER BY username, last_seen_at DESC")]
         districts = districts_for(conn, who)
     for u in users:
@@ -124,7 +124,8 @@ def reset_password(request: Request, who: Office, username: str,
 @router.post("/devices/{device_id}/revoke")
 def revoke_device(request: Request, who: Office, device_id: str,
                   csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
-    """A lost or stolen tablet: its token stops working at its next request."""
+    """A lost or stolen tablet: at its next connection it hands in the work it holds, is
+    refused everything else, erases its data and confirms (remote wipe)."""
     check_csrf(request, csrf)
     _admin(who)
     if device_id == who.device_id:
@@ -136,4 +137,4 @@ def revoke_device(request: Request, who: Office, device_id: str,
                               device_id]).fetchone()
     if not found:
         return _back(error=f"设备 {device_id} 不存在或已停用")
-    return _back(done=f"设备 {device_id} 已停用，下次联网即被拒绝")
+    return _back(done=f"设备 {device_id} 已停用：下次联网时先上传未上传的工作，然后清除本机数据")

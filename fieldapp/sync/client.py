@@ -17,7 +17,7 @@ from typing import Any
 
 from fieldapp import unlock
 from fieldapp.changes import Changes
-from fieldapp.errors import AuthError, ServerRejected
+from fieldapp.errors import AuthError, ServerRejected, WipeRequested
 from fieldapp.ids import now_iso
 from fieldapp.replica import Replica, Session
 from fieldapp.store import SCHEMA_VERSION
@@ -25,6 +25,7 @@ from fieldapp.sync.apply import apply_changes
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.transport import RequestsTransport, Response, Transport
 from fieldapp.wire import (
+    MAX_BATCH,
     MAX_PULL_PAGE,
     PROTOCOL_VERSION,
     AttachmentStatus,
@@ -33,6 +34,8 @@ from fieldapp.wire import (
     PullResponse,
     PushRequest,
     PushResponse,
+    WipeReport,
+    WipeResponse,
 )
 
 CHUNK = 1024 * 1024
@@ -108,11 +111,41 @@ class SyncClient:
     def sync(self, progress: ProgressFn | None = None) -> SyncReport:
         report = SyncReport()
         notify = progress or (lambda p: None)
-        self._upload(report, notify)
-        self._push(report, notify)
-        self._pull(report, notify)
+        try:
+            self._upload(report, notify)
+            self._push(report, notify)
+            self._pull(report, notify)
+        except AuthError as exc:
+            if exc.code == "device_revoked":
+                self._revoked()
+            raise
         self.r.set_state("last_sync_at", now_iso())
         return report
+
+    def _revoked(self) -> None:
+        """Revoked by an administrator: a revoked tablet may still send, so by now its files
+        and changes are in unless something failed. Only when nothing is left does it hand
+        in what the server refused and raise :class:`WipeRequested`: erase the data."""
+        unsent = self.r.outbox.counts()["pending"] + self.r.db.execute(
+            "SELECT count(*) FROM blobs WHERE uploaded = 0").fetchone()[0]
+        if unsent:
+            raise AuthError("device_revoked_unsent", "revoked, with work not yet sent",
+                            unsent=unsent)
+        kept = 0
+        try:
+            rejected = self.r.outbox.rejected()
+            parts = [rejected[i:i + MAX_BATCH]
+                     for i in range(0, len(rejected), MAX_BATCH)] or [[]]
+            for n, part in enumerate(parts):
+                body = WipeReport(rejected=part, final=n == len(parts) - 1)
+                resp = self._call("POST", "/api/v1/device/wiped",
+                                  json=body.model_dump(mode="json"))
+                kept += WipeResponse.model_validate(resp.json()).kept
+        except AuthError as exc:
+            if exc.code != "device_revoked":  # revoked: a wipe the server already recorded
+                raise
+        raise WipeRequested("device_wiped", "revoked by an administrator: erase this tablet",
+                            kept=kept)
 
     def _upload(self, report: SyncReport, notify: ProgressFn) -> None:
         blobs = list(self.r.db.query(

@@ -45,6 +45,11 @@ class Outbox:
                                " ORDER BY seq", [batch_id])
         return batch_id, self._mutations(rows)
 
+    def rejected(self) -> list[Mutation]:
+        """The changes the server refused, as sent: what a revoked tablet hands in."""
+        return self._mutations(self.r.db.query(
+            "SELECT * FROM outbox WHERE state = 'rejected' ORDER BY seq"))
+
     @staticmethod
     def _mutations(rows: Any) -> list[Mutation]:
         return [Mutation(mutation_id=row["mutation_id"], table=row["tbl"],

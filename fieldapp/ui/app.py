@@ -15,7 +15,7 @@ from types import TracebackType
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from fieldapp import integrity
+from fieldapp import integrity, wipe
 from fieldapp.errors import FieldAppError
 from fieldapp.replica import Replica
 from fieldapp.store import DatabaseError
@@ -49,6 +49,7 @@ def build_main_window(data_dir: Path | str, server_url: str = DEFAULT_SERVER, *,
                       language: str | None = None) -> MainWindow:
     """Open the replica and build the window; sync starts only with ``window.start()``."""
     data_dir = Path(data_dir)
+    finish_wipe(data_dir)
     replica = Replica.open(data_dir)
     i18n.set_language(i18n.resolve_language(language, ops.setting(replica, key=ops.LANGUAGE_KEY)))
     ctx = AppContext(replica, data_dir, server_url)
@@ -105,6 +106,13 @@ def first_login(window: MainWindow, username: str | None, password: str | None) 
     return dialog.exec() == QDialog.DialogCode.Accepted
 
 
+def finish_wipe(data_dir: Path) -> None:
+    """An erase cut short (power, a killed process) finishes before anything reads the data."""
+    if wipe.pending(data_dir):
+        left = wipe.erase(data_dir)
+        log.warning("finished an interrupted remote wipe; not removed: %s", left or "nothing")
+
+
 def check_data(data_dir: Path | str) -> str | None:
     """The start-up integrity check; when it finds a problem the unsent work is saved aside
     first, and the words for the user are returned (None: all is well)."""
@@ -126,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("FieldApp")
     theme.apply(app)
     i18n.set_language(i18n.resolve_language(args.lang, None))
+    finish_wipe(args.data)
     problem = check_data(args.data)  # before anything opens the data for writing
     if problem:
         QMessageBox.warning(None, tr("integrity.title"), problem)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -12,9 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldapp.errors import WipeRequested
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.controls import Toast, button
+from fieldapp.ui.controls import Toast, button, label
 from fieldapp.ui.customer_view import CustomerView
 from fieldapp.ui.i18n import LANGUAGES, language, tr
 from fieldapp.ui.job_page import JobPage
@@ -45,6 +49,24 @@ class CustomerDialog(QDialog):
         layout.addLayout(row)
         if parent is not None:
             self.resize(parent.width() - 120, parent.height() - 100)
+
+
+class WipedNotice(QWidget):
+    """What a revoked, erased tablet shows instead of its screens."""
+
+    def __init__(self, text: str, on_close: Callable[[], object]) -> None:
+        super().__init__()
+        self.setObjectName("page")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(80, 80, 80, 80)
+        layout.addStretch(1)
+        layout.addWidget(label(tr("wipe.title"), name="screenTitle"))
+        self.text = label(text, wrap=True)
+        layout.addWidget(self.text)
+        self.close_button = button(tr("wipe.close"), role="primary", name="closeApp")
+        self.close_button.clicked.connect(on_close)
+        layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addStretch(2)
 
 
 class MainWindow(QMainWindow):
@@ -85,6 +107,7 @@ class MainWindow(QMainWindow):
         self.top_bar.kb_requested.connect(self.show_knowledge)
         self.kb_dialog: KnowledgeDialog | None = None
         self.problems_page.back_requested.connect(self._close_problems)
+        controller.wipe_requested.connect(self.erase_tablet)
         self._retranslate()
 
     # -- navigation ---------------------------------------------------------------------------
@@ -155,6 +178,24 @@ class MainWindow(QMainWindow):
 
     def _retranslate(self) -> None:
         self.setWindowTitle(tr("app.title"))
+
+    def erase_tablet(self, error: WipeRequested) -> None:
+        """Revoked with all work sent: close everything, erase, and say so in place of the
+        screens (nothing is left to show); closing the window ends the app."""
+        replica = self.ctx.replica
+        if replica is None:
+            return
+        self.controller.shutdown()
+        self.ctx.close_gps()
+        self.job_page.leave()
+        if self.kb_dialog is not None:
+            self.kb_dialog.close()
+        self.ctx.replica = None  # type: ignore[assignment]
+        left = ops.erase_tablet(replica)
+        text = tr("wipe.done", kept=error.params.get("kept", 0))
+        if left:
+            text += "\n\n" + tr("wipe.left", names=tr("error.list_sep").join(left))
+        self.setCentralWidget(WipedNotice(text, self.close))
 
     # -- shutdown -----------------------------------------------------------------------------
     def shutdown(self) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp import unlock as unlock_check
+from fieldapp import wipe
 from fieldapp.capture.gps import Position, PositionSource, source_from_config
 from fieldapp.changes import Changes
 from fieldapp.domain.status import ORDER, Status, allowed_moves
@@ -52,6 +53,15 @@ def unlock(replica: Replica, *, password: str) -> unlock_check.Attempt:
 
 def needs_unlock(replica: Replica) -> bool:
     return replica.session is not None and unlock_check.can_unlock(replica)
+
+
+def erase_tablet(replica: Replica) -> list[str]:
+    """Remote wipe, once the server has everything: the device token, then the data (the
+    replica is closed here). Returns what could not be removed."""
+    data_dir = replica.data_dir
+    TokenStore(replica).clear()
+    replica.close()
+    return wipe.erase(data_dir)
 
 
 def has_login(replica: Replica) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from fieldapp.changes import Changes
-from fieldapp.errors import AuthError, FieldAppError, ServerUnreachable
+from fieldapp.errors import AuthError, FieldAppError, ServerUnreachable, WipeRequested
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES
 from fieldapp.ui import ops
@@ -58,6 +58,7 @@ class SyncController(QObject):
     progress = Signal(object)  # fieldapp.sync.client.Progress
     sync_finished = Signal(object, object)  # ops.SyncResult | None, error | None
     login_finished = Signal(object, object)  # Session | None, error | None
+    wipe_requested = Signal(object)  # WipeRequested: revoked, everything sent: erase now
     _request = Signal(str, object, object)
 
     def __init__(self, ctx: AppContext, *, interval_ms: int = AUTO_SYNC_MS) -> None:
@@ -174,6 +175,10 @@ class SyncController(QObject):
                                 "success")
         else:
             assert error is not None
+            if isinstance(error, WipeRequested):
+                self.auto_timer.stop()
+                self.wipe_requested.emit(error)
+                return
             self._set_state(self._state_after(error))
             self.ctx.changes_applied.emit(_EVERYTHING)
             if isinstance(error, ServerUnreachable) and error.code == "server_unreachable":

@@ -37,6 +37,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/sync/pull"): SIGNED_IN,
     ("GET", "/api/v1/attachments/{sha256}"): SIGNED_IN,
     ("PUT", "/api/v1/attachments/{sha256}"): {"technician", *OFFICE},
+    ("POST", "/api/v1/device/wiped"): set(),  # a revoked device only: test_remote_wipe.py
     ("POST", "/api/v1/admin/devices/{device_id}/revoke"): {"supervisor", "admin"},
     ("POST", "/api/v1/office/jobs"): OFFICE,
     ("GET", "/api/v1/office/jobs"): OFFICE,

@@ -74,6 +74,7 @@ def server_url(tmp_path: Path) -> Iterator[str]:
     rows, _ = demo_rows(dt.datetime.now(LOCAL_ZONE).date())
     with app.state.server.db.write() as conn:
         auth.add_user(conn, "tech01", "王建国", "technician", PASSWORD, "秦淮区")
+        auth.add_user(conn, "admin", "管理员", "admin", PASSWORD)
         seed_forms(conn)
         for table in ("customers", "meters", "readings", "contracts", "payments", "jobs"):
             insert_records(conn, table, [row for t, row in rows if t == table])
@@ -137,6 +138,36 @@ def test_first_login_then_sync_round_trip(qtbot: QtBot, tmp_path: Path,
         assert unlock.check(check, PASSWORD).ok and not unlock.check(check, "wrong").ok
     finally:
         check.close()
+
+
+def test_a_revoked_tablet_sends_its_work_erases_itself_and_says_so(
+        qtbot: QtBot, tmp_path: Path, server_url: str) -> None:
+    import requests
+
+    from fieldapp.ui import ops
+    from fieldapp.ui.main_window import WipedNotice
+
+    data = tmp_path / "tablet"
+    ops.login(data_dir=data, server_url=server_url, username="tech01", password=PASSWORD)
+    ops.sync(data_dir=data, server_url=server_url)
+    win = build_main_window(data, server_url)
+    qtbot.addWidget(win)
+    win.show()
+    device = win.ctx.replica.device_id
+    admin = requests.post(server_url + "/api/v1/auth/login", timeout=10, json={
+        "username": "admin", "password": PASSWORD, "device_id": "office"}).json()["token"]
+    requests.post(f"{server_url}/api/v1/admin/devices/{device}/revoke", timeout=10,
+                  headers={"Authorization": f"Bearer {admin}"}).raise_for_status()
+    open_row(qtbot, win, 0)
+    tap(qtbot, move_button(win, "accepted"))  # offline work, after the revocation
+
+    tap(qtbot, win.top_bar.sync)
+    qtbot.waitUntil(lambda: isinstance(win.centralWidget(), WipedNotice), timeout=20_000)
+    notice = win.centralWidget()
+    assert "全部工作已上传" in notice.text.text()
+    assert win.ctx.replica is None and list(data.iterdir()) == []
+    tap(qtbot, notice.close_button)
+    assert not win.isVisible()
 
 
 def test_auto_sync_starts_at_once_and_retries_while_work_waits(
