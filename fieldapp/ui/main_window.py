@@ -21,6 +21,7 @@ from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Toast, button, label
 from fieldapp.ui.customer_view import CustomerView
 from fieldapp.ui.i18n import LANGUAGES, language, tr
+from fieldapp.ui.idle_lock import IdleLock, idle_minutes
 from fieldapp.ui.job_page import JobPage
 from fieldapp.ui.kb_view import KnowledgeDialog
 from fieldapp.ui.login_dialog import LoginDialog
@@ -156,6 +157,7 @@ class MainWindow(QMainWindow):
         """Begin automatic sync: now, and every minute while changes wait to be sent."""
         self.reload()
         self.controller.start_auto()
+        self.idle_lock = IdleLock(self, idle_minutes(self))
 
     def sync_clicked(self) -> None:
         if self.controller.state == "auth" or not ops.has_login(self.ctx.replica):
