@@ -23,7 +23,7 @@ demo: install
 # cluster (tests/pg.py starts it on a free loopback port). Exit code 5 (no tests) is fine.
 PG_TESTS := tests/server tests/sync tests/test_end_to_end.py
 
-test: install
+test: install $(NGINX)
 	$(VENV)/bin/ruff check .
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 	FIELDAPP_TEST_PG=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PG_TESTS); \
@@ -60,6 +60,17 @@ $(LEAFLET):
 	cp build/leaflet/package/dist/leaflet.css build/leaflet/package/LICENSE $(@D)/
 	cp build/leaflet/package/dist/images/*.png $(@D)/images/
 	cp build/leaflet/package/dist/leaflet.js $@
+
+# nginx for the reverse-proxy test (tests/server/test_reverse_proxy.py): Debian's package
+# unpacked under var/, not installed, so no web server is started or left running.
+NGINX := var/nginx/usr/sbin/nginx
+
+$(NGINX):
+	rm -rf var/nginx && mkdir -p var/nginx/debs
+	cd var/nginx/debs && { apt-get download nginx 2>/dev/null || \
+		{ $(APT) update -qq && apt-get download nginx; }; }
+	for deb in var/nginx/debs/*.deb; do dpkg-deb -x "$$deb" var/nginx; done
+	test -x $@
 
 lint: venv
 	$(VENV)/bin/ruff check .

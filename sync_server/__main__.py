@@ -18,6 +18,7 @@ from sync_server.seed import publish_setting, seed_demo
 
 UTILITY_ENV = "FIELDAPP_UTILITY_NAME"
 CERT_ENV, KEY_ENV = "FIELDAPP_SSL_CERTFILE", "FIELDAPP_SSL_KEYFILE"
+PROXIES_ENV = "FIELDAPP_FORWARDED_ALLOW_IPS"
 # A stop waits this long for requests under way (a half-done TLS handshake would hold it).
 SHUTDOWN_GRACE_S = 5
 
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None) -> None:
                         f" default ${CERT_ENV}); without it, run behind a TLS proxy")
     parser.add_argument("--ssl-keyfile", default=os.environ.get(KEY_ENV) or None,
                         help=f"the certificate's private key (PEM; default ${KEY_ENV})")
+    parser.add_argument("--forwarded-allow-ips",
+                        default=os.environ.get(PROXIES_ENV) or "127.0.0.1",
+                        help="the reverse proxies whose X-Forwarded-For/-Proto are believed"
+                        f" (comma-separated; default ${PROXIES_ENV} or %(default)s)")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes on one port; more than one wants PostgreSQL")
     args = parser.parse_args(argv)
@@ -69,12 +74,18 @@ def main(argv: list[str] | None = None) -> None:
         os.environ.update(settings.to_env())
         uvicorn.run("sync_server.app:app_from_env", factory=True, workers=args.workers,
                     host=args.host, port=args.port, log_level="warning",
-                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S, **_tls(args))
+                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S, **_tls(args), **_proxy(args))
         return
     app = create_app(settings)
     _prepare(app.state.server.db, args)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning",
-                    timeout_graceful_shutdown=SHUTDOWN_GRACE_S, **_tls(args))
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S, **_tls(args), **_proxy(args))
+
+
+def _proxy(args: argparse.Namespace) -> dict[str, object]:
+    # Only these addresses may say who the client is and that it came over HTTPS: the
+    # login throttle counts the real client, and session cookies are marked Secure.
+    return {"proxy_headers": True, "forwarded_allow_ips": args.forwarded_allow_ips}
 
 
 def _tls(args: argparse.Namespace) -> dict[str, str]:

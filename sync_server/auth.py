@@ -113,8 +113,8 @@ T = TypeVar("T")
 
 
 def client_address(request: Request) -> str:
-    """The peer's address, which throttling counts by (behind a reverse proxy this is the
-    proxy's, so the per-user limit is what protects there)."""
+    """The client's address, which throttling counts by: behind a proxy named in
+    ``--forwarded-allow-ips``, the one the proxy reports (uvicorn's proxy headers)."""
     return request.client.host if request.client else "unknown"
 
 
