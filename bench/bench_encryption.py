@@ -3,7 +3,8 @@
 The same work on the same data, once on a plain SQLite file and once encrypted, in this
 process: provisioning the demo's 2,000 customers with their history, opening the replica,
 today's job list, customer 360 views, knowledge-base searches, and single writes each in its
-own durable transaction (what a technician's taps are).
+own durable transaction (what a technician's taps are); then reading stored photos back
+(decrypted with AES-GCM when encrypted).
 
 Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_encryption.py``.
 """
@@ -11,6 +12,7 @@ Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_encryption.py``.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -26,12 +28,14 @@ from fieldapp.wire import RecordChange
 
 KEY = bytes(range(32))
 VIEWS, SEARCHES, WRITES = 300, 200, 300
+# Photos as the tablet stores them: 1920 px JPEGs of about 400 KB.
+PHOTOS = [os.urandom(400_000) for _ in range(30)]
 WORDS = ["漏气", "燃气表", "报警器", "胶管", "点火", "阀门", "压力", "熄火保护"]
 
 
 def open_replica(data_dir: Path, encrypted: bool) -> Replica:
-    db = store.open_db(data_dir / store.DB_FILE, KEY if encrypted else None)
-    return Replica(db, data_dir)
+    key = KEY if encrypted else None
+    return Replica(store.open_db(data_dir / store.DB_FILE, key), data_dir, key)
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -62,6 +66,9 @@ def run(encrypted: bool, rows: dict[str, list[dict]]) -> dict[str, float]:
         lambda: [replica.kb.search(WORDS[i % len(WORDS)]) for i in range(SEARCHES)])
     out[f"{WRITES} single durable writes"] = timed(
         lambda: [replica.set_state("bench", str(i)) for i in range(WRITES)])
+    shas = [replica.evidence._store_blob(photo, "image/jpeg") for photo in PHOTOS]
+    out[f"read {len(PHOTOS)} photos x10"] = timed(
+        lambda: [replica.evidence.read_blob(sha) for _ in range(10) for sha in shas])
     out["size MB"] = (data / store.DB_FILE).stat().st_size / 1e6
     replica.close()
     shutil.rmtree(data)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from sqlcipher3.dbapi2 import Connection, Row
 from fieldapp.db_key import database_key
 from fieldapp.errors import FieldAppError
 from fieldapp.ids import LOCAL_ZONE
+from fieldapp.sealed import file_key, is_sealed, unseal
 from fieldapp.store import DB_FILE, DatabaseError, connect
 
 RESCUE_DIR = "rescue"
@@ -67,7 +67,7 @@ def check(data_dir: Path | str) -> Report:
             file = data_dir / "blobs" / sha[:2] / sha
             if not file.exists():
                 report.problems.append(("file_missing", sha))
-            elif _sha256(file) != sha:
+            elif not _content(data_dir, file, sha)[1]:
                 report.problems.append(("file_damaged", sha))
     finally:
         conn.close()
@@ -100,8 +100,10 @@ def rescue(data_dir: Path | str) -> Path:
                 if c.get("tbl") == "attachments" and isinstance(c.get("record"), dict)}:
         source = data_dir / "blobs" / str(sha)[:2] / str(sha)
         if sha and source.exists():
-            shutil.copy2(source, folder / "files" / str(sha))
-            saved["files"].append({"sha256": sha, "intact": _sha256(source) == sha})
+            # Decrypted where it can be: the rescue is read on another machine.
+            content, intact = _content(data_dir, source, str(sha))
+            (folder / "files" / str(sha)).write_bytes(content)
+            saved["files"].append({"sha256": sha, "intact": intact})
     (folder / "unsent.json").write_text(json.dumps(saved, ensure_ascii=False, indent=1),
                                         encoding="utf-8")
     return folder
@@ -159,9 +161,13 @@ def _count(conn: Connection, sql: str) -> int:
         return 0
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _content(data_dir: Path, path: Path, sha: str) -> tuple[bytes, bool]:
+    """The file's content (decrypted) and whether it is intact; as stored when it fails
+    its authentication check."""
+    raw = path.read_bytes()
+    key = database_key(data_dir, create=False) if is_sealed(raw) else None
+    try:
+        content = unseal(raw, file_key(key) if key else None, sha)
+    except FieldAppError:
+        return raw, False
+    return content, hashlib.sha256(content).hexdigest() == sha

@@ -22,8 +22,11 @@ import sqlite_utils
 from fieldapp.errors import FieldAppError, InvalidInput, NotFound
 from fieldapp.ids import new_id, now_iso
 from fieldapp.records import TABLES
+from fieldapp.sealed import file_key
 from fieldapp.store import DB_FILE, open_db
 from fieldapp.sync.hlc import HybridClock
+
+FILES_SEALED = "files_sealed_at"
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class Session:
 
 
 class Replica:
-    def __init__(self, db: sqlite_utils.Database, data_dir: Path) -> None:
+    def __init__(self, db: sqlite_utils.Database, data_dir: Path,
+                 key: bytes | None = None) -> None:
         from fieldapp.capture.evidence import Evidence
         from fieldapp.domain.customers import Customers
         from fieldapp.domain.jobs import Jobs
@@ -47,6 +51,8 @@ class Replica:
         self.db = db
         self.data_dir = data_dir
         self.blob_dir = data_dir / "blobs"
+        # Photos and signatures are encrypted at rest when the database is (sealed.py).
+        self.file_key = file_key(key) if key is not None else None
         self.device_id = self.state("device_id") or self._new_device_id()
         self.clock = HybridClock(self.device_id, last=self.state("hlc"))
         self.jobs = Jobs(self)
@@ -62,7 +68,12 @@ class Replica:
         from fieldapp.db_key import database_key
 
         data_dir = Path(data_dir)
-        return cls(open_db(data_dir / DB_FILE, database_key(data_dir)), data_dir)
+        key = database_key(data_dir)
+        replica = cls(open_db(data_dir / DB_FILE, key), data_dir, key)
+        if replica.state(FILES_SEALED) is None:  # photos from before encryption
+            replica.evidence.seal_plain_files()
+            replica.set_state(FILES_SEALED, now_iso())
+        return replica
 
     def close(self) -> None:
         self.db.conn.close()

@@ -19,8 +19,9 @@ from fieldapp.capture.photo import PhotoSettings, Stamp, process_photo
 from fieldapp.capture.signature import Stroke, render_png
 from fieldapp.changes import Changes
 from fieldapp.domain.status import is_closed
-from fieldapp.errors import InvalidInput, NotFound
+from fieldapp.errors import FieldAppError, InvalidInput, NotFound
 from fieldapp.ids import LOCAL_ZONE, now_iso
+from fieldapp.sealed import is_sealed, seal, unseal
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
@@ -54,7 +55,7 @@ class Evidence:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".part")
             with open(tmp, "wb") as fh:
-                fh.write(data)
+                fh.write(seal(data, self.r.file_key, sha) if self.r.file_key else data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
@@ -67,7 +68,35 @@ class Evidence:
         path = self.blob_path(sha256)
         if not path.exists():
             raise NotFound("missing_blob", f"no file for {sha256}", sha256=sha256)
-        return path.read_bytes()
+        return unseal(path.read_bytes(), self.r.file_key, sha256)
+
+    def seal_plain_files(self) -> int:
+        """Encrypt the files stored before encryption (each whole, then renamed over the
+        plain one); returns how many. Done once, when the replica is first opened keyed."""
+        if self.r.file_key is None or not self.r.blob_dir.exists():
+            return 0
+        sealed = 0
+        for path in self.r.blob_dir.glob("??/*"):
+            if path.suffix == ".part" or len(path.name) != 64:
+                continue
+            raw = path.read_bytes()
+            if is_sealed(raw):
+                continue
+            tmp = path.with_suffix(".part")
+            with open(tmp, "wb") as fh:
+                fh.write(seal(raw, self.r.file_key, path.name))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+            sealed += 1
+        return sealed
+
+    def find_blob(self, sha256: str) -> bytes | None:
+        """The file's content, or None when it is missing or damaged."""
+        try:
+            return self.read_blob(sha256)
+        except FieldAppError:
+            return None
 
     # -- photos ---------------------------------------------------------------------
     def photo_settings(self) -> PhotoSettings:

@@ -170,7 +170,7 @@ def from_replica(replica: Replica, submission_id: str, *,
     session = replica.session
     names = {session.username: session.display_name} if session else {}
     return load(lambda sql, params: list(replica.db.query(sql, params)),
-                blob_reader(replica.blob_dir), submission_id,
+                replica.evidence.find_blob, submission_id,
                 display_name=names.get, utility=utility)
 
 

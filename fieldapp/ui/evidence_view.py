@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer
 from PySide6.QtGui import QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -27,9 +27,12 @@ from fieldapp.ui.i18n import tr
 from fieldapp.ui.messages import scan_verdict
 
 THUMB = QSize(200, 150)
-def thumbnail(path: Path) -> QPixmap:
+def thumbnail(data: bytes) -> QPixmap:
     """A small copy decoded at thumbnail size, so a 12 MP photo never loads in full."""
-    reader = QImageReader(str(path))
+    buffer = QBuffer()
+    buffer.setData(QByteArray(data))
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
     reader.setAutoTransform(True)
     size = reader.size()
     if size.isValid():
@@ -165,8 +168,8 @@ class EvidenceView(QWidget):
         for photo in photos:
             sha = photo["sha256"]
             if sha not in self._thumbs:
-                path = self.ctx.run(ops.blob_file, sha256=sha)
-                self._thumbs[sha] = thumbnail(path) if path is not None else QPixmap()
+                data = self.ctx.run(ops.blob_bytes, sha256=sha)
+                self._thumbs[sha] = thumbnail(data) if data is not None else QPixmap()
             item = QListWidgetItem(QIcon(self._thumbs[sha]), stamp(photo["captured_at"]))
             item.setData(Qt.ItemDataRole.UserRole, photo["id"])
             self.photos.addItem(item)

@@ -219,8 +219,9 @@ def job_photos(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:
     return replica.evidence.photos(job_id)
 
 
-def blob_file(replica: Replica, *, sha256: str) -> Path:
-    return replica.evidence.blob_path(sha256)
+def blob_bytes(replica: Replica, *, sha256: str) -> bytes | None:
+    """A photo's or signature's content (decrypted), None when missing or damaged."""
+    return replica.evidence.find_blob(sha256)
 
 
 def add_signature(replica: Replica, *, job_id: str, strokes: Sequence[Sequence[Sequence[float]]],

@@ -105,8 +105,10 @@ class SignatureView(QWidget):
         if latest is not None:
             self.saved_text.setText(tr("signature.saved_by", name=latest["signer_name"],
                                        time=stamp(latest["signed_at"])))
-            path = self.ctx.run(ops.blob_file, sha256=latest["sha256"])
-            pixmap = QPixmap(str(path)) if path is not None else QPixmap()
+            data = self.ctx.run(ops.blob_bytes, sha256=latest["sha256"])
+            pixmap = QPixmap()
+            if data is not None:
+                pixmap.loadFromData(data)
             if not pixmap.isNull():
                 self.saved_image.setPixmap(pixmap.scaledToWidth(
                     min(pixmap.width(), 800), Qt.TransformationMode.SmoothTransformation))

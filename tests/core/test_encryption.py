@@ -3,12 +3,14 @@ from before is encrypted in place; a lost or wrong key is said so, never papered
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
-from fieldapp import db_key, integrity, store
+from fieldapp import db_key, integrity, sealed, store
 from fieldapp.db_key import KeyMissing, database_key
 from fieldapp.replica import Replica
 from tests.memory_keyring import MemoryKeyring
@@ -51,6 +53,10 @@ def test_a_plain_replica_from_before_is_encrypted_in_place(tmp_path: Path) -> No
     seed_replica(old)
     old.db.execute("UPDATE customers SET name = ? WHERE id = 'cust-1'", [NAME])
     old.jobs.transition("job-1", "accepted")  # unsent work that must survive
+    Image.new("RGB", (320, 240), (90, 160, 60)).save(tmp_path / "meter.jpg")
+    sha = old.get("attachments", old.evidence.add_photo("job-1", tmp_path / "meter.jpg"))[
+        "sha256"]
+    assert old.evidence.blob_path(sha).read_bytes()[:2] == b"\xff\xd8"  # plain JPEG
     device = old.device_id
     pending = old.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
     assert pending
@@ -62,6 +68,8 @@ def test_a_plain_replica_from_before_is_encrypted_in_place(tmp_path: Path) -> No
     assert replica.device_id == device
     assert replica.get("customers", "cust-1")["name"] == NAME
     assert replica.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == pending
+    assert replica.evidence.blob_path(sha).read_bytes().startswith(sealed.MAGIC)
+    assert hashlib.sha256(replica.evidence.read_blob(sha)).hexdigest() == sha
     replica.close()
     assert not store.is_plain(path) and NAME.encode() not in _files_bytes(tmp_path)
     assert not (tmp_path / "replica.sqlite3.encrypting").exists()
@@ -130,3 +138,28 @@ def test_forgetting_the_key_makes_the_data_unreadable(tmp_path: Path,
     assert not (tmp_path / db_key.ID_FILE).exists()
     with pytest.raises(KeyMissing):
         Replica.open(tmp_path)
+
+
+def test_photos_are_encrypted_too_and_bound_to_their_name(tmp_path: Path) -> None:
+    from fieldapp.errors import InvalidInput
+
+    replica = _tablet_with_a_customer(tmp_path / "tablet")
+    Image.new("RGB", (640, 480), (20, 120, 200)).save(tmp_path / "meter.jpg")
+    Image.new("RGB", (640, 480), (200, 20, 20)).save(tmp_path / "door.jpg")
+    shas = [replica.get("attachments", replica.evidence.add_photo("job-1", tmp_path / name))
+            ["sha256"] for name in ("meter.jpg", "door.jpg")]
+    on_disk = [replica.evidence.blob_path(sha).read_bytes() for sha in shas]
+    for raw, sha in zip(on_disk, shas, strict=True):
+        assert raw.startswith(sealed.MAGIC) and b"JFIF" not in raw and b"Exif" not in raw
+        content = replica.evidence.read_blob(sha)
+        assert content[:2] == b"\xff\xd8" and hashlib.sha256(content).hexdigest() == sha
+
+    # one photo's file put in place of the other's does not open as it
+    replica.evidence.blob_path(shas[1]).write_bytes(on_disk[0])
+    with pytest.raises(InvalidInput) as raised:
+        replica.evidence.read_blob(shas[1])
+    assert raised.value.code == "blob_damaged"
+    replica.close()
+    assert ("file_damaged", shas[1]) in integrity.check(tmp_path / "tablet").problems
+    folder = integrity.rescue(tmp_path / "tablet")  # the intact one is rescued readable
+    assert hashlib.sha256((folder / "files" / shas[0]).read_bytes()).hexdigest() == shas[0]

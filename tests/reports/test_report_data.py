@@ -147,14 +147,18 @@ def test_a_server_style_database_gives_the_same_report(inspected: tuple[Replica,
                                                         tmp_path: Path) -> None:
     """The server's tables have the replica's columns, plus users with display names."""
     replica, sub_id = inspected
-    # the replica is encrypted: a plain copy, as the server's file is
+    # the replica and its files are encrypted: plain copies, as the server keeps them
+    attachments = tmp_path / "attachments"
+    for (sha,) in replica.db.execute("SELECT sha256 FROM blobs"):
+        (attachments / sha[:2]).mkdir(parents=True, exist_ok=True)
+        (attachments / sha[:2] / sha).write_bytes(replica.evidence.read_blob(sha))
     replica.db.execute("ATTACH DATABASE ? AS plain KEY ''", [str(tmp_path / "server.sqlite3")])
     replica.db.execute("SELECT sqlcipher_export('plain')")
     replica.db.execute("DETACH DATABASE plain")
     copy = sqlite3.connect(tmp_path / "server.sqlite3")
     copy.execute("CREATE TABLE users (username TEXT PRIMARY KEY, display_name TEXT NOT NULL)")
     copy.execute("INSERT INTO users VALUES ('tech01', '王建国')")
-    server = from_sqlite(copy, sub_id, replica.blob_dir)
+    server = from_sqlite(copy, sub_id, attachments)
     tablet = from_replica(replica, sub_id)
     assert server == tablet
     assert server.content_hash == tablet.content_hash

@@ -41,7 +41,7 @@ def test_a_photo_is_stored_and_shown(evidence: EvidenceView, window: MainWindow,
 
     photos = check.evidence.photos(seeded.job_ids[0])
     assert [(p["filename"], p["mime"]) for p in photos] == [("hose.jpg", "image/jpeg")]
-    kept = check.evidence.blob_path(photos[0]["sha256"]).read_bytes()
+    kept = check.evidence.read_blob(photos[0]["sha256"])
     assert kept != photo.read_bytes()  # the watermarked JPEG is kept, never the original
     assert hashlib.sha256(kept).hexdigest() == photos[0]["sha256"]
     assert evidence.photos.count() == 1
