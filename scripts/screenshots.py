@@ -217,6 +217,30 @@ def shoot_knowledge(window: MainWindow, out: Path) -> None:
     dialog.close()
 
 
+def shoot_lock_and_wipe(window: MainWindow, out: Path) -> None:
+    """The idle lock over the app (a whole-screen grab: the dialog is its own window), then
+    what a revoked tablet shows once it has erased itself (shown, not done, here)."""
+    from fieldapp import unlock
+    from fieldapp.ui.i18n import tr
+    from fieldapp.ui.idle_lock import IdleLock
+    from fieldapp.ui.main_window import WipedNotice
+
+    window.show_today()
+    unlock.remember(window.ctx.replica, "screenshot-password")
+    lock = IdleLock(window, 0)
+    lock.lock()
+    settle(300)
+    shot = window.screen().grabWindow(0, window.x(), window.y(), window.width(),
+                                      window.height())
+    if not shot.save(str(out / "idle_lock.png")):
+        raise SystemExit("could not write idle_lock.png")
+    print(f"wrote {out / 'idle_lock.png'}")
+    lock.dialog.accept()
+    window.shutdown()  # as the erase does, before the screens go
+    window.setCentralWidget(WipedNotice(tr("wipe.done", kept=1), window.close))
+    save(window, out / "wiped.png")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -241,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         settle(300)
         try:
             shoot(window, args.out, job_id)
+            shoot_lock_and_wipe(window, args.out)
         finally:
             window.shutdown()
             window.close()

@@ -60,6 +60,7 @@ class WipedNotice(QWidget):
         self.setObjectName("page")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(80, 80, 80, 80)
+        layout.setSpacing(20)
         layout.addStretch(1)
         layout.addWidget(label(tr("wipe.title"), name="screenTitle"))
         self.text = label(text, wrap=True)

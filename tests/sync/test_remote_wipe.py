@@ -127,3 +127,20 @@ def test_a_device_that_is_not_revoked_cannot_say_it_was_wiped(server: ServerProc
                          timeout=10)
     assert (resp.status_code, resp.json()["error"]) == (403, "device_not_revoked")
     assert server.scalar("SELECT wiped_at FROM devices WHERE device_id = 'pad-1'") is None
+
+
+def test_the_users_page_revokes_and_shows_the_wipe(server: ServerProcess,
+                                                   tmp_path: Path) -> None:
+    from tests.server.test_conflict_review import csrf, office_session
+
+    replica, client = synced_tablet(server, tmp_path / "tablet")
+    admin = office_session(server, "admin")
+    page = admin.get(server.url + "/office/users", timeout=30).text
+    assert "停用并清除设备" in page and "停用会话" in page  # a tablet; the admin's browser
+    revoked = admin.post(f"{server.url}/office/devices/{replica.device_id}/revoke",
+                         data={"csrf": csrf(page)}, timeout=30)
+    assert "先上传未上传的工作，然后清除本机数据" in revoked.text
+    assert "等待联网清除本机数据" in revoked.text
+    with pytest.raises(WipeRequested):
+        client.sync()
+    assert "本机数据已清除" in admin.get(server.url + "/office/users", timeout=30).text
