@@ -37,6 +37,11 @@ class UserInfo(_Strict):
     district: str | None = None
 
 
+class TokenResponse(_Strict):
+    token: str
+    expires_at: str
+
+
 class LoginResponse(_Strict):
     token: str
     expires_at: str

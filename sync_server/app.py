@@ -34,6 +34,7 @@ from fieldapp.wire import (
     PullResponse,
     PushRequest,
     PushResponse,
+    TokenResponse,
     UserInfo,
     WipeReport,
     WipeResponse,
@@ -128,10 +129,13 @@ def _principal(request: Request, authorization: str | None, protocol: int | None
     # Record "last seen" at most once a minute: a write per request would queue every
     # read of the morning rush behind the single writer.
     now = utc_now()
-    if not seen or seen < _minus_minute(now):
+    if not seen or seen < _minus_minute(now) or who.rotated:
         with db.write() as conn:
             conn.execute("UPDATE devices SET last_seen_at = ? WHERE device_id = ?",
                          [now, who.device_id])
+            if who.rotated:  # the refreshed token arrived: the one it replaced is done
+                conn.execute("UPDATE devices SET previous_token_hash = NULL"
+                             " WHERE device_id = ?", [who.device_id])
     return who
 
 
@@ -198,6 +202,14 @@ def create_app(settings: Settings) -> FastAPI:
                              user=UserInfo(username=user["username"],
                                            display_name=user["display_name"],
                                            role=user["role"], district=user["district"]))
+
+    @app.post("/api/v1/auth/refresh")
+    def refresh(request: Request, who: Who) -> TokenResponse:
+        """A fresh token before the current one expires, without the password again."""
+        presented = request.headers["authorization"].removeprefix("Bearer ").strip()
+        with server.db.write() as conn:
+            token, expires = auth.refresh(conn, who, presented, settings.token_ttl)
+        return TokenResponse(token=token, expires_at=expires)
 
     @app.post("/api/v1/sync/push", max_body_size=MAX_BODY)
     def push(body: PushRequest, who: Sender) -> PushResponse:

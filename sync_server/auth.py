@@ -32,6 +32,7 @@ class Principal:
     district: str | None
     device_id: str
     revoked: bool = False  # withdrawn: may only send what it holds, then confirm its wipe
+    rotated: bool = False  # the new token of a refresh, first used: the old one may go
 
 
 def hash_password(password: str) -> str:
@@ -76,7 +77,8 @@ def login(conn: Connection, username: str, password: str, device_id: str,
         "INSERT INTO devices(device_id, username, name, token_hash, created_at, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET"
         " username = excluded.username, name = excluded.name,"
-        " token_hash = excluded.token_hash, expires_at = excluded.expires_at",
+        " token_hash = excluded.token_hash, expires_at = excluded.expires_at,"
+        " previous_token_hash = NULL",
         [device_id, username, device_name, token_hash(token), utc_now(), expires])
     return token, expires, user
 
@@ -88,10 +90,12 @@ def authenticate(conn: Connection, authorization: str | None, *,
     revocation. Once it has confirmed, its token is refused everywhere."""
     if not authorization or not authorization.startswith("Bearer "):
         raise ApiError(401, "missing_token", "an Authorization: Bearer token is required")
+    presented = token_hash(authorization.removeprefix("Bearer ").strip())
     row = conn.execute(
-        "SELECT d.device_id, d.expires_at, d.revoked_at, d.wiped_at, u.* FROM devices d"
-        " JOIN users u ON u.username = d.username WHERE d.token_hash = ?",
-        [token_hash(authorization.removeprefix("Bearer ").strip())]).fetchone()
+        "SELECT d.device_id, d.expires_at, d.revoked_at, d.wiped_at, d.token_hash AS current,"
+        " d.previous_token_hash AS previous, u.* FROM devices d"
+        " JOIN users u ON u.username = d.username"
+        " WHERE d.token_hash = ? OR d.previous_token_hash = ?", [presented, presented]).fetchone()
     if row is None:
         raise ApiError(401, "invalid_token", "the token is not known; log in again")
     if row["revoked_at"] and (not sending or row["wiped_at"]):
@@ -101,7 +105,21 @@ def authenticate(conn: Connection, authorization: str | None, *,
     if not row["active"]:
         raise ApiError(401, "user_disabled", "this user account is disabled")
     return Principal(row["username"], row["display_name"], row["role"], row["district"],
-                     row["device_id"], revoked=bool(row["revoked_at"]))
+                     row["device_id"], revoked=bool(row["revoked_at"]),
+                     rotated=row["previous"] is not None and row["current"] == presented)
+
+
+def refresh(conn: Connection, who: Principal, presented: str, ttl: timedelta
+            ) -> tuple[str, str]:
+    """A new token for the caller's device, with a new expiry; returns (token, expiry).
+    The token presented stays valid until the new one is first used, so an answer lost on
+    the way leaves the tablet with a token that still works."""
+    token = secrets.token_urlsafe(32)
+    expires = (datetime.now(UTC) + ttl).isoformat(timespec="seconds")
+    conn.execute("UPDATE devices SET token_hash = ?, previous_token_hash = ?, expires_at = ?"
+                 " WHERE device_id = ?",
+                 [token_hash(token), token_hash(presented), expires, who.device_id])
+    return token, expires
 
 
 # Password guessing: after this many wrong passwords within THROTTLE_WINDOW, further

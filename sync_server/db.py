@@ -150,9 +150,12 @@ ALTER TABLE changes ADD COLUMN prev_hash TEXT;
 ALTER TABLE changes ADD COLUMN hash TEXT;
 """
 
-# Remote wipe: when a revoked tablet confirmed it erased its data (after sending its work).
+# Remote wipe: when a revoked tablet confirmed it erased its data (after sending its work);
+# token rotation: the token a refresh replaced, valid until the new one is first used.
 SERVER_DDL_V15 = """
 ALTER TABLE devices ADD COLUMN wiped_at TEXT;
+ALTER TABLE devices ADD COLUMN previous_token_hash TEXT;
+CREATE INDEX devices_previous_token ON devices(previous_token_hash);
 """
 
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fieldapp import unlock
@@ -34,11 +35,13 @@ from fieldapp.wire import (
     PullResponse,
     PushRequest,
     PushResponse,
+    TokenResponse,
     WipeReport,
     WipeResponse,
 )
 
 CHUNK = 1024 * 1024
+TOKEN_ISSUED, TOKEN_EXPIRES = "token_issued_at", "token_expires_at"
 
 
 @dataclass
@@ -101,17 +104,37 @@ class SyncClient:
             raise AuthError("other_user_pending",
                             "another technician's work on this tablet is not synced yet",
                             username=previous.username)
-        self.tokens.set(login.token)
+        self._keep_token(login.token, login.expires_at)
         self.r.set_state("session", json.dumps(session.__dict__, ensure_ascii=False))
         unlock.remember(self.r, password)  # the same password opens the app offline
         self.r.observe(login.server_hlc)
         return session
+
+    def _keep_token(self, token: str, expires_at: str) -> None:
+        self.tokens.set(token)
+        self.r.set_state(TOKEN_ISSUED, now_iso())
+        self.r.set_state(TOKEN_EXPIRES, expires_at)
+
+    def refresh_if_due(self, now: datetime | None = None) -> bool:
+        """Swap the token for a fresh one once half its life is gone, so a tablet in daily
+        use never meets an expired token (which would need the password, online)."""
+        issued, expires = self.r.state(TOKEN_ISSUED), self.r.state(TOKEN_EXPIRES)
+        if not issued or not expires:
+            return False  # logged in before tokens were refreshed: the next login sets them
+        now = now or datetime.now(UTC)
+        start, end = datetime.fromisoformat(issued), datetime.fromisoformat(expires)
+        if now < start + (end - start) / 2:
+            return False
+        fresh = TokenResponse.model_validate(self._call("POST", "/api/v1/auth/refresh").json())
+        self._keep_token(fresh.token, fresh.expires_at)
+        return True
 
     # -- sync -----------------------------------------------------------------------
     def sync(self, progress: ProgressFn | None = None) -> SyncReport:
         report = SyncReport()
         notify = progress or (lambda p: None)
         try:
+            self.refresh_if_due()
             self._upload(report, notify)
             self._push(report, notify)
             self._pull(report, notify)

@@ -33,6 +33,7 @@ EVERYONE = set(ROLES)
 RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/"): EVERYONE,
     ("GET", "/api/v1/health"): EVERYONE,
+    ("POST", "/api/v1/auth/refresh"): SIGNED_IN,
     ("POST", "/api/v1/sync/push"): {"technician", *OFFICE},
     ("GET", "/api/v1/sync/pull"): SIGNED_IN,
     ("GET", "/api/v1/attachments/{sha256}"): SIGNED_IN,
