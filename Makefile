@@ -14,7 +14,7 @@ APT_PACKAGES := python3 python3-venv python3-pip libzbar0 fonts-wqy-microhei chr
 	libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 postgresql
 FONT := resources/fonts/wqy-microhei.ttc
 
-.PHONY: demo test install system venv assets lint screenshots clean
+.PHONY: demo test install system venv assets lint screenshots clean package package-check
 
 demo: install
 	PYTHONPATH=$(CURDIR) $(PY) scripts/demo.py
@@ -28,6 +28,17 @@ test: install $(NGINX)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 	FIELDAPP_TEST_PG=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PG_TESTS); \
 		rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+	$(MAKE) package-check
+
+# The tablet app as one folder (dist/FieldApp/), then the frozen app's own check, run away
+# from the checkout so it can only use what the folder carries.
+package: install
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist \
+		--workpath build/pyinstaller pyinstaller.spec
+
+package-check: package
+	cd "$$(mktemp -d)" && QT_QPA_PLATFORM=offscreen $(CURDIR)/dist/FieldApp/FieldApp --self-test
+	@echo "dist/FieldApp: $$(du -sh dist/FieldApp | cut -f1)"
 
 install: system venv assets
 
@@ -79,4 +90,4 @@ screenshots: install
 	PYTHONPATH=$(CURDIR) xvfb-run -a -s "-screen 0 1280x800x24" $(PY) scripts/screenshots.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var build dist

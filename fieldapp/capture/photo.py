@@ -26,10 +26,11 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from fieldapp.capture.gps import Position
 from fieldapp.errors import InvalidInput
 from fieldapp.ids import LOCAL_ZONE
+from fieldapp.resources import resource
 
 FONT_NAME = "wqy-microhei.ttc"
 FONT_PATHS = (
-    Path(__file__).resolve().parents[2] / "resources" / "fonts" / FONT_NAME,
+    resource("fonts", FONT_NAME),
     Path("/usr/share/fonts/truetype/wqy") / FONT_NAME,
 )
 ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP"})  # MPO: many phones' JPEGs

@@ -30,8 +30,9 @@ from typing import Any
 from fieldapp.errors import InvalidInput
 from fieldapp.forms.answers import type_problem
 from fieldapp.forms.expr import NAME_RE, Expression, ExpressionError, parse
+from fieldapp.resources import resource
 
-FORMS_DIR = Path(__file__).resolve().parents[2] / "resources" / "forms"
+FORMS_DIR = resource("forms")
 FILE_NAME = re.compile(r"(?P<code>[a-z][a-z0-9_]*)\.v(?P<version>[1-9][0-9]*)\.json")
 
 QUESTION_TYPES = frozenset({

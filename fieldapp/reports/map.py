@@ -28,11 +28,12 @@ from jinja2 import Template
 from fieldapp.capture.gps import Position
 from fieldapp.domain.route import Route
 from fieldapp.ids import LOCAL_ZONE
+from fieldapp.resources import resource
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
-LEAFLET_DIR = Path(__file__).resolve().parents[2] / "resources" / "leaflet"
+LEAFLET_DIR = resource("leaflet")
 BACKGROUND = "#eef0ea"
 ROUTE_COLOUR = "#1f6feb"
 ME_COLOUR = "#0b57d0"

@@ -69,6 +69,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--password", help="password for --user")
     parser.add_argument("--lang", choices=i18n.LANGUAGES, help="zh (default) or en")
     parser.add_argument("--fullscreen", action="store_true", help="fill the tablet screen")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation on throwaway data, print the results,"
+                        " exit 0 when all passed")
     return parser.parse_args(argv)
 
 
@@ -130,6 +133,10 @@ def check_data(data_dir: Path | str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.self_test:
+        from fieldapp.ui import self_test
+
+        return min(self_test.run(sys.stdout), 100)
     app = QApplication(sys.argv[:1])
     app.setApplicationName("FieldApp")
     theme.apply(app)

@@ -12,9 +12,11 @@ from pathlib import Path
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
+from fieldapp.resources import resource
+
 log = logging.getLogger("fieldapp.ui")
 
-FONTS_DIR = Path(__file__).resolve().parents[2] / "resources" / "fonts"
+FONTS_DIR = resource("fonts")
 FALLBACK_FAMILY = "WenQuanYi Micro Hei"
 BASE_PX = 17
 TOUCH_PX = 52  # height of ordinary buttons; the guideline minimum is 48
