@@ -9,6 +9,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 from pathlib import Path
 from types import TracebackType
 
@@ -136,7 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_test:
         from fieldapp.ui import self_test
 
-        return min(self_test.run(sys.stdout), 100)
+        if sys.stdout is not None:
+            return min(self_test.run(sys.stdout), 100)
+        # The windowed Windows build has no console: the results go to a file instead.
+        with open(Path(tempfile.gettempdir()) / "fieldapp-self-test.txt", "w",
+                  encoding="utf-8") as out:
+            return min(self_test.run(out), 100)
     app = QApplication(sys.argv[:1])
     app.setApplicationName("FieldApp")
     theme.apply(app)
