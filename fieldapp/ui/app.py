@@ -16,7 +16,7 @@ from types import TracebackType
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from fieldapp import integrity, wipe
+from fieldapp import integrity, tablet_settings, wipe
 from fieldapp.errors import FieldAppError
 from fieldapp.replica import Replica
 from fieldapp.store import DatabaseError
@@ -46,14 +46,19 @@ def default_data_dir() -> Path:
     return base / "FieldApp"
 
 
-def build_main_window(data_dir: Path | str, server_url: str = DEFAULT_SERVER, *,
+def build_main_window(data_dir: Path | str, server_url: str | None = None, *,
                       language: str | None = None) -> MainWindow:
-    """Open the replica and build the window; sync starts only with ``window.start()``."""
+    """Open the replica and build the window; sync starts only with ``window.start()``.
+    The server is ``server_url``, else the one saved in 设置, else the default."""
     data_dir = Path(data_dir)
     finish_wipe(data_dir)
     replica = Replica.open(data_dir)
+    saved = tablet_settings.load(replica)
     i18n.set_language(i18n.resolve_language(language, ops.setting(replica, key=ops.LANGUAGE_KEY)))
-    ctx = AppContext(replica, data_dir, server_url)
+    app = QApplication.instance()
+    if app is not None and saved.high_contrast != theme.HIGH_CONTRAST_ON:
+        theme.apply(app, high_contrast=saved.high_contrast)
+    ctx = AppContext(replica, data_dir, server_url or saved.server_url or DEFAULT_SERVER)
     window = MainWindow(ctx, SyncController(ctx))
     window.resize(*WINDOW_SIZE)
     window.reload()
@@ -65,7 +70,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=default_data_dir(),
                         help="folder of the local replica (default: %(default)s)")
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="sync server URL")
+    parser.add_argument("--server", help=f"sync server URL (default: the one saved in 设置,"
+                        f" else {DEFAULT_SERVER})")
     parser.add_argument("--user", help="log in as this user on first start")
     parser.add_argument("--password", help="password for --user")
     parser.add_argument("--lang", choices=i18n.LANGUAGES, help="zh (default) or en")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QHBoxLayout,
     QMainWindow,
@@ -16,7 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.errors import WipeRequested
-from fieldapp.ui import ops
+from fieldapp.tablet_settings import TabletSettings
+from fieldapp.ui import ops, theme
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Toast, button, label
 from fieldapp.ui.customer_view import CustomerView
@@ -25,6 +27,7 @@ from fieldapp.ui.idle_lock import IdleLock, idle_minutes
 from fieldapp.ui.job_page import JobPage
 from fieldapp.ui.kb_view import KnowledgeDialog
 from fieldapp.ui.login_dialog import LoginDialog
+from fieldapp.ui.settings_dialog import SettingsDialog
 from fieldapp.ui.sync_problems_view import SyncProblemsPage
 from fieldapp.ui.sync_worker import SyncController
 from fieldapp.ui.today_screen import TodayScreen
@@ -107,6 +110,8 @@ class MainWindow(QMainWindow):
         self.job_page.back_requested.connect(self._job_page_closed)
         self.top_bar.problems_requested.connect(self.show_problems)
         self.top_bar.kb_requested.connect(self.show_knowledge)
+        self.top_bar.settings_requested.connect(self.show_settings)
+        self.idle_lock: IdleLock | None = None
         self.kb_dialog: KnowledgeDialog | None = None
         self.problems_page.back_requested.connect(self._close_problems)
         controller.wipe_requested.connect(self.erase_tablet)
@@ -159,6 +164,25 @@ class MainWindow(QMainWindow):
         self.reload()
         self.controller.start_auto()
         self.idle_lock = IdleLock(self, idle_minutes(self))
+
+    def show_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.ctx, self)
+        dialog.saved.connect(self.apply_settings)
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, chosen: TabletSettings) -> None:
+        """What was saved takes effect now; the server address with the next sync."""
+        if chosen.server_url:
+            self.ctx.server_url = chosen.server_url
+        if chosen.language != language():
+            self.ctx.set_language(chosen.language)
+        theme.apply(QApplication.instance(), high_contrast=chosen.high_contrast)
+        self.ctx.close_gps()
+        self.ctx.gps = ops.position_source(self.ctx.replica)
+        if self.idle_lock is not None:
+            self.idle_lock.set_minutes(chosen.lock_minutes)
+        self.ctx.notify(tr("settings.saved"), "success")
 
     def sync_clicked(self) -> None:
         if self.controller.state == "auth" or not ops.has_login(self.ctx.replica):

@@ -63,14 +63,27 @@ def load_fonts(fonts_dir: Path = FONTS_DIR) -> str:
     return (proportional or families or [FALLBACK_FAMILY])[0]
 
 
-def apply(app: QApplication) -> None:
+# Sunlight: black on white, heavier borders and text; the job list's painter follows through
+# the module's colours, which apply() swaps.
+_NORMAL = {"INK": INK, "MUTED": MUTED, "BORDER": BORDER, "SURFACE": SURFACE,
+           "BACKGROUND": BACKGROUND}
+_CONTRAST = {"INK": "#000000", "MUTED": "#1f1f1f", "BORDER": "#000000", "SURFACE": "#ffffff",
+             "BACKGROUND": "#ffffff"}
+
+
+HIGH_CONTRAST_ON = False
+
+
+def apply(app: QApplication, *, high_contrast: bool = False) -> None:
+    globals().update(_CONTRAST if high_contrast else _NORMAL,
+                     HIGH_CONTRAST_ON=high_contrast)
     family = load_fonts()
     font = QFont(family)
     font.setPixelSize(BASE_PX)
     font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
     app.setFont(font)
     app.setStyle("Fusion")
-    app.setStyleSheet(STYLE_SHEET)
+    app.setStyleSheet(STYLE_SHEET + (HIGH_CONTRAST_SHEET if high_contrast else ""))
 
 
 STYLE_SHEET = f"""
@@ -197,4 +210,21 @@ QLabel#banner {{
 }}
 QLabel#banner[level="error"] {{ background: #ffebee; color: #b71c1c; border-color: #ef9a9a; }}
 QLabel#banner[level="info"] {{ background: #e3f2fd; color: #0d47a1; border-color: #90caf9; }}
+"""
+
+# Later rules of the same weight win: these replace the colours above, nothing else.
+HIGH_CONTRAST_SHEET = """
+QWidget { color: #000000; }
+QMainWindow, QWidget#page, QListView, QTabWidget::pane { background: #ffffff; }
+QPushButton { border: 2px solid #000000; font-weight: bold; }
+QPushButton[role="primary"] { background: #002f87; border: 2px solid #000000; }
+QPushButton[role="success"] { background: #1b5e20; border: 2px solid #000000; }
+QLineEdit, QComboBox, QSpinBox { border: 2px solid #000000; }
+QFrame#card { border: 2px solid #000000; }
+QLabel#muted { color: #1f1f1f; }
+QTabBar::tab { color: #000000; }
+QFrame#topBar { background: #000000; }
+QFrame#topBar QLabel#muted { color: #ffffff; }
+QFrame#topBar QPushButton { border: 2px solid #ffffff; }
+QProgressBar { background: #ffffff; border: 2px solid #000000; }
 """

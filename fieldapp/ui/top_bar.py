@@ -27,6 +27,7 @@ class TopBar(QFrame):
     sync_requested = Signal()
     problems_requested = Signal()
     kb_requested = Signal()
+    settings_requested = Signal()
 
     def __init__(self, ctx: AppContext, controller: SyncController,
                  parent: QWidget | None = None) -> None:
@@ -55,6 +56,9 @@ class TopBar(QFrame):
         self.kb = button(name="kbButton")
         self.kb.clicked.connect(self.kb_requested)
         row.addWidget(self.kb)
+        self.settings = button(name="settingsButton")
+        self.settings.clicked.connect(self.settings_requested)
+        row.addWidget(self.settings)
         self.language = button(name="languageButton")
         self.language.setMinimumWidth(76)
         self.language.clicked.connect(self.language_requested)
@@ -73,6 +77,7 @@ class TopBar(QFrame):
         self.title.setText(tr("app.title"))
         self.language.setText(tr("top.switch_language"))
         self.kb.setText(tr("kb.title"))
+        self.settings.setText(tr("settings.open"))
         self.sync.setText(tr("top.sync"))
         self._show_state(self.controller.state)
         self.refresh()
