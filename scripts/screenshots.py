@@ -217,6 +217,18 @@ def shoot_knowledge(window: MainWindow, out: Path) -> None:
     dialog.close()
 
 
+def shoot_settings(window: MainWindow, out: Path) -> None:
+    """设置, then today's list in the high-contrast theme (for sunlight)."""
+    window.show_today()
+    dialog = window.show_settings()
+    settle(200)
+    save(dialog, out / "settings.png")
+    dialog.reject()
+    theme.apply(QApplication.instance(), high_contrast=True)
+    save(window, out / "jobs_high_contrast.png")
+    theme.apply(QApplication.instance())
+
+
 def shoot_lock_and_wipe(window: MainWindow, out: Path) -> None:
     """The idle lock over the app (a whole-screen grab: the dialog is its own window), then
     what a revoked tablet shows once it has erased itself (shown, not done, here)."""
@@ -265,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         settle(300)
         try:
             shoot(window, args.out, job_id)
+            shoot_settings(window, args.out)
             shoot_lock_and_wipe(window, args.out)
         finally:
             window.shutdown()

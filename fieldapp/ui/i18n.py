@@ -426,6 +426,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "settings.lock.never": ("从不", "Never"),
     "settings.lock.minutes": ("{n} 分钟", "{n} min"),
     "settings.high_contrast": ("高对比度（强光下更易看清）", "High contrast (easier to read in sunlight)"),
+    "settings.on": ("开启", "On"),
     "settings.save": ("保存", "Save"),
     "settings.cancel": ("取消", "Cancel"),
     "settings.saved": ("设置已保存", "Settings saved"),

@@ -72,7 +72,7 @@ class SettingsDialog(QDialog):
         self.lock = _combo([(str(m), tr("settings.lock.never") if m == 0
                              else tr("settings.lock.minutes", n=m))
                             for m in tablet_settings.LOCK_MINUTES], str(current.lock_minutes))
-        self.high_contrast = QCheckBox(tr("settings.high_contrast"))
+        self.high_contrast = QCheckBox(tr("settings.on"))
         self.high_contrast.setChecked(current.high_contrast)
         self.high_contrast.setMinimumHeight(46)
 
