@@ -1,4 +1,4 @@
-"""Customers on the tablet: the 360° view and lookup by meter barcode."""
+"""Customers on the tablet: the 360° view, lookup by meter barcode, and search."""
 
 from __future__ import annotations
 
@@ -64,3 +64,31 @@ class Customers:
             " ORDER BY assignee = ? DESC, due_at LIMIT 1",
             [meter["customer_id"], session.username if (session := self.r.session) else ""]))
         return {"meter": meter, "customer": customer, "open_job": jobs[0] if jobs else None}
+
+    def search(self, text: str, limit: int = 30) -> list[dict[str, Any]]:
+        """Customers matching every word of ``text`` in their name, account number, phone,
+        address or a meter's barcode or serial; exact name or account first."""
+        words = text.split()
+        if not words:
+            return []
+        where, params = [], []
+        for word in words[:6]:
+            like = "%" + _escape_like(word) + "%"
+            digits = "".join(ch for ch in word if ch.isdigit())
+            digits = digits if len(digits) >= 4 else ""  # a room number is not a phone
+            where.append(
+                "(c.name LIKE ? ESCAPE '\\' OR c.account_no LIKE ? ESCAPE '\\'"
+                " OR c.address LIKE ? ESCAPE '\\'"
+                " OR (? != '' AND replace(replace(c.phone, '-', ''), ' ', '') LIKE ?)"
+                " OR EXISTS (SELECT 1 FROM meters m WHERE m.customer_id = c.id"
+                "  AND (m.barcode LIKE ? ESCAPE '\\' OR m.serial LIKE ? ESCAPE '\\')))")
+            params += [like, like, like, digits, f"%{digits}%", like, like]
+        return list(self.r.db.query(
+            "SELECT c.id, c.name, c.account_no, c.phone, c.address, c.district, c.kind"
+            f" FROM customers c WHERE {' AND '.join(where)}"
+            " ORDER BY (c.name = ? OR c.account_no = ?) DESC, c.name, c.account_no LIMIT ?",
+            [*params, text.strip(), text.strip(), limit]))
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

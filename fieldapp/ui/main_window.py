@@ -21,6 +21,7 @@ from fieldapp.tablet_settings import TabletSettings
 from fieldapp.ui import ops, theme
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Toast, button, label
+from fieldapp.ui.customer_search import CustomerSearchDialog
 from fieldapp.ui.customer_view import CustomerView
 from fieldapp.ui.i18n import LANGUAGES, language, tr
 from fieldapp.ui.idle_lock import IdleLock, idle_minutes
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self.top_bar.language_requested.connect(self.toggle_language)
         self.today.open_job.connect(self.open_job)
         self.today.open_customer.connect(self.open_customer)
+        self.today.search_requested.connect(self.search_customers)
         self.job_page.back_requested.connect(self._job_page_closed)
         self.top_bar.problems_requested.connect(self.show_problems)
         self.top_bar.kb_requested.connect(self.show_knowledge)
@@ -149,6 +151,12 @@ class MainWindow(QMainWindow):
             self._before_problems = self.today
         else:
             self.show_today()
+
+    def search_customers(self) -> CustomerSearchDialog:
+        dialog = CustomerSearchDialog(self.ctx, self)
+        dialog.open_customer.connect(self.open_customer)
+        dialog.open()
+        return dialog
 
     def open_customer(self, customer_id: str) -> None:
         CustomerDialog(self.ctx, customer_id, self).open()

@@ -261,6 +261,10 @@ def _outcome(replica: Replica, result: dict[str, Any], job_id: str | None) -> Sc
                        changes=result["changes"])
 
 
+def search_customers(replica: Replica, *, text: str) -> list[dict[str, Any]]:
+    return replica.customers.search(text)
+
+
 def scan_image(replica: Replica, *, path: Path | str, job_id: str | None = None) -> ScanOutcome:
     """Decode a barcode photo, record the scan and say whose meter it is."""
     return _outcome(replica, replica.evidence.scan_image(Path(path), job_id=job_id), job_id)

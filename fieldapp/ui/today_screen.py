@@ -31,6 +31,7 @@ IMAGE_FILTER_KEY = "today.image_filter"
 class TodayScreen(QWidget):
     open_job = Signal(str)  # job id
     open_customer = Signal(str)  # customer id, when a scanned customer has no open job
+    search_requested = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,7 +60,9 @@ class TodayScreen(QWidget):
         self.scan.clicked.connect(self._pick_scan_image)
         self.map = button(name="todayMap")
         self.map.clicked.connect(self.show_map)
-        for widget in (self.code, self.find, self.scan, self.map):
+        self.search = button(name="searchCustomers")
+        self.search.clicked.connect(self.search_requested)
+        for widget in (self.code, self.find, self.scan, self.search, self.map):
             header.addWidget(widget)
         layout.addLayout(header)
 
@@ -91,6 +94,7 @@ class TodayScreen(QWidget):
         self.find.setText(tr("today.find"))
         self.scan.setText(tr("today.scan"))
         self.map.setText(tr("today.map"))
+        self.search.setText(tr("search.open"))
         self.empty.setText(tr("today.empty"))
         self.model.retranslate()
         self._update_summary()

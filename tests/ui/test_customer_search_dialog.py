@@ -1,0 +1,38 @@
+"""搜索客户 from the today screen: results as you type, a tap opens the customer's 360°."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QLabel
+from pytestqt.qtbot import QtBot
+
+from fieldapp.ui.customer_search import CustomerSearchDialog
+from fieldapp.ui.main_window import CustomerDialog, MainWindow
+from tests.ui.ui_helpers import tap, type_text
+
+
+def test_typing_finds_and_a_tap_opens_the_customer(qtbot: QtBot, window: MainWindow) -> None:
+    tap(qtbot, window.today.search)
+    dialog = window.findChild(CustomerSearchDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.model.rowCount() == 0 and dialog.count.text().startswith("输入任意关键字")
+    type_text(dialog.query, "中华路")
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=3_000)
+    assert dialog.count.text() == "找到 1 户"
+    assert "张秀英" in dialog.model.index(0).data() and "320100012345" in dialog.model.index(0).data()
+
+    rect = dialog.results.visualRect(dialog.model.index(0))
+    qtbot.mouseClick(dialog.results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    opened = [d for d in window.findChildren(CustomerDialog) if d.isVisible()]
+    assert len(opened) == 1
+    assert any("张秀英" in shown.text() for shown in opened[0].findChildren(QLabel))
+    for d in window.findChildren(QDialog):
+        d.close()
+
+
+def test_nothing_found_says_so(qtbot: QtBot, window: MainWindow) -> None:
+    dialog = window.search_customers()
+    type_text(dialog.query, "没有这个人")
+    dialog.query.returnPressed.emit()
+    assert dialog.model.rowCount() == 0 and dialog.count.text() == "找到 0 户"
+    dialog.close()
