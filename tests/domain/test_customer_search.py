@@ -42,5 +42,6 @@ def test_an_exact_name_comes_first_and_the_list_is_bounded(replica: Replica) -> 
     everyone = replica.customers.search("GM")
     assert len(everyone) == len(set(c["id"] for c in everyone)) >= 4  # no duplicates
     assert len(replica.customers.search("GM", limit=2)) == 2
-    replica.db.execute("UPDATE customers SET address = address || ' 张秀英旧居' WHERE name = '李国强'")
+    replica.db.execute("UPDATE customers SET address = address || ' 张秀英旧居'"
+                       " WHERE name = '李国强'")
     assert names(replica, "张秀英")[0] == "张秀英"
