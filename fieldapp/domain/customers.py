@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import TYPE_CHECKING, Any
+
+from fieldapp.domain.usage import last_months, monthly_usage
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
@@ -64,6 +67,16 @@ class Customers:
             " ORDER BY assignee = ? DESC, due_at LIMIT 1",
             [meter["customer_id"], session.username if (session := self.r.session) else ""]))
         return {"meter": meter, "customer": customer, "open_job": jobs[0] if jobs else None}
+
+    def usage(self, customer_id: str, today: date, months: int = 24
+              ) -> list[tuple[str, float | None]]:
+        """Gas use by month for the chart in the 360° view (see domain/usage.py)."""
+        first = last_months(today, months + 1)[0] + "-01"  # one more: the first month's start
+        readings = self.r.db.query(
+            "SELECT r.meter_id, r.read_at, r.value FROM readings r"
+            " JOIN meters m ON m.id = r.meter_id WHERE m.customer_id = ? AND r.read_at >= ?",
+            [customer_id, first])
+        return monthly_usage(readings, today, months)
 
     def search(self, text: str, limit: int = 30) -> list[dict[str, Any]]:
         """Customers matching every word of ``text`` in their name, account number, phone,

@@ -70,7 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=default_data_dir(),
                         help="folder of the local replica (default: %(default)s)")
-    parser.add_argument("--server", help=f"sync server URL (default: the one saved in 设置,"
+    parser.add_argument("--server", help=f"sync server URL (default: the one saved in Settings,"
                         f" else {DEFAULT_SERVER})")
     parser.add_argument("--user", help="log in as this user on first start")
     parser.add_argument("--password", help="password for --user")

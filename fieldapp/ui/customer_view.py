@@ -21,6 +21,7 @@ from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Card, clear_layout, label
 from fieldapp.ui.formatting import date_of
 from fieldapp.ui.i18n import tr
+from fieldapp.ui.usage_chart import UsageChart
 
 WATCHED = ("customers", "meters", "readings", "contracts", "payments", "bills", "jobs",
            "submissions", "answers", "attachments")
@@ -73,6 +74,7 @@ class CustomerView(QScrollArea):
         if view is None:
             return
         self.left.addWidget(self._basic(view["customer"]))
+        self.left.addWidget(self._usage(view["usage"]))
         self.left.addWidget(self._meters(view["meters"]))
         self.left.addWidget(self._contracts(view["contracts"]))
         self.left.addStretch(1)
@@ -124,6 +126,20 @@ class CustomerView(QScrollArea):
             tags.addWidget(label(tr("customer.no_tags")))
         tags.addStretch(1)
         card.body.addLayout(tags)
+        return card
+
+    def _usage(self, months: list[tuple[str, float | None]]) -> Card:
+        card = Card(tr("customer.usage"))
+        year = [v for _, v in months[-12:] if v is not None]
+        before = [v for _, v in months[-24:-12] if v is not None]
+        if not year and not before:
+            card.body.addWidget(label(tr("customer.usage_none"), name="muted"))
+            return card
+        card.body.addWidget(label(tr("customer.usage_totals", year=f"{sum(year):g}",
+                                     before=f"{sum(before):g}" if before else "—"),
+                                  name="muted", wrap=True))
+        self.usage_chart = UsageChart(months)
+        card.body.addWidget(self.usage_chart)
         return card
 
     def _meters(self, meters: list[dict[str, Any]]) -> Card:

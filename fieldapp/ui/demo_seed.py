@@ -71,9 +71,9 @@ def _customer_rows(day: dt.date, ids: list[str]) -> list[Row]:
             "tags": json.dumps(tags, ensure_ascii=False), "household_size": size}))
         meter_id = f"meter-{cid[-3:]}"
         value = 1200.0 + 137 * int(cid[-1])
-        readings = []
+        readings = _older_readings(day, cid, meter_id, value)
         for k in range(6, 0, -1):
-            month = (day.replace(day=1) - dt.timedelta(days=30 * k)).replace(day=12)
+            month = _reading_month(day, k)
             value = round(value + 18.5 + 3 * k, 1)
             readings.append(_change("readings", {
                 "id": f"read-{cid[-3:]}-{k}", "customer_id": cid, "meter_id": meter_id,
@@ -94,6 +94,25 @@ def _customer_rows(day: dt.date, ids: list[str]) -> list[Row]:
             "tariff": "居民阶梯" if kind == "residential" else "工商业",
             "signed_on": "2019-05-10", "status": "active"}))
     return out
+
+
+def _reading_month(day: dt.date, k: int) -> dt.date:
+    """The 12th of the month ``k`` months before ``day``'s."""
+    index = day.year * 12 + day.month - 1 - k
+    return dt.date(index // 12, index % 12 + 1, 12)
+
+
+def _older_readings(day: dt.date, cid: str, meter_id: str, first: float) -> list[Row]:
+    """Months 7 to 24 back, ending at ``first``: more gas in winter (heating, hot water),
+    less in summer, so the usage chart has a year's shape to show."""
+    rows, value = [], first
+    for k in range(7, 25):
+        month = _reading_month(day, k)
+        rows.append(_change("readings", {
+            "id": f"read-{cid[-3:]}-{k}", "customer_id": cid, "meter_id": meter_id,
+            "read_at": _at(month, 10), "value": round(value, 1), "source": "billing"}))
+        value -= 16 + 30 * (month.month in (12, 1, 2)) + 12 * (month.month in (3, 11))
+    return rows[::-1]
 
 
 def _job(job_id: str, number: str, kind: str, customer: str, due: str, route: int | None,

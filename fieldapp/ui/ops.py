@@ -13,6 +13,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from fieldapp.capture.gps import Position, PositionSource, source_from_config
 from fieldapp.changes import Changes
 from fieldapp.domain.status import ORDER, Status, allowed_moves
 from fieldapp.forms.filling import FormScreen
+from fieldapp.ids import LOCAL_ZONE
 from fieldapp.replica import Replica, Session
 from fieldapp.reports import documents
 from fieldapp.sync.client import Progress, SyncClient, SyncReport
@@ -125,7 +127,9 @@ def transition_job(replica: Replica, *, job_id: str, target: str) -> Changes:
 
 
 def customer_360(replica: Replica, *, customer_id: str) -> dict[str, Any]:
-    return replica.customers.view360(customer_id)
+    view = replica.customers.view360(customer_id)
+    view["usage"] = replica.customers.usage(customer_id, datetime.now(LOCAL_ZONE).date())
+    return view
 
 
 # -- evidence -------------------------------------------------------------------------------

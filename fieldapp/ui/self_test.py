@@ -19,7 +19,10 @@ from typing import TextIO
 
 from PySide6.QtWidgets import QApplication
 
+from fieldapp.ui.i18n import CATALOGUE
+
 Check = Callable[[], str]
+CHINESE_TITLE = CATALOGUE["app.title"][0]  # the app's own Chinese name must render
 
 
 def run(out: TextIO) -> int:
@@ -58,7 +61,9 @@ def _font(family: str) -> str:
 
     assert any(FONTS_DIR.glob("*.tt[fc]")), f"no bundled font in {FONTS_DIR}"
     metrics = QFontMetrics(QFont(family))
-    assert all(metrics.inFontUcs4(ord(ch)) for ch in "燃气安检"), f"{family} lacks Chinese glyphs"
+    chinese = [ch for ch in CHINESE_TITLE if ord(ch) > 0x2E80]
+    assert chinese and all(metrics.inFontUcs4(ord(ch)) for ch in chinese), \
+        f"{family} lacks Chinese glyphs"
     return family
 
 
@@ -124,8 +129,8 @@ def _barcode(data: Path) -> str:
 def _pdf() -> str:
     from fieldapp.reports.pdf_common import PdfMeta, build_pdf, font, para
 
-    meta = PdfMeta(title="自检", author="FieldApp", subject="self-test", issued_at="")
-    pdf = build_pdf([para("燃气安全检查报告：自检")], meta,
+    meta = PdfMeta(title="self-test", author="FieldApp", subject="self-test", issued_at="")
+    pdf = build_pdf([para(CHINESE_TITLE)], meta,
                     lambda canvas, page, total: None)
     assert pdf.startswith(b"%PDF") and font().encode() in pdf, "no embedded CJK font"
     return f"{len(pdf):,} bytes with {font()} embedded"

@@ -52,7 +52,8 @@ class SettingsDialog(QDialog):
         self.server = QLineEdit(current.server_url or self.ctx.server_url)
         self.server.setObjectName("settingsServer")
         self.server.setPlaceholderText("https://fieldapp.example.com")
-        self.language = _combo([("zh", "简体中文"), ("en", "English")], current.language)
+        self.language = _combo([(code, tr(f"settings.lang.{code}"))
+                                for code in tablet_settings.LANGUAGES], current.language)
         self.photo_edge = _combo([(str(v), tr("settings.px", n=v))
                                   for v in tablet_settings.PHOTO_EDGES],
                                  str(current.photo_long_edge))

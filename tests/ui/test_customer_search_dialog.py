@@ -37,3 +37,21 @@ def test_nothing_found_says_so(qtbot: QtBot, window: MainWindow) -> None:
     dialog.query.returnPressed.emit()
     assert dialog.model.rowCount() == 0 and dialog.count.text() == "找到 0 户"
     dialog.close()
+
+
+def test_the_360_view_charts_two_years_of_use(qtbot: QtBot, window: MainWindow) -> None:
+    from fieldapp.ui.usage_chart import UsageChart
+
+    window.open_customer("cust-001")
+    dialog = [d for d in window.findChildren(CustomerDialog) if d.isVisible()][0]
+    chart = dialog.findChild(UsageChart)
+    assert chart is not None and len(chart.months) == 24
+    known = [v for _, v in chart.months if v is not None]
+    assert len(known) == 23 and max(known) == 46.0  # the current month is not read yet
+    assert chart.scale_top() == 50
+    assert any("近12个月" in shown.text() for shown in dialog.findChildren(QLabel))
+    image = chart.grab().toImage()
+    just_above_axis = image.height() - 26 - 3
+    colours = {image.pixelColor(x, just_above_axis).name() for x in range(image.width())}
+    assert {"#42a5f5", "#1565c0"} <= colours  # the year before, and the last 12 months
+    dialog.close()
