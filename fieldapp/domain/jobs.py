@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +23,27 @@ SELECT j.*, c.name AS customer_name, c.address AS customer_address, c.phone AS c
        c.account_no AS account_no, c.lat AS customer_lat, c.lon AS customer_lon
 FROM jobs j LEFT JOIN customers c ON c.id = j.customer_id
 """
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """What the today list shows: ``open``/``done`` or any status; a kind; a priority."""
+
+    status: str | None = None  # "open", "done" or None (all)
+    kind: str | None = None
+    priority: int | None = None
+
+    def keep(self, job: Mapping[str, Any]) -> bool:
+        if self.status == "open" and job["status"] not in OPEN_STATUSES:
+            return False
+        if self.status == "done" and job["status"] in OPEN_STATUSES:
+            return False
+        if self.kind is not None and job["kind"] != self.kind:
+            return False
+        return self.priority is None or job["priority"] == self.priority
+
+    def apply(self, jobs: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        return [j for j in jobs if self.keep(j)]
 
 
 class Jobs:

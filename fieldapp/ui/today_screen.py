@@ -8,6 +8,7 @@ from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.changes import Changes
+from fieldapp.domain.jobs import JobFilter
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import button, label
@@ -28,6 +30,14 @@ from fieldapp.ui.jobs_model import JobCardDelegate, JobListModel
 IMAGE_FILTER_KEY = "today.image_filter"
 
 
+def _filter_box(name: str) -> QComboBox:
+    box = QComboBox()
+    box.setObjectName(name)
+    box.setMinimumHeight(44)
+    box.setMinimumWidth(150)
+    return box
+
+
 class TodayScreen(QWidget):
     open_job = Signal(str)  # job id
     open_customer = Signal(str)  # customer id, when a scanned customer has no open job
@@ -36,6 +46,7 @@ class TodayScreen(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._filling = False
         self.setObjectName("page")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 16, 8, 0)
@@ -65,6 +76,21 @@ class TodayScreen(QWidget):
         for widget in (self.code, self.find, self.scan, self.search, self.map):
             header.addWidget(widget)
         layout.addLayout(header)
+
+        filters = QHBoxLayout()
+        filters.setContentsMargins(16, 0, 16, 0)
+        filters.setSpacing(10)
+        self.filter_status = _filter_box("todayFilterStatus")
+        self.filter_kind = _filter_box("todayFilterKind")
+        self.filter_priority = _filter_box("todayFilterPriority")
+        for box in (self.filter_status, self.filter_kind, self.filter_priority):
+            box.currentIndexChanged.connect(self._filter_changed)
+            filters.addWidget(box)
+        self.shown = label(name="muted")
+        filters.addWidget(self.shown)
+        filters.addStretch(1)
+        layout.addLayout(filters)
+        self._all_jobs: list[dict] = []
 
         self.model = JobListModel()
         self.list = QListView()
@@ -96,17 +122,52 @@ class TodayScreen(QWidget):
         self.map.setText(tr("today.map"))
         self.search.setText(tr("search.open"))
         self.empty.setText(tr("today.empty"))
+        self._fill_filters()
         self.model.retranslate()
         self._update_summary()
 
     def refresh(self) -> None:
-        jobs = self.ctx.run(ops.today_jobs)
-        self.model.set_jobs(jobs or [])
+        self._all_jobs = self.ctx.run(ops.today_jobs) or []
+        self._show_filtered()
+
+    def job_filter(self) -> JobFilter:
+        return JobFilter(status=self.filter_status.currentData(),
+                         kind=self.filter_kind.currentData(),
+                         priority=self.filter_priority.currentData())
+
+    def _filter_changed(self) -> None:
+        if not self._filling:
+            self._show_filtered()
+
+    def _show_filtered(self) -> None:
+        self.model.set_jobs(self.job_filter().apply(self._all_jobs))
         self._update_summary()
 
+    def _fill_filters(self) -> None:
+        """The choices, in the current language; what was chosen stays chosen."""
+        self._filling = True
+        kinds = ["inspection", "repair", "meter_reading", "rectification_check",
+                 "installation", "dunning"]
+        for box, options in (
+                (self.filter_status, [(None, tr("today.filter.all_status")),
+                                      ("open", tr("today.filter.open")),
+                                      ("done", tr("today.filter.done"))]),
+                (self.filter_kind, [(None, tr("today.filter.all_kinds")),
+                                    *[(k, tr(f"kind.{k}")) for k in kinds]]),
+                (self.filter_priority, [(None, tr("today.filter.all_priorities")),
+                                        *[(p, tr(f"priority.{p}")) for p in (1, 2, 3, 4)]])):
+            chosen = box.currentData()
+            box.clear()
+            for value, text in options:
+                box.addItem(text, value)
+            box.setCurrentIndex(max(box.findData(chosen), 0))
+        self._filling = False
+
     def _update_summary(self) -> None:
-        n = self.model.rowCount()
-        self.summary.setText(tr("today.summary", date=day_heading(today()), n=n))
+        n, total = self.model.rowCount(), len(self._all_jobs)
+        self.summary.setText(tr("today.summary", date=day_heading(today()), n=total))
+        self.shown.setText(tr("today.filter.shown", n=n) if n != total else "")
+        self.empty.setText(tr("today.empty") if total == 0 else tr("today.filter.none"))
         self.empty.setVisible(n == 0)
 
     def _on_changes(self, changes: Changes) -> None:

@@ -109,3 +109,26 @@ def test_a_job_left_open_from_yesterday_is_marked_overdue(
         assert line.startswith(f"{tr('today.overdue')} {yesterday:%m-%d} 09:00")
     finally:
         win.shutdown()
+
+
+def test_filters_narrow_the_list_and_say_how_many_are_shown(qtbot: QtBot,
+                                                            window: MainWindow) -> None:
+    screen = window.today
+    window.ctx.replica.db.execute("UPDATE jobs SET kind = 'repair', priority = 1 WHERE id = ?",
+                                  [screen.model.job_at(0)["id"]])
+    screen.refresh()
+    total = screen.model.rowCount()
+    kinds = [screen.model.job_at(i)["kind"] for i in range(total)]
+    screen.filter_kind.setCurrentIndex(screen.filter_kind.findData("inspection"))
+    assert screen.model.rowCount() == kinds.count("inspection") < total
+    assert screen.shown.text() == f"显示 {kinds.count('inspection')} 单"
+    assert screen.summary.text().endswith(f"共 {total} 单")  # the day's count stays
+    screen.filter_priority.setCurrentIndex(screen.filter_priority.findData(1))
+    assert screen.model.rowCount() == 0 and not screen.empty.isHidden()
+    assert screen.empty.text() == "没有符合筛选条件的工单"
+    window.set_language("en")  # the choices follow the language, the choice stays
+    assert screen.filter_kind.currentText() == "Inspection"
+    assert screen.model.rowCount() == 0
+    for box in (screen.filter_kind, screen.filter_priority):
+        box.setCurrentIndex(0)
+    assert screen.model.rowCount() == total and screen.shown.text() == ""
