@@ -60,6 +60,7 @@ class Field:
     can_add: bool = False  # a repeat that may take one more instance
     can_remove: bool = False  # a repeat instance the technician may take out
     problem: str | None = None  # a problem code with the value as it stands
+    kb_query: str | None = None  # what to look up in the knowledge base for this answer
 
 
 @dataclass
@@ -248,7 +249,27 @@ def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
         f.count = len(attached.get(SIGNED, ()))
     if f.value is not None or q.type == "repeat":
         f.problem = found.get(path) if found.get(path) != "required" else None
+    f.kb_query = kb_query(q, f.value, [(c.value, (c.label or {}).get("zh", ""))
+                                       for c in state.choices(q, idx)])
     return f
+
+
+# Chinese characters count as word characters, so \b would miss "显示E02": ASCII bounds.
+FAULT_CODE = re.compile(r"(?<![A-Z0-9])[A-Z]{1,2}-?\d{2,3}(?![0-9])")
+
+
+def kb_query(q: Question, value: Any, choices: list[tuple[str, str]]) -> str | None:
+    """A fault question's answer as a knowledge-base search: a fault code typed in the
+    description (E02), else the chosen category's Chinese name (the articles are Chinese and
+    tag the categories they cover). Questions opt in with ``"kb": true`` or a ``fault_`` key."""
+    if not (q.raw.get("kb") or q.key.startswith("fault_")) or value in (None, ""):
+        return None
+    if q.type in ("select_one", "select_multiple"):
+        chosen = value if isinstance(value, list) else [value]
+        names = [name for v, name in choices if v in chosen and v != "other" and name]
+        return names[0] if names else None
+    code = FAULT_CODE.search(str(value).upper())
+    return code.group(0) if code else None
 
 
 def _instance_head(state: FormState, q: Question, idx: tuple[int, ...], lang: str) -> Field:

@@ -63,6 +63,13 @@ class KnowledgeBase:
                 row["snippet"] = _mark(row["snippet"], w)
         return rows
 
+    def in_category(self, category: str, limit: int = 200) -> list[dict[str, Any]]:
+        """Every article of a category, by title: browsing without a search."""
+        return [{"id": r["id"], "title": r["title"], "category": r["category"],
+                 "snippet": _cut(r["body"] or "", "")} for r in self.r.db.query(
+            "SELECT id, title, category, body FROM kb_articles WHERE category = ?"
+            " ORDER BY title LIMIT ?", [category, limit])]
+
     def categories(self) -> list[str]:
         return [r["category"] for r in self.r.db.query(
             "SELECT DISTINCT category FROM kb_articles WHERE category IS NOT NULL"

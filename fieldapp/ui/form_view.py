@@ -77,6 +77,11 @@ class FieldRow(QFrame):
         outer.addLayout(body)
         if f.type == "pass_fail_na" and f.value == "fail":
             self._failed_item(f)
+        if f.kb_query:
+            look_up = button(tr("form.kb_look_up", query=f.kb_query), role="flat",
+                             name=f"kb_{f.path}")
+            look_up.clicked.connect(lambda: self.view.kb_requested.emit(f.kb_query))
+            outer.addWidget(look_up, 0, Qt.AlignmentFlag.AlignLeft)
         if f.hint:
             outer.addWidget(label(f.hint, name="muted", wrap=True))
         if f.problem:
@@ -232,6 +237,7 @@ class FieldRow(QFrame):
 
 class FormView(QWidget):
     progress_changed = Signal(int, int)  # answered, total
+    kb_requested = Signal(str)  # a search for the knowledge base (a fault's code or kind)
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -451,11 +457,12 @@ class FormView(QWidget):
 
 def _shape(screen: FormScreen | None) -> tuple[Any, ...] | None:
     """What decides the widgets: the questions shown and how each one's input is built. A
-    typed value is not part of it (the widget already shows it); a choice, a failed item's
-    note and photos, counts and problems are."""
+    typed value is not part of it (the widget already shows it), unless it holds a fault
+    code to look up; a choice, a failed item's note and photos, counts and problems are."""
     if screen is None:
         return None
     return (screen.state, *(
         (f.path, f.type, f.required, tuple(f.choices), f.count, f.can_add, f.problem, f.text,
+         f.kb_query,
          f.value if f.type in CHOICE_TYPES or f.type in ("select_multiple", "gps") else None)
         for f in screen.fields))

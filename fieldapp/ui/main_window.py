@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self.job_page.back_requested.connect(self._job_page_closed)
         self.top_bar.problems_requested.connect(self.show_problems)
         self.top_bar.kb_requested.connect(self.show_knowledge)
+        self.job_page.form.kb_requested.connect(self.show_knowledge)
         self.top_bar.settings_requested.connect(self.show_settings)
         self.idle_lock: IdleLock | None = None
         self.kb_dialog: KnowledgeDialog | None = None
@@ -133,13 +134,16 @@ class MainWindow(QMainWindow):
         self.problems_page.refresh()  # a hidden page does not follow syncs
         self.stack.setCurrentWidget(self.problems_page)
 
-    def show_knowledge(self) -> KnowledgeDialog:
-        """The knowledge base beside whatever is open (not modal to the rest)."""
+    def show_knowledge(self, query: str = "") -> KnowledgeDialog:
+        """The knowledge base beside whatever is open (not modal to the rest); with
+        ``query`` (a fault from a repair form) it opens on that search's first article."""
         if self.kb_dialog is None:
             self.kb_dialog = KnowledgeDialog(self.ctx, self)
         self.kb_dialog.show()
         self.kb_dialog.raise_()
         self.kb_dialog.query.setFocus()
+        if query:
+            self.kb_dialog.look_up(query)
         return self.kb_dialog
 
     def _close_problems(self) -> None:

@@ -206,8 +206,17 @@ def submit_form(replica: Replica, *, job_id: str) -> Changes:
     return replica.forms.submit(replica.forms.start(job_id))
 
 
-def kb_search(replica: Replica, *, text: str) -> list[dict[str, Any]]:
-    return replica.kb.search(text)
+def kb_search(replica: Replica, *, text: str, category: str | None = None
+              ) -> list[dict[str, Any]]:
+    return replica.kb.search(text, category=category)
+
+
+def kb_in_category(replica: Replica, *, category: str) -> list[dict[str, Any]]:
+    return replica.kb.in_category(category)
+
+
+def kb_categories(replica: Replica) -> list[str]:
+    return replica.kb.categories()
 
 
 def kb_article(replica: Replica, *, article_id: str) -> dict[str, Any]:

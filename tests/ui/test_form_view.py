@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from fieldapp.replica import Replica
@@ -154,3 +155,36 @@ def test_an_entry_is_removed_with_two_taps(qtbot: QtBot, window: MainWindow,
     tap(qtbot, form.rows["parts[1]"].remove)
     assert "parts[1]" not in form.rows
     assert check.outbox.counts()["pending"] == queued
+
+
+def test_a_fault_opens_the_knowledge_base_on_its_article(qtbot: QtBot,
+                                                         window: MainWindow) -> None:
+    from fieldapp.ui.kb_view import KnowledgeDialog
+    from tests.kb.test_kb_articles import load_demo
+
+    load_demo(window.ctx.replica)
+    form = open_form(qtbot, window, "job-004")
+    assert form.rows["fault_category"].findChild(object, "kb_fault_category") is None
+    tap(qtbot, form.rows["fault_category"].findChild(object, "field_fault_category_valve_fault"))
+    look_up = form.rows["fault_category"].findChild(object, "kb_fault_category")
+    assert look_up is not None and "阀门故障" in look_up.text()
+    tap(qtbot, look_up)
+    dialog = window.findChild(KnowledgeDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.query.text() == "阀门故障" and dialog.results.count() >= 2
+    opened = dialog.results.item(0).data(Qt.ItemDataRole.UserRole)
+    assert dialog.article_id == opened  # the best match is open already
+
+    edit = form.rows["fault_description"].input
+    type_text(edit, "表显示E02，阀门打不开")
+    edit.editingFinished.emit()
+    tap(qtbot, form.rows["fault_description"].findChild(object, "kb_fault_description"))
+    assert dialog.query.text() == "E02" and dialog.results.count() == 1
+    assert "IC卡表故障代码" in dialog.article.text() and "<img" in dialog.article.text()
+
+    tap(qtbot, dialog.findChild(object, "kbCategory_操作指南"))  # browse a category
+    assert dialog.query.text() == "E02" and dialog.results.count() == 0  # E02 is not there
+    dialog.query.clear()
+    dialog.search()
+    assert dialog.results.count() == 4 and not dialog.empty.isVisible()  # its 4 articles
+    dialog.close()
