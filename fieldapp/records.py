@@ -41,7 +41,7 @@ class TableSpec:
 
 # Captured by a technician: accepted even after the job was reassigned away, never dropped.
 EVIDENCE_TABLES = frozenset({"submissions", "answers", "attachments", "signatures", "scans",
-                             "job_status_history", "readings"})
+                             "job_status_history", "readings", "interactions"})
 
 TABLES: dict[str, TableSpec] = {
     t.name: t
@@ -141,6 +141,13 @@ TABLES: dict[str, TableSpec] = {
             tech_insert=True,
             tech_update=("status",),
         ),
+        # Added in client migration 7 / server migration 16: notes on a job and calls to
+        # the customer, the customer's interaction log.
+        TableSpec(
+            "interactions",
+            ("job_id", "customer_id", "kind", "text", "at", "by_user", "device_id"),
+            tech_insert=True,
+        ),
     ]
 }
 
@@ -232,6 +239,15 @@ CREATE TABLE bills (
   status TEXT NOT NULL DEFAULT 'unpaid', paid_at TEXT,
   version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
 CREATE INDEX bills_customer ON bills(customer_id, period_end);
+"""
+
+# Client migration 7 and server migration 16: notes and calls (kind "note" or "call").
+INTERACTIONS_DDL = """
+CREATE TABLE interactions (
+  id TEXT PRIMARY KEY, job_id TEXT, customer_id TEXT NOT NULL, kind TEXT NOT NULL, text TEXT,
+  at TEXT NOT NULL, by_user TEXT, device_id TEXT,
+  version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX interactions_customer ON interactions(customer_id, at);
 """
 
 # Client migration 2 and server migration 3: where and how precisely a photo was located.

@@ -42,6 +42,7 @@ class Replica:
                  key: bytes | None = None) -> None:
         from fieldapp.capture.evidence import Evidence
         from fieldapp.domain.customers import Customers
+        from fieldapp.domain.interactions import Interactions
         from fieldapp.domain.jobs import Jobs
         from fieldapp.forms.filling import Forms
         from fieldapp.forms.submissions import Submissions
@@ -57,6 +58,7 @@ class Replica:
         self.clock = HybridClock(self.device_id, last=self.state("hlc"))
         self.jobs = Jobs(self)
         self.customers = Customers(self)
+        self.interactions = Interactions(self)
         self.submissions = Submissions(self)
         self.evidence = Evidence(self)
         self.forms = Forms(self)

@@ -24,6 +24,7 @@ from fieldapp.ids import now_iso
 from fieldapp.records import (
     ATTACHMENT_GPS_DDL,
     BILLS_DDL,
+    INTERACTIONS_DDL,
     ORG_SETTINGS_DDL,
     RECORD_DDL_V1,
     RECTIFICATION_DDL,
@@ -97,6 +98,12 @@ def _m5(db: sqlite_utils.Database) -> None:
 @migration(6, "bills with their per-tier lines")
 def _m6(db: sqlite_utils.Database) -> None:
     for statement in _statements(BILLS_DDL):
+        db.execute(statement)
+
+
+@migration(7, "notes on jobs and calls to customers")
+def _m7(db: sqlite_utils.Database) -> None:
+    for statement in _statements(INTERACTIONS_DDL):
         db.execute(statement)
 
 

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from fieldapp.records import (
     ATTACHMENT_GPS_DDL,
     BILLS_DDL,
+    INTERACTIONS_DDL,
     ORG_SETTINGS_DDL,
     RECORD_DDL_V1,
     RECTIFICATION_DDL,
@@ -164,7 +165,7 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                6: RECTIFICATION_DDL, 7: SERVER_DDL_V7, 8: ORG_SETTINGS_DDL,
                                9: SERVER_DDL_V9, 10: SERVER_DDL_V10, 11: SERVER_DDL_V11,
                                12: BILLS_DDL, 13: SERVER_DDL_V13, 14: SERVER_DDL_V14,
-                               15: SERVER_DDL_V15}
+                               15: SERVER_DDL_V15, 16: INTERACTIONS_DDL}
 
 
 class Cursor(Protocol):

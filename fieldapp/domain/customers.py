@@ -41,6 +41,7 @@ class Customers:
                                     [customer_id]))["owed"],
             "jobs": list(q("SELECT * FROM jobs WHERE customer_id = ? ORDER BY due_at DESC",
                            [customer_id])),
+            "interactions": self.r.interactions.for_customer(customer_id),
             "inspections": list(q(
                 "SELECT s.*, j.number AS job_number,"
                 " (SELECT count(*) FROM answers a WHERE a.submission_id = s.id"

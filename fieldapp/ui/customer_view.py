@@ -24,6 +24,7 @@ from fieldapp.ui.i18n import tr
 from fieldapp.ui.usage_chart import UsageChart
 
 WATCHED = ("customers", "meters", "readings", "contracts", "payments", "bills", "jobs",
+           "interactions",
            "submissions", "answers", "attachments")
 
 
@@ -82,6 +83,7 @@ class CustomerView(QScrollArea):
         self.right.addWidget(self._payments(view["payments"]))
         self.right.addWidget(self._jobs(view["jobs"]))
         self.right.addWidget(self._inspections(view["inspections"]))
+        self.right.addWidget(self._interactions(view["interactions"]))
         self.right.addStretch(1)
 
     def _on_changes(self, changes: Changes) -> None:
@@ -127,6 +129,12 @@ class CustomerView(QScrollArea):
         tags.addStretch(1)
         card.body.addLayout(tags)
         return card
+
+    def _interactions(self, rows: list[dict[str, Any]]) -> Card:
+        lines = [f"{date_of(r['at'])}  {r['job_number'] or ''}  "
+                 + (tr("history.call", number=r["text"] or "") if r["kind"] == "call"
+                    else r["text"] or "") for r in rows[:10]]
+        return self._list_card("customer.interactions", lines)
 
     def _usage(self, months: list[tuple[str, float | None]]) -> Card:
         card = Card(tr("customer.usage"))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from fieldapp.changes import Changes
+from fieldapp.domain.navigation import navigation_url, phone_url
 from fieldapp.errors import FieldAppError
 from fieldapp.forms.filling import FORM_FOR_KIND
 from fieldapp.ui import ops, theme
@@ -18,6 +20,7 @@ from fieldapp.ui.evidence_view import EvidenceView
 from fieldapp.ui.form_view import FormView
 from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import tr
+from fieldapp.ui.job_history_view import JobHistoryView
 from fieldapp.ui.signature_view import SignatureView
 
 
@@ -60,6 +63,12 @@ class JobPage(QWidget):
         self.summary = label(name="muted")
         second.addWidget(self.customer_line, 1)
         second.addWidget(self.summary)
+        self.call = button(name="callCustomer")
+        self.call.clicked.connect(self.call_customer)
+        self.navigate = button(name="navigate")
+        self.navigate.clicked.connect(self.open_navigation)
+        second.addWidget(self.call)
+        second.addWidget(self.navigate)
         header.body.addLayout(second)
         header.layout().setContentsMargins(20, 10, 20, 12)
         layout.addWidget(header)
@@ -71,10 +80,12 @@ class JobPage(QWidget):
         self.form = FormView(ctx)
         self.evidence = EvidenceView(ctx)
         self.signature = SignatureView(ctx)
+        self.history = JobHistoryView(ctx)
         self.tabs.addTab(self.customer, "")
         self.tabs.addTab(self.form, "")
         self.tabs.addTab(self.evidence, "")
         self.tabs.addTab(self.signature, "")
+        self.tabs.addTab(self.history, "")
         self._form_counts = (0, 0)
         self._signed = False
         self.form.progress_changed.connect(self._on_form_progress)
@@ -100,6 +111,7 @@ class JobPage(QWidget):
             self.form.job_id = None
         self.evidence.set_job(job_id)
         self.signature.set_job(job_id, job.get("customer_name") or "")
+        self.history.set_job(job_id)
         self.tabs.setCurrentWidget(self.form if uses_form and job["status"] == "in_service"
                                    else self.customer)
         self._show_header()
@@ -177,6 +189,9 @@ class JobPage(QWidget):
         self.back.setText(tr("job.back"))
         self.tabs.setTabText(self.tabs.indexOf(self.customer), tr("job.tab.customer"))
         self.tabs.setTabText(self.tabs.indexOf(self.evidence), tr("job.tab.evidence"))
+        self.tabs.setTabText(self.tabs.indexOf(self.history), tr("job.tab.history"))
+        self.call.setText(tr("job.call"))
+        self.navigate.setText(tr("job.navigate"))
         self._on_form_progress(*self._form_counts)
         self._on_signed(self._signed)
         if self.job is not None:
@@ -207,6 +222,34 @@ class JobPage(QWidget):
         self.form.job_id = None
         self.evidence.job_id = None
         self.signature.job_id = None
+        self.history.job_id = None
+
+    # -- out of the app ---------------------------------------------------------------------
+    def call_customer(self) -> str | None:
+        """Dial the customer (the system's phone or softphone app) and log the call."""
+        if self.job is None:
+            return None
+        url = phone_url(self.job.get("customer_phone"))
+        if url is None:
+            self.ctx.notify(tr("job.no_phone"), "error")
+            return None
+        self.ctx.run(ops.add_interaction, job_id=self.job["id"], kind="call",
+                     text=self.job["customer_phone"])
+        QDesktopServices.openUrl(QUrl(url))
+        self.ctx.notify(tr("job.calling", number=self.job["customer_phone"]))
+        return url
+
+    def open_navigation(self) -> str | None:
+        if self.job is None:
+            return None
+        url = navigation_url(self.job.get("customer_lat"), self.job.get("customer_lon"),
+                             self.job.get("customer_name") or self.job["number"])
+        if url is None:
+            self.ctx.notify(tr("job.no_position"), "error")
+            return None
+        QDesktopServices.openUrl(QUrl(url))
+        self.ctx.notify(tr("job.navigating"))
+        return url
 
     def _go_back(self) -> None:
         self.leave()

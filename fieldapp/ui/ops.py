@@ -206,6 +206,15 @@ def submit_form(replica: Replica, *, job_id: str) -> Changes:
     return replica.forms.submit(replica.forms.start(job_id))
 
 
+def job_log(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:
+    """Notes, calls and status changes of a job, newest first."""
+    return replica.interactions.for_job(job_id)
+
+
+def add_interaction(replica: Replica, *, job_id: str, kind: str, text: str = "") -> Changes:
+    return replica.interactions.add(job_id, kind, text)
+
+
 def kb_search(replica: Replica, *, text: str, category: str | None = None
               ) -> list[dict[str, Any]]:
     return replica.kb.search(text, category=category)
