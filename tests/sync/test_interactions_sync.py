@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import ServerProcess, synced_tablet
+from tests.server.test_conflict_review import office_session
 from tests.server.test_sync_api import login, mutation, push
 
 
@@ -21,6 +22,9 @@ def test_notes_sync_to_the_server_and_to_the_next_tablet(server: ServerProcess,
                      "job_id": "job-1"},
                     {"kind": "note", "text": "门口有狗，先电话联系", "by_user": "tech01",
                      "job_id": "job-1"}]
+    office = office_session(server, "dispatcher")
+    page = office.get(server.url + "/office/jobs/job-1", timeout=30).text
+    assert "门口有狗，先电话联系" in page and "电话" in page  # the office sees them on the job
     second, _ = synced_tablet(server, tmp_path / "second")
     assert [h["text"] for h in second.interactions.for_job("job-1")
             if h["source"] == "interaction"] == ["13905170123", "门口有狗，先电话联系"]
