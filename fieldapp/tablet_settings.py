@@ -1,7 +1,7 @@
 """The tablet's own settings, kept in the replica's local state (never synced): where the
-server is, the language, photo size, GPS source, when the app locks itself, and the
-high-contrast theme for sunlight. Checked here, so any screen that edits them refuses the
-same things with the same codes.
+server is, the language, photo size, GPS source, camera, when the app locks itself, and
+the high-contrast theme for sunlight. Checked here, so any screen that edits them refuses
+the same things with the same codes.
 
     current = load(replica)
     save(replica, replace(current, photo_long_edge=1600))   # InvalidInput on a bad value
@@ -28,7 +28,8 @@ LOCK_MINUTES = (0, 2, 5, 10, 15, 30)  # 0: never
 # Local-state key of each setting (the photo and GPS keys are older than this module).
 KEYS = {"server_url": "server_url", "language": "ui.language",
         "photo_long_edge": "photo.long_edge", "photo_quality": "photo.quality",
-        "gps_source": "gps.source", "lock_minutes": "lock.idle_minutes",
+        "gps_source": "gps.source", "camera_source": "camera.source",
+        "lock_minutes": "lock.idle_minutes",
         "high_contrast": "theme.high_contrast"}
 
 
@@ -39,6 +40,7 @@ class TabletSettings:
     photo_long_edge: int = PhotoSettings.long_edge
     photo_quality: int = PhotoSettings.quality
     gps_source: str = "sim"
+    camera_source: str = "0"  # a camera's index, or file:PATH (images or a video)
     lock_minutes: int = 10
     high_contrast: bool = False
 
@@ -75,6 +77,9 @@ def check(s: TabletSettings) -> None:
         source_from_config(s.gps_source)
     except ValueError:
         _bad("gps_source", s.gps_source)
+    camera = s.camera_source.strip()
+    if not (camera.isdigit() or (camera.startswith("file:") and len(camera) > 5)):
+        _bad("camera_source", s.camera_source)
     if s.lock_minutes not in LOCK_MINUTES:
         _bad("lock_minutes", s.lock_minutes)
 

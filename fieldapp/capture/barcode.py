@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageFilter, ImageOps
 
@@ -88,6 +89,24 @@ def decode_image(source: Path | str | bytes) -> list[Decoded]:
         if found:
             return found
     return []
+
+
+def decode_fast(gray: Any) -> list[Decoded]:
+    """One quick pass over a grayscale image (numpy array or PIL image) for live frames,
+    where the next frame is a cheaper retry than the processed variants ``decode_image``
+    tries. zxing-cpp alone, without rotations or inversions: about 15 ms for the guide box
+    of a 1280×720 frame here, where zbar takes 40 ms on a frame with no barcode in it."""
+    if zxingcpp is None:
+        return _decode_once(gray if isinstance(gray, Image.Image) else Image.fromarray(gray))
+    return [Decoded(b.text, normalise_symbology(b.format.name))
+            for b in zxingcpp.read_barcodes(gray, formats=_LIVE_FORMATS, try_rotate=False,
+                                            try_invert=False,
+                                            text_mode=zxingcpp.TextMode.Plain)
+            if b.valid and b.text]
+
+
+_LIVE_FORMATS = [zxingcpp.BarcodeFormat.LinearCodes, zxingcpp.BarcodeFormat.QRCode,
+                 zxingcpp.BarcodeFormat.DataMatrix] if zxingcpp is not None else []
 
 
 def _load(source: Path | str | bytes) -> Image.Image:

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer
 from PySide6.QtGui import QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 from fieldapp.capture.gps import Position
 from fieldapp.changes import Changes
 from fieldapp.ui import ops
+from fieldapp.ui.camera_dialog import CameraDialog
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Card, button, clear_layout, label, set_prop
 from fieldapp.ui.formatting import stamp
@@ -57,7 +59,7 @@ class EvidenceView(QWidget):
         self.photo_count = label(name="muted")
         self.gps = label(name="muted")
         self.add_photo = button(role="primary", name="addPhoto")
-        self.add_photo.clicked.connect(self._pick_photo)
+        self.add_photo.clicked.connect(self.photo_with_camera)
         head.addWidget(self.photo_count)
         head.addStretch(1)
         head.addWidget(self.gps)
@@ -198,6 +200,22 @@ class EvidenceView(QWidget):
             self._refresh_scans()
 
     # -- photo --------------------------------------------------------------------------------
+    def photo_with_camera(self) -> CameraDialog:
+        """拍照 with the live camera; 从图片选择 in it picks a file instead."""
+        dialog = CameraDialog(self.ctx, CameraDialog.PHOTO, self)
+        dialog.finished.connect(lambda result: self._camera_done(dialog, result))
+        dialog.open()
+        return dialog
+
+    def _camera_done(self, dialog: CameraDialog, result: int) -> None:
+        if result == CameraDialog.FROM_FILE:
+            self._pick_photo()
+        elif result == QDialog.DialogCode.Accepted and dialog.photo_path is not None:
+            self.attach_file(dialog.photo_path)
+            # The frame lives on only watermarked, in the replica: no plain copy is left.
+            dialog.photo_path.unlink(missing_ok=True)
+            dialog.photo_path.parent.rmdir()
+
     def _pick_photo(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("evidence.pick_photo"), str(Path.home()),
                                               tr("today.image_filter"))

@@ -292,6 +292,13 @@ def scan_image(replica: Replica, *, path: Path | str, job_id: str | None = None)
     return _outcome(replica, replica.evidence.scan_image(Path(path), job_id=job_id), job_id)
 
 
+def record_camera_scan(replica: Replica, *, code: str, symbology: str | None,
+                       job_id: str | None = None) -> ScanOutcome:
+    """A barcode read from the live camera, recorded like any scan."""
+    result = replica.evidence.record_scan(code, symbology, job_id=job_id, source="camera")
+    return _outcome(replica, result, job_id)
+
+
 def record_code(replica: Replica, *, code: str, job_id: str | None = None) -> ScanOutcome:
     """A meter code typed by hand, recorded like a scan."""
     result = replica.evidence.record_scan(code.strip(), None, job_id=job_id, source="manual")

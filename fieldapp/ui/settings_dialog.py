@@ -70,6 +70,9 @@ class SettingsDialog(QDialog):
         gps_row = QHBoxLayout()
         gps_row.addWidget(self.gps_kind)
         gps_row.addWidget(self.gps_arg, 1)
+        self.camera = QLineEdit(current.camera_source)
+        self.camera.setObjectName("settingsCamera")
+        self.camera.setPlaceholderText(tr("settings.camera.hint"))
         self.lock = _combo([(str(m), tr("settings.lock.never") if m == 0
                              else tr("settings.lock.minutes", n=m))
                             for m in tablet_settings.LOCK_MINUTES], str(current.lock_minutes))
@@ -80,7 +83,8 @@ class SettingsDialog(QDialog):
         rows: list[tuple[str, QWidget | QHBoxLayout]] = [
             ("server_url", self.server), ("language", self.language),
             ("photo_long_edge", self.photo_edge), ("photo_quality", self.photo_quality),
-            ("gps_source", gps_row), ("lock_minutes", self.lock),
+            ("gps_source", gps_row), ("camera_source", self.camera),
+            ("lock_minutes", self.lock),
             ("high_contrast", self.high_contrast)]
         self.problems: dict[str, QWidget] = {}
         for n, (name, widget) in enumerate(rows):
@@ -117,6 +121,7 @@ class SettingsDialog(QDialog):
             photo_long_edge=int(self.photo_edge.currentData()),
             photo_quality=self.photo_quality.value(),
             gps_source=f"{kind}:{arg}" if arg and kind != "none" else kind,
+            camera_source=self.camera.text().strip(),
             lock_minutes=int(self.lock.currentData()),
             high_contrast=self.high_contrast.isChecked())
 

@@ -9,6 +9,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 from fieldapp.changes import Changes
 from fieldapp.domain.jobs import JobFilter
 from fieldapp.ui import ops
+from fieldapp.ui.camera_dialog import CameraDialog
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import button, label
 from fieldapp.ui.formatting import day_heading, today
@@ -68,7 +70,7 @@ class TodayScreen(QWidget):
         self.find = button(name="findCode")
         self.find.clicked.connect(self._find_typed)
         self.scan = button(role="primary", name="scanCustomer")
-        self.scan.clicked.connect(self._pick_scan_image)
+        self.scan.clicked.connect(self.scan_with_camera)
         self.map = button(name="todayMap")
         self.map.clicked.connect(self.show_map)
         self.search = button(name="searchCustomers")
@@ -189,6 +191,22 @@ class TodayScreen(QWidget):
         return path
 
     # -- scanning -------------------------------------------------------------------------
+    def scan_with_camera(self) -> CameraDialog:
+        """The live camera; a barcode read opens its customer's job, as a photo of it does."""
+        dialog = CameraDialog(self.ctx, CameraDialog.SCAN, self)
+        dialog.finished.connect(lambda result: self._camera_done(dialog, result))
+        dialog.open()
+        return dialog
+
+    def _camera_done(self, dialog: CameraDialog, result: int) -> None:
+        if result == CameraDialog.FROM_FILE:
+            self._pick_scan_image()
+        elif result == QDialog.DialogCode.Accepted and dialog.code:
+            outcome = self.ctx.run(ops.record_camera_scan, code=dialog.code,
+                                   symbology=dialog.symbology)
+            if outcome is not None:
+                self._show_outcome(outcome)
+
     def _pick_scan_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("today.pick_image"), str(Path.home()),
                                               tr(IMAGE_FILTER_KEY))
