@@ -38,6 +38,7 @@ def run(out: TextIO) -> int:
             ("window", lambda: _window(app, data)),
             ("forms", _forms),
             ("barcode", lambda: _barcode(data)),
+            ("camera", lambda: _camera(data)),
             ("pdf", _pdf),
         ]
         failed = 0
@@ -124,6 +125,31 @@ def _barcode(data: Path) -> str:
         return f"{found.symbology} {found.text} -> {hit['customer']['name']}"
     finally:
         replica.close()
+
+
+def _camera(data: Path) -> str:
+    """The live-scan path on a simulated camera: a frame read by OpenCV, decoded."""
+    import barcode
+    from barcode.writer import ImageWriter
+    from PIL import Image
+
+    from fieldapp.capture.camera import FolderSource, decode_frame
+
+    folder = data / "camera"
+    folder.mkdir()
+    frame = Image.new("RGB", (1280, 720), (150, 150, 150))
+    label = barcode.get("code128", "SELFTEST01", writer=ImageWriter()).render(
+        {"write_text": False})
+    label.thumbnail((520, 300))
+    frame.paste(label, (380, 220))
+    frame.save(folder / "frame.png")
+    source = FolderSource(folder)
+    try:
+        [found] = decode_frame(source.read())
+    finally:
+        source.close()
+    assert found.text == "SELFTEST01", found
+    return f"{found.symbology} {found.text} from a 1280x720 frame"
 
 
 def _pdf() -> str:
