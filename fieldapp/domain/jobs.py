@@ -112,6 +112,32 @@ class Jobs:
             })
         return Changes.of("jobs", "job_status_history", ids=(job_id, history_id))
 
+    def completion_summary(self, job_id: str) -> dict[str, Any]:
+        """What the job has on the tablet, for the technician to look over before 完成:
+        the form and its state, hazards found, photos, the signature, notes, and what the
+        completion would still refuse (``missing``)."""
+        job = self.require_mine(job_id)
+        sub = self.r.forms.for_job(job_id)
+        signatures = self.r.evidence.signatures(job_id)
+        count = lambda sql: self.r.db.execute(sql, [job_id]).fetchone()[0]  # noqa: E731
+        try:
+            self._check_completion(job)
+            missing: list[str] = []
+        except InvalidInput as exc:
+            missing = list(exc.params.get("missing", []))
+        return {
+            "job": job,
+            "form_state": sub["state"] if sub else None,
+            "answers": count("SELECT count(*) FROM answers WHERE job_id = ?"),
+            "hazards": count("SELECT count(*) FROM hazards WHERE job_id = ?"),
+            "photos": count("SELECT count(*) FROM attachments WHERE job_id = ?"
+                            " AND kind = 'photo'"),
+            "signer": signatures[-1]["signer_name"] if signatures else None,
+            "notes": count("SELECT count(*) FROM interactions WHERE job_id = ?"
+                           " AND kind = 'note'"),
+            "missing": missing,
+        }
+
     def _check_completion(self, job: dict[str, Any]) -> None:
         """A job with a form completes only once its form is submitted; the form's own rules
         ask for the customer's signature where one is needed. An inspection on a form with

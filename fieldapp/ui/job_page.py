@@ -13,6 +13,7 @@ from fieldapp.domain.navigation import navigation_url, phone_url
 from fieldapp.errors import FieldAppError
 from fieldapp.forms.filling import FORM_FOR_KIND
 from fieldapp.ui import ops, theme
+from fieldapp.ui.completion_dialog import CompletionDialog
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Card, button, chip, clear_layout, label, set_chip, set_prop
 from fieldapp.ui.customer_view import CustomerView
@@ -170,6 +171,18 @@ class JobPage(QWidget):
         if self.job is None:
             return
         self.setFocus()  # a field being typed in saves first (editingFinished)
+        if target == "completed":
+            summary = self.ctx.run(ops.completion_summary, job_id=self.job["id"])
+            if summary is not None and not summary["missing"]:
+                self.confirming = CompletionDialog(summary, self)
+                self.confirming.accepted.connect(lambda: self._move(target))
+                self.confirming.open()
+                return
+        self._move(target)
+
+    def _move(self, target: str) -> None:
+        if self.job is None:
+            return
         result = self.ctx.run(ops.transition_job, job_id=self.job["id"], target=target,
                               failed=self._on_move_refused)
         if result is not None:

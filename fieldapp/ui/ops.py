@@ -119,6 +119,10 @@ def next_moves(replica: Replica, *, status: str) -> list[str]:
     return [str(s) for s in sorted(allowed, key=lambda s: rank[s])]
 
 
+def completion_summary(replica: Replica, *, job_id: str) -> dict[str, Any]:
+    return replica.jobs.completion_summary(job_id)
+
+
 def transition_job(replica: Replica, *, job_id: str, target: str) -> Changes:
     return replica.jobs.transition(job_id, target)
 

@@ -125,6 +125,13 @@ def test_a_full_inspection_visit(qtbot: QtBot, window: MainWindow, seeded: Seede
     assert form.documents["report"].isVisible() and form.documents["notice"].isVisible()
 
     tap(qtbot, move_button(window, "completed"))
+    confirming = page.confirming  # 核对后完成: what the job carries, once more
+    assert confirming.isVisible() and page.status.text() == "服务中"
+    assert confirming.values["complete.hazards"] == "1 项"
+    assert confirming.values["complete.photos"] == "2 项"
+    assert confirming.values["complete.signature"] == "张秀英"
+    assert confirming.values["complete.form"].startswith("已提交")
+    tap(qtbot, confirming.confirm)
     assert page.status.text() == "已完成"
     assert page.move_buttons == {}
 
@@ -174,6 +181,11 @@ def test_nobody_home_is_recorded_with_a_door_photo(qtbot: QtBot, window: MainWin
     assert not form.documents["notice"].isVisible()  # nothing found, nothing to rectify
 
     tap(qtbot, move_button(window, "completed"))
+    tap(qtbot, page.confirming.back)  # 返回修改: nothing happens
+    assert check.jobs.get(job_id)["status"] == "in_service"
+    tap(qtbot, move_button(window, "completed"))
+    assert page.confirming.values["complete.signature"] == "未签名"
+    tap(qtbot, page.confirming.confirm)
     assert check.jobs.get(job_id)["status"] == "completed"
     assert check.submissions.hazards(job_id) == []
     assert check.evidence.signatures(job_id) == []
