@@ -11,8 +11,6 @@ from tests.world import complete_inspection, seed_replica, start_checklist
 def test_the_summary_counts_what_was_captured(fresh_replica: Replica, tmp_path: Path) -> None:
     replica = fresh_replica
     seed_replica(replica)
-    for status in ("accepted", "in_service"):
-        replica.jobs.transition("job-1", status)
     start_checklist(replica, "job-1")
     before = replica.jobs.completion_summary("job-1")
     assert before["form_state"] == "draft" and before["missing"] == ["form", "signature"]
