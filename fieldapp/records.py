@@ -41,7 +41,8 @@ class TableSpec:
 
 # Captured by a technician: accepted even after the job was reassigned away, never dropped.
 EVIDENCE_TABLES = frozenset({"submissions", "answers", "attachments", "signatures", "scans",
-                             "job_status_history", "readings", "interactions"})
+                             "job_status_history", "readings", "interactions",
+                             "part_requests"})
 
 TABLES: dict[str, TableSpec] = {
     t.name: t
@@ -148,6 +149,14 @@ TABLES: dict[str, TableSpec] = {
             ("job_id", "customer_id", "kind", "text", "at", "by_user", "device_id"),
             tech_insert=True,
         ),
+        # Parts a technician asks the stores for on a job (same migration); the office
+        # issues or refuses them, and the answer syncs back.
+        TableSpec(
+            "part_requests",
+            ("job_id", "customer_id", "part", "quantity", "note", "state", "requested_at",
+             "by_user", "device_id", "decided_at", "decided_by", "reply"),
+            tech_insert=True,
+        ),
     ]
 }
 
@@ -241,13 +250,21 @@ CREATE TABLE bills (
 CREATE INDEX bills_customer ON bills(customer_id, period_end);
 """
 
-# Client migration 7 and server migration 16: notes and calls (kind "note" or "call").
+# Client migration 7 and server migration 16: notes and calls (kind "note" or "call"), and
+# parts requested from the stores (state requested → issued or refused, by the office).
 INTERACTIONS_DDL = """
 CREATE TABLE interactions (
   id TEXT PRIMARY KEY, job_id TEXT, customer_id TEXT NOT NULL, kind TEXT NOT NULL, text TEXT,
   at TEXT NOT NULL, by_user TEXT, device_id TEXT,
   version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
 CREATE INDEX interactions_customer ON interactions(customer_id, at);
+CREATE TABLE part_requests (
+  id TEXT PRIMARY KEY, job_id TEXT NOT NULL, customer_id TEXT NOT NULL, part TEXT NOT NULL,
+  quantity INTEGER NOT NULL, note TEXT, state TEXT NOT NULL DEFAULT 'requested',
+  requested_at TEXT NOT NULL, by_user TEXT, device_id TEXT, decided_at TEXT, decided_by TEXT,
+  reply TEXT, version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
+CREATE INDEX part_requests_job ON part_requests(job_id);
+CREATE INDEX part_requests_state ON part_requests(state, requested_at);
 """
 
 # Client migration 2 and server migration 3: where and how precisely a photo was located.

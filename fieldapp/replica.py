@@ -44,6 +44,7 @@ class Replica:
         from fieldapp.domain.customers import Customers
         from fieldapp.domain.interactions import Interactions
         from fieldapp.domain.jobs import Jobs
+        from fieldapp.domain.parts import Parts
         from fieldapp.forms.filling import Forms
         from fieldapp.forms.submissions import Submissions
         from fieldapp.kb.search import KnowledgeBase
@@ -59,6 +60,7 @@ class Replica:
         self.jobs = Jobs(self)
         self.customers = Customers(self)
         self.interactions = Interactions(self)
+        self.parts = Parts(self)
         self.submissions = Submissions(self)
         self.evidence = Evidence(self)
         self.forms = Forms(self)

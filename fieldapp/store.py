@@ -101,7 +101,7 @@ def _m6(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-@migration(7, "notes on jobs and calls to customers")
+@migration(7, "notes on jobs, calls to customers, parts requested from the stores")
 def _m7(db: sqlite_utils.Database) -> None:
     for statement in _statements(INTERACTIONS_DDL):
         db.execute(statement)

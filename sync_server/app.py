@@ -298,6 +298,7 @@ def create_app(settings: Settings) -> FastAPI:
         office_billing,
         office_dispatch,
         office_kpis,
+        office_parts,
         office_rules,
         office_users,
     )
@@ -305,6 +306,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(office_router, max_body_size=MAX_BODY)
     app.include_router(office_rules.router, max_body_size=MAX_BODY)
+    app.include_router(office_parts.router, max_body_size=MAX_BODY)
     app.include_router(office_audit.router, max_body_size=MAX_BODY)
     app.include_router(office_kpis.router, max_body_size=MAX_BODY)
     app.include_router(office_billing.router, max_body_size=MAX_BODY)

@@ -292,6 +292,9 @@ def _check_insert(conn: Connection, m: Mutation, who: Principal) -> None:
                        " dispatched to its own technician")
     if m.table == "answers":
         _check_answer(conn, f.get("submission_id"), f.get("question"), f.get("value"))
+    if m.table == "part_requests" and who.role not in OFFICE_ROLES and (
+            f.get("state") != "requested" or f.get("decided_at") or f.get("decided_by")):
+        raise Rejected("forbidden", "a tablet asks for parts; only the office issues them")
     if m.table == "attachments":
         blob = conn.execute("SELECT size, complete FROM blobs WHERE sha256 = ?",
                             [f.get("sha256")]).fetchone()

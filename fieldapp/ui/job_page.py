@@ -22,6 +22,7 @@ from fieldapp.ui.form_view import FormView
 from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.job_history_view import JobHistoryView
+from fieldapp.ui.parts_view import PartsView
 from fieldapp.ui.signature_view import SignatureView
 
 
@@ -82,10 +83,12 @@ class JobPage(QWidget):
         self.evidence = EvidenceView(ctx)
         self.signature = SignatureView(ctx)
         self.history = JobHistoryView(ctx)
+        self.parts = PartsView(ctx)
         self.tabs.addTab(self.customer, "")
         self.tabs.addTab(self.form, "")
         self.tabs.addTab(self.evidence, "")
         self.tabs.addTab(self.signature, "")
+        self.tabs.addTab(self.parts, "")
         self.tabs.addTab(self.history, "")
         self._form_counts = (0, 0)
         self._signed = False
@@ -113,6 +116,7 @@ class JobPage(QWidget):
         self.evidence.set_job(job_id)
         self.signature.set_job(job_id, job.get("customer_name") or "")
         self.history.set_job(job_id)
+        self.parts.set_job(job_id)
         self.tabs.setCurrentWidget(self.form if uses_form and job["status"] == "in_service"
                                    else self.customer)
         self._show_header()
@@ -203,6 +207,7 @@ class JobPage(QWidget):
         self.tabs.setTabText(self.tabs.indexOf(self.customer), tr("job.tab.customer"))
         self.tabs.setTabText(self.tabs.indexOf(self.evidence), tr("job.tab.evidence"))
         self.tabs.setTabText(self.tabs.indexOf(self.history), tr("job.tab.history"))
+        self.tabs.setTabText(self.tabs.indexOf(self.parts), tr("job.tab.parts"))
         self.call.setText(tr("job.call"))
         self.navigate.setText(tr("job.navigate"))
         self._on_form_progress(*self._form_counts)
@@ -236,6 +241,7 @@ class JobPage(QWidget):
         self.evidence.job_id = None
         self.signature.job_id = None
         self.history.job_id = None
+        self.parts.job_id = None
 
     # -- out of the app ---------------------------------------------------------------------
     def call_customer(self) -> str | None:

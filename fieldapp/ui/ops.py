@@ -219,6 +219,19 @@ def add_interaction(replica: Replica, *, job_id: str, kind: str, text: str = "")
     return replica.interactions.add(job_id, kind, text)
 
 
+def parts_catalogue(replica: Replica) -> list[tuple[str, str]]:
+    return replica.parts.catalogue()
+
+
+def part_requests(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:
+    return replica.parts.for_job(job_id)
+
+
+def request_part(replica: Replica, *, job_id: str, part: str, quantity: int,
+                 note: str = "") -> Changes:
+    return replica.parts.request(job_id, part, quantity, note)
+
+
 def kb_search(replica: Replica, *, text: str, category: str | None = None
               ) -> list[dict[str, Any]]:
     return replica.kb.search(text, category=category)

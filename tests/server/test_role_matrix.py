@@ -63,6 +63,8 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/office/rules"): VIEWERS,
     ("POST", "/office/rules/{rule_id}"): {"admin"},
     ("GET", "/office/tasks"): VIEWERS,
+    ("GET", "/office/parts"): VIEWERS,
+    ("POST", "/office/parts/{request_id}/decide"): OFFICE,
     ("POST", "/office/tasks/{task_id}/done"): OFFICE,
     ("GET", "/office/audit"): VIEWERS,
     ("GET", "/office/verify"): VIEWERS,
