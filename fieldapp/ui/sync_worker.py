@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,9 @@ from fieldapp.ui.i18n import tr
 log = logging.getLogger("fieldapp.ui.sync")
 
 AUTO_SYNC_MS = 60_000
+# After each automatic attempt that found no server, wait twice as long (up to 15 min):
+# a tablet in a basement should not spend its battery knocking every minute.
+BACKOFF_MAX_S = 15 * 60
 # Without pending work the tablet still pulls now and then, so new dispatches arrive.
 PULL_EVERY = timedelta(minutes=15)
 
@@ -80,6 +84,9 @@ class SyncController(QObject):
         self.auto_timer = QTimer(self)
         self.auto_timer.setInterval(interval_ms)
         self.auto_timer.timeout.connect(self._on_timer)
+        self.failures = 0  # automatic attempts in a row that found no server
+        self.retry_at = 0.0  # monotonic time before which the timer does not try again
+        self.now: Callable[[], float] = time.monotonic
 
     @property
     def busy(self) -> bool:
@@ -125,7 +132,7 @@ class SyncController(QObject):
         self._request.emit(kind, fn, kwargs)
 
     def _on_timer(self) -> None:
-        if self.busy or not ops.has_login(self.ctx.replica):
+        if self.busy or not ops.has_login(self.ctx.replica) or self.now() < self.retry_at:
             return
         status = ops.sync_status(self.ctx.replica)
         last = parse(status.last_sync_at)
@@ -159,6 +166,13 @@ class SyncController(QObject):
             self.sync_now(manual=False)
 
     def _sync_done(self, result: ops.SyncResult | None, error: BaseException | None) -> None:
+        if isinstance(error, ServerUnreachable):
+            self.failures += 1
+            wait = min(self.auto_timer.interval() / 1000 * 2 ** (self.failures - 1),
+                       BACKOFF_MAX_S)
+            self.retry_at = self.now() + wait
+        elif error is None:
+            self.failures, self.retry_at = 0, 0.0
         if result is not None:
             # The sync connection has seen the server's clock; ours must not fall behind it.
             self.ctx.replica.clock.observe(result.clock)

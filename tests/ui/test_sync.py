@@ -187,3 +187,25 @@ def test_auto_sync_starts_at_once_and_retries_while_work_waits(
     assert window.controller.state == "offline"
     # Automatic attempts stay quiet: no toast for every retry.
     assert window.toast.history == []
+
+
+def test_automatic_retries_back_off_while_the_server_is_away(
+        qtbot: QtBot, window: MainWindow, seeded: Seeded) -> None:
+    controller = window.controller
+    clock = [1000.0]
+    controller.now = lambda: clock[0]
+    window.ctx.replica.set_state("token", "stored-token")
+    window.ctx.replica.jobs.transition(seeded.job_ids[0], "accepted")  # work waits
+    waits = []
+    for _ in range(6):
+        with qtbot.waitSignal(controller.sync_finished, timeout=10_000):
+            clock[0] = controller.retry_at  # the timer fires once the wait is over
+            controller._on_timer()
+        waits.append(controller.retry_at - clock[0])
+        clock[0] += 1  # a minute's tick that comes too soon starts nothing
+        controller._on_timer()
+        assert not controller.busy
+    assert waits == [60, 120, 240, 480, 900, 900]  # doubling, at most 15 minutes
+    assert controller.failures == 6
+    with qtbot.waitSignal(controller.sync_finished, timeout=10_000):
+        tap(qtbot, window.top_bar.sync)  # by hand: at once, whatever the wait
