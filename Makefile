@@ -13,6 +13,9 @@ APT_PACKAGES := python3 python3-venv python3-pip libzbar0 fonts-wqy-microhei chr
 	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
 	libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 postgresql
 FONT := resources/fonts/wqy-microhei.ttc
+# nginx for the reverse-proxy test (tests/server/test_reverse_proxy.py): Debian's package
+# unpacked under var/, not installed, so no web server is started or left running.
+NGINX := var/nginx/usr/sbin/nginx
 
 .PHONY: demo test install system venv assets lint screenshots clean package package-check
 
@@ -71,10 +74,6 @@ $(LEAFLET):
 	cp build/leaflet/package/dist/leaflet.css build/leaflet/package/LICENSE $(@D)/
 	cp build/leaflet/package/dist/images/*.png $(@D)/images/
 	cp build/leaflet/package/dist/leaflet.js $@
-
-# nginx for the reverse-proxy test (tests/server/test_reverse_proxy.py): Debian's package
-# unpacked under var/, not installed, so no web server is started or left running.
-NGINX := var/nginx/usr/sbin/nginx
 
 $(NGINX):
 	rm -rf var/nginx && mkdir -p var/nginx/debs
