@@ -203,18 +203,70 @@ def shoot_repair_form(window: MainWindow, out: Path) -> None:
 
 
 def shoot_knowledge(window: MainWindow, out: Path) -> None:
-    """知识库 with the demo articles: a two-character search, the first article open."""
+    """知识库 with the demo articles, opened on a fault code: the article with its figure."""
     apply_changes(window.ctx.replica, [RecordChange(
         table="kb_articles", record_id=f"kb-{i}", version=1,
         row={"title": title, "category": category, "body": body, "tags": " ".join(tags)})
         for i, (title, category, tags, body) in enumerate(article_rows())])
-    dialog = window.show_knowledge()
-    dialog.query.setText("泄漏")
-    dialog.search()
-    dialog.results.itemClicked.emit(dialog.results.item(0))
-    settle()
+    dialog = window.show_knowledge("E02")  # as a repair form's fault code opens it
+    settle(300)
     save(dialog, out / "knowledge_base.png")
     dialog.close()
+
+
+def shoot_job_tabs(window: MainWindow, out: Path, job_id: str) -> None:
+    """搜索客户, then a job's 领料 and 记录 tabs with an entry each, and 核对后完成."""
+    from fieldapp.ui.completion_dialog import CompletionDialog
+
+    window.show_today()
+    search = window.search_customers()
+    search.query.setText("中华路")
+    search.search()
+    settle(200)
+    save(search, out / "customer_search.png")
+    search.close()
+    window.open_job(job_id)
+    page = window.job_page
+    window.ctx.run(ops.request_part, job_id=job_id, part="P-HOSE-15", quantity=1,
+                   note="原橡胶软管龟裂")
+    page.tabs.setCurrentWidget(page.parts)
+    save(window, out / "job_parts.png")
+    window.ctx.run(ops.add_interaction, job_id=job_id, kind="note",
+                   text="用户要求下午六点后再来复查")
+    page.tabs.setCurrentWidget(page.history)
+    save(window, out / "job_history.png")
+    summary = window.ctx.run(ops.completion_summary, job_id=job_id)
+    dialog = CompletionDialog(summary, window)
+    dialog.show()
+    save(dialog, out / "complete_check.png")
+    dialog.close()
+
+
+def shoot_camera(window: MainWindow, out: Path, folder: Path) -> None:
+    """扫码 on a simulated camera: a frame without a code yet, the box to aim into."""
+    import os
+
+    from PIL import Image
+
+    from fieldapp.capture.camera import CAMERA_ENV
+    from fieldapp.ui.camera_dialog import CameraDialog
+
+    frames = folder / "camera"
+    frames.mkdir(exist_ok=True)
+    Image.open(ROOT / "docs" / "screenshots" / "watermarked_photo.jpg").convert("RGB").resize(
+        (1280, 720)).save(frames / "scene.png")
+    os.environ[CAMERA_ENV] = f"file:{frames}"
+    try:
+        dialog = CameraDialog(window.ctx, CameraDialog.SCAN, window)
+        dialog.show()
+        for _ in range(30):
+            settle(100)
+            if dialog.last_frame is not None:
+                break
+        save(dialog, out / "camera_scan.png")
+        dialog.reject()
+    finally:
+        os.environ.pop(CAMERA_ENV, None)
 
 
 def shoot_settings(window: MainWindow, out: Path) -> None:
@@ -277,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
         settle(300)
         try:
             shoot(window, args.out, job_id)
+            shoot_job_tabs(window, args.out, job_id)
+            shoot_camera(window, args.out, Path(tmp))
             shoot_settings(window, args.out)
             shoot_lock_and_wipe(window, args.out)
         finally:

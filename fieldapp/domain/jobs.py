@@ -116,7 +116,8 @@ class Jobs:
         """What the job has on the tablet, for the technician to look over before 完成:
         the form and its state, hazards found, photos, the signature, notes, and what the
         completion would still refuse (``missing``)."""
-        job = self.require_mine(job_id)
+        self.require_mine(job_id)
+        job = self.get(job_id)  # with the customer's name
         sub = self.r.forms.for_job(job_id)
         signatures = self.r.evidence.signatures(job_id)
         count = lambda sql: self.r.db.execute(sql, [job_id]).fetchone()[0]  # noqa: E731

@@ -59,6 +59,7 @@ class KnowledgeBase:
                     for r in self.r.db.query(sql, [*params, f"%{_escape_like(short[0])}%",
                                                    limit])]
         for row in rows:
+            row["snippet"] = _without_figures(row["snippet"])
             for w in short:  # FTS marks the long words; mark the short ones too
                 row["snippet"] = _mark(row["snippet"], w)
         return rows
@@ -66,7 +67,8 @@ class KnowledgeBase:
     def in_category(self, category: str, limit: int = 200) -> list[dict[str, Any]]:
         """Every article of a category, by title: browsing without a search."""
         return [{"id": r["id"], "title": r["title"], "category": r["category"],
-                 "snippet": _cut(r["body"] or "", "")} for r in self.r.db.query(
+                 "snippet": _without_figures(_cut(r["body"] or "", ""))}
+                for r in self.r.db.query(
             "SELECT id, title, category, body FROM kb_articles WHERE category = ?"
             " ORDER BY title LIMIT ?", [category, limit])]
 
@@ -77,6 +79,12 @@ class KnowledgeBase:
 
     def article(self, article_id: str) -> dict[str, Any]:
         return self.r.get("kb_articles", article_id)
+
+
+def _without_figures(snippet: str) -> str:
+    """A figure's markup (``![caption](file.png)``, perhaps cut by the snippet) shows only
+    its caption in a result."""
+    return re.sub(r"\]\([\w.\-]*\)?", "", snippet.replace("![", ""))
 
 
 def marked_html(snippet: str) -> str:

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -69,6 +69,7 @@ class _Grabber(QObject):
     def stop(self) -> None:
         if self.timer is not None:
             self.timer.stop()
+            self.timer = None  # let go here, on the thread that made it
         if self.source is not None:
             self.source.close()
             self.source = None
@@ -77,7 +78,6 @@ class _Grabber(QObject):
 class CameraDialog(QDialog):
     SCAN, PHOTO = "scan", "photo"
     FROM_FILE = 2  # done(): the user chose to pick a file instead
-    _stop = Signal()
 
     def __init__(self, ctx: AppContext, mode: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -122,7 +122,6 @@ class CameraDialog(QDialog):
         self.grabber = _Grabber(spec, scanning=mode == self.SCAN)
         self.grabber.moveToThread(self._thread)
         self._thread.started.connect(self.grabber.start)
-        self._stop.connect(self.grabber.stop)
         self.grabber.frame.connect(self._show_frame)
         self.grabber.decoded.connect(self._decoded)
         self.grabber.failed.connect(self._failed)
@@ -164,6 +163,8 @@ class CameraDialog(QDialog):
         return self.photo_path
 
     def _shut(self) -> None:
-        self._stop.emit()
+        if self._thread.isRunning():  # the grabber stops on its own thread, then the thread
+            QMetaObject.invokeMethod(self.grabber, "stop",
+                                     Qt.ConnectionType.BlockingQueuedConnection)
         self._thread.quit()
         self._thread.wait(3000)

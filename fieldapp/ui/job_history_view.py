@@ -33,6 +33,7 @@ class JobHistoryView(QWidget):
         self.entries = QListWidget()
         self.entries.setObjectName("jobHistory")
         self.entries.setWordWrap(True)
+        self.entries.setSpacing(8)
         layout.addWidget(self.entries, 1)
         self.empty = label(name="muted")
         layout.addWidget(self.empty)

@@ -51,6 +51,7 @@ class PartsView(QWidget):
         self.requests = QListWidget()
         self.requests.setObjectName("partRequests")
         self.requests.setWordWrap(True)
+        self.requests.setSpacing(8)
         layout.addWidget(self.requests, 1)
         self.empty = label(name="muted")
         layout.addWidget(self.empty)

@@ -63,3 +63,10 @@ def test_a_fault_answer_becomes_a_search(fresh_replica: Replica) -> None:
     for query, title in (("阀门故障", "IC卡表故障代码 E01–E10"),
                          ("E02", "IC卡表故障代码 E01–E10")):
         assert title in [h["title"] for h in fresh_replica.kb.search(query)], query
+
+
+def test_a_result_shows_a_figure_by_its_caption(fresh_replica: Replica) -> None:
+    load_demo(fresh_replica)
+    [hit] = fresh_replica.kb.search("E02")
+    assert "](" not in hit["snippet"] and "![" not in hit["snippet"]
+    assert ".png" not in hit["snippet"]
