@@ -9,6 +9,7 @@ decoded on a worker thread, so the preview never waits for the decoder.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -168,3 +169,28 @@ class CameraDialog(QDialog):
                                      Qt.ConnectionType.BlockingQueuedConnection)
         self._thread.quit()
         self._thread.wait(3000)
+
+
+def open_camera(ctx: AppContext, mode: str, parent: QWidget, *,
+                from_file: Callable[[], object],
+                taken: Callable[[Path], object] | None = None,
+                read: Callable[[str, str | None], object] | None = None) -> CameraDialog:
+    """Open the camera and hand its outcome on: a photo's file (removed afterwards: it
+    lives on only watermarked, in the replica), a code read, or the wish to pick a file."""
+    dialog = CameraDialog(ctx, mode, parent)
+
+    def done(result: int) -> None:
+        if result == CameraDialog.FROM_FILE:
+            from_file()
+        elif result == QDialog.DialogCode.Accepted and dialog.photo_path and taken:
+            try:
+                taken(dialog.photo_path)
+            finally:
+                dialog.photo_path.unlink(missing_ok=True)
+                dialog.photo_path.parent.rmdir()
+        elif result == QDialog.DialogCode.Accepted and dialog.code and read:
+            read(dialog.code, dialog.symbology)
+
+    dialog.finished.connect(done)
+    dialog.open()
+    return dialog

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QColor, QMouseEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -12,6 +13,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from fieldapp.ui.i18n import tr
 
 
 def set_prop(widget: QWidget, name: str, value: object) -> None:
@@ -33,6 +36,16 @@ def button(text: str = "", *, role: str | None = None, name: str | None = None,
     btn.setCursor(Qt.CursorShape.PointingHandCursor)
     btn.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
     return btn
+
+
+def close_row(dialog: QDialog) -> QHBoxLayout:
+    """A dialog's bottom row: one big 关闭 on the right."""
+    row = QHBoxLayout()
+    row.addStretch(1)
+    close = button(tr("job.close"), role="primary", name="closeDialog")
+    close.clicked.connect(dialog.accept)
+    row.addWidget(close)
+    return row
 
 
 def label(text: str = "", *, name: str | None = None, wrap: bool = False,

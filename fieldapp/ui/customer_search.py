@@ -16,7 +16,6 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QHBoxLayout,
     QLineEdit,
     QListView,
     QScroller,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.controls import button, label
+from fieldapp.ui.controls import close_row, label
 from fieldapp.ui.i18n import tr
 
 TYPING_PAUSE_MS = 250
@@ -89,12 +88,7 @@ class CustomerSearchDialog(QDialog):
         QScroller.grabGesture(self.results.viewport(), QScroller.ScrollerGestureType.TouchGesture)
         self.results.clicked.connect(self._chosen)
         layout.addWidget(self.results, 1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        close = button(tr("job.close"), role="primary")
-        close.clicked.connect(self.accept)
-        row.addWidget(close)
-        layout.addLayout(row)
+        layout.addLayout(close_row(self))
         # Search once typing pauses, not on every key: the list does not flicker.
         self._pause = QTimer(self)
         self._pause.setSingleShot(True)

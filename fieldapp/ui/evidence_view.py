@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer
 from PySide6.QtGui import QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 from fieldapp.capture.gps import Position
 from fieldapp.changes import Changes
 from fieldapp.ui import ops
-from fieldapp.ui.camera_dialog import CameraDialog
+from fieldapp.ui.camera_dialog import CameraDialog, open_camera
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Card, button, clear_layout, label, set_prop
 from fieldapp.ui.formatting import stamp
@@ -202,19 +201,8 @@ class EvidenceView(QWidget):
     # -- photo --------------------------------------------------------------------------------
     def photo_with_camera(self) -> CameraDialog:
         """拍照 with the live camera; 从图片选择 in it picks a file instead."""
-        dialog = CameraDialog(self.ctx, CameraDialog.PHOTO, self)
-        dialog.finished.connect(lambda result: self._camera_done(dialog, result))
-        dialog.open()
-        return dialog
-
-    def _camera_done(self, dialog: CameraDialog, result: int) -> None:
-        if result == CameraDialog.FROM_FILE:
-            self._pick_photo()
-        elif result == QDialog.DialogCode.Accepted and dialog.photo_path is not None:
-            self.attach_file(dialog.photo_path)
-            # The frame lives on only watermarked, in the replica: no plain copy is left.
-            dialog.photo_path.unlink(missing_ok=True)
-            dialog.photo_path.parent.rmdir()
+        return open_camera(self.ctx, CameraDialog.PHOTO, self, from_file=self._pick_photo,
+                           taken=self.attach_file)
 
     def _pick_photo(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("evidence.pick_photo"), str(Path.home()),

@@ -16,7 +16,6 @@ from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QDialog,
     QFileDialog,
     QFrame,
     QGridLayout,
@@ -33,7 +32,7 @@ from fieldapp.errors import FieldAppError
 from fieldapp.forms.filling import Field, FormScreen
 from fieldapp.ids import now_iso
 from fieldapp.ui import ops
-from fieldapp.ui.camera_dialog import CameraDialog
+from fieldapp.ui.camera_dialog import CameraDialog, open_camera
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Card, button, clear_layout, label, set_prop
 from fieldapp.ui.formatting import stamp
@@ -224,27 +223,20 @@ class FieldRow(QFrame):
 
     def _camera(self, mode: str) -> CameraDialog:
         """The live camera for this question; 从图片选择 in it picks a file instead."""
-        dialog = CameraDialog(self.view.ctx, mode, self)
-        dialog.finished.connect(lambda result: self._camera_done(dialog, result))
-        dialog.open()
-        return dialog
+        return open_camera(
+            self.view.ctx, mode, self, from_file=lambda: self._pick_file(mode),
+            taken=lambda path: self.view.attach_photo(self.field.path, path),
+            read=lambda code, _symbology: self.view.scan_barcode(self.field.path, code=code))
 
-    def _camera_done(self, dialog: CameraDialog, result: int) -> None:
-        if result == CameraDialog.FROM_FILE:
-            title = "evidence.add_photo" if dialog.mode == CameraDialog.PHOTO \
-                else "evidence.scan_image"
-            path, _ = QFileDialog.getOpenFileName(self, tr(title), "",
-                                                  tr("today.image_filter"))
-            if path and dialog.mode == CameraDialog.PHOTO:
-                self.view.attach_photo(self.field.path, Path(path))
-            elif path:
-                self.view.scan_barcode(self.field.path, image=Path(path))
-        elif result == QDialog.DialogCode.Accepted and dialog.photo_path is not None:
-            self.view.attach_photo(self.field.path, dialog.photo_path)
-            dialog.photo_path.unlink(missing_ok=True)
-            dialog.photo_path.parent.rmdir()
-        elif result == QDialog.DialogCode.Accepted and dialog.code:
-            self.view.scan_barcode(self.field.path, code=dialog.code)
+    def _pick_file(self, mode: str) -> None:
+        photo = mode == CameraDialog.PHOTO
+        path, _ = QFileDialog.getOpenFileName(
+            self, tr("evidence.add_photo" if photo else "evidence.scan_image"), "",
+            tr("today.image_filter"))
+        if path and photo:
+            self.view.attach_photo(self.field.path, Path(path))
+        elif path:
+            self.view.scan_barcode(self.field.path, image=Path(path))
 
     def _record_position(self) -> None:
         fix = self.view.ctx.position()

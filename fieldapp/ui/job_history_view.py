@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QVBoxLayout, QWidget
 
-from fieldapp.changes import Changes
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.controls import button, label
+from fieldapp.ui.controls import button
 from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import tr
+from fieldapp.ui.job_panel import JobPanel
 
 
-class JobHistoryView(QWidget):
+class JobHistoryView(JobPanel):
+    WATCHED = ("interactions", "jobs", "job_status_history")
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.job_id: str | None = None
-        self.setObjectName("page")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
+        super().__init__(ctx, "jobHistory", parent)
+
+    def build_input(self, layout: QVBoxLayout) -> None:
         self.note = QPlainTextEdit()
         self.note.setObjectName("jobNote")
         self.note.setFixedHeight(96)
@@ -30,32 +29,18 @@ class JobHistoryView(QWidget):
         self.add.clicked.connect(self.add_note)
         row.addWidget(self.add)
         layout.addLayout(row)
-        self.entries = QListWidget()
-        self.entries.setObjectName("jobHistory")
-        self.entries.setWordWrap(True)
-        self.entries.setSpacing(8)
-        layout.addWidget(self.entries, 1)
-        self.empty = label(name="muted")
-        layout.addWidget(self.empty)
-        ctx.changes_applied.connect(self._on_changes)
-        ctx.language_changed.connect(self.retranslate)
-        self.retranslate()
 
     def retranslate(self) -> None:
         self.note.setPlaceholderText(tr("history.placeholder"))
         self.add.setText(tr("history.add"))
         self.empty.setText(tr("history.empty"))
-        self.refresh()
+        super().retranslate()
 
-    def set_job(self, job_id: str | None) -> None:
-        self.job_id = job_id
+    def clear_input(self) -> None:
         self.note.clear()
-        self.refresh()
 
-    def refresh(self) -> None:
-        self.entries.clear()
-        if self.job_id is None:
-            return
+    def lines(self) -> list[str]:
+        out = []
         for e in self.ctx.run(ops.job_log, job_id=self.job_id) or []:
             if e["source"] == "status":
                 text = tr("history.status", to=tr(f"status.{e['kind']}"))
@@ -63,8 +48,8 @@ class JobHistoryView(QWidget):
                 text = tr("history.call", number=e["text"] or "")
             else:
                 text = e["text"]
-            self.entries.addItem(f"{stamp(e['at'])}  {e['by_user'] or ''}\n{text}")
-        self.empty.setVisible(self.entries.count() == 0)
+            out.append(f"{stamp(e['at'])}  {e['by_user'] or ''}\n{text}")
+        return out
 
     def add_note(self) -> None:
         if self.job_id is None:
@@ -74,8 +59,3 @@ class JobHistoryView(QWidget):
         if done is not None:
             self.note.clear()
             self.ctx.notify(tr("history.saved"), "success")
-
-    def _on_changes(self, changes: Changes) -> None:
-        if self.job_id is not None and changes.touches("interactions", "jobs",
-                                                        "job_status_history"):
-            self.refresh()

@@ -9,7 +9,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
-    QHBoxLayout,
     QMainWindow,
     QStackedWidget,
     QVBoxLayout,
@@ -20,7 +19,7 @@ from fieldapp.errors import WipeRequested
 from fieldapp.tablet_settings import TabletSettings
 from fieldapp.ui import ops, theme
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.controls import Toast, button, label
+from fieldapp.ui.controls import Toast, button, close_row, label
 from fieldapp.ui.customer_search import CustomerSearchDialog
 from fieldapp.ui.customer_view import CustomerView
 from fieldapp.ui.i18n import LANGUAGES, language, tr
@@ -46,12 +45,7 @@ class CustomerDialog(QDialog):
         self.view = CustomerView(ctx)
         self.view.show_customer(customer_id)
         layout.addWidget(self.view, 1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        close = button(tr("job.close"), role="primary")
-        close.clicked.connect(self.accept)
-        row.addWidget(close)
-        layout.addLayout(row)
+        layout.addLayout(close_row(self))
         if parent is not None:
             self.resize(parent.width() - 120, parent.height() - 100)
 

@@ -3,33 +3,24 @@ answer (待处理, 已发料, 已驳回 with the office's reply) once a sync bri
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLineEdit,
-    QListWidget,
-    QSpinBox,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
-from fieldapp.changes import Changes
 from fieldapp.domain.parts import MAX_QUANTITY
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.controls import button, label
+from fieldapp.ui.controls import button
 from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import tr
+from fieldapp.ui.job_panel import JobPanel
 
 
-class PartsView(QWidget):
+class PartsView(JobPanel):
+    WATCHED = ("part_requests",)
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.job_id: str | None = None
-        self.setObjectName("page")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 12, 16, 12)
+        super().__init__(ctx, "partRequests", parent)
+
+    def build_input(self, layout: QVBoxLayout) -> None:
         row = QHBoxLayout()
         self.part = QComboBox()
         self.part.setObjectName("partChoice")
@@ -43,21 +34,11 @@ class PartsView(QWidget):
         self.note.setObjectName("partNote")
         self.request = button(role="primary", name="requestPart")
         self.request.clicked.connect(self.submit)
-        row.addWidget(self.part)
-        row.addWidget(self.quantity)
+        for widget in (self.part, self.quantity):
+            row.addWidget(widget)
         row.addWidget(self.note, 1)
         row.addWidget(self.request)
         layout.addLayout(row)
-        self.requests = QListWidget()
-        self.requests.setObjectName("partRequests")
-        self.requests.setWordWrap(True)
-        self.requests.setSpacing(8)
-        layout.addWidget(self.requests, 1)
-        self.empty = label(name="muted")
-        layout.addWidget(self.empty)
-        ctx.changes_applied.connect(self._on_changes)
-        ctx.language_changed.connect(self.retranslate)
-        self.retranslate()
 
     def retranslate(self) -> None:
         self.note.setPlaceholderText(tr("parts.note"))
@@ -66,25 +47,19 @@ class PartsView(QWidget):
         self.part.clear()
         for code, name in self.ctx.run(ops.parts_catalogue) or []:
             self.part.addItem(f"{name}（{code}）", code)
-        self.refresh()
+        super().retranslate()
 
-    def set_job(self, job_id: str | None) -> None:
-        self.job_id = job_id
+    def clear_input(self) -> None:
         self.note.clear()
         self.quantity.setValue(1)
-        self.refresh()
 
-    def refresh(self) -> None:
-        self.requests.clear()
-        if self.job_id is None:
-            return
+    def lines(self) -> list[str]:
+        out = []
         for r in self.ctx.run(ops.part_requests, job_id=self.job_id) or []:
             line = tr("parts.line", time=stamp(r["requested_at"]), name=r["name"],
                       n=r["quantity"], state=tr(f"parts.state.{r['state']}"))
-            if r["reply"]:
-                line += "\n" + tr("parts.reply", reply=r["reply"])
-            self.requests.addItem(line)
-        self.empty.setVisible(self.requests.count() == 0)
+            out.append(line + ("\n" + tr("parts.reply", reply=r["reply"]) if r["reply"] else ""))
+        return out
 
     def submit(self) -> None:
         if self.job_id is None or self.part.currentData() is None:
@@ -92,10 +67,5 @@ class PartsView(QWidget):
         done = self.ctx.run(ops.request_part, job_id=self.job_id, part=self.part.currentData(),
                             quantity=self.quantity.value(), note=self.note.text())
         if done is not None:
-            self.note.clear()
-            self.quantity.setValue(1)
+            self.clear_input()
             self.ctx.notify(tr("parts.requested"), "success")
-
-    def _on_changes(self, changes: Changes) -> None:
-        if self.job_id is not None and changes.touches("part_requests"):
-            self.refresh()

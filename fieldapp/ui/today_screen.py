@@ -9,7 +9,6 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLineEdit,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 from fieldapp.changes import Changes
 from fieldapp.domain.jobs import JobFilter
 from fieldapp.ui import ops
-from fieldapp.ui.camera_dialog import CameraDialog
+from fieldapp.ui.camera_dialog import CameraDialog, open_camera
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import button, label
 from fieldapp.ui.formatting import day_heading, today
@@ -193,19 +192,13 @@ class TodayScreen(QWidget):
     # -- scanning -------------------------------------------------------------------------
     def scan_with_camera(self) -> CameraDialog:
         """The live camera; a barcode read opens its customer's job, as a photo of it does."""
-        dialog = CameraDialog(self.ctx, CameraDialog.SCAN, self)
-        dialog.finished.connect(lambda result: self._camera_done(dialog, result))
-        dialog.open()
-        return dialog
+        return open_camera(self.ctx, CameraDialog.SCAN, self, from_file=self._pick_scan_image,
+                           read=self._camera_read)
 
-    def _camera_done(self, dialog: CameraDialog, result: int) -> None:
-        if result == CameraDialog.FROM_FILE:
-            self._pick_scan_image()
-        elif result == QDialog.DialogCode.Accepted and dialog.code:
-            outcome = self.ctx.run(ops.record_camera_scan, code=dialog.code,
-                                   symbology=dialog.symbology)
-            if outcome is not None:
-                self._show_outcome(outcome)
+    def _camera_read(self, code: str, symbology: str | None) -> None:
+        outcome = self.ctx.run(ops.record_camera_scan, code=code, symbology=symbology)
+        if outcome is not None:
+            self._show_outcome(outcome)
 
     def _pick_scan_image(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("today.pick_image"), str(Path.home()),

@@ -71,14 +71,14 @@ def test_parts_are_requested_from_the_catalogue(qtbot: QtBot, window: MainWindow
     page = window.job_page
     open_tab(qtbot, window, page.parts)
     parts = page.parts
-    assert parts.requests.count() == 0 and not parts.empty.isHidden()
+    assert parts.entries.count() == 0 and not parts.empty.isHidden()
     parts.part.setCurrentIndex(parts.part.findData("P-HOSE-15"))
     parts.quantity.setValue(2)
     parts.note.setText("原软管龟裂")
     tap(qtbot, parts.request)
     assert window.toast.last_text == "领料申请已保存，同步后送达库房"
-    assert parts.requests.count() == 1
-    assert "金属波纹管 1.5米 × 2" in parts.requests.item(0).text()
-    assert "待处理" in parts.requests.item(0).text()
+    assert parts.entries.count() == 1
+    assert "金属波纹管 1.5米 × 2" in parts.entries.item(0).text()
+    assert "待处理" in parts.entries.item(0).text()
     [row] = check.parts.for_job(page.job["id"])
     assert (row["part"], row["quantity"], row["note"]) == ("P-HOSE-15", 2, "原软管龟裂")
