@@ -226,7 +226,8 @@ class FieldRow(QFrame):
         return open_camera(
             self.view.ctx, mode, self, from_file=lambda: self._pick_file(mode),
             taken=lambda path: self.view.attach_photo(self.field.path, path),
-            read=lambda code, _symbology: self.view.scan_barcode(self.field.path, code=code))
+            read=lambda code, symbology: self.view.scan_barcode(self.field.path, code=code,
+                                                                symbology=symbology))
 
     def _pick_file(self, mode: str) -> None:
         photo = mode == CameraDialog.PHOTO
@@ -415,12 +416,13 @@ class FormView(QWidget):
                 self.extra[repeat] -= 1
             self.refresh()
 
-    def scan_barcode(self, path: str, image: Path | None = None, code: str | None = None) -> bool:
+    def scan_barcode(self, path: str, image: Path | None = None, code: str | None = None,
+                     symbology: str | None = None) -> bool:
         """Answer a barcode question from a photo of the label or a typed code, saying whose
         meter it is; False when it was not saved (no barcode found in the image…)."""
         assert self.job_id is not None
         outcome = self.ctx.run(ops.scan_form_barcode, job_id=self.job_id, path=path,
-                               image=image, code=code)
+                               image=image, code=code, symbology=symbology)
         if outcome is None:
             return False
         row = self.rows.get(path)

@@ -323,11 +323,15 @@ def record_code(replica: Replica, *, code: str, job_id: str | None = None) -> Sc
 
 
 def scan_form_barcode(replica: Replica, *, job_id: str, path: str, image: Path | None = None,
-                      code: str | None = None) -> ScanOutcome:
-    """A barcode question answered by a scanned image or a typed code: recorded as any scan
-    is, saved as the answer, and told whose meter it is."""
+                      code: str | None = None, symbology: str | None = None) -> ScanOutcome:
+    """A barcode question answered by a scanned image, the live camera (``symbology``
+    given) or a typed code: recorded as any scan is, saved as the answer, and told whose
+    meter it is."""
     if image is not None:
         outcome = scan_image(replica, path=image, job_id=job_id)
+    elif symbology is not None:
+        outcome = record_camera_scan(replica, code=code or "", symbology=symbology,
+                                     job_id=job_id)
     else:
         outcome = record_code(replica, code=code or "", job_id=job_id)
     answered = replica.forms.answer(replica.forms.start(job_id), path, outcome.code)

@@ -68,3 +68,31 @@ def test_without_a_camera_it_says_so_and_offers_a_file(qtbot: QtBot, window: Mai
     with qtbot.waitSignal(dialog.finished, timeout=5_000):
         tap(qtbot, dialog.from_file)
     assert dialog.result() == CameraDialog.FROM_FILE
+
+
+def test_a_form_question_is_answered_by_the_camera(qtbot: QtBot, window: MainWindow,
+                                                   seeded: Seeded, check: Replica,
+                                                   tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    job_id = seeded.job_ids[0]
+    check.jobs.transition(job_id, "accepted")
+    check.jobs.transition(job_id, "in_service")
+    customer = check.jobs.get(job_id)["customer_id"]
+    meter_frame(tmp_path, seeded.barcodes[customer])
+    monkeypatch.setenv(CAMERA_ENV, f"file:{tmp_path / 'frames'}")
+    window.open_job(job_id)
+    form = window.job_page.form
+    tap(qtbot, form.rows["visit_outcome"].findChild(QPushButton,
+                                                    "field_visit_outcome_inspected"))
+    tap(qtbot, form.rows["meter_barcode"].findChild(QPushButton, "field_meter_barcode_scan"))
+    dialog = window.findChild(CameraDialog)
+    with qtbot.waitSignal(dialog.finished, timeout=10_000):
+        pass
+    qtbot.waitUntil(lambda: window.toast.last_text.startswith("✓"), timeout=5_000)
+    sub = check.forms.for_job(job_id)
+    assert check.submissions.answers(sub["id"])["meter_barcode"]["value"] == \
+        seeded.barcodes[customer]
+    assert [(s["source"], s["symbology"]) for s in check.evidence.scans(job_id)] == [
+        ("camera", "CODE128")]
