@@ -45,9 +45,13 @@ def database_key(data_dir: Path | str, *, create: bool = True) -> bytes | None:
         return None
     stored = _from_keyring(account) or _from_file(data_dir)
     if stored is not None:
-        key = bytes.fromhex(stored)
+        try:
+            key = bytes.fromhex(stored)
+        except ValueError:
+            key = b""
         if len(key) != KEY_BYTES:
-            raise KeyMissing("database_key_invalid", "the stored database key is not 32 bytes")
+            raise KeyMissing("database_key_invalid", "the stored database key is not 32 bytes"
+                             " of hex")
         _prefer_keyring(data_dir, account, stored)
         return key
     if not create:

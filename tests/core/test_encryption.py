@@ -122,6 +122,14 @@ def test_a_lost_key_is_reported_and_no_new_one_is_made(tmp_path: Path) -> None:
     assert code == "database_unopenable"
 
 
+def test_a_damaged_key_file_is_said(tmp_path: Path) -> None:
+    _tablet_with_a_customer(tmp_path).close()
+    (tmp_path / db_key.FALLBACK_FILE).write_text("not hex at all")
+    with pytest.raises(KeyMissing) as raised:
+        Replica.open(tmp_path)
+    assert raised.value.code == "database_key_invalid"
+
+
 def test_a_wrong_key_fails_at_once_with_its_own_error(tmp_path: Path) -> None:
     _tablet_with_a_customer(tmp_path).close()
     (tmp_path / db_key.FALLBACK_FILE).write_text("ab" * 32)
