@@ -46,8 +46,7 @@ def migration(number: int, name: str) -> Callable[[Migration], Migration]:
 
 @migration(1, "records, outbox, sync state")
 def _m1(db: sqlite_utils.Database) -> None:
-    for statement in _statements(RECORD_DDL_V1 + _CLIENT_DDL_V1):
-        db.execute(statement)
+    _run_ddl(db, RECORD_DDL_V1 + _CLIENT_DDL_V1)
 
 
 _CLIENT_DDL_V1 = """
@@ -66,20 +65,21 @@ CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT);
 """
 
 
-def _statements(ddl: str) -> list[str]:
-    return [s.strip() for s in ddl.split(";") if s.strip()]
+def _run_ddl(db: sqlite_utils.Database, ddl: str) -> None:
+    """Each ``;``-separated statement of a DDL script (no triggers: see _m4)."""
+    for statement in (s.strip() for s in ddl.split(";")):
+        if statement:
+            db.execute(statement)
 
 
 @migration(2, "attachments: GPS position and fix age of a photo")
 def _m2(db: sqlite_utils.Database) -> None:
-    for statement in _statements(ATTACHMENT_GPS_DDL):
-        db.execute(statement)
+    _run_ddl(db, ATTACHMENT_GPS_DDL)
 
 
 @migration(3, "hazards and rectification notices")
 def _m3(db: sqlite_utils.Database) -> None:
-    for statement in _statements(RECTIFICATION_DDL):
-        db.execute(statement)
+    _run_ddl(db, RECTIFICATION_DDL)
 
 
 @migration(4, "knowledge base: full-text index (FTS5, trigram tokenizer)")
@@ -91,20 +91,17 @@ def _m4(db: sqlite_utils.Database) -> None:
 
 @migration(5, "the utility's shared settings (its name on documents)")
 def _m5(db: sqlite_utils.Database) -> None:
-    for statement in _statements(ORG_SETTINGS_DDL):
-        db.execute(statement)
+    _run_ddl(db, ORG_SETTINGS_DDL)
 
 
 @migration(6, "bills with their per-tier lines")
 def _m6(db: sqlite_utils.Database) -> None:
-    for statement in _statements(BILLS_DDL):
-        db.execute(statement)
+    _run_ddl(db, BILLS_DDL)
 
 
 @migration(7, "notes on jobs, calls to customers, parts requested from the stores")
 def _m7(db: sqlite_utils.Database) -> None:
-    for statement in _statements(INTERACTIONS_DDL):
-        db.execute(statement)
+    _run_ddl(db, INTERACTIONS_DDL)
 
 
 def _complete_statements(script: str) -> list[str]:
