@@ -107,10 +107,6 @@ def job(replica: Replica, *, job_id: str) -> dict[str, Any]:
     return replica.jobs.get(job_id)
 
 
-def job_history(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:
-    return replica.jobs.history(job_id)
-
-
 def next_moves(replica: Replica, *, status: str) -> list[str]:
     """The statuses the signed-in user may move a job to, in the order of the main path."""
     session = replica.session
