@@ -2,7 +2,8 @@
 
     run(conn, who, clock, today)        # a bill for every reading not billed yet
     remind(conn, clock, now)            # 5 and 1 days before due; overdue → a 催缴 job
-    pay(conn, who, clock, bill_id, method, today)
+    pay(conn, who, clock, bill_id, method, today)   # at the counter
+    settle(conn, who, clock, bill, method)          # by any channel: paid, no more chasing
 
 A bill covers one meter between two readings (the billing system's or one taken on a
 tablet). Its tier position is the customer's volume already billed in each calendar year,
@@ -34,6 +35,7 @@ SYSTEM = Principal("system", "账务", "admin", None, "server")
 PAY_WITHIN = timedelta(days=15)
 REMIND_DAYS = (5, 1)
 UNPAID = ("unpaid", "overdue")
+OPEN_JOB = ("pending", *dispatch.OPEN)  # a 催缴 visit not yet done
 # Shipped until the utility enters its own: the residential tiers of a large Chinese city.
 DEFAULT_SCHEDULES = [
     {"id": "residential-2026", "customer_kind": "residential", "effective_from": "2026-01-01",
@@ -228,8 +230,8 @@ def _dun(conn: Connection, clock: ServerClock, bill: Any, now: datetime) -> None
                            f" WHERE customer_id = ? AND status IN ({', '.join('?' * 2)})",
                            [bill["customer_id"], *UNPAID]).fetchone()[0]
     open_dunning = conn.execute("SELECT 1 FROM jobs WHERE customer_id = ? AND kind = 'dunning'"
-                                " AND status IN ('pending', 'dispatched', 'accepted',"
-                                " 'en_route', 'in_service')", [bill["customer_id"]]).fetchone()
+                                f" AND status IN ({', '.join('?' * len(OPEN_JOB))})",
+                                [bill["customer_id"], *OPEN_JOB]).fetchone()
     _text(conn, bill, now, f"【{utility_name(conn)}】{bill['name']}，您好：您的燃气费"
                            f" {yuan(bill['amount_cents'])} 元已逾期，请尽快缴纳，以免影响用气。")
     if open_dunning:
@@ -261,16 +263,37 @@ def pay(conn: Connection, who: Principal, clock: ServerClock, bill_id: str, meth
     if cents != bill["amount_cents"]:
         raise ApiError(422, "wrong_amount", f"金额应为 {yuan(bill['amount_cents'])} 元"
                                             f"（账单金额），收到 {yuan(cents)} 元")
+    settle(conn, who, clock, bill, METHOD_ZH[method])
+
+
+def settle(conn: Connection, who: Principal, clock: ServerClock, bill: Any, method: str) -> None:
+    """Mark an unpaid bill paid in full, record the payment, and once the customer owes
+    nothing more, call off the open 催缴 visit: a paid bill is not chased."""
     paid_at = now_iso()
-    dispatch.write(conn, who, clock, "bills", bill_id, "update",
+    dispatch.write(conn, who, clock, "bills", bill["id"], "update",
                    {"status": "paid", "paid_at": paid_at},
                    old={"status": bill["status"], "paid_at": None},
                    base_version=bill["version"])
     # payments.amount is the billing system's yuan column; the bill keeps the exact fen.
     dispatch.write(conn, who, clock, "payments", new_id(), "insert", {
-        "customer_id": bill["customer_id"], "paid_at": paid_at, "amount": cents / 100,
-        "period": f"{bill['period_start']}~{bill['period_end']}",
-        "method": METHOD_ZH[method]})
+        "customer_id": bill["customer_id"], "paid_at": paid_at,
+        "amount": bill["amount_cents"] / 100,
+        "period": f"{bill['period_start']}~{bill['period_end']}", "method": method})
+    owing = conn.execute("SELECT 1 FROM bills WHERE customer_id = ?"
+                         f" AND status IN ({', '.join('?' * len(UNPAID))})",
+                         [bill["customer_id"], *UNPAID]).fetchone()
+    if owing:
+        return
+    marks = ", ".join("?" * len(OPEN_JOB))
+    for job in conn.execute("SELECT id, status, version FROM jobs WHERE customer_id = ?"
+                            f" AND kind = 'dunning' AND status IN ({marks})",
+                            [bill["customer_id"], *OPEN_JOB]).fetchall():
+        dispatch.write(conn, who, clock, "jobs", job["id"], "update", {"status": "cancelled"},
+                       old={"status": job["status"]}, base_version=job["version"])
+        dispatch.write(conn, who, clock, "job_status_history", new_id(), "insert", {
+            "job_id": job["id"], "customer_id": bill["customer_id"],
+            "from_status": job["status"], "to_status": "cancelled", "at": paid_at,
+            "by_user": who.username, "device_id": who.device_id})
 
 
 def _local_day(value: str) -> date:

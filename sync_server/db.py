@@ -159,13 +159,49 @@ ALTER TABLE devices ADD COLUMN previous_token_hash TEXT;
 CREATE INDEX devices_previous_token ON devices(previous_token_hash);
 """
 
+# The customer portal (sync_server/portal/): one-time login codes and sessions (only hashes
+# kept), customers' requests with the job each created and its rating, their uploaded
+# documents, and payment orders with every provider callback as it arrived.
+SERVER_DDL_V17 = """
+CREATE TABLE portal_codes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id TEXT NOT NULL, code_hash TEXT NOT NULL,
+  client TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, used_at TEXT);
+CREATE INDEX portal_codes_customer ON portal_codes(customer_id, created_at);
+CREATE INDEX portal_codes_client ON portal_codes(client, created_at);
+CREATE TABLE portal_sessions (
+  token_hash TEXT PRIMARY KEY, customer_id TEXT NOT NULL, created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL);
+CREATE TABLE portal_requests (
+  id TEXT PRIMARY KEY, customer_id TEXT NOT NULL, kind TEXT NOT NULL, job_id TEXT,
+  details TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL, rating INTEGER,
+  rating_comment TEXT, rated_at TEXT);
+CREATE INDEX portal_requests_customer ON portal_requests(customer_id, created_at);
+CREATE INDEX portal_requests_job ON portal_requests(job_id);
+CREATE TABLE portal_uploads (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL, customer_id TEXT NOT NULL,
+  role TEXT NOT NULL, sha256 TEXT NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,
+  width INTEGER, height INTEGER, created_at TEXT NOT NULL);
+CREATE INDEX portal_uploads_request ON portal_uploads(request_id);
+CREATE INDEX portal_uploads_sha ON portal_uploads(sha256);
+CREATE TABLE payment_orders (
+  id TEXT PRIMARY KEY, bill_id TEXT NOT NULL, customer_id TEXT NOT NULL,
+  amount_cents INTEGER NOT NULL, provider TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'created',
+  created_at TEXT NOT NULL, paid_at TEXT, provider_ref TEXT UNIQUE);
+CREATE INDEX payment_orders_bill ON payment_orders(bill_id);
+CREATE TABLE payment_callbacks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT, provider TEXT NOT NULL,
+  body TEXT NOT NULL, outcome TEXT NOT NULL, at TEXT NOT NULL);
+"""
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
                                6: RECTIFICATION_DDL, 7: SERVER_DDL_V7, 8: ORG_SETTINGS_DDL,
                                9: SERVER_DDL_V9, 10: SERVER_DDL_V10, 11: SERVER_DDL_V11,
                                12: BILLS_DDL, 13: SERVER_DDL_V13, 14: SERVER_DDL_V14,
-                               15: SERVER_DDL_V15, 16: INTERACTIONS_DDL}
+                               15: SERVER_DDL_V15, 16: INTERACTIONS_DDL,
+                               17: SERVER_DDL_V17}
 
 
 class Cursor(Protocol):

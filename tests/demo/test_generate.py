@@ -49,7 +49,7 @@ def test_counts_are_in_the_expected_ranges(data: DemoData) -> None:
     assert len(rows["contracts"]) == n
     assert 0.85 * 24 * n <= len(rows["payments"]) < 24 * n
     assert 250 <= len(rows["jobs"]) <= 350
-    assert 8 <= len(rows["kb_articles"]) <= 12
+    assert 12 <= len(rows["kb_articles"]) <= 16
 
 
 def test_every_row_has_exactly_id_and_the_table_columns(data: DemoData) -> None:

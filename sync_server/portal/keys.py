@@ -1,0 +1,78 @@
+"""The portal's secrets and what they sign: kept in ``server_state`` so that every server
+process behind a load balancer signs and checks alike, made once at random on first use.
+
+    token = sign(conn, "appointment", {"j": job_id, "c": customer_id}, expires)
+    claims = unsign(conn, "appointment", token, now)   # LinkInvalid / LinkExpired
+
+A signed value is ``base64url(JSON).base64url(HMAC-SHA256)``, the purpose mixed into the
+MAC so a token made for one use never passes as another.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sync_server.db import Connection
+
+
+class LinkInvalid(Exception):
+    """Tampered with, cut short, or made for something else."""
+
+
+class LinkExpired(Exception):
+    """Genuine, but past its time."""
+
+
+def secret(conn: Connection, name: str) -> bytes:
+    """The named secret (32 random bytes), made the first time it is asked for."""
+    key = f"secret.{name}"
+    conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?) ON CONFLICT (key)"
+                 " DO NOTHING", [key, secrets.token_hex(32)])
+    return bytes.fromhex(conn.execute("SELECT value FROM server_state WHERE key = ?",
+                                      [key]).fetchone()[0])
+
+
+def mac(key: bytes, purpose: str, data: bytes) -> str:
+    return hmac.new(key, purpose.encode() + b"\0" + data, hashlib.sha256).hexdigest()
+
+
+def sign(conn: Connection, purpose: str, claims: dict[str, Any], expires: datetime) -> str:
+    body = json.dumps({**claims, "exp": int(expires.timestamp())},
+                      separators=(",", ":")).encode()
+    tag = mac(secret(conn, "portal"), purpose, body)
+    return _b64(body) + "." + _b64(bytes.fromhex(tag))
+
+
+def unsign(conn: Connection, purpose: str, token: str, now: datetime) -> dict[str, Any]:
+    try:
+        body_part, tag_part = token.split(".")
+        body, tag = _unb64(body_part), _unb64(tag_part).hex()
+    except ValueError as exc:
+        raise LinkInvalid(token) from exc
+    if not hmac.compare_digest(tag, mac(secret(conn, "portal"), purpose, body)):
+        raise LinkInvalid(token)
+    claims = json.loads(body)
+    if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
+        raise LinkInvalid(token)
+    if claims["exp"] < now.timestamp():
+        raise LinkExpired(token)
+    return claims
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    if not text or len(text) > 2048:
+        raise ValueError(text[:20])
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(text[:20]) from exc
