@@ -47,6 +47,9 @@ from sync_server.errors import MAX_INT, ApiError
 from sync_server.headers import BodyLimit, SecurityHeaders
 from sync_server.objects import FileSystemStore
 from sync_server.office_auth import SignInRequired, sign_in_url
+from sync_server.portal import keys
+from sync_server.portal.access import PortalError
+from sync_server.portal.web import PortalSignIn
 from sync_server.pull import pull, scope_changed
 
 log = logging.getLogger("fieldapp.server")
@@ -88,6 +91,7 @@ ACCEPT_ENV, SCAN_ENV = "FIELDAPP_ACCEPT_WITHIN_S", "FIELDAPP_ALERT_SCAN_S"
 # BodyLimit refuses a declared length over these; the routes' own limits catch the rest.
 MAX_BODY = 8 * 1024 * 1024
 MAX_CHUNK = 2 * CHUNK
+MAX_PORTAL_FORM = 12 * 1024 * 1024  # a request with two photos of at most 5 MB each
 SMS_URL_ENV, SMS_TOKEN_ENV = "FIELDAPP_SMS_URL", "FIELDAPP_SMS_TOKEN"  # unset: log only
 
 
@@ -105,6 +109,7 @@ class Server:
             audit.seal_unsealed(conn)  # a log from before the chain: chained once, in order
             rules.install_defaults(conn)
             billing.install_defaults(conn)
+            keys.install(conn)
 
     def tick(self, deliver: bool = True) -> None:
         """What runs on the timer: alerts that came due, the rules for what happened since,
@@ -183,7 +188,8 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="FieldApp sync server", version="0.1.0", lifespan=lifespan)
     app.state.server = server
     app.add_middleware(BodyLimit, default=MAX_BODY,
-                       per_prefix={"/api/v1/attachments/": MAX_CHUNK})
+                       per_prefix={"/api/v1/attachments/": MAX_CHUNK,
+                                   "/portal/requests/": MAX_PORTAL_FORM})
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
 
@@ -313,6 +319,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(office_users.router, max_body_size=MAX_BODY)
     app.include_router(office_dispatch.router, max_body_size=MAX_BODY)
     app.include_router(office_dispatch.api, max_body_size=MAX_BODY)
+    from sync_server.portal import routers as portal_routers
+
+    for router in portal_routers:
+        app.include_router(router, max_body_size=MAX_PORTAL_FORM)
     return app
 
 
@@ -370,9 +380,29 @@ def _check_schema(version: int) -> None:
                        f" (1..{CLIENT_SCHEMA_VERSION}); nothing was applied")
 
 
+def _portal_page(request: Request) -> bool:
+    """A customer's page (answered in words), not the payment provider's callback."""
+    return (request.url.path.startswith("/portal/")
+            and not request.url.path.startswith("/portal/pay/callback/"))
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PortalError)
+    async def portal_error(request: Request, exc: PortalError) -> Response:
+        from sync_server.portal.web import error_page
+
+        return error_page(request, exc.message, exc.status)
+
+    @app.exception_handler(PortalSignIn)
+    async def portal_sign_in(request: Request, exc: PortalSignIn) -> RedirectResponse:
+        return RedirectResponse("/portal/login", status_code=303)
+
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
+        if _portal_page(request):
+            from sync_server.portal.web import error_page
+
+            return error_page(request, exc.message, exc.status)
         if request.url.path.startswith("/office/") and not request.url.path.endswith(
                 (".pdf", ".csv")) and "text/html" in request.headers.get("accept", ""):
             from sync_server.office import error_page
@@ -382,7 +412,11 @@ def _install_error_handlers(app: FastAPI) -> None:
                             status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def malformed(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def malformed(request: Request, exc: RequestValidationError) -> Response:
+        if _portal_page(request):
+            from sync_server.portal.web import error_page
+
+            return error_page(request, "填写的内容不完整或过长，请返回检查后重新提交", 422)
         errors = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
                   for e in exc.errors()]
         first = errors[0] if errors else {"where": "body", "problem": "invalid"}

@@ -1,4 +1,4 @@
-"""Security headers on every answer, a strict content policy on back-office pages
+"""Security headers on every answer, a strict content policy on back-office and portal pages
 (server-rendered, no scripts, styles inline, images from this server only), and request
 bodies refused by their declared size before a byte of them is read."""
 
@@ -29,7 +29,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = {**COMMON, **(OFFICE if scope["path"].startswith("/office") else {})}
+        extra = {**COMMON, **(OFFICE if scope["path"].startswith(("/office", "/portal"))
+                              else {})}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -54,13 +55,25 @@ class BodyLimit:
                           if scope["path"].startswith(prefix)), self.default)
             length = dict(scope["headers"]).get(b"content-length", b"")
             if length.isdigit() and int(length) > limit:
-                body = json.dumps({"error": "body_too_large", "message":
-                                   f"request body of {int(length)} bytes is over the"
-                                   f" {limit} bytes this address takes; nothing was read",
-                                   "detail": {"limit": limit}}).encode()
+                body, kind = _too_large(scope["path"], int(length), limit)
                 await send({"type": "http.response.start", "status": 413, "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", kind),
                     (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+def _too_large(path: str, length: int, limit: int) -> tuple[bytes, bytes]:
+    """The refusal: a page in words for a customer's form, JSON for everything else."""
+    if path.startswith("/portal/"):
+        mb = limit // 1024 // 1024
+        return (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\">"
+                f"<title>文件过大</title><main><h1>上传的内容过大</h1><p>照片合计超过 {mb} MB"
+                f"（每张不超过 5 MB），没有保存任何内容。请压缩照片后返回重新提交。</p>"
+                f"<p><a href=\"/portal/requests\">返回我的业务</a></p></main></html>"
+                ).encode(), b"text/html; charset=utf-8"
+    return json.dumps({"error": "body_too_large", "message":
+                       f"request body of {length} bytes is over the {limit} bytes this"
+                       " address takes; nothing was read",
+                       "detail": {"limit": limit}}).encode(), b"application/json"

@@ -33,6 +33,12 @@ class TierPosition:
     next_price_cents: int | None
     bounds: list[Decimal | None]  # each tier's upper boundary for this household
 
+    @property
+    def percent(self) -> float:
+        """Where the year's use stands on a scale a quarter past the last boundary."""
+        scale = [b for b in self.bounds if b is not None][-1] * Decimal("1.25")
+        return float(min(Decimal(100), self.used / scale * 100))
+
 
 def usage(conn: Connection, customer_id: str, today: date) -> list[tuple[str, float | None]]:
     """(YYYY-MM, m³ or None) for the last 24 months, from the customer's meters' readings

@@ -29,13 +29,23 @@ class LinkExpired(Exception):
     """Genuine, but past its time."""
 
 
+NAMES = ("portal", "payment.simulated")
+
+
+def install(conn: Connection) -> None:
+    """Make the secrets once (at start, in a write), so that reads only ever read them."""
+    for name in NAMES:
+        conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?) ON CONFLICT (key)"
+                     " DO NOTHING", [f"secret.{name}", secrets.token_hex(32)])
+
+
 def secret(conn: Connection, name: str) -> bytes:
-    """The named secret (32 random bytes), made the first time it is asked for."""
-    key = f"secret.{name}"
-    conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?) ON CONFLICT (key)"
-                 " DO NOTHING", [key, secrets.token_hex(32)])
-    return bytes.fromhex(conn.execute("SELECT value FROM server_state WHERE key = ?",
-                                      [key]).fetchone()[0])
+    """The named secret (32 random bytes); see ``install``."""
+    row = conn.execute("SELECT value FROM server_state WHERE key = ?",
+                       [f"secret.{name}"]).fetchone()
+    if row is None:
+        raise RuntimeError(f"secret {name} missing: keys.install runs at server start")
+    return bytes.fromhex(row[0])
 
 
 def mac(key: bytes, purpose: str, data: bytes) -> str:

@@ -86,7 +86,7 @@ def check(kind: str, form: dict[str, str], files: dict[str, bytes], customer: di
     if not re.fullmatch(r"1\d{10}", contact):
         problems.append("联系电话应为 11 位手机号")
     details["contact"] = contact
-    due, problem = _visit(form.get("day", ""), form.get("slot", ""), today)
+    due, problem = visit(form.get("day", ""), form.get("slot", ""), today)
     if problem:
         problems.append(problem)
     else:
@@ -105,7 +105,7 @@ def check(kind: str, form: dict[str, str], files: dict[str, bytes], customer: di
     return details, photos, due
 
 
-def _visit(day: str, slot: str, today: date) -> tuple[str, str | None]:
+def visit(day: str, slot: str, today: date) -> tuple[str, str | None]:
     """The visit as a local due time, or the problem with what was chosen."""
     try:
         chosen = date.fromisoformat(day.strip())

@@ -1,0 +1,80 @@
+"""What every portal page shares: the templates, the signed-in customer, CSRF, errors.
+
+The portal is server-rendered HTML with no script at all (the same content policy as the
+back office), so it works on any phone browser and nothing can be injected to run. The
+customer comes only from the session cookie; no page takes a customer id from its URL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from fieldapp.billing.tariff import yuan
+from sync_server.office import local_time
+from sync_server.portal.access import PortalError, masked, session_customer
+
+COOKIE = "fieldapp_portal"
+PENDING = "fieldapp_portal_code"  # which code the verify page checks, signed
+templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates" / "portal")
+templates.env.filters["local"] = local_time
+templates.env.filters["yuan"] = yuan
+templates.env.filters["masked"] = masked
+templates.env.filters["day"] = lambda v: local_time(v)[:10]
+templates.env.filters["minute"] = lambda v: local_time(v)[:16]
+
+
+class PortalSignIn(Exception):
+    """No usable session: the app answers with the sign-in page."""
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def server_of(request: Request) -> Any:
+    return request.app.state.server
+
+
+def customer(request: Request) -> dict[str, Any]:
+    """The signed-in customer's row, or PortalSignIn."""
+    token = request.cookies.get(COOKIE)
+    if token and len(token) < 200:
+        with server_of(request).db.read() as conn:
+            found = session_customer(conn, token, now())
+        if found:
+            return found
+    raise PortalSignIn()
+
+
+Customer = Annotated[dict[str, Any], Depends(customer)]
+
+
+def csrf_token(request: Request) -> str:
+    session = request.cookies.get(COOKIE, "")
+    return hmac.new(session.encode(), b"fieldapp-portal-csrf", hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, sent: str) -> None:
+    if not sent or not hmac.compare_digest(sent, csrf_token(request)):
+        raise PortalError("页面已过期，请返回刷新后再提交", 403, "csrf_failed")
+
+
+def render(request: Request, name: str, context: dict[str, Any],
+           who: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {
+        "me": who, "csrf": csrf_token(request) if who else "", **context},
+        status_code=status_code)
+
+
+def error_page(request: Request, message: str, status: int) -> HTMLResponse:
+    """A refusal in the customer's words, with the way back to the portal."""
+    return templates.TemplateResponse(request, "error.html", {
+        "me": None, "message": message, "status": status}, status_code=status)
