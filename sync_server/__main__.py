@@ -14,11 +14,13 @@ from fieldapp.reports.report_data import UTILITY_SETTING
 from sync_server import audit, billing
 from sync_server.app import ACCEPT_ENV, SCAN_ENV, Settings, create_app
 from sync_server.db import DATABASE_URL_ENV, Storage, open_database
+from sync_server.portal import service_requests
 from sync_server.seed import publish_setting, seed_demo
 
 UTILITY_ENV = "FIELDAPP_UTILITY_NAME"
 CERT_ENV, KEY_ENV = "FIELDAPP_SSL_CERTFILE", "FIELDAPP_SSL_KEYFILE"
 PROXIES_ENV = "FIELDAPP_FORWARDED_ALLOW_IPS"
+PUBLIC_URL_ENV = "FIELDAPP_PUBLIC_URL"
 # A stop waits this long for requests under way (a half-done TLS handshake would hold it).
 SHUTDOWN_GRACE_S = 5
 
@@ -56,6 +58,9 @@ def main(argv: list[str] | None = None) -> None:
                         default=os.environ.get(PROXIES_ENV) or "127.0.0.1",
                         help="the reverse proxies whose X-Forwarded-For/-Proto are believed"
                         f" (comma-separated; default ${PROXIES_ENV} or %(default)s)")
+    parser.add_argument("--public-url", default=os.environ.get(PUBLIC_URL_ENV) or None,
+                        help="the address customers reach the portal at, for links in SMS"
+                        f" (default ${PUBLIC_URL_ENV}, else this server's own address)")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes on one port; more than one wants PostgreSQL")
     args = parser.parse_args(argv)
@@ -127,6 +132,10 @@ def _prepare(db: Storage, args: argparse.Namespace) -> None:
     if args.billing_from:
         with db.write() as conn:
             billing.set_billing_from(conn, args.billing_from)
+    scheme = "https" if args.ssl_certfile else "http"
+    with db.write() as conn:
+        service_requests.set_public_url(
+            conn, args.public_url or f"{scheme}://{args.host}:{args.port}")
     if args.utility_name:
         with db.write() as conn:
             if publish_setting(conn, UTILITY_SETTING, args.utility_name.strip()):

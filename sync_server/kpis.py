@@ -58,7 +58,8 @@ def figures(conn: Connection, period: Period, now: datetime) -> Figures:
     minutes = [(c["at"] - c["from"]).total_seconds() / 60 for c in done
                if c["from"] and c["at"] >= c["from"]]
     out.handling_minutes = round(mean(minutes), 1) if minutes else None
-    _repairs(conn, out, [c["job_id"] for c in done if c["kind"] == "repair"])
+    on_site = _repairs(conn, out, [c["job_id"] for c in done if c["kind"] == "repair"])
+    _satisfaction(conn, out, [c["job_id"] for c in done], on_site)
     _hazards(conn, out)
     _coverage(conn, out)
     _load(conn, out, done, now)
@@ -97,8 +98,9 @@ def _completed(conn: Connection, period: Period) -> list[dict[str, Any]]:
     return out
 
 
-def _repairs(conn: Connection, out: Figures, job_ids: list[str]) -> None:
-    """First-time fix and satisfaction, from the repair reports' answers."""
+def _repairs(conn: Connection, out: Figures, job_ids: list[str]) -> dict[str, int]:
+    """First-time fix from the repair reports' answers; returns the ratings customers gave
+    on the technician's tablet, by job."""
     answers: dict[str, dict[str, Any]] = defaultdict(dict)
     for chunk in _chunks(job_ids, 500):
         marks = ", ".join("?" * len(chunk))
@@ -110,10 +112,22 @@ def _repairs(conn: Connection, out: Figures, job_ids: list[str]) -> None:
     fixed = [a["fixed"] == "yes" for a in answers.values() if a.get("fixed") in ("yes", "no")]
     out.repairs = len(fixed)
     out.first_time_fix = round(sum(fixed) / len(fixed), 3) if fixed else None
-    scores = [a["satisfaction"] for a in answers.values()
-              if isinstance(a.get("satisfaction"), int) and 1 <= a["satisfaction"] <= 5]
+    return {job_id: a["satisfaction"] for job_id, a in answers.items()
+            if isinstance(a.get("satisfaction"), int) and 1 <= a["satisfaction"] <= 5}
+
+
+def _satisfaction(conn: Connection, out: Figures, job_ids: list[str],
+                  on_site: dict[str, int]) -> None:
+    """Mean rating of the completed jobs: the customer's own from the portal where given
+    (made later, without the technician watching), else the one given on site."""
+    scores = dict(on_site)
+    for chunk in _chunks(job_ids, 500):
+        marks = ", ".join("?" * len(chunk))
+        for r in conn.execute("SELECT job_id, rating FROM portal_requests"
+                              f" WHERE job_id IN ({marks}) AND rating IS NOT NULL", chunk):
+            scores[r["job_id"]] = int(r["rating"])
     out.ratings = len(scores)
-    out.satisfaction = round(float(mean(scores)), 2) if scores else None
+    out.satisfaction = round(float(mean(scores.values())), 2) if scores else None
 
 
 def _hazards(conn: Connection, out: Figures) -> None:

@@ -416,8 +416,10 @@ def file(request: Request, who: Office, sha256: str) -> StreamingResponse:
     server = server_of(request)
     server.blobs.check_name(sha256)
     with server.db.read() as conn:
-        row = conn.execute("SELECT mime FROM attachments WHERE sha256 = ? LIMIT 1",
-                           [sha256]).fetchone()
+        # A tablet's evidence, or a photo a customer sent with a portal request.
+        row = conn.execute("SELECT mime FROM attachments WHERE sha256 = ? UNION ALL"
+                           " SELECT mime FROM portal_uploads WHERE sha256 = ? LIMIT 1",
+                           [sha256, sha256]).fetchone()
     if row is None or not server.objects.exists(sha256):
         raise ApiError(404, "unknown_file", f"no file {sha256}")
     return StreamingResponse(_chunks(server.objects.open(sha256)), media_type=row["mime"])

@@ -218,12 +218,17 @@ def job_page(request: Request, who: Office, job_id: str,
                                [job_id]).fetchall()
         notes = conn.execute("SELECT * FROM interactions WHERE job_id = ? ORDER BY at",
                              [job_id]).fetchall()
+        asked = conn.execute("SELECT * FROM portal_requests WHERE job_id = ?"
+                             " ORDER BY created_at", [job_id]).fetchall()
+        uploads = conn.execute("SELECT u.* FROM portal_uploads u JOIN portal_requests r"
+                               " ON r.id = u.request_id WHERE r.job_id = ? ORDER BY u.id",
+                               [job_id]).fetchall()
         techs = dispatch.technicians(conn)
         pick = (dispatch.suggest(conn, job_id, techs)
                 if job["status"] in dispatch.ASSIGNABLE else None)
     return render_page(request, who, "job.html", {
         "job": job, "customer": customer, "history": history, "log": log, "reports": reports,
-        "notes": notes,
+        "notes": notes, "asked": asked, "uploads": uploads,
         "techs": techs, "pick": pick, "created": created, "error": error,
         "kind_zh": KIND_ZH, "priority_zh": PRIORITY_ZH, "status_zh": STATUS_ZH,
         "can_dispatch": who.role in DISPATCHERS})

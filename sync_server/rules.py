@@ -33,6 +33,7 @@ from sync_server import alerts, dispatch
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
 from sync_server.db import Connection
+from sync_server.portal.service_requests import appointment_link
 from sync_server.seed import utility_name
 
 SYSTEM = Principal("system", "规则引擎", "admin", None, "server")
@@ -57,7 +58,8 @@ EVENTS: dict[str, tuple[str, dict[str, str]]] = {
         "daily_use": "日均用量", "usual_daily_use": "以往日均用量",
         "ratio": "日均用量是以往的几倍"}),
     "inspection.upcoming": ("安检临近", {**_COMMON, "days_left": "距上门天数",
-                                       "due_date": "上门日期"}),
+                                       "due_date": "上门日期",
+                                       "reschedule_link": "改约链接（网上营业厅，无需登录）"}),
 }
 ACTIONS = {
     "notify_customer": ("短信通知客户", ("text",)),
@@ -78,7 +80,7 @@ DEFAULT_RULES = [
     {"id": "rule-inspection-reminder", "name": "安检前一周提醒", "event": "inspection.upcoming",
      "condition": f"${{days_left}} <= {UPCOMING_DAYS}", "action": "notify_customer",
      "params": {"text": "【{utility}】{customer_name}，您好：我公司将于 {due_date} 上门进行"
-                        "入户安检，届时请家中留人。改约请致电 96777。"}},
+                        "入户安检，届时请家中留人。改约请点 {reschedule_link} 或致电 96777。"}},
     {"id": "rule-abnormal-usage", "name": "用量异常提醒", "event": "reading.recorded",
      "condition": "${daily_use} = 0 or ${ratio} > 3", "action": "alert",
      "params": {"text": "{customer_name}（{district}）用量异常：日均 {daily_use} m³，"
@@ -375,6 +377,8 @@ def _upcoming(conn: Connection, now: datetime) -> list[Event]:
         facts["days_left"] = (due.astimezone(LOCAL_ZONE).date()
                               - now.astimezone(LOCAL_ZONE).date()).days
         facts["due_date"] = f"{due.astimezone(LOCAL_ZONE):%m月%d日}"
+        facts["reschedule_link"] = appointment_link(conn, row["id"], facts["_customer_id"],
+                                                    due, now)
         events.append(Event("inspection.upcoming", row["id"], facts, row["id"],
                             facts.pop("_customer_id")))
     return events

@@ -3,7 +3,7 @@ rating, moving an inspection from the reminder's signed link, and the public hel
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -15,13 +15,11 @@ from fieldapp.ids import LOCAL_ZONE
 from sync_server.portal import help as public_help
 from sync_server.portal import service_requests as service
 from sync_server.portal.access import PortalError
-from sync_server.portal.keys import LinkExpired, LinkInvalid, sign, unsign
+from sync_server.portal.keys import LinkExpired, LinkInvalid, unsign
 from sync_server.portal.uploads import MAX_BYTES
 from sync_server.portal.web import Customer, check_csrf, customer, now, render, server_of
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
-APPOINTMENT = "appointment"
-LINK_DAYS = 14  # a reminder's link works this long, and never past the visit
 
 
 def _days(count: int = service.BOOK_DAYS) -> list[tuple[str, str]]:
@@ -105,16 +103,9 @@ def rate(request: Request, me: Customer, request_id: str,
 # -- the reminder's link: no sign-in, good for one visit until it expires -------------------
 
 
-def appointment_link(conn: Any, job_id: str, customer_id: str, due: datetime,
-                     now_: datetime) -> str:
-    """The path to move one planned visit, valid for LINK_DAYS and never past the visit."""
-    expires = min(due, now_ + timedelta(days=LINK_DAYS))
-    return "/portal/a/" + sign(conn, APPOINTMENT, {"j": job_id, "c": customer_id}, expires)
-
-
 def _appointment(conn: Any, token: str) -> dict[str, Any]:
     try:
-        claims = unsign(conn, APPOINTMENT, token, now())
+        claims = unsign(conn, service.APPOINTMENT, token, now())
     except LinkExpired as exc:
         raise PortalError("改约链接已过期。请登录网上营业厅预约，或致电 96777", 410,
                           "link_expired") from exc

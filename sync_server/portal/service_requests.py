@@ -27,6 +27,7 @@ from sync_server.clock import ServerClock
 from sync_server.db import Connection
 from sync_server.errors import ApiError
 from sync_server.portal.access import PortalError, phone_digits
+from sync_server.portal.keys import sign
 from sync_server.portal.payments import PORTAL
 from sync_server.portal.uploads import BadUpload, Photo, check_photo
 
@@ -52,6 +53,24 @@ STEP_OF = {"pending": 0, "dispatched": 1, "accepted": 1, "en_route": 1, "in_serv
            "completed": 3, "followed_up": 3}
 MOVABLE = ("pending", "dispatched", "accepted")  # not yet on the way
 URGENT_WORDS = ("漏气", "燃气味", "煤气味", "闻到气味")
+APPOINTMENT = "appointment"  # what a reminder's link is signed for
+LINK_DAYS = 14  # a reminder's link works this long, and never past the visit
+PUBLIC_URL = "portal.url"  # server_state: where customers reach the portal
+
+
+def set_public_url(conn: Connection, url: str) -> None:
+    conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?) ON CONFLICT (key)"
+                 " DO UPDATE SET value = excluded.value", [PUBLIC_URL, url.rstrip("/")])
+
+
+def appointment_link(conn: Connection, job_id: str, customer_id: str, due: datetime,
+                     now: datetime) -> str:
+    """The link that moves one planned visit without signing in: valid LINK_DAYS and never
+    past the visit. Absolute when the portal's public address is known."""
+    expires = min(due, now + timedelta(days=LINK_DAYS))
+    row = conn.execute("SELECT value FROM server_state WHERE key = ?", [PUBLIC_URL]).fetchone()
+    token = sign(conn, APPOINTMENT, {"j": job_id, "c": customer_id}, expires)
+    return (row[0] if row else "") + "/portal/a/" + token
 
 
 def check(kind: str, form: dict[str, str], files: dict[str, bytes], customer: dict[str, Any],

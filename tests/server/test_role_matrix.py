@@ -28,6 +28,7 @@ VIEWERS = {"auditor", "dispatcher", "supervisor", "admin"}
 OFFICE = {"dispatcher", "supervisor", "admin"}
 SIGNED_IN = {"technician", *VIEWERS}
 EVERYONE = set(ROLES)
+CUSTOMER: set[str] = set()  # a portal customer, none of the staff roles
 
 # (method, path) → roles allowed. Office pages use the browser session, the API tokens.
 RULES: dict[tuple[str, str], set[str]] = {
@@ -80,10 +81,35 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/users/{username}/active"): {"admin"},
     ("POST", "/office/users/{username}/password"): {"admin"},
     ("POST", "/office/devices/{device_id}/revoke"): {"admin"},
+    # The portal: a customer's session only, which no staff session or token is
+    # (tests/portal/); signing in, help, the reminder's link and the payment provider's
+    # callback are open to anyone and checked by what they carry.
+    ("GET", "/portal/login"): EVERYONE,
+    ("POST", "/portal/login"): EVERYONE,
+    ("POST", "/portal/verify"): EVERYONE,
+    ("GET", "/portal/help"): EVERYONE,
+    ("GET", "/portal/help/{article_id}"): EVERYONE,
+    ("GET", "/portal/a/{token}"): EVERYONE,
+    ("POST", "/portal/a/{token}"): EVERYONE,
+    ("POST", "/portal/pay/callback/{provider}"): EVERYONE,
+    ("POST", "/portal/logout"): CUSTOMER,
+    ("GET", "/portal/"): CUSTOMER,
+    ("GET", "/portal/usage"): CUSTOMER,
+    ("GET", "/portal/bills"): CUSTOMER,
+    ("POST", "/portal/bills/{bill_id}/pay"): CUSTOMER,
+    ("GET", "/portal/pay/sim/{order_id}"): CUSTOMER,
+    ("POST", "/portal/pay/sim/{order_id}"): CUSTOMER,
+    ("GET", "/portal/pay/result/{order_id}"): CUSTOMER,
+    ("GET", "/portal/requests"): CUSTOMER,
+    ("GET", "/portal/requests/new/{kind}"): CUSTOMER,
+    ("POST", "/portal/requests/new/{kind}"): CUSTOMER,
+    ("GET", "/portal/requests/{request_id}"): CUSTOMER,
+    ("POST", "/portal/requests/{request_id}/rate"): CUSTOMER,
 }
 # Signing in and out are for everyone by nature; they are tested on their own.
 NOT_IN_MATRIX = {("GET", "/office/login"), ("POST", "/office/login"),
-                 ("POST", "/api/v1/auth/login"), ("POST", "/office/logout")}
+                 ("POST", "/api/v1/auth/login"), ("POST", "/office/logout"),
+                 ("GET", "/portal/verify")}
 SAMPLE = {"sha256": "0" * 64, "document": "report", "conflict_id": "1", "alert_id": "1",
           "task_id": "1", "username": "nobody", "device_id": "no-such-device"}
 
@@ -131,7 +157,8 @@ def clients(server: ServerProcess) -> dict[str, tuple[requests.Session, str]]:
 def outcome(resp: requests.Response) -> str:
     if resp.status_code in (401, 403):
         return "refused"
-    if resp.status_code in (302, 303, 307) and "/office/login" in resp.headers.get(
+    if resp.status_code in (302, 303, 307) and resp.headers.get("location", "").endswith(
+            ("/office/login", "/portal/login")) or "/office/login?" in resp.headers.get(
             "location", ""):
         return "refused"
     return "allowed"

@@ -1,0 +1,234 @@
+"""The portal on a phone, in real Chromium, as a customer uses it: sign in with the SMS code,
+read the gas use, pay a bill, ask for a transfer of ownership with two photos, follow it as
+the office dispatches it and a technician's tablet does it, rate it, and find help. Every
+page is checked by axe-core for serious and critical accessibility problems and for
+scrolling sideways on the phone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldapp.replica import Replica
+from fieldapp.sync.client import SyncClient
+from sync_server.db import open_database
+from sync_server.portal.service_requests import appointment_link
+from tests.conftest import ServerProcess
+from tests.portal import axe
+from tests.portal.conftest import CHEN, Inbox
+from tests.portal.phone import DESKTOP, PHONE, jpeg, overflow, read_meter
+from tests.world import PASSWORD
+
+
+def tap(page: Any, selector: str) -> None:
+    """Tap what takes the customer to another page, and wait for that page."""
+    with page.expect_navigation():
+        page.locator(selector).tap()
+    page.wait_for_load_state()
+
+
+def broken(server: ServerProcess, page: Any, step: str) -> None:
+    """Fail the step with the page's error and the server's log, when the page is an error."""
+    if page.locator("#error").count():
+        log = (server.data_dir / "server.log").read_text(errors="replace")
+        pytest.fail(f"{step}: {page.url} shows the error page: "
+                    f"{page.locator('#error').inner_text()}\n--- server.log ---\n{log[-4000:]}")
+
+
+class Checks:
+    """axe and the width check on each page visited, kept to assert together at the end."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.pages: list[str] = []
+        self.violations: list[dict[str, Any]] = []
+        self.overflows: list[str] = []
+
+    def __call__(self, page: Any, name: str) -> None:
+        broken(self.server, page, name)
+        self.pages.append(name)
+        self.violations += [{**v, "page": f"{name} ({v['page']})"} for v in axe.violations(page)]
+        wide = overflow(page)
+        if wide:
+            self.overflows.append(f"{name}: {wide}")
+
+
+def request_step(page: Any, url: str) -> str:
+    page.goto(url)
+    return page.locator("#step").inner_text()
+
+
+def test_a_customer_does_everything_on_a_phone(portal: ServerProcess, inbox: type[Inbox],
+                                               browser: Any, tmp_path: Path) -> None:
+    check = Checks(portal)
+    phone = browser.new_context(**PHONE)
+    office = browser.new_context(**DESKTOP)
+    replica = Replica.open(tmp_path / "tablet")
+    try:
+        page = phone.new_page()
+        # -- 1. sign in with the code sent to the phone on file ---------------------------------
+        page.goto(portal.url + "/portal/")
+        assert page.url.endswith("/portal/login")
+        check(page, "login")
+        page.locator("#account_no").fill(CHEN[0])
+        page.locator("#phone").fill(CHEN[1])
+        tap(page, "#send-code")
+        assert page.url.endswith("/portal/verify")
+        check(page, "verify")
+        page.locator("#code").fill(inbox.code_for(CHEN[1]))
+        tap(page, "#verify")
+        assert page.url == portal.url + "/portal/"
+        assert "陈**，您好" in page.locator("h1").inner_text()
+        check(page, "home")
+
+        # -- 2. gas use: the chart and the price tiers ----------------------------------------
+        tap(page, "nav.tabs a[href='/portal/usage']")
+        chart = page.locator("svg.chart")
+        assert chart.is_visible()
+        assert chart.locator("rect").count() >= 1
+        assert page.locator("#tiers").is_visible()
+        check(page, "usage")
+
+        # -- 3. bills: pay one through the simulated provider ---------------------------------
+        tap(page, "nav.tabs a[href='/portal/bills']")
+        check(page, "bills")
+        unpaid = page.locator("section.bill:has(button.pay)").first
+        bill_id = unpaid.get_attribute("id").removeprefix("bill-")
+        assert portal.scalar("SELECT status FROM bills WHERE id = ?", [bill_id]) != "paid"
+        tap(page, f"#bill-{bill_id} button.pay")
+        assert "/portal/pay/sim/" in page.url
+        assert page.locator("#simulated").is_visible()
+        check(page, "simulated pay")
+        tap(page, "#confirm-pay")
+        assert "/portal/pay/result/" in page.url
+        assert "缴费成功" in page.locator("#pay-result").inner_text()
+        check(page, "pay result")
+        tap(page, "a[href='/portal/bills']:not(nav a)")
+        assert page.locator(f"#bill-{bill_id} .status").inner_text() == "已缴清"
+        assert page.locator(f"#bill-{bill_id} button.pay").count() == 0
+        assert portal.scalar("SELECT status FROM bills WHERE id = ?", [bill_id]) == "paid"
+
+        # -- 4. 办事 → 过户 with two photos -------------------------------------------------------
+        tap(page, "nav.tabs a[href='/portal/requests']")
+        check(page, "requests (none yet)")
+        tap(page, "#new-transfer")
+        assert page.url.endswith("/portal/requests/new/transfer")
+        check(page, "transfer form")
+        page.locator("#new_owner").fill("张伟")
+        page.locator("#new_phone").fill("13600002222")
+        page.locator("#day").select_option(index=1)
+        page.locator("input[name=slot][value=pm]").check()
+        page.locator("#photo-id_card").set_input_files(
+            str(jpeg(tmp_path / "id_card.jpg", "ID", (226, 214, 190), (640, 404))))
+        page.locator("#photo-deed").set_input_files(
+            str(jpeg(tmp_path / "deed.jpg", "DEED", (245, 240, 225), (480, 640))))
+        tap(page, "#submit-request")
+        broken(portal, page, "submitting the transfer")
+        assert page.locator("#form-error").count() == 0, page.locator("#form-error").inner_text()
+        [row] = portal.query("SELECT r.id, r.job_id, j.number, j.kind, j.status, j.customer_id"
+                             " FROM portal_requests r JOIN jobs j ON j.id = r.job_id")
+        assert (row["kind"], row["status"], row["customer_id"]) == (
+            "meter_reading", "pending", "cust-1")
+        assert portal.scalar("SELECT count(*) FROM portal_uploads WHERE request_id = ?",
+                             [row["id"]]) == 2
+        status_url = f"{portal.url}/portal/requests/{row['id']}"
+        assert page.url.startswith(status_url)
+        assert page.locator("#step").inner_text() == "审核中"
+        assert row["number"] in page.locator("#submitted").inner_text()
+        assert row["number"] in page.locator("h1").inner_text()
+        check(page, "request status (审核中)")
+
+        # -- 5. the dispatcher assigns it to tech01 in the back office ------------------------
+        desk = office.new_page()
+        desk.goto(f"{portal.url}/office/jobs/{row['job_id']}")
+        assert "/office/login" in desk.url
+        desk.fill("input[name=username]", "dispatcher")
+        desk.fill("input[name=password]", PASSWORD)
+        desk.click("#login")
+        desk.wait_for_load_state()
+        assert desk.url.endswith(f"/office/jobs/{row['job_id']}")
+        desk.locator("#assign-to").select_option("tech01")
+        with desk.expect_navigation():
+            desk.click("#assign-form button[type=submit]")
+        assert desk.locator("#assignee").inner_text() == "tech01"
+        assert request_step(page, status_url) == "待上门"
+        assert "王师傅" in page.locator("#visit").locator("..").inner_text()
+
+        # -- 6. the technician's tablet does the job; the customer follows and rates it -------
+        client = SyncClient(replica, portal.url)
+        client.login("tech01", PASSWORD)
+        client.sync()
+        job_id = row["job_id"]
+        assert replica.get("jobs", job_id)["assignee"] == "tech01"
+        replica.jobs.transition(job_id, "accepted")
+        replica.jobs.transition(job_id, "en_route")
+        client.sync()
+        assert request_step(page, status_url) == "待上门"
+        replica.jobs.transition(job_id, "in_service")
+        client.sync()
+        assert request_step(page, status_url) == "服务中"
+        check(page, "request status (服务中)")
+        read_meter(replica, job_id)
+        replica.jobs.transition(job_id, "completed")
+        client.sync()
+        assert replica.outbox.problems() == []
+        assert portal.scalar("SELECT status FROM jobs WHERE id = ?", [job_id]) == "completed"
+        assert request_step(page, status_url) == "已完成"
+        assert page.locator("#rating").is_visible()
+        check(page, "request status (已完成, rating form)")
+        page.locator("input[name=stars][value='5']").check()
+        page.locator("#comment").fill("师傅很细心，半小时就办好了")
+        tap(page, "#rate")
+        assert "★★★★★" in page.locator("#rated").inner_text()
+        check(page, "request status (rated)")
+        assert portal.scalar("SELECT rating FROM portal_requests WHERE id = ?",
+                             [row["id"]]) == 5
+
+        tap(page, "nav.tabs a[href='/portal/requests']")
+        mine = page.locator("#my-requests").inner_text()
+        assert "过户" in mine and row["number"] in mine and "已完成" in mine
+        check(page, "requests")
+
+        # -- 7. help: the public article, not the staff's ----------------------------------------
+        tap(page, "nav.tabs a[href='/portal/help']")
+        page.locator("#q").fill("漏气")
+        tap(page, "#search")
+        assert "q=" in page.url
+        hits = page.locator("#hits").inner_text()
+        assert "如何自查漏气" in hits and "内部" not in hits
+        check(page, "help search")
+        tap(page, "#hits a:has-text('如何自查漏气')")
+        assert page.locator("article h1").inner_text() == "如何自查漏气"
+        check(page, "article")
+
+        # -- the reminder's link to move the planned inspection (no sign-in) ------------------
+        db = open_database(portal.data_dir, portal.database_url)
+        try:
+            with db.write() as conn:
+                link = appointment_link(conn, "job-1", "cust-1",
+                                        datetime.now(UTC) + timedelta(days=3), datetime.now(UTC))
+        finally:
+            db.close()
+        visitor = browser.new_context(**PHONE).new_page()
+        visitor.goto(link if link.startswith("http") else portal.url + link)
+        assert "GD202611240001" in visitor.locator("main").inner_text()
+        check(visitor, "appointment")
+        visitor.locator("#day").select_option(index=3)
+        tap(visitor, "#move")
+        assert visitor.locator("#moved").is_visible()
+        check(visitor, "appointment (moved)")
+        visitor.context.close()
+    finally:
+        replica.close()
+        office.close()
+        phone.close()
+
+    assert len(check.pages) >= 14
+    assert not check.overflows, "pages scroll sideways on a phone:\n" + "\n".join(
+        check.overflows)
+    assert not check.violations, (
+        f"axe: serious/critical problems on {len({v['page'] for v in check.violations})}"
+        f" of {len(check.pages)} pages:\n" + axe.report(check.violations))
