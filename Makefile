@@ -58,11 +58,15 @@ $(VENV)/.installed: requirements.txt
 
 # The CJK font is bundled with the app (Qt, photo watermarks, PDFs), taken from Debian's package.
 # Leaflet (offline maps) is committed under resources/leaflet/; if it is missing, it is unpacked
-# from the npm registry's tarball of the pinned version.
+# from the npm registry's tarball of the pinned version. So is axe-core, the accessibility
+# checker the portal's browser test injects (tests/assets/, with its licence and its bundled
+# libraries' notices).
 LEAFLET_VERSION := 1.9.4
 LEAFLET := resources/leaflet/leaflet.js
+AXE_VERSION := 4.14.1
+AXE := tests/assets/axe.min.js
 
-assets: $(FONT) $(LEAFLET)
+assets: $(FONT) $(LEAFLET) $(AXE)
 
 $(FONT):
 	mkdir -p $(@D)
@@ -74,6 +78,13 @@ $(LEAFLET):
 	cp build/leaflet/package/dist/leaflet.css build/leaflet/package/LICENSE $(@D)/
 	cp build/leaflet/package/dist/images/*.png $(@D)/images/
 	cp build/leaflet/package/dist/leaflet.js $@
+
+$(AXE):
+	rm -rf build/axe-core && mkdir -p build/axe-core $(@D)
+	cd build/axe-core && npm pack --silent axe-core@$(AXE_VERSION) && tar xzf axe-core-$(AXE_VERSION).tgz
+	cat build/axe-core/package/LICENSE build/axe-core/package/LICENSE-3RD-PARTY.txt \
+		> $(@D)/axe-core.LICENSE
+	cp build/axe-core/package/axe.min.js $@
 
 $(NGINX):
 	rm -rf var/nginx && mkdir -p var/nginx/debs

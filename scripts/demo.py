@@ -178,6 +178,8 @@ def main() -> None:
     server = DemoServer(work / "server", args.port)
     say(f"启动同步服务器（演示数据）{server.url} …")
     server.start()
+    say(f"网上营业厅 {server.url}/portal/ ：用任一演示客户的户号和手机号登录，"
+        f"短信验证码写在 {server.data_dir / 'server.log'}")
     try:
         display = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
         if display and not args.headless:

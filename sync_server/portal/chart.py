@@ -9,8 +9,9 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 16, 34
+# Sized for a phone: drawn about as wide as the viewBox, so 11-unit text reads as 11 px.
+WIDTH, HEIGHT = 360, 220
+LEFT, RIGHT, TOP, BOTTOM = 34, 6, 18, 28
 BAR = "#0b5cab"
 THIS_YEAR = "#e8710a"
 GRID = "#c5ced8"
@@ -49,17 +50,17 @@ def usage_svg(months: list[tuple[str, float | None]], this_year: int) -> Markup:
         year, mon = month.split("-")
         if value is None:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{TOP + plot_h - 4:.1f}"'
-                         f' text-anchor="middle" font-size="10" fill="{TEXT}">–</text>')
+                         f' text-anchor="middle" font-size="11" fill="{TEXT}">–</text>')
         else:
             h = plot_h * value / top
             colour = THIS_YEAR if int(year) == this_year else BAR
             parts.append(f'<rect x="{x + step * 0.15:.1f}" y="{TOP + plot_h - h:.1f}"'
                          f' width="{step * 0.7:.1f}" height="{h:.1f}" fill="{colour}">'
                          f'<title>{year}年{int(mon)}月 {value:g} m³</title></rect>')
-        if mon in ("01", "04", "07", "10"):
-            text = f"{year[2:]}年{int(mon)}月" if mon == "01" or i == 0 else f"{int(mon)}月"
-            parts.append(f'<text x="{x + step / 2:.1f}" y="{HEIGHT - 12}" text-anchor="middle"'
-                         f' font-size="12" fill="{TEXT}">{text}</text>')
-    parts.append(f'<text x="4" y="{TOP - 4}" font-size="12" fill="{TEXT}">m³</text>')
+        if mon in ("01", "07"):
+            text = f"{year[2:]}年{int(mon)}月"
+            parts.append(f'<text x="{x + step / 2:.1f}" y="{HEIGHT - 10}" text-anchor="middle"'
+                         f' font-size="11" fill="{TEXT}">{text}</text>')
+    parts.append(f'<text x="4" y="{TOP - 6}" font-size="11" fill="{TEXT}">m³</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

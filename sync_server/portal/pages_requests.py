@@ -17,7 +17,15 @@ from sync_server.portal import service_requests as service
 from sync_server.portal.access import PortalError
 from sync_server.portal.keys import LinkExpired, LinkInvalid, unsign
 from sync_server.portal.uploads import MAX_BYTES
-from sync_server.portal.web import Customer, check_csrf, customer, now, render, server_of
+from sync_server.portal.web import (
+    Customer,
+    check_csrf,
+    customer,
+    now,
+    render,
+    server_of,
+    signed_in,
+)
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -153,7 +161,7 @@ def move_appointment(request: Request, token: str,
 def help_page(request: Request, q: str = "") -> HTMLResponse:
     with server_of(request).db.read() as conn:
         hits = public_help.search(conn, q[:100])
-    return render(request, "help.html", {"q": q[:100], "hits": hits}, None)
+    return render(request, "help.html", {"q": q[:100], "hits": hits}, signed_in(request))
 
 
 @router.get("/help/{article_id}", response_class=HTMLResponse)
@@ -162,4 +170,4 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
         found = public_help.article(conn, article_id[:64])
     if found is None:
         raise PortalError("没有找到这篇文章", 404, "unknown_article")
-    return render(request, "article.html", {"a": found}, None)
+    return render(request, "article.html", {"a": found}, signed_in(request))

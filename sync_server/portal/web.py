@@ -43,15 +43,21 @@ def server_of(request: Request) -> Any:
     return request.app.state.server
 
 
+def signed_in(request: Request) -> dict[str, Any] | None:
+    """The signed-in customer's row, if any (public pages keep the menu for them)."""
+    token = request.cookies.get(COOKIE)
+    if not token or len(token) > 200:
+        return None
+    with server_of(request).db.read() as conn:
+        return session_customer(conn, token, now())
+
+
 def customer(request: Request) -> dict[str, Any]:
     """The signed-in customer's row, or PortalSignIn."""
-    token = request.cookies.get(COOKIE)
-    if token and len(token) < 200:
-        with server_of(request).db.read() as conn:
-            found = session_customer(conn, token, now())
-        if found:
-            return found
-    raise PortalSignIn()
+    found = signed_in(request)
+    if found is None:
+        raise PortalSignIn()
+    return found
 
 
 Customer = Annotated[dict[str, Any], Depends(customer)]

@@ -74,9 +74,13 @@ def test_another_customers_request_and_order_are_not_found(portal: ServerProcess
     assert "灶具打不着火" not in chen.get(portal.url + "/portal/requests", timeout=10).text
 
 
-def test_help_searches_only_the_public_articles(portal: ServerProcess) -> None:
+def test_help_searches_only_the_public_articles(portal: ServerProcess,
+                                                inbox: type[Inbox]) -> None:
     page = requests.get(portal.url + "/portal/help", params={"q": "漏气"}, timeout=10).text
     assert "如何自查漏气" in page and "内部" not in page and "<mark>漏气</mark>" in page
+    assert 'aria-label="主菜单"' not in page  # nobody signed in: no account menu
+    signed = sign_in(portal, inbox).get(portal.url + "/portal/help", timeout=10).text
+    assert 'aria-label="主菜单"' in signed and 'id="logout"' in signed
     tiers = requests.get(portal.url + "/portal/help", params={"q": "阶梯 气价"},
                          timeout=10).text
     assert "阶梯气价如何计算" in tiers

@@ -142,7 +142,7 @@ def test_progress_follows_dispatch_and_the_tablet_then_the_rating_counts(
     replica.jobs.transition(job_id, "completed")
     client.sync()
     page = s.get(url, timeout=10).text
-    assert step() == "已完成" and 'id="rating"' in page and "安检员已出发" in page
+    assert step() == "已完成" and 'id="rating"' in page and "师傅已出发" in page
     rated = s.post(url + "/rate", data={"csrf": token, "stars": 2, "comment": "等了很久"},
                    timeout=10)
     assert "★★☆☆☆" in rated.text and "等了很久" in rated.text

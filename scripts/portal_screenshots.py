@@ -1,0 +1,182 @@
+"""Screenshots of the customer portal (网上营业厅) on a phone, in Debian's Chromium.
+
+    PYTHONPATH=. .venv/bin/python scripts/portal_screenshots.py    # → docs/screenshots/portal/
+
+A server starts in a temporary folder on the portal tests' data (the test world, its bills and
+the public help articles; tests/portal/conftest.py), with an SMS gateway on loopback that
+keeps the login code. A customer's phone (390×844 at 2×) signs in, reads the gas use, pays a
+bill, asks for a transfer of ownership with two photos; a dispatcher assigns it in the back
+office, a scripted tablet does it and syncs; the customer rates it, searches the help, and a
+reminder's link opens the page that moves a planned inspection. The same walk as
+tests/portal/test_portal_browser.py, each page saved whole.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import HTTPServer
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT)]
+
+from fieldapp.replica import Replica  # noqa: E402
+from fieldapp.sync.client import SyncClient  # noqa: E402
+from sync_server.db import open_database  # noqa: E402
+from sync_server.portal.service_requests import appointment_link  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ServerProcess  # noqa: E402
+from tests.portal.conftest import CHEN, Inbox, seed_portal  # noqa: E402
+from tests.portal.phone import DESKTOP, PHONE, jpeg, read_meter  # noqa: E402
+from tests.world import PASSWORD  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots" / "portal"
+
+
+def shoot(page: Page, name: str) -> None:
+    """The whole page, as on a phone tall enough to show it at once: a full-page capture
+    of the phone's own height would draw the sticky tab bar across the middle."""
+    page.wait_for_load_state("networkidle")
+    size = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+    page.screenshot(path=str(OUT / name))
+    page.set_viewport_size(size)
+    print(f"wrote {OUT / name}")
+
+
+def tap(page: Page, selector: str) -> None:
+    with page.expect_navigation():
+        page.locator(selector).tap()
+
+
+def assign(browser: Browser, url: str, job_id: str) -> None:
+    """The dispatcher gives the job to tech01 on the back office's job page."""
+    context = browser.new_context(**DESKTOP)
+    desk = context.new_page()
+    desk.goto(f"{url}/office/jobs/{job_id}")
+    desk.fill("input[name=username]", "dispatcher")
+    desk.fill("input[name=password]", PASSWORD)
+    desk.click("#login")
+    desk.wait_for_load_state()
+    desk.locator("#assign-to").select_option("tech01")
+    with desk.expect_navigation():
+        desk.click("#assign-form button[type=submit]")
+    context.close()
+
+
+def walk(browser: Browser, server: ServerProcess, work: Path) -> None:
+    url = server.url
+    phone = browser.new_context(**PHONE)
+    page = phone.new_page()
+    page.goto(url + "/portal/")
+    page.locator("#account_no").fill(CHEN[0])
+    page.locator("#phone").fill(CHEN[1])
+    shoot(page, "login.png")
+    tap(page, "#send-code")
+    page.locator("#code").fill(Inbox.code_for(CHEN[1]))
+    shoot(page, "verify.png")
+    tap(page, "#verify")
+    shoot(page, "home.png")
+    tap(page, "nav.tabs a[href='/portal/usage']")
+    page.locator("#months").locator("..").locator("summary").tap()  # the figures, opened
+    shoot(page, "usage.png")
+
+    tap(page, "nav.tabs a[href='/portal/bills']")
+    shoot(page, "bills.png")
+    tap(page, "section.bill button.pay >> nth=0")
+    shoot(page, "pay_simulated.png")
+    tap(page, "#confirm-pay")
+    shoot(page, "pay_result.png")
+
+    page.goto(url + "/portal/requests/new/transfer")
+    page.locator("#new_owner").fill("张伟")
+    page.locator("#new_phone").fill("13600002222")
+    page.locator("#day").select_option(index=1)
+    page.locator("input[name=slot][value=pm]").check()
+    page.locator("#photo-id_card").set_input_files(
+        str(jpeg(work / "id_card.jpg", "ID", (226, 214, 190), (640, 404))))
+    page.locator("#photo-deed").set_input_files(
+        str(jpeg(work / "deed.jpg", "DEED", (245, 240, 225), (480, 640))))
+    shoot(page, "request_transfer.png")
+    tap(page, "#submit-request")
+    status_url = page.url.split("?")[0]
+    [row] = server.query("SELECT job_id FROM portal_requests")
+    job_id = row["job_id"]
+
+    assign(browser, url, job_id)
+    page.goto(status_url)
+    shoot(page, "request_status.png")
+
+    replica = Replica.open(work / "tablet")
+    try:
+        client = SyncClient(replica, url)
+        client.login("tech01", PASSWORD)
+        client.sync()
+        for status in ("accepted", "en_route", "in_service"):
+            replica.jobs.transition(job_id, status)
+        read_meter(replica, job_id)
+        replica.jobs.transition(job_id, "completed")
+        client.sync()
+    finally:
+        replica.close()
+    page.goto(status_url)
+    page.locator("input[name=stars][value='5']").check()
+    page.locator("#comment").fill("师傅很细心，半小时就办好了")
+    shoot(page, "request_done_rating.png")
+    tap(page, "#rate")
+
+    tap(page, "nav.tabs a[href='/portal/requests']")
+    shoot(page, "requests.png")
+    tap(page, "nav.tabs a[href='/portal/help']")
+    page.locator("#q").fill("漏气")
+    tap(page, "#search")
+    shoot(page, "help.png")
+    tap(page, "#hits a:has-text('如何自查漏气')")
+    shoot(page, "article.png")
+    phone.close()
+
+    db = open_database(server.data_dir, server.database_url)
+    try:
+        with db.write() as conn:
+            link = appointment_link(conn, "job-1", "cust-1",
+                                    datetime.now(UTC) + timedelta(days=3), datetime.now(UTC))
+    finally:
+        db.close()
+    stranger = browser.new_context(**PHONE)
+    page = stranger.new_page()
+    page.goto(link if link.startswith("http") else url + link)
+    page.locator("#day").select_option(index=3)
+    shoot(page, "appointment.png")
+    stranger.close()
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="fieldapp-portal-"))
+    sms = HTTPServer(("127.0.0.1", 0), Inbox)
+    threading.Thread(target=sms.serve_forever, daemon=True).start()
+    (work / "server").mkdir()
+    server = ServerProcess(work / "server")
+    server.seed_world()
+    seed_portal(server)
+    server.start(FIELDAPP_SMS_URL=f"http://127.0.0.1:{sms.server_port}/sms")
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+                                         headless=True)
+            walk(browser, server, work)
+            browser.close()
+    finally:
+        server.stop()
+        sms.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
