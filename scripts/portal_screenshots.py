@@ -156,6 +156,27 @@ def walk(browser: Browser, server: ServerProcess, work: Path) -> None:
     stranger.close()
 
 
+def two_years_of_readings(server: ServerProcess) -> None:
+    """Monthly readings of 陈桂芳's meter back two years before the world's three, more gas
+    in winter than in summer, so the chart and the bills look like a household's."""
+    from fieldapp.ids import LOCAL_ZONE
+    from sync_server.seed import insert_records
+
+    now = datetime.now(LOCAL_ZONE).replace(hour=9, minute=0, second=0, microsecond=0)
+    value, rows = 1161.5, []
+    for k in range(3, 27):
+        at = now - timedelta(days=30 * k + 1)
+        value -= (38, 34, 26, 16, 10, 8, 7, 7, 9, 14, 24, 33)[(at + timedelta(days=30)).month - 1]
+        rows.append({"id": f"read-1-{k}", "customer_id": "cust-1", "meter_id": "meter-1",
+                     "read_at": at.isoformat(), "value": round(value, 1), "source": "billing"})
+    db = open_database(server.data_dir, server.database_url)
+    try:
+        with db.write() as conn:
+            insert_records(conn, "readings", rows)
+    finally:
+        db.close()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="fieldapp-portal-"))
@@ -164,6 +185,7 @@ def main() -> None:
     (work / "server").mkdir()
     server = ServerProcess(work / "server")
     server.seed_world()
+    two_years_of_readings(server)
     seed_portal(server)
     server.start(FIELDAPP_SMS_URL=f"http://127.0.0.1:{sms.server_port}/sms")
     try:
