@@ -32,7 +32,7 @@ from sync_server.db import open_database  # noqa: E402
 from sync_server.portal.service_requests import appointment_link  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ServerProcess  # noqa: E402
 from tests.portal.conftest import CHEN, Inbox, seed_portal  # noqa: E402
-from tests.portal.phone import DESKTOP, PHONE, jpeg, read_meter  # noqa: E402
+from tests.portal.phone import DESKTOP, PHONE, fill_transfer, read_meter  # noqa: E402
 from tests.world import PASSWORD  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots" / "portal"
@@ -95,14 +95,7 @@ def walk(browser: Browser, server: ServerProcess, work: Path) -> None:
     shoot(page, "pay_result.png")
 
     page.goto(url + "/portal/requests/new/transfer")
-    page.locator("#new_owner").fill("张伟")
-    page.locator("#new_phone").fill("13600002222")
-    page.locator("#day").select_option(index=1)
-    page.locator("input[name=slot][value=pm]").check()
-    page.locator("#photo-id_card").set_input_files(
-        str(jpeg(work / "id_card.jpg", "ID", (226, 214, 190), (640, 404))))
-    page.locator("#photo-deed").set_input_files(
-        str(jpeg(work / "deed.jpg", "DEED", (245, 240, 225), (480, 640))))
+    fill_transfer(page, work)
     shoot(page, "request_transfer.png")
     tap(page, "#submit-request")
     status_url = page.url.split("?")[0]

@@ -57,6 +57,19 @@ def jpeg(path: Path, text: str, colour: tuple[int, int, int], size: tuple[int, i
     return path
 
 
+def fill_transfer(page: Any, folder: Path) -> None:
+    """The 过户 form filled as a customer would: the new owner, a day and the afternoon,
+    and photos of an ID card and a deed."""
+    page.locator("#new_owner").fill("张伟")
+    page.locator("#new_phone").fill("13600002222")
+    page.locator("#day").select_option(index=1)
+    page.locator("input[name=slot][value=pm]").check()
+    page.locator("#photo-id_card").set_input_files(
+        str(jpeg(folder / "id_card.jpg", "ID", (226, 214, 190), (640, 404))))
+    page.locator("#photo-deed").set_input_files(
+        str(jpeg(folder / "deed.jpg", "DEED", (245, 240, 225), (480, 640))))
+
+
 def read_meter(replica: Replica, job_id: str) -> str:
     """Fill and submit the meter-reading form of a job in service: read, 1 m³ used since the
     previous reading (within the usual use, so no photo of the dial is asked for); returns the

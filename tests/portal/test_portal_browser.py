@@ -19,7 +19,7 @@ from sync_server.portal.service_requests import appointment_link
 from tests.conftest import ServerProcess
 from tests.portal import axe
 from tests.portal.conftest import CHEN, Inbox
-from tests.portal.phone import DESKTOP, PHONE, jpeg, overflow, read_meter
+from tests.portal.phone import DESKTOP, PHONE, fill_transfer, overflow, read_meter
 from tests.world import PASSWORD
 
 
@@ -123,14 +123,7 @@ def test_a_customer_does_everything_on_a_phone(portal: ServerProcess, inbox: typ
         walk.tap(page, "#new-transfer")
         assert page.url.endswith("/portal/requests/new/transfer")
         walk.check(page, "transfer form")
-        page.locator("#new_owner").fill("张伟")
-        page.locator("#new_phone").fill("13600002222")
-        page.locator("#day").select_option(index=1)
-        page.locator("input[name=slot][value=pm]").check()
-        page.locator("#photo-id_card").set_input_files(
-            str(jpeg(tmp_path / "id_card.jpg", "ID", (226, 214, 190), (640, 404))))
-        page.locator("#photo-deed").set_input_files(
-            str(jpeg(tmp_path / "deed.jpg", "DEED", (245, 240, 225), (480, 640))))
+        fill_transfer(page, tmp_path)
         walk.tap(page, "#submit-request")
         assert page.locator("#form-error").count() == 0, page.locator("#form-error").inner_text()
         [row] = portal.query("SELECT r.id, r.job_id, j.number, j.kind, j.status, j.customer_id"
