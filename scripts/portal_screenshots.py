@@ -132,6 +132,12 @@ def walk(browser: Browser, server: ServerProcess, work: Path) -> None:
     shoot(page, "help.png")
     tap(page, "#hits a:has-text('如何自查漏气')")
     shoot(page, "article.png")
+    desk = browser.new_context(**DESKTOP)  # the same customer at a computer
+    desk.add_cookies(phone.cookies())
+    wide = desk.new_page()
+    wide.goto(url + "/portal/usage")
+    shoot(wide, "usage_desktop.png")
+    desk.close()
     phone.close()
 
     db = open_database(server.data_dir, server.database_url)

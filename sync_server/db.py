@@ -161,7 +161,8 @@ CREATE INDEX devices_previous_token ON devices(previous_token_hash);
 
 # The customer portal (sync_server/portal/): one-time login codes and sessions (only hashes
 # kept), customers' requests with the job each created and its rating, their uploaded
-# documents, and payment orders with every provider callback as it arrived.
+# documents, and payment orders with every provider callback as it arrived. Jobs by number:
+# each new job's number follows the day's last (customers now make jobs, at any scale).
 SERVER_DDL_V17 = """
 CREATE TABLE portal_codes (
   id INTEGER PRIMARY KEY AUTOINCREMENT, customer_id TEXT NOT NULL, code_hash TEXT NOT NULL,
@@ -192,6 +193,7 @@ CREATE INDEX payment_orders_bill ON payment_orders(bill_id);
 CREATE TABLE payment_callbacks (
   id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT, provider TEXT NOT NULL,
   body TEXT NOT NULL, outcome TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX jobs_number ON jobs(number);
 """
 
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.

@@ -257,8 +257,10 @@ def _due(value: Any) -> str | None:
 def _number(conn: Connection, created: str) -> str:
     """GD + the day + a running number, as the demo's and the hotline's numbers read."""
     day = datetime.fromisoformat(created).astimezone(LOCAL_ZONE).strftime("%Y%m%d")
-    last = conn.execute("SELECT max(number) FROM jobs WHERE number LIKE ?",
-                        [f"GD{day}____"]).fetchone()[0]
+    # The range lets both databases answer from the jobs_number index (LIKE alone cannot).
+    last = conn.execute("SELECT max(number) FROM jobs WHERE number >= ? AND number <= ?"
+                        " AND number LIKE ?", [f"GD{day}0000", f"GD{day}9999",
+                                               f"GD{day}____"]).fetchone()[0]
     n = int(last[-4:]) + 1 if last and last[-4:].isdigit() else 1
     return f"GD{day}{n:04d}"
 

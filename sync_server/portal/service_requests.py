@@ -52,6 +52,7 @@ STEPS = ("审核中", "待上门", "服务中", "已完成")
 STEP_OF = {"pending": 0, "dispatched": 1, "accepted": 1, "en_route": 1, "in_service": 2,
            "completed": 3, "followed_up": 3}
 MOVABLE = ("pending", "dispatched", "accepted")  # not yet on the way
+PER_DAY = 5  # requests a customer may submit in 24 hours: each one sends someone out
 URGENT_WORDS = ("漏气", "燃气味", "煤气味", "闻到气味")
 APPOINTMENT = "appointment"  # what a reminder's link is signed for
 LINK_DAYS = 14  # a reminder's link works this long, and never past the visit
@@ -143,6 +144,11 @@ def submit(conn: Connection, blobs: BlobStore, clock: ServerClock, customer: dic
     """Store the photos, make (or, for an inspection already planned, move) the job, and
     record the request; returns its id."""
     spec = KINDS[kind]
+    since = (now - timedelta(days=1)).isoformat(timespec="seconds")
+    if conn.execute("SELECT count(*) FROM portal_requests WHERE customer_id = ?"
+                    " AND created_at > ?", [customer["id"], since]).fetchone()[0] >= PER_DAY:
+        raise PortalError(f"24 小时内最多在网上提交 {PER_DAY} 项业务；急事请致电 96777", 429,
+                          "too_many_requests")
     planned = None
     if kind == "inspection":
         planned = conn.execute(

@@ -187,3 +187,17 @@ def test_booking_an_inspection_moves_the_planned_one(portal: ServerProcess,
     assert portal.scalar("SELECT job_id FROM portal_requests") == "job-1"
     assert portal.scalar(count) == before  # moved, not booked a second time
     assert planned != portal.scalar("SELECT due_at FROM jobs WHERE id = 'job-1'")
+
+
+def test_a_customer_submits_at_most_five_requests_a_day(portal: ServerProcess,
+                                                        inbox: type[Inbox]) -> None:
+    s = sign_in(portal, inbox)
+    token, day = form_of(s, portal, "installation")
+    answers = []
+    for n in range(6):
+        answers.append(s.post(f"{portal.url}/portal/requests/new/installation", timeout=10,
+                              data={"csrf": token, "description": f"燃气灶 {n}", "day": day,
+                                    "slot": "am"}))
+    assert [a.status_code for a in answers[:5]] == [200] * 5
+    assert answers[5].status_code == 429 and "24 小时内最多在网上提交 5 项业务" in answers[5].text
+    assert portal.scalar("SELECT count(*) FROM jobs WHERE kind = 'installation'") == 5
