@@ -14,6 +14,7 @@ from sync_server import auth
 from sync_server.portal import account, payments
 from sync_server.portal.access import (
     CODE_TTL,
+    SESSION_TTL,
     PortalError,
     check_code,
     close_session,
@@ -130,7 +131,7 @@ def verify(request: Request, code: Annotated[str, Form(max_length=20)] = "") -> 
         return render(request, "verify.html", {"error": found.message},
                       status_code=found.status)
     response = RedirectResponse("/portal/", status_code=303)
-    _cookie(response, request, COOKIE, token, 2 * 3600)
+    _cookie(response, request, COOKIE, token, int(SESSION_TTL.total_seconds()))
     response.delete_cookie(PENDING, path="/portal")
     return response
 

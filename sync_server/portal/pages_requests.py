@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from fieldapp.ids import LOCAL_ZONE
 from sync_server.portal import help as public_help
@@ -65,12 +66,17 @@ async def submit_request(request: Request, kind: str) -> Response:
     me = await run_in_threadpool(customer, request)
     if kind not in service.KINDS:
         raise PortalError("请选择要办理的业务", 404, "unknown_kind")
-    async with request.form(max_files=4, max_fields=20, max_part_size=MAX_BYTES * 2) as sent:
-        fields = {k: v[:1000] for k, v in sent.items() if isinstance(v, str)}
-        files: dict[str, bytes] = {}
-        for role, value in sent.items():
-            if isinstance(value, UploadFile):
-                files[role] = await value.read(MAX_BYTES + 1)
+    try:
+        async with request.form(max_files=4, max_fields=20,
+                                max_part_size=MAX_BYTES * 2) as sent:
+            fields = {k: v[:1000] for k, v in sent.items() if isinstance(v, str)}
+            files: dict[str, bytes] = {}
+            for role, value in sent.items():
+                if isinstance(value, UploadFile):
+                    files[role] = await value.read(MAX_BYTES + 1)
+    except HTTPException as exc:  # not multipart, too many parts, a part too large
+        raise PortalError("提交的内容格式不对或文件过多，没有保存任何内容；请返回重新填写",
+                          400, "bad_form") from exc
     check_csrf(request, fields.get("csrf", ""))
     today = now().astimezone(LOCAL_ZONE).date()
     try:

@@ -201,3 +201,14 @@ def test_a_customer_submits_at_most_five_requests_a_day(portal: ServerProcess,
     assert [a.status_code for a in answers[:5]] == [200] * 5
     assert answers[5].status_code == 429 and "24 小时内最多在网上提交 5 项业务" in answers[5].text
     assert portal.scalar("SELECT count(*) FROM jobs WHERE kind = 'installation'") == 5
+
+
+def test_a_form_that_is_not_multipart_or_has_too_many_files_is_refused_in_words(
+        portal: ServerProcess, inbox: type[Inbox]) -> None:
+    s = sign_in(portal, inbox)
+    token, day = form_of(s, portal, "repair")
+    many = s.post(f"{portal.url}/portal/requests/new/repair", timeout=10,
+                  data={"csrf": token, "description": "x", "day": day, "slot": "am"},
+                  files=[("fault", (f"{n}.jpg", jpeg((8, 8)), "image/jpeg")) for n in range(5)])
+    assert many.status_code == 400 and "文件过多" in many.text
+    assert portal.scalar("SELECT count(*) FROM portal_requests") == 0
