@@ -176,6 +176,22 @@ def two_years_of_readings(server: ServerProcess) -> None:
         db.close()
 
 
+def paid_on_time(server: ServerProcess) -> None:
+    """Every bill but the last two paid, as a household's would be (at the counter)."""
+    from sync_server import billing
+    from sync_server.clock import ServerClock
+
+    db = open_database(server.data_dir, server.database_url)
+    try:
+        with db.write() as conn:
+            bills = conn.execute("SELECT * FROM bills WHERE customer_id = 'cust-1'"
+                                 " ORDER BY period_end DESC").fetchall()
+            for bill in bills[2:]:
+                billing.settle(conn, billing.SYSTEM, ServerClock(), bill, "微信")
+    finally:
+        db.close()
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="fieldapp-portal-"))
@@ -186,6 +202,7 @@ def main() -> None:
     server.seed_world()
     two_years_of_readings(server)
     seed_portal(server)
+    paid_on_time(server)
     server.start(FIELDAPP_SMS_URL=f"http://127.0.0.1:{sms.server_port}/sms")
     try:
         with sync_playwright() as pw:

@@ -97,6 +97,9 @@ def start_login(conn: Connection, account: str, phone: str, client: str,
                              " AND created_at > ?", [client, hour]).fetchone()[0]
     if count >= CODES_PER_HOUR or by_client >= CODES_PER_HOUR_CLIENT:
         raise PortalError("获取验证码次数过多，请一小时后再试", 429, "too_many_codes")
+    # Codes are of no use after a day (the hourly limits look back one hour): kept no longer.
+    conn.execute("DELETE FROM portal_codes WHERE created_at < ?",
+                 [_iso(now - timedelta(days=1))])
     code = f"{secrets.randbelow(10**6):06d}"
     row = conn.execute(
         "INSERT INTO portal_codes(customer_id, code_hash, client, created_at, expires_at)"

@@ -122,3 +122,13 @@ def test_staff_sessions_and_tokens_do_not_open_the_portal(portal: ServerProcess)
     for path in ("/portal/", "/portal/bills", "/portal/usage", "/portal/requests"):
         got = office.get(portal.url + path, timeout=10, allow_redirects=False)
         assert got.status_code == 303 and got.headers["location"] == "/portal/login"
+
+
+def test_codes_older_than_a_day_are_not_kept(portal: ServerProcess, inbox: type[Inbox]) -> None:
+    execute(portal, "INSERT INTO portal_codes(customer_id, code_hash, client, created_at,"
+                    " expires_at) VALUES ('cust-2', 'x', '10.0.0.9', ?, ?)",
+            ["2026-01-01T00:00:00.000+00:00", "2026-01-01T00:05:00.000+00:00"])
+    requests.post(portal.url + "/portal/login", data={"account_no": CHEN[0], "phone": CHEN[1]},
+                  timeout=10)
+    assert [r["customer_id"] for r in portal.query("SELECT customer_id FROM portal_codes")] == [
+        "cust-1"]
