@@ -29,9 +29,8 @@ sys.path[:0] = [str(ROOT)]
 from fieldapp.replica import Replica  # noqa: E402
 from fieldapp.sync.client import SyncClient  # noqa: E402
 from sync_server.db import open_database  # noqa: E402
-from sync_server.portal.service_requests import appointment_link  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ServerProcess  # noqa: E402
-from tests.portal.conftest import CHEN, Inbox, seed_portal  # noqa: E402
+from tests.portal.conftest import CHEN, Inbox, reschedule_link, seed_portal  # noqa: E402
 from tests.portal.phone import DESKTOP, PHONE, fill_transfer, read_meter  # noqa: E402
 from tests.world import PASSWORD  # noqa: E402
 
@@ -140,13 +139,8 @@ def walk(browser: Browser, server: ServerProcess, work: Path) -> None:
     desk.close()
     phone.close()
 
-    db = open_database(server.data_dir, server.database_url)
-    try:
-        with db.write() as conn:
-            link = appointment_link(conn, "job-1", "cust-1",
-                                    datetime.now(UTC) + timedelta(days=3), datetime.now(UTC))
-    finally:
-        db.close()
+    link = reschedule_link(server, "job-1", datetime.now(UTC) + timedelta(days=3),
+                           datetime.now(UTC))
     stranger = browser.new_context(**PHONE)
     page = stranger.new_page()
     page.goto(link if link.startswith("http") else url + link)

@@ -7,7 +7,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from fieldapp.demo.kb import CUSTOMER_ARTICLES
 from sync_server import billing
 from sync_server.clock import ServerClock
 from sync_server.db import open_database
+from sync_server.portal.service_requests import appointment_link
 from sync_server.seed import insert_records
 from tests.conftest import ServerProcess
 
@@ -97,6 +98,17 @@ def execute(server: ServerProcess, sql: str, params: list[Any] | None = None) ->
     try:
         with db.write() as conn:
             conn.execute(sql, params or [])
+    finally:
+        db.close()
+
+
+def reschedule_link(server: ServerProcess, job_id: str, due: datetime,
+                    now: datetime) -> str:
+    """The inspection reminder's link to move one of 陈桂芳's visits (absolute)."""
+    db = open_database(server.data_dir, server.database_url)
+    try:
+        with db.write() as conn:
+            return appointment_link(conn, job_id, "cust-1", due, now)
     finally:
         db.close()
 

@@ -14,11 +14,9 @@ import pytest
 
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
-from sync_server.db import open_database
-from sync_server.portal.service_requests import appointment_link
 from tests.conftest import ServerProcess
 from tests.portal import axe
-from tests.portal.conftest import CHEN, Inbox
+from tests.portal.conftest import CHEN, Inbox, reschedule_link
 from tests.portal.phone import DESKTOP, PHONE, fill_transfer, overflow, read_meter
 from tests.world import PASSWORD
 
@@ -204,13 +202,8 @@ def test_a_customer_does_everything_on_a_phone(portal: ServerProcess, inbox: typ
 
         # -- the reminder's link moves the planned inspection, without signing in ----------
         # The link's expiry is given apart from the visit (today's, which may be past).
-        db = open_database(portal.data_dir, portal.database_url)
-        try:
-            with db.write() as conn:
-                link = appointment_link(conn, "job-1", "cust-1",
-                                        datetime.now(UTC) + timedelta(days=3), datetime.now(UTC))
-        finally:
-            db.close()
+        link = reschedule_link(portal, "job-1", datetime.now(UTC) + timedelta(days=3),
+                               datetime.now(UTC))
         visitor = stranger.new_page()
         walk.goto(visitor, link if link.startswith("http") else portal.url + link)
         assert "GD202611240001" in visitor.locator("main").inner_text()

@@ -12,18 +12,8 @@ from fieldapp.ids import LOCAL_ZONE
 from sync_server import rules
 from sync_server.clock import ServerClock
 from sync_server.db import open_database
-from sync_server.portal.service_requests import appointment_link
 from tests.conftest import ServerProcess
-from tests.portal.conftest import execute
-
-
-def _link(server: ServerProcess, job_id: str, due: datetime, now: datetime) -> str:
-    db = open_database(server.data_dir, server.database_url)
-    try:
-        with db.write() as conn:
-            return appointment_link(conn, job_id, "cust-1", due, now)
-    finally:
-        db.close()
+from tests.portal.conftest import execute, reschedule_link
 
 
 def _days(page: str) -> list[str]:
@@ -58,7 +48,7 @@ def test_the_reminder_sms_links_to_moving_the_visit(portal: ServerProcess) -> No
 def test_tampered_expired_and_too_late_links_change_nothing(portal: ServerProcess) -> None:
     now = datetime.now(UTC)
     before = portal.scalar("SELECT due_at FROM jobs WHERE id = 'job-1'")
-    good = _link(portal, "job-1", now + timedelta(days=5), now)
+    good = reschedule_link(portal, "job-1", now + timedelta(days=5), now)
     body, tag = good.rsplit("/", 1)[1].split(".")
     forged_body = body[:-2] + ("AA" if body[-2:] != "AA" else "BB")
     for token in (f"{forged_body}.{tag}", f"{body}.{tag[:-3]}xyz", "nonsense", "a.b.c"):
@@ -68,7 +58,7 @@ def test_tampered_expired_and_too_late_links_change_nothing(portal: ServerProces
                                data={"day": "2030-01-01", "slot": "am"})
         assert posted.status_code == 400
     # Made for a visit that has passed: expired.
-    old = _link(portal, "job-1", now - timedelta(minutes=1), now - timedelta(days=2))
+    old = reschedule_link(portal, "job-1", now - timedelta(minutes=1), now - timedelta(days=2))
     expired = requests.post(old, data={"day": "2030-01-01", "slot": "am"},
                             timeout=10)
     assert expired.status_code == 410 and "改约链接已过期" in expired.text
