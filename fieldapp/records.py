@@ -290,3 +290,9 @@ CREATE TABLE hazards (
   version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
 CREATE INDEX hazards_customer ON hazards(customer_id, status);
 """
+
+
+def escape_like(word: str) -> str:
+    """``word`` matched literally inside a LIKE pattern written with ``ESCAPE '\\'``
+    (the tablet's and the server's searches alike)."""
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -7,6 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.domain.usage import last_months, monthly_usage
+from fieldapp.records import escape_like
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
@@ -87,7 +88,7 @@ class Customers:
             return []
         where, params = [], []
         for word in words[:6]:
-            like = "%" + _escape_like(word) + "%"
+            like = "%" + escape_like(word) + "%"
             digits = "".join(ch for ch in word if ch.isdigit())
             digits = digits if len(digits) >= 4 else ""  # a room number is not a phone
             where.append(
@@ -103,6 +104,3 @@ class Customers:
             " ORDER BY (c.name = ? OR c.account_no = ?) DESC, c.name, c.account_no LIMIT ?",
             [*params, text.strip(), text.strip(), limit]))
 
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -14,6 +14,8 @@ import html
 import re
 from typing import TYPE_CHECKING, Any
 
+from fieldapp.records import escape_like
+
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
@@ -40,7 +42,7 @@ class KnowledgeBase:
         for w in short:
             where.append("(a.title LIKE ? ESCAPE '\\' OR a.body LIKE ? ESCAPE '\\'"
                          " OR a.tags LIKE ? ESCAPE '\\')")
-            params += [f"%{_escape_like(w)}%"] * 3
+            params += [f"%{escape_like(w)}%"] * 3
         long = [w for w in words if len(w) >= 3]
         if long:
             match = " AND ".join('"' + w.replace('"', '""') + '"' for w in long)
@@ -56,7 +58,7 @@ class KnowledgeBase:
                    f" ORDER BY (a.title LIKE ? ESCAPE '\\') DESC, a.title LIMIT ?")
             rows = [{"id": r["id"], "title": r["title"], "category": r["category"],
                      "snippet": _cut(r["body"] or "", short[0])}
-                    for r in self.r.db.query(sql, [*params, f"%{_escape_like(short[0])}%",
+                    for r in self.r.db.query(sql, [*params, f"%{escape_like(short[0])}%",
                                                    limit])]
         for row in rows:
             row["snippet"] = _without_figures(row["snippet"])
@@ -90,10 +92,6 @@ def _without_figures(snippet: str) -> str:
 def marked_html(snippet: str) -> str:
     """A snippet as HTML: escaped, the matched text in bold."""
     return html.escape(snippet).replace(MARK, "<b>").replace(END, "</b>")
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _cut(body: str, word: str) -> str:

@@ -9,15 +9,12 @@ from typing import Any
 
 from markupsafe import Markup
 
+from fieldapp.records import escape_like
 from sync_server.db import Connection
 
 PUBLIC_TAG = "公开"
 _PUBLIC = f'%"{PUBLIC_TAG}"%'
 CONTEXT = 30  # characters either side of a match in a snippet
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def search(conn: Connection, text: str, limit: int = 20) -> list[dict[str, Any]]:
@@ -27,7 +24,7 @@ def search(conn: Connection, text: str, limit: int = 20) -> list[dict[str, Any]]
     for w in words:
         where.append("(title LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\'"
                      " OR tags LIKE ? ESCAPE '\\')")
-        params += [f"%{_escape_like(w)}%"] * 3
+        params += [f"%{escape_like(w)}%"] * 3
     rows = [dict(r) for r in conn.execute(
         "SELECT id, title, category, body FROM kb_articles WHERE " + " AND ".join(where)
         + " ORDER BY title", params)]
