@@ -50,6 +50,7 @@ from sync_server.office_auth import SignInRequired, sign_in_url
 from sync_server.portal import keys
 from sync_server.portal.access import PortalError
 from sync_server.portal.web import PortalSignIn
+from sync_server.portal.web import error_page as customer_error_page
 from sync_server.pull import pull, scope_changed
 
 log = logging.getLogger("fieldapp.server")
@@ -380,7 +381,7 @@ def _check_schema(version: int) -> None:
                        f" (1..{CLIENT_SCHEMA_VERSION}); nothing was applied")
 
 
-def _portal_page(request: Request) -> bool:
+def _customer_page(request: Request) -> bool:
     """A customer's page (answered in words), not the payment provider's callback."""
     return (request.url.path.startswith("/portal/")
             and not request.url.path.startswith("/portal/pay/callback/"))
@@ -389,9 +390,7 @@ def _portal_page(request: Request) -> bool:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PortalError)
     async def portal_error(request: Request, exc: PortalError) -> Response:
-        from sync_server.portal.web import error_page
-
-        return error_page(request, exc.message, exc.status)
+        return customer_error_page(request, exc.message, exc.status)
 
     @app.exception_handler(PortalSignIn)
     async def portal_sign_in(request: Request, exc: PortalSignIn) -> RedirectResponse:
@@ -399,10 +398,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
-        if _portal_page(request):
-            from sync_server.portal.web import error_page
-
-            return error_page(request, exc.message, exc.status)
+        if _customer_page(request):
+            return customer_error_page(request, exc.message, exc.status)
         if request.url.path.startswith("/office/") and not request.url.path.endswith(
                 (".pdf", ".csv")) and "text/html" in request.headers.get("accept", ""):
             from sync_server.office import error_page
@@ -413,10 +410,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, exc: RequestValidationError) -> Response:
-        if _portal_page(request):
-            from sync_server.portal.web import error_page
-
-            return error_page(request, "填写的内容不完整或过长，请返回检查后重新提交", 422)
+        if _customer_page(request):
+            return customer_error_page(request, "填写的内容不完整或过长，请返回检查后重新提交", 422)
         errors = [{"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
                   for e in exc.errors()]
         first = errors[0] if errors else {"where": "body", "problem": "invalid"}
