@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sync_server.auth import token_hash
 from sync_server.db import Connection
 from sync_server.portal.keys import secret
 
@@ -159,10 +160,6 @@ def session_customer(conn: Connection, token: str, now: datetime) -> dict[str, A
 
 def close_session(conn: Connection, token: str) -> None:
     conn.execute("DELETE FROM portal_sessions WHERE token_hash = ?", [token_hash(token)])
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _code_hash(conn: Connection, customer_id: str, code: str) -> str:

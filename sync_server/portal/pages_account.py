@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from fieldapp.ids import LOCAL_ZONE
 from sync_server import auth
 from sync_server.portal import account, payments
 from sync_server.portal.access import (
@@ -33,6 +31,7 @@ from sync_server.portal.web import (
     now,
     render,
     server_of,
+    today,
 )
 from sync_server.seed import utility_name
 
@@ -40,10 +39,6 @@ log = logging.getLogger("fieldapp.portal")
 router = APIRouter(prefix="/portal", include_in_schema=False)
 SIMULATED = payments.SimulatedProvider()
 MAX_CALLBACK = 16 * 1024
-
-
-def _today() -> date:
-    return now().astimezone(LOCAL_ZONE).date()
 
 
 def _cookie(response: Response, request: Request, name: str, value: str, seconds: int) -> None:
@@ -151,7 +146,7 @@ def logout(request: Request, me: Customer,
 def home(request: Request, me: Customer) -> HTMLResponse:
     with server_of(request).db.read() as conn:
         owed = account.arrears_cents(conn, me["id"])
-        position = account.tier_position(conn, me, _today())
+        position = account.tier_position(conn, me, today())
         recent = listing(conn, me["id"], limit=3)
         inspection = conn.execute(
             "SELECT due_at FROM jobs WHERE customer_id = ? AND kind = 'inspection'"
@@ -164,13 +159,13 @@ def home(request: Request, me: Customer) -> HTMLResponse:
 
 @router.get("/usage", response_class=HTMLResponse)
 def usage_page(request: Request, me: Customer) -> HTMLResponse:
-    today = _today()
+    day = today()
     with server_of(request).db.read() as conn:
-        months = account.usage(conn, me["id"], today)
-        position = account.tier_position(conn, me, today)
+        months = account.usage(conn, me["id"], day)
+        position = account.tier_position(conn, me, day)
     known = [v for _, v in months if v is not None]
     return render(request, "usage.html", {
-        "months": months, "chart": usage_svg(months, today.year), "position": position,
+        "months": months, "chart": usage_svg(months, day.year), "position": position,
         "total": sum(known), "average": sum(known) / len(known) if known else None}, me)
 
 

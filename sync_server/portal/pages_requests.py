@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from fieldapp.ids import LOCAL_ZONE
 from sync_server.portal import help as public_help
 from sync_server.portal import service_requests as service
 from sync_server.portal.access import PortalError
@@ -26,6 +25,7 @@ from sync_server.portal.web import (
     render,
     server_of,
     signed_in,
+    today,
 )
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -33,8 +33,8 @@ router = APIRouter(prefix="/portal", include_in_schema=False)
 
 def _days(count: int = service.BOOK_DAYS) -> list[tuple[str, str]]:
     """The days a visit can be booked on, as (value, label)."""
-    today = now().astimezone(LOCAL_ZONE).date()
-    days = [today + timedelta(days=i) for i in range(1, count + 1)]
+    first = today()
+    days = [first + timedelta(days=i) for i in range(1, count + 1)]
     return [(d.isoformat(), f"{d:%m月%d日} 周{'一二三四五六日'[d.weekday()]}") for d in days]
 
 
@@ -78,9 +78,8 @@ async def submit_request(request: Request, kind: str) -> Response:
         raise PortalError("提交的内容格式不对或文件过多，没有保存任何内容；请返回重新填写",
                           400, "bad_form") from exc
     check_csrf(request, fields.get("csrf", ""))
-    today = now().astimezone(LOCAL_ZONE).date()
     try:
-        details, photos, due = service.check(kind, fields, files, me, today)
+        details, photos, due = service.check(kind, fields, files, me, today())
     except PortalError as exc:
         return _form(request, me, kind, fields, exc.message, exc.status)
     server = server_of(request)
@@ -148,10 +147,9 @@ def move_appointment(request: Request, token: str,
                      day: Annotated[str, Form(max_length=20)] = "",
                      slot: Annotated[str, Form(max_length=10)] = "") -> Response:
     server = server_of(request)
-    today = now().astimezone(LOCAL_ZONE).date()
     with server.db.write() as conn:
         job = _appointment(conn, token[:1000])
-        due, problem = service.visit(day, slot, today)
+        due, problem = service.visit(day, slot, today())
         if problem:
             return render(request, "appointment.html", {
                 "job": job, "days": _days(), "slots": service.SLOTS, "error": problem,

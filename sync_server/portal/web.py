@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fieldapp.billing.tariff import yuan
+from fieldapp.ids import LOCAL_ZONE
 from sync_server.office import local_time
 from sync_server.portal.access import PortalError, masked, session_customer
 
@@ -37,6 +38,11 @@ class PortalSignIn(Exception):
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """The utility's date: what "tomorrow" and "this year" mean to its customers."""
+    return now().astimezone(LOCAL_ZONE).date()
 
 
 def server_of(request: Request) -> Any:
