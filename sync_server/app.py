@@ -237,7 +237,8 @@ def create_app(settings: Settings) -> FastAPI:
                 faults.after_mutation(len(results))
             response = PushResponse(batch_id=body.batch_id, results=results,
                                     server_hlc=server.clock.now())
-            conn.execute("INSERT INTO batches VALUES (?, ?, ?, ?)",
+            conn.execute("INSERT INTO batches(batch_id, device_id, response, at)"
+                         " VALUES (?, ?, ?, ?)",
                          [body.batch_id, who.device_id, response.model_dump_json(), utc_now()])
         return response
 

@@ -196,6 +196,25 @@ CREATE TABLE payment_callbacks (
 CREATE INDEX jobs_number ON jobs(number);
 """
 
+# The sync door (merge.py): each conflict names its customer (district-scoped review); a
+# mutation id and a batch id belong to the device that first sent them, with a digest of
+# what they carried (a reuse with other content is refused); mutations whose parent record
+# has not arrived yet wait in ``parked`` and are applied when it lands.
+SERVER_DDL_V18 = """
+ALTER TABLE conflicts ADD COLUMN customer_id TEXT;
+CREATE INDEX conflicts_open ON conflicts(resolved_at, id);
+CREATE INDEX conflicts_customer ON conflicts(customer_id, id);
+ALTER TABLE mutation_results ADD COLUMN device_id TEXT;
+ALTER TABLE mutation_results ADD COLUMN digest TEXT;
+ALTER TABLE batches ADD COLUMN digest TEXT;
+CREATE TABLE parked (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, mutation_id TEXT NOT NULL UNIQUE,
+  device_id TEXT NOT NULL, principal TEXT NOT NULL, parent_table TEXT NOT NULL,
+  parent_id TEXT NOT NULL, mutation TEXT NOT NULL, batch_id TEXT NOT NULL, at TEXT NOT NULL,
+  applied_at TEXT, conflict_id INTEGER);
+CREATE INDEX parked_parent ON parked(parent_table, parent_id, applied_at);
+"""
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
@@ -203,7 +222,7 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                9: SERVER_DDL_V9, 10: SERVER_DDL_V10, 11: SERVER_DDL_V11,
                                12: BILLS_DDL, 13: SERVER_DDL_V13, 14: SERVER_DDL_V14,
                                15: SERVER_DDL_V15, 16: INTERACTIONS_DDL,
-                               17: SERVER_DDL_V17}
+                               17: SERVER_DDL_V17, 18: SERVER_DDL_V18}
 
 
 class Cursor(Protocol):

@@ -71,8 +71,8 @@ def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
             _resend(conn, m, who, batch_id, resend)
         result = MutationResult(mutation_id=m.mutation_id, status="rejected",
                                 reason=exc.reason, message=exc.message)
-    conn.execute("INSERT INTO mutation_results VALUES (?, ?)",
-                 [m.mutation_id, result.model_dump_json()])
+    conn.execute("INSERT INTO mutation_results(mutation_id, result, device_id) VALUES (?, ?, ?)",
+                 [m.mutation_id, result.model_dump_json(), who.device_id])
     return result
 
 
@@ -428,7 +428,22 @@ def _preserve(conn: Connection, m: Mutation, who: Principal, field: str | None, 
                       "mutation_id": m.mutation_id}
     conn.execute(
         "INSERT INTO conflicts(tbl, record_id, field, reason, kept, preserved, preserved_hlc,"
-        " preserved_by, preserved_device, mutation_id, at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        " preserved_by, preserved_device, mutation_id, at, customer_id)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         [m.table, m.record_id, field, reason, json.dumps(kept, ensure_ascii=False),
          json.dumps(preserved, ensure_ascii=False), src["hlc"], src["by_user"],
-         src["device_id"], src["mutation_id"], utc_now()])
+         src["device_id"], src["mutation_id"], utc_now(), customer_of(conn, m)])
+
+
+def customer_of(conn: Connection, m: Mutation) -> str | None:
+    """The customer a mutation concerns (what district-scoped review filters by): the
+    record's own, else the one the mutation names, else a deleted record's."""
+    if m.table == "customers":
+        return m.record_id
+    spec = TABLES.get(m.table)
+    if spec is None or not spec.scoped:
+        return None
+    row = current_row(conn, m.table, m.record_id) or _tombstone(conn, m.table, m.record_id)
+    found = row.get("customer_id") if row else None
+    named = m.fields.get("customer_id")
+    return found or (named if isinstance(named, str) else None)
