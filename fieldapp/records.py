@@ -29,20 +29,19 @@ class TableSpec:
     name: str
     columns: tuple[str, ...]
     scoped: bool = True  # has customer_id; False for global tables (forms, kb)
-    tech_insert: bool = False  # may a technician's device create rows?
-    tech_update: tuple[str, ...] = ()  # fields a technician's device may change
-    tech_delete: bool = False  # may a technician's device delete rows (e.g. a mistaken photo)?
-    office_delete: bool = True  # jobs and customers are cancelled or deactivated instead
+    # Who may write which fields is declared in fieldapp/write_policy.py.
+    unique: tuple[str, ...] = ()  # fields no two records share (a UNIQUE constraint)
     policies: dict[str, Policy] = field(default_factory=dict)
 
     def policy(self, column: str) -> Policy:
         return self.policies.get(column, Policy.LWW)
 
 
-# Captured by a technician: accepted even after the job was reassigned away, never dropped.
+# Captured by a technician: accepted even after the job (or the customer's jobs) was
+# reassigned away, never dropped (sync_server/write_checks.py).
 EVIDENCE_TABLES = frozenset({"submissions", "answers", "attachments", "signatures", "scans",
                              "job_status_history", "readings", "interactions",
-                             "part_requests"})
+                             "part_requests", "hazards", "rectification_notices"})
 
 TABLES: dict[str, TableSpec] = {
     t.name: t
@@ -51,48 +50,39 @@ TABLES: dict[str, TableSpec] = {
             "customers",
             ("account_no", "name", "phone", "address", "district", "lat", "lon", "kind",
              "tags", "household_size"),
-            tech_update=("phone",),
-            office_delete=False,
+            unique=("account_no",),
         ),
         TableSpec(
             "meters",
             ("customer_id", "serial", "barcode", "model", "installed_on", "location",
              "last_reading", "last_read_at"),
         ),
-        TableSpec("readings", ("customer_id", "meter_id", "read_at", "value", "source"),
-                  tech_insert=True, tech_delete=True),
+        TableSpec("readings", ("customer_id", "meter_id", "read_at", "value", "source")),
         TableSpec("contracts", ("customer_id", "number", "tariff", "signed_on", "status")),
         TableSpec("payments", ("customer_id", "paid_at", "amount", "period", "method")),
         TableSpec(
             "jobs",
             ("number", "kind", "priority", "customer_id", "district", "due_at", "assignee",
              "required_skill", "status", "route_order", "summary", "created_at"),
-            tech_insert=True,  # only kinds in TECH_JOB_KINDS, for themselves (server checks)
-            tech_update=("status",),
             policies={"status": Policy.STATUS},
-            office_delete=False,
         ),
         TableSpec(
             "job_status_history",
             ("job_id", "customer_id", "from_status", "to_status", "at", "by_user", "device_id"),
-            tech_insert=True,
         ),
         TableSpec("form_definitions", ("code", "form_version", "title", "definition"),
-                  scoped=False),
+                  scoped=False, unique=("code", "form_version")),
         TableSpec(
             "submissions",
             ("job_id", "customer_id", "form_code", "form_version", "state", "started_at",
              "submitted_at", "by_user", "device_id"),
-            tech_insert=True,
-            tech_update=("state", "submitted_at"),
             policies={"state": Policy.EVIDENCE},
         ),
         TableSpec(
             "answers",
             ("submission_id", "job_id", "customer_id", "question", "value", "note",
              "answered_at", "by_user", "device_id"),
-            tech_insert=True,
-            tech_update=("value", "note", "answered_at", "by_user", "device_id"),
+            unique=("submission_id", "question"),
             policies={"value": Policy.EVIDENCE, "note": Policy.EVIDENCE},
         ),
         TableSpec(
@@ -101,20 +91,16 @@ TABLES: dict[str, TableSpec] = {
              "size", "filename", "captured_at", "by_user", "device_id",
              # added in client migration 2 / server migration 3: where a photo was taken
              "lat", "lon", "accuracy_m", "fix_age_s"),
-            tech_insert=True,
-            tech_delete=True,
         ),
         TableSpec(
             "signatures",
             ("job_id", "customer_id", "attachment_id", "signer_name", "strokes", "signed_at",
              "by_user", "device_id"),
-            tech_insert=True,
         ),
         TableSpec(
             "scans",
             ("job_id", "customer_id", "code", "symbology", "meter_id", "matched_customer_id",
              "source", "scanned_at", "by_user", "device_id"),
-            tech_insert=True,
         ),
         TableSpec("kb_articles", ("title", "category", "body", "tags"), scoped=False),
         # A gas bill from two readings, priced per tier (fieldapp/billing): made and changed
@@ -132,22 +118,18 @@ TABLES: dict[str, TableSpec] = {
             "rectification_notices",
             ("job_id", "customer_id", "submission_id", "number", "issued_at", "deadline",
              "hazard_count", "by_user", "device_id"),
-            tech_insert=True,
         ),
         TableSpec(
             "hazards",
             ("job_id", "customer_id", "submission_id", "notice_id", "question", "label",
              "level", "deadline_days", "due_at", "note", "status", "check_job_id", "found_at",
              "by_user", "device_id"),
-            tech_insert=True,
-            tech_update=("status",),
         ),
         # Added in client migration 7 / server migration 16: notes on a job and calls to
         # the customer, the customer's interaction log.
         TableSpec(
             "interactions",
             ("job_id", "customer_id", "kind", "text", "at", "by_user", "device_id"),
-            tech_insert=True,
         ),
         # Parts a technician asks the stores for on a job (same migration); the office
         # issues or refuses them, and the answer syncs back.
@@ -155,7 +137,6 @@ TABLES: dict[str, TableSpec] = {
             "part_requests",
             ("job_id", "customer_id", "part", "quantity", "note", "state", "requested_at",
              "by_user", "device_id", "decided_at", "decided_by", "reply"),
-            tech_insert=True,
         ),
     ]
 }

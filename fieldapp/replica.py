@@ -25,6 +25,7 @@ from fieldapp.records import TABLES
 from fieldapp.sealed import file_key
 from fieldapp.store import DB_FILE, open_db
 from fieldapp.sync.hlc import HybridClock
+from fieldapp.write_policy import TECHNICIAN, may
 
 FILES_SEALED = "files_sealed_at"
 
@@ -170,7 +171,7 @@ class Replica:
         entry keeps the whole row and the server keeps it as a tombstone, so a delete
         loses nothing; a later edit elsewhere wins over it and the record comes back.
         """
-        if not TABLES[table].tech_delete:
+        if not may(TECHNICIAN, table, "delete"):
             raise InvalidInput("not_deletable", f"{table} records cannot be deleted on a tablet",
                                table=table)
         current = self.get(table, record_id)

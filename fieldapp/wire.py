@@ -11,7 +11,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PROTOCOL_VERSION = 1
+# 2: a mutation may be answered "parked" (waiting for its parent record).
+PROTOCOL_VERSION = 2
+# The largest version, id or cursor a request may name (the server's errors.MAX_INT):
+# beyond 64 bits the databases overflow, and no real one comes near.
+MAX_INT = 2**53
 MAX_BATCH = 500
 MAX_PULL_PAGE = 1000
 # How far ahead of the server's clock a device's HLC may run before the server clamps it.
@@ -56,7 +60,7 @@ class Mutation(_Strict):
     op: Literal["insert", "update", "delete"]  # a delete carries no fields
     fields: dict[str, Any]
     old: dict[str, Any] = Field(default_factory=dict)
-    base_version: int = Field(default=0, ge=0)
+    base_version: int = Field(default=0, ge=0, le=MAX_INT)
     hlc: str = Field(min_length=1, max_length=128)
     at: str = Field(min_length=1, max_length=40)
 
@@ -69,7 +73,7 @@ class PushRequest(_Strict):
     mutations: list[Mutation] = Field(max_length=MAX_BATCH)
 
 
-MutationStatus = Literal["applied", "merged", "conflict", "rejected"]
+MutationStatus = Literal["applied", "merged", "conflict", "rejected", "parked"]
 
 
 class WipeReport(_Strict):

@@ -22,15 +22,12 @@ from starlette.requests import ClientDisconnect
 from fieldapp.domain.status import AUDITOR
 from fieldapp.store import SCHEMA_VERSION as CLIENT_SCHEMA_VERSION
 from fieldapp.sync.client import CHUNK
-from fieldapp.sync.hlc import Timestamp
 from fieldapp.wire import (
     MAX_PULL_PAGE,
-    MAX_SKEW_MS,
     PROTOCOL_VERSION,
     AttachmentStatus,
     LoginRequest,
     LoginResponse,
-    Mutation,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -39,7 +36,8 @@ from fieldapp.wire import (
     WipeReport,
     WipeResponse,
 )
-from sync_server import alerts, audit, auth, billing, faults, merge, notify, rules
+from sync_server import alerts, audit, auth, billing, merge, notify, rules
+from sync_server import push as sync_push
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
@@ -224,23 +222,9 @@ def create_app(settings: Settings) -> FastAPI:
         _check_schema(body.schema_version)
         if body.device_id != who.device_id:
             raise ApiError(403, "device_mismatch", "the batch names another device than the token")
+        sync_push.check_clocks(body.mutations, who)
         with server.db.write() as conn:
-            stored = conn.execute("SELECT response FROM batches WHERE batch_id = ?",
-                                  [body.batch_id]).fetchone()
-            if stored:
-                replay = PushResponse.model_validate_json(stored[0])
-                return replay.model_copy(update={"replayed": True})
-            mutations = [_bounded(m, server.clock) for m in body.mutations]
-            results = []
-            for m in mutations:
-                results.append(merge.apply_mutation(conn, m, who, body.batch_id))
-                faults.after_mutation(len(results))
-            response = PushResponse(batch_id=body.batch_id, results=results,
-                                    server_hlc=server.clock.now())
-            conn.execute("INSERT INTO batches(batch_id, device_id, response, at)"
-                         " VALUES (?, ?, ?, ?)",
-                         [body.batch_id, who.device_id, response.model_dump_json(), utc_now()])
-        return response
+            return sync_push.push_batch(conn, body, who, server.clock)
 
     @app.get("/api/v1/sync/pull")
     def pull_changes(who: Who, cursor: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
@@ -279,8 +263,10 @@ def create_app(settings: Settings) -> FastAPI:
         data: with the final part its token is refused everywhere."""
         if not who.revoked:
             raise ApiError(403, "device_not_revoked", "only a revoked device is wiped")
+        sync_push.check_clocks(body.rejected, who)
         with server.db.write() as conn:
-            kept = merge.hand_in(conn, [_bounded(m, server.clock) for m in body.rejected], who)
+            kept = merge.hand_in(conn, [sync_push.bounded(m, server.clock)
+                                        for m in body.rejected], who)
             if body.final:
                 conn.execute("UPDATE devices SET wiped_at = ? WHERE device_id = ?",
                              [utc_now(), who.device_id])
@@ -356,23 +342,6 @@ def _check_protocol(version: int | None) -> None:
         raise ApiError(400, "unknown_protocol",
                        f"protocol {version} is newer than this server's {PROTOCOL_VERSION};"
                        " the server must be updated first")
-
-
-def _bounded(m: Mutation, clock: ServerClock) -> Mutation:
-    """Clamp a device's HLC to the server's wall time plus MAX_SKEW_MS.
-
-    A tablet whose clock runs hours ahead would otherwise win every last-writer-wins
-    conflict; clamped, its changes order as if made at most MAX_SKEW_MS in the future.
-    """
-    try:
-        stamp = Timestamp.parse(m.hlc)
-    except ValueError as exc:
-        raise ApiError(422, "bad_hlc", f"mutation {m.mutation_id}: {exc}") from exc
-    limit = clock.wall_ms() + MAX_SKEW_MS
-    if stamp.wall_ms > limit:
-        m = m.model_copy(update={"hlc": str(Timestamp(limit, stamp.counter, stamp.node))})
-    clock.observe(m.hlc)
-    return m
 
 
 def _check_schema(version: int) -> None:

@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fieldapp.billing.tariff import LITRE, Schedule, Tier, price, yuan
+from fieldapp.domain.status import SYSTEM as ROLE_SYSTEM
 from fieldapp.errors import InvalidInput
 from fieldapp.ids import LOCAL_ZONE, new_id, now_iso
 from sync_server import dispatch
@@ -31,7 +32,7 @@ from sync_server.db import Connection
 from sync_server.errors import ApiError
 from sync_server.seed import utility_name
 
-SYSTEM = Principal("system", "账务", "admin", None, "server")
+SYSTEM = Principal("system", "账务", ROLE_SYSTEM, None, "server")
 PAY_WITHIN = timedelta(days=15)
 REMIND_DAYS = (5, 1)
 UNPAID = ("unpaid", "overdue")

@@ -15,6 +15,7 @@ from fieldapp.wire import AttachmentStatus
 from sync_server.db import Connection, utc_now
 from sync_server.errors import ApiError
 from sync_server.objects import ObjectStore
+from sync_server.sniff import HEAD, sniff
 
 MAX_BLOB = 50 * 1024 * 1024
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -46,6 +47,10 @@ class BlobStore:
         current = self.status(conn, sha256)
         if current.complete:
             return current, None
+        declared = conn.execute("SELECT size FROM blobs WHERE sha256 = ?", [sha256]).fetchone()
+        if declared and declared[0] != total:
+            raise ApiError(409, "total_changed", f"this upload was started with total"
+                           f" {declared[0]}, not {total}", detail={"total": declared[0]})
         if not 0 < total <= MAX_BLOB:
             raise ApiError(413, "attachment_too_large",
                            f"attachments are limited to {MAX_BLOB} bytes")
@@ -79,13 +84,18 @@ class BlobStore:
             self.store.publish(sha256)
         return self._record(conn, sha256, total, received), None
 
-    @staticmethod
-    def _record(conn: Connection, sha256: str, total: int, received: int) -> AttachmentStatus:
+    def sniff(self, sha256: str) -> str | None:
+        """The kind of a complete file, from its first bytes."""
+        with self.store.open(sha256) as fh:
+            return sniff(fh.read(HEAD))
+
+    def _record(self, conn: Connection, sha256: str, total: int, received: int) -> AttachmentStatus:
         complete = received == total
         conn.execute(
-            "INSERT INTO blobs(sha256, size, received, complete, created_at, completed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET"
+            "INSERT INTO blobs(sha256, size, received, complete, created_at, completed_at, kind)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(sha256) DO UPDATE SET"
             " received = excluded.received, complete = excluded.complete,"
-            " completed_at = excluded.completed_at",
-            [sha256, total, received, int(complete), utc_now(), utc_now() if complete else None])
+            " completed_at = excluded.completed_at, kind = excluded.kind",
+            [sha256, total, received, int(complete), utc_now(), utc_now() if complete else None,
+             self.sniff(sha256) if complete else None])
         return AttachmentStatus(sha256=sha256, size=received, complete=complete)

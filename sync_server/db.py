@@ -199,7 +199,8 @@ CREATE INDEX jobs_number ON jobs(number);
 # The sync door (merge.py): each conflict names its customer (district-scoped review); a
 # mutation id and a batch id belong to the device that first sent them, with a digest of
 # what they carried (a reuse with other content is refused); mutations whose parent record
-# has not arrived yet wait in ``parked`` and are applied when it lands.
+# has not arrived yet wait in ``parked`` and are applied when it lands; an uploaded file's
+# kind is sniffed from its bytes (sniff.py).
 SERVER_DDL_V18 = """
 ALTER TABLE conflicts ADD COLUMN customer_id TEXT;
 CREATE INDEX conflicts_open ON conflicts(resolved_at, id);
@@ -207,6 +208,7 @@ CREATE INDEX conflicts_customer ON conflicts(customer_id, id);
 ALTER TABLE mutation_results ADD COLUMN device_id TEXT;
 ALTER TABLE mutation_results ADD COLUMN digest TEXT;
 ALTER TABLE batches ADD COLUMN digest TEXT;
+ALTER TABLE blobs ADD COLUMN kind TEXT;
 CREATE TABLE parked (
   id INTEGER PRIMARY KEY AUTOINCREMENT, mutation_id TEXT NOT NULL UNIQUE,
   device_id TEXT NOT NULL, principal TEXT NOT NULL, parent_table TEXT NOT NULL,

@@ -25,9 +25,10 @@ from typing import Any
 
 from fieldapp.domain.kinds import EMERGENCY, KIND_SKILL, KINDS, PRIORITIES
 from fieldapp.domain.route import haversine_km
-from fieldapp.domain.status import OFFICE_ROLES
+from fieldapp.domain.status import ACTS_AS_OFFICE
 from fieldapp.ids import LOCAL_ZONE, new_id, now_iso
 from fieldapp.wire import Mutation
+from fieldapp.write_policy import Door
 from sync_server import merge
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
@@ -269,11 +270,11 @@ def write(conn: Connection, who: Principal, clock: ServerClock, table: str, reco
            op: str, fields: dict[str, Any], old: dict[str, Any] | None = None,
            base_version: int = 0) -> None:
     """An office (or the rules engine's) change, applied and logged like a device's."""
-    assert who.role in OFFICE_ROLES
+    assert who.role in ACTS_AS_OFFICE
     m = Mutation(mutation_id=new_id(), table=table, record_id=record_id, op=op,
                  fields=fields, old=old or {}, base_version=base_version, hlc=clock.now(),
                  at=now_iso())
-    result = merge.apply_mutation(conn, m, who, f"office-{m.mutation_id}")
+    result = merge.apply_mutation(conn, m, who, f"office-{m.mutation_id}", door=Door.OFFICE)
     if result.status not in ("applied", "merged"):
         raise ApiError(409, result.reason or "rejected", result.message or str(result.reason))
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from fieldapp.ids import new_id, now_iso
 from fieldapp.wire import Mutation
+from fieldapp.write_policy import Door
 from sync_server import merge
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
@@ -122,7 +123,8 @@ def _apply(conn: Connection, conflict: Conflict, value: Any, who: Principal,
                  op="update", fields={field: _stored(conflict.tbl, field, value)},
                  old={field: record[field]}, base_version=record["version"],
                  hlc=clock.now(), at=now_iso())
-    result = merge.apply_mutation(conn, m, who, f"review-{conflict.id}", review=True)
+    result = merge.apply_mutation(conn, m, who, f"review-{conflict.id}", review=True,
+                                  door=Door.OFFICE)
     if result.status not in ("applied", "merged"):
         return m.mutation_id, f"未能采用该值：{result.message or result.reason}"
     return m.mutation_id, None

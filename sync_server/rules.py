@@ -26,6 +26,7 @@ from typing import Any
 
 from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.domain.status import CLOSED
+from fieldapp.domain.status import SYSTEM as ROLE_SYSTEM
 from fieldapp.forms import values as v
 from fieldapp.forms.expr import ExpressionError, parse
 from fieldapp.ids import LOCAL_ZONE, local_time, new_id
@@ -36,7 +37,7 @@ from sync_server.db import Connection
 from sync_server.portal.service_requests import appointment_link
 from sync_server.seed import utility_name
 
-SYSTEM = Principal("system", "规则引擎", "admin", None, "server")
+SYSTEM = Principal("system", "规则引擎", ROLE_SYSTEM, None, "server")
 CURSOR = "rules.cursor"
 BATCH = 500  # change-log entries per pass
 UPCOMING_DAYS = 7

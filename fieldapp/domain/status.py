@@ -49,6 +49,9 @@ OFFICE_ROLES = frozenset({"dispatcher", "supervisor", "admin"})
 # An auditor reads everything in the back office and changes nothing anywhere.
 AUDITOR = "auditor"
 OFFICE_VIEWERS = OFFICE_ROLES | {AUDITOR}
+# The server acting by itself (rules engine, billing, the portal): moves jobs as the office.
+SYSTEM = "system"
+ACTS_AS_OFFICE = OFFICE_ROLES | {SYSTEM}
 # Office roles that see only their own district when their account names one.
 DISTRICT_SCOPED = frozenset({"dispatcher", "supervisor"})
 
@@ -62,7 +65,7 @@ def is_closed(status: str) -> bool:
 
 
 def allowed_moves(current: str, role: str = "technician") -> frozenset[Status]:
-    moves = OFFICE_MOVES if role in OFFICE_ROLES else TECHNICIAN_MOVES
+    moves = OFFICE_MOVES if role in ACTS_AS_OFFICE else TECHNICIAN_MOVES
     return moves.get(Status(current), frozenset())
 
 

@@ -51,6 +51,8 @@ def apply_changes(replica: Replica, changes: list[RecordChange],
                     applied.left_jobs.add(change.record_id)
             elif (change.table, change.record_id) in deleting:
                 continue  # deleted here, the delete not pushed yet: the push decides
+            elif spec.unique and not _make_room(db, change, spec.unique):
+                continue  # a local record with unsent work holds its unique values
             else:
                 keep = tuple(sorted(pending.get((change.table, change.record_id), ())))
                 upserts.setdefault((change.table, keep), []).append(
@@ -65,6 +67,23 @@ def apply_changes(replica: Replica, changes: list[RecordChange],
                        " ON CONFLICT(key) DO UPDATE SET value = excluded.value", [str(cursor)])
     applied.changes = Changes(frozenset(tables), frozenset(ids))
     return applied
+
+
+def _make_room(db: Any, change: RecordChange, unique: tuple[str, ...]) -> bool:
+    """Before a pulled record lands, remove a local one holding its unique values under
+    another id (two devices answered one question: the server kept the other answer and
+    this device's for review). False when that local record still has unsent work."""
+    assert change.row is not None
+    where = " AND ".join(f"[{c}] = ?" for c in unique)
+    values = [change.row.get(c) for c in unique]
+    twins = [r for (r,) in db.execute(f"SELECT id FROM [{change.table}] WHERE {where}"
+                                     " AND id != ?", [*values, change.record_id])]
+    for twin in twins:
+        if db.execute("SELECT 1 FROM outbox WHERE tbl = ? AND record_id = ? AND"
+                      " state = 'pending' LIMIT 1", [change.table, twin]).fetchone():
+            return False
+        db.execute(f"DELETE FROM [{change.table}] WHERE id = ?", [twin])
+    return True
 
 
 def _pending_fields(db: Any) -> dict[tuple[str, str], set[str]]:

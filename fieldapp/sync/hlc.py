@@ -30,6 +30,31 @@ class Timestamp:
             raise ValueError(f"not an HLC timestamp: {text!r}") from exc
 
 
+WALL_DIGITS, COUNTER_DIGITS = 18, 5
+MAX_NODE = 64  # a device id
+
+
+def canonical(text: str) -> Timestamp:
+    """``text`` as a timestamp if it is written exactly as this module writes one (fixed
+    widths, a node): only then do text order and time order agree. ValueError otherwise."""
+    stamp = Timestamp.parse(text)
+    if (str(stamp) != text or len(text.split(":", 2)[0]) != WALL_DIGITS
+            or len(text.split(":", 2)[1]) != COUNTER_DIGITS or not 0 < len(stamp.node) <= MAX_NODE
+            or stamp.wall_ms < 0 or stamp.counter < 0):
+        raise ValueError(f"not a canonical HLC timestamp: {text[:80]!r}")
+    return stamp
+
+
+def hlc_key(text: str | None) -> tuple[int, int, str]:
+    """Order of two stored stamps by value (wall time, counter, node); a missing or
+    unreadable one sorts first."""
+    try:
+        stamp = Timestamp.parse(text or "")
+    except ValueError:
+        return (-1, -1, "")
+    return (stamp.wall_ms, stamp.counter, stamp.node)
+
+
 class HybridClock:
     def __init__(self, node: str, last: str | None = None,
                  wall: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> None:

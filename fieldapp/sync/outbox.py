@@ -2,7 +2,9 @@
 
 States: ``pending`` (not yet accepted by the server) → ``done`` (applied or merged),
 ``conflict`` (applied, but the server kept another value; both are preserved) or
-``rejected`` (refused with a reason; the local record stays for the user to see).
+``rejected`` (refused with a reason; the local record stays for the user to see) or
+``parked`` (the server holds it until the record it belongs to arrives there, then applies
+it; nothing is left to send).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ class Outbox:
                 for row in rows]
 
     def counts(self) -> dict[str, int]:
-        counts = {"pending": 0, "done": 0, "conflict": 0, "rejected": 0}
+        counts = {"pending": 0, "done": 0, "conflict": 0, "rejected": 0, "parked": 0}
         for state, n in self.r.db.execute("SELECT state, count(*) FROM outbox GROUP BY state"):
             counts[state] = n
         return counts

@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from fieldapp.billing.tariff import yuan
+from fieldapp.domain.status import SYSTEM as ROLE_SYSTEM
 from sync_server import alerts, billing
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
@@ -32,7 +33,7 @@ from sync_server.db import Connection
 from sync_server.portal.access import PortalError
 from sync_server.portal.keys import secret
 
-PORTAL = Principal("portal", "网上营业厅", "admin", None, "portal")
+PORTAL = Principal("portal", "网上营业厅", ROLE_SYSTEM, None, "portal")
 
 
 class PaymentProvider(Protocol):

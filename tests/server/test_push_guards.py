@@ -11,10 +11,10 @@ import requests
 from fieldapp.ids import new_id
 from fieldapp.sync.hlc import Timestamp
 from fieldapp.wire import MAX_SKEW_MS, PROTOCOL_VERSION, Mutation
-from sync_server.app import _bounded
 from sync_server.clock import ServerClock
+from sync_server.push import bounded as _bounded
 from tests.conftest import ServerProcess
-from tests.server.test_sync_api import login, mutation, push, version
+from tests.server.test_sync_api import hazard, login, mutation, office_push, push, version
 
 
 def applied_count(server: ServerProcess) -> int:
@@ -108,22 +108,22 @@ def test_a_clock_hours_ahead_is_clamped_to_the_skew_bound():
 
 def test_fast_tablet_does_not_win_a_later_office_edit(server):
     tech = login(server, "tech01", "d1")
-    office = login(server, "dispatcher", "office-1")
-    base = version(server, "customers", "cust-1")
+    hazard_id = hazard(server, tech, "d1")
+    base = version(server, "hazards", hazard_id)
     three_hours_ahead = f"{int(time.time() * 1000) + 3 * 3600_000:018d}:00000:d1"
-    push(server, tech, "d1", [mutation("customers", "cust-1", {"phone": "13811112222"},
-                                       {"phone": "13912345678"}, hlc=three_hours_ahead,
+    push(server, tech, "d1", [mutation("hazards", hazard_id, {"status": "rectified"},
+                                       {"status": "open"}, hlc=three_hours_ahead,
                                        base_version=base)])
-    stored = Timestamp.parse(server.scalar("SELECT hlc FROM customers WHERE id = 'cust-1'"))
+    stored = Timestamp.parse(server.scalar("SELECT hlc FROM hazards WHERE id = ?", [hazard_id]))
     assert stored.wall_ms <= time.time() * 1000 + MAX_SKEW_MS + 5_000
     later_office = f"{int(time.time() * 1000) + MAX_SKEW_MS + 10_000:018d}:00000:office-1"
-    result = push(server, office, "office-1", [
-        mutation("customers", "cust-1", {"phone": "13900000000"}, {"phone": "13912345678"},
-                 hlc=later_office, base_version=base)]).json()["results"][0]
+    result = office_push(server, "supervisor", [
+        mutation("hazards", hazard_id, {"status": "closed"}, {"status": "open"},
+                 hlc=later_office, base_version=base)])[0]
     assert result["status"] == "conflict"
-    assert result["kept"] == {"phone": "13900000000"}  # the later office edit wins
+    assert result["kept"] == {"status": "closed"}  # the later office edit wins
     assert server.query("SELECT preserved, preserved_by FROM conflicts") == [
-        {"preserved": '"13811112222"', "preserved_by": "dispatcher"}]
+        {"preserved": '"rectified"', "preserved_by": "tech01"}]
 
 
 def test_reordered_batches_merge_forward_and_never_go_back(server):
@@ -142,7 +142,7 @@ def test_reordered_batches_merge_forward_and_never_go_back(server):
 
 @pytest.mark.parametrize(("value", "reason"), [
     ('"maybe"', "invalid_answer:invalid_choice"),
-    ("{not json", "invalid_answer:malformed"),
+    ("{not json", "invalid_value"),
 ])
 def test_answer_updates_are_validated_like_inserts(server, tmp_path, value, reason):
     from fieldapp.replica import Replica

@@ -20,10 +20,10 @@ import requests
 
 from fieldapp.ids import new_id, now_iso
 from tests.conftest import ServerProcess
-from tests.server.test_sync_api import login, mutation, push, version
+from tests.server.test_sync_api import hazard, login, mutation, push, version
 
 PADS = ["pad-1", "pad-2", "pad-3", "pad-4"]
-CUSTOMERS = ["cust-1", "cust-2"]
+JOBS = [("job-1", "cust-1"), ("job-2", "cust-2")]
 READINGS_PER_PAD = 5
 
 
@@ -32,18 +32,19 @@ def hlc(counter: int, device: str) -> str:
 
 
 def workload(server: ServerProcess) -> list[tuple[str, str, dict[str, str], list[dict]]]:
-    """(batch id, device, headers, mutations): the same phones edited on every device from
-    the same base, each pad's readings, and two stale views of job-1's status."""
-    base = {c: (server.scalar("SELECT phone FROM customers WHERE id = ?", [c]),
-                version(server, "customers", c)) for c in CUSTOMERS}
+    """(batch id, device, headers, mutations): the same hazards' status changed on every
+    device from the same base, each pad's readings, and two stale views of job-1's status."""
+    first = login(server, "tech01", PADS[0])
+    hazards = [hazard(server, first, PADS[0], job, customer) for job, customer in JOBS]
+    base = {h: version(server, "hazards", h) for h in hazards}
     job_base = version(server, "jobs", "job-1")
     batches = []
-    devices = [("tech01", pad) for pad in PADS] + [("dispatcher", "office-1")]
-    for n, (user, device) in enumerate(devices):
+    for n, device in enumerate(PADS):
+        user = "tech01"
         headers = login(server, user, device)
-        muts = [mutation("customers", c, {"phone": f"139{n:04d}{i:04d}"}, {"phone": base[c][0]},
-                         base_version=base[c][1], hlc=hlc(10 * n + i, device))
-                for i, c in enumerate(CUSTOMERS)]
+        muts = [mutation("hazards", h, {"status": f"checked-{n}-{i}"}, {"status": "open"},
+                         base_version=base[h], hlc=hlc(10 * n + i, device))
+                for i, h in enumerate(hazards)]
         if user == "tech01":
             muts += [mutation("readings", new_id(), {
                 "customer_id": "cust-1", "meter_id": "meter-1", "read_at": now_iso(),
@@ -122,7 +123,8 @@ def test_two_servers_on_one_storage_apply_every_mutation_once(server: ServerProc
         assert set(results) == set(mutations)
 
         # Every mutation applied once: one stored result each, one change for what it changed.
-        assert server.scalar("SELECT count(*) FROM mutation_results") == len(mutations)
+        assert server.scalar("SELECT count(*) FROM mutation_results") == len(mutations) + len(
+            JOBS)  # and the hazards' inserts, before
         logged = {r["mutation_id"]: r["n"] for r in server.query(
             "SELECT mutation_id, count(*) AS n FROM changes WHERE mutation_id IS NOT NULL"
             " GROUP BY mutation_id")}
@@ -136,16 +138,16 @@ def test_two_servers_on_one_storage_apply_every_mutation_once(server: ServerProc
             readings) == len(PADS) * READINGS_PER_PAD
 
         # Last writer by HLC wins whatever the arrival order; every loser is kept once.
-        for customer in CUSTOMERS:
-            edits = [m for m in mutations.values() if m["record_id"] == customer]
-            winner = max(edits, key=lambda m: m["hlc"])["fields"]["phone"]
-            assert server.scalar("SELECT phone FROM customers WHERE id = ?",
-                                 [customer]) == winner
+        for hazard_id in {m["record_id"] for m in mutations.values() if m["table"] == "hazards"}:
+            edits = [m for m in mutations.values() if m["record_id"] == hazard_id]
+            winner = max(edits, key=lambda m: m["hlc"])["fields"]["status"]
+            assert server.scalar("SELECT status FROM hazards WHERE id = ?",
+                                 [hazard_id]) == winner
             preserved = [json.loads(r["preserved"]) for r in server.query(
-                "SELECT preserved FROM conflicts WHERE record_id = ? AND field = 'phone'",
-                [customer])]
-            assert sorted(preserved) == sorted(m["fields"]["phone"] for m in edits
-                                               if m["fields"]["phone"] != winner)
+                "SELECT preserved FROM conflicts WHERE record_id = ? AND field = 'status'",
+                [hazard_id])]
+            assert sorted(preserved) == sorted(m["fields"]["status"] for m in edits
+                                               if m["fields"]["status"] != winner)
 
         # The status moves forward only; the stale "accepted" is applied first or kept.
         assert server.scalar("SELECT status FROM jobs WHERE id = 'job-1'") == "in_service"

@@ -13,7 +13,11 @@ from fieldapp.errors import AuthError, ServerRejected
 from fieldapp.ids import new_id, now_iso
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
-from fieldapp.wire import PROTOCOL_VERSION
+from fieldapp.wire import PROTOCOL_VERSION, Mutation
+from fieldapp.write_policy import Door
+from sync_server import merge
+from sync_server.auth import Principal
+from sync_server.db import open_database
 from tests.conftest import ServerProcess
 from tests.world import PASSWORD
 
@@ -38,9 +42,29 @@ def version(server: ServerProcess, table: str, record_id: str) -> int:
 
 def push(server: ServerProcess, headers: dict, device: str, mutations: list[dict],
          batch_id: str | None = None) -> requests.Response:
+    """Push as ``device``; a mutation stamped by ``mutation()``'s placeholder node is
+    stamped as this device's (the server takes only the pushing device's HLCs)."""
+    for m in mutations:
+        if m["hlc"].endswith(":test"):
+            m["hlc"] = m["hlc"].removesuffix("test") + device
     return requests.post(server.url + "/api/v1/sync/push", headers=headers, timeout=10, json={
         "protocol": PROTOCOL_VERSION, "schema_version": 1, "device_id": device,
         "batch_id": batch_id or new_id(), "mutations": mutations})
+
+
+def office_push(server: ServerProcess, username: str, mutations: list[dict]) -> list[dict]:
+    """Changes made by an office service for ``username`` (as the back office's pages make
+    them: through the merge, at the office door), while the server runs; the results."""
+    db = open_database(server.data_dir, server.database_url)
+    try:
+        with db.write() as conn:
+            row = conn.execute("SELECT * FROM users WHERE username = ?", [username]).fetchone()
+            who = Principal(row["username"], row["display_name"], row["role"],
+                            row["district"], "office-" + username)
+            return [merge.apply_mutation(conn, Mutation(**m), who, "office-" + new_id(),
+                                         door=Door.OFFICE).model_dump() for m in mutations]
+    finally:
+        db.close()
 
 
 @pytest.mark.parametrize(("username", "password"), [("tech01", "wrong"), ("nobody", PASSWORD)])
@@ -118,20 +142,39 @@ def test_repushed_batch_is_applied_once(server):
                          " AND op = 'update'") == 1
 
 
-def test_unknown_job_and_record_are_rejected_by_name(server):
+def test_a_change_before_its_record_waits_for_it_and_is_applied_when_it_lands(server):
     headers = login(server, "tech01", "d1")
-    results = push(server, headers, "d1", [
+    history_id = new_id()
+    sent = [
         mutation("jobs", "job-404", {"status": "accepted"}, {"status": "dispatched"}),
-        mutation("job_status_history", new_id(), {
+        mutation("job_status_history", history_id, {
             "job_id": "job-404", "customer_id": "cust-1", "from_status": "dispatched",
-            "to_status": "accepted", "at": now_iso(), "by_user": "tech01", "device_id": "d1"},
-            op="insert", base_version=0),
+            "to_status": "accepted", "at": now_iso()}, op="insert", base_version=0),
         mutation("jobs", "job-1", {"status": "accepted"}, {"status": "dispatched"},
                  base_version=version(server, "jobs", "job-1")),
-    ]).json()["results"]
+    ]
+    results = push(server, headers, "d1", sent).json()["results"]
     assert [(r["status"], r["reason"]) for r in results] == [
-        ("rejected", "unknown_record"), ("rejected", "unknown_job"), ("applied", None)]
+        ("parked", "awaiting_parent"), ("parked", "awaiting_parent"), ("applied", None)]
     assert "job-404" in results[0]["message"]
+    waiting = server.query("SELECT parent_table, parent_id, applied_at FROM parked ORDER BY id")
+    assert waiting == [{"parent_table": "jobs", "parent_id": "job-404", "applied_at": None}] * 2
+    assert server.scalar("SELECT count(*) FROM conflicts WHERE reason = 'awaiting_parent'"
+                         " AND resolved_at IS NULL") == 2
+
+    # The office creates job-404 for tech01: both wait no longer.
+    office_push(server, "dispatcher", [mutation("jobs", "job-404", {
+        "number": "GD202611240404", "kind": "inspection", "priority": 3, "customer_id": "cust-1",
+        "district": "秦淮区", "due_at": now_iso(), "assignee": "tech01", "status": "dispatched",
+        "created_at": now_iso()}, op="insert")])
+    assert server.scalar("SELECT status FROM jobs WHERE id = 'job-404'") == "accepted"
+    assert server.scalar("SELECT by_user FROM job_status_history WHERE id = ?",
+                         [history_id]) == "tech01"
+    assert server.scalar("SELECT count(*) FROM conflicts WHERE reason = 'awaiting_parent'"
+                         " AND resolved_at IS NULL") == 0
+    # A resend (its answer lost) is answered with what finally happened.
+    resent = push(server, headers, "d1", sent[:2]).json()["results"]
+    assert [r["status"] for r in resent] == ["merged", "applied"]  # after the office's insert
 
 
 def test_technician_cannot_touch_another_technicians_job(server):
@@ -144,12 +187,11 @@ def test_technician_cannot_touch_another_technicians_job(server):
 
 def test_disjoint_field_edits_merge(server):
     tech = login(server, "tech01", "d1")
-    office = login(server, "dispatcher", "office-1")
     base = version(server, "jobs", "job-1")
-    assert push(server, office, "office-1", [
+    assert office_push(server, "dispatcher", [
         mutation("jobs", "job-1", {"summary": "带上检漏仪"}, {"summary": "年度入户安检"},
                  base_version=base)
-    ]).json()["results"][0]["status"] == "applied"
+    ])[0]["status"] == "applied"
     result = push(server, tech, "d1", [   # still based on the old version, edited offline
         mutation("jobs", "job-1", {"status": "accepted"}, {"status": "dispatched"},
                  base_version=base)
@@ -159,27 +201,38 @@ def test_disjoint_field_edits_merge(server):
         {"status": "accepted", "summary": "带上检漏仪"}]
 
 
+def hazard(server: ServerProcess, headers: dict, device: str, job: str = "job-1",
+           customer: str = "cust-1") -> str:
+    """A hazard a tablet found on ``job`` (status open); its id."""
+    hazard_id = new_id()
+    [result] = push(server, headers, device, [mutation("hazards", hazard_id, {
+        "job_id": job, "customer_id": customer, "question": "hose_age", "label": "软管老化",
+        "level": "major", "status": "open", "found_at": now_iso()}, op="insert")]
+                   ).json()["results"]
+    assert result["status"] == "applied", result
+    return hazard_id
+
+
 def test_same_field_last_writer_wins_and_the_loser_is_kept(server):
     tech = login(server, "tech01", "d1")
-    office = login(server, "dispatcher", "office-1")
+    hazard_id = hazard(server, tech, "d1")
     early = f"{int(time.time() * 1000) - 60_000:018d}:00000:d1"
-    push(server, office, "office-1", [
-        mutation("customers", "cust-1", {"phone": "13900000000"}, {"phone": "13912345678"})])
+    office_push(server, "supervisor", [
+        mutation("hazards", hazard_id, {"status": "closed"}, {"status": "open"})])
     result = push(server, tech, "d1", [
-        mutation("customers", "cust-1", {"phone": "13811112222"}, {"phone": "13912345678"},
+        mutation("hazards", hazard_id, {"status": "rectified"}, {"status": "open"},
                  hlc=early)]).json()["results"][0]
     assert result["status"] == "conflict"
-    assert result["kept"] == {"phone": "13900000000"}
-    assert result["preserved"] == {"phone": "13811112222"}
+    assert result["kept"] == {"status": "closed"}
+    assert result["preserved"] == {"status": "rectified"}
     [conflict] = server.query("SELECT * FROM conflicts")
     assert (conflict["field"], json.loads(conflict["preserved"]), conflict["preserved_by"]) == (
-        "phone", "13811112222", "tech01")
+        "status", "rectified", "tech01")
 
 
 def test_stale_status_never_reopens_a_completed_job(server):
-    office = login(server, "dispatcher", "office-1")
     tech = login(server, "tech01", "d1")
-    push(server, office, "office-1", [
+    office_push(server, "dispatcher", [
         mutation("jobs", "job-1", {"status": "cancelled"}, {"status": "dispatched"})])
     result = push(server, tech, "d1", [
         mutation("jobs", "job-1", {"status": "accepted"}, {"status": "dispatched"})
@@ -260,10 +313,9 @@ def test_a_job_assigned_later_brings_its_customers_history(server, tmp_path: Pat
     client.login("tech01", PASSWORD)
     client.sync()
     assert replica.find("customers", "cust-3") is None
-    office = login(server, "dispatcher", "office-1")
-    result = push(server, office, "office-1", [
+    result = office_push(server, "dispatcher", [
         mutation("jobs", "job-3", {"assignee": "tech01"}, {"assignee": "tech02"},
-                 base_version=version(server, "jobs", "job-3"))]).json()["results"][0]
+                 base_version=version(server, "jobs", "job-3"))])[0]
     assert result["status"] == "applied"
     client.sync()
     assert replica.get("customers", "cust-3")["name"] == "周强"

@@ -16,7 +16,7 @@ from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_conflict_review import office_session
-from tests.server.test_sync_api import login, mutation, push
+from tests.server.test_sync_api import login, mutation, office_push, push
 from tests.world import complete_inspection
 
 
@@ -33,10 +33,9 @@ def hlc(offset_ms: int) -> str:
 
 def office_edit(server: ServerProcess, reading_id: str, value: float, offset_ms: int,
                 base_version: int) -> dict:
-    office = login(server, "dispatcher", "office-1")
-    return push(server, office, "office-1", [
+    return office_push(server, "admin", [
         mutation("readings", reading_id, {"value": value}, {"value": 1234.5},
-                 base_version=base_version, hlc=hlc(offset_ms))]).json()["results"][0]
+                 base_version=base_version, hlc=hlc(offset_ms))])[0]
 
 
 def deleted_offline(server: ServerProcess,

@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 
 from tests.conftest import ServerProcess, synced_tablet
-from tests.server.test_sync_api import login, mutation, push, version
+from tests.server.test_sync_api import mutation, office_push, version
 from tests.world import start_checklist
 
 
@@ -23,10 +23,9 @@ def test_offline_work_on_a_reassigned_job_is_kept_and_the_user_told(server: Serv
     sub_id = start_checklist(replica, "job-1")
     replica.submissions.answer(sub_id, "leak_test_joints", "fail", "接头处有气泡")
 
-    office = login(server, "dispatcher", "office-1")
-    result = push(server, office, "office-1", [
+    result = office_push(server, "dispatcher", [
         mutation("jobs", "job-1", {"assignee": "tech02"}, {"assignee": "tech01"},
-                 base_version=version(server, "jobs", "job-1"))]).json()["results"][0]
+                 base_version=version(server, "jobs", "job-1"))])[0]
     assert result["status"] == "applied"
 
     report = client.sync()
@@ -57,8 +56,7 @@ def test_offline_work_on_a_reassigned_job_is_kept_and_the_user_told(server: Serv
 def test_a_job_reassigned_away_without_local_work_leaves_the_tablet(server: ServerProcess,
                                                                     tmp_path: Path):
     replica, client = synced_tablet(server, tmp_path / "tablet")
-    office = login(server, "dispatcher", "office-1")
-    push(server, office, "office-1", [
+    office_push(server, "dispatcher", [
         mutation("jobs", "job-2", {"assignee": "tech02"}, {"assignee": "tech01"},
                  base_version=version(server, "jobs", "job-2"))])
     report = client.sync()
@@ -78,8 +76,7 @@ def test_a_pull_with_an_unchanged_scope_only_reads(server: ServerProcess, tmp_pa
     assert answer.status_code == 200
     assert {c["record_id"] for c in answer.json()["changes"]} >= {"job-1", "cust-1"}
 
-    office = login(server, "dispatcher", "office-1")
-    push(server, office, "office-1", [
+    office_push(server, "dispatcher", [
         mutation("jobs", "job-3", {"assignee": "tech01"}, {"assignee": "tech02"},
                  base_version=version(server, "jobs", "job-3"))])
     report = client.sync()  # the scope grew: this pull writes, and backfills cust-3

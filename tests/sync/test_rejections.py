@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fieldapp.sync.client import Progress
 from tests.conftest import ServerProcess, synced_tablet
-from tests.server.test_sync_api import login, mutation, push, version
+from tests.server.test_sync_api import mutation, office_push, version
 
 
 def test_a_refusal_of_what_the_tablet_had_already_pulled_comes_back(
@@ -16,8 +16,7 @@ def test_a_refusal_of_what_the_tablet_had_already_pulled_comes_back(
     to be sent (tapped during a sync): when the acceptance is refused, nothing new would be
     pulled unless the server sends the job again."""
     replica, client = synced_tablet(server, tmp_path / "a")
-    office = login(server, "dispatcher", "office-1")
-    push(server, office, "office-1", [mutation("jobs", "job-2", {"status": "cancelled"},
+    office_push(server, "dispatcher", [mutation("jobs", "job-2", {"status": "cancelled"},
                                                {"status": "dispatched"},
                                                base_version=version(server, "jobs", "job-2"))])
 
@@ -37,8 +36,7 @@ def test_a_refusal_of_what_the_tablet_had_already_pulled_comes_back(
 def test_a_refused_status_shows_the_servers(server: ServerProcess, tmp_path: Path):
     replica, client = synced_tablet(server, tmp_path / "a")
     replica.jobs.transition("job-2", "accepted")  # offline
-    office = login(server, "dispatcher", "office-1")
-    push(server, office, "office-1", [mutation("jobs", "job-2", {"status": "cancelled"},
+    office_push(server, "dispatcher", [mutation("jobs", "job-2", {"status": "cancelled"},
                                                {"status": "dispatched"},
                                                base_version=version(server, "jobs", "job-2"))])
     client.sync()
