@@ -69,7 +69,7 @@ def test_lost_answer_after_commit_is_replayed_not_reapplied(server, tmp_path: Pa
     assert applied == pending  # ...but the server committed the batch
     client.sync()
     assert replica.outbox.counts() == {"pending": 0, "done": pending, "conflict": 0,
-                                       "rejected": 0}
+                                       "rejected": 0, "parked": 0}
     assert server.scalar("SELECT count(*) FROM changes WHERE mutation_id IS NOT NULL"
                         ) == applied
 
