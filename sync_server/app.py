@@ -52,6 +52,7 @@ from sync_server.portal.access import PortalError
 from sync_server.portal.web import PortalSignIn
 from sync_server.portal.web import error_page as customer_error_page
 from sync_server.pull import pull, scope_changed
+from sync_server.same_origin import SameOrigin
 
 log = logging.getLogger("fieldapp.server")
 
@@ -191,6 +192,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimit, default=MAX_BODY,
                        per_prefix={"/api/v1/attachments/": MAX_CHUNK,
                                    "/portal/requests/": MAX_PORTAL_FORM})
+    app.add_middleware(SameOrigin)  # inside SecurityHeaders: its refusal gets them too
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
 
