@@ -187,7 +187,10 @@ def create_app(settings: Settings) -> FastAPI:
             scanning.cancel()
         server.db.close()  # hand PostgreSQL connections back at shutdown
 
-    app = FastAPI(title="FieldApp sync server", version="0.1.0", lifespan=lifespan)
+    # No /docs or /redoc: their pages load Swagger UI's scripts from a CDN into the office's
+    # origin. The schema itself stays at /openapi.json for API clients and tools.
+    app = FastAPI(title="FieldApp sync server", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.server = server
     app.add_middleware(BodyLimit, default=MAX_BODY,
                        per_prefix={"/api/v1/attachments/": MAX_CHUNK,
