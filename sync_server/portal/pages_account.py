@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from sync_server import auth
+from sync_server import auth, notify
 from sync_server.portal import account, payments
 from sync_server.portal.access import (
     CODE_TTL,
@@ -72,7 +72,7 @@ def login(request: Request, account_no: Annotated[str, Form(max_length=40)] = ""
     text = (f"【{sign}】您的网上营业厅登录验证码为 {found.code}，{minutes} 分钟内有效。"
             "如非本人操作，请忽略本短信。")
     try:
-        provider_id = server.notifier.send("sms", found.phone, text)
+        provider_id = server.notifier.send("sms", found.phone, text, secret=found.code)
     except Exception as exc:  # the gateway's failure is the customer's to retry, later
         log.warning("login code for %s not sent: %s", found.customer_id, exc)
         with server.db.write() as conn:
@@ -83,7 +83,7 @@ def login(request: Request, account_no: Annotated[str, Form(max_length=40)] = ""
         conn.execute("INSERT INTO notifications(channel, recipient, text, customer_id,"
                      " created_at, status, attempts, sent_at, provider_id)"
                      " VALUES ('sms', ?, ?, ?, ?, 'sent', 1, ?, ?)",
-                     [found.phone, text.replace(found.code, "******"), found.customer_id,
+                     [found.phone, notify.masked(text, found.code), found.customer_id,
                       now().isoformat(timespec="seconds"), now().isoformat(timespec="seconds"),
                       f"{server.notifier.name}:{provider_id}"])
     response = RedirectResponse("/portal/verify", status_code=303)
