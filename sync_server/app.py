@@ -68,6 +68,9 @@ class Settings:
     sms_url: str | None = field(default_factory=lambda: os.environ.get(SMS_URL_ENV) or None)
     sms_token: str | None = field(
         default_factory=lambda: os.environ.get(SMS_TOKEN_ENV) or None)
+    # The stand-in payment provider marks bills paid without money: demo and test systems only.
+    simulated_payments: bool = field(
+        default_factory=lambda: os.environ.get(SIM_PAY_ENV) == "1")
 
     def to_env(self) -> dict[str, str]:
         """The settings as variables, for worker processes (``app_from_env``)."""
@@ -76,6 +79,7 @@ class Settings:
                SCAN_ENV: str(self.alert_scan.total_seconds() if self.alert_scan else 0)}
         if self.database_url:
             env[DATABASE_URL_ENV] = self.database_url
+        env[SIM_PAY_ENV] = "1" if self.simulated_payments else "0"
         return env
 
     @classmethod
@@ -84,7 +88,8 @@ class Settings:
         return cls(data_dir=Path(os.environ[DATA_ENV]),
                    token_ttl=timedelta(seconds=float(os.environ[TOKEN_TTL_ENV])),
                    accept_within=timedelta(seconds=float(os.environ.get(ACCEPT_ENV, 7200))),
-                   alert_scan=timedelta(seconds=scan) if scan > 0 else None)
+                   alert_scan=timedelta(seconds=scan) if scan > 0 else None,
+                   simulated_payments=os.environ.get(SIM_PAY_ENV) == "1")
 
 
 DATA_ENV, TOKEN_TTL_ENV = "FIELDAPP_SERVER_DATA", "FIELDAPP_TOKEN_TTL"
@@ -95,6 +100,7 @@ MAX_BODY = 8 * 1024 * 1024
 MAX_CHUNK = 2 * CHUNK
 MAX_PORTAL_FORM = 12 * 1024 * 1024  # a request with two photos of at most 5 MB each
 SMS_URL_ENV, SMS_TOKEN_ENV = "FIELDAPP_SMS_URL", "FIELDAPP_SMS_TOKEN"  # unset: log only
+SIM_PAY_ENV = "FIELDAPP_SIMULATED_PAYMENTS"  # "1": offer the simulated payment provider
 
 
 class Server:
