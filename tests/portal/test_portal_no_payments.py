@@ -10,6 +10,7 @@ import json
 
 import requests
 
+from sync_server.app import Settings
 from tests.conftest import ServerProcess
 from tests.portal.conftest import Inbox, csrf, execute, sign_in
 
@@ -53,3 +54,12 @@ def test_without_a_provider_nothing_can_be_paid(portal: ServerProcess,
     assert portal.scalar("SELECT status FROM payment_orders WHERE id = 'PO-old'") == "created"
     assert portal.scalar("SELECT count(*) FROM payment_callbacks") == 0
     assert portal.scalar("SELECT count(*) FROM payments WHERE method = '网上营业厅'") == 0
+
+
+def test_the_switch_reaches_every_worker_process(monkeypatch, tmp_path) -> None:
+    # With --workers each process builds its app from the variables the main one set.
+    for offered in (True, False):
+        for name, value in Settings(data_dir=tmp_path, simulated_payments=offered,
+                                    database_url=None).to_env().items():
+            monkeypatch.setenv(name, value)
+        assert Settings.from_env().simulated_payments is offered
