@@ -127,8 +127,10 @@ def test_office_cookies_are_secure_and_the_real_client_is_counted(
         proxied: tuple[str, Path], server: ServerProcess) -> None:
     url, ca = proxied
     office = requests.Session()  # verify per request: REQUESTS_CA_BUNDLE beats session.verify
+    # As a browser posts the form: naming the proxy's origin, which the server sees as its own.
     signed_in = sign_in(office, url, "dispatcher", PASSWORD, "/office/dispatch",
-                        allow_redirects=False, verify=str(ca))
+                        allow_redirects=False, verify=str(ca), headers={"Origin": url})
+    assert signed_in.status_code == 303
     cookie = signed_in.headers["set-cookie"]
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
     assert office.get(url + "/office/dispatch", timeout=30, verify=str(ca)).status_code == 200
