@@ -10,7 +10,6 @@ the same bytes on the tablet and on the server (same font file, same reportlab v
 from __future__ import annotations
 
 import io
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -165,18 +164,18 @@ def _checked_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) of an image that decodes, (huge, 1) past the limit, None if broken."""
     too_large = (MAX_PIXELS + 1, 1)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
-            with PILImage.open(io.BytesIO(data)) as im:
-                width, height = im.size
-                if width < 1 or height < 1:
-                    return None
-                if width * height > MAX_PIXELS:
-                    return too_large
-                if im.format == "JPEG":
-                    im.draft("RGB", (max(1, width // 8), max(1, height // 8)))  # 1/8 scale
-                im.load()  # decoded to the end: a cut-off file is a placeholder, not a 500
-    except (PILImage.DecompressionBombWarning, PILImage.DecompressionBombError):
+        # Opening reads only the header. Pillow's own bomb check refuses past twice its limit
+        # (and only warns below it: no filter is changed here, other threads print too).
+        with PILImage.open(io.BytesIO(data)) as im:
+            width, height = im.size
+            if width < 1 or height < 1:
+                return None
+            if width * height > MAX_PIXELS:
+                return too_large
+            if im.format == "JPEG":
+                im.draft("RGB", (max(1, width // 8), max(1, height // 8)))  # 1/8 scale
+            im.load()  # decoded to the end: a cut-off file is a placeholder, not a 500
+    except PILImage.DecompressionBombError:
         return too_large
     except Exception:  # any way a file can fail to be a picture: shown as unreadable
         return None
