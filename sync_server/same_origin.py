@@ -38,13 +38,15 @@ def foreign_origin(headers: dict[bytes, bytes]) -> str | None:
 
 
 class SameOrigin:
-    """Pure ASGI middleware: refuses a cross-site POST to the back office with 403."""
+    """Pure ASGI middleware: refuses a cross-site POST (or PUT, DELETE…) to the back office
+    with 403."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" \
+        # Every method that may change something (the office's forms all POST).
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS") \
                 and scope["path"].startswith("/office/"):
             origin = foreign_origin(dict(scope["headers"]))
             if origin is not None:
