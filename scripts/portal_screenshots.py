@@ -197,7 +197,8 @@ def main() -> None:
     two_years_of_readings(server)
     seed_portal(server)
     paid_on_time(server)
-    server.start(FIELDAPP_SMS_URL=f"http://127.0.0.1:{sms.server_port}/sms")
+    server.start(FIELDAPP_SMS_URL=f"http://127.0.0.1:{sms.server_port}/sms",
+                 FIELDAPP_SIMULATED_PAYMENTS="1")  # its pages show paying a bill
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,

@@ -12,7 +12,7 @@ import uvicorn
 
 from fieldapp.reports.report_data import UTILITY_SETTING
 from sync_server import audit, billing
-from sync_server.app import ACCEPT_ENV, SCAN_ENV, Settings, create_app
+from sync_server.app import ACCEPT_ENV, SCAN_ENV, SIM_PAY_ENV, Settings, create_app
 from sync_server.db import DATABASE_URL_ENV, Storage, open_database
 from sync_server.portal import service_requests
 from sync_server.seed import publish_setting, seed_demo
@@ -30,7 +30,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=Path("var/server"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--demo", action="store_true", help="load the seeded demo data once")
+    parser.add_argument("--demo", action="store_true", help="load the seeded demo data once,"
+                        " and offer the simulated payment provider")
+    parser.add_argument("--simulated-payments", action="store_true",
+                        default=os.environ.get(SIM_PAY_ENV) == "1",
+                        help="offer customers the simulated payment provider, which marks"
+                        " bills paid without any money (demo and test systems only; default:"
+                        f" ${SIM_PAY_ENV}=1, else off)")
     parser.add_argument("--token-ttl", type=float, default=30 * 86400,
                         help="device token lifetime in seconds")
     parser.add_argument("--database-url", default=os.environ.get(DATABASE_URL_ENV) or None,
@@ -70,7 +76,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl),
                         database_url=args.database_url,
                         accept_within=timedelta(minutes=args.accept_within),
-                        alert_scan=_alert_scan())
+                        alert_scan=_alert_scan(),
+                        simulated_payments=args.demo or args.simulated_payments)
     if args.workers > 1:
         db = open_database(settings.data_dir, settings.database_url)
         _prepare(db, args)

@@ -50,6 +50,7 @@ from sync_server.portal.access import PortalError
 from sync_server.portal.web import PortalSignIn
 from sync_server.portal.web import error_page as customer_error_page
 from sync_server.pull import pull, scope_changed
+from sync_server.same_origin import SameOrigin
 
 log = logging.getLogger("fieldapp.server")
 
@@ -65,6 +66,9 @@ class Settings:
     sms_url: str | None = field(default_factory=lambda: os.environ.get(SMS_URL_ENV) or None)
     sms_token: str | None = field(
         default_factory=lambda: os.environ.get(SMS_TOKEN_ENV) or None)
+    # The stand-in payment provider marks bills paid without money: demo and test systems only.
+    simulated_payments: bool = field(
+        default_factory=lambda: os.environ.get(SIM_PAY_ENV) == "1")
 
     def to_env(self) -> dict[str, str]:
         """The settings as variables, for worker processes (``app_from_env``)."""
@@ -73,6 +77,7 @@ class Settings:
                SCAN_ENV: str(self.alert_scan.total_seconds() if self.alert_scan else 0)}
         if self.database_url:
             env[DATABASE_URL_ENV] = self.database_url
+        env[SIM_PAY_ENV] = "1" if self.simulated_payments else "0"
         return env
 
     @classmethod
@@ -81,7 +86,8 @@ class Settings:
         return cls(data_dir=Path(os.environ[DATA_ENV]),
                    token_ttl=timedelta(seconds=float(os.environ[TOKEN_TTL_ENV])),
                    accept_within=timedelta(seconds=float(os.environ.get(ACCEPT_ENV, 7200))),
-                   alert_scan=timedelta(seconds=scan) if scan > 0 else None)
+                   alert_scan=timedelta(seconds=scan) if scan > 0 else None,
+                   simulated_payments=os.environ.get(SIM_PAY_ENV) == "1")
 
 
 DATA_ENV, TOKEN_TTL_ENV = "FIELDAPP_SERVER_DATA", "FIELDAPP_TOKEN_TTL"
@@ -92,6 +98,7 @@ MAX_BODY = 8 * 1024 * 1024
 MAX_CHUNK = 2 * CHUNK
 MAX_PORTAL_FORM = 12 * 1024 * 1024  # a request with two photos of at most 5 MB each
 SMS_URL_ENV, SMS_TOKEN_ENV = "FIELDAPP_SMS_URL", "FIELDAPP_SMS_TOKEN"  # unset: log only
+SIM_PAY_ENV = "FIELDAPP_SIMULATED_PAYMENTS"  # "1": offer the simulated payment provider
 
 
 class Server:
@@ -184,11 +191,15 @@ def create_app(settings: Settings) -> FastAPI:
             scanning.cancel()
         server.db.close()  # hand PostgreSQL connections back at shutdown
 
-    app = FastAPI(title="FieldApp sync server", version="0.1.0", lifespan=lifespan)
+    # No /docs or /redoc: their pages load Swagger UI's scripts from a CDN into the office's
+    # origin. The schema itself stays at /openapi.json for API clients and tools.
+    app = FastAPI(title="FieldApp sync server", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     app.state.server = server
     app.add_middleware(BodyLimit, default=MAX_BODY,
                        per_prefix={"/api/v1/attachments/": MAX_CHUNK,
                                    "/portal/requests/": MAX_PORTAL_FORM})
+    app.add_middleware(SameOrigin)  # inside SecurityHeaders: its refusal gets them too
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
 

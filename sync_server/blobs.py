@@ -15,7 +15,7 @@ from fieldapp.wire import AttachmentStatus
 from sync_server.db import Connection, utc_now
 from sync_server.errors import ApiError
 from sync_server.objects import ObjectStore
-from sync_server.sniff import HEAD, sniff
+from sync_server.sniff import HEAD_BYTES, sniff
 
 MAX_BLOB = 50 * 1024 * 1024
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -87,7 +87,7 @@ class BlobStore:
     def sniff(self, sha256: str) -> str | None:
         """The kind of a complete file, from its first bytes."""
         with self.store.open(sha256) as fh:
-            return sniff(fh.read(HEAD))
+            return sniff(fh.read(HEAD_BYTES))
 
     def _record(self, conn: Connection, sha256: str, total: int, received: int) -> AttachmentStatus:
         complete = received == total

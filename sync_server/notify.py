@@ -3,10 +3,10 @@ database transaction, with retries.
 
     deliver(db, notifier)      # every pending message; failures stay pending, counted
 
-The shipped notifier only writes the message to the server's log (a utility connects its own
-SMS gateway later); ``HttpSms`` posts each message as JSON to a gateway's URL. A message
-is marked sent only after the gateway accepted it; one that fails five times is marked
-failed with the gateway's answer, for the office to see.
+The shipped notifier only writes the message to the server's log, a login code in it masked
+(a utility connects its own SMS gateway later); ``HttpSms`` posts each message as JSON to a
+gateway's URL. A message is marked sent only after the gateway accepted it; one that fails
+five times is marked failed with the gateway's answer, for the office to see.
 """
 
 from __future__ import annotations
@@ -27,9 +27,16 @@ BATCH = 100
 class Notifier(Protocol):
     name: str
 
-    def send(self, channel: str, recipient: str, text: str) -> str:
-        """Hand one message over; returns the provider's id for it, raises if refused."""
+    def send(self, channel: str, recipient: str, text: str, secret: str | None = None) -> str:
+        """Hand one message over; returns the provider's id for it, raises if refused.
+        ``secret`` is the part of ``text`` only the recipient may read (a login code)."""
         ...
+
+
+def masked(text: str, secret: str | None) -> str:
+    """The message as anyone but its recipient may read it: the secret (a login code) in it
+    replaced by asterisks. The office's copy of an SMS and the log's are both this."""
+    return text.replace(secret, "*" * 6) if secret else text
 
 
 class LogNotifier:
@@ -38,8 +45,10 @@ class LogNotifier:
 
     name = "log"
 
-    def send(self, channel: str, recipient: str, text: str) -> str:
-        log.info("%s to %s: %s", channel, recipient[:3] + "****" + recipient[-4:], text)
+    def send(self, channel: str, recipient: str, text: str, secret: str | None = None) -> str:
+        # The log is read by whoever runs the server: a customer's login code is not theirs.
+        log.info("%s to %s: %s", channel, recipient[:3] + "****" + recipient[-4:],
+                 masked(text, secret))
         return "log"
 
 
@@ -51,7 +60,7 @@ class HttpSms:
     def __init__(self, url: str, token: str | None = None, timeout: float = 10) -> None:
         self.url, self.token, self.timeout = url, token, timeout
 
-    def send(self, channel: str, recipient: str, text: str) -> str:
+    def send(self, channel: str, recipient: str, text: str, secret: str | None = None) -> str:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         resp = requests.post(self.url, json={"to": recipient, "text": text},
                              headers=headers, timeout=self.timeout)

@@ -31,10 +31,14 @@ from sync_server.office_auth import (
     SESSION_TTL,
     check_csrf,
     csrf_token,
+    keep_login_csrf,
+    login_csrf,
+    login_csrf_ok,
     office_user,
     sign_in,
     sign_out,
 )
+from sync_server.sniff import HEAD_BYTES, IMAGES, sniff
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -171,13 +175,28 @@ def render_page(request: Request, who: Principal, name: str, context: dict[str, 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/office/") -> HTMLResponse:
-    return templates.TemplateResponse(request, "login.html", {"next": _local(next)})
+    return _login_form(request, {"next": _local(next)})
+
+
+def _login_form(request: Request, context: dict[str, Any], status_code: int = 200
+                ) -> HTMLResponse:
+    """The sign-in page with its pre-session CSRF token, in the form and in a cookie."""
+    token = login_csrf(request)
+    page = templates.TemplateResponse(request, "login.html", {**context, "csrf": token},
+                                      status_code=status_code)
+    keep_login_csrf(page, request, token)
+    return page
 
 
 @router.post("/login", response_model=None)
 def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
           password: Annotated[str, Form(max_length=256)] = "",
-          next: Annotated[str, Form(max_length=500)] = "/office/") -> Response:
+          next: Annotated[str, Form(max_length=500)] = "/office/",
+          csrf: Annotated[str, Form(max_length=128)] = "") -> Response:
+    if not login_csrf_ok(request, csrf):  # checked before the password: nothing is counted
+        return _login_form(request, {
+            "next": _local(next), "username": username,
+            "error": "登录页面已过期或来自其他网站，请重新输入用户名和密码"}, status_code=403)
     try:
         token = auth.throttled(
             server_of(request).db, username.strip(), auth.client_address(request),
@@ -189,9 +208,9 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
                    "device_revoked": "该会话已被管理员停用",
                    "too_many_attempts": "密码错误次数过多，请 15 分钟后再试"}.get(
                        exc.code, exc.message)
-        return templates.TemplateResponse(request, "login.html", {
-            "next": _local(next), "error": message, "username": username},
-            status_code=exc.status if exc.status == 429 else 401)
+        return _login_form(request, {"next": _local(next), "error": message,
+                                     "username": username},
+                           status_code=exc.status if exc.status == 429 else 401)
     response = RedirectResponse(_local(next), status_code=303)
     response.set_cookie(COOKIE, token, max_age=int(SESSION_TTL.total_seconds()),
                         httponly=True, samesite="strict", path="/",
@@ -421,19 +440,37 @@ def _display_name(conn: Any, username: str) -> str | None:
 
 @router.get("/files/{sha256}")
 def file(request: Request, who: Office, sha256: str) -> StreamingResponse:
+    """A stored file: inline only when its bytes are an image, as the type they are (never
+    the one the tablet declared); anything else a download that no browser renders. A file
+    of another district is as unknown as a missing one to an account limited to one."""
     server = server_of(request)
     server.blobs.check_name(sha256)
+    scope = district_of(who)
     with server.db.read() as conn:
         # A tablet's evidence, or a photo a customer sent with a portal request.
-        row = conn.execute("SELECT mime FROM attachments WHERE sha256 = ? UNION ALL"
-                           " SELECT mime FROM portal_uploads WHERE sha256 = ? LIMIT 1",
-                           [sha256, sha256]).fetchone()
+        row = conn.execute(
+            "SELECT 1 FROM attachments a LEFT JOIN customers c ON c.id = a.customer_id"
+            " WHERE a.sha256 = ?" + (" AND c.district = ?" if scope else "") + " UNION ALL"
+            " SELECT 1 FROM portal_uploads u LEFT JOIN customers c ON c.id = u.customer_id"
+            " WHERE u.sha256 = ?" + (" AND c.district = ?" if scope else "") + " LIMIT 1",
+            [sha256, scope, sha256, scope] if scope else [sha256, sha256]).fetchone()
     if row is None or not server.objects.exists(sha256):
         raise ApiError(404, "unknown_file", f"no file {sha256}")
-    return StreamingResponse(_chunks(server.objects.open(sha256)), media_type=row["mime"])
+    fh = server.objects.open(sha256)
+    head = fh.read(HEAD_BYTES)
+    kind = sniff(head)
+    if kind in IMAGES:
+        return StreamingResponse(_chunks(fh, head), media_type=kind,
+                                 headers={"X-Content-Type-Options": "nosniff"})
+    name = f"fieldapp-{sha256[:16]}" + (".pdf" if kind == "application/pdf" else ".bin")
+    return StreamingResponse(_chunks(fh, head), media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "X-Content-Type-Options": "nosniff"})
 
 
-def _chunks(fh: BinaryIO) -> Iterator[bytes]:
+def _chunks(fh: BinaryIO, head: bytes = b"") -> Iterator[bytes]:
     with fh:
+        if head:
+            yield head
         while block := fh.read(256 * 1024):
             yield block

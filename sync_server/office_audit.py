@@ -7,7 +7,6 @@ seeding all write it, in one order (``seq``), and nothing rewrites it.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES
+from sync_server.csv_export import SafeWriter
 from sync_server.errors import MAX_INT
 from sync_server.office import Office, district_of, local_time, render_page, server_of
 
@@ -140,7 +140,7 @@ def audit_csv(request: Request, who: Office,
 
     def lines() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = SafeWriter(out)
         out.write("\ufeff")
         writer.writerow(["序号", "服务器时间", "设备时间", "用户", "设备", "表", "记录",
                          "操作", "内容"])

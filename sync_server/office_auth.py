@@ -3,18 +3,23 @@
 Signing in issues a device token exactly as a tablet login does (argon2 password check,
 token stored only as a hash, expiry, revocable by an admin); the browser keeps it in an
 HttpOnly, SameSite=Strict cookie. Forms that change data carry a CSRF token derived from
-the session token, checked on every POST. Only office roles and auditors may sign in; an
-auditor's session is refused every change (anything but GET, except signing out).
+the session token, checked on every POST; the sign-in form, before there is a session, a
+random one kept in a cookie of its own and sent back in the form (double submit), so another
+site cannot sign a browser in to an account of its choosing. Only office roles and auditors
+may sign in; an auditor's session is refused every change (anything but GET, except signing
+out).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import secrets
 from datetime import timedelta
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from fieldapp.domain.status import AUDITOR, OFFICE_VIEWERS
 from fieldapp.ids import new_id
@@ -23,6 +28,7 @@ from sync_server.db import Connection
 from sync_server.errors import ApiError
 
 COOKIE = "fieldapp_office"
+LOGIN_COOKIE = "fieldapp_office_login"  # the sign-in form's CSRF token, before a session
 SESSION_TTL = timedelta(hours=12)
 
 
@@ -78,3 +84,22 @@ def check_csrf(request: Request, sent: str | None) -> None:
     if not sent or not hmac.compare_digest(sent, csrf_token(request)):
         raise ApiError(403, "csrf_failed", "the form is stale or came from another site;"
                        " reload the page and try again")
+
+
+def login_csrf(request: Request) -> str:
+    """The sign-in form's token: the browser's own when it has a well-formed one, so two
+    tabs of the sign-in page both stay valid; else a new random one."""
+    held = request.cookies.get(LOGIN_COOKIE, "")
+    return held if re.fullmatch(r"[0-9a-f]{64}", held) else secrets.token_hex(32)
+
+
+def keep_login_csrf(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(LOGIN_COOKIE, token, max_age=int(SESSION_TTL.total_seconds()),
+                        httponly=True, samesite="strict", path="/office/",
+                        secure=request.url.scheme == "https")
+
+
+def login_csrf_ok(request: Request, sent: str) -> bool:
+    """The form sent back the token its browser holds in the cookie (both present)."""
+    held = request.cookies.get(LOGIN_COOKIE, "")
+    return bool(held and sent) and hmac.compare_digest(held, sent)

@@ -3,7 +3,6 @@ the server (SVG: nothing fetched by the browser) and a CSV export with the same 
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
@@ -14,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.ids import LOCAL_ZONE
 from sync_server import kpis
+from sync_server.csv_export import SafeWriter
 from sync_server.office import (
     STATUS_ZH,
     Office,
@@ -69,6 +69,6 @@ def kpis_csv(request: Request, who: Office,
     period, _ = _period(since, until, district_of(who) or district.strip())
     out = io.StringIO()
     out.write("\ufeff")
-    csv.writer(out).writerows(kpis.csv_rows(_figures(request, period)))
+    SafeWriter(out).writerows(kpis.csv_rows(_figures(request, period)))
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="kpis-{period.since}-{period.until}.csv"'})

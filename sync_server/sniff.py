@@ -1,21 +1,25 @@
-"""What a file is, from its first bytes, never from what its sender declared.
+"""What a stored file is, told by its first bytes, never by what the uploader declared.
 
-FieldApp keeps photos (JPEG, PNG, WebP) and PDFs; anything else is refused as evidence and
-never served inline (an HTML "photo" would run in the office's origin).
+    sniff(head)   # "image/jpeg" | "image/png" | "image/webp" | "application/pdf" | None
+
+Only the kinds FieldApp takes (tablet photos and signatures, customers' photos, PDFs) are
+recognised; anything else (HTML, SVG, scripts, archives) is None, so a caller serves it as a
+download and never inline in the office's origin. Sixteen bytes are enough for every kind.
 """
 
 from __future__ import annotations
 
-HEAD = 16  # bytes enough to tell every kind below
+HEAD_BYTES = 16  # how much of a file sniff() needs
+IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
 
 
 def sniff(head: bytes) -> str | None:
-    """The MIME type of a file beginning with ``head``, if it is a kind FieldApp keeps."""
+    """The MIME type the bytes are, among the accepted kinds; None for anything else."""
     if head.startswith(b"\xff\xd8\xff"):
         return "image/jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
     if head.startswith(b"%PDF-"):
         return "application/pdf"

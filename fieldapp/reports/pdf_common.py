@@ -138,12 +138,48 @@ def verify_uri(kind: str, report_id: str, content_hash: str) -> str:
     return f"fieldapp://verify/{kind}/{report_id}?sha256={content_hash}"
 
 
-def fitted_image(data: bytes, max_width: float, max_height: float) -> Image:
-    """An image scaled to fit the box, keeping its proportions (JPEGs are embedded as is)."""
-    with PILImage.open(io.BytesIO(data)) as im:
-        width, height = im.size
+# A photo above this is drawn as a placeholder, never decoded: a tablet's photo is a few
+# megapixels, and an 8000×8000 PNG would cost 600 MB to print (the portal's limit, too).
+MAX_PIXELS = 40_000_000
+
+
+def fitted_image(data: bytes, max_width: float, max_height: float,
+                 what: str = "照片") -> Flowable:
+    """An image scaled to fit the box, keeping its proportions (JPEGs are embedded as is).
+
+    Its size is read from the header before any pixel is decoded: a picture over MAX_PIXELS,
+    or one that does not decode to the end, is a placeholder saying so, never an error (the
+    office's PDF is then still printed, and nobody's memory is spent on an image bomb)."""
+    size = _checked_size(data)
+    if size is None:
+        return Placeholder(max_width, max_height, f"{what}无法读取")
+    if size[0] * size[1] > MAX_PIXELS:
+        return Placeholder(max_width, max_height, f"{what}过大，未显示")
+    width, height = size
     scale = min(max_width / width, max_height / height)
     return Image(io.BytesIO(data), width * scale, height * scale)
+
+
+def _checked_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of an image that decodes, (huge, 1) past the limit, None if broken."""
+    too_large = (MAX_PIXELS + 1, 1)
+    try:
+        # Opening reads only the header. Pillow's own bomb check refuses past twice its limit
+        # (and only warns below it: no filter is changed here, other threads print too).
+        with PILImage.open(io.BytesIO(data)) as im:
+            width, height = im.size
+            if width < 1 or height < 1:
+                return None
+            if width * height > MAX_PIXELS:
+                return too_large
+            if im.format == "JPEG":
+                im.draft("RGB", (max(1, width // 8), max(1, height // 8)))  # 1/8 scale
+            im.load()  # decoded to the end: a cut-off file is a placeholder, not a 500
+    except PILImage.DecompressionBombError:
+        return too_large
+    except Exception:  # any way a file can fail to be a picture: shown as unreadable
+        return None
+    return width, height
 
 
 class Placeholder(Flowable):

@@ -174,7 +174,7 @@ def signature_section(signature: Signature | None, title: str,
         box: Flowable = Placeholder(width, height, NOT_SIGNED)
         text = para(f"{NOT_SIGNED}：用户未在现场签字确认。")
     else:
-        box = (fitted_image(signature.png, width, height) if signature.png
+        box = (fitted_image(signature.png, width, height, "签名") if signature.png
                else Placeholder(width, height, "签名文件缺失"))
         text = para(f"签字人：{signature.signer}\n签字时间：{local_time(signature.signed_at)}")
     table = Table([[box, [para(statement), spacer(2), text]]],

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from sync_server import auth
+from sync_server import auth, notify
 from sync_server.portal import account, payments
 from sync_server.portal.access import (
     CODE_TTL,
@@ -72,7 +72,7 @@ def login(request: Request, account_no: Annotated[str, Form(max_length=40)] = ""
     text = (f"【{sign}】您的网上营业厅登录验证码为 {found.code}，{minutes} 分钟内有效。"
             "如非本人操作，请忽略本短信。")
     try:
-        provider_id = server.notifier.send("sms", found.phone, text)
+        provider_id = server.notifier.send("sms", found.phone, text, secret=found.code)
     except Exception as exc:  # the gateway's failure is the customer's to retry, later
         log.warning("login code for %s not sent: %s", found.customer_id, exc)
         with server.db.write() as conn:
@@ -83,7 +83,7 @@ def login(request: Request, account_no: Annotated[str, Form(max_length=40)] = ""
         conn.execute("INSERT INTO notifications(channel, recipient, text, customer_id,"
                      " created_at, status, attempts, sent_at, provider_id)"
                      " VALUES ('sms', ?, ?, ?, ?, 'sent', 1, ?, ?)",
-                     [found.phone, text.replace(found.code, "******"), found.customer_id,
+                     [found.phone, notify.masked(text, found.code), found.customer_id,
                       now().isoformat(timespec="seconds"), now().isoformat(timespec="seconds"),
                       f"{server.notifier.name}:{provider_id}"])
     response = RedirectResponse("/portal/verify", status_code=303)
@@ -169,23 +169,43 @@ def usage_page(request: Request, me: Customer) -> HTMLResponse:
         "total": sum(known), "average": sum(known) / len(known) if known else None}, me)
 
 
+def _provider(request: Request) -> payments.SimulatedProvider | None:
+    """The payment provider customers are offered: the simulated one only when the server
+    runs with ``--demo`` or ``--simulated-payments``; else none (no real one is built in)."""
+    return SIMULATED if server_of(request).settings.simulated_payments else None
+
+
+def _simulated(request: Request) -> payments.SimulatedProvider:
+    """The simulated provider, or "not found" for its every page when it is not offered."""
+    provider = _provider(request)
+    if provider is None:
+        raise PortalError(NOT_OFFERED, 404, "payments_not_configured")
+    return provider
+
+
+NOT_OFFERED = "网上缴费暂未开通，请到营业厅或通过银行代扣缴纳燃气费"
+
+
 @router.get("/bills", response_class=HTMLResponse)
 def bills_page(request: Request, me: Customer, paid: str = "") -> HTMLResponse:
     with server_of(request).db.read() as conn:
         bills = account.bills(conn, me["id"])
         paid_list = account.payments(conn, me["id"])
         owed = account.arrears_cents(conn, me["id"])
-    return render(request, "bills.html", {"bills": bills, "payments": paid_list,
-                                          "owed": owed, "provider": SIMULATED.label}, me)
+    provider = _provider(request)
+    return render(request, "bills.html", {
+        "bills": bills, "payments": paid_list, "owed": owed,
+        "provider": provider.label if provider else None, "not_offered": NOT_OFFERED}, me)
 
 
 @router.post("/bills/{bill_id}/pay")
 def pay(request: Request, me: Customer, bill_id: str,
         csrf: Annotated[str, Form(max_length=128)] = "") -> Response:
     check_csrf(request, csrf)
+    provider = _simulated(request)
     with server_of(request).db.write() as conn:
-        order = payments.open_order(conn, me["id"], bill_id[:64], SIMULATED, now())
-    return RedirectResponse(SIMULATED.checkout_url(order["id"]), status_code=303)
+        order = payments.open_order(conn, me["id"], bill_id[:64], provider, now())
+    return RedirectResponse(provider.checkout_url(order["id"]), status_code=303)
 
 
 # -- the simulated provider's own pages: what a real provider would show on its site --------
@@ -193,6 +213,7 @@ def pay(request: Request, me: Customer, bill_id: str,
 
 @router.get("/pay/sim/{order_id}", response_class=HTMLResponse)
 def simulated_checkout(request: Request, me: Customer, order_id: str) -> HTMLResponse:
+    _simulated(request)
     with server_of(request).db.read() as conn:
         order = payments.order_of(conn, order_id[:64], me["id"])
     return render(request, "pay_sim.html", {"order": order, "provider": SIMULATED.label}, me)
@@ -205,6 +226,7 @@ def simulated_pay(request: Request, me: Customer, order_id: str,
     """The customer confirmed (or cancelled) on the provider's page: the provider calls
     back, signed, through the same door a real provider's server would use."""
     check_csrf(request, csrf)
+    _simulated(request)
     server = server_of(request)
     with server.db.write() as conn:
         order = payments.order_of(conn, order_id[:64], me["id"])
@@ -224,7 +246,7 @@ def pay_result(request: Request, me: Customer, order_id: str) -> HTMLResponse:
 async def callback(request: Request, provider: str,
                    x_signature: Annotated[str, Header(max_length=200)] = "") -> JSONResponse:
     """A payment provider's server-to-server notice; answered in JSON for the provider."""
-    if provider != SIMULATED.name:
+    if provider != SIMULATED.name or _provider(request) is None:
         return JSONResponse({"error": "unknown_provider"}, status_code=404)
     body = await request.body()
     if len(body) > MAX_CALLBACK:

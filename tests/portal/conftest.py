@@ -1,5 +1,6 @@
 """A started server for the portal's tests: the test world with bills, public help articles
-and an SMS gateway on loopback that keeps what it was sent (the login codes)."""
+and an SMS gateway on loopback that keeps what it was sent (the login codes); the tests that
+pay a bill use ``paying_portal``, started with the simulated payment provider."""
 
 from __future__ import annotations
 
@@ -80,16 +81,28 @@ def seed_portal(server: ServerProcess) -> None:
         db.close()
 
 
-@pytest.fixture
-def portal(tmp_path: Path, inbox: type[Inbox]) -> Iterator[ServerProcess]:
+def _portal(tmp_path: Path, inbox: type[Inbox], **env: str) -> Iterator[ServerProcess]:
     data = tmp_path / "server"
     data.mkdir()
     proc = ServerProcess(data)
     proc.seed_world()
     seed_portal(proc)
-    proc.start(FIELDAPP_SMS_URL=inbox.url)  # type: ignore[attr-defined]
+    proc.start(FIELDAPP_SMS_URL=inbox.url, **env)  # type: ignore[attr-defined]
     yield proc
     proc.stop()
+
+
+@pytest.fixture
+def portal(tmp_path: Path, inbox: type[Inbox]) -> Iterator[ServerProcess]:
+    """The portal as a utility runs it: no online payment provider configured."""
+    yield from _portal(tmp_path, inbox)
+
+
+@pytest.fixture
+def paying_portal(tmp_path: Path, inbox: type[Inbox]) -> Iterator[ServerProcess]:
+    """The portal with the simulated payment provider (``FIELDAPP_SIMULATED_PAYMENTS=1``,
+    as ``--simulated-payments`` sets it): for the tests that pay a bill."""
+    yield from _portal(tmp_path, inbox, FIELDAPP_SIMULATED_PAYMENTS="1")
 
 
 def execute(server: ServerProcess, sql: str, params: list[Any] | None = None) -> None:

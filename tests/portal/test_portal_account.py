@@ -6,10 +6,17 @@ import json
 import re
 from decimal import Decimal
 
+import pytest
 import requests
 
 from tests.conftest import ServerProcess
 from tests.portal.conftest import LIU, Inbox, csrf, sign_in
+
+
+@pytest.fixture
+def portal(paying_portal: ServerProcess) -> ServerProcess:
+    """These tests pay bills: the portal started with the simulated payment provider."""
+    return paying_portal
 
 
 def test_usage_page_draws_24_months_and_the_tier_position(portal: ServerProcess,

@@ -21,6 +21,12 @@ from tests.portal.phone import DESKTOP, PHONE, fill_transfer, overflow, read_met
 from tests.world import PASSWORD
 
 
+@pytest.fixture
+def portal(paying_portal: ServerProcess) -> ServerProcess:
+    """These tests pay bills: the portal started with the simulated payment provider."""
+    return paying_portal
+
+
 class Walk:
     """The customer's way through the pages: each page reached is first checked for the
     error page (failing the step with the server's log), and each distinct page is run

@@ -3,10 +3,12 @@ five tries; sessions are HttpOnly cookies; staff sessions and tokens mean nothin
 
 from __future__ import annotations
 
+import re
+
 import requests
 
 from tests.conftest import ServerProcess
-from tests.portal.conftest import CHEN, LIU, Inbox, csrf, execute, sign_in
+from tests.portal.conftest import CHEN, LIU, Inbox, csrf, execute, seed_portal, sign_in
 
 
 def test_a_customer_signs_in_with_the_code_sent_to_the_phone_on_file(
@@ -132,3 +134,28 @@ def test_codes_older_than_a_day_are_not_kept(portal: ServerProcess, inbox: type[
                   timeout=10)
     assert [r["customer_id"] for r in portal.query("SELECT customer_id FROM portal_codes")] == [
         "cust-1"]
+
+
+def test_without_a_gateway_the_log_never_holds_a_login_code(tmp_path) -> None:
+    # No SMS gateway configured: the message goes to the server's log (LogNotifier).
+    data = tmp_path / "server"
+    data.mkdir()
+    server = ServerProcess(data)
+    server.seed_world()
+    seed_portal(server)
+    server.start()
+    try:
+        sent = requests.post(server.url + "/portal/login", timeout=10,
+                             data={"account_no": CHEN[0], "phone": CHEN[1]})
+        assert sent.url.endswith("/portal/verify") and "验证码已发送" in sent.text
+        log = (data / "server.log").read_text("utf-8")
+    finally:
+        server.stop()
+    [line] = [ln for ln in log.splitlines() if "fieldapp.notify" in ln]
+    assert re.search(r"sms to 139\*\*\*\*5678: 【[^】]+】您的网上营业厅登录验证码为 \*{6}，"
+                     r"5 分钟内有效。如非本人操作，请忽略本短信。$", line), line
+    assert not re.search(r"验证码为 \d", log)
+    # The office's copy is masked the same way, and one code was issued.
+    [kept] = server.query("SELECT text FROM notifications")
+    assert kept["text"] == line.split(": ", 1)[1]
+    assert server.scalar("SELECT count(*) FROM portal_codes") == 1

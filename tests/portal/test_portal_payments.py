@@ -8,6 +8,7 @@ import hmac
 import json
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 import requests
 
 from sync_server import billing
@@ -15,6 +16,12 @@ from sync_server.clock import ServerClock
 from sync_server.db import open_database
 from tests.conftest import ServerProcess
 from tests.portal.conftest import Inbox, csrf, execute, sign_in
+
+
+@pytest.fixture
+def portal(paying_portal: ServerProcess) -> ServerProcess:
+    """These tests pay bills: the portal started with the simulated payment provider."""
+    return paying_portal
 
 
 def _callback(server: ServerProcess, body: dict, key: bytes | None = None) -> requests.Response:

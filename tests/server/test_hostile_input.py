@@ -2,8 +2,9 @@
 is stored — oversized bodies and chunks, deeply nested JSON, huge strings, wrong content
 types, invalid UTF-8, names that try to leave the attachment folder, SQL-looking text.
 
-(Uploaded files are stored by hash and never decoded on the server; image bombs are refused
-on the tablet, where photos are decoded: tests/capture/test_photo.py.)"""
+(Uploaded files are stored by hash and never decoded when received; image bombs are refused
+on the tablet, where photos are decoded (tests/capture/test_photo.py), and printed as a
+placeholder in the office's PDFs (tests/server/test_office_documents.py).)"""
 
 from __future__ import annotations
 
@@ -102,3 +103,15 @@ def test_sql_looking_text_is_just_text(server: ServerProcess) -> None:
     office = requests.post(server.url + "/api/v1/auth/login", timeout=10, json={
         "username": "' OR '1'='1", "password": PASSWORD, "device_id": "x"})
     assert office.status_code == 401
+
+
+def test_no_page_loads_scripts_from_elsewhere_but_the_schema_is_served(
+        server: ServerProcess) -> None:
+    # Swagger UI and ReDoc pull their scripts from a CDN into the office's origin: not served.
+    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
+        gone = requests.get(server.url + path, timeout=10)
+        assert gone.status_code == 404, path
+        assert "cdn" not in gone.text.lower()
+    schema = requests.get(server.url + "/openapi.json", timeout=10)
+    assert schema.status_code == 200
+    assert "/api/v1/sync/push" in schema.json()["paths"]

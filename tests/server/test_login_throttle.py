@@ -13,6 +13,7 @@ from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from fieldapp.ui.messages import describe
 from tests.conftest import ServerProcess
+from tests.server.test_conflict_review import sign_in
 from tests.world import PASSWORD
 
 
@@ -30,8 +31,7 @@ def test_five_wrong_passwords_lock_the_user_for_a_while(server: ServerProcess):
     assert (locked.status_code, locked.json()["error"]) == (429, "too_many_attempts")
     assert "15 minutes" in locked.json()["message"]
     assert tablet_login(server, "tech02", PASSWORD).status_code == 200  # others are not
-    office = requests.post(server.url + "/office/login", timeout=30,
-                           data={"username": "tech01", "password": PASSWORD})
+    office = sign_in(requests.Session(), server.url, "tech01", PASSWORD)
     assert office.status_code == 429 and "密码错误次数过多" in office.text
     assert server.scalar("SELECT count(*) FROM login_failures WHERE username = 'tech01'") == 5
 

@@ -3,6 +3,7 @@ same bytes the tablet renders offline from the same synced data."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,8 +18,11 @@ from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf
 from fieldapp.reports.report_data import from_replica
 from sync_server.db import open_database
 from tests.conftest import ServerProcess, synced_tablet
+from tests.portal.test_portal_requests import png_claiming
 from tests.reports.reportkit import page_count, render_page, repair_done, text_of, write
 from tests.server.test_conflict_review import office_session
+from tests.server.test_office_files import push_photo
+from tests.server.test_sync_api import login
 from tests.world import complete_inspection, inspect_household
 
 
@@ -155,3 +159,39 @@ def test_a_printed_report_is_verified_from_its_qr_code(server: ServerProcess, tm
     assert verdict(code).startswith("不一致")
     assert verdict("hello").startswith("无法识别")
     assert verdict(code.replace(sub_id, "no-such-report")).startswith("系统中没有报告")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) / 1024
+
+
+def test_oversized_or_broken_photos_print_as_placeholders(server: ServerProcess,
+                                                           tmp_path: Path):
+    replica, client = synced_tablet(server, tmp_path / "tablet")
+    sub_id = complete_inspection(replica, "job-1", tmp_path / "photo.jpg")
+    client.sync()
+    # Three more photos of the job, sent by a tablet through the sync door as bytes and
+    # records: a real 8000×8000 PNG (64 megapixels, 600 MB to decode and print), a PNG whose
+    # header claims 20000×20000 (400 megapixels: Pillow's own bomb limit), a cut-off PNG.
+    out = io.BytesIO()
+    Image.new("L", (8000, 8000), 40).save(out, "PNG")
+    huge = out.getvalue()
+    assert len(huge) < 2 * 1024 * 1024  # one upload chunk
+    ok = io.BytesIO()
+    Image.effect_noise((600, 400), 60).convert("RGB").save(ok, "PNG")
+    tech = login(server, "tech01", "pad-docs")
+    for data in (huge, png_claiming(20000, 20000), ok.getvalue()[:5000]):
+        push_photo(server, tech, "pad-docs", data)
+    before = _peak_rss_mb(server.proc.pid)
+
+    office = office_session(server, "dispatcher")
+    report = office.get(f"{server.url}/office/reports/{sub_id}/report.pdf", timeout=60)
+    assert report.status_code == 200 and report.headers["content-type"] == "application/pdf"
+    text = text_of(write(report.content, tmp_path / "report.pdf"))
+    assert text.count("照片过大，未显示") == 2 and text.count("照片无法读取") == 1
+    # None of them was decoded: the server's peak memory did not grow by the 190 MB that
+    # even one decoded 8000×8000 picture takes.
+    assert _peak_rss_mb(server.proc.pid) - before < 100
+    assert office.get(f"{server.url}/office/reports/{sub_id}", timeout=30).status_code == 200

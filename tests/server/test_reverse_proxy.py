@@ -21,6 +21,7 @@ from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from fieldapp.sync.transport import CA_BUNDLE_ENV
 from tests.conftest import ROOT, ServerProcess, free_port
+from tests.server.test_conflict_review import sign_in
 from tests.server.test_tls import write_pki
 from tests.world import PASSWORD
 
@@ -126,9 +127,10 @@ def test_office_cookies_are_secure_and_the_real_client_is_counted(
         proxied: tuple[str, Path], server: ServerProcess) -> None:
     url, ca = proxied
     office = requests.Session()  # verify per request: REQUESTS_CA_BUNDLE beats session.verify
-    signed_in = office.post(url + "/office/login", timeout=30, allow_redirects=False,
-                            verify=str(ca), data={
-        "username": "dispatcher", "password": PASSWORD, "next": "/office/dispatch"})
+    # As a browser posts the form: naming the proxy's origin, which the server sees as its own.
+    signed_in = sign_in(office, url, "dispatcher", PASSWORD, "/office/dispatch",
+                        allow_redirects=False, verify=str(ca), headers={"Origin": url})
+    assert signed_in.status_code == 303
     cookie = signed_in.headers["set-cookie"]
     assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
     assert office.get(url + "/office/dispatch", timeout=30, verify=str(ca)).status_code == 200
