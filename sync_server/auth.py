@@ -32,6 +32,7 @@ DEVICE, SESSION = "device", "session"
 # Why a login was ended before its expiry (``devices.ended_reason``).
 TOKEN_REUSED, PASSWORD_RESET, ACCOUNT_DISABLED = "token_reused", "password_reset", \
     "account_disabled"
+RELEASED = "released"  # an admin handed the tablet on: the next account to log in takes it
 
 
 @dataclass(frozen=True)
@@ -111,18 +112,20 @@ def issue(conn: Connection, user: Any, device_id: str, device_name: str, ttl: ti
     """A new login for a user whose password was checked: every check comes before the
     write, so a refusal leaves nothing behind. A device id belongs to the account that
     first logged in with it; that account logging in again starts a new token family."""
-    owner = conn.execute("SELECT username, revoked_at, kind FROM devices WHERE device_id = ?",
-                         [device_id]).fetchone()
+    owner = conn.execute("SELECT username, revoked_at, kind, ended_reason FROM devices"
+                         " WHERE device_id = ?", [device_id]).fetchone()
     if owner and owner["revoked_at"]:
         raise ApiError(403, "device_revoked", "this device was revoked by an administrator")
-    if owner and (owner["username"] != user["username"] or owner["kind"] != kind):
+    if owner and (owner["kind"] != kind or owner["username"] != user["username"]
+                  and owner["ended_reason"] != RELEASED):
         raise ApiError(403, "device_taken", "this device id is registered to another account;"
-                       " an administrator can tell you which tablet to use")
+                       " an administrator can hand the tablet on (用户与设备)")
     token, issued, expires = new_token(ttl)
     conn.execute(
         "INSERT INTO devices(device_id, username, name, token_hash, created_at, issued_at,"
         " expires_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE"
-        " SET name = excluded.name, token_hash = excluded.token_hash,"
+        " SET username = excluded.username, name = excluded.name,"
+        " token_hash = excluded.token_hash,"
         " issued_at = excluded.issued_at, expires_at = excluded.expires_at,"
         " previous_token_hash = NULL, ended_at = NULL, ended_reason = NULL",
         [device_id, user["username"], device_name, token_hash(token), utc_now(), issued,
@@ -152,6 +155,9 @@ def _ended(reason: str, active: bool) -> ApiError:
     if reason == PASSWORD_RESET:
         return ApiError(401, PASSWORD_RESET, "the password of this account was reset;"
                         " log in again with the new one")
+    if reason == RELEASED:
+        return ApiError(401, "device_released", "an administrator handed this tablet on;"
+                        " log in again")
     if not active:
         return ApiError(401, "user_disabled", "this user account is disabled")
     return ApiError(401, "login_ended", "this login was ended when the account was disabled;"

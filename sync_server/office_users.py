@@ -28,7 +28,8 @@ MIN_PASSWORD = 8
 ENDED_ZH = {
     auth.TOKEN_REUSED: "旧令牌被再次使用（疑似被复制盗用），该设备的登录已全部失效，需重新登录",
     auth.PASSWORD_RESET: "密码已重设，登录已失效",
-    auth.ACCOUNT_DISABLED: "账号停用，登录已失效"}
+    auth.ACCOUNT_DISABLED: "账号停用，登录已失效",
+    auth.RELEASED: "已解除绑定，下一个登录的账号将使用这台平板"}
 
 
 def _admin(who: auth.Principal) -> None:
@@ -152,3 +153,22 @@ def revoke_device(request: Request, who: Office, device_id: str,
     if not found:
         return _back(error=f"设备 {device_id} 不存在或已停用")
     return _back(done=f"设备 {device_id} 已停用：下次联网时先上传未上传的工作，然后清除本机数据")
+
+
+@router.post("/devices/{device_id}/release")
+def release_device(request: Request, who: Office, device_id: str,
+                   csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    """Hand a tablet on to another technician: a device id otherwise belongs to the account
+    that registered it. The current login on it ends; its data is not wiped, and the
+    tablet itself refuses a new user while the last one's work is unsent."""
+    check_csrf(request, csrf)
+    _admin(who)
+    with server_of(request).db.write() as conn:
+        found = conn.execute("UPDATE devices SET ended_at = ?, ended_reason = ?,"
+                             " previous_token_hash = NULL WHERE device_id = ? AND kind = ?"
+                             " AND revoked_at IS NULL RETURNING device_id",
+                             [datetime.now(UTC).isoformat(timespec="seconds"), auth.RELEASED,
+                              device_id, auth.DEVICE]).fetchone()
+    if not found:
+        return _back(error=f"平板 {device_id} 不存在或已停用")
+    return _back(done=f"平板 {device_id} 已解除绑定：下一个登录的账号将使用它")

@@ -102,16 +102,18 @@ class SyncClient:
 
     # -- login ----------------------------------------------------------------------
     def login(self, username: str, password: str, device_name: str = "") -> Session:
+        # Asked before the server is: a login there would bind this tablet to the new
+        # account, and the last one could then no longer send what it left.
+        previous = self.r.session
+        if previous and previous.username != username and self.r.outbox.counts()["pending"]:
+            raise AuthError("other_user_pending",
+                            "another technician's work on this tablet is not synced yet",
+                            username=previous.username)
         body = LoginRequest(username=username, password=password, device_id=self.r.device_id,
                             device_name=device_name)
         resp = self._call("POST", "/api/v1/auth/login", auth=False, json=body.model_dump())
         login = LoginResponse.model_validate(resp.json())
         session = Session(**login.user.model_dump())
-        previous = self.r.session
-        if previous and previous.username != session.username and self.r.outbox.counts()["pending"]:
-            raise AuthError("other_user_pending",
-                            "another technician's work on this tablet is not synced yet",
-                            username=previous.username)
         self._keep_token(login.token, login.expires_at, login.issued_at)
         self.r.set_state("session", json.dumps(session.__dict__, ensure_ascii=False))
         unlock.remember(self.r, password)  # the same password opens the app offline

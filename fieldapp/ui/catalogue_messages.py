@@ -87,6 +87,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.login_ended": ("登录已被管理员结束，请重新登录", "An administrator ended this login; log in again"),
     "error.session_token": ("后台会话不能用于平板同步，请在平板上登录",
                             "A back-office session cannot sync a tablet; log in on the tablet"),
+    "error.device_released": ("管理员已将本平板交给其他人使用，请重新登录",
+                              "An administrator handed this tablet on; log in again"),
     "error.device_taken": ("本平板已登记在其他账号名下，请联系管理员",
                            "This tablet is registered to another account; contact the administrator"),
     "error.device_revoked": ("本设备已被停用，请联系管理员",

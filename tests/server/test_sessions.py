@@ -132,3 +132,29 @@ def test_a_device_id_belongs_to_the_account_that_registered_it(server: ServerPro
     again = requests.post(server.url + "/api/v1/auth/login", timeout=10, json={
         "username": "tech01", "password": PASSWORD, "device_id": replica.device_id})
     assert (again.status_code, again.json()["error"]) == (403, "device_revoked")
+
+
+def test_an_admin_hands_a_tablet_on_to_another_technician(server: ServerProcess,
+                                                          tmp_path: Path) -> None:
+    replica, tablet = synced_tablet(server, tmp_path / "tablet", "tech01")
+    admin = office_session(server, "admin")
+    page = users_form(admin, server, f"/office/devices/{replica.device_id}/release")
+    assert "已解除绑定" in page
+    assert bearer(server, "GET", "/api/v1/sync/pull", tablet.tokens.get()) == \
+        (401, "device_released")
+    replica.jobs.transition("job-1", "accepted")  # tech01 left work unsent
+    with pytest.raises(AuthError) as pending:
+        tablet.login("tech02", PASSWORD)
+    assert pending.value.code == "other_user_pending"
+    assert server.scalar("SELECT username FROM devices WHERE device_id = ?",
+                         [replica.device_id]) == "tech01"  # asked before the server was
+    tablet.login("tech01", PASSWORD)  # the released tablet lets its last user send it
+    tablet.sync()
+    users_form(admin, server, f"/office/devices/{replica.device_id}/release")
+    tablet.login("tech02", PASSWORD)
+    tablet.sync()
+    assert server.scalar("SELECT username FROM devices WHERE device_id = ?",
+                         [replica.device_id]) == "tech02"
+    taken = requests.post(server.url + "/api/v1/auth/login", timeout=10, json={
+        "username": "tech01", "password": PASSWORD, "device_id": replica.device_id})
+    assert taken.json()["error"] == "device_taken"  # bound again, to its new account
