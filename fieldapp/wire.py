@@ -44,11 +44,13 @@ class UserInfo(_Strict):
 class TokenResponse(_Strict):
     token: str
     expires_at: str
+    issued_at: str | None = None  # server time: the client refreshes past half-life
 
 
 class LoginResponse(_Strict):
     token: str
     expires_at: str
+    issued_at: str | None = None
     user: UserInfo
     server_hlc: str
 

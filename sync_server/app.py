@@ -51,6 +51,8 @@ from sync_server.portal.web import PortalSignIn
 from sync_server.portal.web import error_page as customer_error_page
 from sync_server.pull import pull, scope_changed
 from sync_server.same_origin import SameOrigin
+from sync_server.throttle import sign_in
+from sync_server.token_rotation import refresh as refresh_token
 
 log = logging.getLogger("fieldapp.server")
 
@@ -132,22 +134,7 @@ class Server:
 def _principal(request: Request, authorization: str | None, protocol: int | None, *,
                sending: bool) -> auth.Principal:
     _check_protocol(protocol)
-    db = request.app.state.server.db
-    with db.read() as conn:
-        who = auth.authenticate(conn, authorization, sending=sending)
-        seen = conn.execute("SELECT last_seen_at FROM devices WHERE device_id = ?",
-                            [who.device_id]).fetchone()[0]
-    # Record "last seen" at most once a minute: a write per request would queue every
-    # read of the morning rush behind the single writer.
-    now = utc_now()
-    if not seen or seen < _minus_minute(now) or who.rotated:
-        with db.write() as conn:
-            conn.execute("UPDATE devices SET last_seen_at = ? WHERE device_id = ?",
-                         [now, who.device_id])
-            if who.rotated:  # the refreshed token arrived: the one it replaced is done
-                conn.execute("UPDATE devices SET previous_token_hash = NULL"
-                             " WHERE device_id = ?", [who.device_id])
-    return who
+    return auth.principal_of(request.app.state.server.db, authorization, sending=sending)
 
 
 def principal(request: Request, authorization: Annotated[str | None, Header()] = None,
@@ -169,10 +156,6 @@ def sender(who: HandingIn) -> auth.Principal:
     """…and who may change data: never an auditor (checked before the body is read)."""
     _read_only(who)
     return who
-
-
-def _minus_minute(iso: str) -> str:
-    return (datetime.fromisoformat(iso) - timedelta(minutes=1)).isoformat(timespec="milliseconds")
 
 
 Who = Annotated[auth.Principal, Depends(principal)]
@@ -210,22 +193,23 @@ def create_app(settings: Settings) -> FastAPI:
     @app.post("/api/v1/auth/login")
     def login(body: LoginRequest, request: Request) -> LoginResponse:
         _check_protocol(body.protocol)
-        token, expires, user = auth.throttled(
-            server.db, body.username, auth.client_address(request),
-            lambda conn: auth.login(conn, body.username, body.password, body.device_id,
-                                    body.device_name, settings.token_ttl))
-        return LoginResponse(token=token, expires_at=expires, server_hlc=server.clock.now(),
+        issued, user = sign_in(
+            server.db, body.username, body.password, auth.client_address(request),
+            lambda conn, user: (auth.issue(conn, user, body.device_id, body.device_name,
+                                           settings.token_ttl), user))
+        return LoginResponse(token=issued.token, expires_at=issued.expires_at,
+                             issued_at=issued.issued_at, server_hlc=server.clock.now(),
                              user=UserInfo(username=user["username"],
                                            display_name=user["display_name"],
                                            role=user["role"], district=user["district"]))
 
     @app.post("/api/v1/auth/refresh")
-    def refresh(request: Request, who: Who) -> TokenResponse:
-        """A fresh token before the current one expires, without the password again."""
-        presented = request.headers["authorization"].removeprefix("Bearer ").strip()
+    def refresh(who: Who) -> TokenResponse:
+        """A fresh token once half the current one's life is gone, without the password."""
         with server.db.write() as conn:
-            token, expires = auth.refresh(conn, who, presented, settings.token_ttl)
-        return TokenResponse(token=token, expires_at=expires)
+            issued = refresh_token(conn, who, settings.token_ttl)
+        return TokenResponse(token=issued.token, expires_at=issued.expires_at,
+                             issued_at=issued.issued_at)
 
     @app.post("/api/v1/sync/push", max_body_size=MAX_BODY)
     def push(body: PushRequest, who: Sender) -> PushResponse:

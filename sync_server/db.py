@@ -217,6 +217,22 @@ CREATE TABLE parked (
 CREATE INDEX parked_parent ON parked(parent_table, parent_id, applied_at);
 """
 
+# Tokens and sessions (auth.py): a back-office session is marked apart from a device token;
+# when each token was issued (refresh only past half-life); why a device's login was ended
+# (a replayed old token, a password reset, a disabled account); and the tokens a rotation
+# retired, so that one presented again is recognised as a stolen copy.
+SERVER_DDL_V19 = """
+ALTER TABLE devices ADD COLUMN kind TEXT NOT NULL DEFAULT 'device';
+UPDATE devices SET kind = 'session' WHERE device_id LIKE 'web-%' AND name LIKE '后台浏览器%';
+ALTER TABLE devices ADD COLUMN issued_at TEXT;
+ALTER TABLE devices ADD COLUMN ended_at TEXT;
+ALTER TABLE devices ADD COLUMN ended_reason TEXT;
+CREATE INDEX devices_user ON devices(username);
+CREATE TABLE retired_tokens (
+  token_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, retired_at TEXT NOT NULL);
+CREATE INDEX retired_tokens_at ON retired_tokens(retired_at);
+"""
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
@@ -224,7 +240,8 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                9: SERVER_DDL_V9, 10: SERVER_DDL_V10, 11: SERVER_DDL_V11,
                                12: BILLS_DDL, 13: SERVER_DDL_V13, 14: SERVER_DDL_V14,
                                15: SERVER_DDL_V15, 16: INTERACTIONS_DDL,
-                               17: SERVER_DDL_V17, 18: SERVER_DDL_V18}
+                               17: SERVER_DDL_V17, 18: SERVER_DDL_V18,
+                               19: SERVER_DDL_V19}
 
 
 class Cursor(Protocol):

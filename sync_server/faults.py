@@ -4,7 +4,10 @@
 third mutation of a push, before the batch commits: the real crash the tests need,
 at a point that is otherwise too short to hit from outside. ``disk_full:N`` makes the
 N-th attachment write fail with ENOSPC after writing half its bytes, as a full disk does.
-Unset in production.
+``FIELDAPP_PASSWORD_CHECKS=<file>`` appends a line to the file for every password check
+(argon2 verification), so a test can count them; ``FIELDAPP_PASSWORD_GATE=<file>`` holds
+each password check until that file exists, so a test can keep one open while it does
+something else. Unset in production.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import errno
 import os
 import signal
+import time
+from pathlib import Path
 from typing import BinaryIO
 
 
@@ -43,3 +48,19 @@ def write(fh: BinaryIO, data: bytes) -> None:
         fh.flush()
         raise OSError(errno.ENOSPC, "No space left on device (injected)")
     fh.write(data)
+
+
+_CHECKS = os.environ.get("FIELDAPP_PASSWORD_CHECKS")
+_GATE = os.environ.get("FIELDAPP_PASSWORD_GATE")
+GATE_LIMIT_S = 60  # a gate nobody opens does not hold a worker forever
+
+
+def password_check() -> None:
+    """Called by ``auth`` just before each argon2 verification."""
+    if _CHECKS:
+        with open(_CHECKS, "a") as fh:
+            fh.write(f"{os.getpid()}\n")
+    if _GATE:
+        deadline = time.monotonic() + GATE_LIMIT_S
+        while not Path(_GATE).exists() and time.monotonic() < deadline:
+            time.sleep(0.02)

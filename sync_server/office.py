@@ -198,10 +198,8 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
             "next": _local(next), "username": username,
             "error": "登录页面已过期或来自其他网站，请重新输入用户名和密码"}, status_code=403)
     try:
-        token = auth.throttled(
-            server_of(request).db, username.strip(), auth.client_address(request),
-            lambda conn: sign_in(conn, username.strip(), password,
-                                 request.headers.get("user-agent", "")))
+        token = sign_in(server_of(request).db, username.strip(), password,
+                        auth.client_address(request), request.headers.get("user-agent", ""))
     except ApiError as exc:
         message = {"bad_credentials": "用户名或密码错误",
                    "not_office": "安检员请使用平板应用，后台仅供调度、主管和管理员使用",

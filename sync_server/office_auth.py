@@ -1,13 +1,14 @@
-"""Back-office sign-in: a browser session is a device of its own.
+"""Back-office sign-in: a browser session is a login of its own.
 
-Signing in issues a device token exactly as a tablet login does (argon2 password check,
-token stored only as a hash, expiry, revocable by an admin); the browser keeps it in an
-HttpOnly, SameSite=Strict cookie. Forms that change data carry a CSRF token derived from
-the session token, checked on every POST; the sign-in form, before there is a session, a
-random one kept in a cookie of its own and sent back in the form (double submit), so another
-site cannot sign a browser in to an account of its choosing. Only office roles and auditors
-may sign in; an auditor's session is refused every change (anything but GET, except signing
-out).
+Signing in goes through the same throttle and argon2 check as a tablet login and issues a
+token stored only as a hash, with an expiry, revocable by an admin, but marked a *session*
+(``auth.SESSION``): it opens the back office only, never the sync API, and cannot be
+refreshed into a device token. The browser keeps it in an HttpOnly, SameSite=Strict
+cookie. Forms that change data carry a CSRF token derived from the session token, checked
+on every POST; the sign-in form, before there is a session, a random one kept in a cookie
+of its own and sent back in the form (double submit), so another site cannot sign a
+browser in to an account of its choosing. Only office roles and auditors may sign in; an
+auditor's session is refused every change (anything but GET, except signing out).
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import hmac
 import re
 import secrets
 from datetime import timedelta
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
 
 from fieldapp.domain.status import AUDITOR, OFFICE_VIEWERS
 from fieldapp.ids import new_id
-from sync_server import auth
-from sync_server.db import Connection
+from sync_server import auth, throttle
+from sync_server.db import Connection, Storage
 from sync_server.errors import ApiError
 
 COOKIE = "fieldapp_office"
@@ -48,11 +50,11 @@ def office_user(request: Request) -> auth.Principal:
     """The signed-in office user, or SignInRequired."""
     token = request.cookies.get(COOKIE)
     if token:
-        with request.app.state.server.db.read() as conn:
-            try:
-                who = auth.authenticate(conn, "Bearer " + token)
-            except ApiError:
-                who = None
+        try:
+            who = auth.principal_of(request.app.state.server.db, "Bearer " + token,
+                                    kind=auth.SESSION)
+        except ApiError:
+            who = None
         if who and who.role in OFFICE_VIEWERS:
             if who.role == AUDITOR and request.method != "GET" \
                     and request.url.path != "/office/logout":
@@ -61,13 +63,16 @@ def office_user(request: Request) -> auth.Principal:
     raise SignInRequired(request.url.path)
 
 
-def sign_in(conn: Connection, username: str, password: str, user_agent: str) -> str:
+def sign_in(db: Storage, username: str, password: str, client: str, user_agent: str) -> str:
     """A new session token for an office user; ApiError for wrong credentials or role."""
-    token, _, user = auth.login(conn, username, password, "web-" + new_id(),
-                                "后台浏览器 " + user_agent[:80], SESSION_TTL)
-    if user["role"] not in OFFICE_VIEWERS:  # raised inside the write: the session is undone
-        raise ApiError(403, "not_office", "technicians use the tablet app, not the back office")
-    return token
+    def open_session(conn: Connection, user: Any) -> str:
+        if user["role"] not in OFFICE_VIEWERS:
+            raise ApiError(403, "not_office",
+                           "technicians use the tablet app, not the back office")
+        return auth.issue(conn, user, "web-" + new_id(), "后台浏览器 " + user_agent[:80],
+                          SESSION_TTL, kind=auth.SESSION).token
+
+    return throttle.sign_in(db, username, password, client, open_session)
 
 
 def sign_out(conn: Connection, token: str) -> None:

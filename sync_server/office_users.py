@@ -24,6 +24,12 @@ ROLES = ("technician", "dispatcher", "supervisor", "admin", "auditor")
 SKILLS = ("inspection", "repair", "meter_reading", "installation", "dunning")
 USERNAME = re.compile(r"[a-z][a-z0-9_]{2,31}")
 MIN_PASSWORD = 8
+# Why a login ended early, on the device's row (an admin sees a replayed token at once).
+ENDED_ZH = {
+    auth.TOKEN_REUSED: "旧令牌被再次使用（疑似被复制盗用），该设备的登录已全部失效，需重新登录",
+    auth.PASSWORD_RESET: "密码已重设，登录已失效",
+    auth.ACCOUNT_DISABLED: "账号停用，登录已失效",
+    auth.RELEASED: "已解除绑定，下一个登录的账号将使用这台平板"}
 
 
 def _admin(who: auth.Principal) -> None:
@@ -39,15 +45,17 @@ def users_page(request: Request, who: Office, error: str | None = None,
             "SELECT username, display_name, role, district, skills, active FROM users"
             " ORDER BY role, username")]
         devices = [dict(r) for r in conn.execute(
-            "SELECT device_id, username, name, created_at, expires_at, revoked_at, wiped_at,"
-            " last_seen_at FROM devices ORDER BY username, last_seen_at DESC")]
+            "SELECT device_id, username, name, kind, created_at, expires_at, revoked_at,"
+            " wiped_at, last_seen_at, ended_at, ended_reason FROM devices"
+            " ORDER BY username, last_seen_at DESC")]
         districts = districts_for(conn, who)
     for u in users:
         u["skills"] = json.loads(u["skills"] or "[]")
         u["devices"] = [d for d in devices if d["username"] == u["username"]]
     return render_page(request, who, "users.html", {
         "users": users, "districts": districts, "roles": ROLES, "skills": SKILLS,
-        "role_names": ROLE_ZH, "skill_names": KIND_ZH, "error": error, "done": done})
+        "role_names": ROLE_ZH, "skill_names": KIND_ZH, "ended_names": ENDED_ZH,
+        "error": error, "done": done})
 
 
 def _back(error: str | None = None, done: str | None = None) -> RedirectResponse:
@@ -91,7 +99,8 @@ async def create_user(request: Request, who: Office,
 def set_active(request: Request, who: Office, username: str,
                active: Annotated[str, Form(max_length=1)] = "",
                csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
-    """Disable (every device of the account is refused at once) or enable an account."""
+    """Disable or enable an account. Disabling ends every device token and office session
+    of the account at once, so enabling it again does not bring them back."""
     check_csrf(request, csrf)
     _admin(who)
     if username == who.username:
@@ -99,9 +108,13 @@ def set_active(request: Request, who: Office, username: str,
     with server_of(request).db.write() as conn:
         found = conn.execute("UPDATE users SET active = ? WHERE username = ? RETURNING username",
                              [1 if active == "1" else 0, username]).fetchone()
+        ended = auth.end_logins(conn, username, auth.ACCOUNT_DISABLED) \
+            if found and active != "1" else 0
     if not found:
         return _back(error=f"没有用户 {username}")
-    return _back(done=f"用户 {username} 已{'启用' if active == '1' else '停用'}")
+    if active == "1":
+        return _back(done=f"用户 {username} 已启用，需重新登录")
+    return _back(done=f"用户 {username} 已停用，{ended} 个登录已失效（平板数据不会被清除）")
 
 
 @router.post("/users/{username}/password")
@@ -112,13 +125,15 @@ def reset_password(request: Request, who: Office, username: str,
     _admin(who)
     if len(password) < MIN_PASSWORD:
         return _back(error=f"新密码至少 {MIN_PASSWORD} 位")
+    hashed = auth.hash_password(password)  # argon2 before the write lock, not inside it
     with server_of(request).db.write() as conn:
         found = conn.execute("UPDATE users SET password_hash = ? WHERE username = ?"
-                             " RETURNING username",
-                             [auth.hash_password(password), username]).fetchone()
+                             " RETURNING username", [hashed, username]).fetchone()
+        # Whoever knew the old password may hold a token: every login of the account ends.
+        ended = auth.end_logins(conn, username, auth.PASSWORD_RESET) if found else 0
     if not found:
         return _back(error=f"没有用户 {username}")
-    return _back(done=f"已重设 {username} 的密码")
+    return _back(done=f"已重设 {username} 的密码，{ended} 个登录已失效，需用新密码重新登录")
 
 
 @router.post("/devices/{device_id}/revoke")
@@ -138,3 +153,22 @@ def revoke_device(request: Request, who: Office, device_id: str,
     if not found:
         return _back(error=f"设备 {device_id} 不存在或已停用")
     return _back(done=f"设备 {device_id} 已停用：下次联网时先上传未上传的工作，然后清除本机数据")
+
+
+@router.post("/devices/{device_id}/release")
+def release_device(request: Request, who: Office, device_id: str,
+                   csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    """Hand a tablet on to another technician: a device id otherwise belongs to the account
+    that registered it. The current login on it ends; its data is not wiped, and the
+    tablet itself refuses a new user while the last one's work is unsent."""
+    check_csrf(request, csrf)
+    _admin(who)
+    with server_of(request).db.write() as conn:
+        found = conn.execute("UPDATE devices SET ended_at = ?, ended_reason = ?,"
+                             " previous_token_hash = NULL WHERE device_id = ? AND kind = ?"
+                             " AND revoked_at IS NULL RETURNING device_id",
+                             [datetime.now(UTC).isoformat(timespec="seconds"), auth.RELEASED,
+                              device_id, auth.DEVICE]).fetchone()
+    if not found:
+        return _back(error=f"平板 {device_id} 不存在或已停用")
+    return _back(done=f"平板 {device_id} 已解除绑定：下一个登录的账号将使用它")

@@ -127,7 +127,8 @@ class ServerProcess:
             db.close()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """Rows of the server's storage, whichever backend; SQLite-style SQL (``?``)."""
+        """Rows of the server's storage, whichever backend; SQLite-style SQL (``?``).
+        A write is committed (a test ageing a token, say)."""
         if self.database_url:
             import psycopg
             from psycopg.rows import dict_row
@@ -140,8 +141,10 @@ class ServerProcess:
         conn = sqlite3.connect(self.data_dir / "server.sqlite3")
         try:
             cur = conn.execute(sql, params)
-            names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            names = [d[0] for d in cur.description or ()]
+            rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            conn.commit()
+            return rows
         finally:
             conn.close()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fieldapp import unlock
@@ -41,7 +41,15 @@ from fieldapp.wire import (
 )
 
 CHUNK = 1024 * 1024
+# When this tablet received its token (its own clock), when the server expires it, how
+# long the server gave it (seconds, from the server's own issue time), and, after a
+# refusal, the earliest time (this tablet's clock) to ask for a refresh again.
 TOKEN_ISSUED, TOKEN_EXPIRES = "token_issued_at", "token_expires_at"
+TOKEN_LIFE, TOKEN_NOT_BEFORE = "token_life_s", "token_refresh_not_before"
+# Refresh a little past half-life, not on the dot: the server allows it from half-life by
+# its own clock (several servers' clocks may differ by a little), the tablet measures
+# from when the answer arrived.
+REFRESH_AT = 0.55
 
 
 @dataclass
@@ -94,39 +102,63 @@ class SyncClient:
 
     # -- login ----------------------------------------------------------------------
     def login(self, username: str, password: str, device_name: str = "") -> Session:
+        # Asked before the server is: a login there would bind this tablet to the new
+        # account, and the last one could then no longer send what it left.
+        previous = self.r.session
+        if previous and previous.username != username and self.r.outbox.counts()["pending"]:
+            raise AuthError("other_user_pending",
+                            "another technician's work on this tablet is not synced yet",
+                            username=previous.username)
         body = LoginRequest(username=username, password=password, device_id=self.r.device_id,
                             device_name=device_name)
         resp = self._call("POST", "/api/v1/auth/login", auth=False, json=body.model_dump())
         login = LoginResponse.model_validate(resp.json())
         session = Session(**login.user.model_dump())
-        previous = self.r.session
-        if previous and previous.username != session.username and self.r.outbox.counts()["pending"]:
-            raise AuthError("other_user_pending",
-                            "another technician's work on this tablet is not synced yet",
-                            username=previous.username)
-        self._keep_token(login.token, login.expires_at)
+        self._keep_token(login.token, login.expires_at, login.issued_at)
         self.r.set_state("session", json.dumps(session.__dict__, ensure_ascii=False))
         unlock.remember(self.r, password)  # the same password opens the app offline
         self.r.observe(login.server_hlc)
         return session
 
-    def _keep_token(self, token: str, expires_at: str) -> None:
+    def _keep_token(self, token: str, expires_at: str, issued_at: str | None) -> None:
         self.tokens.set(token)
         self.r.set_state(TOKEN_ISSUED, now_iso())
         self.r.set_state(TOKEN_EXPIRES, expires_at)
+        life = (datetime.fromisoformat(expires_at) - datetime.fromisoformat(issued_at)
+                ).total_seconds() if issued_at else None
+        self.r.set_state(TOKEN_LIFE, None if life is None else str(life))
+        self.r.set_state(TOKEN_NOT_BEFORE, None)
 
     def refresh_if_due(self, now: datetime | None = None) -> bool:
         """Swap the token for a fresh one once half its life is gone, so a tablet in daily
-        use never meets an expired token (which would need the password, online)."""
-        issued, expires = self.r.state(TOKEN_ISSUED), self.r.state(TOKEN_EXPIRES)
-        if not issued or not expires:
+        use never meets an expired token (which would need the password, online).
+
+        Half-life is measured as time elapsed since the token arrived here, against the
+        life the server gave it: this tablet's clock may be off from the server's, but
+        not the length of a day. The server refuses a refresh before half-life, so asking
+        early would only be refused (then the tablet waits as long as the server says)."""
+        received, expires = self.r.state(TOKEN_ISSUED), self.r.state(TOKEN_EXPIRES)
+        if not received or not expires:
             return False  # logged in before tokens were refreshed: the next login sets them
         now = now or datetime.now(UTC)
-        start, end = datetime.fromisoformat(issued), datetime.fromisoformat(expires)
-        if now < start + (end - start) / 2:
+        start = datetime.fromisoformat(received)
+        life = self.r.state(TOKEN_LIFE)
+        span = timedelta(seconds=float(life)) if life else datetime.fromisoformat(expires) - start
+        due = start + span * REFRESH_AT
+        if not_before := self.r.state(TOKEN_NOT_BEFORE):
+            due = max(due, datetime.fromisoformat(not_before))
+        if now < due:
             return False
-        fresh = TokenResponse.model_validate(self._call("POST", "/api/v1/auth/refresh").json())
-        self._keep_token(fresh.token, fresh.expires_at)
+        try:
+            resp = self._call("POST", "/api/v1/auth/refresh")
+        except ServerRejected as exc:
+            if exc.code != "refresh_too_early":
+                raise
+            wait = timedelta(seconds=float(exc.params.get("retry_after_s") or 3600))
+            self.r.set_state(TOKEN_NOT_BEFORE, (now + wait).isoformat(timespec="seconds"))
+            return False  # the token still works: sync on with it
+        fresh = TokenResponse.model_validate(resp.json())
+        self._keep_token(fresh.token, fresh.expires_at, fresh.issued_at)
         return True
 
     # -- sync -----------------------------------------------------------------------
@@ -241,11 +273,15 @@ class SyncClient:
 
 
 def _error_from(resp: Response) -> Exception:
+    params: dict[str, Any] = {}
     try:
         body = resp.json()
         code, message = body.get("error", "http_error"), body.get("message", "")
+        detail = body.get("detail")
+        if isinstance(detail, dict) and "retry_after_s" in detail:
+            params["retry_after_s"] = detail["retry_after_s"]
     except ValueError:
         code, message = "http_error", resp.content[:200].decode("utf-8", "replace")
     if resp.status_code == 401:
         return AuthError(code, message, status=401)
-    return ServerRejected(code, message, status=resp.status_code)
+    return ServerRejected(code, message, status=resp.status_code, **params)

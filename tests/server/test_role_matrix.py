@@ -81,6 +81,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/users/{username}/active"): {"admin"},
     ("POST", "/office/users/{username}/password"): {"admin"},
     ("POST", "/office/devices/{device_id}/revoke"): {"admin"},
+    ("POST", "/office/devices/{device_id}/release"): {"admin"},
     # The portal: a customer's session only, which no staff session or token is
     # (tests/portal/); signing in, help, the reminder's link and the payment provider's
     # callback are open to anyone and checked by what they carry.
