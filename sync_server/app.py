@@ -36,7 +36,7 @@ from fieldapp.wire import (
     WipeReport,
     WipeResponse,
 )
-from sync_server import alerts, audit, auth, billing, merge, notify, rules
+from sync_server import alerts, audit, audit_anchor, auth, billing, merge, notify, rules
 from sync_server import push as sync_push
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
@@ -65,6 +65,12 @@ class Settings:
     sms_url: str | None = field(default_factory=lambda: os.environ.get(SMS_URL_ENV) or None)
     sms_token: str | None = field(
         default_factory=lambda: os.environ.get(SMS_TOKEN_ENV) or None)
+    # The audit anchors' key, when not the data directory's key file; where anchors are copied.
+    audit_key: str | None = field(
+        default_factory=lambda: os.environ.get(audit_anchor.KEY_ENV) or None, repr=False)
+    audit_anchor_dir: Path | None = field(default_factory=lambda: Path(
+        os.environ[audit_anchor.ANCHOR_DIR_ENV]) if os.environ.get(audit_anchor.ANCHOR_DIR_ENV)
+        else None)
 
     def to_env(self) -> dict[str, str]:
         """The settings as variables, for worker processes (``app_from_env``)."""
@@ -73,6 +79,10 @@ class Settings:
                SCAN_ENV: str(self.alert_scan.total_seconds() if self.alert_scan else 0)}
         if self.database_url:
             env[DATABASE_URL_ENV] = self.database_url
+        if self.audit_key:
+            env[audit_anchor.KEY_ENV] = self.audit_key
+        if self.audit_anchor_dir:
+            env[audit_anchor.ANCHOR_DIR_ENV] = str(self.audit_anchor_dir)
         return env
 
     @classmethod
@@ -104,8 +114,10 @@ class Server:
         self.blobs = BlobStore(self.objects)
         self.clock = ServerClock()
         self.notifier = notify.from_settings(settings.sms_url, settings.sms_token)
+        self.audit = audit_anchor.Anchoring(self.db, settings.data_dir, settings.audit_key,
+                                            settings.audit_anchor_dir)
         with self.db.write() as conn:
-            audit.seal_unsealed(conn)  # a log from before the chain: chained once, in order
+            audit.seal_legacy(conn)  # a log from before the chain: chained once, ever
             rules.install_defaults(conn)
             billing.install_defaults(conn)
             keys.install(conn)
@@ -182,6 +194,10 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         if scanning:
             scanning.cancel()
+        try:
+            server.audit.anchor()  # the head at shutdown, outside the database
+        except Exception:
+            log.exception("audit anchor at shutdown failed")
         server.db.close()  # hand PostgreSQL connections back at shutdown
 
     app = FastAPI(title="FieldApp sync server", version="0.1.0", lifespan=lifespan)
@@ -270,6 +286,7 @@ def create_app(settings: Settings) -> FastAPI:
             if body.final:
                 conn.execute("UPDATE devices SET wiped_at = ? WHERE device_id = ?",
                              [utc_now(), who.device_id])
+                audit.security_event(conn, who, "device_wiped", who.device_id, {"kept": kept})
         return WipeResponse(device_id=who.device_id, kept=kept, wiped=body.final)
 
     @app.post("/api/v1/admin/devices/{device_id}/revoke")
@@ -279,6 +296,8 @@ def create_app(settings: Settings) -> FastAPI:
         with server.db.write() as conn:
             found = conn.execute("UPDATE devices SET revoked_at = ? WHERE device_id = ?"
                                  " RETURNING device_id", [utc_now(), device_id]).fetchone()
+            if found:
+                audit.security_event(conn, who, "device_revoked", device_id, {"via": "api"})
         if not found:
             raise ApiError(404, "unknown_device", f"no device {device_id}")
         return {"device_id": device_id, "status": "revoked"}
@@ -322,6 +341,10 @@ async def _tick(server: Server, every: timedelta) -> None:
             await asyncio.to_thread(server.tick)
         except Exception:
             log.exception("timed round (alerts, rules, messages) failed")
+        try:
+            await asyncio.to_thread(server.audit.on_timer)
+        except Exception:
+            log.exception("timed audit anchor failed")
 
 
 def app_from_env() -> FastAPI:

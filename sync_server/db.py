@@ -217,6 +217,10 @@ CREATE TABLE parked (
 CREATE INDEX parked_parent ON parked(parent_table, parent_id, applied_at);
 """
 
+# The audit chain (audit.py): a log written before the chain existed is sealed once, at the
+# first start after this migration; from then on a missing hash is a broken link, never sealed.
+SERVER_DDL_V20 = "INSERT INTO server_state(key, value) VALUES ('audit.legacy_seal', 'pending')"
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
@@ -224,7 +228,8 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                9: SERVER_DDL_V9, 10: SERVER_DDL_V10, 11: SERVER_DDL_V11,
                                12: BILLS_DDL, 13: SERVER_DDL_V13, 14: SERVER_DDL_V14,
                                15: SERVER_DDL_V15, 16: INTERACTIONS_DDL,
-                               17: SERVER_DDL_V17, 18: SERVER_DDL_V18}
+                               17: SERVER_DDL_V17, 18: SERVER_DDL_V18,
+                               20: SERVER_DDL_V20}
 
 
 class Cursor(Protocol):

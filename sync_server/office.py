@@ -33,6 +33,7 @@ from sync_server.office_auth import (
     csrf_token,
     office_user,
     sign_in,
+    sign_in_failed,
     sign_out,
 )
 
@@ -178,12 +179,15 @@ def login_page(request: Request, next: str = "/office/") -> HTMLResponse:
 def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
           password: Annotated[str, Form(max_length=256)] = "",
           next: Annotated[str, Form(max_length=500)] = "/office/") -> Response:
+    client = auth.client_address(request)
     try:
         token = auth.throttled(
-            server_of(request).db, username.strip(), auth.client_address(request),
+            server_of(request).db, username.strip(), client,
             lambda conn: sign_in(conn, username.strip(), password,
-                                 request.headers.get("user-agent", "")))
+                                 request.headers.get("user-agent", ""), client))
     except ApiError as exc:
+        with server_of(request).db.write() as conn:  # the attempt's own write was undone
+            sign_in_failed(conn, username.strip(), client, exc.code)
         message = {"bad_credentials": "用户名或密码错误",
                    "not_office": "安检员请使用平板应用，后台仅供调度、主管和管理员使用",
                    "device_revoked": "该会话已被管理员停用",
@@ -204,7 +208,7 @@ def logout(request: Request, who: Office,
            csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
     with server_of(request).db.write() as conn:
-        sign_out(conn, request.cookies[COOKIE])
+        sign_out(conn, request.cookies[COOKIE], who)
     response = RedirectResponse("/office/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -18,7 +18,7 @@ from fastapi import Request
 
 from fieldapp.domain.status import AUDITOR, OFFICE_VIEWERS
 from fieldapp.ids import new_id
-from sync_server import auth
+from sync_server import audit, auth
 from sync_server.db import Connection
 from sync_server.errors import ApiError
 
@@ -55,18 +55,32 @@ def office_user(request: Request) -> auth.Principal:
     raise SignInRequired(request.url.path)
 
 
-def sign_in(conn: Connection, username: str, password: str, user_agent: str) -> str:
-    """A new session token for an office user; ApiError for wrong credentials or role."""
-    token, _, user = auth.login(conn, username, password, "web-" + new_id(),
+def sign_in(conn: Connection, username: str, password: str, user_agent: str,
+            client: str = "") -> str:
+    """A new session token for an office user; ApiError for wrong credentials or role.
+    A sign-in is chained in the audit log (a refused one by ``sign_in_failed``)."""
+    session = "web-" + new_id()
+    token, _, user = auth.login(conn, username, password, session,
                                 "后台浏览器 " + user_agent[:80], SESSION_TTL)
     if user["role"] not in OFFICE_VIEWERS:  # raised inside the write: the session is undone
         raise ApiError(403, "not_office", "technicians use the tablet app, not the back office")
+    audit.security_event(conn, auth.Principal(username, user["display_name"], user["role"],
+                                              user["district"], session),
+                         "sign_in", username, {"client": client})
     return token
 
 
-def sign_out(conn: Connection, token: str) -> None:
+def sign_in_failed(conn: Connection, username: str, client: str, reason: str) -> None:
+    """A refused office sign-in, chained: the name typed (never the password), from where."""
+    audit.security_event(conn, username, "sign_in_failed", username,
+                         {"client": client, "reason": reason})
+
+
+def sign_out(conn: Connection, token: str, who: auth.Principal | None = None) -> None:
     conn.execute("UPDATE devices SET expires_at = '1970-01-01T00:00:00+00:00'"
                  " WHERE token_hash = ?", [auth.token_hash(token)])
+    if who is not None:
+        audit.security_event(conn, who, "sign_out", who.username)
 
 
 def csrf_token(request: Request) -> str:

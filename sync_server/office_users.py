@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.domain.kinds import KIND_ZH
-from sync_server import auth
+from sync_server import audit, auth
 from sync_server.office import ROLE_ZH, Office, districts_for, render_page, require, server_of
 from sync_server.office_auth import check_csrf
 
@@ -84,6 +84,9 @@ async def create_user(request: Request, who: Office,
             return _back(error="；".join(problems))
         auth.add_user(conn, username, display_name.strip(), role, password,
                       district.strip() or None, skills)
+        audit.security_event(conn, who, "user_created", username, {
+            "display_name": display_name.strip(), "role": role,
+            "district": district.strip() or None, "skills": skills})
     return _back(done=f"已创建用户 {username}")
 
 
@@ -99,6 +102,9 @@ def set_active(request: Request, who: Office, username: str,
     with server_of(request).db.write() as conn:
         found = conn.execute("UPDATE users SET active = ? WHERE username = ? RETURNING username",
                              [1 if active == "1" else 0, username]).fetchone()
+        if found:
+            audit.security_event(conn, who, "user_enabled" if active == "1" else "user_disabled",
+                                 username)
     if not found:
         return _back(error=f"没有用户 {username}")
     return _back(done=f"用户 {username} 已{'启用' if active == '1' else '停用'}")
@@ -116,6 +122,8 @@ def reset_password(request: Request, who: Office, username: str,
         found = conn.execute("UPDATE users SET password_hash = ? WHERE username = ?"
                              " RETURNING username",
                              [auth.hash_password(password), username]).fetchone()
+        if found:
+            audit.security_event(conn, who, "password_reset", username)
     if not found:
         return _back(error=f"没有用户 {username}")
     return _back(done=f"已重设 {username} 的密码")
@@ -135,6 +143,8 @@ def revoke_device(request: Request, who: Office, device_id: str,
                              " AND revoked_at IS NULL RETURNING device_id",
                              [datetime.now(UTC).isoformat(timespec="seconds"),
                               device_id]).fetchone()
+        if found:
+            audit.security_event(conn, who, "device_revoked", device_id, {"via": "office"})
     if not found:
         return _back(error=f"设备 {device_id} 不存在或已停用")
     return _back(done=f"设备 {device_id} 已停用：下次联网时先上传未上传的工作，然后清除本机数据")
