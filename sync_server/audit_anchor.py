@@ -56,6 +56,7 @@ def load_key(data_dir: Path, configured: str | None = None) -> bytes:
     key = existing_key(data_dir, configured)
     if key is not None:
         return key
+    data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / KEY_FILE
     temp = data_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
