@@ -11,7 +11,7 @@ from pathlib import Path
 import uvicorn
 
 from fieldapp.reports.report_data import UTILITY_SETTING
-from sync_server import audit, billing
+from sync_server import audit_anchor, billing
 from sync_server.app import ACCEPT_ENV, SCAN_ENV, SIM_PAY_ENV, Settings, create_app
 from sync_server.db import DATABASE_URL_ENV, Storage, open_database
 from sync_server.portal import service_requests
@@ -54,7 +54,15 @@ def main(argv: list[str] | None = None) -> None:
                         help="the first day whose readings FieldApp bills (YYYY-MM-DD; before"
                         " it the old billing system's; default: the server's first start)")
     parser.add_argument("--verify-audit", action="store_true",
-                        help="check the change log's hash chain, say where it breaks, exit")
+                        help="check the change log's hash chain and its external anchors,"
+                        " say where it breaks, exit")
+    parser.add_argument("--audit-anchor-dir", type=Path,
+                        default=Path(os.environ[audit_anchor.ANCHOR_DIR_ENV])
+                        if os.environ.get(audit_anchor.ANCHOR_DIR_ENV) else None,
+                        help="also append the signed audit-chain head to this directory"
+                        " (storage apart from the database's), and check it with"
+                        f" --verify-audit (default ${audit_anchor.ANCHOR_DIR_ENV}); the key is"
+                        f" ${audit_anchor.KEY_ENV}, else {audit_anchor.KEY_FILE} in --data")
     parser.add_argument("--ssl-certfile", default=os.environ.get(CERT_ENV) or None,
                         help="serve HTTPS with this certificate (PEM, chain included;"
                         f" default ${CERT_ENV}); without it, run behind a TLS proxy")
@@ -72,9 +80,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.verify_audit:
-        raise SystemExit(_verify(args.data, args.database_url))
+        raise SystemExit(_verify(args.data, args.database_url, args.audit_anchor_dir))
     settings = Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl),
-                        database_url=args.database_url,
+                        database_url=args.database_url, audit_anchor_dir=args.audit_anchor_dir,
                         accept_within=timedelta(minutes=args.accept_within),
                         alert_scan=_alert_scan(),
                         simulated_payments=args.demo or args.simulated_payments)
@@ -108,19 +116,17 @@ def _tls(args: argparse.Namespace) -> dict[str, str]:
     return {"ssl_certfile": args.ssl_certfile, "ssl_keyfile": args.ssl_keyfile}
 
 
-def _verify(data: Path, database_url: str | None) -> int:
-    """0 when every change-log entry is sound, 1 (and where) when the chain breaks."""
+def _verify(data: Path, database_url: str | None, anchor_dir: Path | None) -> int:
+    """0 when every change-log entry and every external anchor is sound, 1 (and where) when
+    the chain breaks or an anchor does not hold."""
     db = open_database(data, database_url)
     try:
-        verdict = audit.verify(db)
+        key = audit_anchor.existing_key(data, os.environ.get(audit_anchor.KEY_ENV))
+        verdict = audit_anchor.check(db, key, audit_anchor.anchor_files(data, anchor_dir))
     finally:
         db.close()
-    if verdict.ok:
-        print(f"审计日志完好：{verdict.checked} 条记录，哈希链无断点")
-        return 0
-    print(f"审计日志在第 {verdict.broken_at} 条记录处断开：{verdict.problem}"
-          f"（此前 {verdict.checked} 条完好）")
-    return 1
+    print(audit_anchor.describe(verdict))
+    return 0 if verdict.ok else 1
 
 
 def _alert_scan() -> timedelta | None:

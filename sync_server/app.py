@@ -36,7 +36,7 @@ from fieldapp.wire import (
     WipeReport,
     WipeResponse,
 )
-from sync_server import alerts, audit, auth, billing, merge, notify, rules
+from sync_server import alerts, audit, audit_anchor, auth, billing, merge, notify, rules
 from sync_server import push as sync_push
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
@@ -71,6 +71,12 @@ class Settings:
     # The stand-in payment provider marks bills paid without money: demo and test systems only.
     simulated_payments: bool = field(
         default_factory=lambda: os.environ.get(SIM_PAY_ENV) == "1")
+    # The audit anchors' key, when not the data directory's key file; where anchors are copied.
+    audit_key: str | None = field(
+        default_factory=lambda: os.environ.get(audit_anchor.KEY_ENV) or None, repr=False)
+    audit_anchor_dir: Path | None = field(default_factory=lambda: Path(
+        os.environ[audit_anchor.ANCHOR_DIR_ENV]) if os.environ.get(audit_anchor.ANCHOR_DIR_ENV)
+        else None)
 
     def to_env(self) -> dict[str, str]:
         """The settings as variables, for worker processes (``app_from_env``)."""
@@ -80,6 +86,10 @@ class Settings:
         if self.database_url:
             env[DATABASE_URL_ENV] = self.database_url
         env[SIM_PAY_ENV] = "1" if self.simulated_payments else "0"
+        if self.audit_key:
+            env[audit_anchor.KEY_ENV] = self.audit_key
+        if self.audit_anchor_dir:
+            env[audit_anchor.ANCHOR_DIR_ENV] = str(self.audit_anchor_dir)
         return env
 
     @classmethod
@@ -113,8 +123,10 @@ class Server:
         self.blobs = BlobStore(self.objects)
         self.clock = ServerClock()
         self.notifier = notify.from_settings(settings.sms_url, settings.sms_token)
+        self.audit = audit_anchor.Anchoring(self.db, settings.data_dir, settings.audit_key,
+                                            settings.audit_anchor_dir)
         with self.db.write() as conn:
-            audit.seal_unsealed(conn)  # a log from before the chain: chained once, in order
+            audit.seal_legacy(conn)  # a log from before the chain: chained once, ever
             rules.install_defaults(conn)
             billing.install_defaults(conn)
             keys.install(conn)
@@ -172,6 +184,10 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         if scanning:
             scanning.cancel()
+        try:
+            server.audit.anchor()  # the head at shutdown, outside the database
+        except Exception:
+            log.exception("audit anchor at shutdown failed")
         server.db.close()  # hand PostgreSQL connections back at shutdown
 
     # No /docs or /redoc: their pages load Swagger UI's scripts from a CDN into the office's
@@ -265,6 +281,7 @@ def create_app(settings: Settings) -> FastAPI:
             if body.final:
                 conn.execute("UPDATE devices SET wiped_at = ? WHERE device_id = ?",
                              [utc_now(), who.device_id])
+                audit.security_event(conn, who, "device_wiped", who.device_id, {"kept": kept})
         return WipeResponse(device_id=who.device_id, kept=kept, wiped=body.final)
 
     @app.post("/api/v1/admin/devices/{device_id}/revoke")
@@ -274,6 +291,8 @@ def create_app(settings: Settings) -> FastAPI:
         with server.db.write() as conn:
             found = conn.execute("UPDATE devices SET revoked_at = ? WHERE device_id = ?"
                                  " RETURNING device_id", [utc_now(), device_id]).fetchone()
+            if found:
+                audit.security_event(conn, who, "device_revoked", device_id, {"via": "api"})
         if not found:
             raise ApiError(404, "unknown_device", f"no device {device_id}")
         return {"device_id": device_id, "status": "revoked"}
@@ -317,6 +336,10 @@ async def _tick(server: Server, every: timedelta) -> None:
             await asyncio.to_thread(server.tick)
         except Exception:
             log.exception("timed round (alerts, rules, messages) failed")
+        try:
+            await asyncio.to_thread(server.audit.on_timer)
+        except Exception:
+            log.exception("timed audit anchor failed")
 
 
 def app_from_env() -> FastAPI:

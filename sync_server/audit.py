@@ -3,10 +3,17 @@ the entry before it, so changing, removing or inserting an entry afterwards brea
 chain from that point on.
 
     log(conn, entry)          # append one entry, chained (merge.py and seed.py write this way)
-    seal_unsealed(conn)       # chain entries written before the chain existed (at start-up)
+    security_event(conn, who, action, subject, detail)   # an admin or security action
+    seal_legacy(conn)         # chain a log written before the chain existed: once, ever
     verify(db)                # walk the chain: the first broken link, or how many are sound
 
     python -m sync_server --data var/server --verify-audit
+
+Admin and security actions (accounts, passwords, revocations, rule edits, office sign-ins,
+alert acknowledgements, wipe confirmations) are entries of the same chain under the table
+name ``SECURITY``, which is no synced table: pull, the rules engine and the KPIs read synced
+tables only, so they never see them. The chain head is also anchored outside the database
+(audit_anchor.py), so a history rewritten consistently from the database alone is caught.
 
 Writes are serialised (SQLite's writer, PostgreSQL's advisory lock), so the last entry read
 inside the write transaction is the one the new entry follows. Sequence numbers may have
@@ -22,12 +29,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sync_server.db import Connection, Storage
+from sync_server.auth import Principal
+from sync_server.db import Connection, Storage, utc_now
 
 GENESIS = "0" * 64
 CHAINED = ("tbl", "record_id", "customer_id", "op", "fields", "hlc", "by_user", "device_id",
            "at", "client_at", "mutation_id", "batch_id")
 BATCH = 5000
+SECURITY = "security"  # the ``tbl`` of admin and security actions (no synced table has it)
+# server_state: "pending" (set by migration 20) until the legacy log is sealed, then "done".
+# Absent or "done", nothing is ever sealed: a missing hash is a broken link.
+LEGACY_SEAL = "audit.legacy_seal"
 
 
 def entry_hash(prev: str, entry: Mapping[str, Any]) -> str:
@@ -54,17 +66,35 @@ def log(conn: Connection, entry: Mapping[str, Any],
     return seq, digest
 
 
-def seal_unsealed(conn: Connection) -> int:
-    """Chain the entries that have no hash yet (a log older than the chain), in order."""
-    first = conn.execute("SELECT min(seq) FROM changes WHERE hash IS NULL").fetchone()[0]
-    if first is None:
+def security_event(conn: Connection, who: Principal | str, action: str, subject: str,
+                   detail: Mapping[str, Any] | None = None) -> tuple[int, str]:
+    """Chain one admin or security action: ``who`` (a principal, or the name typed at a
+    failed sign-in) did ``action`` to ``subject`` (a username, device, rule or alert id).
+    Call it inside the write that does the action, so both commit or neither does.
+    ``detail`` never holds a secret (no password, no token)."""
+    username, device = (who.username, who.device_id) if isinstance(who, Principal) \
+        else (who, None)
+    return log(conn, {
+        "tbl": SECURITY, "record_id": subject, "customer_id": None, "op": action,
+        "fields": json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True),
+        "by_user": username, "device_id": device, "at": utc_now()})
+
+
+def seal_legacy(conn: Connection) -> int:
+    """Chain the entries written before the chain existed, once: only while migration 20's
+    mark says "pending", and only the unsealed entries before the first sealed one. Any
+    other missing hash is tampering, left for ``verify`` to report; a restart never seals it.
+    """
+    mark = conn.execute("SELECT value FROM server_state WHERE key = ?",
+                        [LEGACY_SEAL]).fetchone()
+    if mark is None or mark[0] != "pending":
         return 0
-    before = conn.execute("SELECT hash FROM changes WHERE seq < ? ORDER BY seq DESC LIMIT 1",
-                          [first]).fetchone()
-    prev = (before[0] if before else None) or GENESIS
-    sealed = 0
-    for row in conn.execute("SELECT * FROM changes WHERE seq >= ? ORDER BY seq",
-                            [first]).fetchall():
+    conn.execute("UPDATE server_state SET value = 'done' WHERE key = ?", [LEGACY_SEAL])
+    first_sealed = conn.execute(
+        "SELECT min(seq) FROM changes WHERE hash IS NOT NULL").fetchone()[0]
+    prev, sealed = GENESIS, 0
+    for row in conn.execute("SELECT * FROM changes WHERE hash IS NULL AND seq < ? ORDER BY seq",
+                            [first_sealed if first_sealed is not None else 2 ** 62]).fetchall():
         entry = dict(row)
         digest = entry_hash(prev, entry)
         conn.execute("UPDATE changes SET prev_hash = ?, hash = ? WHERE seq = ?",
@@ -78,11 +108,12 @@ def seal_unsealed(conn: Connection) -> int:
 class Verdict:
     checked: int
     broken_at: int | None = None  # the first entry whose link or content does not hold
-    problem: str = ""
+    problem: str = ""  # what is wrong; without broken_at, a problem of the anchors
+    anchors: int = 0  # external anchors checked (audit_anchor.py)
 
     @property
     def ok(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and not self.problem
 
 
 def verify(db: Storage) -> Verdict:
@@ -96,6 +127,8 @@ def verify(db: Storage) -> Verdict:
         if not rows:
             return Verdict(checked)
         for row in rows:
+            if row["hash"] is None or row["prev_hash"] is None:
+                return Verdict(checked, row["seq"], "记录的哈希被清除（该记录或其链接被篡改）")
             if row["prev_hash"] != prev:
                 return Verdict(checked, row["seq"], "与前一条记录的链接断开（其前有记录被删除、"
                                                     "插入或修改）")

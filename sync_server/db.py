@@ -79,7 +79,7 @@ CREATE TABLE tombstones (
 CREATE INDEX tombstones_record ON tombstones(tbl, record_id);
 """
 
-# Wrong passwords, for login throttling (auth.throttled).
+# Wrong passwords, for login throttling (throttle.py).
 SERVER_DDL_V7 = """
 CREATE TABLE login_failures (
   id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL, client TEXT NOT NULL,
@@ -232,6 +232,9 @@ CREATE TABLE retired_tokens (
   token_hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, retired_at TEXT NOT NULL);
 CREATE INDEX retired_tokens_at ON retired_tokens(retired_at);
 """
+# The audit chain (audit.py): a log written before the chain existed is sealed once, at the
+# first start after this migration; from then on a missing hash is a broken link, never sealed.
+SERVER_DDL_V20 = "INSERT INTO server_state(key, value) VALUES ('audit.legacy_seal', 'pending')"
 
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
@@ -241,7 +244,8 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                12: BILLS_DDL, 13: SERVER_DDL_V13, 14: SERVER_DDL_V14,
                                15: SERVER_DDL_V15, 16: INTERACTIONS_DDL,
                                17: SERVER_DDL_V17, 18: SERVER_DDL_V18,
-                               19: SERVER_DDL_V19}
+                               19: SERVER_DDL_V19,
+                               20: SERVER_DDL_V20}
 
 
 class Cursor(Protocol):

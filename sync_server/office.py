@@ -36,6 +36,7 @@ from sync_server.office_auth import (
     login_csrf_ok,
     office_user,
     sign_in,
+    sign_in_failed,
     sign_out,
 )
 from sync_server.sniff import HEAD_BYTES, IMAGES, sniff
@@ -197,10 +198,13 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)] = "",
         return _login_form(request, {
             "next": _local(next), "username": username,
             "error": "登录页面已过期或来自其他网站，请重新输入用户名和密码"}, status_code=403)
+    client = auth.client_address(request)
     try:
-        token = sign_in(server_of(request).db, username.strip(), password,
-                        auth.client_address(request), request.headers.get("user-agent", ""))
+        token = sign_in(server_of(request).db, username.strip(), password, client,
+                        request.headers.get("user-agent", ""))
     except ApiError as exc:
+        with server_of(request).db.write() as conn:  # the attempt's own write was undone
+            sign_in_failed(conn, username.strip(), client, exc.code)
         message = {"bad_credentials": "用户名或密码错误",
                    "not_office": "安检员请使用平板应用，后台仅供调度、主管和管理员使用",
                    "device_revoked": "该会话已被管理员停用",
@@ -221,7 +225,7 @@ def logout(request: Request, who: Office,
            csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
     with server_of(request).db.write() as conn:
-        sign_out(conn, request.cookies[COOKIE])
+        sign_out(conn, request.cookies[COOKIE], who)
     response = RedirectResponse("/office/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -1,8 +1,11 @@
 """审计日志: every change to a synced record — who, on which device, when (on the device and
-on the server), what — filterable, page by page, and exported as CSV with the same filters.
+on the server), what — and every admin and security action (安全与管理: accounts, passwords,
+revocations, rule edits, sign-ins, alert acknowledgements, wipes), filterable, page by page,
+and exported as CSV with the same filters; above it, whether the hash chain and its external
+anchors hold (audit_anchor.py), checked again on request.
 
-The change log is the audit trail: devices' pushes, office edits, the rules engine and
-seeding all write it, in one order (``seq``), and nothing rewrites it.
+The change log is the audit trail: devices' pushes, office edits, the rules engine, seeding
+and the security actions all write it, in one order (``seq``), and nothing rewrites it.
 """
 
 from __future__ import annotations
@@ -18,11 +21,20 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
+from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES
+from sync_server import audit, audit_anchor
 from sync_server.csv_export import SafeWriter
 from sync_server.errors import MAX_INT
-from sync_server.office import Office, district_of, local_time, render_page, server_of
+from sync_server.office import (
+    ROLE_ZH,
+    Office,
+    district_of,
+    local_time,
+    render_page,
+    server_of,
+)
 
 router = APIRouter(prefix="/office", include_in_schema=False)
 PAGE = 100
@@ -31,8 +43,21 @@ TABLE_ZH = {"customers": "客户", "meters": "燃气表", "readings": "读数", 
             "submissions": "表单", "answers": "答案", "attachments": "照片/文件",
             "signatures": "签名", "scans": "扫码", "hazards": "隐患",
             "rectification_notices": "整改通知书", "form_definitions": "表单定义",
-            "kb_articles": "知识库", "org_settings": "系统设置"}
-OP_ZH = {"insert": "新建", "update": "修改", "delete": "删除", "resend": "重发"}
+            "kb_articles": "知识库", "org_settings": "系统设置", audit.SECURITY: "安全与管理"}
+OP_ZH = {"insert": "新建", "update": "修改", "delete": "删除", "resend": "重发",
+         "user_created": "创建用户", "user_enabled": "启用账号", "user_disabled": "停用账号",
+         "password_reset": "重设密码", "device_revoked": "停用设备",
+         "device_released": "解除平板绑定",
+         "device_wiped": "设备已清除数据", "rule_changed": "修改规则", "sign_in": "后台登录",
+         "sign_in_failed": "后台登录失败", "sign_out": "后台退出", "alert_acknowledged": "确认提醒"}
+# The details of a security action, in words (audit.security_event's ``detail`` keys).
+DETAIL_ZH = {"display_name": "姓名", "role": "角色", "district": "区域", "skills": "技能",
+             "via": "途径", "client": "来源地址", "reason": "原因", "kept": "留存的被拒修改",
+             "name": "名称", "condition": "条件", "enabled": "启用", "text": "内容",
+             "hours": "小时"}
+VALUE_ZH = {"office": "后台页面", "api": "接口", "bad_credentials": "用户名或密码错误",
+            "not_office": "非后台角色", "device_revoked": "会话已被停用",
+            "too_many_attempts": "错误次数过多", True: "是", False: "否"}
 
 
 @dataclass(frozen=True)
@@ -93,16 +118,32 @@ def _rows(request: Request, filters: Filters, before: int | None,
 
 
 def _what(row: dict[str, Any]) -> str:
-    """The changed fields in short: ``status → completed; note → …``."""
+    """The changed fields in short: ``status → completed; note → …``; a security action's
+    details in words: ``角色：安检员；区域：秦淮区``."""
     try:
         fields = json.loads(row["fields"] or "{}")
     except ValueError:
         return row["fields"] or ""
+    if row["tbl"] == audit.SECURITY:
+        return "；".join(f"{DETAIL_ZH.get(k, k)}：{_value_zh(k, v)}" for k, v in fields.items()
+                        if v not in (None, "", []))
     parts = []
     for key, value in fields.items():
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         parts.append(f"{key} → {text[:80]}{'…' if len(text) > 80 else ''}")
     return "；".join(parts)
+
+
+def _value_zh(key: str, value: Any) -> str:
+    if key == "role":
+        return ROLE_ZH.get(value, value)
+    if isinstance(value, list):  # skills
+        return "、".join(KIND_ZH.get(v, str(v)) for v in value)
+    return str(VALUE_ZH.get(value, value)) if isinstance(value, str | bool) else str(value)
+
+
+def _table(table: str) -> str:
+    return table if table in TABLES or table == audit.SECURITY else ""
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -112,9 +153,12 @@ def audit_page(request: Request, who: Office,
                record: Annotated[str, Query(max_length=64)] = "",
                since: Annotated[str, Query(max_length=10)] = "",
                until: Annotated[str, Query(max_length=10)] = "",
-               before: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None) -> HTMLResponse:
-    filters = Filters(table if table in TABLES else "", user.strip(), record.strip(),
+               before: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None,
+               check: bool = False) -> HTMLResponse:
+    """``check``: verify the chain and its anchors now instead of showing the last check."""
+    filters = Filters(_table(table), user.strip(), record.strip(),
                       since, until, district_of(who) or "")
+    checked_at, verdict = server_of(request).audit.verdict(fresh=check)
     rows = _rows(request, filters, before, PAGE + 1)
     more = len(rows) > PAGE
     rows = rows[:PAGE]
@@ -123,7 +167,8 @@ def audit_page(request: Request, who: Office,
     query = urlencode({k: v for k, v in vars(filters).items() if v and k != "district"})
     return render_page(request, who, "audit.html", {
         "rows": rows, "filters": filters, "tables": TABLE_ZH, "ops": OP_ZH, "query": query,
-        "older": rows[-1]["seq"] if more and rows else None})
+        "older": rows[-1]["seq"] if more and rows else None, "chain_ok": verdict.ok,
+        "chain": audit_anchor.describe(verdict), "chain_checked_at": checked_at})
 
 
 @router.get("/audit.csv")
@@ -134,7 +179,7 @@ def audit_csv(request: Request, who: Office,
               since: Annotated[str, Query(max_length=10)] = "",
               until: Annotated[str, Query(max_length=10)] = "") -> StreamingResponse:
     """The filtered log as CSV (UTF-8 with BOM, so Excel reads the Chinese right)."""
-    filters = Filters(table if table in TABLES else "", user.strip(), record.strip(),
+    filters = Filters(_table(table), user.strip(), record.strip(),
                       since, until, district_of(who) or "")
     rows = _rows(request, filters, None, None)
 

@@ -25,7 +25,7 @@ from fastapi import Request, Response
 
 from fieldapp.domain.status import AUDITOR, OFFICE_VIEWERS
 from fieldapp.ids import new_id
-from sync_server import auth, throttle
+from sync_server import audit, auth, throttle
 from sync_server.db import Connection, Storage
 from sync_server.errors import ApiError
 
@@ -64,20 +64,34 @@ def office_user(request: Request) -> auth.Principal:
 
 
 def sign_in(db: Storage, username: str, password: str, client: str, user_agent: str) -> str:
-    """A new session token for an office user; ApiError for wrong credentials or role."""
+    """A new session token for an office user; ApiError for wrong credentials or role.
+    A sign-in is chained in the audit log (a refused one by ``sign_in_failed``)."""
     def open_session(conn: Connection, user: Any) -> str:
-        if user["role"] not in OFFICE_VIEWERS:
+        if user["role"] not in OFFICE_VIEWERS:  # raised inside the write: nothing is issued
             raise ApiError(403, "not_office",
                            "technicians use the tablet app, not the back office")
-        return auth.issue(conn, user, "web-" + new_id(), "后台浏览器 " + user_agent[:80],
-                          SESSION_TTL, kind=auth.SESSION).token
+        session = "web-" + new_id()
+        token = auth.issue(conn, user, session, "后台浏览器 " + user_agent[:80],
+                           SESSION_TTL, kind=auth.SESSION).token
+        audit.security_event(conn, auth.Principal(username, user["display_name"], user["role"],
+                                                  user["district"], session),
+                             "sign_in", username, {"client": client})
+        return token
 
     return throttle.sign_in(db, username, password, client, open_session)
 
 
-def sign_out(conn: Connection, token: str) -> None:
+def sign_in_failed(conn: Connection, username: str, client: str, reason: str) -> None:
+    """A refused office sign-in, chained: the name typed (never the password), from where."""
+    audit.security_event(conn, username, "sign_in_failed", username,
+                         {"client": client, "reason": reason})
+
+
+def sign_out(conn: Connection, token: str, who: auth.Principal | None = None) -> None:
     conn.execute("UPDATE devices SET expires_at = '1970-01-01T00:00:00+00:00'"
                  " WHERE token_hash = ?", [auth.token_hash(token)])
+    if who is not None:
+        audit.security_event(conn, who, "sign_out", who.username)
 
 
 def csrf_token(request: Request) -> str:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
-from sync_server import alerts, dispatch, job_map
+from sync_server import alerts, audit, dispatch, job_map
 from sync_server.auth import Principal
 from sync_server.errors import ApiError
 from sync_server.office import (
@@ -301,6 +301,8 @@ def acknowledge_alert(request: Request, who: Office, alert_id: RowId,
             done = False
         else:
             done = alerts.acknowledge(conn, alert_id, who, datetime.now(UTC))
+        if done:
+            audit.security_event(conn, who, "alert_acknowledged", str(alert_id))
     if not done:
         return RedirectResponse(f"/office/alerts?error={quote(f'提醒 #{alert_id} 已确认或不存在')}",
                                 status_code=303)

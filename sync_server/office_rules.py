@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.ids import new_id, now_iso
-from sync_server import dispatch, rules
+from sync_server import audit, dispatch, rules
 from sync_server.errors import ApiError
 from sync_server.office import (
     Office,
@@ -62,6 +62,10 @@ def save_rule(request: Request, who: Office, rule_id: str,
     with server_of(request).db.write() as conn:
         problems = rules.update(conn, rule_id, who, datetime.now(UTC), name=name,
                                 condition=condition, params=params, enabled=enabled == "on")
+        if not problems:
+            audit.security_event(conn, who, "rule_changed", rule_id, {
+                "name": name.strip(), "condition": condition.strip(),
+                "enabled": enabled == "on", **{k: v for k, v in params.items() if v}})
     if problems:
         return RedirectResponse(f"/office/rules?failed={quote(rule_id)}"
                                 f"&error={quote('；'.join(problems))}#rule-{rule_id}",

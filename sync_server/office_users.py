@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.domain.kinds import KIND_ZH
-from sync_server import auth
+from sync_server import audit, auth
 from sync_server.office import ROLE_ZH, Office, districts_for, render_page, require, server_of
 from sync_server.office_auth import check_csrf
 
@@ -92,6 +92,9 @@ async def create_user(request: Request, who: Office,
             return _back(error="；".join(problems))
         auth.add_user(conn, username, display_name.strip(), role, password,
                       district.strip() or None, skills)
+        audit.security_event(conn, who, "user_created", username, {
+            "display_name": display_name.strip(), "role": role,
+            "district": district.strip() or None, "skills": skills})
     return _back(done=f"已创建用户 {username}")
 
 
@@ -110,6 +113,9 @@ def set_active(request: Request, who: Office, username: str,
                              [1 if active == "1" else 0, username]).fetchone()
         ended = auth.end_logins(conn, username, auth.ACCOUNT_DISABLED) \
             if found and active != "1" else 0
+        if found:
+            audit.security_event(conn, who, "user_enabled" if active == "1" else "user_disabled",
+                                 username)
     if not found:
         return _back(error=f"没有用户 {username}")
     if active == "1":
@@ -131,6 +137,8 @@ def reset_password(request: Request, who: Office, username: str,
                              " RETURNING username", [hashed, username]).fetchone()
         # Whoever knew the old password may hold a token: every login of the account ends.
         ended = auth.end_logins(conn, username, auth.PASSWORD_RESET) if found else 0
+        if found:
+            audit.security_event(conn, who, "password_reset", username)
     if not found:
         return _back(error=f"没有用户 {username}")
     return _back(done=f"已重设 {username} 的密码，{ended} 个登录已失效，需用新密码重新登录")
@@ -150,6 +158,8 @@ def revoke_device(request: Request, who: Office, device_id: str,
                              " AND revoked_at IS NULL RETURNING device_id",
                              [datetime.now(UTC).isoformat(timespec="seconds"),
                               device_id]).fetchone()
+        if found:
+            audit.security_event(conn, who, "device_revoked", device_id, {"via": "office"})
     if not found:
         return _back(error=f"设备 {device_id} 不存在或已停用")
     return _back(done=f"设备 {device_id} 已停用：下次联网时先上传未上传的工作，然后清除本机数据")
@@ -169,6 +179,8 @@ def release_device(request: Request, who: Office, device_id: str,
                              " AND revoked_at IS NULL RETURNING device_id",
                              [datetime.now(UTC).isoformat(timespec="seconds"), auth.RELEASED,
                               device_id, auth.DEVICE]).fetchone()
+        if found:
+            audit.security_event(conn, who, "device_released", device_id)
     if not found:
         return _back(error=f"平板 {device_id} 不存在或已停用")
     return _back(done=f"平板 {device_id} 已解除绑定：下一个登录的账号将使用它")

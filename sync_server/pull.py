@@ -27,6 +27,9 @@ from sync_server.auth import Principal
 from sync_server.db import Connection
 
 GLOBAL_TABLES = tuple(name for name, spec in TABLES.items() if not spec.scoped)
+# Only synced tables' entries are pulled: the change log also chains the office's admin and
+# security actions (audit.SECURITY), which no device may receive.
+SYNCED = f"tbl IN ({','.join(repr(name) for name in TABLES)})"
 
 
 _ASSIGNED = "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?"
@@ -56,7 +59,8 @@ def pull(conn: Connection, who: Principal, cursor: int, limit: int,
                  " (SELECT customer_id FROM jobs WHERE assignee = ?))")
         params = [*GLOBAL_TABLES, who.username]
     heads = conn.execute(
-        f"SELECT tbl, record_id, max(seq) AS seq FROM changes WHERE seq > ? AND {scope}"
+        f"SELECT tbl, record_id, max(seq) AS seq FROM changes WHERE seq > ? AND {SYNCED}"
+        f" AND {scope}"
         " GROUP BY tbl, record_id ORDER BY seq LIMIT ?", [cursor, *params, limit + 1]).fetchall()
     more = len(heads) > limit
     heads = heads[:limit]

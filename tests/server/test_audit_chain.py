@@ -54,15 +54,22 @@ def test_an_entry_removed_is_seen_by_the_next_one(db: Storage) -> None:
     assert verdict.broken_at == second and "链接断开" in verdict.problem
 
 
-def test_a_log_older_than_the_chain_is_sealed_once(db: Storage) -> None:
-    with db.write() as conn:
+def test_a_log_older_than_the_chain_is_sealed_once_and_never_again(db: Storage) -> None:
+    with db.write() as conn:  # as before migration 14: no hashes, migration 20's mark pending
         conn.execute("UPDATE changes SET prev_hash = NULL, hash = NULL")
+        conn.execute("UPDATE server_state SET value = 'pending' WHERE key = ?",
+                     [audit.LEGACY_SEAL])
     assert not verify(db).ok
     with db.write() as conn:
-        assert audit.seal_unsealed(conn) > 10
-        assert audit.seal_unsealed(conn) == 0
+        assert audit.seal_legacy(conn) > 10
+        assert audit.seal_legacy(conn) == 0
     work(db)  # new entries follow the sealed ones
     assert verify(db).ok
+    with db.write() as conn:  # a hash nulled afterwards is tampering: never sealed over
+        seq = conn.execute("SELECT max(seq) FROM changes WHERE by_user = 'tech01'").fetchone()[0]
+        conn.execute("UPDATE changes SET hash = NULL WHERE seq = ?", [seq])
+        assert audit.seal_legacy(conn) == 0
+    assert verify(db).broken_at == seq
 
 
 def test_the_command_says_where_it_breaks(server: ServerProcess) -> None:

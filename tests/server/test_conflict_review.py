@@ -124,8 +124,8 @@ def test_supervisor_takes_the_devices_value_audited_and_the_tablet_follows(
 
 def test_keeping_the_current_value_changes_nothing_but_is_recorded(server: ServerProcess):
     conflict_id = phone_conflict(server)
+    session = office_session(server, "admin")  # its sign-in is chained: count after it
     seq = server.scalar("SELECT max(seq) FROM changes")
-    session = office_session(server, "admin")
     resolve(session, server, conflict_id, "current")
     assert server.scalar("SELECT max(seq) FROM changes") == seq
     assert server.scalar("SELECT phone FROM customers WHERE id = 'cust-1'") == "13900000000"
