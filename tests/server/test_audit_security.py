@@ -14,7 +14,7 @@ import requests
 from fieldapp.records import TABLES
 from fieldapp.wire import PROTOCOL_VERSION
 from tests.conftest import ServerProcess
-from tests.server.test_conflict_review import csrf, office_session
+from tests.server.test_conflict_review import csrf, office_session, sign_in
 from tests.server.test_sync_api import login
 from tests.world import PASSWORD
 
@@ -45,8 +45,7 @@ def test_every_admin_and_security_action_is_in_the_chain(server: ServerProcess) 
     alert_id = server.scalar("SELECT min(id) FROM alerts")
     assert alert_id is not None
 
-    refused = requests.post(f"{server.url}/office/login", timeout=10, data={
-        "username": "admin", "password": "not-the-password", "next": "/office/"})
+    refused = sign_in(requests.Session(), server.url, "admin", "not-the-password")
     assert refused.status_code == 401
     admin = office_session(server, "admin")
     page = admin.get(f"{server.url}/office/users", timeout=10).text

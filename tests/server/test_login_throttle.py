@@ -84,9 +84,8 @@ def test_an_attacker_cannot_lock_a_user_out_of_their_own_address(server: ServerP
         assert from_address(server, attacker, "admin", f"guess-{n}").status_code == 401
     assert from_address(server, attacker, "admin", PASSWORD).status_code == 429
     assert from_address(server, own, "admin", PASSWORD).status_code == 200
-    office = requests.post(server.url + "/office/login", timeout=30, allow_redirects=False,
-                           headers={"X-Forwarded-For": own},
-                           data={"username": "admin", "password": PASSWORD})
+    office = sign_in(requests.Session(), server.url, "admin", PASSWORD,
+                     headers={"X-Forwarded-For": own}, allow_redirects=False)
     assert office.status_code == 303
     # One address guessing many accounts stops at its own cap…
     for n in range(15):
@@ -123,8 +122,7 @@ def test_an_unknown_user_costs_the_same_password_check(counted):
     answers += [tablet_login(server, "tech01", "x").json() for _ in range(3)]
     assert len(checks.read_text().splitlines()) == 6  # one argon2 verification each
     assert all(a == answers[0] for a in answers)  # and one answer for both
-    requests.post(server.url + "/office/login", timeout=30,
-                  data={"username": "ghost", "password": "x"})
+    sign_in(requests.Session(), server.url, "ghost", "x")
     assert len(checks.read_text().splitlines()) == 7
 
 

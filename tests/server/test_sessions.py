@@ -12,7 +12,7 @@ import requests
 from fieldapp.errors import AuthError, ServerRejected
 from fieldapp.ui.messages import describe
 from tests.conftest import ServerProcess, synced_tablet
-from tests.server.test_conflict_review import csrf, office_session
+from tests.server.test_conflict_review import csrf, office_session, sign_in
 from tests.server.test_sync_api import login
 from tests.world import PASSWORD
 
@@ -101,8 +101,7 @@ def test_a_reset_ends_the_accounts_office_sessions_too(server: ServerProcess) ->
     users_form(admin, server, "/office/users/supervisor/password", password=NEW_PASSWORD)
     assert not signed_in(supervisor, server)
     again = requests.Session()
-    page = again.post(server.url + "/office/login", timeout=30, data={
-        "username": "supervisor", "password": NEW_PASSWORD, "next": "/office/"})
+    page = sign_in(again, server.url, "supervisor", NEW_PASSWORD)
     assert page.status_code == 200 and signed_in(again, server)
 
 
