@@ -70,6 +70,11 @@ def scan(conn: Connection, now: datetime, accept_within: timedelta = ACCEPT_WITH
     return new
 
 
+# An alert's customer: its own, else its job's (what a district-scoped account filters by).
+WITH_CUSTOMER = ("alerts a LEFT JOIN jobs j ON j.id = a.job_id"
+                 " LEFT JOIN customers c ON c.id = coalesce(a.customer_id, j.customer_id)")
+
+
 def open_alerts(conn: Connection, include_acknowledged: bool = False, limit: int = 500,
                 district: str | None = None) -> list[Alert]:
     """Newest first; only those about ``district``'s customers when it is given."""
@@ -79,17 +84,28 @@ def open_alerts(conn: Connection, include_acknowledged: bool = False, limit: int
     if district:
         clauses.append("c.district = ?")
         params.append(district)
-    rows = _rows(conn, "SELECT a.*, j.number FROM alerts a LEFT JOIN jobs j ON j.id = a.job_id"
-                       " LEFT JOIN customers c ON c.id = coalesce(a.customer_id, j.customer_id)"
+    rows = _rows(conn, f"SELECT a.*, j.number FROM {WITH_CUSTOMER}"
                        + (" WHERE " + " AND ".join(clauses) if clauses else "")
                        + " ORDER BY a.id DESC LIMIT ?", [*params, limit])
     return [Alert(r["id"], r["kind"], r["job_id"], r["number"], r["message"], r["raised_at"],
                   r["acknowledged_at"], r["acknowledged_by"]) for r in rows]
 
 
-def open_count(conn: Connection) -> int:
-    return conn.execute("SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL"
-                        ).fetchone()[0]
+def open_count(conn: Connection, district: str | None = None) -> int:
+    """Open alerts, only those about ``district``'s customers when it is given."""
+    if not district:
+        return conn.execute("SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL"
+                            ).fetchone()[0]
+    return conn.execute(f"SELECT count(*) FROM {WITH_CUSTOMER}"
+                        " WHERE a.acknowledged_at IS NULL AND c.district = ?",
+                        [district]).fetchone()[0]
+
+
+def visible(conn: Connection, alert_id: int, district: str | None) -> bool:
+    """Whether the alert exists and, given ``district``, is about one of its customers."""
+    sql = f"SELECT 1 FROM {WITH_CUSTOMER} WHERE a.id = ?" + (
+        " AND c.district = ?" if district else "")
+    return conn.execute(sql, [alert_id, *([district] if district else [])]).fetchone() is not None
 
 
 def acknowledge(conn: Connection, alert_id: int, who: Principal, now: datetime) -> bool:

@@ -41,6 +41,7 @@ from sync_server import push as sync_push
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
 from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
+from sync_server.districts import district_of
 from sync_server.errors import MAX_INT, ApiError
 from sync_server.headers import BodyLimit, SecurityHeaders
 from sync_server.objects import FileSystemStore
@@ -288,9 +289,15 @@ def create_app(settings: Settings) -> FastAPI:
     def revoke_device(device_id: str, who: Who) -> dict[str, str]:
         if who.role not in ("admin", "supervisor"):
             raise ApiError(403, "forbidden", "only an admin or supervisor can revoke a device")
+        # A district's supervisor revokes only the tablets of their district's users;
+        # another district's answers as an unknown device.
+        scope = district_of(who)
         with server.db.write() as conn:
-            found = conn.execute("UPDATE devices SET revoked_at = ? WHERE device_id = ?"
-                                 " RETURNING device_id", [utc_now(), device_id]).fetchone()
+            found = conn.execute(
+                "UPDATE devices SET revoked_at = ? WHERE device_id = ?" + (
+                    " AND username IN (SELECT username FROM users WHERE district = ?)"
+                    if scope else "") + " RETURNING device_id",
+                [utc_now(), device_id, *([scope] if scope else [])]).fetchone()
             if found:
                 audit.security_event(conn, who, "device_revoked", device_id, {"via": "api"})
         if not found:

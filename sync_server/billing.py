@@ -89,9 +89,11 @@ def schedules(conn: Connection, customer_kind: str = "residential") -> list[Sche
                                   " ORDER BY effective_from", [customer_kind])]
 
 
-def run(conn: Connection, who: Principal, clock: ServerClock, today: date) -> RunResult:
+def run(conn: Connection, who: Principal, clock: ServerClock, today: date,
+        district: str | None = None) -> RunResult:
     """Bill every reading after its meter's last billed one, oldest first (and none taken
-    before billing started here)."""
+    before billing started here); only ``district``'s customers when it is given (a
+    district's dispatcher bills their district, never another's)."""
     priced = {kind: schedules(conn, kind) for kind in ("residential", "commercial")}
     start = billing_from(conn)
     billed_to = {r["meter_id"]: r["last"] for r in conn.execute(
@@ -100,7 +102,9 @@ def run(conn: Connection, who: Principal, clock: ServerClock, today: date) -> Ru
     readings: dict[str, list[Any]] = defaultdict(list)
     for r in conn.execute("SELECT r.*, c.household_size, c.kind AS customer_kind FROM readings r"
                           " JOIN customers c ON c.id = r.customer_id"
-                          " WHERE r.value IS NOT NULL ORDER BY r.meter_id, r.read_at"):
+                          " WHERE r.value IS NOT NULL"
+                          + (" AND c.district = ?" if district else "")
+                          + " ORDER BY r.meter_id, r.read_at", [district] if district else []):
         readings[r["meter_id"]].append(r)
     made, skipped = 0, []
     for meter_id, rows in readings.items():

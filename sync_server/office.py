@@ -18,13 +18,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.templating import Jinja2Templates
 
 from fieldapp.domain.kinds import KIND_ZH
-from fieldapp.domain.status import DISTRICT_SCOPED
 from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES, Policy
 from fieldapp.reports import documents, report_data
 from sync_server import alerts, auth, photo_map, review
 from sync_server.auth import Principal
+from sync_server.districts import district_of
 from sync_server.errors import MAX_INT, ApiError
 from sync_server.office_auth import (
     COOKIE,
@@ -123,16 +123,17 @@ def error_page(request: Request, exc: ApiError) -> HTMLResponse:
         status_code=exc.status)
 
 
-def district_of(who: Principal) -> str | None:
-    """The one district a dispatcher's or supervisor's account is limited to; None: all."""
-    return who.district if who.role in DISTRICT_SCOPED and who.district else None
+class NotYours(ApiError):
+    """A record this account may not act on (another district's, or one that does not
+    exist): an error page with its status, never turned into a redirect with a note (the
+    routes that redirect their own errors let this one through)."""
 
 
 def check_district(who: Principal, district: str | None) -> None:
     """Refuse a record of another district to an office user limited to one."""
     scope = district_of(who)
     if scope and district != scope:
-        raise ApiError(403, "out_of_district", f"不在您负责的区域（{scope}）")
+        raise NotYours(403, "out_of_district", f"不在您负责的区域（{scope}）")
 
 
 def reason_text(table: str, field: str | None, reason: str) -> str:
@@ -165,9 +166,8 @@ def server_of(request: Request) -> Any:
 def render_page(request: Request, who: Principal, name: str, context: dict[str, Any],
           status_code: int = 200) -> HTMLResponse:
     with server_of(request).db.read() as conn:
-        open_conflicts = conn.execute(
-            "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL").fetchone()[0]
-        open_alerts = alerts.open_count(conn)
+        open_conflicts = review.open_count(conn, district_of(who))
+        open_alerts = alerts.open_count(conn, district_of(who))
     return templates.TemplateResponse(request, name, {
         "who": who, "csrf": csrf_token(request), "open_conflicts": open_conflicts,
         "open_alerts": open_alerts,
@@ -237,16 +237,37 @@ def _local(url: str) -> str:
         else "/office/"
 
 
+Cursor = Annotated[int | None, Query(ge=0, le=MAX_INT)]
+
+
 @router.get("/conflicts", response_class=HTMLResponse)
 def conflicts_page(request: Request, who: Office,
-                   show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
-                   error: str | None = None,
-                   failed: Annotated[int | None, Query(le=MAX_INT)] = None) -> HTMLResponse:
+                   show: Annotated[str, Query(pattern="^(open|resolved|all)$")] = "open",
+                   reason: Annotated[str, Query(pattern="^[a-z_:]{0,64}$")] = "",
+                   table: Annotated[str, Query(pattern="^[a-z_]{0,40}$")] = "",
+                   before: Cursor = None, after: Cursor = None,
+                   error: Annotated[str | None, Query(max_length=2000)] = None,
+                   failed: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None) -> HTMLResponse:
+    """The review, newest first, a page at a time (``before``/``after``: an id cursor),
+    only the reviewer's district's when their account names one."""
+    if before is not None and after is not None:
+        raise ApiError(400, "bad_cursor", "before 与 after 只能选一个")
+    which = review.Filter(show, reason, table, district_of(who))
     with server_of(request).db.read() as conn:
-        items = review.conflicts(conn, open_only=show == "open")
+        found = review.page(conn, which, before=before, after=after)
+        reasons = review.reasons(conn)
+    filters = {"show": show, "reason": reason, "table": table}
     return render_page(request, who, "conflicts.html", {
-        "items": items, "show": show, "error": error,
+        "items": found.items, "page": found, "filters": filters,
+        "query": lambda **more: _query({**filters, **more}), "show": show,
+        "reasons": reasons, "tables": sorted(TABLES), "error": error,
         "failed": failed, "can_resolve": who.role in review.REVIEWERS})
+
+
+def _query(params: dict[str, Any]) -> str:
+    """A link's query: the filters that are set and the cursor, nothing empty."""
+    return "&".join(f"{k}={quote(str(v))}" for k, v in params.items()
+                    if v not in ("", None) and not (k == "show" and v == "open"))
 
 
 @router.post("/conflicts/{conflict_id}/resolve")
@@ -258,7 +279,7 @@ def resolve_conflict(request: Request, conflict_id: RowId,
                      csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
     server = server_of(request)
-    with server.db.write() as conn:
+    with server.db.write() as conn:  # another district's conflict: a 404, as if unknown
         problem = review.resolve(conn, conflict_id, choice,  # type: ignore[arg-type]
                                  value, who, server.clock)
     if problem:

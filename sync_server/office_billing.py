@@ -16,6 +16,7 @@ from fieldapp.ids import LOCAL_ZONE
 from sync_server import billing
 from sync_server.errors import ApiError
 from sync_server.office import (
+    NotYours,
     Office,
     check_district,
     district_of,
@@ -51,9 +52,11 @@ def billing_page(request: Request, who: Office,
            + " ORDER BY b.period_end DESC, b.id LIMIT ?")
     with server_of(request).db.read() as conn:
         bills = conn.execute(sql, [*params, SHOWN]).fetchall()
+        scope = (" WHERE c.district = ?", [district_of(who)]) if district_of(who) else ("", [])
         totals = {r["status"]: (r["n"], r["cents"]) for r in conn.execute(
-            "SELECT status, count(*) AS n, sum(amount_cents) AS cents FROM bills"
-            " GROUP BY status")}
+            "SELECT b.status, count(*) AS n, sum(b.amount_cents) AS cents FROM bills b"
+            " JOIN customers c ON c.id = b.customer_id" + scope[0] + " GROUP BY b.status",
+            scope[1])}
         tiers = billing.schedules(conn)
         start = billing.billing_from(conn)
     return render_page(request, who, "billing.html", {
@@ -69,7 +72,8 @@ def run_billing(request: Request, who: Office,
     require(who, CASHIERS, "出账由调度员、主管或管理员进行")
     server = server_of(request)
     with server.db.write() as conn:
-        result = billing.run(conn, who, server.clock, datetime.now(LOCAL_ZONE).date())
+        result = billing.run(conn, who, server.clock, datetime.now(LOCAL_ZONE).date(),
+                             district=district_of(who))
     note = f"出账完成：新账单 {result.billed} 张" + (
         f"；{len(result.skipped)} 个读数未出账：" + "；".join(result.skipped[:5])
         if result.skipped else "")
@@ -110,6 +114,8 @@ def pay_bill(request: Request, who: Office, bill_id: str,
             check_district(who, row[0] if row else None)
             billing.pay(conn, who, server.clock, bill_id, method, amount,
                         datetime.now(LOCAL_ZONE).date())
+    except NotYours:
+        raise  # another district's bill: a 403 page, not a note on a page it may not open
     except ApiError as exc:
         return RedirectResponse(f"/office/bills/{bill_id}?error={quote(exc.message)}",
                                 status_code=303)

@@ -23,6 +23,7 @@ from sync_server.auth import Principal
 from sync_server.errors import ApiError
 from sync_server.office import (
     STATUS_ZH,
+    NotYours,
     Office,
     RowId,
     check_district,
@@ -242,6 +243,8 @@ def assign_job(request: Request, who: Office, job_id: str,
     _may_dispatch(who)
     try:
         _assign(request, who, job_id, username)
+    except NotYours:
+        raise  # another district's job: a 403 page, not a note on a page it may not open
     except ApiError as exc:
         return RedirectResponse(f"/office/jobs/{job_id}?error={quote(exc.message)}",
                                 status_code=303)
@@ -295,16 +298,13 @@ def acknowledge_alert(request: Request, who: Office, alert_id: RowId,
     check_csrf(request, csrf)
     require(who, ACKNOWLEDGERS, "提醒由主管或管理员确认")
     with server_of(request).db.write() as conn:
-        scoped = alerts.open_alerts(conn, include_acknowledged=True, limit=100000,
-                                    district=district_of(who)) if district_of(who) else None
-        if scoped is not None and alert_id not in {a.id for a in scoped}:
-            done = False
-        else:
-            done = alerts.acknowledge(conn, alert_id, who, datetime.now(UTC))
+        if not alerts.visible(conn, alert_id, district_of(who)):
+            raise NotYours(404, "unknown_alert", f"没有提醒 #{alert_id}")  # or another district's
+        done = alerts.acknowledge(conn, alert_id, who, datetime.now(UTC))
         if done:
             audit.security_event(conn, who, "alert_acknowledged", str(alert_id))
     if not done:
-        return RedirectResponse(f"/office/alerts?error={quote(f'提醒 #{alert_id} 已确认或不存在')}",
+        return RedirectResponse(f"/office/alerts?error={quote(f'提醒 #{alert_id} 已确认')}",
                                 status_code=303)
     return RedirectResponse("/office/alerts", status_code=303)
 

@@ -12,7 +12,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from sync_server import dispatch
 from sync_server.errors import ApiError
-from sync_server.office import Office, check_district, district_of, render_page, require, server_of
+from sync_server.office import (
+    NotYours,
+    Office,
+    check_district,
+    district_of,
+    render_page,
+    require,
+    server_of,
+)
 from sync_server.office_auth import check_csrf
 
 router = APIRouter(prefix="/office", include_in_schema=False)
@@ -59,6 +67,8 @@ def decide(request: Request, who: Office, request_id: str,
                 "decided_at": datetime.now(UTC).isoformat(timespec="seconds")},
                 old={"state": "requested", "reply": row["reply"], "decided_by": None,
                      "decided_at": None}, base_version=row["version"])
+    except NotYours:
+        raise  # another district's request: a 403 page, not a note on the list
     except ApiError as exc:
         return RedirectResponse(f"/office/parts?error={quote(exc.message)}", status_code=303)
     return RedirectResponse("/office/parts", status_code=303)

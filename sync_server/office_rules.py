@@ -13,11 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.ids import new_id, now_iso
 from sync_server import audit, dispatch, rules
+from sync_server.districts import customers_in
 from sync_server.errors import ApiError
 from sync_server.office import (
+    NotYours,
     Office,
     RowId,
-    check_district,
     district_of,
     render_page,
     require,
@@ -39,8 +40,11 @@ def rules_page(request: Request, who: Office, failed: str | None = None,
         firings = conn.execute("SELECT f.*, r.name FROM rule_firings f JOIN rules r"
                                " ON r.id = f.rule_id ORDER BY f.id DESC LIMIT ?",
                                [SHOWN]).fetchall()
-        messages = conn.execute("SELECT * FROM notifications ORDER BY id DESC LIMIT ?",
-                                [SHOWN]).fetchall()
+        # Messages went to customers: a district's account sees its district's only.
+        scope, params = (" WHERE " + customers_in("n.customer_id"),
+                         [district_of(who)]) if district_of(who) else ("", [])
+        messages = conn.execute(f"SELECT n.* FROM notifications n{scope} ORDER BY n.id DESC"
+                                " LIMIT ?", [*params, SHOWN]).fetchall()
     return render_page(request, who, "rules.html", {
         "items": items, "firings": firings, "messages": messages, "failed": failed,
         "error": error, "saved": saved, "events": rules.EVENTS, "actions": rules.ACTIONS,
@@ -74,17 +78,24 @@ def save_rule(request: Request, who: Office, rule_id: str,
                             status_code=303)
 
 
+# A task's customer: its own, else its job's (a task names at least one of them).
+TASK_DISTRICT = ("(SELECT c.district FROM customers c WHERE c.id ="
+                 " coalesce(t.customer_id, (SELECT j2.customer_id FROM jobs j2"
+                 "  WHERE j2.id = t.job_id)))")
+
+
 @router.get("/tasks", response_class=HTMLResponse)
 def tasks_page(request: Request, who: Office, error: str | None = None) -> HTMLResponse:
+    scope, params = (f" AND {TASK_DISTRICT} = ?", [district_of(who)]) if district_of(who) \
+        else ("", [])
     with server_of(request).db.read() as conn:
         open_tasks = conn.execute(
             "SELECT t.*, c.name, c.phone, j.number, j.status FROM tasks t"
             " LEFT JOIN customers c ON c.id = t.customer_id LEFT JOIN jobs j ON j.id = t.job_id"
-            " WHERE t.done_at IS NULL" + (" AND c.district = ?" if district_of(who) else "")
-            + " ORDER BY t.due_at", [district_of(who)] if district_of(who) else []).fetchall()
+            " WHERE t.done_at IS NULL" + scope + " ORDER BY t.due_at", params).fetchall()
         done = conn.execute("SELECT t.*, j.number FROM tasks t LEFT JOIN jobs j"
-                            " ON j.id = t.job_id WHERE t.done_at IS NOT NULL"
-                            " ORDER BY t.done_at DESC LIMIT ?", [SHOWN]).fetchall()
+                            " ON j.id = t.job_id WHERE t.done_at IS NOT NULL" + scope
+                            + " ORDER BY t.done_at DESC LIMIT ?", [*params, SHOWN]).fetchall()
     return render_page(request, who, "tasks.html", {
         "open_tasks": open_tasks, "done": done, "error": error})
 
@@ -101,15 +112,17 @@ def task_done(request: Request, who: Office, task_id: RowId,
         return RedirectResponse(f"/office/tasks?error={quote('请填写回访结果')}#task-{task_id}",
                                 status_code=303)
     server = server_of(request)
+    scope, params = (f" AND {TASK_DISTRICT} = ?", [district_of(who)]) if district_of(who) \
+        else ("", [])
     try:
         with server.db.write() as conn:
-            task = conn.execute("SELECT * FROM tasks WHERE id = ? AND done_at IS NULL",
-                                [task_id]).fetchone()
-            if task is None:
-                raise ApiError(404, "unknown_task", f"回访任务 #{task_id} 已完成或不存在")
-            where = conn.execute("SELECT district FROM customers WHERE id = ?",
-                                 [task["customer_id"] or ""]).fetchone()
-            check_district(who, where[0] if where else None)
+            task = conn.execute(f"SELECT * FROM tasks t WHERE t.id = ?{scope}",
+                                [task_id, *params]).fetchone()
+            if task is None:  # another district's task answers as an unknown one
+                raise NotYours(404, "unknown_task", f"没有回访任务 #{task_id}")
+            if task["done_at"]:
+                raise ApiError(409, "task_done", f"回访任务 #{task_id} 已由 {task['done_by']}"
+                               " 完成")
             conn.execute("UPDATE tasks SET done_at = ?, done_by = ?, outcome = ? WHERE id = ?",
                          [datetime.now(UTC).isoformat(timespec="seconds"), who.username,
                           outcome.strip(), task_id])
@@ -125,6 +138,9 @@ def task_done(request: Request, who: Office, task_id: RowId,
                                    "from_status": "completed", "to_status": "followed_up",
                                    "at": now_iso(), "by_user": who.username,
                                    "device_id": who.device_id})
+    except NotYours:
+        raise
     except ApiError as exc:
         return RedirectResponse(f"/office/tasks?error={quote(exc.message)}", status_code=303)
     return RedirectResponse("/office/tasks", status_code=303)
+

@@ -2,7 +2,9 @@
 
 A technician sees the customers of the jobs assigned to them (with those customers'
 meters, readings, payments and past jobs) plus the global tables (forms, knowledge
-base). Pages are ordered by the server sequence, so the last one returned is the cursor.
+base); an office account limited to a district, that district's customers and the global
+tables; any other office account, everything. Pages are ordered by the server sequence,
+so the last one returned is the cursor.
 
 When a customer enters a device's scope (a job assigned after the device's first pull),
 that customer's older records (seq at or below the cursor) were never sent: the next
@@ -25,6 +27,7 @@ from fieldapp.records import TABLES
 from fieldapp.wire import RecordChange
 from sync_server.auth import Principal
 from sync_server.db import Connection
+from sync_server.districts import customers_in, district_of
 
 GLOBAL_TABLES = tuple(name for name, spec in TABLES.items() if not spec.scoped)
 # Only synced tables' entries are pulled: the change log also chains the office's admin and
@@ -52,7 +55,12 @@ def pull(conn: Connection, who: Principal, cursor: int, limit: int,
          record_scope: bool = True) -> tuple[list[RecordChange], int, bool]:
     """One page of changes after ``cursor``; ``record_scope`` needs a write connection."""
     marks = ",".join("?" * len(GLOBAL_TABLES))
-    if who.role in OFFICE_ROLES:
+    if who.role in OFFICE_ROLES and district_of(who):
+        # A district's dispatcher or supervisor: its customers' records and the global
+        # tables, never another district's names, phones, addresses or bills.
+        scope = f"(tbl IN ({marks}) OR {customers_in('customer_id')})"
+        params = [*GLOBAL_TABLES, district_of(who)]
+    elif who.role in OFFICE_ROLES:
         scope, params = "1 = 1", []
     else:
         scope = (f"(tbl IN ({marks}) OR customer_id IN"

@@ -20,6 +20,8 @@ from sync_server import merge
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
 from sync_server.db import Connection, utc_now
+from sync_server.districts import customers_in, district_of
+from sync_server.errors import ApiError
 
 REVIEWERS = frozenset({"supervisor", "admin"})
 Choice = Literal["current", "preserved", "edit"]
@@ -53,15 +55,100 @@ class Conflict:
         return self.field is not None and self.exists and self.resolved_at is None
 
 
-def conflicts(conn: Connection, open_only: bool = True, limit: int = 200) -> list[Conflict]:
-    where = "WHERE resolved_at IS NULL" if open_only else ""
-    rows = conn.execute(f"SELECT * FROM conflicts {where} ORDER BY id DESC LIMIT ?",
-                        [limit]).fetchall()
-    return [_conflict(conn, row) for row in rows]
+PAGE = 100  # conflicts a page, newest first
+SHOW = ("open", "resolved", "all")
+
+# The customer a conflict concerns: named on the row since migration 18; for an older row,
+# the customer its record was last logged under (the change log keeps it for deleted
+# records too), else a tombstone's. A conflict with none (a global table, a refused insert
+# of a record that never existed) belongs to no district: only unscoped accounts see it.
+CUSTOMER = ("coalesce(k.customer_id,"
+            " (SELECT ch.customer_id FROM changes ch WHERE ch.tbl = k.tbl"
+            "  AND ch.record_id = k.record_id AND ch.customer_id IS NOT NULL"
+            "  ORDER BY ch.seq DESC LIMIT 1),"
+            " (SELECT t.customer_id FROM tombstones t WHERE t.tbl = k.tbl"
+            "  AND t.record_id = k.record_id AND t.customer_id IS NOT NULL"
+            "  ORDER BY t.id DESC LIMIT 1))")
 
 
-def get(conn: Connection, conflict_id: int) -> Conflict | None:
-    row = conn.execute("SELECT * FROM conflicts WHERE id = ?", [conflict_id]).fetchone()
+@dataclass(frozen=True)
+class Filter:
+    """What the review lists: open, resolved or all; one reason; one table; one district
+    (a district-scoped reviewer's, None for all)."""
+    show: str = "open"
+    reason: str = ""
+    table: str = ""
+    district: str | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.show == "open":
+            clauses.append("k.resolved_at IS NULL")
+        elif self.show == "resolved":
+            clauses.append("k.resolved_at IS NOT NULL")
+        if self.reason:
+            clauses.append("k.reason = ?")
+            params.append(self.reason)
+        if self.table:
+            clauses.append("k.tbl = ?")
+            params.append(self.table)
+        if self.district:
+            clauses.append(customers_in(CUSTOMER))
+            params.append(self.district)
+        return " AND ".join(clauses) or "1 = 1", params
+
+
+@dataclass
+class Page:
+    items: list[Conflict]
+    older: int | None  # the cursor of the next older page (?before=), None at the oldest
+    newer: int | None  # the cursor of the next newer page (?after=), None at the newest
+
+
+def page(conn: Connection, which: Filter, before: int | None = None,
+         after: int | None = None, size: int = PAGE) -> Page:
+    """One page of conflicts, newest first: the newest, those older than ``before``, or
+    those just newer than ``after`` (an id cursor: rows added meanwhile shift no page)."""
+    where, params = which.where()
+    if after is not None:
+        rows = conn.execute(f"SELECT k.* FROM conflicts k WHERE {where} AND k.id > ?"
+                            " ORDER BY k.id LIMIT ?", [*params, after, size + 1]).fetchall()
+        more_newer, rows = len(rows) > size, list(reversed(rows[:size]))
+        more_older = bool(rows) and _exists(conn, where, params, "k.id < ?", rows[-1]["id"])
+    else:
+        cursor = ([" AND k.id < ?"], [before]) if before is not None else ([], [])
+        rows = conn.execute(f"SELECT k.* FROM conflicts k WHERE {where}{''.join(cursor[0])}"
+                            " ORDER BY k.id DESC LIMIT ?",
+                            [*params, *cursor[1], size + 1]).fetchall()
+        more_older, rows = len(rows) > size, rows[:size]
+        more_newer = bool(rows) and _exists(conn, where, params, "k.id > ?", rows[0]["id"])
+    return Page(items=[_conflict(conn, row) for row in rows],
+                older=rows[-1]["id"] if rows and more_older else None,
+                newer=rows[0]["id"] if rows and more_newer else None)
+
+
+def _exists(conn: Connection, where: str, params: list[Any], cond: str, cursor: int) -> bool:
+    return conn.execute(f"SELECT EXISTS (SELECT 1 FROM conflicts k WHERE {where} AND {cond})",
+                        [*params, cursor]).fetchone()[0] in (1, True)
+
+
+def open_count(conn: Connection, district: str | None = None) -> int:
+    """The open conflicts a reviewer of ``district`` (None: every one) has to look at."""
+    where, params = Filter("open", district=district).where()
+    return conn.execute(f"SELECT count(*) FROM conflicts k WHERE {where}", params).fetchone()[0]
+
+
+def reasons(conn: Connection) -> list[str]:
+    """The reasons on record, for the filter (codes only, no customer data)."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT reason FROM conflicts ORDER BY reason")]
+
+
+def get(conn: Connection, conflict_id: int, district: str | None = None) -> Conflict | None:
+    """The conflict, or None when there is none with that id in ``district`` (None: any)."""
+    where, params = Filter("all", district=district).where()
+    row = conn.execute(f"SELECT k.* FROM conflicts k WHERE k.id = ? AND {where}",
+                       [conflict_id, *params]).fetchone()
     return _conflict(conn, row) if row else None
 
 
@@ -82,12 +169,14 @@ def _conflict(conn: Connection, row: Any) -> Conflict:
 
 def resolve(conn: Connection, conflict_id: int, choice: Choice, edited: str | None,
             who: Principal, clock: ServerClock) -> str | None:
-    """Resolve one conflict; returns why it could not be, or None when it was."""
+    """Resolve one conflict; returns why it could not be, or None when it was. A conflict
+    that does not exist, or is of a district not the reviewer's, is a 404 (ApiError): the
+    same answer for both, so another district's ids reveal nothing."""
     if who.role not in REVIEWERS:
         return "只有主管或管理员可以处理冲突"
-    conflict = get(conn, conflict_id)
+    conflict = get(conn, conflict_id, district_of(who))
     if conflict is None:
-        return f"没有编号为 {conflict_id} 的冲突"
+        raise ApiError(404, "unknown_conflict", f"没有编号为 {conflict_id} 的冲突")
     if conflict.resolved_at:
         return f"该冲突已由 {conflict.resolved_by} 于 {conflict.resolved_at} 处理"
     if not conflict.resolvable:

@@ -19,6 +19,7 @@ from sync_server.app import Settings, create_app
 from sync_server.auth import add_user
 from sync_server.db import open_database
 from tests.conftest import ServerProcess
+from tests.server.districts import OTHER_NAME, SCOPED, snapshot, two_districts
 from tests.server.test_conflict_review import csrf, office_session
 from tests.server.test_sync_api import login
 from tests.world import PASSWORD
@@ -206,3 +207,83 @@ def test_a_district_dispatcher_sees_only_their_district(server: ServerProcess) -
     assert made.status_code == 422 and "不在您负责的区域" in made.text
     kpis = office.get(f"{server.url}/office/kpis", timeout=10).text
     assert 'value="鼓楼区" selected' in kpis and "秦淮区" not in kpis
+
+
+# -- the district dimension ------------------------------------------------------------------
+# Every staff route that names an object by id, asked by an account limited to 秦淮区 for
+# 鼓楼区's object: refused (403 or 404), never 200 with its data, never 5xx, nothing changed.
+# "refused" is the decision for each; a route whose id names no district's object says why
+# instead. Derived from the routes: a new route with an id fails until someone decides.
+REFUSED = "refused"
+DISTRICT: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/admin/devices/{device_id}/revoke"): REFUSED,
+    ("POST", "/api/v1/office/jobs/{job_id}/assign"): REFUSED,
+    ("GET", "/office/reports/{submission_id}"): REFUSED,
+    ("GET", "/office/reports/{submission_id}/{document}.pdf"): REFUSED,
+    ("GET", "/office/files/{sha256}"): REFUSED,
+    ("POST", "/office/conflicts/{conflict_id}/resolve"): REFUSED,
+    ("GET", "/office/jobs/{job_id}"): REFUSED,
+    ("POST", "/office/jobs/{job_id}/assign"): REFUSED,
+    ("POST", "/office/alerts/{alert_id}/ack"): REFUSED,
+    ("POST", "/office/parts/{request_id}/decide"): REFUSED,
+    ("POST", "/office/tasks/{task_id}/done"): REFUSED,
+    ("GET", "/office/bills/{bill_id}"): REFUSED,
+    ("POST", "/office/bills/{bill_id}/pay"): REFUSED,
+    ("POST", "/office/users/{username}/active"): REFUSED,  # admins only: refused by role
+    ("POST", "/office/users/{username}/password"): REFUSED,
+    ("POST", "/office/devices/{device_id}/revoke"): REFUSED,
+    ("POST", "/office/rules/{rule_id}"): REFUSED,  # the utility's rules: admins only
+    ("GET", "/api/v1/attachments/{sha256}"): "an upload's progress (bytes received) by its"
+    " content hash, for the tablet resuming it: no customer data",
+    ("PUT", "/api/v1/attachments/{sha256}"): "a chunk of content-addressed bytes; which"
+    " record it belongs to is decided by the record's push",
+}
+# Office file downloads get their district scope in another change (sd-files); until it is
+# on this branch the route is listed, decided, and not yet held to it here.
+PENDING = {("GET", "/office/files/{sha256}")}
+# What a request needs to get past the form's own validation to the object.
+FORMS = {"/resolve": {"choice": "current"}, "/done": {"outcome": "用户满意"},
+         "/decide": {"decision": "issued"}, "/pay": {"method": "counter", "amount": "1.00"},
+         "/assign": {"username": "tech02"}, "/password": {"password": "n3w-Passw0rd!x"},
+         "/active": {"active": "0"}}
+SAMPLE_OTHER = {"document": "report", "rule_id": "rule-completed-sms"}
+
+
+def test_every_object_route_has_a_district_decision(tmp_path: Path) -> None:
+    with_ids = {(m, p) for m, p in routes(tmp_path) - NOT_IN_MATRIX
+                if "{" in p and not p.startswith("/portal/")}
+    assert with_ids - set(DISTRICT) == set(), "routes with an id nobody decided about"
+    assert set(DISTRICT) - with_ids == set(), "decisions for routes that no longer exist"
+
+
+def test_a_district_account_is_refused_another_districts_objects(
+        server: ServerProcess, tmp_path: Path) -> None:
+    objects = two_districts(server, tmp_path)
+    admin = office_session(server, "admin")
+    for path in ("/office/jobs/{job_id}", "/office/bills/{bill_id}",
+                 "/office/reports/{submission_id}"):  # the samples are real objects
+        url = server.url + re.sub(r"\{(\w+)\}", lambda m: objects.other[m[1]], path)
+        assert admin.get(url, timeout=30).status_code == 200, path
+    before = snapshot(server)
+    wrong = []
+    for username in SCOPED:
+        session = office_session(server, username)
+        token = csrf(session.get(f"{server.url}/office/dispatch", timeout=10).text)
+        api = login(server, username, f"api-{username}")
+        for (method, path), decision in sorted(DISTRICT.items()):
+            if decision != REFUSED or (method, path) in PENDING:
+                continue
+            url = server.url + re.sub(r"\{(\w+)\}", lambda m: SAMPLE_OTHER.get(
+                m[1], objects.other.get(m[1], "x")), path)
+            form = next((f for end, f in FORMS.items() if path.endswith(end)), {})
+            if path.startswith("/api/"):
+                resp = session.request(method, url, headers=api, json=form, timeout=30,
+                                       allow_redirects=False)
+            else:
+                resp = session.request(method, url, data={**form, "csrf": token},
+                                       timeout=30, allow_redirects=False,
+                                       headers={"Accept": "text/html"})
+            if resp.status_code not in (403, 404) or OTHER_NAME in resp.text:
+                wrong.append(f"{username} {method} {path}: {resp.status_code}")
+    assert wrong == []
+    assert snapshot(server) == before  # nothing of 鼓楼区's was changed by the attempts
