@@ -204,7 +204,7 @@ class Evidence:
     def signatures(self, job_id: str) -> list[dict[str, Any]]:
         return list(self.r.db.query(
             "SELECT s.*, a.sha256 FROM signatures s JOIN attachments a ON a.id = s.attachment_id"
-            " WHERE s.job_id = ? ORDER BY s.signed_at", [job_id]))
+            " WHERE s.job_id = ? ORDER BY s.signed_at, s.id", [job_id]))
 
     # -- barcode scans --------------------------------------------------------------
     def scan_image(self, source: Path | str | bytes, job_id: str | None = None) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def form_definition(query: Query, code: str, version: int) -> dict[str, Any]:
     return bundled.raw
 
 
-def _decoded(raw: Any) -> Any:
+def decoded(raw: Any) -> Any:
     if raw is None:
         return None
     try:
@@ -116,7 +116,7 @@ def load(query: Query, submission_id: str, signed_at: str) -> SignedContent:
     answers: dict[str, dict[str, Any]] = {}
     for row in rows(query, "SELECT question, value, note FROM answers WHERE submission_id = ?",
                     [submission_id]):
-        value, note = _decoded(row["value"]), (row["note"] or "").strip() or None
+        value, note = decoded(row["value"]), (row["note"] or "").strip() or None
         if _leaf(row["question"]) in signed or (value is None and note is None):
             continue
         answers[row["question"]] = {"value": value, "note": note}
