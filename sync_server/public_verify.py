@@ -46,9 +46,15 @@ def _load(request: Request, report_id: str) -> tuple[report_data.InspectionRepor
         def query(sql: str, params: Any) -> list[dict[str, Any]]:
             return [dict(row) for row in conn.execute(sql, list(params)).fetchall()]
 
+        def display_name(username: str) -> str | None:  # printed, so hashed: as the office
+            row = conn.execute("SELECT display_name FROM users WHERE username = ?",
+                               [username]).fetchone()
+            return row[0] if row else None
+
         try:
             # Files enter the hash by their sha256 alone: their bytes are not read here.
-            data = report_data.load(query, lambda _sha: None, report_id)
+            data = report_data.load(query, lambda _sha: None, report_id,
+                                    display_name=display_name)
         except NotFound:
             return None
         notice = conn.execute("SELECT number FROM rectification_notices WHERE submission_id"
