@@ -85,6 +85,7 @@ class SignatureView(QWidget):
         self.saved.body.addLayout(again_row)
         layout.addWidget(self.saved, 1)
         self.saved.hide()
+        layout.addStretch(0)  # takes the room only when neither card is shown (blocked)
 
         ctx.changes_applied.connect(self._on_changes)
         ctx.language_changed.connect(self.retranslate)
