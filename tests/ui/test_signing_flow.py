@@ -9,6 +9,7 @@ from pathlib import Path
 from PIL import Image
 from pytestqt.qtbot import QtBot
 
+from fieldapp.changes import Changes
 from fieldapp.forms import signing
 from fieldapp.replica import Replica
 from fieldapp.ui import ops
@@ -20,22 +21,31 @@ from tests.ui.ui_helpers import move_button, open_row, open_tab, tap
 
 
 def finish_form(window: MainWindow, job_id: str, folder: Path) -> None:
-    """Answer whatever the form still misses, through the same ops the form view calls."""
+    """Answer whatever the form still misses, through the ops the form view calls, run
+    directly and announced once (forty announcements in a row trip a PySide6 refcount bug on
+    Python 3.11: "deallocating None")."""
     replica = window.ctx.replica
     sub_id = replica.forms.for_job(job_id)["id"]
-    while gaps := signing.missing(replica, sub_id):
+    ops.answer_form(replica, job_id=job_id, path="appliances[0].appliance_kind", value="stove")
+    for _ in range(10):  # bounded: a gap this filler cannot fill fails instead of hanging
+        gaps = signing.missing(replica, sub_id)
+        if not gaps:
+            break
         fields = {f.path: f for f in replica.forms.screen(sub_id).fields}
         for gap in gaps:
             f = fields[gap["question"]]
             if f.type == "photo":
                 photo = folder / f"{f.key}.jpg"
                 Image.new("RGB", (640, 480), (120, 130, 140)).save(photo)
-                window.ctx.run(ops.attach_form_photo, job_id=job_id, question=f.path,
-                               path=photo, position=None)
+                ops.attach_form_photo(replica, job_id=job_id, question=f.path,
+                                      path=photo, position=None)
             else:
-                value = {"pass_fail_na": "pass", "yes_no": "yes"}.get(
+                value = {"pass_fail_na": "pass", "yes_no": "yes", "time": "09:40",
+                         "meter_reading": 1300.0, "decimal": 1.0, "integer": 1}.get(
                     f.type, f.choices[0][0] if f.choices else "张秀英")
-                window.ctx.run(ops.answer_form, job_id=job_id, path=f.path, value=value)
+                ops.answer_form(replica, job_id=job_id, path=f.path, value=value)
+    assert not signing.missing(replica, sub_id)
+    window.ctx.changes_applied.emit(Changes.of("answers", "attachments", "submissions"))
 
 
 def test_signing_waits_for_a_complete_form_and_a_change_voids_it(
