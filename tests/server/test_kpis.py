@@ -15,6 +15,7 @@ from fieldapp.ids import new_id, now_iso
 from sync_server import kpis
 from sync_server.auth import Principal
 from sync_server.db import Storage
+from sync_server.seed import insert_records
 from tests.conftest import ServerProcess, synced_tablet
 from tests.reports.reportkit import repair_done
 from tests.server.test_conflict_review import office_session
@@ -54,10 +55,12 @@ def repair_report(db: Storage, answers: dict[str, Any]) -> None:
         bound = signed_content.content_hash(
             lambda sql, params: [dict(r) for r in conn.execute(sql, list(params))], sub,
             signed_at)
-    push(db, TECH02, "signatures", "sig-" + new_id(), {
-        "job_id": "job-3", "customer_id": "cust-3", "attachment_id": "att-" + new_id(),
-        "signer_name": "户主", "strokes": "[]", "signed_at": signed_at, "by_user": "tech02",
-        "device_id": "pad-2", "content_hash": bound}, op="insert")
+    with db.write() as conn:  # the signature's image is beside the point here: no upload
+        insert_records(conn, "signatures", [{
+            "id": "sig-" + new_id(), "job_id": "job-3", "customer_id": "cust-3",
+            "attachment_id": "att-" + new_id(), "signer_name": "户主", "strokes": "[]",
+            "signed_at": signed_at, "by_user": "tech02", "device_id": "pad-2",
+            "content_hash": bound}], "tech02")
     push(db, TECH02, "submissions", sub, {"state": "submitted", "submitted_at": now_iso()})
 
 

@@ -6,6 +6,7 @@ server, from a real tablet and from a plain HTTP client."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from fieldapp.forms import signed_content
@@ -19,13 +20,14 @@ def server_hash(server: ServerProcess, submission_id: str, signed_at: str) -> st
     return signed_content.content_hash(server.query, submission_id, signed_at)
 
 
-def signed_draft(server: ServerProcess, tmp_path: Path) -> str:
-    """tech01's household inspection filled and signed on a real tablet, synced as a draft."""
+def signed_draft(server: ServerProcess, tmp_path: Path) -> tuple[str, str]:
+    """tech01's household inspection filled and signed on a real tablet, synced as a draft:
+    (submission id, the tablet's device id)."""
     replica, client = synced_tablet(server, tmp_path / "pad")
     sub_id = fill_household(replica, "job-1", tmp_path, {"hose_age": "软管老化"})
     replica.evidence.add_signature("job-1", STROKES, "户主")
     client.sync()
-    return sub_id
+    return sub_id, replica.device_id
 
 
 def submit(server: ServerProcess, headers: dict, device: str, sub_id: str) -> dict:
@@ -58,16 +60,18 @@ def test_a_tablet_signature_binds_what_the_server_holds(server: ServerProcess, t
 
 def test_answers_changed_after_signing_make_the_submit_refused_and_kept(
         server: ServerProcess, tmp_path: Path):
-    sub_id = signed_draft(server, tmp_path)
-    forger = login(server, "tech01", "pad-forger")
+    # The same account and tablet id, from a plain HTTP client: the answer itself applies
+    # (it is the device's own evidence), the submit over it does not.
+    sub_id, device = signed_draft(server, tmp_path)
+    forger = login(server, "tech01", device)
     [answer] = server.query("SELECT id, value, version FROM answers WHERE submission_id = ?"
                             " AND question = 'visit_time'", [sub_id])
-    changed = push(server, forger, "pad-forger", [mutation(
+    changed = push(server, forger, device, [mutation(
         "answers", answer["id"], {"value": json.dumps("23:59")}, old={"value": answer["value"]},
-        base_version=answer["version"])])
-    assert changed.json()["results"][0]["status"] == "applied"
+        base_version=answer["version"], hlc=f"{int(time.time() * 1000):018d}:00000:{device}")])
+    assert changed.json()["results"][0]["status"] == "applied", changed.json()
 
-    result = submit(server, forger, "pad-forger", sub_id)
+    result = submit(server, forger, device, sub_id)
     assert (result["status"], result["reason"]) == ("rejected", "signature_mismatch")
     assert "signature does not match" in result["message"]
     assert server.scalar("SELECT state FROM submissions WHERE id = ?", [sub_id]) == "draft"
@@ -79,7 +83,7 @@ def test_answers_changed_after_signing_make_the_submit_refused_and_kept(
 
 
 def test_a_forged_signature_hash_is_refused(server: ServerProcess, tmp_path: Path):
-    sub_id = signed_draft(server, tmp_path)
+    sub_id, _ = signed_draft(server, tmp_path)
     forger = login(server, "tech01", "pad-forger")
     [sig] = server.query("SELECT * FROM signatures WHERE job_id = 'job-1'")
     fields = {k: sig[k] for k in ("job_id", "customer_id", "attachment_id", "signer_name",
