@@ -41,7 +41,8 @@ def finish_form(window: MainWindow, job_id: str, folder: Path) -> None:
                                       path=photo, position=None)
             else:
                 value = {"pass_fail_na": "pass", "yes_no": "yes", "time": "09:40",
-                         "meter_reading": 1300.0, "decimal": 1.0, "integer": 1}.get(
+                         "meter_reading": (f.previous or 0) + 12.5, "decimal": 1.0,
+                         "integer": 1}.get(
                     f.type, f.choices[0][0] if f.choices else "张秀英")
                 ops.answer_form(replica, job_id=job_id, path=f.path, value=value)
     assert not signing.missing(replica, sub_id)
