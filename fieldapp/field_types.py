@@ -32,6 +32,7 @@ from fieldapp.records import (
     ORG_SETTINGS_DDL,
     RECORD_DDL_V1,
     RECTIFICATION_DDL,
+    SIGNATURE_HASH_DDL,
     TABLES,
 )
 
@@ -79,7 +80,7 @@ def field_types() -> dict[str, dict[str, FieldType]]:
     db = sqlite3.connect(":memory:")
     try:
         db.executescript(RECORD_DDL_V1 + ATTACHMENT_GPS_DDL + ORG_SETTINGS_DDL + BILLS_DDL
-                         + RECTIFICATION_DDL + INTERACTIONS_DDL)
+                         + RECTIFICATION_DDL + INTERACTIONS_DDL + SIGNATURE_HASH_DDL)
         out: dict[str, dict[str, FieldType]] = {}
         for table, spec in TABLES.items():
             cols = {r[1]: r for r in db.execute(f'PRAGMA table_xinfo("{table}")')}

@@ -95,7 +95,10 @@ TABLES: dict[str, TableSpec] = {
         TableSpec(
             "signatures",
             ("job_id", "customer_id", "attachment_id", "signer_name", "strokes", "signed_at",
-             "by_user", "device_id"),
+             "by_user", "device_id",
+             # added in client migration 8 / server migration 21: the sha256 of what the
+             # customer signed (fieldapp/forms/signed_content.py)
+             "content_hash"),
         ),
         TableSpec(
             "scans",
@@ -270,6 +273,11 @@ CREATE TABLE hazards (
   check_job_id TEXT, found_at TEXT, by_user TEXT, device_id TEXT,
   version INTEGER NOT NULL DEFAULT 0, hlc TEXT);
 CREATE INDEX hazards_customer ON hazards(customer_id, status);
+"""
+
+# Client migration 8 and server migration 21: a signature binds the hash of what was signed.
+SIGNATURE_HASH_DDL = """
+ALTER TABLE signatures ADD COLUMN content_hash TEXT;
 """
 
 

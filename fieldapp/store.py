@@ -28,6 +28,7 @@ from fieldapp.records import (
     ORG_SETTINGS_DDL,
     RECORD_DDL_V1,
     RECTIFICATION_DDL,
+    SIGNATURE_HASH_DDL,
 )
 
 Migration = Callable[[sqlite_utils.Database], None]
@@ -102,6 +103,11 @@ def _m6(db: sqlite_utils.Database) -> None:
 @migration(7, "notes on jobs, calls to customers, parts requested from the stores")
 def _m7(db: sqlite_utils.Database) -> None:
     _run_ddl(db, INTERACTIONS_DDL)
+
+
+@migration(8, "signatures: the hash of the content the customer signed")
+def _m8(db: sqlite_utils.Database) -> None:
+    _run_ddl(db, SIGNATURE_HASH_DDL)
 
 
 def _complete_statements(script: str) -> list[str]:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from fieldapp.changes import Changes  # noqa: E402
 from fieldapp.demo.kb import article_rows  # noqa: E402
+from fieldapp.forms import signing  # noqa: E402
 from fieldapp.ids import now_iso  # noqa: E402
 from fieldapp.replica import Replica  # noqa: E402
 from fieldapp.sync.apply import apply_changes  # noqa: E402
@@ -105,6 +106,35 @@ def add_sync_problems(replica: Replica, job_id: str) -> None:
         kept={"value": '"pass"', "note": None}, preserved={"value": '"fail"', "note": note})})
 
 
+def finish_form(window: MainWindow, job_id: str) -> None:
+    """Answer what the half-filled inspection still misses, as the technician would, so the
+    customer may sign."""
+    from PIL import Image
+
+    replica = window.ctx.replica
+    sub_id = replica.forms.for_job(job_id)["id"]
+    texts = {"signer_name": "张秀英"}
+    for _ in range(10):
+        gaps = signing.missing(replica, sub_id)
+        if not gaps:
+            return
+        fields = {f.path: f for f in replica.forms.screen(sub_id).fields}
+        for gap in gaps:
+            f = fields.get(gap["question"])
+            if f is None:
+                continue
+            if f.type == "photo":
+                photo = Path(replica.data_dir) / f"{f.key}.jpg"
+                Image.new("RGB", (800, 600), (120, 130, 140)).save(photo, quality=85)
+                window.ctx.run(ops.attach_form_photo, job_id=job_id, question=f.path,
+                               path=photo, position=None)
+                continue
+            value = {"pass_fail_na": "pass", "yes_no": "yes", "select_one": (
+                f.choices[0][0] if f.choices else None)}.get(f.type, texts.get(f.key, "已核对"))
+            window.ctx.run(ops.answer_form, job_id=job_id, path=f.path, value=value)
+    raise SystemExit(f"the form stays incomplete: {signing.missing(replica, sub_id)}")
+
+
 def settle(ms: int = 150) -> None:
     QApplication.processEvents()
     QTest.qWait(ms)
@@ -167,9 +197,21 @@ def shoot(window: MainWindow, out: Path, job_id: str) -> None:
     save(window, out / "inspection_form.png")
     page.tabs.setCurrentWidget(page.signature)
     settle()
+    save(window, out / "signature_blocked.png")  # half filled: no pad, what is missing
+    finish_form(window, job_id)
+    settle()
     sign(page.signature.pad)
     save(window, out / "signature.png")
     page.signature.signer.setText("张秀英")
+    page.signature.confirm.click()
+    window.toast.hide()
+    settle()
+    save(window, out / "signature_saved.png")
+    # An answer changed after the customer signed: the signature is void, sign again.
+    window.ctx.run(ops.answer_form, job_id=job_id, path="visit_time", value="10:20")
+    settle()
+    save(window, out / "signature_void.png")
+    sign(page.signature.pad)
     page.signature.confirm.click()
     add_sync_problems(window.ctx.replica, job_id)
     window.ctx.replica.set_state(ops.LAST_SYNC_KEY, now_iso())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import uvicorn
 
-from fieldapp.reports.report_data import UTILITY_SETTING
+from fieldapp.reports.report_data import PUBLIC_URL_SETTING, UTILITY_SETTING
 from sync_server import audit_anchor, billing
 from sync_server.app import ACCEPT_ENV, SCAN_ENV, SIM_PAY_ENV, Settings, create_app
 from sync_server.db import DATABASE_URL_ENV, Storage, open_database
@@ -147,8 +147,10 @@ def _prepare(db: Storage, args: argparse.Namespace) -> None:
             billing.set_billing_from(conn, args.billing_from)
     scheme = "https" if args.ssl_certfile else "http"
     with db.write() as conn:
-        service_requests.set_public_url(
-            conn, args.public_url or f"{scheme}://{args.host}:{args.port}")
+        public = args.public_url or f"{scheme}://{args.host}:{args.port}"
+        service_requests.set_public_url(conn, public)
+        # Tablets print it in their QR codes: the public verification page (/verify/…).
+        publish_setting(conn, PUBLIC_URL_SETTING, public.rstrip("/"))
     if args.utility_name:
         with db.write() as conn:
             if publish_setting(conn, UTILITY_SETTING, args.utility_name.strip()):

@@ -36,7 +36,17 @@ from fieldapp.wire import (
     WipeReport,
     WipeResponse,
 )
-from sync_server import alerts, audit, audit_anchor, auth, billing, merge, notify, rules
+from sync_server import (
+    alerts,
+    audit,
+    audit_anchor,
+    auth,
+    billing,
+    merge,
+    notify,
+    public_verify,
+    rules,
+)
 from sync_server import push as sync_push
 from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
@@ -328,6 +338,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(office_users.router, max_body_size=MAX_BODY)
     app.include_router(office_dispatch.router, max_body_size=MAX_BODY)
     app.include_router(office_dispatch.api, max_body_size=MAX_BODY)
+    app.include_router(public_verify.router, max_body_size=MAX_BODY)  # QR codes, no sign-in
     from sync_server.portal import routers as portal_routers
 
     for router in portal_routers:

@@ -28,6 +28,7 @@ from fieldapp.records import (
     ORG_SETTINGS_DDL,
     RECORD_DDL_V1,
     RECTIFICATION_DDL,
+    SIGNATURE_HASH_DDL,
 )
 
 DATABASE_URL_ENV = "FIELDAPP_DATABASE_URL"
@@ -244,8 +245,8 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                12: BILLS_DDL, 13: SERVER_DDL_V13, 14: SERVER_DDL_V14,
                                15: SERVER_DDL_V15, 16: INTERACTIONS_DDL,
                                17: SERVER_DDL_V17, 18: SERVER_DDL_V18,
-                               19: SERVER_DDL_V19,
-                               20: SERVER_DDL_V20}
+                               19: SERVER_DDL_V19, 20: SERVER_DDL_V20,
+                               21: SIGNATURE_HASH_DDL}
 
 
 class Cursor(Protocol):

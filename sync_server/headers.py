@@ -29,7 +29,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = {**COMMON, **(OFFICE if scope["path"].startswith(("/office", "/portal"))
+        extra = {**COMMON, **(OFFICE if scope["path"].startswith(("/office", "/portal", "/verify"))
                               else {})}
 
         async def send_with_headers(message: Message) -> None:

@@ -22,7 +22,7 @@ from fieldapp.records import TABLES, Policy
 from fieldapp.sync.hlc import hlc_key
 from fieldapp.wire import Mutation, MutationResult
 from fieldapp.write_policy import Door, Scope
-from sync_server import audit, parking, write_checks
+from sync_server import audit, evidence_check, parking, write_checks
 from sync_server.auth import Principal
 from sync_server.db import Connection, utc_now
 from sync_server.write_checks import Parked, Rejected
@@ -106,6 +106,10 @@ def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     if m.table == "answers" and "value" in m.fields:
         write_checks.check_answer(conn, current_row, current["submission_id"],
                                   current["question"], m.fields["value"])
+    if (m.table == "submissions" and m.fields.get("state") == "submitted" != current["state"]
+            and (reason := evidence_check.check_submit(conn, m.record_id))):  # signature binds
+        raise Rejected(reason, evidence_check.message(reason, m.record_id),
+                       preserve=[(f, current[f], v) for f, v in m.fields.items()])
     return _update(conn, m, who, batch_id, current, review)
 
 
@@ -143,6 +147,10 @@ def _insert(conn: Connection, m: Mutation, who: Principal, batch_id: str, scope:
     conn.execute(f"INSERT INTO \"{m.table}\" ({','.join(cols)}) VALUES "
                  f"({','.join('?' * len(cols))})",
                  [m.record_id, *row.values(), seq, m.hlc])
+    if (m.table == "submissions" and m.fields.get("state") == "submitted"
+            and (reason := evidence_check.check_submit(conn, m.record_id))):
+        raise Rejected(reason, evidence_check.message(reason, m.record_id),
+                       preserve=[(None, None, m.fields)])
     return MutationResult(mutation_id=m.mutation_id, status="applied", version=seq)
 
 

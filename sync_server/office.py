@@ -419,8 +419,9 @@ def verify_page(request: Request, who: Office,
     is loaded as it stands now and its content hash compared with the printed one."""
     result: dict[str, Any] | None = None
     if code.strip():
-        match = re.fullmatch(r"fieldapp://verify/(\w+)/([\w-]{1,64})\?sha256=([0-9a-f]{64})",
-                             code.strip())
+        # The QR code holds the public page's address, or (no public address) fieldapp://.
+        match = re.fullmatch(r"(?:fieldapp:/|https?://[^/\s?#]+)/verify/(\w+)/([\w-]{1,64})"
+                             r"\?sha256=([0-9a-f]{64})", code.strip())
         if match is None:
             result = {"state": "unreadable"}
         else:

@@ -138,6 +138,16 @@ def inspect_household(replica: Replica, job_id: str, folder: Path,
     """A whole v2 household inspection through the core API: inspected, meter read and
     photographed, one stove, every item passed but ``failures`` (item → note, each with a
     photo), signed and submitted. Returns the submission id."""
+    sub_id = fill_household(replica, job_id, folder, failures)
+    replica.evidence.add_signature(job_id, STROKES, "户主")
+    replica.forms.submit(sub_id)
+    return sub_id
+
+
+def fill_household(replica: Replica, job_id: str, folder: Path,
+                   failures: dict[str, str] | None = None) -> str:
+    """The v2 household inspection of ``inspect_household`` filled up to the customer's
+    signature (complete, not signed). Returns the draft submission's id."""
     from PIL import Image
 
     replica.jobs.transition(job_id, "accepted")
@@ -160,6 +170,4 @@ def inspect_household(replica: Replica, job_id: str, folder: Path,
         photo = folder / f"{job_id}-{n}.jpg"
         Image.new("RGB", (640, 480), (40 * n % 255, 90, 30)).save(photo, quality=90)
         replica.evidence.add_photo(job_id, photo, question=question)
-    replica.evidence.add_signature(job_id, STROKES, "户主")
-    replica.forms.submit(sub_id)
     return sub_id

@@ -170,14 +170,22 @@ class Evidence:
 
     # -- signature ------------------------------------------------------------------
     def add_signature(self, job_id: str, strokes: Sequence[Stroke], signer_name: str) -> str:
-        """Store the customer's signature: strokes with timing, and the rendered PNG."""
+        """Store the customer's signature: strokes with timing, the rendered PNG, and the
+        hash of the form's content it confirms. Refused while the form is incomplete."""
         if not signer_name.strip():
             raise InvalidInput("signer_name_required", "the signer's name is required")
+        from fieldapp.forms import signed_content, signing
+
         png = render_png(strokes)
         session = self.r.require_session()
         job = self.r.jobs.require_mine(job_id)
         now = now_iso()
         with self.r.transaction():
+            # Checked and hashed inside the transaction that stores the signature, so what
+            # it binds is exactly what was on the tablet when the customer signed.
+            sub = signing.ready_to_sign(self.r, job_id)
+            content_hash = (signed_content.content_hash(signing.query_of(self.r), sub["id"],
+                                                        now) if sub else None)
             sha = self._store_blob(png, "image/png")
             attachment_id = self.r.insert("attachments", {
                 "sha256": sha, "job_id": job_id, "customer_id": job["customer_id"],
@@ -190,12 +198,13 @@ class Evidence:
                 "attachment_id": attachment_id, "signer_name": signer_name.strip(),
                 "strokes": json.dumps([list(map(list, s)) for s in strokes]),
                 "signed_at": now, "by_user": session.username, "device_id": self.r.device_id,
+                "content_hash": content_hash,
             })
 
     def signatures(self, job_id: str) -> list[dict[str, Any]]:
         return list(self.r.db.query(
             "SELECT s.*, a.sha256 FROM signatures s JOIN attachments a ON a.id = s.attachment_id"
-            " WHERE s.job_id = ? ORDER BY s.signed_at", [job_id]))
+            " WHERE s.job_id = ? ORDER BY s.signed_at, s.id", [job_id]))
 
     # -- barcode scans --------------------------------------------------------------
     def scan_image(self, source: Path | str | bytes, job_id: str | None = None) -> dict[str, Any]:

@@ -247,6 +247,8 @@ def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
         f.count = len(attached.get(path, ()))
     if q.type == "signature":  # the customer signs the job on the signature tab
         f.count = len(attached.get(SIGNED, ()))
+        if found.get(path) == "signature_void":  # signed before a change: sign again
+            f.problem, f.count = "signature_void", 0
     if f.value is not None or q.type == "repeat":
         f.problem = found.get(path) if found.get(path) != "required" else None
     f.kb_query = kb_query(q, f.value, [(c.value, (c.label or {}).get("zh", ""))

@@ -90,18 +90,41 @@ class Submissions:
         return {row["question"]: {**row, "value": json.loads(row["value"] or "null")}
                 for row in rows}
 
-    def problems(self, submission_id: str) -> list[checklist.Problem]:
+    def problems(self, submission_id: str, *,
+                 judge_signature: bool = True) -> list[checklist.Problem]:
+        """Everything that stops the form from closing. The customer's signature counts
+        only while it still matches the content (``forms.signing``): one given before a
+        later change is void and reported as ``signature_void``."""
+        from fieldapp.forms import signing
+
         sub = self.r.get("submissions", submission_id)
         answers = self.answers(submission_id)
         definition = self.definition(sub["form_code"], sub["form_version"])
         attached = self.attachments_by_question(sub["job_id"])
         signatures = attached.pop(SIGNED, [])
-        for q in as_definition(definition).by_key.values():
-            if q.type == "signature" and not q.repeats and signatures:
+        void = False
+        if judge_signature and signatures and sub["state"] == "draft":
+            latest = self.r.evidence.signatures(sub["job_id"])[-1]
+            void = not signing.binds(self.r, submission_id, latest)
+        if void:
+            signatures = []
+        asked = [q for q in as_definition(definition).by_key.values()
+                 if q.type == "signature" and not q.repeats]
+        for q in asked:
+            if signatures:
                 attached.setdefault(q.key, signatures)
-        return checklist.problems(
+        found = checklist.problems(
             definition, nest({q: a["value"] for q, a in answers.items()}),
             {q: a["note"] for q, a in answers.items()}, attached)
+        if not void:
+            return found
+        # The void signature's question says why it is unanswered; a form without one (the
+        # flat checklist) is blocked as well, under the name of the job's signature.
+        found = [checklist.Problem(p.question_path, "signature_void")
+                 if p.question_path in {q.key for q in asked} else p for p in found]
+        if not asked:
+            found.append(checklist.Problem("signature", "signature_void"))
+        return found
 
     def attachments_by_question(self, job_id: str) -> dict[str, list[str]]:
         """Photo ids per question path captured for the job; the job's signatures under

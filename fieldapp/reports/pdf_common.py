@@ -133,8 +133,12 @@ def qr_code(value: str, size: float) -> Drawing:
     return drawing
 
 
-def verify_uri(kind: str, report_id: str, content_hash: str) -> str:
-    """What the QR code holds: which document, of which report, with which content."""
+def verify_uri(kind: str, report_id: str, content_hash: str, base: str | None = None) -> str:
+    """What the QR code holds: which document, of which report, with which content. With the
+    utility's public address (``base``) it is the public page any phone opens, no sign-in
+    (``/verify/…`` on the server); without, the same path for the office's scanner."""
+    if base:
+        return f"{base.rstrip('/')}/verify/{kind}/{report_id}?sha256={content_hash}"
     return f"fieldapp://verify/{kind}/{report_id}?sha256={content_hash}"
 
 

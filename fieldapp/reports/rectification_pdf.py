@@ -48,7 +48,8 @@ def render(report: InspectionReport) -> bytes:
              *hazard_section(report, "一、隐患内容及整改期限"), *_checks(report),
              *_advice(),
              *signature_section(report.signature, "四、用户签收",
-                                "本人已知悉上述安全隐患及整改期限，并收到本通知书。"),
+                                "本人已知悉上述安全隐患及整改期限，并收到本通知书。",
+                                binding=False),
              *_issuer(report)]
     return render_document(report, TITLE, story)
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.errors import NotFound
 from fieldapp.forms import definition as definitions
+from fieldapp.forms import signed_content
 from fieldapp.forms.definition import FormDefinition, as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
 
 UTILITY_NAME = "金陵城市燃气有限公司"  # until the office names its utility
 UTILITY_SETTING = "utility_name"
+# The utility's public address (the server's ``--public-url``): printed QR codes open its
+# verification page. Not hashed: moving the server must not change what a printout says.
+PUBLIC_URL_SETTING = "public_url"
 Query = Callable[[str, Sequence[Any]], Sequence[Mapping[str, Any]]]
 ReadBlob = Callable[[str], bytes | None]
 DisplayName = Callable[[str], str | None]
@@ -82,10 +86,31 @@ class Photo:
 
 @dataclass(frozen=True)
 class Signature:
+    """The customer's signature and what it binds (``fieldapp.forms.signed_content``):
+    ``intact`` whether the record still matches the hash stored at signing (None: a
+    signature taken before signatures carried one), ``voided`` how many earlier signatures
+    of the job a later change voided before this one was given."""
+
     sha256: str
     png: bytes | None = field(repr=False)
     signer: str
     signed_at: str | None
+    by_user: str | None = None
+    content_hash: str | None = None
+    intact: bool | None = None
+    voided: int = 0
+
+    @property
+    def binding(self) -> str:
+        """What the documents say about what was signed."""
+        if self.intact is None:
+            return "此签名未记录所签内容的校验码（旧版本采集），无法证明签名时的内容"
+        if not self.intact:
+            return "签名后内容有改动：此签名已作废，需客户核对后重新签名"
+        if self.voided:
+            return (f"此前 {self.voided} 次签名因签名后内容改动已作废，客户已重新签名；"
+                    "签名后内容未改动")
+        return "签名后内容未改动"
 
 
 @dataclass(frozen=True)
@@ -119,6 +144,7 @@ class InspectionReport:
     photos: tuple[Photo, ...]
     signature: Signature | None
     history: tuple[StatusChange, ...]
+    verify_base: str | None = None
 
     @property
     def inspected_at(self) -> str:
@@ -136,7 +162,7 @@ class InspectionReport:
     def canonical(self) -> dict[str, Any]:
         """The hashed content: everything printed; files by sha256, the form by version."""
         data = asdict(self)
-        del data["definition"]
+        del data["definition"], data["verify_base"]
         for photo in data["photos"]:
             del photo["data"]
         if data["signature"]:
@@ -215,7 +241,7 @@ def load(query: Query, read_blob: ReadBlob, submission_id: str, *,
                          key=lambda a: (a["captured_at"] or "", a["id"]))
     photos = [a for a in attachments if a["kind"] == "photo"]
     by_user = sub["by_user"] or ""
-    signature = _signature(query, read_blob, sub["job_id"], values)
+    signature = _signature(query, read_blob, sub, values)
     return InspectionReport(
         report_id=submission_id, utility=utility or utility_name(query), form_code=d.code,
         form_version=d.version,
@@ -231,13 +257,19 @@ def load(query: Query, read_blob: ReadBlob, submission_id: str, *,
         hazards=tuple(hazard_lines(d, state.answers, notes, at)),
         photos=tuple(_photo(d, a, read_blob) for a in photos),
         signature=signature,
-        history=tuple(_history(query, sub["job_id"])))
+        history=tuple(_history(query, sub["job_id"])), verify_base=setting(query,
+                                                                       PUBLIC_URL_SETTING))
 
 
 def utility_name(query: Query) -> str:
     """The utility's name as the office set it (synced to every device), else the default."""
-    rows = query("SELECT value FROM org_settings WHERE id = ?", [UTILITY_SETTING])
-    return (rows[0]["value"] if rows else None) or UTILITY_NAME
+    return setting(query, UTILITY_SETTING) or UTILITY_NAME
+
+
+def setting(query: Query, key: str) -> str | None:
+    """One of the utility's shared settings (synced to every device), None when unset."""
+    rows = query("SELECT value FROM org_settings WHERE id = ?", [key])
+    return (rows[0]["value"] if rows else None) or None
 
 
 def _one(query: Query, table: str, record_id: str) -> Mapping[str, Any]:
@@ -276,18 +308,32 @@ def _photo(d: FormDefinition, row: Mapping[str, Any], read_blob: ReadBlob) -> Ph
                  row["captured_at"])
 
 
-def _signature(query: Query, read_blob: ReadBlob, job_id: str,
+def _signature(query: Query, read_blob: ReadBlob, sub: Mapping[str, Any],
                values: Mapping[str, Any]) -> Signature | None:
     rows = sorted(query("SELECT s.*, a.sha256 FROM signatures s JOIN attachments a"
-                        " ON a.id = s.attachment_id WHERE s.job_id = ?", [job_id]),
+                        " ON a.id = s.attachment_id WHERE s.job_id = ?", [sub["job_id"]]),
                   key=lambda s: (s["signed_at"] or "", s["id"]))
     if not rows:
         return None
     # A form with a signature question names the one it took; else the latest at the job.
     chosen = {v for v in values.values() if isinstance(v, str)}
     row = next((s for s in rows if s["id"] in chosen), rows[-1])
+    before = rows[:rows.index(row)]
     return Signature(row["sha256"], _verified(read_blob, row["sha256"]),
-                     row["signer_name"] or "", row["signed_at"])
+                     row["signer_name"] or "", row["signed_at"], row.get("by_user"),
+                     row.get("content_hash"), _binds(query, sub["id"], row),
+                     sum(1 for s in before if _binds(query, sub["id"], s) is False))
+
+
+def _binds(query: Query, submission_id: str, signature: Mapping[str, Any]) -> bool | None:
+    """Whether the record still matches what the signature bound (None: it bound nothing)."""
+    if not signature.get("content_hash") or not signature.get("signed_at"):
+        return None
+    try:
+        now = signed_content.content_hash(query, submission_id, signature["signed_at"])
+    except (LookupError, ValueError):
+        return False
+    return now == signature["content_hash"]
 
 
 def _history(query: Query, job_id: str) -> list[StatusChange]:

@@ -72,7 +72,8 @@ def header(report: InspectionReport, title: str, kind: str, *,
     """Utility, title and QR code, then the job and customer in a labelled grid; ``last``
     is the label and value beside the technician (the record's state by default)."""
     cells = [[[para(report.utility, "utility"), para(title, "title")],
-              [qr_code(verify_uri(kind, report.report_id, report.content_hash), QR_SIZE),
+              [qr_code(verify_uri(kind, report.report_id, report.content_hash,
+                                  report.verify_base), QR_SIZE),
                para("扫码核验", "caption")]]]
     top = Table(cells, colWidths=[FRAME_WIDTH - QR_SIZE - 4 * mm, QR_SIZE + 4 * mm])
     top.setStyle(grid_style(("VALIGN", (0, 0), (0, 0), "BOTTOM"),
@@ -168,7 +169,9 @@ def photo_section(photos: Sequence[Photo], title: str) -> Iterator[Flowable]:
 
 
 def signature_section(signature: Signature | None, title: str,
-                      statement: str) -> Iterator[Flowable]:
+                      statement: str, *, binding: bool = True) -> Iterator[Flowable]:
+    """The signature with who signed when; with ``binding`` also what it bound (the hash)
+    and whether the record still matches it (the one-page notice states only that)."""
     width, height = SIGNATURE_BOX
     if signature is None:
         box: Flowable = Placeholder(width, height, NOT_SIGNED)
@@ -176,7 +179,13 @@ def signature_section(signature: Signature | None, title: str,
     else:
         box = (fitted_image(signature.png, width, height, "签名") if signature.png
                else Placeholder(width, height, "签名文件缺失"))
-        text = para(f"签字人：{signature.signer}\n签字时间：{local_time(signature.signed_at)}")
+        lines = [f"签字人：{signature.signer}", f"签字时间：{local_time(signature.signed_at)}"]
+        if signature.by_user and binding:
+            lines.append(f"经办：{signature.by_user}")
+        if signature.content_hash and binding:  # in halves: 64 hex digits do not wrap
+            lines.append("所签内容 SHA-256：" + signature.content_hash[:32] + "\n"
+                         + signature.content_hash[32:])
+        text = para("\n".join(lines) + ("\n" if binding else "；") + signature.binding)
     table = Table([[box, [para(statement), spacer(2), text]]],
                   colWidths=[width + 6 * mm, FRAME_WIDTH - width - 6 * mm])
     table.setStyle(grid_style(("BOX", (0, 0), (0, 0), 0.5, RULE), header=False, lines=False))

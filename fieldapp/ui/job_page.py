@@ -91,7 +91,7 @@ class JobPage(QWidget):
         self.tabs.addTab(self.parts, "")
         self.tabs.addTab(self.history, "")
         self._form_counts = (0, 0)
-        self._signed = False
+        self._signed = "none"
         self.form.progress_changed.connect(self._on_form_progress)
         self.signature.signed_changed.connect(self._on_signed)
         layout.addWidget(self.tabs, 1)
@@ -221,10 +221,11 @@ class JobPage(QWidget):
                              tr("job.tab.form_progress", done=done, total=total) if total
                              else tr("job.tab.form"))
 
-    def _on_signed(self, signed: bool) -> None:
-        self._signed = signed
-        self.tabs.setTabText(self.tabs.indexOf(self.signature),
-                             tr("job.tab.signature_done" if signed else "job.tab.signature"))
+    def _on_signed(self, state: str) -> None:
+        self._signed = state
+        key = {"valid": "job.tab.signature_done", "void": "job.tab.signature_void"}.get(
+            state, "job.tab.signature")
+        self.tabs.setTabText(self.tabs.indexOf(self.signature), tr(key))
 
     def _on_changes(self, changes: Changes) -> None:
         if self.job is not None and changes.touches("jobs", "customers"):

@@ -22,7 +22,9 @@ from fieldapp import wipe
 from fieldapp.capture.gps import Position, PositionSource, source_from_config
 from fieldapp.changes import Changes
 from fieldapp.domain.status import ORDER, Status, allowed_moves
+from fieldapp.forms import signing
 from fieldapp.forms.filling import FormScreen
+from fieldapp.forms.signing import SignatureStatus
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.replica import Replica, Session
 from fieldapp.reports import documents
@@ -267,6 +269,11 @@ def add_signature(replica: Replica, *, job_id: str, strokes: Sequence[Sequence[S
 
 def job_signatures(replica: Replica, *, job_id: str) -> list[dict[str, Any]]:
     return replica.evidence.signatures(job_id)
+
+
+def signature_status(replica: Replica, *, job_id: str) -> SignatureStatus:
+    """The job's latest signature (none / valid / void) and what stops signing now."""
+    return signing.status(replica, job_id)
 
 
 @dataclass(frozen=True)

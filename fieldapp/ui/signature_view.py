@@ -1,4 +1,8 @@
-"""签名: the customer signs on the pad, the technician confirms, the saved signature shows."""
+"""签名: the customer signs on the pad, the technician confirms, the saved signature shows.
+
+The rules are the core's (``fieldapp.forms.signing`` through ``ops``): the pad is offered only
+on a complete form, and a signature the form changed after is shown void, with the pad to
+sign again."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from fieldapp.ui.signature_pad import SignaturePad
 
 
 class SignatureView(QWidget):
-    signed_changed = Signal(bool)  # whether the job has a saved signature
+    signed_changed = Signal(str)  # the latest signature: "none", "valid" or "void"
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -28,6 +32,13 @@ class SignatureView(QWidget):
 
         self.intro = label(name="signatureIntro", wrap=True)
         layout.addWidget(self.intro)
+        # Why the pad is not offered (the form is incomplete), or why a new signature is asked.
+        self.blocked = label(name="signatureBlocked", wrap=True)
+        self.void = label(name="signatureVoid", wrap=True)
+        layout.addWidget(self.blocked)
+        layout.addWidget(self.void)
+        self.blocked.hide()
+        self.void.hide()
 
         # Drawing: the pad and its controls.
         self.drawing = Card()
@@ -59,12 +70,14 @@ class SignatureView(QWidget):
         # Saved: the signature as stored, and a way to sign again.
         self.saved = Card()
         self.saved_text = label(name="banner")
+        self.bound = label(name="muted", wrap=True)
         self.saved_image = label()
         self.saved_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.saved_image.setObjectName("savedSignature")
         self.again = button(name="signAgain")
         self.again.clicked.connect(self._sign_again)
         self.saved.body.addWidget(self.saved_text)
+        self.saved.body.addWidget(self.bound)
         self.saved.body.addWidget(self.saved_image, 1)
         again_row = QHBoxLayout()
         again_row.addStretch(1)
@@ -72,6 +85,7 @@ class SignatureView(QWidget):
         self.saved.body.addLayout(again_row)
         layout.addWidget(self.saved, 1)
         self.saved.hide()
+        layout.addStretch(0)  # takes the room only when neither card is shown (blocked)
 
         ctx.changes_applied.connect(self._on_changes)
         ctx.language_changed.connect(self.retranslate)
@@ -98,13 +112,32 @@ class SignatureView(QWidget):
     def refresh(self) -> None:
         if self.job_id is None:
             return
-        signatures = self.ctx.run(ops.job_signatures, job_id=self.job_id) or []
-        latest = signatures[-1] if signatures else None
-        self.drawing.setVisible(latest is None)
-        self.saved.setVisible(latest is not None)
+        status = self.ctx.run(ops.signature_status, job_id=self.job_id)
+        if status is None:
+            return
+        self.status = status
+        latest = status.latest
+        blocked = bool(status.missing) and status.state != "valid"
+        self.blocked.setVisible(blocked)
+        if blocked:
+            labels = "、".join(g["label"] for g in status.missing[:8])
+            more = " …" if len(status.missing) > 8 else ""
+            self.blocked.setText(tr("signature.incomplete", n=len(status.missing),
+                                    labels=labels + more))
+        self.void.setVisible(status.state == "void")
+        if latest is not None:
+            when = stamp(latest["signed_at"])
+            self.void.setText(tr("signature.void", name=latest["signer_name"], time=when))
+        # The pad when there is nothing valid yet and the form is complete; a void signature
+        # stays on show above it (it is evidence), with the pad to sign again.
+        drawing = status.state != "valid" and not blocked
+        self.drawing.setVisible(drawing)
+        self.saved.setVisible(latest is not None and not drawing)
+        self.again.setVisible(status.state == "valid")
         if latest is not None:
             self.saved_text.setText(tr("signature.saved_by", name=latest["signer_name"],
                                        time=stamp(latest["signed_at"])))
+            self.bound.setText(tr("signature.bound", hash=latest.get("content_hash") or "—"))
             data = self.ctx.run(ops.blob_bytes, sha256=latest["sha256"])
             pixmap = QPixmap()
             if data is not None:
@@ -112,7 +145,7 @@ class SignatureView(QWidget):
             if not pixmap.isNull():
                 self.saved_image.setPixmap(pixmap.scaledToWidth(
                     min(pixmap.width(), 800), Qt.TransformationMode.SmoothTransformation))
-        self.signed_changed.emit(latest is not None)
+        self.signed_changed.emit(status.state)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -136,5 +169,8 @@ class SignatureView(QWidget):
             self.ctx.notify(tr("signature.saved"), "success")
 
     def _on_changes(self, changes: Changes) -> None:
-        if self.job_id and changes.touches("signatures"):
+        # What the signature binds: a new answer or photo can make it void, or the form
+        # complete enough to sign.
+        if self.job_id and changes.touches("signatures", "answers", "attachments",
+                                           "submissions", "hazards"):
             self.refresh()

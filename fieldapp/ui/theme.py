@@ -138,6 +138,10 @@ QLabel#hazardLevel {{ color: {DANGER}; font-size: 15px; font-weight: bold; }}
 QLabel#customerName {{ font-size: 20px; font-weight: bold; }}
 QLabel#jobCustomer, QLabel#signatureIntro {{ font-size: 18px; }}
 QLabel#savedSignature {{ background: {SURFACE}; border-radius: 8px; }}
+QLabel#signatureVoid, QLabel#signatureBlocked {{
+  font-size: 17px; font-weight: bold; padding: 10px 14px; border-radius: 8px; }}
+QLabel#signatureVoid {{ color: {DANGER}; background: #fdecea; border: 1px solid #ef9a9a; }}
+QLabel#signatureBlocked {{ color: #a84300; background: #fff4e5; border: 1px solid #ffb74d; }}
 QListWidget#photoList {{ background: #f5f7fa; border: none; border-radius: 8px; }}
 QDialog#loginDialog {{ background: {SURFACE}; }}
 QLabel#chip {{

@@ -10,10 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from fieldapp.forms import signed_content
 from fieldapp.ids import new_id, now_iso
 from sync_server import kpis
 from sync_server.auth import Principal
 from sync_server.db import Storage
+from sync_server.seed import insert_records
 from tests.conftest import ServerProcess, synced_tablet
 from tests.reports.reportkit import repair_done
 from tests.server.test_conflict_review import office_session
@@ -36,17 +38,30 @@ def move(db: Storage, who: Principal, job_id: str, *statuses: str) -> None:
 
 
 def repair_report(db: Storage, answers: dict[str, Any]) -> None:
-    """tech02's submitted repair report for job-3, as its tablet pushes it."""
+    """tech02's submitted repair report for job-3, as its tablet pushes it: the draft, its
+    answers, the customer's signature over them, then the submit."""
     sub = "sub-" + new_id()
     push(db, TECH02, "submissions", sub, {
         "job_id": "job-3", "customer_id": "cust-3", "form_code": "repair_report",
-        "form_version": 1, "state": "submitted", "started_at": now_iso(),
-        "submitted_at": now_iso(), "by_user": "tech02", "device_id": "pad-2"}, op="insert")
+        "form_version": 1, "state": "draft", "started_at": now_iso(),
+        "submitted_at": None, "by_user": "tech02", "device_id": "pad-2"}, op="insert")
     for question, value in answers.items():
         push(db, TECH02, "answers", "ans-" + new_id(), {
             "submission_id": sub, "job_id": "job-3", "customer_id": "cust-3",
             "question": question, "value": json.dumps(value), "note": None,
             "answered_at": now_iso(), "by_user": "tech02", "device_id": "pad-2"}, op="insert")
+    signed_at = now_iso()
+    with db.read() as conn:
+        bound = signed_content.content_hash(
+            lambda sql, params: [dict(r) for r in conn.execute(sql, list(params))], sub,
+            signed_at)
+    with db.write() as conn:  # the signature's image is beside the point here: no upload
+        insert_records(conn, "signatures", [{
+            "id": "sig-" + new_id(), "job_id": "job-3", "customer_id": "cust-3",
+            "attachment_id": "att-" + new_id(), "signer_name": "户主", "strokes": "[]",
+            "signed_at": signed_at, "by_user": "tech02", "device_id": "pad-2",
+            "content_hash": bound}], "tech02")
+    push(db, TECH02, "submissions", sub, {"state": "submitted", "submitted_at": now_iso()})
 
 
 def hazard(db: Storage, status: str) -> None:

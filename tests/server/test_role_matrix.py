@@ -70,6 +70,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/tasks/{task_id}/done"): OFFICE,
     ("GET", "/office/audit"): VIEWERS,
     ("GET", "/office/verify"): VIEWERS,
+    ("GET", "/verify/{kind}/{report_id}"): EVERYONE,  # a printout's QR code: no sign-in
     ("GET", "/office/audit.csv"): VIEWERS,
     ("GET", "/office/kpis"): VIEWERS,
     ("GET", "/office/kpis.csv"): VIEWERS,
