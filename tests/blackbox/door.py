@@ -176,6 +176,15 @@ def results(resp: requests.Response) -> dict[str, dict[str, Any]]:
     return {r["mutation_id"]: r for r in resp.json()["results"]}
 
 
+def refusal(resp: requests.Response) -> tuple[int, str | None]:
+    """(HTTP status, the body's ``error`` code or None): what a batch-level refusal says."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.status_code, None
+    return resp.status_code, body.get("error") if isinstance(body, dict) else None
+
+
 def office_assign(server: ServerProcess, office: dict[str, str], job_id: str,
                   username: str) -> requests.Response:
     return call(server, "POST", f"/api/v1/office/jobs/{job_id}/assign", headers=office,
