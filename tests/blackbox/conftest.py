@@ -69,8 +69,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     counts = door.TOTAL.as_dict()
     terminalreporter.section(f"sync door black-box summary ({BACKEND})")
     terminalreporter.write_line("  ".join(f"{k}: {v}" for k, v in counts.items()))
-    for text in door.TOTAL.notes[:30]:
-        terminalreporter.write_line("  " + text)
+    for text in list(dict.fromkeys(door.TOTAL.notes))[:12]:  # distinct, the first few
+        terminalreporter.write_line("  " + text[:160])
     out = ROOT / "var" / f"blackbox-summary-{BACKEND}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({**counts, "notes": door.TOTAL.notes[:200]}, indent=1,
