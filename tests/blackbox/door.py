@@ -287,6 +287,11 @@ def account(server: ServerProcess, acked: Iterable[tuple[str, dict[str, Any], di
                 "SELECT 1 FROM changes WHERE tbl = ? AND record_id = ? AND device_id != ?"
                 " AND fields LIKE ? AND mutation_id IS NOT NULL LIMIT 1",
                 [m["table"], m["record_id"], device, f'%"{f}"%'])
+            seen = any(d != device and n["table"] == m["table"]
+                       and n["record_id"] == m["record_id"] and f in n["fields"]
+                       and same(n["old"].get(f), value) for d, n, _ in acked)
+            if seen:
+                continue  # replaced by a device that had it: an edit, not an overwrite
             if result["status"] in ("applied", "merged") and replaced:
                 tally.silent_overwrites += 1
                 tally.notes.append(f"overwritten: {m['table']}.{f} of {m['record_id']}"
