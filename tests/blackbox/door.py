@@ -240,10 +240,17 @@ def _loads(text: Any) -> Any:
 
 
 def kept_in_conflicts(server: ServerProcess, table: str, record_id: str, field_name: str | None,
-                      value: Any) -> bool:
-    """Is ``value`` of that field (or the whole record, field None) stored in conflicts?"""
-    for c in server.query("SELECT field, preserved, kept FROM conflicts WHERE tbl = ?"
-                          " AND record_id = ?", [table, record_id]):
+                      value: Any, cache: dict | None = None) -> bool:
+    """Is ``value`` of that field (or the whole record, field None) stored in conflicts?
+    ``cache`` keeps each record's conflicts read once (the fleet checks thousands)."""
+    key = (table, record_id)
+    if cache is None or key not in cache:
+        found = server.query("SELECT field, preserved, kept FROM conflicts WHERE tbl = ?"
+                             " AND record_id = ?", [table, record_id])
+        if cache is None:
+            cache = {}
+        cache[key] = found
+    for c in cache[key]:
         preserved = _loads(c["preserved"])
         if c["field"] == field_name and (preserved == value or _loads(c["kept"]) == value):
             return True
@@ -271,15 +278,20 @@ def account(server: ServerProcess, acked: Iterable[tuple[str, dict[str, Any], di
     for i, (device, m, _) in enumerate(acked):
         for f in m["fields"]:
             later[(device, m["table"], m["record_id"], f)] = i
+    rows: dict[tuple[str, str], Any] = {}
+    conflicts: dict[tuple[str, str], list] = {}
     for i, (device, m, result) in enumerate(acked):
         tally.acknowledged += 1
-        stored = row(server, m["table"], m["record_id"]) if m["table"] in TABLES else None
+        key = (m["table"], m["record_id"])
+        if key not in rows:
+            rows[key] = row(server, *key) if m["table"] in TABLES else None
+        stored = rows[key]
         for f, value in m["fields"].items():
             if later[(device, m["table"], m["record_id"], f)] != i:
                 continue  # the same device changed the field again afterwards
             if stored is not None and f in stored and same(stored[f], value):
                 continue
-            if kept_in_conflicts(server, m["table"], m["record_id"], f, value):
+            if kept_in_conflicts(server, m["table"], m["record_id"], f, value, conflicts):
                 continue
             if f in ("by_user", "device_id"):
                 continue  # set by the server from the token, whatever was sent

@@ -19,8 +19,8 @@ from tests.conftest import ServerProcess
 
 # Delays after which the pushing thread's server dies: from before the first batch
 # arrives to well into the run of batches.
-DELAYS_MS = (0, 5, 10, 20, 35, 55, 80, 120, 180, 260)
-BATCHES, PER_BATCH = 12, 4
+DELAYS_MS = (0, 5, 10, 20, 40, 70, 120, 200)
+BATCHES, PER_BATCH = 10, 4
 
 
 def _work(dev: Device, n: int) -> list[dict[str, Any]]:
