@@ -24,7 +24,7 @@ demo: install
 
 # Everything on SQLite, then the storage and sync tests again on a throwaway PostgreSQL
 # cluster (tests/pg.py starts it on a free loopback port). Exit code 5 (no tests) is fine.
-PG_TESTS := tests/server tests/sync tests/portal tests/test_end_to_end.py
+PG_TESTS := tests/server tests/sync tests/portal tests/blackbox tests/test_end_to_end.py
 
 test: install $(NGINX)
 	$(VENV)/bin/ruff check .
