@@ -87,9 +87,9 @@ _DISPATCH = (office("insert update", "number kind priority customer_id district 
 _CAPTURED = {TECHNICIAN: (device("insert"),), **_REVIEW, **_EVERYTHING}
 
 POLICY: dict[str, dict[str, tuple[Grant, ...]]] = {
-    # The phone signs a customer into the portal: it changes only through review
-    # (VERIFIED below), never from a tablet directly.
-    "customers": {**_REVIEW, **_NO_DELETE},
+    # The phone signs a customer into the portal: a tablet may ask to change it for its
+    # own jobs' customers, but the change waits for the office (VERIFIED below).
+    "customers": {TECHNICIAN: (device("update", fields="phone"),), **_REVIEW, **_NO_DELETE},
     "meters": {**_REVIEW, **_EVERYTHING},
     "readings": {TECHNICIAN: (device("insert delete"),), **_REVIEW, **_EVERYTHING},
     "contracts": {**_REVIEW, **_EVERYTHING},

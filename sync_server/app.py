@@ -427,10 +427,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed",
+        code = {400: "malformed_request", 404: "not_found", 405: "method_not_allowed",
                 413: "body_too_large"}.get(exc.status_code, "http_error")
-        return JSONResponse({"error": code, "message": str(exc.detail)},
-                            status_code=exc.status_code)
+        # FastAPI's 400 is a body it could not parse: say what a body must be.
+        message = ("the body is not a JSON document in UTF-8 (or is nested too deeply)"
+                   if exc.status_code == 400 else str(exc.detail))
+        return JSONResponse({"error": code, "message": message}, status_code=exc.status_code)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_first(request: Request, exc: SignInRequired) -> RedirectResponse:

@@ -87,7 +87,7 @@ def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     if door is Door.DEVICE:
         m = write_checks.stamp_authorship(m, who)
     current = current_row(conn, m.table, m.record_id)
-    scope = write_checks.check_rights(m, who, door, current)
+    scope = write_checks.check_rights(m, who, door)
     if m.op == "delete":
         return _delete(conn, m, who, batch_id, current, scope)
     if m.op == "insert":
@@ -102,6 +102,7 @@ def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str,
             raise Rejected("unknown_record", f"no {m.table} record {m.record_id}")
         current = _restore(conn, m, who, batch_id, tombstone)
     _check_scope(conn, m, who, scope, current)
+    write_checks.check_verified(m, door, current)
     _check_unique(conn, m, current)
     if m.table == "answers" and "value" in m.fields:
         write_checks.check_answer(conn, current_row, current["submission_id"],

@@ -80,24 +80,26 @@ def stamp_authorship(m: Mutation, who: Principal) -> Mutation:
     return m.model_copy(update={"fields": fields})
 
 
-def check_rights(m: Mutation, who: Principal, door: Door,
-                 current: dict[str, Any] | None) -> Scope:
-    """The scope the caller's grant for this mutation holds in; Rejected without one.
-
-    A tablet's change to a field that signs the customer in (the portal phone) is not
-    applied but kept for the office to verify (conflict review applies it)."""
+def check_rights(m: Mutation, who: Principal, door: Door) -> Scope:
+    """The scope the caller's grant for this mutation holds in; Rejected without one."""
     fields = set(m.fields) - (AUTHORSHIP if door is Door.DEVICE else set())  # stamped
     grant = grant_for(who.role, m.table, m.op, fields, door)
     if grant:
         return grant.scope
-    verified = sorted(f for f in fields if (m.table, f) in VERIFIED)
-    if door is Door.DEVICE and m.op == "update" and verified and set(verified) == fields:
-        raise Rejected("needs_verification", f"{m.table}.{verified} changes only once the"
-                       " office has verified it; the value is kept for review",
-                       preserve=[(f, (current or {}).get(f), m.fields[f]) for f in verified])
     where = "a tablet" if door is Door.DEVICE else "the back office"
     raise Rejected("forbidden", f"a {who.role} cannot {m.op} {m.table}"
                    f"{sorted(fields) if m.op == 'update' else ''} through {where}")
+
+
+def check_verified(m: Mutation, door: Door, current: dict[str, Any]) -> None:
+    """A tablet's change to a field that signs the customer in (the portal phone) is not
+    applied but kept for the office to verify (conflict review applies it). Checked after
+    the caller's rights and scope, so only a change the caller may ask for waits."""
+    verified = sorted(f for f in m.fields if (m.table, f) in VERIFIED)
+    if door is Door.DEVICE and verified:
+        raise Rejected("needs_verification", f"{m.table}.{verified} changes only once the"
+                       " office has verified it; the value is kept for review",
+                       preserve=[(f, current.get(f), m.fields[f]) for f in verified])
 
 
 def check_district(conn: Connection, m: Mutation, who: Principal,

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp.wire import MAX_BATCH
+from fieldapp.wire import MAX_BATCH, PROTOCOL_VERSION
 from tests.blackbox import door
 from tests.blackbox.door import Device, note_on
 from tests.conftest import ServerProcess
@@ -129,7 +129,7 @@ CASES = [
     *[pytest.param(_push(lambda d: _body(d), **{"X-FieldApp-Protocol": v}), expect,
                    id=f"header-protocol-{n}") for v, n, expect in [
         ("abc", "words", MALFORMED), ("0", "old", ({426}, {"client_outdated"})),
-        ("2", "newer", ({400}, {"unknown_protocol"})),
+        (str(PROTOCOL_VERSION + 1), "newer", ({400}, {"unknown_protocol"})),
         ("9" * 30, "huge", ({400, 422}, {"unknown_protocol", "malformed_request"}))]],
     *[pytest.param(_push(lambda d: _body(d), Authorization=v), UNAUTHORIZED,
                    id=f"header-auth-{n}") for v, n in [
