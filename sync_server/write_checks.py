@@ -12,13 +12,14 @@ import json
 from typing import Any
 
 from fieldapp import field_types
-from fieldapp.domain.status import DISTRICT_SCOPED, Status
+from fieldapp.domain.status import Status
 from fieldapp.forms import checklist
 from fieldapp.records import EVIDENCE_TABLES, TABLES, TECH_JOB_KINDS
 from fieldapp.wire import Mutation
 from fieldapp.write_policy import AUTHORSHIP, VERIFIED, Door, Scope, grant_for
 from sync_server.auth import Principal
 from sync_server.db import Connection
+from sync_server.districts import district_of
 
 # The records a record belongs to: an insert waits (is parked) until they have arrived.
 PARENTS = {"job_id": "jobs", "submission_id": "submissions", "attachment_id": "attachments"}
@@ -105,7 +106,7 @@ def check_verified(m: Mutation, door: Door, current: dict[str, Any]) -> None:
 def check_district(conn: Connection, m: Mutation, who: Principal,
                    current: dict[str, Any] | None) -> None:
     """A district-scoped office account changes only its district's customers' records."""
-    scope = who.district if who.role in DISTRICT_SCOPED and who.district else None
+    scope = district_of(who)
     if scope is None:
         return
     districts = set()
