@@ -42,7 +42,7 @@ from sync_server import (
     audit_anchor,
     auth,
     billing,
-    merge,
+    conflict_rows,
     notify,
     public_verify,
     rules,
@@ -287,7 +287,7 @@ def create_app(settings: Settings) -> FastAPI:
             raise ApiError(403, "device_not_revoked", "only a revoked device is wiped")
         sync_push.check_clocks(body.rejected, who)
         with server.db.write() as conn:
-            kept = merge.hand_in(conn, [sync_push.bounded(m, server.clock)
+            kept = conflict_rows.hand_in(conn, [sync_push.bounded(m, server.clock)
                                         for m in body.rejected], who)
             if body.final:
                 conn.execute("UPDATE devices SET wiped_at = ? WHERE device_id = ?",

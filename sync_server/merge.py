@@ -22,9 +22,10 @@ from fieldapp.records import TABLES, Policy
 from fieldapp.sync.hlc import hlc_key
 from fieldapp.wire import Mutation, MutationResult
 from fieldapp.write_policy import Door, Scope
-from sync_server import audit, evidence_check, parking, write_checks
+from sync_server import audit, conflict_rows, evidence_check, parking, write_checks
 from sync_server.auth import Principal
 from sync_server.db import Connection, utc_now
+from sync_server.rows import current_row, tombstone
 from sync_server.write_checks import Parked, Rejected
 
 STATUSES = frozenset(Status)
@@ -47,7 +48,7 @@ def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     except Parked as exc:
         conn.execute("ROLLBACK TO mutation")
         conn.execute("RELEASE mutation")
-        conflict = _preserve(conn, m, who, None, None, _whole(m), "awaiting_parent")
+        conflict = conflict_rows.preserve(conn, m, who, None, None, _whole(m), "awaiting_parent")
         result = parking.park(conn, m, who, batch_id, exc.parent_table, exc.parent_id,
                               conflict)
     except Rejected as exc:
@@ -68,9 +69,9 @@ def _keep_refused(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     where the check said which, else the whole mutation), and a device holding a value
     the server refused gets the record again, so its next pull shows the server's."""
     if exc.preserve is None:
-        _preserve(conn, m, who, None, None, _whole(m), exc.reason)
+        conflict_rows.preserve(conn, m, who, None, None, _whole(m), exc.reason)
     for field, kept, refused in exc.preserve or ():
-        _preserve(conn, m, who, field, kept, refused, exc.reason)
+        conflict_rows.preserve(conn, m, who, field, kept, refused, exc.reason)
     resend = exc.resend or (current_row(conn, m.table, m.record_id)
                             if m.op == "update" else None)
     if resend:
@@ -95,12 +96,12 @@ def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str,
             raise Rejected("duplicate_id", f"{m.table} {m.record_id} already exists")
         return _insert(conn, m, who, batch_id, scope, door)
     if current is None:
-        tombstone = _tombstone(conn, m.table, m.record_id)
-        if tombstone is None:
+        deleted = tombstone(conn, m.table, m.record_id)
+        if deleted is None:
             if door is Door.DEVICE:
                 raise Parked(m.table, m.record_id)  # its insert may be on the way
             raise Rejected("unknown_record", f"no {m.table} record {m.record_id}")
-        current = _restore(conn, m, who, batch_id, tombstone)
+        current = _restore(conn, m, who, batch_id, deleted)
     _check_scope(conn, m, who, scope, current)
     write_checks.check_verified(m, door, current)
     _check_unique(conn, m, current)
@@ -127,7 +128,7 @@ def _insert(conn: Connection, m: Mutation, who: Principal, batch_id: str, scope:
     spec = TABLES[m.table]
     if scope is Scope.DISTRICT:  # needs only the customer named, not the parents
         write_checks.check_district(conn, m, who, None)
-    write_checks.check_parents(conn, m, current_row, _tombstone)
+    write_checks.check_parents(conn, m, current_row, tombstone)
     if scope is Scope.OWN:
         write_checks.check_own(conn, m, who, None, current_row)
     if door is Door.DEVICE:
@@ -183,7 +184,7 @@ def _answered_twice(conn: Connection, m: Mutation, who: Principal, batch_id: str
     on_twin = m.model_copy(update={"record_id": twin["id"]})
     for field in ("value", "note"):
         if preserved[field] is not None and preserved[field] != kept[field]:
-            _preserve(conn, on_twin, who, field, kept[field], preserved[field],
+            conflict_rows.preserve(conn, on_twin, who, field, kept[field], preserved[field],
                       "duplicate_answer")
     _resend(conn, on_twin, who, batch_id, twin)
     return MutationResult(mutation_id=m.mutation_id, status="conflict", version=twin["version"],
@@ -208,11 +209,11 @@ def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
             continue
         elif spec.policy(field) is Policy.EVIDENCE or hlc_key(m.hlc) <= hlc_key(current["hlc"]):
             kept[field], preserved[field] = server, new
-            _preserve(conn, m, who, field, server, new, "kept_server_value")
+            conflict_rows.preserve(conn, m, who, field, server, new, "kept_server_value")
         else:
             apply[field] = new
             kept[field], preserved[field] = new, server
-            _preserve(conn, m, who, field, new, server, "overwritten_by_later_hlc",
+            conflict_rows.preserve(conn, m, who, field, new, server, "overwritten_by_later_hlc",
                       made_by=_last_change(conn, m.table, m.record_id))
     seq = current["version"]
     if apply:
@@ -241,7 +242,7 @@ def _delete(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     its next pull, and the delete is kept for review.
     """
     if current is None:
-        if _tombstone(conn, m.table, m.record_id) is not None:
+        if tombstone(conn, m.table, m.record_id) is not None:
             return MutationResult(mutation_id=m.mutation_id, status="applied")  # already gone
         raise Rejected("unknown_record", f"no {m.table} record {m.record_id}")
     _check_scope(conn, m, who, scope, current)
@@ -264,13 +265,6 @@ def _delete(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     return MutationResult(mutation_id=m.mutation_id, status="applied", version=seq)
 
 
-def _tombstone(conn: Connection, table: str, record_id: str) -> dict[str, Any] | None:
-    row = conn.execute("SELECT * FROM tombstones WHERE tbl = ? AND record_id = ?"
-                       " AND restored_at IS NULL ORDER BY id DESC LIMIT 1",
-                       [table, record_id]).fetchone()
-    return dict(row) if row else None
-
-
 def _restore(conn: Connection, m: Mutation, who: Principal, batch_id: str,
              tombstone: dict[str, Any]) -> dict[str, Any]:
     """An edit of a deleted record: a later one brings the record back (and the delete
@@ -289,7 +283,7 @@ def _restore(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     conn.execute(f'UPDATE "{m.table}" SET version = ? WHERE id = ?', [seq, m.record_id])
     conn.execute("UPDATE tombstones SET restored_at = ? WHERE id = ?",
                  [utc_now(), tombstone["id"]])
-    _preserve(conn, m, who, None, row, "deleted", "delete_overridden_by_later_edit",
+    conflict_rows.preserve(conn, m, who, None, row, "deleted", "delete_overridden_by_later_edit",
               made_by=tombstone)
     restored = current_row(conn, m.table, m.record_id)
     assert restored is not None
@@ -338,13 +332,6 @@ def _check_status(job: dict[str, Any], server: str, new: str, who: Principal,
                        preserve=[("status", server, new)]) from exc
 
 
-def current_row(conn: Connection, table: str, record_id: str) -> dict[str, Any] | None:
-    if table not in TABLES:  # a conflict kept for an unknown table names no real one
-        return None
-    row = conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', [record_id]).fetchone()
-    return dict(row) if row else None
-
-
 def _resend(conn: Connection, m: Mutation, who: Principal, batch_id: str,
             record: dict[str, Any]) -> None:
     """Log the record again (no fields changed) so that pulls send its current row."""
@@ -366,58 +353,3 @@ def _log(conn: Connection, m: Mutation, who: Principal, batch_id: str,
         "by_user": who.username, "device_id": who.device_id, "at": utc_now(),
         "client_at": m.at, "mutation_id": m.mutation_id if mutation_id is _SAME else mutation_id,
         "batch_id": batch_id})[0]
-
-
-def hand_in(conn: Connection, mutations: list[Mutation], who: Principal) -> int:
-    """Keep for review the refused changes a revoked tablet hands in before it erases its
-    data: each value next to the server's. Only changes this server refused count, each
-    once (a hand-in repeated after a lost answer adds nothing); returns how many are kept."""
-    kept = 0
-    for m in mutations:
-        done = conn.execute("SELECT result FROM mutation_results WHERE mutation_id = ?"
-                            " AND coalesce(device_id, ?) = ?",
-                            [m.mutation_id, who.device_id, who.device_id]).fetchone()
-        if done is None or m.table not in TABLES:
-            continue
-        result = MutationResult.model_validate_json(done[0])
-        already = conn.execute("SELECT 1 FROM conflicts WHERE mutation_id = ? AND reason"
-                               " LIKE 'handed_in%'", [m.mutation_id]).fetchone()
-        if result.status != "rejected" or already:
-            continue
-        row = current_row(conn, m.table, m.record_id) or {}
-        reason = f"handed_in:{result.reason}"
-        for field, value in (m.fields.items() if m.op != "delete" else [(None, "deleted")]):
-            if field is None or field in TABLES[m.table].columns:
-                _preserve(conn, m, who, field, row.get(field) if field else None, value,
-                          reason)
-        kept += 1
-    return kept
-
-
-def _preserve(conn: Connection, m: Mutation, who: Principal, field: str | None, kept: Any,
-              preserved: Any, reason: str, made_by: dict[str, Any] | None = None) -> int:
-    """Keep a losing value for review. It came from this mutation, unless ``made_by`` (its
-    hlc, by_user, device_id, mutation_id) names an earlier change: a delete overridden."""
-    src = made_by or {"hlc": m.hlc, "by_user": who.username, "device_id": who.device_id,
-                      "mutation_id": m.mutation_id}
-    return conn.execute(
-        "INSERT INTO conflicts(tbl, record_id, field, reason, kept, preserved, preserved_hlc,"
-        " preserved_by, preserved_device, mutation_id, at, customer_id)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-        [m.table, m.record_id, field, reason, json.dumps(kept, ensure_ascii=False),
-         json.dumps(preserved, ensure_ascii=False), src["hlc"], src["by_user"],
-         src["device_id"], src["mutation_id"], utc_now(), customer_of(conn, m)]).fetchone()[0]
-
-
-def customer_of(conn: Connection, m: Mutation) -> str | None:
-    """The customer a mutation concerns (what district-scoped review filters by): the
-    record's own, else the one the mutation names, else a deleted record's."""
-    if m.table == "customers":
-        return m.record_id
-    spec = TABLES.get(m.table)
-    if spec is None or not spec.scoped:
-        return None
-    row = current_row(conn, m.table, m.record_id) or _tombstone(conn, m.table, m.record_id)
-    found = row.get("customer_id") if row else None
-    named = m.fields.get("customer_id")
-    return found or (named if isinstance(named, str) else None)

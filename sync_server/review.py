@@ -16,7 +16,7 @@ from typing import Any, Literal
 from fieldapp.ids import new_id, now_iso
 from fieldapp.wire import Mutation
 from fieldapp.write_policy import Door
-from sync_server import merge
+from sync_server import merge, rows
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
 from sync_server.db import Connection, utc_now
@@ -154,7 +154,7 @@ def get(conn: Connection, conflict_id: int, district: str | None = None) -> Conf
 
 def _conflict(conn: Connection, row: Any) -> Conflict:
     table, field = row["tbl"], row["field"]
-    record = merge.current_row(conn, table, row["record_id"])
+    record = rows.current_row(conn, table, row["record_id"])
     current = record.get(field) if record and field else None
     job_id = (row["record_id"] if table == "jobs" else record.get("job_id")) if record else None
     return Conflict(
@@ -206,7 +206,7 @@ def _apply(conn: Connection, conflict: Conflict, value: Any, who: Principal,
            clock: ServerClock) -> tuple[str, str | None]:
     field = conflict.field
     assert field is not None
-    record = merge.current_row(conn, conflict.tbl, conflict.record_id)
+    record = rows.current_row(conn, conflict.tbl, conflict.record_id)
     assert record is not None
     m = Mutation(mutation_id=new_id(), table=conflict.tbl, record_id=conflict.record_id,
                  op="update", fields={field: _stored(conflict.tbl, field, value)},

@@ -39,7 +39,7 @@ def add_scoped_accounts(server: ServerProcess) -> None:
 def add_conflict(conn: object, tbl: str, record_id: str, customer_id: str | None,
                  field: str = "summary", reason: str = "kept_server_value",
                  resolved: bool = False) -> int:
-    """A conflict row as merge._preserve writes it (``customer_id`` None: a row from
+    """A conflict row as conflict_rows.preserve writes it (``customer_id`` None: a row from
     before migration 18, whose customer is derived from its record)."""
     return conn.execute(  # type: ignore[attr-defined]
         "INSERT INTO conflicts(tbl, record_id, field, reason, kept, preserved, preserved_hlc,"

@@ -19,6 +19,7 @@ from sync_server import merge, notify, rules
 from sync_server.auth import Principal
 from sync_server.clock import ServerClock
 from sync_server.db import Storage
+from sync_server.rows import current_row
 
 TECH01 = Principal("tech01", "王建国", "technician", "秦淮区", "pad-1")
 TECH02 = Principal("tech02", "李秀英", "technician", "鼓楼区", "pad-2")
@@ -35,7 +36,7 @@ def push(db: Storage, who: Principal, table: str, record_id: str, fields: dict[s
     """A tablet's change, merged as the sync endpoint would."""
     clock = ServerClock()
     with db.write() as conn:
-        current = merge.current_row(conn, table, record_id)
+        current = current_row(conn, table, record_id)
         m = Mutation(mutation_id=new_id(), table=table, record_id=record_id, op=op,
                      fields=fields, old={k: current[k] for k in fields} if current else {},
                      base_version=current["version"] if current else 0, hlc=clock.now(),
