@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -183,7 +184,7 @@ class ServerProcess:
                 [sys.executable, "-m", "sync_server", "--data", str(self.data_dir),
                  "--port", str(self.port), "--token-ttl", str(self.token_ttl),
                  "--workers", str(self.workers)],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 env={**base, "PYTHONPATH": str(ROOT), **env})
         self.scheme = "https" if "FIELDAPP_SSL_CERTFILE" in env else "http"
         deadline = time.monotonic() + 20
@@ -196,8 +197,10 @@ class ServerProcess:
         raise RuntimeError((self.data_dir / "server.log").read_text())
 
     def kill(self) -> None:
+        """SIGKILL the server and its worker processes at once (its own process group): the
+        crash of the machine. A killed master alone would leave its workers on the port."""
         if self.proc and self.proc.poll() is None:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
         self.proc = None
 
@@ -207,7 +210,7 @@ class ServerProcess:
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:  # a client still holding a connection open
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
         self.proc = None
 

@@ -6,13 +6,11 @@ of acknowledged, lost, silently overwritten mutations and 5xx answers the suite 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import json
 import os
 import shutil
-import signal
 import tempfile
 import threading
 import time
@@ -192,23 +190,8 @@ def office_assign(server: ServerProcess, office: dict[str, str], job_id: str,
 
 
 def kill_hard(server: ServerProcess) -> None:
-    """SIGKILL the server and its worker processes (a killed master leaves its workers
-    serving the port otherwise): the crash of the machine, not of one process."""
-    if server.proc is None:
-        return
-    pid = server.proc.pid
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:  # the parent's id
-            children.append(int(stat.parent.name))
+    """SIGKILL the server and its worker processes: the crash of the machine."""
     server.kill()
-    for child in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signal.SIGKILL)
 
 
 # -- the database ---------------------------------------------------------------------------
