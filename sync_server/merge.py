@@ -184,8 +184,8 @@ def _answered_twice(conn: Connection, m: Mutation, who: Principal, batch_id: str
     on_twin = m.model_copy(update={"record_id": twin["id"]})
     for field in ("value", "note"):
         if preserved[field] is not None and preserved[field] != kept[field]:
-            conflict_rows.preserve(conn, on_twin, who, field, kept[field], preserved[field],
-                      "duplicate_answer")
+            conflict_rows.preserve(conn, on_twin, who, field, kept[field],
+                                   preserved[field], "duplicate_answer")
     _resend(conn, on_twin, who, batch_id, twin)
     return MutationResult(mutation_id=m.mutation_id, status="conflict", version=twin["version"],
                           reason="duplicate_answer", kept=kept, preserved=preserved,
@@ -213,8 +213,9 @@ def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
         else:
             apply[field] = new
             kept[field], preserved[field] = new, server
-            conflict_rows.preserve(conn, m, who, field, new, server, "overwritten_by_later_hlc",
-                      made_by=_last_change(conn, m.table, m.record_id))
+            conflict_rows.preserve(conn, m, who, field, new, server,
+                                   "overwritten_by_later_hlc",
+                                   made_by=_last_change(conn, m.table, m.record_id))
     seq = current["version"]
     if apply:
         seq = _log(conn, m, who, batch_id, apply, current.get("customer_id"))
@@ -266,14 +267,14 @@ def _delete(conn: Connection, m: Mutation, who: Principal, batch_id: str,
 
 
 def _restore(conn: Connection, m: Mutation, who: Principal, batch_id: str,
-             tombstone: dict[str, Any]) -> dict[str, Any]:
+             deleted: dict[str, Any]) -> dict[str, Any]:
     """An edit of a deleted record: a later one brings the record back (and the delete
     goes to review), an earlier one is refused and kept."""
-    if hlc_key(m.hlc) <= hlc_key(tombstone["hlc"]):
+    if hlc_key(m.hlc) <= hlc_key(deleted["hlc"]):
         raise Rejected("record_deleted", f"{m.table} {m.record_id} was deleted by"
-                       f" {tombstone['by_user']} after this change; the change is kept for"
+                       f" {deleted['by_user']} after this change; the change is kept for"
                        " review", preserve=[(f, None, v) for f, v in m.fields.items()])
-    row = json.loads(tombstone["row"])
+    row = json.loads(deleted["row"])
     cols = list(row)
     conn.execute(f'INSERT INTO "{m.table}" ({",".join(cols)}) VALUES'
                  f' ({",".join("?" * len(cols))})', [row[c] for c in cols])
@@ -282,9 +283,9 @@ def _restore(conn: Connection, m: Mutation, who: Principal, batch_id: str,
                mutation_id=None)
     conn.execute(f'UPDATE "{m.table}" SET version = ? WHERE id = ?', [seq, m.record_id])
     conn.execute("UPDATE tombstones SET restored_at = ? WHERE id = ?",
-                 [utc_now(), tombstone["id"]])
-    conflict_rows.preserve(conn, m, who, None, row, "deleted", "delete_overridden_by_later_edit",
-              made_by=tombstone)
+                 [utc_now(), deleted["id"]])
+    conflict_rows.preserve(conn, m, who, None, row, "deleted",
+                           "delete_overridden_by_later_edit", made_by=deleted)
     restored = current_row(conn, m.table, m.record_id)
     assert restored is not None
     return restored
