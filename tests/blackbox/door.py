@@ -237,9 +237,12 @@ def kept_in_conflicts(server: ServerProcess, table: str, record_id: str, field_n
         preserved = _loads(c["preserved"])
         if c["field"] == field_name and (preserved == value or _loads(c["kept"]) == value):
             return True
-        if c["field"] is None and isinstance(preserved, dict) and field_name in preserved \
-                and preserved[field_name] == value:
-            return True
+        if c["field"] is None and isinstance(preserved, dict):
+            # a whole mutation kept: {"op": ..., "fields": {...}}, or a record's fields
+            fields = preserved.get("fields", preserved)
+            if isinstance(fields, dict) and field_name in fields \
+                    and fields[field_name] == value:
+                return True
     return False
 
 

@@ -19,7 +19,7 @@ from fieldapp.ui.messages import describe_rejection
 from fieldapp.ui.sync_problems_view import reason_lines, what_text
 from fieldapp.wire import Mutation, MutationResult
 from tests.ui.ui_helpers import open_row, tap
-from tests.world import start_checklist
+from tests.world import fill_household, start_checklist
 
 Decide = Callable[[Mutation], MutationResult | None]  # None: the server applied it
 
@@ -187,12 +187,8 @@ def replica(data_dir: Path, seeded: Seeded) -> Iterator[Replica]:
 
 def test_evidence_and_a_phone_change_are_named(replica: Replica, seeded: Seeded,
                                                tmp_path: Path) -> None:
-    from PIL import Image
-
     job_id = seeded.job_ids[0]
-    photo = tmp_path / "meter.png"
-    Image.new("RGB", (640, 480), (90, 120, 150)).save(photo)
-    ops.attach_photo(replica, job_id=job_id, path=photo)
+    fill_household(replica, job_id, tmp_path)  # complete, with its meter photo: signable
     ops.add_signature(replica, job_id=job_id, strokes=[[[10, 10, 0], [60, 40, 30]]],
                       signer_name="张秀英")
     ops.record_code(replica, code=seeded.barcodes["cust-001"], job_id=job_id)
