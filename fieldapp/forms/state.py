@@ -17,6 +17,7 @@ from fieldapp.forms import values as v
 from fieldapp.forms.definition import Choice, FormDefinition, Question, as_definition
 from fieldapp.forms.expr import Expression
 from fieldapp.forms.paths import Location, format_path, split
+from fieldapp.ids import LOCAL_ZONE
 
 _IN_PROGRESS = object()
 
@@ -54,7 +55,9 @@ class FormState:
                  now: datetime | None = None) -> None:
         self.definition = as_definition(definition)
         self.answers = answers
-        moment = now or datetime.now().astimezone()
+        # The form's day is the utility's day (as a signature's, ``signed_content``), not the
+        # machine's: a server or test runner on UTC is a day behind after local midnight.
+        moment = now or datetime.now(LOCAL_ZONE)
         self.now = moment.isoformat(timespec="seconds")
         self.today = (today or moment.date()).isoformat()
         self._relevant: dict[Location, Any] = {}

@@ -197,6 +197,26 @@ def test_today_in_constraints() -> None:
     assert engine.check_answer(d, "visit", "2025-03-02", today=TODAY).code == "constraint"
 
 
+def test_today_is_the_utilitys_day_not_the_machines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 01:30 in the utility's zone a server or runner on UTC is still on the day before;
+    a reading taken that night must not be "later than today"."""
+    from datetime import UTC, datetime
+
+    from fieldapp.forms import state
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Clock:  # type: ignore[override]
+            moment = datetime(2026, 12, 3, 17, 30, tzinfo=UTC)  # 01:30 on the 4th in Shanghai
+            return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)  # type: ignore[return-value]
+
+    monkeypatch.setattr(state, "datetime", Clock)
+    d = load_definition(form(q("visit", "date", constraint=". <= today()")))
+    assert engine.FormState(d, {}).today == "2026-12-04"
+    assert engine.check_answer(d, "visit", "2026-12-04") is None
+    assert engine.check_answer(d, "visit", "2026-12-05").code == "constraint"
+
+
 def test_choice_filter() -> None:
     d = load_definition(form(
         q("district", "select_one", choices=[{"value": "gulou", "label": {"zh": "鼓楼"}},
