@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 
 from PIL import Image
 
-from fieldapp.capture.gps import Position
 from fieldapp.capture.photo import Stamp, process_photo
 from fieldapp.demo.photos import scene_photo
 from fieldapp.ids import LOCAL_ZONE
+from fieldapp.position import Position
 
 TAKEN = datetime(2026, 11, 24, 10, 24, 37, tzinfo=LOCAL_ZONE)
 STAMP = Stamp(TAKEN, "GD202611240017", "王建国", "320104003518",

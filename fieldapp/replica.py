@@ -20,11 +20,11 @@ from typing import Any
 import sqlite_utils
 
 from fieldapp.errors import FieldAppError, InvalidInput, NotFound
+from fieldapp.hlc import HybridClock
 from fieldapp.ids import new_id, now_iso
 from fieldapp.records import TABLES
 from fieldapp.sealed import file_key
 from fieldapp.store import DB_FILE, open_db
-from fieldapp.sync.hlc import HybridClock
 from fieldapp.write_policy import TECHNICIAN, may
 
 FILES_SEALED = "files_sealed_at"

@@ -11,3 +11,12 @@ ROOT = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parents[1])) / "re
 
 def resource(*parts: str) -> Path:
     return ROOT.joinpath(*parts)
+
+
+# The CJK font every surface draws Chinese with (Qt, photo watermarks, PDFs): the bundled copy,
+# then Debian's package, which a checkout without `make assets` may still have.
+FONT_NAME = "wqy-microhei.ttc"
+FONT_PATHS = (
+    resource("fonts", FONT_NAME),
+    Path("/usr/share/fonts/truetype/wqy") / FONT_NAME,
+)

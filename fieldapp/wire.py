@@ -20,6 +20,12 @@ MAX_BATCH = 500
 MAX_PULL_PAGE = 1000
 # How far ahead of the server's clock a device's HLC may run before the server clamps it.
 MAX_SKEW_MS = 60_000
+# Attachments are uploaded in chunks of this size; the server takes up to twice it per request.
+CHUNK = 1024 * 1024
+# The newest tablet schema (fieldapp.store's last migration) a push may declare; the server
+# reads it here rather than from the tablet's store, which it must not import (a test ties
+# the two).
+CLIENT_SCHEMA_VERSION = 8
 
 
 class _Strict(BaseModel):

@@ -14,12 +14,13 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from fieldapp.capture.gps import Position, SimulatedSource
+from fieldapp.capture.gps import SimulatedSource
 from fieldapp.capture.photo import PhotoSettings, Stamp, process_photo
 from fieldapp.demo.generate import generate
 from fieldapp.demo.photos import scene_photo
 from fieldapp.domain.route import Stop, plan_route
 from fieldapp.ids import LOCAL_ZONE
+from fieldapp.position import Position
 from fieldapp.reports.map import write_map
 
 USER = "tech01"

@@ -20,9 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
 from fieldapp.domain.status import AUDITOR
-from fieldapp.store import SCHEMA_VERSION as CLIENT_SCHEMA_VERSION
-from fieldapp.sync.client import CHUNK
 from fieldapp.wire import (
+    CHUNK,
+    CLIENT_SCHEMA_VERSION,
     MAX_PULL_PAGE,
     PROTOCOL_VERSION,
     AttachmentStatus,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldapp.sync.hlc import HybridClock
+from fieldapp.hlc import HybridClock
 
 
 class ServerClock(HybridClock):

@@ -18,8 +18,8 @@ from typing import Any
 
 from fieldapp.domain.status import Status, check_transition, is_before, is_closed, reachable
 from fieldapp.errors import IllegalTransition
+from fieldapp.hlc import hlc_key
 from fieldapp.records import TABLES, Policy
-from fieldapp.sync.hlc import hlc_key
 from fieldapp.wire import Mutation, MutationResult
 from fieldapp.write_policy import Door, Scope
 from sync_server import audit, conflict_rows, evidence_check, parking, write_checks

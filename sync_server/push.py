@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from fieldapp.sync.hlc import Timestamp, canonical
+from fieldapp.hlc import Timestamp, canonical
 from fieldapp.wire import MAX_SKEW_MS, Mutation, PushRequest, PushResponse
 from sync_server import faults, merge
 from sync_server.auth import Principal

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fieldapp.capture.gps import Position
 from fieldapp.demo.barcodes import write_barcode_png
 from fieldapp.errors import ServerUnreachable
+from fieldapp.position import Position
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from tests.conftest import ServerProcess

@@ -14,13 +14,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fieldapp.capture.gps import Position
 from fieldapp.capture.photo import PhotoSettings, Stamp, process_photo
 from fieldapp.capture.signature import Stroke, render_png
 from fieldapp.changes import Changes
 from fieldapp.domain.status import is_closed
 from fieldapp.errors import FieldAppError, InvalidInput, NotFound
 from fieldapp.ids import LOCAL_ZONE, now_iso
+from fieldapp.position import Position
 from fieldapp.sealed import is_sealed, seal, unseal
 
 if TYPE_CHECKING:

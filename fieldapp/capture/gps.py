@@ -17,11 +17,11 @@ client pins, does not ship that module (PySide6-Addons does).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from fieldapp.position import Position, valid_coordinates
 
 Clock = Callable[[], datetime]
 
@@ -30,31 +30,12 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class Position:
-    lat: float  # WGS-84 degrees, as GNSS receivers report them (not China's GCJ-02)
-    lon: float
-    accuracy_m: float | None  # horizontal, metres; None when the source cannot say
-    fix_time: datetime  # when the fix was taken (UTC, from the receiver when it has one)
-    source: str  # "sim" or "nmea"; a platform source would add its own name
-    age_s: float = 0.0  # how long ago the source received this fix, at the time of asking
-
-    @property
-    def simulated(self) -> bool:
-        return self.source == "sim"
-
-
 class PositionSource(Protocol):
     def current(self) -> Position | None:
         """The latest fix, or None; returns at once."""
         ...
 
     def close(self) -> None: ...
-
-
-def valid_coordinates(lat: float, lon: float) -> bool:
-    return (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
-            and -180 <= lon <= 180)
 
 
 # -- simulated -----------------------------------------------------------------------------

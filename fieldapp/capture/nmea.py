@@ -21,7 +21,9 @@ from typing import Any
 
 import pynmea2
 
-from fieldapp.capture.gps import Clock, Position, utc_now, valid_coordinates
+# A fix older than this is not worth stamping on evidence: the receiver lost the sky or the
+from fieldapp.capture.gps import Clock, utc_now
+from fieldapp.position import Position, valid_coordinates
 
 # A fix older than this is not worth stamping on evidence: the receiver lost the sky or the
 # port went quiet, and two minutes of walking puts a technician in the next building.

@@ -23,16 +23,11 @@ from pathlib import Path
 import piexif
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from fieldapp.capture.gps import Position
 from fieldapp.errors import InvalidInput
 from fieldapp.ids import LOCAL_ZONE
-from fieldapp.resources import resource
+from fieldapp.position import Position
+from fieldapp.resources import FONT_NAME, FONT_PATHS
 
-FONT_NAME = "wqy-microhei.ttc"
-FONT_PATHS = (
-    resource("fonts", FONT_NAME),
-    Path("/usr/share/fonts/truetype/wqy") / FONT_NAME,
-)
 ACCEPTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "BMP"})  # MPO: many phones' JPEGs
 NO_FIX = "无GPS定位"
 SIMULATED_MARK = "[模拟定位]"

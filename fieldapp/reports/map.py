@@ -25,9 +25,9 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from fieldapp.capture.gps import Position
 from fieldapp.domain.route import Route
 from fieldapp.ids import LOCAL_ZONE
+from fieldapp.position import Position
 from fieldapp.resources import resource
 
 if TYPE_CHECKING:

@@ -37,8 +37,8 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Spacer
 
-from fieldapp.capture.photo import FONT_PATHS
 from fieldapp.ids import LOCAL_ZONE
+from fieldapp.resources import FONT_PATHS
 
 FONT = "WenQuanYiMicroHei"
 PAGE_WIDTH, PAGE_HEIGHT = A4

@@ -26,6 +26,7 @@ from fieldapp.sync.apply import apply_changes
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.transport import RequestsTransport, Response, Transport
 from fieldapp.wire import (
+    CHUNK,
     MAX_BATCH,
     MAX_PULL_PAGE,
     PROTOCOL_VERSION,
@@ -40,7 +41,6 @@ from fieldapp.wire import (
     WipeResponse,
 )
 
-CHUNK = 1024 * 1024
 # When this tablet received its token (its own clock), when the server expires it, how
 # long the server gave it (seconds, from the server's own issue time), and, after a
 # refusal, the earliest time (this tablet's clock) to ask for a refresh again.

@@ -14,9 +14,10 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from fieldapp.capture.gps import Position, PositionSource
+from fieldapp.capture.gps import PositionSource
 from fieldapp.changes import Changes
 from fieldapp.errors import FieldAppError
+from fieldapp.position import Position
 from fieldapp.replica import Replica
 from fieldapp.ui import i18n, messages, ops
 

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.capture.gps import Position
 from fieldapp.changes import Changes
+from fieldapp.position import Position
 from fieldapp.ui import ops
 from fieldapp.ui.camera_dialog import CameraDialog, open_camera
 from fieldapp.ui.context import AppContext

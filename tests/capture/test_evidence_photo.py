@@ -15,11 +15,12 @@ import sqlite_utils
 from PIL import Image
 
 from fieldapp import store
-from fieldapp.capture.gps import Position, SimulatedSource
+from fieldapp.capture.gps import SimulatedSource
 from fieldapp.capture.photo import dms_to_degrees
 from fieldapp.demo.photos import scene_photo
 from fieldapp.errors import InvalidInput
 from fieldapp.ids import LOCAL_ZONE
+from fieldapp.position import Position
 from fieldapp.replica import Replica
 from sync_server.db import Database
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import serial
 
-from fieldapp.capture.gps import Position, SimulatedSource, source_from_config
+from fieldapp.capture.gps import SimulatedSource, source_from_config
 from fieldapp.capture.nmea import NmeaFileSource, NmeaParser, NmeaSerialSource
+from fieldapp.position import Position
 
 NOW = datetime(2026, 11, 24, 6, 16, 0, tzinfo=UTC)
 

@@ -13,7 +13,6 @@ import piexif
 import pytest
 from PIL import Image, ImageDraw
 
-from fieldapp.capture.gps import Position
 from fieldapp.capture.photo import (
     NO_FIX,
     SIMULATED_MARK,
@@ -30,6 +29,7 @@ from fieldapp.capture.photo import (
 from fieldapp.demo.photos import scene_photo
 from fieldapp.errors import InvalidInput
 from fieldapp.ids import LOCAL_ZONE
+from fieldapp.position import Position
 
 TAKEN = datetime(2026, 11, 24, 14, 32, 5, tzinfo=LOCAL_ZONE)
 HERE = Position(32.041512, 118.778134, 4.8, TAKEN.astimezone(UTC), "nmea", 1.0)

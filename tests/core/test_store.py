@@ -53,3 +53,11 @@ def test_database_file_is_a_valid_sqlite_file(fresh_replica: Replica):
     path = fresh_replica.data_dir / "replica.sqlite3"
     conn = store.connect(path, database_key(fresh_replica.data_dir))
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_wire_names_the_newest_tablet_schema() -> None:
+    """The server reads the tablet's schema version from the wire module (it must not import
+    the store); a new client migration has to move it too."""
+    from fieldapp import store, wire
+
+    assert wire.CLIENT_SCHEMA_VERSION == store.SCHEMA_VERSION

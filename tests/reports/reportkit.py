@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fieldapp.capture.gps import Position
 from fieldapp.demo.photos import scene_photo
 from fieldapp.ids import now_iso
+from fieldapp.position import Position
 from fieldapp.replica import Replica
 from tests.world import CHECKLIST, STROKES, start_checklist
 

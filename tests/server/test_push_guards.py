@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
+from fieldapp.hlc import Timestamp
 from fieldapp.ids import new_id
-from fieldapp.sync.hlc import Timestamp
 from fieldapp.wire import MAX_SKEW_MS, PROTOCOL_VERSION, Mutation
 from sync_server.clock import ServerClock
 from sync_server.push import bounded as _bounded

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fieldapp.sync.hlc import HybridClock, Timestamp
+from fieldapp.hlc import HybridClock, Timestamp
 
 
 def test_clock_is_monotonic_when_the_wall_clock_stands_still_or_goes_back():
