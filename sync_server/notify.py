@@ -18,7 +18,6 @@ import urllib.request
 from datetime import UTC, datetime
 from typing import Protocol
 
-
 from sync_server.db import Storage
 
 log = logging.getLogger("fieldapp.notify")
@@ -78,7 +77,8 @@ class HttpSms:
         except urllib.error.HTTPError as refused:
             status, answer = refused.code, refused.read()
         if status >= 300:
-            raise RuntimeError(f"gateway answered {status}: {answer[:200].decode(errors='replace')}")
+            said = answer[:200].decode(errors="replace")
+            raise RuntimeError(f"gateway answered {status}: {said}")
         try:
             reply = json.loads(answer)
         except ValueError:
