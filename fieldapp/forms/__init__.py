@@ -1,6 +1,8 @@
 """Forms as data: definitions, their expression language, the engine, hazard rules, import.
 
-    definition.py   the JSON format, loader and validator (FormDefinitionError)
+    definition.py   the JSON format, and the loaded form, its questions and choices
+    loader.py       loading and checking a definition (FormDefinitionError), as_definition
+    form_files.py   reading ``<code>.v<version>.json`` and the forms shipped in resources/
     expr.py         the safe ODK-style expression language; values.py: how its values behave
     answers.py      the JSON shape of each question type's answer
     paths.py        naming an answer inside repeats (``parts[0].quantity``)

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from fieldapp.errors import InvalidInput
-from fieldapp.forms.definition import FormDefinitionError, load_definition
 from fieldapp.forms.expr import NAME_RE, SUPPORTED_FUNCTIONS
+from fieldapp.forms.loader import FormDefinitionError, load_definition
 
 SIMPLE_TYPES = {"text": "text", "string": "text", "integer": "integer", "int": "integer",
                 "decimal": "decimal", "date": "date", "time": "time", "note": "note",

@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from fieldapp.forms import engine
-from fieldapp.forms.definition import load_definition
+from fieldapp.forms.loader import load_definition
 from fieldapp.forms.xlsform import XLSFormError, import_xlsform
 
 TODAY = date(2025, 3, 1)
