@@ -9,7 +9,8 @@
     state.py        relevance, defaults and calculations over one set of answers
     engine.py       check_answer / problems: one validation for tablet and server
     hazards.py      failed items → hazards → rectification deadlines and check jobs
-    xlsform.py      ODK XLSForm (.xlsx) import with a report of what was not translated
+    xlsform.py      ODK XLSForm (.xlsx) import with a report of what was not translated;
+                    xlsform_sheets.py reads the workbook, xlsform_rows.py translates its rows
     checklist.py    the checklist API the app used before the engine (now a thin layer)
     inspection.py   filling the household checklist on the tablet
 """
