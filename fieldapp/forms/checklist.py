@@ -10,18 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fieldapp.forms import definition as definitions
-from fieldapp.forms import engine
+from fieldapp.forms import engine, form_files
 from fieldapp.forms.hazards import hazards_for
 
-FORMS_DIR = definitions.FORMS_DIR
+FORMS_DIR = form_files.FORMS_DIR
 ANSWER_CHOICES = frozenset({"pass", "fail", "na"})
 Problem = engine.Problem
 
 
 def bundled_definitions() -> dict[tuple[str, int], dict[str, Any]]:
     """Form definitions shipped with the app, keyed by (code, version); each one validated."""
-    return {key: d.raw for key, d in definitions.bundled().items()}
+    return {key: d.raw for key, d in form_files.bundled().items()}
 
 
 def items(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:

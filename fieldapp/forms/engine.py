@@ -19,7 +19,8 @@ from typing import Any
 
 from fieldapp.forms import values as v
 from fieldapp.forms.answers import type_problem
-from fieldapp.forms.definition import FormDefinition, Question, as_definition
+from fieldapp.forms.definition import FormDefinition, Question
+from fieldapp.forms.loader import as_definition
 from fieldapp.forms.state import FormState
 
 __all__ = ["FormState", "Problem", "calculations", "check_answer", "previous_value", "problems",

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
 from fieldapp.errors import InvalidInput
-from fieldapp.forms.definition import Question, as_definition
+from fieldapp.forms.definition import Question
+from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
 from fieldapp.forms.submissions import SIGNED

@@ -22,8 +22,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fieldapp.forms import values as v
-from fieldapp.forms.definition import FormDefinition, HazardLevel, Question, as_definition
+from fieldapp.forms.definition import FormDefinition, HazardLevel, Question
 from fieldapp.forms.expr import Expression
+from fieldapp.forms.loader import as_definition
 from fieldapp.forms.state import FormState
 
 # The hidden question a re-check's repeat instance carries the hazard's first name in.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from fieldapp.forms.definition import as_definition
+from fieldapp.forms.loader import as_definition
 from fieldapp.forms.state import FormState
 
 if TYPE_CHECKING:

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from fieldapp.forms import definition as definitions
-from fieldapp.forms.definition import as_definition
+from fieldapp.forms import form_files
 from fieldapp.forms.engine import Problem
 from fieldapp.forms.hazards import hazards_for
+from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest, split
 from fieldapp.forms.state import FormState
 from fieldapp.ids import LOCAL_ZONE
@@ -79,7 +79,7 @@ def form_definition(query: Query, code: str, version: int) -> dict[str, Any]:
                  " AND form_version = ?", [code, version])
     if found:
         return json.loads(found[0]["definition"])
-    bundled = definitions.bundled().get((code, int(version)))
+    bundled = form_files.bundled().get((code, int(version)))
     if bundled is None:
         raise LookupError(f"no form {code} v{version}")
     return bundled.raw

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.errors import InvalidInput
 from fieldapp.forms import signed_content
-from fieldapp.forms.definition import as_definition
 from fieldapp.forms.filling import FORM_FOR_KIND
+from fieldapp.forms.loader import as_definition
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from typing import Any
 
 from fieldapp.forms import values as v
-from fieldapp.forms.definition import Choice, FormDefinition, Question, as_definition
+from fieldapp.forms.definition import Choice, FormDefinition, Question
 from fieldapp.forms.expr import Expression
+from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import Location, format_path, split
 from fieldapp.ids import LOCAL_ZONE
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from fieldapp.changes import Changes
 from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.forms import checklist, engine, readings, rectification
-from fieldapp.forms.definition import as_definition
+from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.ids import now_iso
 

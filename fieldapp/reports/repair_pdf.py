@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Table
 
-from fieldapp.forms.definition import as_definition
+from fieldapp.forms.loader import as_definition
 from fieldapp.reports.lines import AnswerLine
 from fieldapp.reports.pdf_common import FRAME_WIDTH, grid_style, heading, para
 from fieldapp.reports.report_data import InspectionReport

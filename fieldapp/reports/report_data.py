@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.errors import NotFound
-from fieldapp.forms import definition as definitions
-from fieldapp.forms import signed_content
-from fieldapp.forms.definition import FormDefinition, as_definition
+from fieldapp.forms import form_files, signed_content
+from fieldapp.forms.definition import FormDefinition
+from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
 from fieldapp.reports.lines import (
@@ -285,7 +285,7 @@ def _definition(query: Query, code: str, version: int) -> dict[str, Any]:
                  [code, version])
     if rows:
         return json.loads(rows[0]["definition"])
-    bundled = definitions.bundled().get((code, int(version)))
+    bundled = form_files.bundled().get((code, int(version)))
     if bundled is None:
         raise NotFound("unknown_form", f"no form {code} v{version}", form=code, version=version)
     return bundled.raw

@@ -98,7 +98,7 @@ def _window(app: QApplication, data: Path) -> str:
 
 
 def _forms() -> str:
-    from fieldapp.forms.definition import FORMS_DIR, load_file
+    from fieldapp.forms.form_files import FORMS_DIR, load_file
 
     forms = [load_file(p) for p in sorted(FORMS_DIR.glob("*.json"))]
     assert forms, f"no forms in {FORMS_DIR}"

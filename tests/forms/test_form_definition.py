@@ -9,14 +9,8 @@ from typing import Any
 import pytest
 
 from fieldapp.errors import InvalidInput
-from fieldapp.forms.definition import (
-    FORMS_DIR,
-    FormDefinitionError,
-    as_definition,
-    bundled,
-    load_definition,
-    load_file,
-)
+from fieldapp.forms.form_files import FORMS_DIR, bundled, load_file
+from fieldapp.forms.loader import FormDefinitionError, as_definition, load_definition
 from tests.forms.formkit import form, q
 
 BUNDLED = sorted(FORMS_DIR.glob("*.json"))

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from fieldapp.forms import checklist, engine
-from fieldapp.forms.definition import bundled, load_definition
+from fieldapp.forms.form_files import bundled
+from fieldapp.forms.loader import load_definition
 from fieldapp.forms.paths import flatten, nest
 from tests.forms.formkit import form, q
 

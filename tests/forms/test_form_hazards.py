@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from fieldapp.forms.definition import bundled, load_definition
+from fieldapp.forms.form_files import bundled
 from fieldapp.forms.hazards import Hazard, hazards_for, rectification_plan
+from fieldapp.forms.loader import load_definition
 from tests.forms.formkit import HAZARD_LEVELS, form, q
 
 CST = timezone(timedelta(hours=8))

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from fieldapp.forms import engine
-from fieldapp.forms.definition import FormDefinition, bundled
+from fieldapp.forms.definition import FormDefinition
+from fieldapp.forms.form_files import bundled
 
 TODAY = date(2025, 3, 1)
 

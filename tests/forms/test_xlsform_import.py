@@ -11,8 +11,9 @@ import pytest
 from openpyxl import Workbook
 
 from fieldapp.forms import engine
-from fieldapp.forms.definition import load_definition
-from fieldapp.forms.xlsform import XLSFormError, import_xlsform
+from fieldapp.forms.loader import load_definition
+from fieldapp.forms.xlsform import import_xlsform
+from fieldapp.forms.xlsform_sheets import XLSFormError
 
 TODAY = date(2025, 3, 1)
 Rows = list[list[Any]]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from fieldapp.forms import definition
+from fieldapp.forms import form_files
 from fieldapp.ui import self_test
 
 CHECKS = ("font", "database", "window", "forms", "barcode", "camera", "pdf")
@@ -26,7 +26,7 @@ def test_a_sound_installation_passes_every_check(qapp: QApplication) -> None:
 
 def test_a_missing_part_is_named_and_fails_the_run(qapp: QApplication, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(definition, "FORMS_DIR", tmp_path)  # a build that lost its forms
+    monkeypatch.setattr(form_files, "FORMS_DIR", tmp_path)  # a build that lost its forms
     out = io.StringIO()
     assert self_test.run(out) == 1
     text = out.getvalue()

@@ -1,0 +1,274 @@
+"""Translating XLSForm settings, choices and survey rows into definition items, reporting losses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fieldapp.forms.expr import NAME_RE, SUPPORTED_FUNCTIONS
+from fieldapp.forms.xlsform_sheets import Sheet, XLSFormError, cell_text
+
+SIMPLE_TYPES = {"text": "text", "string": "text", "integer": "integer", "int": "integer",
+                "decimal": "decimal", "date": "date", "time": "time", "note": "note",
+                "calculate": "calculate", "hidden": "hidden", "barcode": "barcode",
+                "geopoint": "gps", "image": "photo"}
+METADATA_TYPES = {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial",
+                  "subscriberid", "email", "audit", "start-geopoint", "imei"}
+LANGUAGES = {"zh": "zh", "chinese": "zh", "中文": "zh", "汉语": "zh", "en": "en",
+             "english": "en", "英文": "en"}
+EXPRESSION_COLUMNS = ("relevant", "constraint", "calculation", "required", "choice_filter")
+UNSUPPORTED_COLUMNS = ("repeat_count", "read_only", "parameters", "trigger")
+STANDARD_LEVELS = {
+    "general": {"zh": "一般隐患", "en": "General", "deadline_days": 30},
+    "serious": {"zh": "较大隐患", "en": "Serious", "deadline_days": 7},
+    "critical": {"zh": "重大隐患", "en": "Critical", "deadline_days": 1},
+}
+_YES = ("yes", "true", "true()", "1")
+_NO = ("no", "false", "false()", "0")
+_FUNCTION_CALL = re.compile(r"(?<![\w$.{-])([A-Za-z_][\w:.-]*)\s*\(")
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    sheet: str
+    row: int  # as Excel numbers it (the header is row 1)
+    column: str | None
+    message: str
+
+
+def _kind(type_text: str) -> str:
+    """``begin_group``/``begin group`` → "begin group"; ``select_one my_list`` keeps the list."""
+    words = type_text.split()
+    if not words:
+        return ""
+    head = words[0].lower().replace("_", " ")
+    if head in ("begin", "end", "select") and len(words) > 1:
+        head, words = f"{head} {words[1].lower()}", words[1:]
+    return " ".join([head, *words[1:]])
+
+
+def _code_only(expression: str) -> str:
+    """The expression without its string literals (a '/' or '(' inside quotes is text)."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"", "''", expression)
+
+
+def _language(suffix: str) -> str | None:
+    m = re.search(r"\(([^)]+)\)", suffix)
+    for candidate in ((m.group(1),) if m else ()) + (suffix.split("(")[0],):
+        code = candidate.strip().lower()
+        if code in LANGUAGES or code.split("-")[0] in LANGUAGES:
+            return LANGUAGES.get(code) or LANGUAGES[code.split("-")[0]]
+    return None
+
+
+def _guess_language(text: str, default: str | None) -> str:
+    if default:
+        return default
+    return "zh" if re.search(r"[\u4e00-\u9fff]", text) else "en"
+
+
+class Importer:
+    def __init__(self, sheets: dict[str, Sheet]) -> None:
+        self.sheets = sheets
+        self.problems: list[ImportProblem] = []
+        self.rows: dict[str, int] = {}  # question key → survey row
+        self.lists: dict[str, list[dict[str, Any]]] = {}
+        self.default_language: str | None = None
+        self.uses_hazards = False
+
+    def report(self, sheet: str, row: int, column: str | None, message: str) -> None:
+        self.problems.append(ImportProblem(sheet, row, column, message))
+
+    def localized(self, record: dict[str, Any], base: str) -> dict[str, str] | None:
+        found: dict[str, str] = {}
+        for column, value in record.items():
+            text = cell_text(value)
+            if not text:
+                continue
+            if column == base:
+                found.setdefault(_guess_language(text, self.default_language), text)
+            elif column.startswith(base + "::"):
+                lang = _language(column[len(base) + 2:])
+                if lang:
+                    found[lang] = text
+        return found or None
+
+    def settings(self, code: str | None, version: int | None) -> dict[str, Any]:
+        sheet = self.sheets.get("settings")
+        record = next((r for _, r in sheet.records()), {}) if sheet else {}
+        self.default_language = _language(cell_text(record.get("default_language")))
+        form_id = code or re.sub(r"[^a-z0-9_]+", "_", cell_text(record.get("form_id")).lower())
+        form_id = form_id.strip("_") if re.match(r"[a-z]", form_id or "") else "imported_form"
+        raw_version = cell_text(record.get("version"))
+        if version is None:
+            version = int(raw_version) if raw_version.isdigit() and int(raw_version) else 1
+            if raw_version and not raw_version.isdigit():
+                self.report("settings", 2, "version", f"version {raw_version!r} is not a whole "
+                                                      "number; version 1 is used")
+        title = self.localized(record, "form_title") or {"zh": form_id, "en": form_id}
+        return {"code": form_id, "version": version, "title": title}
+
+    def choices(self) -> None:
+        sheet = self.sheets.get("choices")
+        if sheet is None:
+            return
+        for number, record in sheet.records():
+            list_name, name = cell_text(record.get("list_name")), cell_text(record.get("name"))
+            if not list_name or not name:
+                self.report("choices", number, None, "a choice needs list_name and name")
+                continue
+            entries = self.lists.setdefault(list_name, [])
+            if any(e["value"] == name for e in entries):
+                self.report("choices", number, "name", f"duplicate choice {name!r} in "
+                                                       f"{list_name}; left out")
+                continue
+            label = self.localized(record, "label") or {"zh": name}
+            extra = {k: cell_text(v) for k, v in record.items()
+                     if k not in ("list_name", "name") and not k.startswith(("label", "media"))
+                     and re.fullmatch(NAME_RE, k) and cell_text(v)}
+            entries.append({"value": name, "label": label, **extra})
+
+    def survey(self) -> list[dict[str, Any]]:
+        sheet = self.sheets["survey"]
+        if "type" not in sheet.header or "name" not in sheet.header:
+            raise XLSFormError("the survey sheet needs 'type' and 'name' columns")
+        root: list[dict[str, Any]] = []
+        stack: list[tuple[list[dict[str, Any]] | None, int, str]] = [(root, 1, "")]
+        for number, record in sheet.records():
+            kind = _kind(cell_text(record.get("type")))
+            target = stack[-1][0]
+            if kind in ("begin group", "begin repeat"):
+                item = self.question(number, record, kind.split()[1], target is not None)
+                stack.append((item["items"] if item is not None and target is not None else None,
+                              number, kind.split()[1]))
+                if item is not None and target is not None:
+                    target.append(item)
+                continue
+            if kind in ("end group", "end repeat"):
+                if len(stack) == 1:
+                    self.report("survey", number, "type", f"{kind} without a begin")
+                else:
+                    stack.pop()
+                continue
+            item = self.question(number, record, kind, target is not None)
+            if item is not None and target is not None:
+                target.append(item)
+        for _, number, kind in stack[1:]:
+            self.report("survey", number, "type", f"begin {kind} is never ended; closed at the "
+                                                  "end of the sheet")
+        return root
+
+    def question(self, number: int, record: dict[str, Any], kind: str,
+                 kept: bool) -> dict[str, Any] | None:
+        name = cell_text(record.get("name"))
+        if not kept:
+            self.report("survey", number, None, "inside a group or repeat that was left out")
+            return None
+        if kind in METADATA_TYPES:
+            self.report("survey", number, "type", f"metadata {kind!r} is recorded by FieldApp "
+                                                  "itself (time, device, user); row left out")
+            return None
+        qtype = self.question_type(number, kind, record)
+        if qtype is None:
+            return None
+        if not re.fullmatch(NAME_RE, name):
+            self.report("survey", number, "name", f"name {name!r} cannot be used as a key; "
+                                                  "row left out")
+            return None
+        if name in self.rows:
+            self.report("survey", number, "name", f"duplicate name {name!r} (first at row "
+                                                  f"{self.rows[name]}); row left out")
+            return None
+        item: dict[str, Any] = {"key": name, "type": qtype[0], **qtype[1]}
+        if not self.properties(number, record, item):
+            return None
+        self.rows[name] = number
+        return item
+
+    def question_type(self, number: int, kind: str, record: dict[str, Any]
+                      ) -> tuple[str, dict[str, Any]] | None:
+        appearance = cell_text(record.get("appearance")).lower()
+        if kind in ("group", "repeat"):
+            return kind, {"items": []}
+        if kind == "image":
+            return ("signature", {}) if "signature" in appearance else ("photo", {"max_count": 1})
+        if kind in SIMPLE_TYPES:
+            return SIMPLE_TYPES[kind], {}
+        m = re.fullmatch(r"(select one|select multiple) (\S+)( or_other)?", kind)
+        if m is None:
+            self.report("survey", number, "type", f"type {cell_text(record.get('type'))!r} is not "
+                                                  "supported; row left out")
+            return None
+        list_name = m.group(2)
+        if m.group(3):
+            self.report("survey", number, "type", "'or_other' is not supported: add an 'other' "
+                                                  "choice and a text question; imported without")
+        if list_name not in self.lists:
+            self.report("survey", number, "type", f"choice list {list_name!r} is not on the "
+                                                  "choices sheet; row left out")
+            return None
+        values = {c["value"] for c in self.lists[list_name]}
+        if m.group(1) == "select one" and values == {"yes", "no"}:
+            return "yes_no", {}
+        if m.group(1) == "select one" and values == {"pass", "fail", "na"}:
+            return "pass_fail_na", {}
+        return m.group(1).replace(" ", "_"), {"choices": list_name}
+
+    def properties(self, number: int, record: dict[str, Any], item: dict[str, Any]) -> bool:
+        qtype = item["type"]
+        for column in UNSUPPORTED_COLUMNS:
+            if cell_text(record.get(column)):
+                self.report("survey", number, column, f"{column} is not supported; ignored")
+        for base, prop in (("label", "label"), ("hint", "hint"),
+                           ("constraint_message", "constraint_message")):
+            text = self.localized(record, base)
+            if text:
+                item[prop] = text
+        if "label" not in item and qtype not in ("calculate", "hidden"):
+            item["label"] = {"zh": item["key"]}
+        if cell_text(record.get("appearance")):
+            item["appearance"] = cell_text(record.get("appearance"))
+        for column in EXPRESSION_COLUMNS:
+            text = cell_text(record.get(column))
+            if not text:
+                continue
+            if column == "required" and text.lower() in _YES + _NO:
+                item["required"] = text.lower() in _YES
+                continue
+            code = _code_only(text)
+            unsupported = [f for f in _FUNCTION_CALL.findall(code) if f not in SUPPORTED_FUNCTIONS]
+            if unsupported or "/" in code:
+                what = (f"function {unsupported[0]}() is" if unsupported
+                        else "an XPath path (use ${name}) is")
+                self.report("survey", number, column, f"{what} not supported in {text!r}; "
+                                                      "row left out")
+                return False
+            item[column] = text
+        default = cell_text(record.get("default"))
+        if default:
+            converted = self.default(number, qtype, default)
+            if converted is None:
+                return False
+            item["default"] = converted
+        level = cell_text(record.get("hazard_level")).lower()
+        if level and qtype == "pass_fail_na":
+            if level not in STANDARD_LEVELS:
+                self.report("survey", number, "hazard_level", f"unknown hazard level {level!r}")
+            else:
+                item.update(hazard_level_on_fail=level, photo_required_on_fail=True,
+                            note_required_on_fail=True)
+                self.uses_hazards = True
+        return True
+
+    def default(self, number: int, qtype: str, text: str) -> Any:
+        if "${" in text or "(" in text:
+            self.report("survey", number, "default", f"dynamic default {text!r} is not "
+                                                     "supported; row left out")
+            return None
+        try:
+            return {"integer": int, "decimal": float, "select_multiple": str.split}.get(
+                qtype, str)(text)
+        except ValueError:
+            self.report("survey", number, "default", f"default {text!r} is not a {qtype}")
+            return None
