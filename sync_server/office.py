@@ -399,7 +399,8 @@ def _report_data(request: Request, who: Principal,
         if not server.objects.exists(sha256):
             return None
         with server.objects.open(sha256) as fh:
-            return fh.read()
+            data: bytes = fh.read()
+        return data
 
     with server.db.read() as conn:
         def query(sql: str, params: Any) -> list[dict[str, Any]]:

@@ -136,7 +136,7 @@ def _what(row: dict[str, Any]) -> str:
 
 def _value_zh(key: str, value: Any) -> str:
     if key == "role":
-        return ROLE_ZH.get(value, value)
+        return str(ROLE_ZH.get(value, value))
     if isinstance(value, list):  # skills
         return "、".join(KIND_ZH.get(v, str(v)) for v in value)
     return str(VALUE_ZH.get(value, value)) if isinstance(value, str | bool) else str(value)

@@ -93,7 +93,7 @@ def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLRespo
                  if not district or t["district"] == district]
         districts = districts_for(conn, who)
 
-    def describe(j: dict) -> str:
+    def describe(j: dict[str, Any]) -> str:
         return (f"{j['number']} {KIND_ZH.get(j['kind'], j['kind'])}"
                 f" · {STATUS_ZH.get(j['status'], j['status'])} · {j['customer_name']}"
                 + (f" · {j['assignee']}" if j["assignee"] else ""))
