@@ -26,7 +26,7 @@ except ImportError:  # libzbar missing on this machine: zxing-cpp alone still wo
 try:
     import zxingcpp
 except ImportError:
-    zxingcpp = None  # type: ignore[assignment]
+    zxingcpp = None  # type: ignore[assignment]  # optional: None where missing
 
 # Below this size (longest side, px) an upscaled copy is worth a try: thin bars in small
 # crops fall under one pixel and both decoders lose them.

@@ -253,7 +253,7 @@ class _Canvas(Canvas):
 
     def showPage(self) -> None:
         self._held.append(dict(self.__dict__))
-        self._startPage()  # type: ignore[attr-defined]
+        self._startPage()  # type: ignore[attr-defined]  # private, not in the stubs
 
     def save(self) -> None:
         for number, page in enumerate(self._held, 1):
