@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
 from sync_server import alerts, audit, dispatch, job_map
 from sync_server.auth import Principal
+from sync_server.districts import district_of
 from sync_server.errors import ApiError
 from sync_server.office import (
     STATUS_ZH,
@@ -27,7 +28,6 @@ from sync_server.office import (
     Office,
     RowId,
     check_district,
-    district_of,
     districts_for,
     render_page,
     require,
