@@ -155,7 +155,8 @@ class _Gen:
         latest_install = dt.date(*first, 1) - dt.timedelta(days=60)
         earliest_install = dt.date(2009, 1, 1).toordinal()
         barcodes = rng.sample(range(10**9, 10**10), int(CUSTOMER_COUNT * 1.1))
-        out: dict[str, list[dict[str, Any]]] = {t: [] for t in ("meters", "readings", "contracts", "payments")}
+        out: dict[str, list[dict[str, Any]]] = {
+            t: [] for t in ("meters", "readings", "contracts", "payments")}
         arrears_months = {c["id"]: rng.randint(2, 4) for c in customers if rng.random() < 0.04}
         for n, cust in enumerate(customers):
             commercial = cust["kind"] == "commercial"

@@ -107,8 +107,9 @@ class _JobMaker:
             return 4, rng.choice(METER_READINGS)
         return 3, rng.choice(INSTALLATIONS)
 
-    def add(self, tech: dict[str, Any] | None, day: dt.date, status: str, *, kind: str | None = None,
-            priority: int | None = None, district: str | None = None) -> _Draft:
+    def add(self, tech: dict[str, Any] | None, day: dt.date, status: str, *,
+            kind: str | None = None, priority: int | None = None,
+            district: str | None = None) -> _Draft:
         rng = self.rng
         if kind is None:
             skills = tech["skills"] if tech else list(SKILL_WEIGHTS)
@@ -218,7 +219,8 @@ class _JobMaker:
 
 
 def make_jobs(rng: random.Random, new_id: Callable[[], str], today: dt.date,
-              customers: list[dict[str, Any]], users: list[dict[str, Any]]) -> list[dict[str, Any]]:
+              customers: list[dict[str, Any]],
+              users: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Generate job rows (columns of ``TABLES['jobs']``) consuming ``rng`` deterministically."""
     maker = _JobMaker(rng, today, customers, users)
     maker.plan()
