@@ -28,6 +28,7 @@ PG_TESTS := tests/server tests/sync tests/portal tests/blackbox tests/test_end_t
 
 test: install $(NGINX)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 	FIELDAPP_TEST_PG=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PG_TESTS); \
 		rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
@@ -95,6 +96,7 @@ $(NGINX):
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 screenshots: install
 	PYTHONPATH=$(CURDIR) xvfb-run -a -s "-screen 0 1280x800x24" $(PY) scripts/screenshots.py

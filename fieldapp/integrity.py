@@ -156,7 +156,7 @@ def _unsent_files(conn: Connection) -> list[str]:
 
 def _count(conn: Connection, sql: str) -> int:
     try:
-        return conn.execute(sql).fetchone()[0]
+        return int(conn.execute(sql).fetchone()[0])
     except READ_ERRORS:
         return 0
 

@@ -12,6 +12,7 @@ entry in the same transaction: nothing a technician captures exists only in memo
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +100,9 @@ class Replica:
         with self.db.atomic():
             self.db.execute("INSERT OR IGNORE INTO sync_state(key, value) VALUES ('device_id', ?)",
                             ["dev-" + new_id()])
-        return self.state("device_id")
+        device_id = self.state("device_id")
+        assert device_id is not None  # just inserted, here or by the other connection
+        return device_id
 
     def observe(self, remote_hlc: str) -> None:
         """Move the clock past a stamp from the server and keep that across restarts."""
@@ -122,7 +125,7 @@ class Replica:
 
     # -- the one write path --------------------------------------------------------
     @contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
         with self.db.atomic():
             yield self.db
 
@@ -148,7 +151,7 @@ class Replica:
         record_id = record_id or new_id()
         hlc = self.clock.now()
         row = {c: fields.get(c) for c in spec.columns}
-        self.db[table].insert({"id": record_id, **row, "version": 0, "hlc": hlc})
+        self.db.table(table).insert({"id": record_id, **row, "version": 0, "hlc": hlc})
         self._enqueue(table, record_id, "insert", row, {}, 0, hlc)
         return record_id
 
@@ -159,7 +162,7 @@ class Replica:
         if not changed:
             return False
         hlc = self.clock.now()
-        self.db[table].update(record_id, {**changed, "hlc": hlc})
+        self.db.table(table).update(record_id, {**changed, "hlc": hlc})
         old = {k: current[k] for k in changed}
         self._enqueue(table, record_id, "update", changed, old, current["version"], hlc)
         return True
@@ -179,9 +182,9 @@ class Replica:
         row = {k: v for k, v in current.items() if k not in ("id", "version", "hlc")}
         self._enqueue(table, record_id, "delete", {}, row, current["version"], self.clock.now())
 
-    def _enqueue(self, table: str, record_id: str, op: str, fields: dict, old: dict,
-                 base_version: int, hlc: str) -> None:
-        self.db["outbox"].insert({
+    def _enqueue(self, table: str, record_id: str, op: str, fields: dict[str, Any],
+                 old: dict[str, Any], base_version: int, hlc: str) -> None:
+        self.db.table("outbox").insert({
             "mutation_id": new_id(), "tbl": table, "record_id": record_id, "op": op,
             "fields": json.dumps(fields, ensure_ascii=False),
             "old": json.dumps(old, ensure_ascii=False), "base_version": base_version,

@@ -211,7 +211,8 @@ def open_db(path: Path | str, key: bytes | None = None) -> sqlite_utils.Database
     path.parent.mkdir(parents=True, exist_ok=True)
     if key is not None and path.exists() and is_plain(path):
         encrypt_in_place(path, key)
-    db = sqlite_utils.Database(connect(path, key))
+    # sqlite_utils takes any sqlite3-compatible connection; its annotation names only sqlite3's
+    db = sqlite_utils.Database(connect(path, key))  # type: ignore[arg-type]
     db.execute("PRAGMA journal_mode=WAL")
     # FULL: a committed step must survive a power cut, not only a killed process.
     db.execute("PRAGMA synchronous=FULL")

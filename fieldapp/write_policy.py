@@ -73,20 +73,21 @@ ALL_OPS = "insert update delete"
 # The system (rules engine, billing, portal) and an admin change anything, anywhere, but
 # only through office services; a jobs or customers row is cancelled or deactivated,
 # never deleted.
-_EVERYTHING = {ADMIN: (office(ALL_OPS, scope=Scope.ALL),),
-               SYSTEM: (office(ALL_OPS, scope=Scope.ALL),)}
-_NO_DELETE = {ADMIN: (office("insert update", scope=Scope.ALL),),
-              SYSTEM: (office("insert update", scope=Scope.ALL),)}
+_Grants = dict[str, tuple[Grant, ...]]
+_EVERYTHING: _Grants = {ADMIN: (office(ALL_OPS, scope=Scope.ALL),),
+                        SYSTEM: (office(ALL_OPS, scope=Scope.ALL),)}
+_NO_DELETE: _Grants = {ADMIN: (office("insert update", scope=Scope.ALL),),
+                       SYSTEM: (office("insert update", scope=Scope.ALL),)}
 # A supervisor settles conflicts (conflict review) on any field of their district's
 # records; so do admins, above.
-_REVIEW = {SUPERVISOR: (office("update"),)}
+_REVIEW: _Grants = {SUPERVISOR: (office("update"),)}
 _DISPATCH = (office("insert update", "number kind priority customer_id district due_at assignee"
                     " required_skill status route_order summary created_at"),)
 # Captured in the field: a technician inserts, and nobody changes what they captured
 # except through conflict review.
-_CAPTURED = {TECHNICIAN: (device("insert"),), **_REVIEW, **_EVERYTHING}
+_CAPTURED: _Grants = {TECHNICIAN: (device("insert"),), **_REVIEW, **_EVERYTHING}
 
-POLICY: dict[str, dict[str, tuple[Grant, ...]]] = {
+POLICY: dict[str, _Grants] = {
     # The phone signs a customer into the portal: a tablet may ask to change it for its
     # own jobs' customers, but the change waits for the office (VERIFIED below).
     "customers": {TECHNICIAN: (device("update", fields="phone"),), **_REVIEW, **_NO_DELETE},

@@ -7,6 +7,7 @@ import logging
 import os
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import uvicorn
 
@@ -102,13 +103,23 @@ def main(argv: list[str] | None = None) -> None:
                 timeout_graceful_shutdown=SHUTDOWN_GRACE_S, **_tls(args), **_proxy(args))
 
 
-def _proxy(args: argparse.Namespace) -> dict[str, object]:
+class _ProxyOptions(TypedDict):
+    proxy_headers: bool
+    forwarded_allow_ips: str
+
+
+class _TLSOptions(TypedDict, total=False):
+    ssl_certfile: str
+    ssl_keyfile: str
+
+
+def _proxy(args: argparse.Namespace) -> _ProxyOptions:
     # Only these addresses may say who the client is and that it came over HTTPS: the
     # login throttle counts the real client, and session cookies are marked Secure.
     return {"proxy_headers": True, "forwarded_allow_ips": args.forwarded_allow_ips}
 
 
-def _tls(args: argparse.Namespace) -> dict[str, str]:
+def _tls(args: argparse.Namespace) -> _TLSOptions:
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
         raise SystemExit("--ssl-certfile and --ssl-keyfile go together")
     if not args.ssl_certfile:

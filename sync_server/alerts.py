@@ -94,11 +94,11 @@ def open_alerts(conn: Connection, include_acknowledged: bool = False, limit: int
 def open_count(conn: Connection, district: str | None = None) -> int:
     """Open alerts, only those about ``district``'s customers when it is given."""
     if not district:
-        return conn.execute("SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL"
-                            ).fetchone()[0]
-    return conn.execute(f"SELECT count(*) FROM {WITH_CUSTOMER}"
-                        " WHERE a.acknowledged_at IS NULL AND c.district = ?",
-                        [district]).fetchone()[0]
+        return int(conn.execute("SELECT count(*) FROM alerts WHERE acknowledged_at IS NULL"
+                                ).fetchone()[0])
+    return int(conn.execute(f"SELECT count(*) FROM {WITH_CUSTOMER}"
+                            " WHERE a.acknowledged_at IS NULL AND c.district = ?",
+                            [district]).fetchone()[0])
 
 
 def visible(conn: Connection, alert_id: int, district: str | None) -> bool:

@@ -39,7 +39,7 @@ from sync_server.db import Storage, utc_now
 try:
     import fcntl
 except ImportError:  # not POSIX: O_APPEND's single writes only
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # optional: None where missing
 
 KEY_ENV = "FIELDAPP_AUDIT_KEY"
 ANCHOR_DIR_ENV = "FIELDAPP_AUDIT_ANCHOR_DIR"

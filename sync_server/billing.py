@@ -260,7 +260,8 @@ def pay(conn: Connection, who: Principal, clock: ServerClock, bill_id: str, meth
     example = yuan(bill["amount_cents"])
     try:
         given = Decimal(amount.strip())
-        if not given.is_finite() or given.as_tuple().exponent < -2:  # type: ignore[operator]
+        exponent = given.as_tuple().exponent  # an int when finite, else a letter
+        if not given.is_finite() or not isinstance(exponent, int) or exponent < -2:
             raise InvalidOperation
     except InvalidOperation as exc:
         raise ApiError(422, "bad_amount", f"金额应为元，最多两位小数，如 {example}") from exc

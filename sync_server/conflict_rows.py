@@ -46,13 +46,13 @@ def preserve(conn: Connection, m: Mutation, who: Principal, field: str | None, k
     hlc, by_user, device_id, mutation_id) names an earlier change: a delete overridden."""
     src = made_by or {"hlc": m.hlc, "by_user": who.username, "device_id": who.device_id,
                       "mutation_id": m.mutation_id}
-    return conn.execute(
+    return int(conn.execute(
         "INSERT INTO conflicts(tbl, record_id, field, reason, kept, preserved, preserved_hlc,"
         " preserved_by, preserved_device, mutation_id, at, customer_id)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
         [m.table, m.record_id, field, reason, json.dumps(kept, ensure_ascii=False),
          json.dumps(preserved, ensure_ascii=False), src["hlc"], src["by_user"],
-         src["device_id"], src["mutation_id"], utc_now(), customer_of(conn, m)]).fetchone()[0]
+         src["device_id"], src["mutation_id"], utc_now(), customer_of(conn, m)]).fetchone()[0])
 
 
 def customer_of(conn: Connection, m: Mutation) -> str | None:

@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fieldapp.domain.kinds import EMERGENCY, KIND_SKILL, KINDS, PRIORITIES
 from fieldapp.domain.route import haversine_km
@@ -267,7 +267,8 @@ def _number(conn: Connection, created: str) -> str:
 
 
 def write(conn: Connection, who: Principal, clock: ServerClock, table: str, record_id: str,
-           op: str, fields: dict[str, Any], old: dict[str, Any] | None = None,
+           op: Literal["insert", "update", "delete"], fields: dict[str, Any],
+           old: dict[str, Any] | None = None,
            base_version: int = 0) -> None:
     """An office (or the rules engine's) change, applied and logged like a device's."""
     assert who.role in ACTS_AS_OFFICE

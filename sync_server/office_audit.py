@@ -26,11 +26,11 @@ from fieldapp.ids import LOCAL_ZONE
 from fieldapp.records import TABLES
 from sync_server import audit, audit_anchor
 from sync_server.csv_export import SafeWriter
+from sync_server.districts import district_of
 from sync_server.errors import MAX_INT
 from sync_server.office import (
     ROLE_ZH,
     Office,
-    district_of,
     local_time,
     render_page,
     server_of,
@@ -136,7 +136,7 @@ def _what(row: dict[str, Any]) -> str:
 
 def _value_zh(key: str, value: Any) -> str:
     if key == "role":
-        return ROLE_ZH.get(value, value)
+        return str(ROLE_ZH.get(value, value))
     if isinstance(value, list):  # skills
         return "、".join(KIND_ZH.get(v, str(v)) for v in value)
     return str(VALUE_ZH.get(value, value)) if isinstance(value, str | bool) else str(value)

@@ -14,12 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fieldapp.billing.tariff import yuan
 from fieldapp.ids import LOCAL_ZONE
 from sync_server import billing
+from sync_server.districts import district_of
 from sync_server.errors import ApiError
 from sync_server.office import (
     NotYours,
     Office,
     check_district,
-    district_of,
     render_page,
     require,
     server_of,
@@ -44,9 +44,10 @@ def billing_page(request: Request, who: Office,
     if customer.strip():
         where.append("(c.account_no = ? OR c.name = ?)")
         params += [customer.strip(), customer.strip()]
-    if district_of(who):
+    district = district_of(who)
+    if district:
         where.append("c.district = ?")
-        params.append(district_of(who))
+        params.append(district)
     sql = ("SELECT b.*, c.name, c.account_no, c.district FROM bills b JOIN customers c"
            " ON c.id = b.customer_id" + (" WHERE " + " AND ".join(where) if where else "")
            + " ORDER BY b.period_end DESC, b.id LIMIT ?")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
 from sync_server import alerts, audit, dispatch, job_map
 from sync_server.auth import Principal
+from sync_server.districts import district_of
 from sync_server.errors import ApiError
 from sync_server.office import (
     STATUS_ZH,
@@ -27,7 +28,6 @@ from sync_server.office import (
     Office,
     RowId,
     check_district,
-    district_of,
     districts_for,
     render_page,
     require,
@@ -93,7 +93,7 @@ def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLRespo
                  if not district or t["district"] == district]
         districts = districts_for(conn, who)
 
-    def describe(j: dict) -> str:
+    def describe(j: dict[str, Any]) -> str:
         return (f"{j['number']} {KIND_ZH.get(j['kind'], j['kind'])}"
                 f" · {STATUS_ZH.get(j['status'], j['status'])} · {j['customer_name']}"
                 + (f" · {j['assignee']}" if j["assignee"] else ""))

@@ -14,10 +14,10 @@ from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.ids import LOCAL_ZONE
 from sync_server import kpis
 from sync_server.csv_export import SafeWriter
+from sync_server.districts import district_of
 from sync_server.office import (
     STATUS_ZH,
     Office,
-    district_of,
     districts_for,
     render_page,
     server_of,

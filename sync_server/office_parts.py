@@ -11,12 +11,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from sync_server import dispatch
+from sync_server.districts import district_of
 from sync_server.errors import ApiError
 from sync_server.office import (
     NotYours,
     Office,
     check_district,
-    district_of,
     render_page,
     require,
     server_of,

@@ -13,13 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.ids import new_id, now_iso
 from sync_server import audit, dispatch, rules
-from sync_server.districts import customers_in
+from sync_server.districts import customers_in, district_of
 from sync_server.errors import ApiError
 from sync_server.office import (
     NotYours,
     Office,
     RowId,
-    district_of,
     render_page,
     require,
     server_of,

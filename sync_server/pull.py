@@ -42,13 +42,13 @@ def scope_changed(conn: Connection, who: Principal) -> bool:
     """Whether the device's customers differ from those ``device_scope`` recorded."""
     if who.role in OFFICE_ROLES:
         return False
-    return conn.execute(
+    return bool(conn.execute(
         f"SELECT EXISTS (SELECT 1 FROM ({_ASSIGNED}) AS a WHERE NOT EXISTS"
         "  (SELECT 1 FROM device_scope s WHERE s.device_id = ? AND s.customer_id = a.customer_id"
         "   AND s.removed_cursor IS NULL))"
         " OR EXISTS (SELECT 1 FROM device_scope s WHERE s.device_id = ?"
         f"  AND s.removed_cursor IS NULL AND s.customer_id NOT IN ({_ASSIGNED}))",
-        [who.username, who.device_id, who.device_id, who.username]).fetchone()[0] == 1
+        [who.username, who.device_id, who.device_id, who.username]).fetchone()[0] == 1)
 
 
 def pull(conn: Connection, who: Principal, cursor: int, limit: int,

@@ -136,7 +136,8 @@ def _exists(conn: Connection, where: str, params: list[Any], cond: str, cursor: 
 def open_count(conn: Connection, district: str | None = None) -> int:
     """The open conflicts a reviewer of ``district`` (None: every one) has to look at."""
     where, params = Filter("open", district=district).where()
-    return conn.execute(f"SELECT count(*) FROM conflicts k WHERE {where}", params).fetchone()[0]
+    row = conn.execute(f"SELECT count(*) FROM conflicts k WHERE {where}", params).fetchone()
+    return int(row[0])
 
 
 def reasons(conn: Connection) -> list[str]:

@@ -179,10 +179,10 @@ def check(event: str, condition: str, action: str, params: Mapping[str, Any]) ->
             problems.append("消息不能超过 300 字")
     elif "hours" in ACTIONS[action][1]:
         try:
-            hours = float(params.get("hours"))  # type: ignore[arg-type]
+            hours = float(params["hours"])
             if not 0 < hours <= 24 * 30:
                 raise ValueError
-        except (TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             problems.append("回访期限应为 1–720 小时")
     return problems
 

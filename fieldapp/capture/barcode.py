@@ -21,12 +21,12 @@ try:
     from pyzbar import pyzbar
     from pyzbar.pyzbar import ZBarSymbol
 except ImportError:  # libzbar missing on this machine: zxing-cpp alone still works
-    pyzbar = None  # type: ignore[assignment]
+    pyzbar = None
 
 try:
     import zxingcpp
 except ImportError:
-    zxingcpp = None  # type: ignore[assignment]
+    zxingcpp = None  # type: ignore[assignment]  # optional: None where missing
 
 # Below this size (longest side, px) an upscaled copy is worth a try: thin bars in small
 # crops fall under one pixel and both decoders lose them.
@@ -99,8 +99,8 @@ def decode_fast(gray: Any) -> list[Decoded]:
     if zxingcpp is None:
         return _decode_once(gray if isinstance(gray, Image.Image) else Image.fromarray(gray))
     return [Decoded(b.text, normalise_symbology(b.format.name))
-            for b in zxingcpp.read_barcodes(gray, formats=_LIVE_FORMATS, try_rotate=False,
-                                            try_invert=False,
+            for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(_LIVE_FORMATS),
+                                            try_rotate=False, try_invert=False,
                                             text_mode=zxingcpp.TextMode.Plain)
             if b.valid and b.text]
 

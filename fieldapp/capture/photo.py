@@ -242,7 +242,9 @@ def exif_bytes(stamp: Stamp, size: tuple[int, int]) -> bytes:
         piexif.ExifIFD.PixelYDimension: size[1],
     }
     gps = gps_ifd(stamp.position) if stamp.position else {}
-    return piexif.dump({"0th": zeroth, "Exif": exif, "GPS": gps, "1st": {}, "thumbnail": None})
+    dumped: bytes = piexif.dump({"0th": zeroth, "Exif": exif, "GPS": gps, "1st": {},
+                                 "thumbnail": None})
+    return dumped
 
 
 def gps_ifd(position: Position) -> dict[int, object]:

@@ -12,6 +12,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fieldapp.demo import kb, names
@@ -36,12 +37,12 @@ DISTRICT_WEIGHTS = (16, 18, 16, 20, 15, 15)
 
 @dataclass
 class DemoData:
-    rows: dict[str, list[dict]]
-    users: list[dict]
+    rows: dict[str, list[dict[str, Any]]]
+    users: list[dict[str, Any]]
     today: dt.date
     seed: int
 
-    def technician_jobs_today(self, username: str) -> list[dict]:
+    def technician_jobs_today(self, username: str) -> list[dict[str, Any]]:
         """The technician's jobs due today in route order."""
         day = self.today.isoformat()
         jobs = [j for j in self.rows["jobs"]
@@ -76,13 +77,13 @@ class _Gen:
     def phone(self) -> str:
         return self.rng.choice(names.MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
 
-    def compounds(self) -> dict[str, list[dict]]:
+    def compounds(self) -> dict[str, list[dict[str, Any]]]:
         """A dozen residential compounds per district, so neighbours share streets and GPS."""
         rng = self.rng
-        out: dict[str, list[dict]] = {}
+        out: dict[str, list[dict[str, Any]]] = {}
         used: set[str] = set()
         for d in names.DISTRICTS:
-            lst = []
+            lst: list[dict[str, Any]] = []
             while len(lst) < 12:
                 cname = rng.choice(names.COMPOUND_PREFIXES) + rng.choice(names.COMPOUND_SUFFIXES)
                 if cname in used:
@@ -99,7 +100,7 @@ class _Gen:
             out[d.name] = lst
         return out
 
-    def customers(self) -> list[dict]:
+    def customers(self) -> list[dict[str, Any]]:
         rng = self.rng
         compounds = self.compounds()
         districts = {d.name: d for d in names.DISTRICTS}
@@ -147,14 +148,15 @@ class _Gen:
 
     # -- meters, readings, contracts, payments --------------------------------------------
 
-    def billing(self, customers: list[dict]) -> dict[str, list[dict]]:
+    def billing(self, customers: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         rng = self.rng
         first = _add_months(self.today.year, self.today.month, -READING_MONTHS)
         months = [_add_months(*first, k) for k in range(READING_MONTHS)]
         latest_install = dt.date(*first, 1) - dt.timedelta(days=60)
         earliest_install = dt.date(2009, 1, 1).toordinal()
         barcodes = rng.sample(range(10**9, 10**10), int(CUSTOMER_COUNT * 1.1))
-        out: dict[str, list[dict]] = {t: [] for t in ("meters", "readings", "contracts", "payments")}
+        out: dict[str, list[dict[str, Any]]] = {
+            t: [] for t in ("meters", "readings", "contracts", "payments")}
         arrears_months = {c["id"]: rng.randint(2, 4) for c in customers if rng.random() < 0.04}
         for n, cust in enumerate(customers):
             commercial = cust["kind"] == "commercial"
@@ -200,7 +202,7 @@ class _Gen:
                                              arrears_months.get(cust["id"], 0))
         return out
 
-    def meter(self, cust: dict, installed: dt.date, barcode: int) -> dict:
+    def meter(self, cust: dict[str, Any], installed: dt.date, barcode: int) -> dict[str, Any]:
         rng = self.rng
         commercial = cust["kind"] == "commercial"
         return {
@@ -215,10 +217,11 @@ class _Gen:
             "last_reading": None, "last_read_at": None,
         }
 
-    def payments(self, cust: dict, months: list[tuple[int, int]], usage: list[float],
-                 base: float, arrears: int) -> list[dict]:
+    def payments(self, cust: dict[str, Any], months: list[tuple[int, int]], usage: list[float],
+                 base: float, arrears: int) -> list[dict[str, Any]]:
         rng = self.rng
-        methods, weights = zip(*names.PAYMENT_METHODS, strict=True)
+        methods = [method for method, _ in names.PAYMENT_METHODS]
+        weights = [weight for _, weight in names.PAYMENT_METHODS]
         preferred = rng.choices(methods, weights)[0]
         size = cust["household_size"] or 0
         extra = max(0, size - 4) * TIER_EXTRA_PER_PERSON
@@ -249,7 +252,7 @@ class _Gen:
             })
         return rows
 
-    def kb_articles(self) -> list[dict]:
+    def kb_articles(self) -> list[dict[str, Any]]:
         return [
             {"id": self.new_id(), "title": title, "category": cat, "body": body,
              "tags": json.dumps(tags, ensure_ascii=False)}
@@ -269,7 +272,7 @@ def _tiered(year_used: float, used: float, limits: tuple[float, float]) -> float
     return cost
 
 
-def _check_columns(rows: dict[str, list[dict]]) -> None:
+def _check_columns(rows: dict[str, list[dict[str, Any]]]) -> None:
     for table, lst in rows.items():
         expected = {"id", *TABLES[table].columns}
         for row in lst:
@@ -283,7 +286,7 @@ def generate(seed: int = DEFAULT_SEED, today: dt.date | None = None) -> DemoData
         today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
     gen = _Gen(seed, today)
     users = names.users()
-    rows: dict[str, list[dict]] = {"customers": gen.customers()}
+    rows: dict[str, list[dict[str, Any]]] = {"customers": gen.customers()}
     rows.update(gen.billing(rows["customers"]))
     rows["jobs"] = make_jobs(gen.rng, gen.new_id, today, rows["customers"], users)
     rows["kb_articles"] = gen.kb_articles()

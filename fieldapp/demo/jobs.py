@@ -13,6 +13,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from fieldapp.domain.kinds import KIND_SKILL
 from fieldapp.domain.status import Status
@@ -53,7 +54,7 @@ class _Draft:
     day: dt.date
     kind: str
     priority: int
-    customer: dict
+    customer: dict[str, Any]
     summary: str
     assignee: str | None
     status: str
@@ -64,26 +65,26 @@ class _Draft:
 
 
 class _JobMaker:
-    def __init__(self, rng: random.Random, today: dt.date, customers: list[dict],
-                 users: list[dict]) -> None:
+    def __init__(self, rng: random.Random, today: dt.date, customers: list[dict[str, Any]],
+                 users: list[dict[str, Any]]) -> None:
         self.rng = rng
         self.today = today
         self.techs = [u for u in users if u["role"] == "technician"]
-        self.by_district: dict[str, list[dict]] = defaultdict(list)
+        self.by_district: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for c in customers:
             self.by_district[c["district"]].append(c)
         self.districts = sorted(self.by_district)
         self.busy: set[tuple[str, dt.date]] = set()
         self.drafts: list[_Draft] = []
 
-    def customer(self, district: str, day: dt.date) -> dict:
+    def customer(self, district: str, day: dt.date) -> dict[str, Any]:
         while True:
             c = self.rng.choice(self.by_district[district])
             if (c["id"], day) not in self.busy:
                 self.busy.add((c["id"], day))
                 return c
 
-    def describe(self, kind: str, cust: dict, priority: int | None = None,
+    def describe(self, kind: str, cust: dict[str, Any], priority: int | None = None,
                  min_priority: int = 1) -> tuple[int, str]:
         rng = self.rng
         tags = json.loads(cust["tags"])
@@ -106,8 +107,9 @@ class _JobMaker:
             return 4, rng.choice(METER_READINGS)
         return 3, rng.choice(INSTALLATIONS)
 
-    def add(self, tech: dict | None, day: dt.date, status: str, *, kind: str | None = None,
-            priority: int | None = None, district: str | None = None) -> _Draft:
+    def add(self, tech: dict[str, Any] | None, day: dt.date, status: str, *,
+            kind: str | None = None, priority: int | None = None,
+            district: str | None = None) -> _Draft:
         rng = self.rng
         if kind is None:
             skills = tech["skills"] if tech else list(SKILL_WEIGHTS)
@@ -217,7 +219,8 @@ class _JobMaker:
 
 
 def make_jobs(rng: random.Random, new_id: Callable[[], str], today: dt.date,
-              customers: list[dict], users: list[dict]) -> list[dict]:
+              customers: list[dict[str, Any]],
+              users: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Generate job rows (columns of ``TABLES['jobs']``) consuming ``rng`` deterministically."""
     maker = _JobMaker(rng, today, customers, users)
     maker.plan()
@@ -247,8 +250,8 @@ STEPS = (Status.DISPATCHED, Status.ACCEPTED, Status.IN_SERVICE, Status.COMPLETED
          Status.FOLLOWED_UP)
 
 
-def history_rows(rng: random.Random, new_id: Callable[[], str], jobs: list[dict],
-                 now: dt.datetime) -> list[dict]:
+def history_rows(rng: random.Random, new_id: Callable[[], str], jobs: list[dict[str, Any]],
+                 now: dt.datetime) -> list[dict[str, Any]]:
     """job_status_history rows for ``jobs`` up to their status, none later than ``now``."""
     rows = []
     for job in jobs:

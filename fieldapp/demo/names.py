@@ -7,6 +7,7 @@ numbers, compounds (小区) and people are invented.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,9 @@ OFFICE_STAFF: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def users() -> list[dict]:
+def users() -> list[dict[str, Any]]:
     """The demo logins; every password is :data:`DEMO_PASSWORD`."""
-    out: list[dict] = [
+    out: list[dict[str, Any]] = [
         {"username": u, "display_name": n, "role": "technician", "password": DEMO_PASSWORD,
          "district": d, "skills": list(s)}
         for u, n, d, s in TECHNICIANS

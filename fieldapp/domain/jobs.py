@@ -120,7 +120,10 @@ class Jobs:
         job = self.get(job_id)  # with the customer's name
         sub = self.r.forms.for_job(job_id)
         signatures = self.r.evidence.signatures(job_id)
-        count = lambda sql: self.r.db.execute(sql, [job_id]).fetchone()[0]  # noqa: E731
+
+        def count(sql: str) -> int:
+            return int(self.r.db.execute(sql, [job_id]).fetchone()[0])
+
         try:
             self._check_completion(job)
             missing: list[str] = []

@@ -87,7 +87,7 @@ def plan_route(stops: Sequence[Stop], *, start: LatLon | None, start_time: datet
     others = [s for s in placed if s.priority != EMERGENCY]
     if start is None:
         first = min(emergencies or others, key=lambda s: (_due_key(s), s.id))
-        start = (first.lat, first.lon)  # type: ignore[assignment]
+        start = _position(first)
 
     # Emergencies: as soon as possible, so shortest among themselves, no windows.
     head = _Planner(emergencies, start, start_time, settings, windows=False).best()
@@ -101,6 +101,13 @@ def plan_route(stops: Sequence[Stop], *, start: LatLon | None, start_time: datet
     return Route(order=[leg.stop_id for leg in legs] + unplaced, legs=legs,
                  total_km=round(sum(leg.km for leg in legs), 3),
                  late_min=round(sum(leg.late_min for leg in legs), 1), unplaced=unplaced)
+
+
+def _position(stop: Stop) -> LatLon:
+    """A placed stop's coordinates: only stops with both are planned."""
+    if stop.lat is None or stop.lon is None:
+        raise ValueError(f"stop {stop.id} has no position")
+    return stop.lat, stop.lon
 
 
 def _due_key(stop: Stop) -> float:
@@ -123,9 +130,9 @@ class _Planner:
         self.stops = stops
         self.start_time = start_time
         self.settings = settings
-        points = [start, *((s.lat, s.lon) for s in stops)]
+        points = [start, *(_position(s) for s in stops)]
         # Node 0 is the start; stop i is node i + 1.
-        self.dist = [[haversine_km(a, b) for b in points] for a in points]  # type: ignore[arg-type]
+        self.dist = [[haversine_km(a, b) for b in points] for a in points]
         day = start_time.date()
         self.windows: list[tuple[float, float] | None] = []
         for s in stops:
@@ -190,7 +197,7 @@ class _Planner:
         if not self.path:
             return start
         last = self.stops[self.path[-1]]
-        return last.lat, last.lon  # type: ignore[return-value]
+        return _position(last)
 
     # -- search ---------------------------------------------------------------------------
     def best(self) -> _Planner:

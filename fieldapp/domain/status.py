@@ -89,7 +89,8 @@ def reachable(current: str, target: str, role: str = "technician") -> bool:
     device has not arrived yet (reordered batches): dispatched → in_service is allowed
     as a merge because dispatched → accepted → in_service is.
     """
-    seen, frontier = set(), {Status(current)}
+    seen: set[Status] = set()
+    frontier = {Status(current)}
     while frontier:
         step = {n for s in frontier for n in allowed_moves(s, role)} - seen
         if Status(target) in step:

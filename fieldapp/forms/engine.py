@@ -85,7 +85,7 @@ class _Checker:
             for chosen in value if isinstance(value, list) else [value]:
                 if chosen not in offered:
                     yield Problem(path, "choice_not_offered", params={"value": chosen})
-        if not self.state.constraint_holds(q, idx, value):
+        if q.constraint is not None and not self.state.constraint_holds(q, idx, value):
             yield Problem(path, "constraint", params={
                 "message": q.raw.get("constraint_message"), "expression": q.constraint.text})
         if value == "fail" and q.type == "pass_fail_na":
@@ -242,8 +242,10 @@ def previous_value(definition: FormDefinition | Mapping[str, Any], path: str,
     """What a meter reading question shows as the previous reading (None if unknown)."""
     state = FormState(definition, answers, today)
     at = state.locate(path)
-    q = state.definition.by_key[at[0]] if at else None
-    if q is None or q.previous is None:
+    if at is None:
+        return None
+    q = state.definition.by_key[at[0]]
+    if q.previous is None:
         return None
     result = state.evaluate(q.previous, q, at[1])
     return None if v.is_empty(result) else result

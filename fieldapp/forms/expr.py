@@ -77,7 +77,8 @@ def tokenize(text: str) -> list[Token]:
             if text[pos] in "'\"":
                 raise ExpressionError(text, pos, "string is not closed")
             raise ExpressionError(text, pos, f"unexpected character {text[pos]!r}")
-        kind = m.lastgroup if m.lastgroup != "refname" else "ref"
+        group = m.lastgroup or ""  # never empty: every alternative of _TOKEN is a named group
+        kind = group if group != "refname" else "ref"
         if kind == "ref":
             tokens.append(Token("ref", m.group("refname"), pos))
         elif kind == "name" and m.group() in _KEYWORDS:
@@ -132,7 +133,7 @@ FUNCTIONS: dict[str, Function] = {
     "days-between": Function(v.days_between, 2, 2),
 }
 # Functions that read the evaluation environment rather than only their arguments.
-ENV_FUNCTIONS = {"today": lambda env: env.today(), "now": lambda env: env.now()}
+ENV_FUNCTIONS: dict[str, Node] = {"today": lambda env: env.today(), "now": lambda env: env.now()}
 SUPPORTED_FUNCTIONS = frozenset(FUNCTIONS) | frozenset(ENV_FUNCTIONS) | {"if"}
 
 _BINARY: dict[str, tuple[int, Callable[[Any, Any], Any]]] = {

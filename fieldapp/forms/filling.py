@@ -105,7 +105,7 @@ class Forms:
         with self.r.transaction():
             existing = self.for_job(job_id)
             if existing:
-                return existing["id"]
+                return str(existing["id"])
             definition = self.r.submissions.definition(code)
             sub_id = self.r.submissions.create(job_id, code, definition["version"])
             job = self.r.get("jobs", job_id)

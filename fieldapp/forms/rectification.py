@@ -40,7 +40,7 @@ def issue(replica: Replica, submission: Mapping[str, Any], definition: Mapping[s
     job = replica.get("jobs", submission["job_id"])
     session = replica.require_session()
     who = {"by_user": session.username, "device_id": replica.device_id}
-    check_ids = {}
+    check_ids: dict[str, str] = {}
     for check in plan.checks:
         due = check.due_at.isoformat(timespec="seconds")
         check_ids[due] = replica.insert("jobs", {

@@ -78,7 +78,8 @@ def form_definition(query: Query, code: str, version: int) -> dict[str, Any]:
     found = rows(query, "SELECT definition FROM form_definitions WHERE code = ?"
                  " AND form_version = ?", [code, version])
     if found:
-        return json.loads(found[0]["definition"])
+        stored: dict[str, Any] = json.loads(found[0]["definition"])
+        return stored
     bundled = form_files.bundled().get((code, int(version)))
     if bundled is None:
         raise LookupError(f"no form {code} v{version}")

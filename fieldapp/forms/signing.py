@@ -50,8 +50,8 @@ def binds(replica: Replica, submission_id: str, signature: Mapping[str, Any]) ->
     stored = signature.get("content_hash")
     if not stored or not signature.get("signed_at"):
         return False
-    return signed_content.content_hash(query_of(replica), submission_id,
-                                       signature["signed_at"]) == stored
+    return bool(signed_content.content_hash(query_of(replica), submission_id,
+                                            signature["signed_at"]) == stored)
 
 
 def missing(replica: Replica, submission_id: str) -> list[dict[str, str]]:

@@ -61,7 +61,7 @@ class FormState:
         moment = now or datetime.now(LOCAL_ZONE)
         self.now = moment.isoformat(timespec="seconds")
         self.today = (today or moment.date()).isoformat()
-        self._relevant: dict[Location, Any] = {}
+        self._relevant: dict[Location, object] = {}  # a bool, or _IN_PROGRESS
         self._values: dict[Location, Any] = {}
 
     # -- raw answers ----------------------------------------------------------------------
@@ -89,7 +89,7 @@ class FormState:
         known = self._relevant.get(at)
         if known is _IN_PROGRESS:  # the loader refuses cycles; this guards hand-built ones
             raise RuntimeError(f"relevance of {q.key} depends on itself")
-        if known is not None:
+        if isinstance(known, bool):
             return known
         self._relevant[at] = _IN_PROGRESS
         parent = self.definition.by_key[q.parent] if q.parent else None

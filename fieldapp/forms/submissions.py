@@ -34,7 +34,8 @@ class Submissions:
             sql += " AND form_version = ?"
             params.append(version)
         for (text,) in self.r.db.execute(sql + " ORDER BY form_version DESC LIMIT 1", params):
-            return json.loads(text)
+            definition: dict[str, Any] = json.loads(text)
+            return definition
         bundled = {v: d for (c, v), d in checklist.bundled_definitions().items() if c == code}
         if not bundled or (version is not None and version not in bundled):
             raise NotFound("unknown_form", f"no form {code} v{version}", form=code,

@@ -76,7 +76,7 @@ def import_xlsform(source: Path | str | bytes | BinaryIO, *, code: str | None = 
             if dropped is None:
                 raise XLSFormError(f"cannot build a form: {exc.problem}") from exc
             column = exc.problem.split(" ")[0].rstrip(":")
-            importer.report("survey", importer.rows.get(exc.question, 0),
+            importer.report("survey", importer.rows.get(exc.question or "", 0),
                             column if column in EXPRESSION_COLUMNS else None,
                             f"{exc.problem}; row left out")
             for key in _inner_keys(dropped):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,9 @@ STANDARD_LEVELS = {
     "serious": {"zh": "较大隐患", "en": "Serious", "deadline_days": 7},
     "critical": {"zh": "重大隐患", "en": "Critical", "deadline_days": 1},
 }
+# A default's text read as its question's type; any other type keeps the text.
+_CONVERSIONS: dict[str, Callable[[str], Any]] = {
+    "integer": int, "decimal": float, "select_multiple": str.split}
 _YES = ("yes", "true", "true()", "1")
 _NO = ("no", "false", "false()", "0")
 _FUNCTION_CALL = re.compile(r"(?<![\w$.{-])([A-Za-z_][\w:.-]*)\s*\(")
@@ -230,21 +234,21 @@ class Importer:
         if cell_text(record.get("appearance")):
             item["appearance"] = cell_text(record.get("appearance"))
         for column in EXPRESSION_COLUMNS:
-            text = cell_text(record.get(column))
-            if not text:
+            expression = cell_text(record.get(column))
+            if not expression:
                 continue
-            if column == "required" and text.lower() in _YES + _NO:
-                item["required"] = text.lower() in _YES
+            if column == "required" and expression.lower() in _YES + _NO:
+                item["required"] = expression.lower() in _YES
                 continue
-            code = _code_only(text)
+            code = _code_only(expression)
             unsupported = [f for f in _FUNCTION_CALL.findall(code) if f not in SUPPORTED_FUNCTIONS]
             if unsupported or "/" in code:
                 what = (f"function {unsupported[0]}() is" if unsupported
                         else "an XPath path (use ${name}) is")
-                self.report("survey", number, column, f"{what} not supported in {text!r}; "
-                                                      "row left out")
+                self.report("survey", number, column, f"{what} not supported in "
+                                                      f"{expression!r}; row left out")
                 return False
-            item[column] = text
+            item[column] = expression
         default = cell_text(record.get("default"))
         if default:
             converted = self.default(number, qtype, default)
@@ -267,8 +271,8 @@ class Importer:
                                                      "supported; row left out")
             return None
         try:
-            return {"integer": int, "decimal": float, "select_multiple": str.split}.get(
-                qtype, str)(text)
+            convert: Callable[[str], Any] = _CONVERSIONS.get(qtype, str)
+            return convert(text)
         except ValueError:
             self.report("survey", number, "default", f"default {text!r} is not a {qtype}")
             return None

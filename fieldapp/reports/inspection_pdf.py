@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Iterator
 
 from reportlab.platypus import Flowable
 
+from fieldapp.reports.lines import local_time
 from fieldapp.reports.pdf_common import para, spacer
-from fieldapp.reports.report_data import InspectionReport, local_time
+from fieldapp.reports.report_data import InspectionReport
 from fieldapp.reports.sections import (
     answers_section,
     hazard_section,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from fieldapp.domain.route import Route
@@ -142,12 +142,19 @@ def write_today_map(replica: Replica, path: Path | str, *, position: Position | 
 # -- pieces --------------------------------------------------------------------------------
 
 
+def _figure(fmap: folium.Map) -> Figure:
+    """The page the map is drawn on: branca types a root as any Element, a map's is a Figure."""
+    root = fmap.get_root()
+    assert isinstance(root, Figure)
+    return root
+
+
 def _offline(fmap: folium.Map) -> None:
     """Drop folium's CDN links (Leaflet, jQuery, Bootstrap, Font Awesome…) and inline Leaflet."""
     fmap.default_js = []
     fmap.default_css = []
     js, css = _leaflet()
-    header = fmap.get_root().header
+    header = _figure(fmap).header
     header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
     header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js")
     header.add_child(Element(_STYLE), name="fieldapp_map_css")
@@ -189,11 +196,12 @@ def _job_marker(fmap: folium.Map, job: Mapping[str, Any], number: int | None) ->
         f"状态：{style.label}" + (f" · 预约 {due}" if due else "")
         + (f" · 第 {number} 站" if number else ""),
     ])
+    # folium's Marker.add_child is unannotated
     folium.CircleMarker(
         where, radius=13, color=EMERGENCY_RING if emergency else "#ffffff",
         weight=4 if emergency else 2, fill=True, fill_color=style.colour, fill_opacity=0.95,
         tooltip=f"{_e(job.get('number'))} {_e(job.get('customer_name'))} · {style.label}",
-    ).add_child(_Popup(popup)).add_to(fmap)
+    ).add_child(_Popup(popup)).add_to(fmap)  # type: ignore[no-untyped-call]
     if number is not None:
         fmap.add_child(_Label(where, f'<div class="stop-no">{number}</div>'))
 
@@ -206,7 +214,7 @@ class _Popup(MacroElement):
     {% endmacro %}""")
 
     def __init__(self, html_text: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's, unannotated
         self._name = "Popup"
         self.html = html_text
 
@@ -222,7 +230,7 @@ class _Label(MacroElement):
     {% endmacro %}""")
 
     def __init__(self, location: tuple[float, float], html_text: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's, unannotated
         self._name = "Label"
         self.location = list(location)
         self.html = html_text
@@ -244,7 +252,8 @@ def _route_line(fmap: folium.Map, route: Route, placed: Sequence[Mapping[str, An
     line = [(position.lat, position.lon)] if position else []
     line += [where[job_id] for job_id in route.order if job_id in where]
     if len(line) > 1:
-        folium.PolyLine(line, color=ROUTE_COLOUR, weight=4, opacity=0.75,
+        # folium's PolyLine is unannotated
+        folium.PolyLine(line, color=ROUTE_COLOUR, weight=4, opacity=0.75,  # type: ignore[no-untyped-call]
                         tooltip=f"路线 {route.total_km:.1f} km").add_to(fmap)
 
 
@@ -276,7 +285,7 @@ def _legend(fmap: folium.Map, title: str, jobs: Sequence[Mapping[str, Any]],
                                  else "精度未知")
                 + (" (模拟)" if position is not None and position.simulated else ""))
     body = "".join(f"<div>{row}</div>" for row in rows)
-    fmap.get_root().html.add_child(
+    _figure(fmap).html.add_child(
         Element(f'<div class="fa-legend" id="legend"><h3>{_e(title)}</h3>{body}</div>'),
         name="legend")
 

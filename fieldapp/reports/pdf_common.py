@@ -225,7 +225,8 @@ class _FixedTime:
     """The parts of reportlab's TimeStamp that the PDF's Info dates are written from."""
 
     def __init__(self, moment: datetime) -> None:
-        offset = int(moment.utcoffset().total_seconds()) if moment.utcoffset() else 0
+        utcoffset = moment.utcoffset()
+        offset = int(utcoffset.total_seconds()) if utcoffset else 0
         self.t = moment.timestamp()
         self.lt = moment.timetuple()
         self.YMDhms = tuple(self.lt)[:6]
@@ -245,13 +246,14 @@ class _Canvas(Canvas):
         super().__init__(*args, **kwargs)
         # reportlab has no setting for the creation date: its invariant date is 2000-01-01,
         # and a report should carry its own time, not the clock's.
-        self._doc._timeStamp = _FixedTime(issued_at)
+        # (_doc and _startPage are reportlab's private parts, left out of its stubs)
+        self._doc._timeStamp = _FixedTime(issued_at)  # type: ignore[attr-defined]
         self._decorate = decorate
         self._held: list[dict[str, Any]] = []
 
     def showPage(self) -> None:
         self._held.append(dict(self.__dict__))
-        self._startPage()
+        self._startPage()  # type: ignore[attr-defined]  # private, not in the stubs
 
     def save(self) -> None:
         for number, page in enumerate(self._held, 1):

@@ -16,6 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Table
 
 from fieldapp.errors import InvalidInput
+from fieldapp.reports.lines import local_time
 from fieldapp.reports.pdf_common import (
     FRAME_WIDTH,
     grid_style,
@@ -23,7 +24,7 @@ from fieldapp.reports.pdf_common import (
     para,
     spacer,
 )
-from fieldapp.reports.report_data import InspectionReport, local_time
+from fieldapp.reports.report_data import InspectionReport
 from fieldapp.reports.sections import hazard_section, header, render_document, signature_section
 
 KIND = "notice"

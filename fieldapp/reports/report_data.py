@@ -284,7 +284,8 @@ def _definition(query: Query, code: str, version: int) -> dict[str, Any]:
     rows = query("SELECT definition FROM form_definitions WHERE code = ? AND form_version = ?",
                  [code, version])
     if rows:
-        return json.loads(rows[0]["definition"])
+        stored: dict[str, Any] = json.loads(rows[0]["definition"])
+        return stored
     bundled = form_files.bundled().get((code, int(version)))
     if bundled is None:
         raise NotFound("unknown_form", f"no form {code} v{version}", form=code, version=version)
@@ -333,7 +334,7 @@ def _binds(query: Query, submission_id: str, signature: Mapping[str, Any]) -> bo
         now = signed_content.content_hash(query, submission_id, signature["signed_at"])
     except (LookupError, ValueError):
         return False
-    return now == signature["content_hash"]
+    return bool(now == signature["content_hash"])
 
 
 def _history(query: Query, job_id: str) -> list[StatusChange]:

@@ -14,6 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Table
 
+from fieldapp.reports.lines import AnswerLine, local_time
 from fieldapp.reports.pdf_common import (
     FAIL_FILL,
     FAIL_INK,
@@ -35,7 +36,7 @@ from fieldapp.reports.pdf_common import (
     spacer,
     verify_uri,
 )
-from fieldapp.reports.report_data import AnswerLine, InspectionReport, Photo, Signature, local_time
+from fieldapp.reports.report_data import InspectionReport, Photo, Signature
 
 QR_SIZE = 30 * mm
 PHOTO_BOX = (84 * mm, 60 * mm)

@@ -33,7 +33,7 @@ def apply_changes(replica: Replica, changes: list[RecordChange],
     tables: set[str] = set()
     ids: set[str] = set()
     applied = Applied()
-    upserts: dict[tuple[str, tuple[str, ...]], list[list]] = {}
+    upserts: dict[tuple[str, tuple[str, ...]], list[list[Any]]] = {}
     with replica.transaction() as db:
         pending = _pending_fields(db)
         deleting = {(t, r) for t, r in db.execute(

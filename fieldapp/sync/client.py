@@ -208,8 +208,11 @@ class SyncClient:
         total_bytes = sum(b["size"] for b in blobs)
         for i, blob in enumerate(blobs):
             done_before = report.uploaded_bytes
-            self.upload_blob(blob["sha256"], on_bytes=lambda n, i=i, base=done_before: notify(
-                Progress("upload", i, len(blobs), base + n, total_bytes)))
+
+            def on_bytes(n: int, i: int = i, base: int = done_before) -> None:
+                notify(Progress("upload", i, len(blobs), base + n, total_bytes))
+
+            self.upload_blob(blob["sha256"], on_bytes=on_bytes)
             report.uploaded_files += 1
             report.uploaded_bytes += blob["size"]
         notify(Progress("upload", len(blobs), len(blobs), report.uploaded_bytes, total_bytes))

@@ -16,7 +16,9 @@ from fieldapp.errors import ServerUnreachable
 
 class Response(Protocol):
     status_code: int
-    content: bytes
+
+    @property
+    def content(self) -> bytes: ...  # read-only, as requests.Response's
 
     def json(self) -> Any: ...
 

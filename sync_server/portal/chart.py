@@ -22,7 +22,7 @@ def nice_top(peak: float) -> float:
     """A round axis maximum at or above ``peak`` (10, 20, 25, 50 × 10ⁿ)."""
     if peak <= 0:
         return 10.0
-    scale = 10 ** math.floor(math.log10(peak))
+    scale: float = 10 ** math.floor(math.log10(peak))
     return next(m * scale for m in (1, 2, 2.5, 5, 10) if m * scale >= peak)
 
 
@@ -39,12 +39,12 @@ def usage_svg(months: list[tuple[str, float | None]], this_year: int) -> Markup:
              f' aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">',
              f'<title id="chart-title">{escape(label)}</title>']
     for i in range(5):
-        value = top * i / 4
+        tick = top * i / 4
         y = TOP + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"'
                      f' stroke="{GRID}" stroke-width="1"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12"'
-                     f' fill="{TEXT}">{value:g}</text>')
+                     f' fill="{TEXT}">{tick:g}</text>')
     for i, (month, value) in enumerate(months):
         x = LEFT + i * step
         year, mon = month.split("-")
