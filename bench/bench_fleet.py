@@ -22,8 +22,8 @@ from benchserver import describe, start_server, storage
 
 from fieldapp.ids import new_id, now_iso
 from fieldapp.wire import PROTOCOL_VERSION
-from sync_server.db import open_database
 from sync_server.seed import seed_demo
+from sync_server.storage.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTATIONS = 50

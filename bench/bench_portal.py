@@ -53,10 +53,10 @@ from benchserver import start_server
 from fieldapp.demo import names
 from fieldapp.demo.generate import SEASON
 from fieldapp.ids import LOCAL_ZONE
-from sync_server import auth, billing
-from sync_server.db import open_database
 from sync_server.portal.access import SESSION_TTL, token_hash
 from sync_server.portal.web import COOKIE
+from sync_server.services import auth, billing
+from sync_server.storage.db import open_database
 from tests.pg import PgCluster
 
 TARGET_P95_MS = 200

@@ -24,8 +24,8 @@ from fieldapp.errors import ServerUnreachable
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from fieldapp.sync.transport import RequestsTransport, Response
-from sync_server.db import open_database
 from sync_server.seed import seed_demo
+from sync_server.storage.db import open_database
 from tests.netfaults import half_send
 
 SIZE = 20 * 1024 * 1024

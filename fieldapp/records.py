@@ -38,7 +38,7 @@ class TableSpec:
 
 
 # Captured by a technician: accepted even after the job (or the customer's jobs) was
-# reassigned away, never dropped (sync_server/write_checks.py).
+# reassigned away, never dropped (sync_server/sync/write_checks.py).
 EVIDENCE_TABLES = frozenset({"submissions", "answers", "attachments", "signatures", "scans",
                              "job_status_history", "readings", "interactions",
                              "part_requests", "hazards", "rectification_notices"})

@@ -28,7 +28,7 @@ sys.path[:0] = [str(ROOT)]
 
 from fieldapp.replica import Replica  # noqa: E402
 from fieldapp.sync.client import SyncClient  # noqa: E402
-from sync_server.db import open_database  # noqa: E402
+from sync_server.storage.db import open_database  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, ServerProcess  # noqa: E402
 from tests.portal.conftest import CHEN, Inbox, reschedule_link, seed_portal  # noqa: E402
 from tests.portal.phone import DESKTOP, PHONE, fill_transfer, read_meter  # noqa: E402
@@ -172,8 +172,8 @@ def two_years_of_readings(server: ServerProcess) -> None:
 
 def paid_on_time(server: ServerProcess) -> None:
     """Every bill but the last two paid, as a household's would be (at the counter)."""
-    from sync_server import billing
     from sync_server.clock import ServerClock
+    from sync_server.services import billing
 
     db = open_database(server.data_dir, server.database_url)
     try:

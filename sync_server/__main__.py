@@ -12,11 +12,11 @@ from typing import TypedDict
 import uvicorn
 
 from fieldapp.reports.report_data import PUBLIC_URL_SETTING, UTILITY_SETTING
-from sync_server import audit_anchor, billing
 from sync_server.app import ACCEPT_ENV, SCAN_ENV, SIM_PAY_ENV, Settings, create_app
-from sync_server.db import DATABASE_URL_ENV, Storage, open_database
 from sync_server.portal import service_requests
 from sync_server.seed import publish_setting, seed_demo
+from sync_server.services import audit_anchor, billing
+from sync_server.storage.db import DATABASE_URL_ENV, Storage, open_database
 
 UTILITY_ENV = "FIELDAPP_UTILITY_NAME"
 CERT_ENV, KEY_ENV = "FIELDAPP_SSL_CERTFILE", "FIELDAPP_SSL_KEYFILE"

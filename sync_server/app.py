@@ -36,34 +36,26 @@ from fieldapp.wire import (
     WipeReport,
     WipeResponse,
 )
-from sync_server import (
-    alerts,
-    audit,
-    audit_anchor,
-    auth,
-    billing,
-    conflict_rows,
-    notify,
-    public_verify,
-    rules,
-)
-from sync_server import push as sync_push
-from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
-from sync_server.db import DATABASE_URL_ENV, open_database, utc_now
-from sync_server.districts import district_of
 from sync_server.errors import MAX_INT, ApiError
-from sync_server.headers import BodyLimit, SecurityHeaders
-from sync_server.objects import FileSystemStore
-from sync_server.office_auth import SignInRequired, sign_in_url
+from sync_server.http.headers import BodyLimit, SecurityHeaders
+from sync_server.http.same_origin import SameOrigin
+from sync_server.office import public_verify
+from sync_server.office.auth import SignInRequired, sign_in_url
 from sync_server.portal import keys
 from sync_server.portal.access import PortalError
 from sync_server.portal.web import PortalSignIn
 from sync_server.portal.web import error_page as customer_error_page
-from sync_server.pull import pull, scope_changed
-from sync_server.same_origin import SameOrigin
-from sync_server.throttle import sign_in
-from sync_server.token_rotation import refresh as refresh_token
+from sync_server.services import alerts, audit, audit_anchor, auth, billing, notify, rules
+from sync_server.services.districts import district_of
+from sync_server.services.throttle import sign_in
+from sync_server.services.token_rotation import refresh as refresh_token
+from sync_server.storage.blobs import BlobStore
+from sync_server.storage.db import DATABASE_URL_ENV, open_database, utc_now
+from sync_server.storage.objects import FileSystemStore
+from sync_server.sync import conflict_rows
+from sync_server.sync import push as sync_push
+from sync_server.sync.pull import pull, scope_changed
 
 log = logging.getLogger("fieldapp.server")
 
@@ -319,16 +311,14 @@ def create_app(settings: Settings) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse("/office/")
 
-    from sync_server import (
-        office_audit,
-        office_billing,
-        office_dispatch,
-        office_kpis,
-        office_parts,
-        office_rules,
-        office_users,
-    )
-    from sync_server.office import router as office_router
+    from sync_server.office import audit as office_audit
+    from sync_server.office import billing as office_billing
+    from sync_server.office import dispatch as office_dispatch
+    from sync_server.office import kpis as office_kpis
+    from sync_server.office import parts as office_parts
+    from sync_server.office import rules as office_rules
+    from sync_server.office import users as office_users
+    from sync_server.office.web import router as office_router
 
     app.include_router(office_router, max_body_size=MAX_BODY)
     app.include_router(office_rules.router, max_body_size=MAX_BODY)
@@ -409,7 +399,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             return customer_error_page(request, exc.message, exc.status)
         if request.url.path.startswith("/office/") and not request.url.path.endswith(
                 (".pdf", ".csv")) and "text/html" in request.headers.get("accept", ""):
-            from sync_server.office import error_page
+            from sync_server.office.web import error_page
 
             return error_page(request, exc)
         return JSONResponse({"error": exc.code, "message": exc.message, "detail": exc.detail},

@@ -11,8 +11,8 @@ from typing import Any
 
 from fieldapp.forms.checklist import bundled_definitions
 from fieldapp.records import TABLES
-from sync_server import audit, auth
-from sync_server.db import Connection, Storage, utc_now
+from sync_server.services import audit, auth
+from sync_server.storage.db import Connection, Storage, utc_now
 
 SEED_HLC = "000000000000000000:00000:seed"
 

@@ -25,9 +25,9 @@ import requests
 
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
-from sync_server import auth
-from sync_server.db import DATABASE_URL_ENV, open_database
 from sync_server.seed import insert_records, seed_forms
+from sync_server.services import auth
+from sync_server.storage.db import DATABASE_URL_ENV, open_database
 from tests import pg
 from tests.memory_keyring import vault  # noqa: F401  (a fixture for every test)
 from tests.world import PASSWORD, USERS, rows, seed_replica
@@ -134,7 +134,7 @@ class ServerProcess:
             import psycopg
             from psycopg.rows import dict_row
 
-            from sync_server.postgres import translate
+            from sync_server.storage.postgres import translate
 
             with psycopg.connect(self.database_url, autocommit=True,
                                  row_factory=dict_row) as conn:
@@ -155,7 +155,7 @@ class ServerProcess:
         if self.database_url:
             import psycopg
 
-            from sync_server.postgres import WRITE_LOCK
+            from sync_server.storage.postgres import WRITE_LOCK
 
             with psycopg.connect(self.database_url) as conn:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])

@@ -5,7 +5,7 @@
 
 The tablet computes it the moment the customer signs and stores it with the signature; the
 server recomputes it from its own records when the submission is submitted
-(``sync_server/evidence_check.py``), and the report states whether the record still matches
+(``sync_server/sync/evidence_check.py``), and the report states whether the record still matches
 it. One function on both sides, over the same synced columns, so both agree byte for byte.
 
 What is hashed is what the customer was shown: the submission (id, form code and version),

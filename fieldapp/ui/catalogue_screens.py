@@ -85,7 +85,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "field.device_id": ("设备", "Device"),
     "field.state": ("状态", "State"),
     "field.submitted_at": ("提交时间", "Submitted at"),
-    # why the server refused a change (reason codes from sync_server/merge.py)
+    # why the server refused a change (reason codes from sync_server/sync/merge.py)
     "reason.unknown_table": ("服务器不认识这类记录，可能需要更新应用",
                              "The server does not know this kind of record; the app may need an update"),
     "reason.unknown_field": ("服务器不认识其中的字段，可能需要更新应用",

@@ -73,7 +73,7 @@ def describe_problem(code: str) -> str:
 
 
 def describe_rejection(reason: str | None) -> str:
-    """Why the server refused a change (a code from ``sync_server/merge.py``), in words.
+    """Why the server refused a change (a code from ``sync_server/sync/merge.py``), in words.
 
     ``invalid_answer:<problem>`` carries the answer's problem after the colon. A code this
     version does not know is still shown, named, so that no refusal passes unexplained.

@@ -16,8 +16,8 @@ from typing import Any
 
 from fieldapp.billing.tariff import Schedule, yuan
 from fieldapp.domain.usage import monthly_usage
-from sync_server import billing
-from sync_server.db import Connection
+from sync_server.services import billing
+from sync_server.storage.db import Connection
 
 MONTHS = 24
 BILLS_SHOWN = 24

@@ -10,7 +10,7 @@ from typing import Any
 from markupsafe import Markup
 
 from fieldapp.records import escape_like
-from sync_server.db import Connection
+from sync_server.storage.db import Connection
 
 PUBLIC_TAG = "公开"
 _PUBLIC = f'%"{PUBLIC_TAG}"%'

@@ -18,7 +18,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sync_server.db import Connection
+from sync_server.storage.db import Connection
 
 
 class LinkInvalid(Exception):

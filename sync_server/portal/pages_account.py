@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from sync_server import auth, notify
 from sync_server.portal import account, payments
 from sync_server.portal.access import (
     CODE_TTL,
@@ -34,6 +33,7 @@ from sync_server.portal.web import (
     today,
 )
 from sync_server.seed import utility_name
+from sync_server.services import auth, notify
 
 log = logging.getLogger("fieldapp.portal")
 router = APIRouter(prefix="/portal", include_in_schema=False)

@@ -21,15 +21,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from fieldapp.ids import LOCAL_ZONE, new_id
-from sync_server import dispatch
-from sync_server.blobs import BlobStore
 from sync_server.clock import ServerClock
-from sync_server.db import Connection
 from sync_server.errors import ApiError
 from sync_server.portal.access import PortalError, phone_digits
 from sync_server.portal.keys import sign
 from sync_server.portal.payments import PORTAL
 from sync_server.portal.uploads import BadUpload, Photo, check_photo
+from sync_server.services import dispatch
+from sync_server.storage.blobs import BlobStore
+from sync_server.storage.db import Connection
 
 
 @dataclass(frozen=True)

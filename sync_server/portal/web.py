@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from fieldapp.billing.tariff import yuan
 from fieldapp.ids import LOCAL_ZONE
-from sync_server.office import local_time
+from sync_server.office.web import local_time
 from sync_server.portal.access import PortalError, masked, session_customer
 
 COOKIE = "fieldapp_portal"

@@ -25,9 +25,9 @@ import requests
 from fieldapp.ids import new_id, now_iso
 from fieldapp.records import TABLES
 from fieldapp.wire import PROTOCOL_VERSION
-from sync_server import auth
-from sync_server.db import open_database
 from sync_server.seed import insert_records
+from sync_server.services import auth
+from sync_server.storage.db import open_database
 from tests import pg
 from tests.conftest import ServerProcess
 from tests.world import PASSWORD

@@ -22,7 +22,7 @@ from fieldapp.errors import InvalidInput
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.replica import Replica
-from sync_server.db import Database
+from sync_server.storage.db import Database
 
 TAKEN = datetime(2026, 11, 24, 10, 5, 0, tzinfo=LOCAL_ZONE)
 

@@ -17,11 +17,11 @@ import pytest
 import requests
 
 from fieldapp.demo.kb import CUSTOMER_ARTICLES
-from sync_server import billing
 from sync_server.clock import ServerClock
-from sync_server.db import open_database
 from sync_server.portal.service_requests import appointment_link
 from sync_server.seed import insert_records
+from sync_server.services import billing
+from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess
 
 CHEN = ("320100000001", "13912345678")  # 陈桂芳, cust-1

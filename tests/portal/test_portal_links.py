@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from fieldapp.ids import LOCAL_ZONE
-from sync_server import rules
 from sync_server.clock import ServerClock
-from sync_server.db import open_database
+from sync_server.services import rules
+from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess
 from tests.portal.conftest import execute, reschedule_link
 

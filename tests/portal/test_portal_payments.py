@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import requests
 
-from sync_server import billing
 from sync_server.clock import ServerClock
-from sync_server.db import open_database
+from sync_server.services import billing
+from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess
 from tests.portal.conftest import Inbox, csrf, execute, sign_in
 

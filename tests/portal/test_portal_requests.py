@@ -15,10 +15,10 @@ from PIL import Image
 
 from fieldapp.ids import LOCAL_ZONE
 from fieldapp.replica import Replica
-from sync_server import dispatch, kpis
-from sync_server.auth import Principal
 from sync_server.clock import ServerClock
-from sync_server.db import open_database
+from sync_server.services import dispatch, kpis
+from sync_server.services.auth import Principal
+from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess, synced_tablet
 from tests.portal.conftest import Inbox, csrf, sign_in
 from tests.reports.reportkit import HERE, REPAIR_ANSWERS, scene_photo

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sync_server.db import Storage, open_database
+from sync_server.storage.db import Storage, open_database
 from tests.conftest import ServerProcess
 
 

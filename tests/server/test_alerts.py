@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fieldapp.ids import LOCAL_ZONE
-from sync_server import alerts, dispatch
-from sync_server.auth import Principal
 from sync_server.clock import ServerClock
-from sync_server.db import Storage
+from sync_server.services import alerts, dispatch
+from sync_server.services.auth import Principal
+from sync_server.storage.db import Storage
 from tests.conftest import ServerProcess
 from tests.server.test_conflict_review import csrf, office_session
 from tests.server.test_dispatch import DISPATCHER, new_job

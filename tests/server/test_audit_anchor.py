@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from fieldapp.ids import new_id, now_iso
-from sync_server import audit
-from sync_server.audit_anchor import ANCHORS_FILE, KEY_FILE
-from sync_server.db import DATABASE_URL_ENV, open_database
+from sync_server.services import audit
+from sync_server.services.audit_anchor import ANCHORS_FILE, KEY_FILE
+from sync_server.storage.db import DATABASE_URL_ENV, open_database
 from tests.conftest import ROOT, ServerProcess
 from tests.server.test_conflict_review import office_session
 from tests.server.test_sync_api import login, mutation, push

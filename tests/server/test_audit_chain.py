@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sync_server import audit
-from sync_server.db import DATABASE_URL_ENV, Storage, open_database
+from sync_server.services import audit
+from sync_server.storage.db import DATABASE_URL_ENV, Storage, open_database
 from tests.conftest import ROOT, ServerProcess
 from tests.server.test_rules import TECH01, push
 

@@ -9,11 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from sync_server import billing
-from sync_server.auth import Principal
 from sync_server.clock import ServerClock
-from sync_server.db import Storage
 from sync_server.errors import ApiError
+from sync_server.services import billing
+from sync_server.services.auth import Principal
+from sync_server.storage.db import Storage
 from tests.server.test_rules import TECH01, push, rows
 
 CASHIER = Principal("dispatcher", "赵敏", "dispatcher", None, "web-counter")

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from fieldapp.billing.tariff import yuan
-from sync_server import billing
-from sync_server.db import open_database
+from sync_server.services import billing
+from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_conflict_review import csrf, office_session
 

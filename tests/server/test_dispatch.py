@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from fieldapp.ids import LOCAL_ZONE
-from sync_server import auth, dispatch
-from sync_server.auth import Principal
 from sync_server.clock import ServerClock
-from sync_server.db import Storage
 from sync_server.errors import ApiError
+from sync_server.services import auth, dispatch
+from sync_server.services.auth import Principal
+from sync_server.storage.db import Storage
 from tests.world import PASSWORD
 
 DISPATCHER = Principal("dispatcher", "赵敏", "dispatcher", None, "web-test")

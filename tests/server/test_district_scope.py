@@ -14,9 +14,9 @@ import requests
 
 from fieldapp.billing.tariff import yuan
 from fieldapp.wire import PROTOCOL_VERSION
-from sync_server import billing
-from sync_server.db import open_database
-from sync_server.pull import GLOBAL_TABLES
+from sync_server.services import billing
+from sync_server.storage.db import open_database
+from sync_server.sync.pull import GLOBAL_TABLES
 from tests.conftest import ServerProcess
 from tests.server.districts import (
     OTHER_NAME,

@@ -3,7 +3,7 @@ pages; technicians where they work now; nothing to draw without coordinates."""
 
 from __future__ import annotations
 
-from sync_server.job_map import HEIGHT, WIDTH, build
+from sync_server.office.job_map import HEIGHT, WIDTH, build
 
 JOBS = [
     {"id": "a", "lat": 32.02, "lon": 118.80, "status": "pending", "priority": 1,

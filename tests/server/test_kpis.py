@@ -12,10 +12,10 @@ from typing import Any
 
 from fieldapp.forms import signed_content
 from fieldapp.ids import new_id, now_iso
-from sync_server import kpis
-from sync_server.auth import Principal
-from sync_server.db import Storage
 from sync_server.seed import insert_records
+from sync_server.services import kpis
+from sync_server.services.auth import Principal
+from sync_server.storage.db import Storage
 from tests.conftest import ServerProcess, synced_tablet
 from tests.reports.reportkit import repair_done
 from tests.server.test_conflict_review import office_session

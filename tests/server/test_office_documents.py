@@ -16,7 +16,7 @@ from fieldapp.ids import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf
 from fieldapp.reports.report_data import from_replica
-from sync_server.db import open_database
+from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess, synced_tablet
 from tests.portal.test_portal_requests import png_claiming
 from tests.reports.reportkit import page_count, render_page, repair_done, text_of, write

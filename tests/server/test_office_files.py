@@ -11,10 +11,10 @@ import requests
 from PIL import Image
 
 from fieldapp.ids import new_id, now_iso
-from sync_server.auth import add_user
-from sync_server.db import open_database
 from sync_server.seed import insert_records
-from sync_server.sniff import sniff
+from sync_server.services.auth import add_user
+from sync_server.storage.db import open_database
+from sync_server.storage.sniff import sniff
 from tests.conftest import ServerProcess
 from tests.server.test_conflict_review import office_session
 from tests.server.test_sync_api import login, mutation, push

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sync_server.photo_map import SIZE, build
+from sync_server.office.photo_map import SIZE, build
 
 HOME = {"lat": 32.0200, "lon": 118.8000}
 

@@ -15,7 +15,7 @@ from PIL import Image
 
 from fieldapp.reports import documents
 from fieldapp.reports.report_data import from_replica
-from sync_server.headers import OFFICE
+from sync_server.http.headers import OFFICE
 from tests.conftest import ServerProcess, synced_tablet
 from tests.reports.reportkit import render_page
 from tests.world import inspect_household

@@ -12,7 +12,7 @@ from fieldapp.hlc import Timestamp
 from fieldapp.ids import new_id
 from fieldapp.wire import MAX_SKEW_MS, PROTOCOL_VERSION, Mutation
 from sync_server.clock import ServerClock
-from sync_server.push import bounded as _bounded
+from sync_server.sync.push import bounded as _bounded
 from tests.conftest import ServerProcess
 from tests.server.test_sync_api import hazard, login, mutation, office_push, push, version
 

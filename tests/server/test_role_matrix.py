@@ -16,8 +16,8 @@ import requests
 from fastapi.routing import APIRoute
 
 from sync_server.app import Settings, create_app
-from sync_server.auth import add_user
-from sync_server.db import open_database
+from sync_server.services.auth import add_user
+from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess
 from tests.server.districts import OTHER_NAME, SCOPED, snapshot, two_districts
 from tests.server.test_conflict_review import csrf, office_session

@@ -15,11 +15,12 @@ import pytest
 
 from fieldapp.ids import LOCAL_ZONE, new_id, now_iso
 from fieldapp.wire import Mutation
-from sync_server import merge, notify, rules
-from sync_server.auth import Principal
 from sync_server.clock import ServerClock
-from sync_server.db import Storage
-from sync_server.rows import current_row
+from sync_server.services import notify, rules
+from sync_server.services.auth import Principal
+from sync_server.storage.db import Storage
+from sync_server.storage.rows import current_row
+from sync_server.sync import merge
 
 TECH01 = Principal("tech01", "王建国", "technician", "秦淮区", "pad-1")
 TECH02 = Principal("tech02", "李秀英", "technician", "鼓楼区", "pad-2")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sync_server import auth
-from sync_server.db import MIGRATIONS, Connection, Storage, open_database, utc_now
-from sync_server.postgres import pg_ddl, translate
+from sync_server.services import auth
+from sync_server.storage.db import MIGRATIONS, Connection, Storage, open_database, utc_now
+from sync_server.storage.postgres import pg_ddl, translate
 from tests import pg
 
 

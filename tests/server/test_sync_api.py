@@ -15,9 +15,9 @@ from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from fieldapp.wire import PROTOCOL_VERSION, Mutation
 from fieldapp.write_policy import Door
-from sync_server import merge
-from sync_server.auth import Principal
-from sync_server.db import open_database
+from sync_server.services.auth import Principal
+from sync_server.storage.db import open_database
+from sync_server.sync import merge
 from tests.conftest import ServerProcess
 from tests.world import PASSWORD
 

@@ -22,9 +22,10 @@ from fieldapp.ids import new_id, now_iso
 from fieldapp.records import TABLES
 from fieldapp.wire import Mutation
 from fieldapp.write_policy import AUTHORSHIP, OPS, POLICY, ROLES, Door, grant_for
-from sync_server import auth, merge
-from sync_server.auth import Principal
-from sync_server.db import Storage, open_database
+from sync_server.services import auth
+from sync_server.services.auth import Principal
+from sync_server.storage.db import Storage, open_database
+from sync_server.sync import merge
 from tests.conftest import ServerProcess
 from tests.server.test_sync_api import login, mutation, push
 from tests.world import PASSWORD

@@ -66,9 +66,9 @@ def test_sync_without_login_asks_for_one(qtbot: QtBot, window: MainWindow) -> No
 @pytest.fixture
 def server_url(tmp_path: Path) -> Iterator[str]:
     """The real FastAPI server on a free port, loaded with tech01 and the demo route."""
-    from sync_server import auth
     from sync_server.app import Settings, create_app
     from sync_server.seed import insert_records, seed_forms
+    from sync_server.services import auth
 
     app = create_app(Settings(data_dir=tmp_path / "server"))
     rows, _ = demo_rows(dt.datetime.now(LOCAL_ZONE).date())

@@ -1,0 +1,406 @@
+"""调度中心: the dispatch board, new jobs (form and CSV), a job's page with its suggested
+technician and assignment history, and the same actions as a JSON API for other systems.
+
+The rules live in dispatch.py; these routes only check the role, read the form and show the
+outcome. A refused action is shown on the page it came from, in words, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
+from sync_server.errors import ApiError
+from sync_server.office import job_map
+from sync_server.office.auth import check_csrf
+from sync_server.office.web import (
+    STATUS_ZH,
+    NotYours,
+    Office,
+    RowId,
+    check_district,
+    districts_for,
+    render_page,
+    require,
+    server_of,
+)
+from sync_server.services import alerts, audit, dispatch
+from sync_server.services.auth import Principal
+from sync_server.services.districts import district_of
+
+router = APIRouter(prefix="/office", include_in_schema=False)
+api = APIRouter(prefix="/api/v1/office", tags=["dispatch"])
+
+DISPATCHERS = frozenset({"dispatcher", "supervisor", "admin"})
+ACKNOWLEDGERS = frozenset({"supervisor", "admin"})
+PRIORITY_ZH = {1: "紧急", 2: "加急", 3: "普通", 4: "低"}
+# The board's columns: DOMAIN.md's 待受理 → 已派单 → 服务中 → 已完成 → 已回访.
+COLUMNS = (("pending", "待受理", ("pending",)), ("dispatched", "已派单", ("dispatched",)),
+           ("working", "服务中", ("accepted", "en_route", "in_service")),
+           ("completed", "已完成", ("completed",)), ("followed_up", "已回访", ("followed_up",)))
+CSV_COLUMNS = ("kind", "customer", "priority", "due_at", "summary")
+MAX_CSV_BYTES = 1_000_000
+BOARD_DAYS = 7  # finished jobs stay on the board this long
+
+
+def _may_dispatch(who: Principal) -> None:
+    require(who, DISPATCHERS, "只有调度员、主管和管理员可以派单")
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+@router.get("/dispatch", response_class=HTMLResponse)
+def board(request: Request, who: Office, district: str = "", done: str | None = None,
+          error: str | None = None) -> HTMLResponse:
+    district = district_of(who) or district
+    with server_of(request).db.read() as conn:
+        rows = _board_jobs(conn, district)
+        districts = districts_for(conn, who)
+    columns = [(key, title, [r for r in rows if r["status"] in statuses])
+               for key, title, statuses in COLUMNS]
+    return render_page(request, who, "dispatch.html", {
+        "columns": columns, "districts": districts, "district": district, "done": done,
+        "error": error, "kind_zh": KIND_ZH, "priority_zh": PRIORITY_ZH,
+        "status_zh": STATUS_ZH, "can_dispatch": who.role in DISPATCHERS})
+
+
+def _board_jobs(conn: Any, district: str) -> list[dict[str, Any]]:
+    """What the board and the map show: open jobs, and those finished in the last week."""
+    return [dict(r) for r in conn.execute(
+        "SELECT j.*, c.name AS customer_name, c.address, c.lat, c.lon,"
+        " u.display_name AS assignee_name FROM jobs j JOIN customers c ON c.id = j.customer_id"
+        " LEFT JOIN users u ON u.username = j.assignee"
+        " WHERE (j.status NOT IN ('completed', 'followed_up', 'cancelled') OR j.due_at >= ?)"
+        " AND (? = '' OR j.district = ?) ORDER BY j.priority, j.due_at, j.number",
+        [_days_ago(BOARD_DAYS), district, district]).fetchall()]
+
+
+@router.get("/dispatch/map", response_class=HTMLResponse)
+def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLResponse:
+    """The open jobs and the last week's finished ones on a plan, with the technicians."""
+    district = district_of(who) or district
+    with server_of(request).db.read() as conn:
+        jobs = _board_jobs(conn, district)
+        techs = [t for t in dispatch.technicians(conn)
+                 if not district or t["district"] == district]
+        districts = districts_for(conn, who)
+
+    def describe(j: dict[str, Any]) -> str:
+        return (f"{j['number']} {KIND_ZH.get(j['kind'], j['kind'])}"
+                f" · {STATUS_ZH.get(j['status'], j['status'])} · {j['customer_name']}"
+                + (f" · {j['assignee']}" if j["assignee"] else ""))
+
+    return render_page(request, who, "dispatch_map.html", {
+        "plan": job_map.build(jobs, techs, describe), "district": district,
+        "districts": districts, "count": len(jobs), "colours": job_map.COLOUR,
+        "status_zh": STATUS_ZH})
+
+
+@router.post("/dispatch/auto")
+def auto(request: Request, who: Office,
+         csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    check_csrf(request, csrf)
+    _may_dispatch(who)
+    try:
+        server = server_of(request)
+        with server.db.write() as conn:
+            decided = dispatch.auto_dispatch(conn, who, server.clock, district_of(who))
+    except ApiError as exc:
+        return RedirectResponse(f"/office/dispatch?error={quote(exc.message)}", status_code=303)
+    assigned = sum(1 for _, pick in decided if pick.username)
+    note = f"自动派单：{assigned} 单已派出" + (
+        f"，{len(decided) - assigned} 单无合适人员，请手动指派" if assigned < len(decided) else "")
+    return RedirectResponse(f"/office/dispatch?done={quote(note)}", status_code=303)
+
+
+@router.get("/jobs/new", response_class=HTMLResponse)
+def new_job_page(request: Request, who: Office) -> HTMLResponse:
+    return _job_form(request, who, {}, None)
+
+
+def _job_form(request: Request, who: Principal, values: dict[str, Any],
+              problems: list[str] | None, status_code: int = 200) -> HTMLResponse:
+    return render_page(request, who, "job_new.html", {
+        "values": values, "problems": problems, "kinds": KINDS, "kind_zh": KIND_ZH,
+        "priorities": PRIORITIES, "priority_zh": PRIORITY_ZH}, status_code=status_code)
+
+
+@router.post("/jobs", response_model=None)
+def create_job(request: Request, who: Office,
+               kind: Annotated[str, Form(max_length=40)] = "",
+               customer: Annotated[str, Form(max_length=64)] = "",
+               priority: Annotated[str, Form(max_length=4)] = "3",
+               due_at: Annotated[str, Form(max_length=40)] = "",
+               summary: Annotated[str, Form(max_length=2000)] = "",
+               csrf: Annotated[str, Form(max_length=128)] = "") -> HTMLResponse | RedirectResponse:
+    check_csrf(request, csrf)
+    values = {"kind": kind, "customer": customer.strip(), "priority": priority,
+              "due_at": due_at, "summary": summary}
+    _may_dispatch(who)
+    try:
+        server = server_of(request)
+        with server.db.write() as conn:
+            job_id = dispatch.create_job(conn, who, server.clock, values, district_of(who))
+    except ApiError as exc:
+        return _job_form(request, who, values, exc.detail or [exc.message], status_code=422)
+    return RedirectResponse(f"/office/jobs/{job_id}?created=1", status_code=303)
+
+
+@router.post("/jobs/import", response_model=None)
+async def import_jobs(request: Request, who: Office,
+                      file: Annotated[UploadFile, File()],
+                      csrf: Annotated[str, Form(max_length=128)] = "",
+                      ) -> HTMLResponse | RedirectResponse:
+    """Jobs from a CSV (UTF-8, with or without BOM: Excel's "CSV UTF-8"), all or none."""
+    check_csrf(request, csrf)
+    _may_dispatch(who)
+    raw = await file.read(MAX_CSV_BYTES + 1)
+    try:
+        rows = _csv_rows(raw)
+        server = server_of(request)
+        with server.db.write() as conn:
+            problems: list[str] = []
+            for n, row in enumerate(rows, start=2):  # line 1 is the header
+                try:
+                    dispatch.create_job(conn, who, server.clock, row, district_of(who))
+                except ApiError as exc:
+                    problems += [f"第 {n} 行：{p}" for p in exc.detail or [exc.message]]
+            if problems:  # raised inside the write: nothing of the file is kept
+                raise ApiError(422, "invalid_csv", "；".join(problems), detail=problems)
+    except ApiError as exc:
+        return _job_form(request, who, {}, exc.detail or [exc.message], status_code=422)
+    note = f"已导入 {len(rows)} 个工单（待受理）"
+    return RedirectResponse(f"/office/dispatch?done={quote(note)}", status_code=303)
+
+
+def _csv_rows(raw: bytes) -> list[dict[str, str]]:
+    if len(raw) > MAX_CSV_BYTES:
+        raise ApiError(413, "csv_too_large", f"文件超过 {MAX_CSV_BYTES // 1000} KB，请分批导入")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ApiError(422, "csv_not_utf8", "文件不是 UTF-8 编码：请在 Excel 中另存为“CSV UTF-8”"
+                       ) from exc
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("kind", "customer") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ApiError(422, "csv_columns", f"缺少列：{', '.join(missing)}（表头应为"
+                       f" {','.join(CSV_COLUMNS)}）")
+    rows = [{k: (v or "").strip() for k, v in row.items() if k in CSV_COLUMNS}
+            for row in reader]
+    if not rows:
+        raise ApiError(422, "csv_empty", "文件中没有工单")
+    return rows
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, who: Office, job_id: str,
+             created: Annotated[int, Query(ge=0, le=1)] = 0,
+             error: str | None = None) -> HTMLResponse:
+    with server_of(request).db.read() as conn:
+        job = dispatch.job_row(conn, job_id)
+        check_district(who, job["district"])
+        customer = dict(conn.execute("SELECT * FROM customers WHERE id = ?",
+                                     [job["customer_id"]]).fetchone())
+        history = conn.execute("SELECT * FROM job_status_history WHERE job_id = ?"
+                               " ORDER BY at", [job_id]).fetchall()
+        log = conn.execute("SELECT d.*, u.display_name FROM dispatch_log d LEFT JOIN users u"
+                           " ON u.username = d.assignee WHERE d.job_id = ? ORDER BY d.id",
+                           [job_id]).fetchall()
+        reports = conn.execute("SELECT id, form_code, state FROM submissions WHERE job_id = ?",
+                               [job_id]).fetchall()
+        notes = conn.execute("SELECT * FROM interactions WHERE job_id = ? ORDER BY at",
+                             [job_id]).fetchall()
+        asked = conn.execute("SELECT * FROM portal_requests WHERE job_id = ?"
+                             " ORDER BY created_at", [job_id]).fetchall()
+        uploads = conn.execute("SELECT u.* FROM portal_uploads u JOIN portal_requests r"
+                               " ON r.id = u.request_id WHERE r.job_id = ? ORDER BY u.id",
+                               [job_id]).fetchall()
+        techs = dispatch.technicians(conn)
+        pick = (dispatch.suggest(conn, job_id, techs)
+                if job["status"] in dispatch.ASSIGNABLE else None)
+    return render_page(request, who, "job.html", {
+        "job": job, "customer": customer, "history": history, "log": log, "reports": reports,
+        "notes": notes, "asked": asked, "uploads": uploads,
+        "techs": techs, "pick": pick, "created": created, "error": error,
+        "kind_zh": KIND_ZH, "priority_zh": PRIORITY_ZH, "status_zh": STATUS_ZH,
+        "can_dispatch": who.role in DISPATCHERS})
+
+
+@router.post("/jobs/{job_id}/assign")
+def assign_job(request: Request, who: Office, job_id: str,
+               username: Annotated[str, Form(max_length=64)] = "",
+               csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    check_csrf(request, csrf)
+    _may_dispatch(who)
+    try:
+        _assign(request, who, job_id, username)
+    except NotYours:
+        raise  # another district's job: a 403 page, not a note on a page it may not open
+    except ApiError as exc:
+        return RedirectResponse(f"/office/jobs/{job_id}?error={quote(exc.message)}",
+                                status_code=303)
+    return RedirectResponse(f"/office/jobs/{job_id}", status_code=303)
+
+
+def _assign(request: Request, who: Principal, job_id: str, username: str) -> str:
+    """Assign by hand, saying whether it follows the suggestion; returns the explanation."""
+    server = server_of(request)
+    with server.db.write() as conn:
+        check_district(who, dispatch.job_row(conn, job_id)["district"])
+        pick = dispatch.suggest(conn, job_id)
+        if pick.username == username:
+            explanation = f"{who.display_name} 采纳系统建议 · {pick.explanation}"
+        else:
+            explanation = f"{who.display_name} 手动指派" + (
+                f"（系统建议 {_name(pick)}）" if pick.username else "")
+        dispatch.assign(conn, who, server.clock, job_id, username, explanation)
+    return explanation
+
+
+def _name(pick: dispatch.Suggestion) -> str:
+    return next((c.display_name for c in pick.candidates if c.username == pick.username),
+                pick.username or "")
+
+
+def _days_ago(days: int) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
+
+
+# -- alerts ---------------------------------------------------------------------------------
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts_page(request: Request, who: Office,
+                show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
+                error: str | None = None) -> HTMLResponse:
+    server = server_of(request)
+    server.tick(deliver=False)  # what came due since the last timed round shows at once
+    with server.db.read() as conn:
+        items = alerts.open_alerts(conn, include_acknowledged=show == "all",
+                                   district=district_of(who))
+    return render_page(request, who, "alerts.html", {
+        "items": items, "show": show, "error": error, "kind_zh": alerts.KIND_ZH,
+        "can_acknowledge": who.role in ACKNOWLEDGERS})
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge_alert(request: Request, who: Office, alert_id: RowId,
+                      csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    check_csrf(request, csrf)
+    require(who, ACKNOWLEDGERS, "提醒由主管或管理员确认")
+    with server_of(request).db.write() as conn:
+        if not alerts.visible(conn, alert_id, district_of(who)):
+            raise NotYours(404, "unknown_alert", f"没有提醒 #{alert_id}")  # or another district's
+        done = alerts.acknowledge(conn, alert_id, who, datetime.now(UTC))
+        if done:
+            audit.security_event(conn, who, "alert_acknowledged", str(alert_id))
+    if not done:
+        return RedirectResponse(f"/office/alerts?error={quote(f'提醒 #{alert_id} 已确认')}",
+                                status_code=303)
+    return RedirectResponse("/office/alerts", status_code=303)
+
+
+# -- JSON API -------------------------------------------------------------------------------
+
+
+def _office_principal(request: Request) -> Principal:
+    from sync_server.app import principal
+
+    who = principal(request, request.headers.get("authorization"),
+                    _protocol(request.headers.get("x-fieldapp-protocol")))
+    _may_dispatch(who)
+    return who
+
+
+def _protocol(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+Dispatcher = Annotated[Principal, Depends(_office_principal)]
+
+
+class JobIn(BaseModel):
+    kind: str = Field(max_length=40, description="inspection, repair, meter_reading, …")
+    customer: str = Field(max_length=64, description="the customer's id or account number")
+    priority: int = Field(default=3, ge=1, le=4, description="1 emergency … 4 low")
+    due_at: str = Field(max_length=40, description="ISO 8601; without offset: local time")
+    summary: str = Field(default="", max_length=500)
+
+
+class JobOut(BaseModel):
+    id: str
+    number: str
+    status: str
+    assignee: str | None
+
+
+class AssignIn(BaseModel):
+    username: str = Field(max_length=64)
+
+
+class AssignOut(BaseModel):
+    job: JobOut
+    explanation: str
+
+
+class AutoOut(BaseModel):
+    assigned: list[AssignOut]
+    unassigned: list[AssignOut]
+
+
+def _out(conn: Any, job_id: str) -> JobOut:
+    job = dispatch.job_row(conn, job_id)
+    return JobOut(id=job["id"], number=job["number"], status=job["status"],
+                  assignee=job["assignee"])
+
+
+@api.post("/jobs", status_code=201)
+def api_create_job(request: Request, who: Dispatcher, body: JobIn) -> JobOut:
+    """Create a pending job (the hotline's or another system's)."""
+    server = server_of(request)
+    with server.db.write() as conn:
+        job_id = dispatch.create_job(conn, who, server.clock, body.model_dump(),
+                                     district_of(who))
+        return _out(conn, job_id)
+
+
+@api.get("/jobs")
+def api_jobs(request: Request, who: Dispatcher,
+             status: Annotated[str | None, Query(max_length=20)] = None) -> list[JobOut]:
+    with server_of(request).db.read() as conn:
+        clauses = [(c, v) for c, v in (("status = ?", status),
+                                        ("district = ?", district_of(who))) if v]
+        where = (" WHERE " + " AND ".join(c for c, _ in clauses)) if clauses else ""
+        params = [v for _, v in clauses]
+        rows = conn.execute(f"SELECT id FROM jobs{where} ORDER BY priority, due_at LIMIT 500",
+                            params).fetchall()
+        return [_out(conn, r[0]) for r in rows]
+
+
+@api.post("/jobs/{job_id}/assign")
+def api_assign(request: Request, who: Dispatcher, job_id: str, body: AssignIn) -> AssignOut:
+    explanation = _assign(request, who, job_id, body.username)
+    with server_of(request).db.read() as conn:
+        return AssignOut(job=_out(conn, job_id), explanation=explanation)
+
+
+@api.post("/dispatch/auto")
+def api_auto(request: Request, who: Dispatcher) -> AutoOut:
+    """Assign every pending job; each with the reason in words."""
+    server = server_of(request)
+    with server.db.write() as conn:
+        decided = dispatch.auto_dispatch(conn, who, server.clock, district_of(who))
+        out = [(pick.username is not None,
+                AssignOut(job=_out(conn, job["id"]), explanation=pick.explanation))
+               for job, pick in decided]
+    return AutoOut(assigned=[o for ok, o in out if ok], unassigned=[o for ok, o in out if not ok])

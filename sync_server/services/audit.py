@@ -1,0 +1,137 @@
+"""The change log as tamper evidence: every entry's hash covers its content and the hash of
+the entry before it, so changing, removing or inserting an entry afterwards breaks the
+chain from that point on.
+
+    log(conn, entry)          # append one entry, chained (merge.py and seed.py write this way)
+    security_event(conn, who, action, subject, detail)   # an admin or security action
+    seal_legacy(conn)         # chain a log written before the chain existed: once, ever
+    verify(db)                # walk the chain: the first broken link, or how many are sound
+
+    python -m sync_server --data var/server --verify-audit
+
+Admin and security actions (accounts, passwords, revocations, rule edits, office sign-ins,
+alert acknowledgements, wipe confirmations) are entries of the same chain under the table
+name ``SECURITY``, which is no synced table: pull, the rules engine and the KPIs read synced
+tables only, so they never see them. The chain head is also anchored outside the database
+(audit_anchor.py), so a history rewritten consistently from the database alone is caught.
+
+Writes are serialised (SQLite's writer, PostgreSQL's advisory lock), so the last entry read
+inside the write transaction is the one the new entry follows. Sequence numbers may have
+gaps (a rejected mutation's savepoint gives its number back to nobody on PostgreSQL); a
+missing entry is seen by its successor's link, not by the gap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sync_server.services.auth import Principal
+from sync_server.storage.db import Connection, Storage, utc_now
+
+GENESIS = "0" * 64
+CHAINED = ("tbl", "record_id", "customer_id", "op", "fields", "hlc", "by_user", "device_id",
+           "at", "client_at", "mutation_id", "batch_id")
+BATCH = 5000
+SECURITY = "security"  # the ``tbl`` of admin and security actions (no synced table has it)
+# server_state: "pending" (set by migration 20) until the legacy log is sealed, then "done".
+# Absent or "done", nothing is ever sealed: a missing hash is a broken link.
+LEGACY_SEAL = "audit.legacy_seal"
+
+
+def entry_hash(prev: str, entry: Mapping[str, Any]) -> str:
+    payload = json.dumps([entry.get(c) for c in CHAINED], ensure_ascii=False,
+                         separators=(",", ":"))
+    return hashlib.sha256((prev + payload).encode("utf-8")).hexdigest()
+
+
+def last_hash(conn: Connection) -> str:
+    row = conn.execute("SELECT hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0] if row else None) or GENESIS
+
+
+def log(conn: Connection, entry: Mapping[str, Any],
+        prev: str | None = None) -> tuple[int, str]:
+    """Append one change-log entry (the columns of ``CHAINED``), chained to ``prev`` (by
+    default the last entry's hash: pass it when writing many); returns its seq and hash."""
+    prev = last_hash(conn) if prev is None else prev
+    digest = entry_hash(prev, entry)
+    seq = conn.execute(
+        f"INSERT INTO changes({', '.join(CHAINED)}, prev_hash, hash) VALUES"
+        f" ({', '.join('?' * (len(CHAINED) + 2))}) RETURNING seq",
+        [*(entry.get(c) for c in CHAINED), prev, digest]).fetchone()[0]
+    return seq, digest
+
+
+def security_event(conn: Connection, who: Principal | str, action: str, subject: str,
+                   detail: Mapping[str, Any] | None = None) -> tuple[int, str]:
+    """Chain one admin or security action: ``who`` (a principal, or the name typed at a
+    failed sign-in) did ``action`` to ``subject`` (a username, device, rule or alert id).
+    Call it inside the write that does the action, so both commit or neither does.
+    ``detail`` never holds a secret (no password, no token)."""
+    username, device = (who.username, who.device_id) if isinstance(who, Principal) \
+        else (who, None)
+    return log(conn, {
+        "tbl": SECURITY, "record_id": subject, "customer_id": None, "op": action,
+        "fields": json.dumps(dict(detail or {}), ensure_ascii=False, sort_keys=True),
+        "by_user": username, "device_id": device, "at": utc_now()})
+
+
+def seal_legacy(conn: Connection) -> int:
+    """Chain the entries written before the chain existed, once: only while migration 20's
+    mark says "pending", and only the unsealed entries before the first sealed one. Any
+    other missing hash is tampering, left for ``verify`` to report; a restart never seals it.
+    """
+    mark = conn.execute("SELECT value FROM server_state WHERE key = ?",
+                        [LEGACY_SEAL]).fetchone()
+    if mark is None or mark[0] != "pending":
+        return 0
+    conn.execute("UPDATE server_state SET value = 'done' WHERE key = ?", [LEGACY_SEAL])
+    first_sealed = conn.execute(
+        "SELECT min(seq) FROM changes WHERE hash IS NOT NULL").fetchone()[0]
+    prev, sealed = GENESIS, 0
+    for row in conn.execute("SELECT * FROM changes WHERE hash IS NULL AND seq < ? ORDER BY seq",
+                            [first_sealed if first_sealed is not None else 2 ** 62]).fetchall():
+        entry = dict(row)
+        digest = entry_hash(prev, entry)
+        conn.execute("UPDATE changes SET prev_hash = ?, hash = ? WHERE seq = ?",
+                     [prev, digest, entry["seq"]])
+        prev = digest
+        sealed += 1
+    return sealed
+
+
+@dataclass(frozen=True)
+class Verdict:
+    checked: int
+    broken_at: int | None = None  # the first entry whose link or content does not hold
+    problem: str = ""  # what is wrong; without broken_at, a problem of the anchors
+    anchors: int = 0  # external anchors checked (audit_anchor.py)
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None and not self.problem
+
+
+def verify(db: Storage) -> Verdict:
+    """Walk the whole chain, page by page; stops at the first broken link."""
+    prev, checked, after = GENESIS, 0, -1
+    while True:
+        with db.read() as conn:
+            rows = [dict(r) for r in conn.execute(
+                "SELECT * FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                [after, BATCH]).fetchall()]
+        if not rows:
+            return Verdict(checked)
+        for row in rows:
+            if row["hash"] is None or row["prev_hash"] is None:
+                return Verdict(checked, row["seq"], "记录的哈希被清除（该记录或其链接被篡改）")
+            if row["prev_hash"] != prev:
+                return Verdict(checked, row["seq"], "与前一条记录的链接断开（其前有记录被删除、"
+                                                    "插入或修改）")
+            if row["hash"] != entry_hash(prev, row):
+                return Verdict(checked, row["seq"], "记录内容与其哈希不符（该记录被修改）")
+            prev, checked, after = row["hash"], checked + 1, row["seq"]

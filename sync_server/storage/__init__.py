@@ -1,0 +1,9 @@
+"""Where the server keeps things: the database on two backends, and attachment bytes.
+
+    db.py        schema migrations, one connection per request, SQLite by default
+    postgres.py  the one place that knows how PostgreSQL differs from SQLite
+    rows.py      a record's current row, or the tombstone a delete left
+    objects.py   the object-store interface for attachment bytes, and its filesystem backend
+    blobs.py     content-addressed attachments with resumable chunked upload
+    sniff.py     what a stored file is, told by its first bytes
+"""

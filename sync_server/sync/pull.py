@@ -1,0 +1,151 @@
+"""Pull: the current state of every record changed after a cursor, in the device's scope.
+
+A technician sees the customers of the jobs assigned to them (with those customers'
+meters, readings, payments and past jobs) plus the global tables (forms, knowledge
+base); an office account limited to a district, that district's customers and the global
+tables; any other office account, everything. Pages are ordered by the server sequence,
+so the last one returned is the cursor.
+
+When a customer enters a device's scope (a job assigned after the device's first pull),
+that customer's older records (seq at or below the cursor) were never sent: the next
+pull carries them (a backfill). When the customer leaves the scope (the job reassigned),
+the device gets tombstones for the customer's records. ``device_scope`` remembers the
+cursor at which each was decided, so a retry of that same cursor (its answer lost) sends
+it again, and a later cursor proves the device applied it.
+
+Most pulls find the scope unchanged and only read; ``scope_changed`` tells the server when
+a pull must run inside a write instead (the morning rush would otherwise queue every pull
+behind the single writer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fieldapp.domain.status import OFFICE_ROLES
+from fieldapp.records import TABLES
+from fieldapp.wire import RecordChange
+from sync_server.services.auth import Principal
+from sync_server.services.districts import customers_in, district_of
+from sync_server.storage.db import Connection
+
+GLOBAL_TABLES = tuple(name for name, spec in TABLES.items() if not spec.scoped)
+# Only synced tables' entries are pulled: the change log also chains the office's admin and
+# security actions (audit.SECURITY), which no device may receive.
+SYNCED = f"tbl IN ({','.join(repr(name) for name in TABLES)})"
+
+
+_ASSIGNED = "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?"
+
+
+def scope_changed(conn: Connection, who: Principal) -> bool:
+    """Whether the device's customers differ from those ``device_scope`` recorded."""
+    if who.role in OFFICE_ROLES:
+        return False
+    return bool(conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM ({_ASSIGNED}) AS a WHERE NOT EXISTS"
+        "  (SELECT 1 FROM device_scope s WHERE s.device_id = ? AND s.customer_id = a.customer_id"
+        "   AND s.removed_cursor IS NULL))"
+        " OR EXISTS (SELECT 1 FROM device_scope s WHERE s.device_id = ?"
+        f"  AND s.removed_cursor IS NULL AND s.customer_id NOT IN ({_ASSIGNED}))",
+        [who.username, who.device_id, who.device_id, who.username]).fetchone()[0] == 1)
+
+
+def pull(conn: Connection, who: Principal, cursor: int, limit: int,
+         record_scope: bool = True) -> tuple[list[RecordChange], int, bool]:
+    """One page of changes after ``cursor``; ``record_scope`` needs a write connection."""
+    marks = ",".join("?" * len(GLOBAL_TABLES))
+    if who.role in OFFICE_ROLES and district_of(who):
+        # A district's dispatcher or supervisor: its customers' records and the global
+        # tables, never another district's names, phones, addresses or bills.
+        scope = f"(tbl IN ({marks}) OR {customers_in('customer_id')})"
+        params = [*GLOBAL_TABLES, district_of(who)]
+    elif who.role in OFFICE_ROLES:
+        scope, params = "1 = 1", []
+    else:
+        scope = (f"(tbl IN ({marks}) OR customer_id IN"
+                 " (SELECT customer_id FROM jobs WHERE assignee = ?))")
+        params = [*GLOBAL_TABLES, who.username]
+    heads = conn.execute(
+        f"SELECT tbl, record_id, max(seq) AS seq FROM changes WHERE seq > ? AND {SYNCED}"
+        f" AND {scope}"
+        " GROUP BY tbl, record_id ORDER BY seq LIMIT ?", [cursor, *params, limit + 1]).fetchall()
+    more = len(heads) > limit
+    heads = heads[:limit]
+    next_cursor = heads[-1]["seq"] if heads else cursor
+    out = []
+    if who.role not in OFFICE_ROLES:
+        if record_scope:
+            _record_scope(conn, who, cursor)
+        out = _scope_changes(conn, who, cursor)
+    rows = _rows(conn, [(head["tbl"], head["record_id"]) for head in heads])
+    for head in heads:
+        row = rows.get((head["tbl"], head["record_id"]))
+        out.append(_change(head["tbl"], row) if row else RecordChange(
+            table=head["tbl"], record_id=head["record_id"], version=head["seq"], row=None))
+    return out, next_cursor, more
+
+
+def _rows(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The current rows of (table, id) pairs, a query per table and 500 ids (not per row:
+    on PostgreSQL each query is a round trip)."""
+    by_table: dict[str, list[str]] = {}
+    for table, record_id in keys:
+        by_table.setdefault(table, []).append(record_id)
+    found = {}
+    for table, ids in by_table.items():
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for row in conn.execute(f'SELECT * FROM "{table}" WHERE id IN'
+                                    f' ({",".join("?" * len(chunk))})', chunk):
+                found[(table, row["id"])] = row
+    return found
+
+
+def _change(table: str, row: Any) -> RecordChange:
+    data = dict(row)
+    record_id, version = data.pop("id"), data.pop("version")
+    return RecordChange(table=table, record_id=record_id, version=version, row=data)
+
+
+def _record_scope(conn: Connection, who: Principal, cursor: int) -> None:
+    """Note the customers entering and leaving the device's scope at ``cursor``."""
+    conn.execute(f"UPDATE device_scope SET granted_cursor = ?, removed_cursor = NULL"
+                 f" WHERE device_id = ? AND removed_cursor IS NOT NULL AND customer_id IN"
+                 f" ({_ASSIGNED})", [cursor, who.device_id, who.username])
+    conn.execute(f"INSERT INTO device_scope(device_id, customer_id, granted_cursor)"
+                 f" SELECT ?, customer_id, ? FROM ({_ASSIGNED}) AS scope WHERE true"
+                 f" ON CONFLICT (device_id, customer_id) DO NOTHING",
+                 [who.device_id, cursor, who.username])
+    conn.execute(f"UPDATE device_scope SET removed_cursor = ? WHERE device_id = ?"
+                 f" AND removed_cursor IS NULL AND customer_id NOT IN ({_ASSIGNED})",
+                 [cursor, who.device_id, who.username])
+    conn.execute("DELETE FROM device_scope WHERE device_id = ? AND removed_cursor < ?",
+                 [who.device_id, cursor])
+
+
+def _scope_changes(conn: Connection, who: Principal,
+                   cursor: int) -> list[RecordChange]:
+    """Backfills for customers entering the device's scope, tombstones for those leaving.
+
+    Each is sent while the device asks with the cursor it was decided at, so a lost answer
+    is sent again; a later cursor proves the device applied it.
+    """
+    out = []
+    for (customer_id, removed_cursor) in conn.execute(
+            "SELECT customer_id, removed_cursor FROM device_scope WHERE device_id = ?"
+            " AND (granted_cursor = ? AND granted_cursor > 0 OR removed_cursor = ?)",
+            [who.device_id, cursor, cursor]).fetchall():
+        removed = removed_cursor is not None
+        for table, spec in TABLES.items():
+            if not spec.scoped:
+                continue
+            # A leaving customer's records are all tombstoned (the device may hold an older
+            # version of one changed since); an entering one's are those below the cursor.
+            sql, params = f'SELECT * FROM "{table}" WHERE customer_id = ?', [customer_id]
+            if not removed:
+                sql, params = sql + " AND version <= ?", [customer_id, cursor]
+            out += [RecordChange(table=table, record_id=row["id"], version=row["version"],
+                                 row=None) if removed else _change(table, row)
+                    for row in conn.execute(sql, params).fetchall()]
+    return out

@@ -1,0 +1,112 @@
+"""A device's push, as a whole batch: what is refused before anything is applied, then each
+mutation through the merge (``merge.apply_mutation``) in one transaction.
+
+Refused whole, with nothing applied (the device can fix nothing by resending, so these are
+request errors, not per-mutation answers):
+
+    422 bad_hlc             an HLC not written canonically, or naming another device
+    409 batch_id_reused     a batch id already used by another device, or with other content
+    409 mutation_id_reused  a mutation id already used by another device, or with other content
+
+A batch id and a mutation id belong to the device that first sent them, with a digest of
+what they carried: the same device resending the same batch (its answer was lost) gets the
+stored answer, marked ``replayed``; nobody else can reach that answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from fieldapp.hlc import Timestamp, canonical
+from fieldapp.wire import MAX_SKEW_MS, Mutation, PushRequest, PushResponse
+from sync_server import faults
+from sync_server.clock import ServerClock
+from sync_server.errors import ApiError
+from sync_server.services.auth import Principal
+from sync_server.storage.db import Connection, utc_now
+from sync_server.sync import merge
+
+
+def digest(m: Mutation) -> str:
+    """What a mutation carries, as sent (before the server bounds its clock)."""
+    return hashlib.sha256(m.model_dump_json().encode()).hexdigest()
+
+
+def check_clocks(mutations: list[Mutation], who: Principal) -> None:
+    """Every HLC canonical and stamped by the pushing device, so that stamps compare by
+    value and no device can sort its changes as another's."""
+    for m in mutations:
+        try:
+            stamp = canonical(m.hlc)
+        except ValueError as exc:
+            raise ApiError(422, "bad_hlc", f"mutation {m.mutation_id}: {exc}") from exc
+        if stamp.node != who.device_id:
+            raise ApiError(422, "bad_hlc", f"mutation {m.mutation_id}: the HLC names device"
+                           f" {stamp.node[:64]!r}, not {who.device_id!r}")
+
+
+def push_batch(conn: Connection, body: PushRequest, who: Principal,
+               clock: ServerClock) -> PushResponse:
+    """Apply a batch (or answer its repeat) inside the caller's write transaction."""
+    digests = {m.mutation_id: digest(m) for m in body.mutations}
+    whole = hashlib.sha256(json.dumps([digests[m.mutation_id] for m in body.mutations])
+                           .encode()).hexdigest()
+    stored = conn.execute("SELECT response, device_id, digest FROM batches WHERE batch_id = ?",
+                          [body.batch_id]).fetchone()
+    if stored:
+        if stored["device_id"] != who.device_id or stored["digest"] not in (None, whole):
+            raise ApiError(409, "batch_id_reused", f"batch {body.batch_id} was already sent"
+                           " with other mutations or by another device; nothing was applied")
+        replay = PushResponse.model_validate_json(stored["response"])
+        return replay.model_copy(update={"replayed": True})
+    _check_ids(conn, body.mutations, digests, who)
+    results = []
+    for m in body.mutations:
+        results.append(merge.apply_mutation(conn, bounded(m, clock), who, body.batch_id,
+                                            digest=digests[m.mutation_id]))
+        faults.after_mutation(len(results))
+    response = PushResponse(batch_id=body.batch_id, results=results,
+                            server_hlc=clock.now())
+    conn.execute("INSERT INTO batches(batch_id, device_id, response, at, digest)"
+                 " VALUES (?, ?, ?, ?, ?)",
+                 [body.batch_id, who.device_id, response.model_dump_json(), utc_now(), whole])
+    return response
+
+
+def _check_ids(conn: Connection, mutations: list[Mutation], digests: dict[str, str],
+               who: Principal) -> None:
+    """A mutation id seen before must be this device's, with the same content (a resend
+    in a new batch is answered from its stored result, as a repeat within one batch)."""
+    seen: dict[str, str] = {}
+    for m in mutations:
+        if seen.setdefault(m.mutation_id, digests[m.mutation_id]) != digests[m.mutation_id]:
+            raise _reused(m.mutation_id)
+    ids = list(seen)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for row in conn.execute(
+                "SELECT mutation_id, device_id, digest FROM mutation_results WHERE mutation_id"
+                f" IN ({','.join('?' * len(chunk))})", chunk):
+            if (row["device_id"] not in (None, who.device_id)
+                    or row["digest"] not in (None, digests[row["mutation_id"]])):
+                raise _reused(row["mutation_id"])
+
+
+def _reused(mutation_id: str) -> ApiError:
+    return ApiError(409, "mutation_id_reused", f"mutation {mutation_id} was already sent with"
+                    " other content or by another device; nothing was applied")
+
+
+def bounded(m: Mutation, clock: ServerClock) -> Mutation:
+    """Clamp a device's HLC to the server's wall time plus MAX_SKEW_MS.
+
+    A tablet whose clock runs hours ahead would otherwise win every last-writer-wins
+    conflict; clamped, its changes order as if made at most MAX_SKEW_MS in the future.
+    """
+    stamp = Timestamp.parse(m.hlc)
+    limit = clock.wall_ms() + MAX_SKEW_MS
+    if stamp.wall_ms > limit:
+        m = m.model_copy(update={"hlc": str(Timestamp(limit, stamp.counter, stamp.node))})
+    clock.observe(m.hlc)
+    return m
