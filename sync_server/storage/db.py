@@ -2,9 +2,9 @@
 
 SQLite (this module) is the default and needs no set-up. PostgreSQL
 (``sync_server.storage.postgres``) is used when ``FIELDAPP_DATABASE_URL`` names one, so that
-several server processes can share it. Both give the same interface: ``read()`` and ``write()`` context managers yielding a
-connection whose ``execute(sql, params)`` takes SQLite-style SQL with ``?`` placeholders and
-returns rows readable by index and by column name.
+several server processes can share it. Both give the same interface: ``read()`` and
+``write()`` context managers yielding a connection whose ``execute(sql, params)`` takes
+SQLite-style SQL with ``?`` placeholders and returns rows readable by index and by column name.
 
 Writers serialise: SQLite takes ``BEGIN IMMEDIATE``, PostgreSQL an advisory lock. Concurrent
 pushes wait instead of failing half-way, and every batch commits in one transaction with
