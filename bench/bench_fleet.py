@@ -20,7 +20,8 @@ from pathlib import Path
 import requests
 from benchserver import describe, start_server, storage
 
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from fieldapp.wire import PROTOCOL_VERSION
 from sync_server.seed import seed_demo
 from sync_server.storage.db import open_database

@@ -16,7 +16,7 @@ from PIL import Image
 
 from fieldapp.capture.photo import Stamp, process_photo
 from fieldapp.demo.photos import scene_photo
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 
 TAKEN = datetime(2026, 11, 24, 10, 24, 37, tzinfo=LOCAL_ZONE)

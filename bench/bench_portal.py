@@ -52,7 +52,7 @@ from benchserver import start_server
 
 from fieldapp.demo import names
 from fieldapp.demo.generate import SEASON
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from sync_server.portal.access import SESSION_TTL, token_hash
 from sync_server.portal.web import COOKIE
 from sync_server.services import auth, billing

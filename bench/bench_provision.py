@@ -20,8 +20,8 @@ from fieldapp.demo.generate import generate
 from fieldapp.records import TABLES
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
-from sync_server.seed import insert_records, seed_forms
 from sync_server.services import auth
+from sync_server.services.records import insert_records, seed_forms
 from sync_server.storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ import time
 from datetime import datetime, timedelta
 
 from fieldapp.domain.route import Stop, haversine_km, plan_route
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 
 START = (32.0415, 118.7781)
 EIGHT = datetime(2026, 11, 24, 8, 0, tzinfo=LOCAL_ZONE)

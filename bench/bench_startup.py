@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from fieldapp.demo.generate import generate
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.records import TABLES
 from fieldapp.replica import Replica
 from fieldapp.sync.apply import apply_changes

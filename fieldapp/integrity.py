@@ -23,7 +23,7 @@ from sqlcipher3.dbapi2 import Connection, Row
 
 from fieldapp.db_key import database_key
 from fieldapp.errors import FieldAppError
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.sealed import file_key, is_sealed, unseal
 from fieldapp.store import DB_FILE, DatabaseError, connect
 

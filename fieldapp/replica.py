@@ -22,7 +22,8 @@ import sqlite_utils
 
 from fieldapp.errors import FieldAppError, InvalidInput, NotFound
 from fieldapp.hlc import HybridClock
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from fieldapp.records import TABLES
 from fieldapp.sealed import file_key
 from fieldapp.store import DB_FILE, open_db

@@ -20,7 +20,7 @@ import sqlite_utils
 from sqlcipher3 import dbapi2 as sqlcipher
 
 from fieldapp.errors import FieldAppError
-from fieldapp.ids import now_iso
+from fieldapp.local_time import now_iso
 from fieldapp.records import (
     ATTACHMENT_GPS_DDL,
     BILLS_DDL,

@@ -19,7 +19,7 @@ from fieldapp.capture.photo import PhotoSettings, Stamp, process_photo
 from fieldapp.demo.generate import generate
 from fieldapp.demo.photos import scene_photo
 from fieldapp.domain.route import Stop, plan_route
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.reports.map import write_map
 

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from fieldapp.capture.gps import SimulatedSource  # noqa: E402
 from fieldapp.demo.barcodes import write_barcode_png  # noqa: E402
 from fieldapp.demo.photos import scene_photo  # noqa: E402
-from fieldapp.ids import LOCAL_ZONE  # noqa: E402
+from fieldapp.local_time import LOCAL_ZONE  # noqa: E402
 from fieldapp.position import Position  # noqa: E402
 from fieldapp.replica import Replica  # noqa: E402
 from fieldapp.sync.client import Progress, SyncClient  # noqa: E402

@@ -152,8 +152,8 @@ def walk(browser: Browser, server: ServerProcess, work: Path) -> None:
 def two_years_of_readings(server: ServerProcess) -> None:
     """Monthly readings of 陈桂芳's meter back two years before the world's three, more gas
     in winter than in summer, so the chart and the bills look like a household's."""
-    from fieldapp.ids import LOCAL_ZONE
-    from sync_server.seed import insert_records
+    from fieldapp.local_time import LOCAL_ZONE
+    from sync_server.services.records import insert_records
 
     now = datetime.now(LOCAL_ZONE).replace(hour=9, minute=0, second=0, microsecond=0)
     value, rows = 1161.5, []

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from fieldapp.changes import Changes  # noqa: E402
 from fieldapp.demo.kb import article_rows  # noqa: E402
 from fieldapp.forms import signing  # noqa: E402
-from fieldapp.ids import now_iso  # noqa: E402
+from fieldapp.local_time import now_iso  # noqa: E402
 from fieldapp.replica import Replica  # noqa: E402
 from fieldapp.sync.apply import apply_changes  # noqa: E402
 from fieldapp.ui import ops, theme  # noqa: E402

@@ -13,9 +13,9 @@ import uvicorn
 
 from fieldapp.reports.report_data import PUBLIC_URL_SETTING, UTILITY_SETTING
 from sync_server.app import ACCEPT_ENV, SCAN_ENV, SIM_PAY_ENV, Settings, create_app
-from sync_server.portal import service_requests
-from sync_server.seed import publish_setting, seed_demo
-from sync_server.services import audit_anchor, billing
+from sync_server.seed import seed_demo
+from sync_server.services import appointment_links, audit_anchor, billing
+from sync_server.services.records import publish_setting
 from sync_server.storage.db import DATABASE_URL_ENV, Storage, open_database
 
 UTILITY_ENV = "FIELDAPP_UTILITY_NAME"
@@ -159,7 +159,7 @@ def _prepare(db: Storage, args: argparse.Namespace) -> None:
     scheme = "https" if args.ssl_certfile else "http"
     with db.write() as conn:
         public = args.public_url or f"{scheme}://{args.host}:{args.port}"
-        service_requests.set_public_url(conn, public)
+        appointment_links.set_public_url(conn, public)
         # Tablets print it in their QR codes: the public verification page (/verify/…).
         publish_setting(conn, PUBLIC_URL_SETTING, public.rstrip("/"))
     if args.utility_name:

@@ -42,11 +42,10 @@ from sync_server.http.headers import BodyLimit, SecurityHeaders
 from sync_server.http.same_origin import SameOrigin
 from sync_server.office import public_verify
 from sync_server.office.auth import SignInRequired, sign_in_url
-from sync_server.portal import keys
 from sync_server.portal.access import PortalError
 from sync_server.portal.web import PortalSignIn
 from sync_server.portal.web import error_page as customer_error_page
-from sync_server.services import alerts, audit, audit_anchor, auth, billing, notify, rules
+from sync_server.services import alerts, audit, audit_anchor, auth, billing, keys, notify, rules
 from sync_server.services.districts import district_of
 from sync_server.services.throttle import sign_in
 from sync_server.services.token_rotation import refresh as refresh_token

@@ -1,69 +1,13 @@
-"""Loading records into the server as the office would: users, forms, demo data.
+"""The demo data set loaded into the server (``--demo``): users, customers, jobs, KB.
 
-Seeded rows go through the change log like any other change, so devices pull them.
+Its rows go through the records write door (``services.records``) like any import.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from typing import Any
-
-from fieldapp.forms.checklist import bundled_definitions
-from fieldapp.records import TABLES
-from sync_server.services import audit, auth
-from sync_server.storage.db import Connection, Storage, utc_now
-
-SEED_HLC = "000000000000000000:00000:seed"
-
-
-def insert_records(conn: Connection, table: str, rows: Iterable[dict[str, Any]],
-                   by_user: str = "system") -> int:
-    """Insert (or overwrite, by id) records with a change-log entry each; returns how many."""
-    spec = TABLES[table]
-    cols = ["id", *spec.columns, "version", "hlc"]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
-    insert = (f'INSERT INTO "{table}" ({",".join(cols)}) VALUES ({",".join("?" * len(cols))})'
-              f" ON CONFLICT (id) DO UPDATE SET {updates}")
-    now = utc_now()
-    n = 0
-    prev = audit.last_hash(conn)
-    for row in rows:
-        fields = {c: row.get(c) for c in spec.columns}
-        customer_id = row["id"] if table == "customers" else row.get("customer_id")
-        seq, prev = audit.log(conn, {
-            "tbl": table, "record_id": row["id"], "customer_id": customer_id, "op": "insert",
-            "fields": json.dumps(fields, ensure_ascii=False), "hlc": SEED_HLC,
-            "by_user": by_user, "device_id": "server", "at": now}, prev)
-        conn.execute(insert, [row["id"], *fields.values(), seq, SEED_HLC])
-        n += 1
-    return n
-
-
-def publish_setting(conn: Connection, key: str, value: str, by_user: str = "system") -> bool:
-    """Set one of the utility's shared settings; devices pull it. False when unchanged."""
-    current = conn.execute("SELECT value FROM org_settings WHERE id = ?", [key]).fetchone()
-    if current is not None and current[0] == value:
-        return False
-    insert_records(conn, "org_settings", [{"id": key, "value": value}], by_user)
-    return True
-
-
-def utility_name(conn: Connection) -> str:
-    """The utility's name as published (``--utility-name``), read as the documents read it."""
-    from fieldapp.reports import report_data
-
-    return report_data.utility_name(
-        lambda sql, params: [dict(r) for r in conn.execute(sql, list(params)).fetchall()])
-
-
-def seed_forms(conn: Connection) -> None:
-    rows = [{"id": f"form-{code}-v{version}", "code": code, "form_version": version,
-             "title": definition["title"]["zh"],
-             "definition": json.dumps(definition, ensure_ascii=False)}
-            for (code, version), definition in bundled_definitions().items()]
-    existing = {r[0] for r in conn.execute("SELECT id FROM form_definitions")}
-    insert_records(conn, "form_definitions", [r for r in rows if r["id"] not in existing])
+from sync_server.services import auth
+from sync_server.services.records import insert_records, seed_forms
+from sync_server.storage.db import Storage
 
 
 def seed_demo(db: Storage, seed: int = 20261124) -> dict[str, int]:

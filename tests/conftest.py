@@ -25,8 +25,8 @@ import requests
 
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
-from sync_server.seed import insert_records, seed_forms
 from sync_server.services import auth
+from sync_server.services.records import insert_records, seed_forms
 from sync_server.storage.db import DATABASE_URL_ENV, open_database
 from tests import pg
 from tests.memory_keyring import vault  # noqa: F401  (a fixture for every test)

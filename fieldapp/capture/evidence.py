@@ -19,7 +19,7 @@ from fieldapp.capture.signature import Stroke, render_png
 from fieldapp.changes import Changes
 from fieldapp.domain.status import is_closed
 from fieldapp.errors import FieldAppError, InvalidInput, NotFound
-from fieldapp.ids import LOCAL_ZONE, now_iso
+from fieldapp.local_time import LOCAL_ZONE, now_iso
 from fieldapp.position import Position
 from fieldapp.sealed import is_sealed, seal, unseal
 

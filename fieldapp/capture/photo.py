@@ -24,7 +24,7 @@ import piexif
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from fieldapp.errors import InvalidInput
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.resources import FONT_NAME, FONT_PATHS
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
 from fieldapp.errors import InvalidInput
-from fieldapp.ids import now_iso
+from fieldapp.local_time import now_iso
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica

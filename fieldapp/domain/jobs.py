@@ -11,7 +11,7 @@ from fieldapp.changes import Changes
 from fieldapp.domain.route import Route, Stop, plan_route
 from fieldapp.domain.status import OFFICE_ROLES, Status, check_transition
 from fieldapp.errors import InvalidInput
-from fieldapp.ids import LOCAL_ZONE, local_time, now_iso
+from fieldapp.local_time import LOCAL_ZONE, as_local, now_iso
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
@@ -69,7 +69,7 @@ class Jobs:
         """Today's jobs still to do, in visiting order from ``start`` (None: no GPS fix)."""
         now = now or datetime.now(LOCAL_ZONE)
         stops = [Stop(j["id"], j["customer_lat"], j["customer_lon"], j["priority"] or 3,
-                      local_time(j["due_at"]))
+                      as_local(j["due_at"]))
                  for j in self.today(now.date()) if j["status"] in OPEN_STATUSES]
         return plan_route(stops, start=start, start_time=now)
 

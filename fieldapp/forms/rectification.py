@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.forms.hazards import hazards_for, rectification_plan
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica

@@ -36,7 +36,7 @@ from fieldapp.forms.hazards import hazards_for
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest, split
 from fieldapp.forms.state import FormState
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 
 FORMAT = 1  # bumped if the canonical form ever changes; part of what is hashed
 Query = Callable[[str, Sequence[Any]], Sequence[Mapping[str, Any]]]

@@ -18,7 +18,7 @@ from fieldapp.forms.definition import Choice, FormDefinition, Question
 from fieldapp.forms.expr import Expression
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import Location, format_path, split
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 
 _IN_PROGRESS = object()
 

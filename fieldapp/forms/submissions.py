@@ -12,7 +12,7 @@ from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.forms import checklist, engine, readings, rectification
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
-from fieldapp.ids import now_iso
+from fieldapp.local_time import now_iso
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from reportlab.platypus import Flowable
 
-from fieldapp.reports.lines import local_time
+from fieldapp.local_time import local_text
 from fieldapp.reports.pdf_common import para, spacer
 from fieldapp.reports.report_data import InspectionReport
 from fieldapp.reports.sections import (
@@ -78,7 +78,7 @@ def _summary(report: InspectionReport) -> Iterator[Flowable]:
     if report.hazards:
         first = min(report.hazards, key=lambda h: h.due_at)
         text += (f"发现安全隐患 {len(report.hazards)} 处，"
-                 f"最早须于 {local_time(first.due_at)} 前整改。")
+                 f"最早须于 {local_text(first.due_at)} 前整改。")
     else:
         text += "未发现安全隐患。"
     yield spacer(2)

@@ -17,7 +17,6 @@ from typing import Any
 from fieldapp.forms.definition import FormDefinition, Question
 from fieldapp.forms.hazards import FIRST_NAME, hazards_for, rectification_plan
 from fieldapp.forms.state import FormState
-from fieldapp.ids import LOCAL_ZONE
 
 _YES_NO = {"yes": "是", "no": "否"}
 _PASS_FAIL_NA = {"pass": "合格", "fail": "不合格", "na": "不适用"}
@@ -53,25 +52,6 @@ class HazardLine:
     deadline_days: int
     due_at: str  # ISO 8601 with zone: inspection time + the level's deadline
     note: str | None
-
-
-def moment(value: str) -> datetime:
-    """An ISO 8601 time in the utility's zone; one stored without a zone is read as local
-    time there (never as the machine's zone, which may differ between tablet and server)."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=LOCAL_ZONE)
-    return parsed.astimezone(LOCAL_ZONE)
-
-
-def local_time(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """An ISO 8601 time in the utility's zone, as documents print it ("" when unknown)."""
-    if not value:
-        return ""
-    try:
-        return moment(value).strftime(fmt)
-    except ValueError:
-        return value
 
 
 def _section(state: FormState, q: Question, idx: tuple[int, ...]) -> str:

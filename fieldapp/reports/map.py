@@ -26,7 +26,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from fieldapp.domain.route import Route
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.resources import resource
 

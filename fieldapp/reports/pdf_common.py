@@ -37,7 +37,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Spacer
 
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.resources import FONT_PATHS
 
 FONT = "WenQuanYiMicroHei"

@@ -16,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, Table
 
 from fieldapp.errors import InvalidInput
-from fieldapp.reports.lines import local_time
+from fieldapp.local_time import local_text
 from fieldapp.reports.pdf_common import (
     FRAME_WIDTH,
     grid_style,
@@ -44,7 +44,7 @@ def render(report: InspectionReport) -> bytes:
     if not report.hazards:
         raise InvalidInput("no_hazards", f"report {report.report_id} found no hazards",
                            report_id=report.report_id)
-    first_due = local_time(min(h.due_at for h in report.hazards))
+    first_due = local_text(min(h.due_at for h in report.hazards))
     story = [*header(report, TITLE, KIND, last=("最早期限", first_due)), *_notice(report),
              *hazard_section(report, "一、隐患内容及整改期限"), *_checks(report),
              *_advice(),
@@ -59,7 +59,7 @@ def _notice(report: InspectionReport) -> Iterator[Flowable]:
     yield spacer(4)
     yield para(f"{report.customer.name} 用户：")
     yield spacer(1)
-    yield para(f"我公司安检人员于 {local_time(report.inspected_at)} 对您户（户号 "
+    yield para(f"我公司安检人员于 {local_text(report.inspected_at)} 对您户（户号 "
                f"{report.customer.account_no}）进行入户燃气安全检查，发现存在以下 "
                f"{len(report.hazards)} 项燃气安全隐患。为保障您和他人的生命财产安全，"
                "请在规定期限内完成整改。", "indented")
@@ -73,7 +73,7 @@ def _checks(report: InspectionReport) -> Iterator[Flowable]:
         by_due.setdefault(h.due_at, []).append(h.label)
     rows: list[list[object]] = [[para(t, "head") for t in ("复查日期", "复查项目")]]
     for due, labels in by_due.items():
-        rows.append([para(local_time(due, "%Y-%m-%d"), "cell"), para("；".join(labels), "cell")])
+        rows.append([para(local_text(due, "%Y-%m-%d"), "cell"), para("；".join(labels), "cell")])
     table = Table(rows, colWidths=[30 * mm, FRAME_WIDTH - 30 * mm],
                   repeatRows=1)
     table.setStyle(grid_style())
@@ -88,7 +88,7 @@ def _advice() -> Iterator[Flowable]:
 
 def _issuer(report: InspectionReport) -> Iterator[Flowable]:
     rows = [[para(f"安检员：{report.inspector_name}"), para(f"签发单位：{report.utility}"),
-             para(f"签发时间：{local_time(report.inspected_at)}")]]
+             para(f"签发时间：{local_text(report.inspected_at)}")]]
     table = Table(rows, colWidths=[50 * mm, 70 * mm, FRAME_WIDTH - 120 * mm])
     table.setStyle(grid_style(header=False, lines=False))
     yield KeepTogether([spacer(2), table])

@@ -35,14 +35,8 @@ from fieldapp.forms.definition import FormDefinition
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
-from fieldapp.reports.lines import (
-    AnswerLine,
-    HazardLine,
-    answer_lines,
-    hazard_lines,
-    local_time,
-    moment,
-)
+from fieldapp.local_time import local_text, moment
+from fieldapp.reports.lines import AnswerLine, HazardLine, answer_lines, hazard_lines
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
@@ -304,7 +298,7 @@ def _photo(d: FormDefinition, row: Mapping[str, Any], read_blob: ReadBlob) -> Ph
     question = row["question"]
     q = d.by_key.get(question.rsplit(".", 1)[-1]) if question else None
     what = (q.label.get("zh") or q.key) if q else "现场照片"
-    caption = f"{what} · {local_time(row['captured_at'])}" if row["captured_at"] else what
+    caption = f"{what} · {local_text(row['captured_at'])}" if row["captured_at"] else what
     return Photo(row["sha256"], _verified(read_blob, row["sha256"]), caption, question,
                  row["captured_at"])
 

@@ -14,7 +14,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Table
 
-from fieldapp.reports.lines import AnswerLine, local_time
+from fieldapp.local_time import local_text
+from fieldapp.reports.lines import AnswerLine
 from fieldapp.reports.pdf_common import (
     FAIL_FILL,
     FAIL_INK,
@@ -86,7 +87,7 @@ def header(report: InspectionReport, title: str, kind: str, *,
         technician = f"{technician}（{report.inspector}）"
     last = last or ("记录状态", "已提交" if report.state == "submitted" else "草稿（未提交）")
     grid = [
-        ("工单号", report.job.number, roles.visit, local_time(report.inspected_at)),
+        ("工单号", report.job.number, roles.visit, local_text(report.inspected_at)),
         ("客户", c.name, "户号", c.account_no),
         ("地址", c.address or "—", None, None),
         (roles.technician, technician, *last),
@@ -113,7 +114,7 @@ def answers_section(report: InspectionReport, title: str, lines: Sequence[Answer
             style += [("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)),
                       ("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), SECTION_FILL)]
         failed = line.outcome == "fail"
-        when = local_time(line.answered_at, "%H:%M")
+        when = local_text(line.answered_at, "%H:%M")
         if line.by_user and line.by_user != report.inspector:
             when += f" {line.by_user}"
         rows.append([para(str(n), "cell"), para(line.label, "cell"),
@@ -142,7 +143,7 @@ def hazard_section(report: InspectionReport, title: str) -> Iterator[Flowable]:
     for n, h in enumerate(report.hazards, 1):
         rows.append([para(str(n), "cell"), para(h.label, "cell"),
                      para(h.level_label, "cell", LEVEL_INK.get(h.level, FAIL_INK)),
-                     para(f"{local_time(h.due_at)} 前\n（{h.deadline_days} 天内）", "cell"),
+                     para(f"{local_text(h.due_at)} 前\n（{h.deadline_days} 天内）", "cell"),
                      para(h.note or "—", "cell")])
     table = Table(rows, colWidths=[10 * mm, 62 * mm, 20 * mm, 38 * mm, FRAME_WIDTH - 130 * mm],
                   repeatRows=1)
@@ -180,7 +181,7 @@ def signature_section(signature: Signature | None, title: str,
     else:
         box = (fitted_image(signature.png, width, height, "签名") if signature.png
                else Placeholder(width, height, "签名文件缺失"))
-        lines = [f"签字人：{signature.signer}", f"签字时间：{local_time(signature.signed_at)}"]
+        lines = [f"签字人：{signature.signer}", f"签字时间：{local_text(signature.signed_at)}"]
         if signature.by_user and binding:
             lines.append(f"经办：{signature.by_user}")
         if signature.content_hash and binding:  # in halves: 64 hex digits do not wrap
@@ -200,7 +201,7 @@ def history_section(report: InspectionReport, title: str) -> Iterator[Flowable]:
     for h in report.history:
         change = (f"{STATUS_ZH.get(h.from_status or '', h.from_status or '—')} → "
                   f"{STATUS_ZH.get(h.to_status, h.to_status)}")
-        rows.append([para(local_time(h.at, "%Y-%m-%d %H:%M:%S"), "cell"), para(change, "cell"),
+        rows.append([para(local_text(h.at, "%Y-%m-%d %H:%M:%S"), "cell"), para(change, "cell"),
                      para(h.by_user or "—", "cell")])
     table = Table(rows, colWidths=[45 * mm, 60 * mm, FRAME_WIDTH - 105 * mm], repeatRows=1)
     table.setStyle(grid_style())

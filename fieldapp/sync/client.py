@@ -19,7 +19,7 @@ from typing import Any
 from fieldapp import unlock
 from fieldapp.changes import Changes
 from fieldapp.errors import AuthError, ServerRejected, WipeRequested
-from fieldapp.ids import now_iso
+from fieldapp.local_time import now_iso
 from fieldapp.replica import Replica, Session
 from fieldapp.store import SCHEMA_VERSION
 from fieldapp.sync.apply import apply_changes

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from fieldapp.wire import MAX_BATCH, Mutation, MutationResult
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.replica import Replica
 from fieldapp.sync.apply import apply_changes
 from fieldapp.wire import RecordChange

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.forms.filling import Field
-from fieldapp.ids import now_iso
+from fieldapp.local_time import now_iso
 from fieldapp.ui.camera_dialog import CameraDialog, open_camera
 from fieldapp.ui.controls import button, label
 from fieldapp.ui.i18n import tr

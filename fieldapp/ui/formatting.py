@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from fieldapp.ids import LOCAL_ZONE, local_time
+from fieldapp.local_time import LOCAL_ZONE, as_local
 from fieldapp.ui.i18n import tr
-
-parse = local_time  # the screens' name for it
 
 
 def time_of(value: str | None) -> str:
-    moment = parse(value)
+    moment = as_local(value)
     return moment.strftime("%H:%M") if moment else "--:--"
 
 
 def date_of(value: str | None) -> str:
-    moment = parse(value)
+    moment = as_local(value)
     if moment:
         return moment.strftime("%Y-%m-%d")
     return (value or "")[:10]
@@ -24,7 +22,7 @@ def date_of(value: str | None) -> str:
 
 def stamp(value: str | None) -> str:
     """Date and time, short: today only the time, otherwise month-day and time."""
-    moment = parse(value)
+    moment = as_local(value)
     if moment is None:
         return ""
     if moment.date() == datetime.now(LOCAL_ZONE).date():

@@ -15,8 +15,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from fieldapp.local_time import as_local
 from fieldapp.ui import theme
-from fieldapp.ui.formatting import parse, time_of, today
+from fieldapp.ui.formatting import time_of, today
 from fieldapp.ui.i18n import tr
 
 JOB_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -25,12 +26,12 @@ _Index = QModelIndex | QPersistentModelIndex
 
 def is_overdue(job: dict[str, Any]) -> bool:
     """Due on an earlier day and still in the list (the list only keeps open ones)."""
-    due = parse(job["due_at"])
+    due = as_local(job["due_at"])
     return due is not None and due.date() < today()
 
 
 def short_date(value: str | None) -> str:
-    due = parse(value)
+    due = as_local(value)
     return due.strftime("%m-%d") if due else ""
 
 

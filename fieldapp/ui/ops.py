@@ -25,7 +25,7 @@ from fieldapp.domain.status import ORDER, Status, allowed_moves
 from fieldapp.forms import signing
 from fieldapp.forms.filling import FormScreen
 from fieldapp.forms.signing import SignatureStatus
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.replica import Replica, Session
 from fieldapp.reports import documents

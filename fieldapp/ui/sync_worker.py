@@ -19,11 +19,10 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
 from fieldapp.changes import Changes
 from fieldapp.errors import AuthError, FieldAppError, ServerUnreachable, WipeRequested
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE, as_local
 from fieldapp.records import TABLES
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.formatting import parse
 from fieldapp.ui.i18n import tr
 
 log = logging.getLogger("fieldapp.ui.sync")
@@ -135,7 +134,7 @@ class SyncController(QObject):
         if self.busy or not ops.has_login(self.ctx.replica) or self.now() < self.retry_at:
             return
         status = ops.sync_status(self.ctx.replica)
-        last = parse(status.last_sync_at)
+        last = as_local(status.last_sync_at)
         stale = last is None or datetime.now(LOCAL_ZONE) - last > PULL_EVERY
         if status.pending or stale:
             self.sync_now(manual=False)

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from fieldapp.domain.kinds import KIND_ZH
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.records import TABLES
 from sync_server.errors import MAX_INT
 from sync_server.office.csv_export import SafeWriter

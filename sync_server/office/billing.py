@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.billing.tariff import yuan
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from sync_server.errors import ApiError
 from sync_server.office.auth import check_csrf
 from sync_server.office.web import (

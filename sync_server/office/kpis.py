@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from fieldapp.domain.kinds import KIND_ZH
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from sync_server.office.csv_export import SafeWriter
 from sync_server.office.web import (
     STATUS_ZH,

@@ -22,8 +22,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fieldapp.errors import NotFound
+from fieldapp.local_time import local_text
 from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf, report_data
-from fieldapp.reports.lines import local_time
 
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates" / "office")
@@ -80,5 +80,5 @@ def verify(request: Request, kind: str, report_id: str,
         number = notice_number if kind == rectification_pdf.KIND else data.job.number
         context.update(state="match", number=number or data.job.number,
                        title=rectification_pdf.TITLE if kind == rectification_pdf.KIND
-                       else data.form_title, date=local_time(data.inspected_at, "%Y-%m-%d"))
+                       else data.form_title, date=local_text(data.inspected_at, "%Y-%m-%d"))
     return templates.TemplateResponse(request, "public_verify.html", context)

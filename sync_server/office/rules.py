@@ -11,7 +11,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from sync_server.errors import ApiError
 from sync_server.office.auth import check_csrf
 from sync_server.office.web import (

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.errors import InvalidInput, NotFound
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE, local_text
 from fieldapp.records import TABLES, Policy
 from fieldapp.reports import documents, report_data
 from sync_server.errors import MAX_INT, ApiError
@@ -47,13 +47,8 @@ templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates"
 
 
 def local_time(value: str | None) -> str:
-    """ISO 8601 from any zone, shown in the utility's zone (the office reads local time)."""
-    if not value:
-        return ""
-    try:
-        return datetime.fromisoformat(value).astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return value
+    """A stored time as the office reads it, to the second, in the utility's zone."""
+    return local_text(value, "%Y-%m-%d %H:%M:%S")
 
 
 templates.env.filters["local"] = local_time

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sync_server.portal.keys import secret
 from sync_server.services.auth import token_hash
+from sync_server.services.keys import secret
 from sync_server.storage.db import Connection
 
 CODE_TTL = timedelta(minutes=5)

@@ -20,7 +20,6 @@ from sync_server.portal.access import (
     withdraw,
 )
 from sync_server.portal.chart import usage_svg
-from sync_server.portal.keys import mac, secret
 from sync_server.portal.service_requests import listing
 from sync_server.portal.web import (
     COOKIE,
@@ -32,8 +31,9 @@ from sync_server.portal.web import (
     server_of,
     today,
 )
-from sync_server.seed import utility_name
 from sync_server.services import auth, notify
+from sync_server.services.keys import mac, secret
+from sync_server.services.records import utility_name
 
 log = logging.getLogger("fieldapp.portal")
 router = APIRouter(prefix="/portal", include_in_schema=False)

@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException
 from sync_server.portal import help as public_help
 from sync_server.portal import service_requests as service
 from sync_server.portal.access import PortalError
-from sync_server.portal.keys import LinkExpired, LinkInvalid, unsign
 from sync_server.portal.uploads import MAX_BYTES
 from sync_server.portal.web import (
     Customer,
@@ -27,6 +26,8 @@ from sync_server.portal.web import (
     signed_in,
     today,
 )
+from sync_server.services.appointment_links import APPOINTMENT
+from sync_server.services.keys import LinkExpired, LinkInvalid, unsign
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
@@ -118,7 +119,7 @@ def rate(request: Request, me: Customer, request_id: str,
 
 def _appointment(conn: Any, token: str) -> dict[str, Any]:
     try:
-        claims = unsign(conn, service.APPOINTMENT, token, now())
+        claims = unsign(conn, APPOINTMENT, token, now())
     except LinkExpired as exc:
         raise PortalError("改约链接已过期。请登录网上营业厅预约，或致电 96777", 410,
                           "link_expired") from exc

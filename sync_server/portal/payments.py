@@ -28,9 +28,9 @@ from fieldapp.billing.tariff import yuan
 from fieldapp.domain.status import SYSTEM as ROLE_SYSTEM
 from sync_server.clock import ServerClock
 from sync_server.portal.access import PortalError
-from sync_server.portal.keys import secret
 from sync_server.services import alerts, billing
 from sync_server.services.auth import Principal
+from sync_server.services.keys import secret
 from sync_server.storage.db import Connection
 
 PORTAL = Principal("portal", "网上营业厅", ROLE_SYSTEM, None, "portal")

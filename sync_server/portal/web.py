@@ -18,18 +18,17 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fieldapp.billing.tariff import yuan
-from fieldapp.ids import LOCAL_ZONE
-from sync_server.office.web import local_time
+from fieldapp.local_time import LOCAL_ZONE, local_text
 from sync_server.portal.access import PortalError, masked, session_customer
 
 COOKIE = "fieldapp_portal"
 PENDING = "fieldapp_portal_code"  # which code the verify page checks, signed
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates" / "portal")
-templates.env.filters["local"] = local_time
+templates.env.filters["local"] = lambda v: local_text(v, "%Y-%m-%d %H:%M:%S")
 templates.env.filters["yuan"] = yuan
 templates.env.filters["masked"] = masked
-templates.env.filters["day"] = lambda v: local_time(v)[:10]
-templates.env.filters["minute"] = lambda v: local_time(v)[:16]
+templates.env.filters["day"] = lambda v: local_text(v, "%Y-%m-%d")
+templates.env.filters["minute"] = lambda v: local_text(v, "%Y-%m-%d %H:%M")
 
 
 class PortalSignIn(Exception):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fieldapp.domain.status import CLOSED
-from fieldapp.ids import LOCAL_ZONE, local_time
+from fieldapp.local_time import LOCAL_ZONE, as_local
 from sync_server.services.auth import Principal
 from sync_server.storage.db import Connection
 
@@ -48,7 +48,7 @@ def scan(conn: Connection, now: datetime, accept_within: timedelta = ACCEPT_WITH
                            " FROM jobs j LEFT JOIN users u ON u.username = j.assignee"
                            " WHERE j.status = 'dispatched' AND NOT EXISTS (SELECT 1 FROM"
                            "  alerts a WHERE a.subject = j.id AND a.kind = 'not_accepted')", []):
-        sent = local_time(job["sent"] or job["moved"] or job["created_at"])
+        sent = as_local(job["sent"] or job["moved"] or job["created_at"])
         if sent is not None and now - sent >= accept_within:
             hours = (now - sent).total_seconds() / 3600
             new += raise_alert(conn, "not_accepted", job["id"], stamp,
@@ -60,7 +60,7 @@ def scan(conn: Connection, now: datetime, accept_within: timedelta = ACCEPT_WITH
                            f" WHERE j.status NOT IN ({', '.join('?' * len(closed))})"
                            " AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.subject = j.id"
                            "  AND a.kind = 'overdue')", closed):
-        due = local_time(job["due_at"])
+        due = as_local(job["due_at"])
         if due is not None and now > due:
             who = f"（{job['assignee']}）" if job["assignee"] else "（未指派）"
             new += raise_alert(conn, "overdue", job["id"], stamp,

@@ -24,12 +24,13 @@ from typing import Any
 from fieldapp.billing.tariff import LITRE, Schedule, Tier, price, yuan
 from fieldapp.domain.status import SYSTEM as ROLE_SYSTEM
 from fieldapp.errors import InvalidInput
-from fieldapp.ids import LOCAL_ZONE, new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import LOCAL_ZONE, local_day, now_iso
 from sync_server.clock import ServerClock
 from sync_server.errors import ApiError
-from sync_server.seed import utility_name
 from sync_server.services import dispatch
 from sync_server.services.auth import Principal
+from sync_server.services.records import utility_name
 from sync_server.storage.db import Connection
 
 SYSTEM = Principal("system", "账务", ROLE_SYSTEM, None, "server")
@@ -110,9 +111,9 @@ def run(conn: Connection, who: Principal, clock: ServerClock, today: date,
     for meter_id, rows in readings.items():
         last = date.fromisoformat(billed_to[meter_id]) if billed_to.get(meter_id) else None
         for before, after in zip(rows, rows[1:], strict=False):
-            if last and _local_day(after["read_at"]) <= last:
+            if last and local_day(after["read_at"]) <= last:
                 continue  # billed already (a late reading of a billed period stays unbilled)
-            if start and _local_day(after["read_at"]) < start:
+            if start and local_day(after["read_at"]) < start:
                 # The old system's period: not billed here, but it counts for the tiers.
                 for year, share in _by_year(before, after).items():
                     used[(after["customer_id"], year)] += share
@@ -132,7 +133,7 @@ def run(conn: Connection, who: Principal, clock: ServerClock, today: date,
 def _bill(conn: Connection, who: Principal, clock: ServerClock, today: date,
           priced: list[Schedule], used: dict[tuple[str, int], Decimal], before: Any,
           after: Any) -> str | None:
-    start, end = _local_day(before["read_at"]), _local_day(after["read_at"])
+    start, end = local_day(before["read_at"]), local_day(after["read_at"])
     volume = (Decimal(str(after["value"])) - Decimal(str(before["value"]))).quantize(LITRE)
     if volume < 0:
         return (f"表 {after['meter_id']} 在 {end} 的读数小于上次（{before['value']} →"
@@ -165,7 +166,7 @@ def _bill(conn: Connection, who: Principal, clock: ServerClock, today: date,
 
 def _by_year(before: Any, after: Any) -> dict[int, Decimal]:
     """The volume between two readings shared out over the calendar years by days."""
-    start, end = _local_day(before["read_at"]), _local_day(after["read_at"])
+    start, end = local_day(before["read_at"]), local_day(after["read_at"])
     volume = Decimal(str(after["value"])) - Decimal(str(before["value"]))
     if end <= start or volume <= 0:
         return {}
@@ -301,6 +302,3 @@ def settle(conn: Connection, who: Principal, clock: ServerClock, bill: Any, meth
             "from_status": job["status"], "to_status": "cancelled", "at": paid_at,
             "by_user": who.username, "device_id": who.device_id})
 
-
-def _local_day(value: str) -> date:
-    return datetime.fromisoformat(value).astimezone(LOCAL_ZONE).date()

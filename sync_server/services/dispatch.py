@@ -26,7 +26,8 @@ from typing import Any, Literal
 from fieldapp.domain.kinds import EMERGENCY, KIND_SKILL, KINDS, PRIORITIES
 from fieldapp.domain.route import haversine_km
 from fieldapp.domain.status import ACTS_AS_OFFICE
-from fieldapp.ids import LOCAL_ZONE, new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import LOCAL_ZONE, local_day, now_iso
 from fieldapp.wire import Mutation
 from fieldapp.write_policy import Door
 from sync_server.clock import ServerClock
@@ -142,7 +143,7 @@ def _day(iso: str | None) -> str:
     if not iso:
         return ""
     try:
-        return datetime.fromisoformat(iso).astimezone(LOCAL_ZONE).date().isoformat()
+        return local_day(iso).isoformat()
     except ValueError:
         return iso[:10]
 

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from statistics import mean
 from typing import Any
 
-from fieldapp.ids import LOCAL_ZONE, local_time
+from fieldapp.local_time import LOCAL_ZONE, as_local
 from sync_server.storage.db import Connection
 
 OPEN = ("dispatched", "accepted", "en_route", "in_service")
@@ -93,7 +93,7 @@ def _completed(conn: Connection, period: Period) -> list[dict[str, Any]]:
         seen.add(r["id"])
         out.append({"job_id": r["id"], "kind": r["kind"], "district": r["district"],
                     "assignee": r["assignee"], "at": at,
-                    "from": local_time(r["started_at"] or r["accepted_at"] or r["dispatched_at"]
+                    "from": as_local(r["started_at"] or r["accepted_at"] or r["dispatched_at"]
                                     or r["created_at"])})
     return out
 
@@ -185,7 +185,7 @@ def _load(conn: Connection, out: Figures, done: list[dict[str, Any]], now: datet
         per_district[j["district"] or "（未分区）"]["open"] += 1
         if j["assignee"] in per_tech:
             per_tech[j["assignee"]]["open"] += 1
-        due = local_time(j["due_at"])
+        due = as_local(j["due_at"])
         if due is not None and due < now:
             per_district[j["district"] or "（未分区）"]["overdue"] += 1
             out.overdue.append({**j, "late_hours": round((now - due).total_seconds() / 3600,
@@ -194,7 +194,7 @@ def _load(conn: Connection, out: Figures, done: list[dict[str, Any]], now: datet
                            " j.status, j.kind FROM jobs j WHERE j.status = 'pending'" + where,
                            params).fetchall()
     for j in pending:
-        due = local_time(j["due_at"])
+        due = as_local(j["due_at"])
         if due is not None and due < now:
             per_district[j["district"] or "（未分区）"]["overdue"] += 1
             out.overdue.append({**dict(j), "late_hours": round(
@@ -245,7 +245,7 @@ def _loose(first: date, last: date) -> list[str]:
 
 
 def _within(value: str | None, first: date, last: date) -> datetime | None:
-    moment = local_time(value)
+    moment = as_local(value)
     if moment is None:
         return None
     day = moment.astimezone(LOCAL_ZONE).date()

@@ -13,7 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from fieldapp.wire import Mutation
 from fieldapp.write_policy import Door
 from sync_server.clock import ServerClock

@@ -29,12 +29,13 @@ from fieldapp.domain.status import CLOSED
 from fieldapp.domain.status import SYSTEM as ROLE_SYSTEM
 from fieldapp.forms import values as v
 from fieldapp.forms.expr import ExpressionError, parse
-from fieldapp.ids import LOCAL_ZONE, local_time, new_id
+from fieldapp.ids import new_id
+from fieldapp.local_time import LOCAL_ZONE, as_local
 from sync_server.clock import ServerClock
-from sync_server.portal.service_requests import appointment_link
-from sync_server.seed import utility_name
 from sync_server.services import alerts, dispatch
+from sync_server.services.appointment_links import appointment_link
 from sync_server.services.auth import Principal
+from sync_server.services.records import utility_name
 from sync_server.storage.db import Connection
 
 SYSTEM = Principal("system", "规则引擎", ROLE_SYSTEM, None, "server")
@@ -372,7 +373,7 @@ def _upcoming(conn: Connection, now: datetime) -> list[Event]:
         facts = _job_facts(conn, row["id"])
         if facts is None:
             continue
-        due = local_time(facts.pop("_due_at"))
+        due = as_local(facts.pop("_due_at"))
         if due is None or due < now:
             continue
         facts["days_left"] = (due.astimezone(LOCAL_ZONE).date()
@@ -476,12 +477,12 @@ def _state(conn: Connection, key: str) -> str | None:
 
 
 def _days(earlier: str, later: str) -> float:
-    a, b = local_time(earlier), local_time(later)
+    a, b = as_local(earlier), as_local(later)
     return (b - a).total_seconds() / 86400 if a and b else 0.0
 
 
 def _date(value: str | None) -> str | None:
-    moment = local_time(value)
+    moment = as_local(value)
     return f"{moment.astimezone(LOCAL_ZONE):%Y-%m-%d}" if moment else None
 
 

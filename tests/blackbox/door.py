@@ -22,11 +22,12 @@ from typing import Any
 import psycopg
 import requests
 
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from fieldapp.records import TABLES
 from fieldapp.wire import PROTOCOL_VERSION
-from sync_server.seed import insert_records
 from sync_server.services import auth
+from sync_server.services.records import insert_records
 from sync_server.storage.db import open_database
 from tests import pg
 from tests.conftest import ServerProcess

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp.ids import now_iso
+from fieldapp.local_time import now_iso
 from tests.blackbox import door
 from tests.blackbox.door import ARTICLE, BILL, SETTING, Device, answer, note_on, submission
 from tests.conftest import ServerProcess

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp.ids import now_iso
+from fieldapp.local_time import now_iso
 from fieldapp.records import EVIDENCE_TABLES
 from tests.blackbox import door
 from tests.blackbox.door import Device, answer, hazard, note_on, reading, submission

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from tests.blackbox import door
 from tests.blackbox.door import Device, answer, note_on, submission
 from tests.conftest import ServerProcess

@@ -19,7 +19,7 @@ from fieldapp.capture.gps import SimulatedSource
 from fieldapp.capture.photo import dms_to_degrees
 from fieldapp.demo.photos import scene_photo
 from fieldapp.errors import InvalidInput
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.replica import Replica
 from sync_server.storage.db import Database

@@ -28,7 +28,7 @@ from fieldapp.capture.photo import (
 )
 from fieldapp.demo.photos import scene_photo
 from fieldapp.errors import InvalidInput
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 
 TAKEN = datetime(2026, 11, 24, 14, 32, 5, tzinfo=LOCAL_ZONE)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from fieldapp.domain.route import Stop, haversine_km, plan_route
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.replica import Replica
 
 START = (32.0, 118.8)

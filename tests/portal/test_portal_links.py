@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from sync_server.clock import ServerClock
 from sync_server.services import rules
 from sync_server.storage.db import open_database

@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.replica import Replica
 from sync_server.clock import ServerClock
 from sync_server.services import dispatch, kpis

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp.demo.photos import scene_photo
-from fieldapp.ids import now_iso
+from fieldapp.local_time import now_iso
 from fieldapp.position import Position
 from fieldapp.replica import Replica
 from tests.world import CHECKLIST, STROKES, start_checklist

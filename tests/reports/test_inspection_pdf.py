@@ -13,10 +13,11 @@ import zxingcpp
 from PIL import Image
 from reportlab.pdfbase import pdfmetrics
 
+from fieldapp.local_time import local_text
 from fieldapp.replica import Replica
 from fieldapp.reports import inspection_pdf
 from fieldapp.reports.pdf_common import font, verify_uri
-from fieldapp.reports.report_data import InspectionReport, from_replica, local_time
+from fieldapp.reports.report_data import InspectionReport, from_replica
 from tests.reports.reportkit import (
     FAILED,
     fonts,
@@ -59,7 +60,7 @@ def test_text_has_header_answers_hazards_and_hash(
     for note in FAILED.values():
         assert squash(note) in text
     for hazard in report.hazards:
-        row = f"{hazard.label}{hazard.level_label}{squash(local_time(hazard.due_at))}前"
+        row = f"{hazard.label}{hazard.level_label}{squash(local_text(hazard.due_at))}前"
         assert squash(row) in text, row
     assert "第1页/共2页" in text and "第2页/共2页" in text
 

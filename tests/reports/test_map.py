@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp.domain.route import Stop, plan_route
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.replica import Replica
 from fieldapp.reports.map import STATUS_STYLES, render_map, write_map, write_today_map

@@ -9,10 +9,11 @@ import zxingcpp
 from PIL import Image
 
 from fieldapp.errors import InvalidInput
+from fieldapp.local_time import local_text
 from fieldapp.replica import Replica
 from fieldapp.reports import rectification_pdf
 from fieldapp.reports.pdf_common import verify_uri
-from fieldapp.reports.report_data import InspectionReport, from_replica, local_time
+from fieldapp.reports.report_data import InspectionReport, from_replica
 from tests.reports.reportkit import (
     FAILED,
     images,
@@ -42,10 +43,10 @@ def test_notice_lists_hazards_deadlines_and_checks(
                      "第1页/共1页"]:
         assert expected in text, expected
     for hazard in report.hazards:
-        row = f"{hazard.label}{hazard.level_label}{local_time(hazard.due_at)}前"
+        row = f"{hazard.label}{hazard.level_label}{local_text(hazard.due_at)}前"
         assert squash(row) in text, row
         assert squash(FAILED[hazard.path]) in text
-        assert squash(f"{local_time(hazard.due_at, '%Y-%m-%d')}{hazard.label}") in text
+        assert squash(f"{local_text(hazard.due_at, '%Y-%m-%d')}{hazard.label}") in text
     assert page_count(pdf) == 1
     [signature] = images(pdf)  # the customer's signature; site photos are in the report
     assert (signature["width"], signature["height"]) == ("800", "300")

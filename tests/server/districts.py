@@ -14,8 +14,8 @@ from pathlib import Path
 from PIL import Image
 
 from sync_server.clock import ServerClock
-from sync_server.seed import insert_records
 from sync_server.services import alerts, auth, billing
+from sync_server.services.records import insert_records
 from sync_server.storage.db import open_database, utc_now
 from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_sync_api import login

@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from sync_server.clock import ServerClock
 from sync_server.services import alerts, dispatch
 from sync_server.services.auth import Principal

@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from fieldapp.ids import LOCAL_ZONE, now_iso
+from fieldapp.local_time import LOCAL_ZONE, now_iso
 from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_conflict_review import office_session
 from tests.server.test_sync_api import login, mutation, push

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from sync_server.services import audit
 from sync_server.services.audit_anchor import ANCHORS_FILE, KEY_FILE
 from sync_server.storage.db import DATABASE_URL_ENV, open_database

@@ -8,8 +8,8 @@ import io
 import pytest
 
 from sync_server.office.csv_export import safe_cell
-from sync_server.seed import insert_records
 from sync_server.services.auth import add_user
+from sync_server.services.records import insert_records
 from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess
 from tests.server.test_conflict_review import office_session

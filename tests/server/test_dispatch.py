@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from sync_server.clock import ServerClock
 from sync_server.errors import ApiError
 from sync_server.services import auth, dispatch

@@ -13,7 +13,7 @@ import json
 import pytest
 import requests
 
-from fieldapp.ids import now_iso
+from fieldapp.local_time import now_iso
 from tests.conftest import ServerProcess
 from tests.server.test_sync_api import login, mutation, push
 from tests.world import PASSWORD

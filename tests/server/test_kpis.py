@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp.forms import signed_content
-from fieldapp.ids import new_id, now_iso
-from sync_server.seed import insert_records
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from sync_server.services import kpis
 from sync_server.services.auth import Principal
+from sync_server.services.records import insert_records
 from sync_server.storage.db import Storage
 from tests.conftest import ServerProcess, synced_tablet
 from tests.reports.reportkit import repair_done

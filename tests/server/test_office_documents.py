@@ -12,7 +12,7 @@ from urllib.parse import quote
 import zxingcpp
 from PIL import Image
 
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf
 from fieldapp.reports.report_data import from_replica

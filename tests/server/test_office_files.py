@@ -10,9 +10,10 @@ import pytest
 import requests
 from PIL import Image
 
-from fieldapp.ids import new_id, now_iso
-from sync_server.seed import insert_records
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from sync_server.services.auth import add_user
+from sync_server.services.records import insert_records
 from sync_server.storage.db import open_database
 from sync_server.storage.sniff import sniff
 from tests.conftest import ServerProcess

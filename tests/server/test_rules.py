@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from fieldapp.ids import LOCAL_ZONE, new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import LOCAL_ZONE, now_iso
 from fieldapp.wire import Mutation
 from sync_server.clock import ServerClock
 from sync_server.services import notify, rules
@@ -248,7 +249,7 @@ def test_a_message_that_keeps_failing_is_marked_failed(engine: Storage) -> None:
 
 
 def test_messages_are_signed_with_the_utilitys_name(engine: Storage) -> None:
-    from sync_server.seed import publish_setting
+    from sync_server.services.records import publish_setting
 
     with engine.write() as conn:
         publish_setting(conn, "utility_name", "江宁港华燃气有限公司")

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 import requests
 
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from tests.conftest import ServerProcess
 from tests.server.test_sync_api import hazard, login, mutation, push, version
 

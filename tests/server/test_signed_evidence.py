@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from fieldapp.forms import signed_content
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_sync_api import login, mutation, push, version
 from tests.world import STROKES, fill_household

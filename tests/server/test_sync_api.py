@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from fieldapp.errors import AuthError, ServerRejected
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from fieldapp.wire import PROTOCOL_VERSION, Mutation

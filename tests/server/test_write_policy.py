@@ -18,7 +18,8 @@ import pytest
 import requests
 
 from fieldapp import field_types
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from fieldapp.records import TABLES
 from fieldapp.wire import Mutation
 from fieldapp.write_policy import AUTHORSHIP, OPS, POLICY, ROLES, Door, grant_for

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fieldapp.errors import InvalidInput
-from fieldapp.ids import now_iso
+from fieldapp.local_time import now_iso
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from tests.conftest import ServerProcess, synced_tablet

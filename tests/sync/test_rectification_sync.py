@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.ids import new_id, now_iso
+from fieldapp.ids import new_id
+from fieldapp.local_time import now_iso
 from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_sync_api import login, mutation, push
 from tests.world import complete_inspection

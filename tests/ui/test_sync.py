@@ -13,7 +13,7 @@ import uvicorn
 from pytestqt.qtbot import QtBot
 
 from fieldapp import unlock
-from fieldapp.ids import LOCAL_ZONE
+from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.replica import Replica
 from fieldapp.ui.app import build_main_window
 from fieldapp.ui.demo_seed import Seeded, demo_rows
@@ -67,8 +67,8 @@ def test_sync_without_login_asks_for_one(qtbot: QtBot, window: MainWindow) -> No
 def server_url(tmp_path: Path) -> Iterator[str]:
     """The real FastAPI server on a free port, loaded with tech01 and the demo route."""
     from sync_server.app import Settings, create_app
-    from sync_server.seed import insert_records, seed_forms
     from sync_server.services import auth
+    from sync_server.services.records import insert_records, seed_forms
 
     app = create_app(Settings(data_dir=tmp_path / "server"))
     rows, _ = demo_rows(dt.datetime.now(LOCAL_ZONE).date())

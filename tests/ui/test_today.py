@@ -94,7 +94,7 @@ def test_a_job_left_open_from_yesterday_is_marked_overdue(
         qtbot: QtBot, tmp_path: Path, unreachable_url: str) -> None:
     import datetime as dt
 
-    from fieldapp.ids import LOCAL_ZONE
+    from fieldapp.local_time import LOCAL_ZONE
     from fieldapp.ui.app import build_main_window
 
     yesterday = dt.datetime.now(LOCAL_ZONE).date() - dt.timedelta(days=1)

@@ -1,5 +1,6 @@
-"""The portal's secrets and what they sign: kept in ``server_state`` so that every server
-process behind a load balancer signs and checks alike, made once at random on first use.
+"""The server's secrets and what they sign (the portal's sessions, payment callbacks, a
+reminder's link): kept in ``server_state`` so that every server process behind a load
+balancer signs and checks alike, made once at random on first use.
 
     token = sign(conn, "appointment", {"j": job_id, "c": customer_id}, expires)
     claims = unsign(conn, "appointment", token, now)   # LinkInvalid / LinkExpired
