@@ -20,7 +20,8 @@ from fieldapp.replica import Replica
 from fieldapp.sync.apply import apply_changes
 from fieldapp.sync.client import SyncClient
 from fieldapp.wire import RecordChange
-from sync_server.app import Settings, create_app
+from sync_server.app import create_app
+from sync_server.config import Settings
 from sync_server.seed import seed_demo
 
 

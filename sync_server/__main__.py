@@ -12,7 +12,8 @@ from typing import TypedDict
 import uvicorn
 
 from fieldapp.reports.report_data import PUBLIC_URL_SETTING, UTILITY_SETTING
-from sync_server.app import ACCEPT_ENV, SCAN_ENV, SIM_PAY_ENV, Settings, create_app
+from sync_server.app import create_app
+from sync_server.config import ACCEPT_ENV, SCAN_ENV, SIM_PAY_ENV, Settings
 from sync_server.seed import seed_demo
 from sync_server.services import appointment_links, audit_anchor, billing
 from sync_server.services.records import publish_setting

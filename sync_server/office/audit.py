@@ -18,25 +18,26 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.records import TABLES
+from sync_server.deps import server_of
 from sync_server.errors import MAX_INT
 from sync_server.office.csv_export import SafeWriter
 from sync_server.office.web import (
     ROLE_ZH,
     Office,
     local_time,
+    pages_router,
     render_page,
-    server_of,
 )
 from sync_server.services import audit, audit_anchor
 from sync_server.services.districts import district_of
 
-router = APIRouter(prefix="/office", include_in_schema=False)
+router = pages_router()
 PAGE = 100
 TABLE_ZH = {"customers": "客户", "meters": "燃气表", "readings": "读数", "contracts": "合同",
             "payments": "缴费", "jobs": "工单", "job_status_history": "工单状态",

@@ -25,7 +25,7 @@ from fastapi import Request, Response
 
 from fieldapp.domain.status import AUDITOR, OFFICE_VIEWERS
 from fieldapp.ids import new_id
-from sync_server.errors import ApiError
+from sync_server.errors import ApiError, ServerError
 from sync_server.services import audit, auth, throttle
 from sync_server.storage.db import Connection, Storage
 
@@ -34,7 +34,7 @@ LOGIN_COOKIE = "fieldapp_office_login"  # the sign-in form's CSRF token, before 
 SESSION_TTL = timedelta(hours=12)
 
 
-class SignInRequired(Exception):
+class SignInRequired(ServerError):
     """Raised by ``office_user``; the app answers with a redirect to the sign-in page."""
 
     def __init__(self, next_url: str) -> None:

@@ -8,25 +8,26 @@ from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.billing.tariff import yuan
 from fieldapp.local_time import LOCAL_ZONE
+from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office.auth import check_csrf
 from sync_server.office.web import (
     NotYours,
     Office,
     check_district,
+    pages_router,
     render_page,
     require,
-    server_of,
 )
 from sync_server.services import billing
 from sync_server.services.districts import district_of
 
-router = APIRouter(prefix="/office", include_in_schema=False)
+router = pages_router()
 CASHIERS = frozenset({"dispatcher", "supervisor", "admin"})
 STATUS_ZH = {"unpaid": "待缴", "overdue": "已逾期", "paid": "已缴清"}
 SHOWN = 200

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
+from sync_server.deps import principal, server_of
 from sync_server.errors import ApiError
 from sync_server.office import job_map
 from sync_server.office.auth import check_csrf
@@ -28,15 +29,15 @@ from sync_server.office.web import (
     RowId,
     check_district,
     districts_for,
+    pages_router,
     render_page,
     require,
-    server_of,
 )
 from sync_server.services import alerts, audit, dispatch
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
 
-router = APIRouter(prefix="/office", include_in_schema=False)
+router = pages_router()
 api = APIRouter(prefix="/api/v1/office", tags=["dispatch"])
 
 DISPATCHERS = frozenset({"dispatcher", "supervisor", "admin"})
@@ -314,8 +315,6 @@ def acknowledge_alert(request: Request, who: Office, alert_id: RowId,
 
 
 def _office_principal(request: Request) -> Principal:
-    from sync_server.app import principal
-
     who = principal(request, request.headers.get("authorization"),
                     _protocol(request.headers.get("x-fieldapp-protocol")))
     _may_dispatch(who)

@@ -7,23 +7,24 @@ import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.local_time import LOCAL_ZONE
+from sync_server.deps import server_of
 from sync_server.office.csv_export import SafeWriter
 from sync_server.office.web import (
     STATUS_ZH,
     Office,
     districts_for,
+    pages_router,
     render_page,
-    server_of,
 )
 from sync_server.services import kpis
 from sync_server.services.districts import district_of
 
-router = APIRouter(prefix="/office", include_in_schema=False)
+router = pages_router()
 DEFAULT_DAYS = 30
 
 

@@ -7,23 +7,24 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office.auth import check_csrf
 from sync_server.office.web import (
     NotYours,
     Office,
     check_district,
+    pages_router,
     render_page,
     require,
-    server_of,
 )
 from sync_server.services import dispatch
 from sync_server.services.districts import district_of
 
-router = APIRouter(prefix="/office", include_in_schema=False)
+router = pages_router()
 DECIDERS = frozenset({"dispatcher", "supervisor", "admin"})
 SHOWN = 100
 

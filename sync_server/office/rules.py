@@ -8,25 +8,26 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.ids import new_id
 from fieldapp.local_time import now_iso
+from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office.auth import check_csrf
 from sync_server.office.web import (
     NotYours,
     Office,
     RowId,
+    pages_router,
     render_page,
     require,
-    server_of,
 )
 from sync_server.services import audit, dispatch, rules
 from sync_server.services.districts import customers_in, district_of
 
-router = APIRouter(prefix="/office", include_in_schema=False)
+router = pages_router()
 EDITORS = frozenset({"admin"})
 CALLERS = frozenset({"dispatcher", "supervisor", "admin"})
 SHOWN = 50  # recent firings and messages on the page

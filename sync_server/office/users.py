@@ -10,15 +10,23 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.domain.kinds import KIND_ZH
+from sync_server.deps import server_of
 from sync_server.office.auth import check_csrf
-from sync_server.office.web import ROLE_ZH, Office, districts_for, render_page, require, server_of
+from sync_server.office.web import (
+    ROLE_ZH,
+    Office,
+    districts_for,
+    pages_router,
+    render_page,
+    require,
+)
 from sync_server.services import audit, auth
 
-router = APIRouter(prefix="/office", include_in_schema=False)
+router = pages_router()
 ADMINS = frozenset({"admin"})
 ROLES = ("technician", "dispatcher", "supervisor", "admin", "auditor")
 SKILLS = ("inspection", "repair", "meter_reading", "installation", "dunning")

@@ -22,7 +22,9 @@ from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.local_time import LOCAL_ZONE, local_text
 from fieldapp.records import TABLES, Policy
 from fieldapp.reports import documents, report_data
+from sync_server.deps import server_of
 from sync_server.errors import MAX_INT, ApiError
+from sync_server.http.pages import page_route
 from sync_server.office import photo_map
 from sync_server.office.auth import (
     COOKIE,
@@ -42,7 +44,6 @@ from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
 from sync_server.storage.sniff import HEAD_BYTES, IMAGES, sniff
 
-router = APIRouter(prefix="/office", include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates" / "office")
 
 
@@ -120,6 +121,21 @@ def error_page(request: Request, exc: ApiError) -> HTMLResponse:
         status_code=exc.status)
 
 
+def _wants_page(request: Request) -> bool:
+    """A browser reading a page (not a PDF, a CSV, or a script calling the office)."""
+    return (not request.url.path.endswith((".pdf", ".csv"))
+            and "text/html" in request.headers.get("accept", ""))
+
+
+def pages_router() -> APIRouter:
+    """A router of office pages: a refusal is answered as the office's page in words."""
+    return APIRouter(prefix="/office", include_in_schema=False,
+                     route_class=page_route(error_page, _wants_page))
+
+
+router = pages_router()
+
+
 class NotYours(ApiError):
     """A record this account may not act on (another district's, or one that does not
     exist): an error page with its status, never turned into a redirect with a note (the
@@ -155,9 +171,6 @@ templates.env.globals["reason_text"] = reason_text
 templates.env.filters["shown"] = shown
 templates.env.globals["role_zh"] = ROLE_ZH
 
-
-def server_of(request: Request) -> Any:
-    return request.app.state.server
 
 
 def render_page(request: Request, who: Principal, name: str, context: dict[str, Any],

@@ -11,4 +11,4 @@ part of the knowledge base (help.py). Pages: pages_account.py and pages_requests
 
 from sync_server.portal import pages_account, pages_requests
 
-routers = (pages_account.router, pages_requests.router)
+routers = (pages_account.router, pages_account.callbacks, pages_requests.router)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sync_server.errors import ApiError
 from sync_server.services.auth import token_hash
 from sync_server.services.keys import secret
 from sync_server.storage.db import Connection
@@ -34,12 +35,11 @@ SESSION_TTL = timedelta(hours=2)
 _ACCOUNT = re.compile(r"^\d{6,20}$")
 
 
-class PortalError(Exception):
+class PortalError(ApiError):
     """A refusal to show the customer; nothing was stored or changed by the request."""
 
     def __init__(self, message: str, status: int = 422, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message, self.status, self.code = message, status, code
+        super().__init__(status, code, message)
 
 
 @dataclass(frozen=True)

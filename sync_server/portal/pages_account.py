@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from sync_server.deps import server_of
 from sync_server.portal import account, payments
 from sync_server.portal.access import (
     CODE_TTL,
@@ -27,8 +28,8 @@ from sync_server.portal.web import (
     Customer,
     check_csrf,
     now,
+    pages_router,
     render,
-    server_of,
     today,
 )
 from sync_server.services import auth, notify
@@ -36,7 +37,9 @@ from sync_server.services.keys import mac, secret
 from sync_server.services.records import utility_name
 
 log = logging.getLogger("fieldapp.portal")
-router = APIRouter(prefix="/portal", include_in_schema=False)
+router = pages_router()
+# The payment provider's server-to-server notices: answered in JSON, never as a page.
+callbacks = APIRouter(prefix="/portal", include_in_schema=False)
 SIMULATED = payments.SimulatedProvider()
 MAX_CALLBACK = 16 * 1024
 
@@ -242,7 +245,7 @@ def pay_result(request: Request, me: Customer, order_id: str) -> HTMLResponse:
     return render(request, "pay_result.html", {"order": order}, me)
 
 
-@router.post("/pay/callback/{provider}")
+@callbacks.post("/pay/callback/{provider}")
 async def callback(request: Request, provider: str,
                    x_signature: Annotated[str, Header(max_length=200)] = "") -> JSONResponse:
     """A payment provider's server-to-server notice; answered in JSON for the provider."""

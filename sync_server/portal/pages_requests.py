@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from sync_server.deps import server_of
 from sync_server.portal import help as public_help
 from sync_server.portal import service_requests as service
 from sync_server.portal.access import PortalError
@@ -21,15 +22,15 @@ from sync_server.portal.web import (
     check_csrf,
     customer,
     now,
+    pages_router,
     render,
-    server_of,
     signed_in,
     today,
 )
 from sync_server.services.appointment_links import APPOINTMENT
 from sync_server.services.keys import LinkExpired, LinkInvalid, unsign
 
-router = APIRouter(prefix="/portal", include_in_schema=False)
+router = pages_router()
 
 
 def _days(count: int = service.BOOK_DAYS) -> list[tuple[str, str]]:

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from sync_server.errors import ServerError
+
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
-class BadUpload(Exception):
+class BadUpload(ServerError):
     """The customer's words for what is wrong with one file."""
 
 

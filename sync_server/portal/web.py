@@ -13,12 +13,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from fieldapp.billing.tariff import yuan
 from fieldapp.local_time import LOCAL_ZONE, local_text
+from sync_server.deps import server_of
+from sync_server.errors import ApiError, ServerError
+from sync_server.http.pages import page_route
 from sync_server.portal.access import PortalError, masked, session_customer
 
 COOKIE = "fieldapp_portal"
@@ -31,7 +34,7 @@ templates.env.filters["day"] = lambda v: local_text(v, "%Y-%m-%d")
 templates.env.filters["minute"] = lambda v: local_text(v, "%Y-%m-%d %H:%M")
 
 
-class PortalSignIn(Exception):
+class PortalSignIn(ServerError):
     """No usable session: the app answers with the sign-in page."""
 
 
@@ -43,9 +46,6 @@ def today() -> date:
     """The utility's date: what "tomorrow" and "this year" mean to its customers."""
     return now().astimezone(LOCAL_ZONE).date()
 
-
-def server_of(request: Request) -> Any:
-    return request.app.state.server
 
 
 def signed_in(request: Request) -> dict[str, Any] | None:
@@ -89,3 +89,16 @@ def error_page(request: Request, message: str, status: int) -> HTMLResponse:
     """A refusal in the customer's words, with the way back to the portal."""
     return templates.TemplateResponse(request, "error.html", {
         "me": None, "message": message, "status": status}, status_code=status)
+
+
+def _refusal_page(request: Request, exc: ApiError) -> Response:
+    return error_page(request, exc.message, exc.status)
+
+
+MALFORMED = "填写的内容不完整或过长，请返回检查后重新提交"
+
+
+def pages_router() -> APIRouter:
+    """A router of customer pages: every refusal is answered as a page in words."""
+    return APIRouter(prefix="/portal", include_in_schema=False,
+                     route_class=page_route(_refusal_page, malformed=MALFORMED))

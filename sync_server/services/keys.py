@@ -19,14 +19,19 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from sync_server.errors import ServerError
 from sync_server.storage.db import Connection
 
 
-class LinkInvalid(Exception):
+class LinkError(ServerError):
+    """A signed link that does not hold."""
+
+
+class LinkInvalid(LinkError):
     """Tampered with, cut short, or made for something else."""
 
 
-class LinkExpired(Exception):
+class LinkExpired(LinkError):
     """Genuine, but past its time."""
 
 

@@ -17,6 +17,7 @@ from fieldapp.forms import checklist
 from fieldapp.records import EVIDENCE_TABLES, TABLES, TECH_JOB_KINDS
 from fieldapp.wire import Mutation
 from fieldapp.write_policy import AUTHORSHIP, VERIFIED, Door, Scope, grant_for
+from sync_server.errors import ServerError
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
 from sync_server.storage.db import Connection
@@ -25,7 +26,11 @@ from sync_server.storage.db import Connection
 PARENTS = {"job_id": "jobs", "submission_id": "submissions", "attachment_id": "attachments"}
 
 
-class Rejected(Exception):
+class MutationHeld(ServerError):
+    """A mutation the merge does not apply now; it becomes the mutation's result."""
+
+
+class Rejected(MutationHeld):
     """A mutation the server refuses; ``preserve`` lists (field, kept, refused value) to keep
     field by field (without it the whole mutation is kept)."""
 
@@ -37,7 +42,7 @@ class Rejected(Exception):
         self.resend = resend  # a record the device dropped: logged so its next pull restores it
 
 
-class Parked(Exception):
+class Parked(MutationHeld):
     """The record ``parent_table``/``parent_id`` this mutation needs has not arrived yet."""
 
     def __init__(self, parent_table: str, parent_id: str) -> None:

@@ -18,8 +18,8 @@ import requests
 
 from fieldapp.demo.kb import CUSTOMER_ARTICLES
 from sync_server.clock import ServerClock
-from sync_server.portal.service_requests import appointment_link
 from sync_server.services import billing
+from sync_server.services.appointment_links import appointment_link
 from sync_server.services.records import insert_records
 from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess

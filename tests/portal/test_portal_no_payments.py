@@ -10,7 +10,7 @@ import json
 
 import requests
 
-from sync_server.app import Settings
+from sync_server.config import Settings
 from tests.conftest import ServerProcess
 from tests.portal.conftest import Inbox, csrf, execute, sign_in
 

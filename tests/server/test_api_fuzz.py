@@ -13,7 +13,8 @@ from hypothesis.errors import Unsatisfiable
 from hypothesis.strategies import just
 from schemathesis.generation import GenerationMode
 
-from sync_server.app import Settings, create_app
+from sync_server.app import create_app
+from sync_server.config import Settings
 from tests.conftest import ServerProcess
 from tests.server.test_sync_api import login
 

@@ -15,7 +15,8 @@ import pytest
 import requests
 from fastapi.routing import APIRoute
 
-from sync_server.app import Settings, create_app
+from sync_server.app import create_app
+from sync_server.config import Settings
 from sync_server.services.auth import add_user
 from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess

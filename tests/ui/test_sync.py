@@ -66,7 +66,8 @@ def test_sync_without_login_asks_for_one(qtbot: QtBot, window: MainWindow) -> No
 @pytest.fixture
 def server_url(tmp_path: Path) -> Iterator[str]:
     """The real FastAPI server on a free port, loaded with tech01 and the demo route."""
-    from sync_server.app import Settings, create_app
+    from sync_server.app import create_app
+    from sync_server.config import Settings
     from sync_server.services import auth
     from sync_server.services.records import insert_records, seed_forms
 

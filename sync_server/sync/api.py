@@ -1,0 +1,149 @@
+"""The sync API under /api/v1: a tablet logs in, refreshes its token, pushes its outbox,
+pulls its scope by cursor, uploads attachments in chunks, and (revoked) hands in what was
+refused before it erases its data. Every body is a ``fieldapp.wire`` model."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from fieldapp.wire import (
+    MAX_PULL_PAGE,
+    PROTOCOL_VERSION,
+    AttachmentStatus,
+    LoginRequest,
+    LoginResponse,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    TokenResponse,
+    UserInfo,
+    WipeReport,
+    WipeResponse,
+)
+from sync_server.config import MAX_BODY, MAX_CHUNK
+from sync_server.deps import HandingIn, Sender, ServerDep, Who, check_protocol, check_schema
+from sync_server.errors import MAX_INT, ApiError
+from sync_server.services import audit, auth
+from sync_server.services.districts import district_of
+from sync_server.services.throttle import sign_in
+from sync_server.services.token_rotation import refresh as refresh_token
+from sync_server.storage.db import utc_now
+from sync_server.sync import conflict_rows
+from sync_server.sync import push as sync_push
+from sync_server.sync.pull import pull, scope_changed
+
+router = APIRouter(prefix="/api/v1")
+
+
+@router.get("/health")
+def health() -> dict[str, object]:
+    return {"ok": True, "protocol": PROTOCOL_VERSION}
+
+
+@router.post("/auth/login")
+def login(body: LoginRequest, request: Request, server: ServerDep) -> LoginResponse:
+    check_protocol(body.protocol)
+    ttl = server.settings.token_ttl
+    issued, user = sign_in(
+        server.db, body.username, body.password, auth.client_address(request),
+        lambda conn, user: (auth.issue(conn, user, body.device_id, body.device_name, ttl),
+                            user))
+    return LoginResponse(token=issued.token, expires_at=issued.expires_at,
+                         issued_at=issued.issued_at, server_hlc=server.clock.now(),
+                         user=UserInfo(username=user["username"],
+                                       display_name=user["display_name"],
+                                       role=user["role"], district=user["district"]))
+
+
+@router.post("/auth/refresh")
+def refresh(who: Who, server: ServerDep) -> TokenResponse:
+    """A fresh token once half the current one's life is gone, without the password."""
+    with server.db.write() as conn:
+        issued = refresh_token(conn, who, server.settings.token_ttl)
+    return TokenResponse(token=issued.token, expires_at=issued.expires_at,
+                         issued_at=issued.issued_at)
+
+
+@router.post("/sync/push", max_body_size=MAX_BODY)
+def push(body: PushRequest, who: Sender, server: ServerDep) -> PushResponse:
+    check_protocol(body.protocol)
+    check_schema(body.schema_version)
+    if body.device_id != who.device_id:
+        raise ApiError(403, "device_mismatch", "the batch names another device than the token")
+    sync_push.check_clocks(body.mutations, who)
+    with server.db.write() as conn:
+        return sync_push.push_batch(conn, body, who, server.clock)
+
+
+@router.get("/sync/pull")
+def pull_changes(who: Who, server: ServerDep,
+                 cursor: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+                 limit: Annotated[int, Query(ge=1, le=MAX_PULL_PAGE)] = 500) -> PullResponse:
+    with server.db.read() as conn:
+        if not scope_changed(conn, who):
+            changes, next_cursor, more = pull(conn, who, cursor, limit, record_scope=False)
+        else:
+            changes = None
+    if changes is None:  # new or lost customers: record them under the write lock
+        with server.db.write() as conn:
+            changes, next_cursor, more = pull(conn, who, cursor, limit)
+    return PullResponse(changes=changes, cursor=next_cursor, more=more,
+                        server_hlc=server.clock.now())
+
+
+@router.get("/attachments/{sha256}")
+def attachment_status(sha256: str, who: HandingIn, server: ServerDep) -> AttachmentStatus:
+    with server.db.read() as conn:
+        return server.blobs.status(conn, sha256)
+
+
+@router.put("/attachments/{sha256}", max_body_size=MAX_CHUNK)
+async def upload_chunk(sha256: str, request: Request, who: Sender, server: ServerDep,
+                       offset: Annotated[int, Query(ge=0, le=MAX_INT)],
+                       total: Annotated[int, Query(ge=1, le=MAX_INT)]) -> AttachmentStatus:
+    server.blobs.check_name(sha256)
+    chunk = await request.body()
+    with server.db.write() as conn:
+        status, error = server.blobs.put_chunk(conn, sha256, offset, total, chunk)
+    if error:
+        raise error
+    return status
+
+
+@router.post("/device/wiped", max_body_size=MAX_BODY)
+def device_wiped(body: WipeReport, who: Sender, server: ServerDep) -> WipeResponse:
+    """A revoked tablet hands in what the server refused, then reports it erases its
+    data: with the final part its token is refused everywhere."""
+    if not who.revoked:
+        raise ApiError(403, "device_not_revoked", "only a revoked device is wiped")
+    sync_push.check_clocks(body.rejected, who)
+    with server.db.write() as conn:
+        kept = conflict_rows.hand_in(conn, [sync_push.bounded(m, server.clock)
+                                            for m in body.rejected], who)
+        if body.final:
+            conn.execute("UPDATE devices SET wiped_at = ? WHERE device_id = ?",
+                         [utc_now(), who.device_id])
+            audit.security_event(conn, who, "device_wiped", who.device_id, {"kept": kept})
+    return WipeResponse(device_id=who.device_id, kept=kept, wiped=body.final)
+
+
+@router.post("/admin/devices/{device_id}/revoke")
+def revoke_device(device_id: str, who: Who, server: ServerDep) -> dict[str, str]:
+    if who.role not in ("admin", "supervisor"):
+        raise ApiError(403, "forbidden", "only an admin or supervisor can revoke a device")
+    # A district's supervisor revokes only the tablets of their district's users;
+    # another district's answers as an unknown device.
+    scope = district_of(who)
+    with server.db.write() as conn:
+        found = conn.execute(
+            "UPDATE devices SET revoked_at = ? WHERE device_id = ?" + (
+                " AND username IN (SELECT username FROM users WHERE district = ?)"
+                if scope else "") + " RETURNING device_id",
+            [utc_now(), device_id, *([scope] if scope else [])]).fetchone()
+        if found:
+            audit.security_event(conn, who, "device_revoked", device_id, {"via": "api"})
+    if not found:
+        raise ApiError(404, "unknown_device", f"no device {device_id}")
+    return {"device_id": device_id, "status": "revoked"}
