@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from fieldapp import unlock
 from fieldapp.changes import Changes
 from fieldapp.errors import AuthError, ServerRejected, WipeRequested
@@ -31,6 +33,7 @@ from fieldapp.wire import (
     MAX_PULL_PAGE,
     PROTOCOL_VERSION,
     AttachmentStatus,
+    ErrorBody,
     LoginRequest,
     LoginResponse,
     PullResponse,
@@ -278,12 +281,11 @@ class SyncClient:
 def _error_from(resp: Response) -> Exception:
     params: dict[str, Any] = {}
     try:
-        body = resp.json()
-        code, message = body.get("error", "http_error"), body.get("message", "")
-        detail = body.get("detail")
-        if isinstance(detail, dict) and "retry_after_s" in detail:
-            params["retry_after_s"] = detail["retry_after_s"]
-    except ValueError:
+        body = ErrorBody.model_validate_json(resp.content)  # the server's one error shape
+        code, message = body.error, body.message
+        if isinstance(body.detail, dict) and "retry_after_s" in body.detail:
+            params["retry_after_s"] = body.detail["retry_after_s"]
+    except ValidationError:  # not our server's answer (a proxy's page, a cut-off body)
         code, message = "http_error", resp.content[:200].decode("utf-8", "replace")
     if resp.status_code == 401:
         return AuthError(code, message, status=401)

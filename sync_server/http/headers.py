@@ -4,10 +4,10 @@ bodies refused by their declared size before a byte of them is read."""
 
 from __future__ import annotations
 
-import json
-
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from fieldapp.wire import ErrorBody
 
 COMMON = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 OFFICE = {
@@ -73,7 +73,7 @@ def _too_large(path: str, length: int, limit: int) -> tuple[bytes, bytes]:
                 f"（每张不超过 5 MB），没有保存任何内容。请压缩照片后返回重新提交。</p>"
                 f"<p><a href=\"/portal/requests\">返回我的业务</a></p></main></html>"
                 ).encode(), b"text/html; charset=utf-8"
-    return json.dumps({"error": "body_too_large", "message":
-                       f"request body of {length} bytes is over the {limit} bytes this"
-                       " address takes; nothing was read",
-                       "detail": {"limit": limit}}).encode(), b"application/json"
+    body = ErrorBody(error="body_too_large", message=f"request body of {length} bytes is over"
+                     f" the {limit} bytes this address takes; nothing was read",
+                     detail={"limit": limit})
+    return body.model_dump_json().encode(), b"application/json"
