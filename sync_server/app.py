@@ -24,15 +24,19 @@ from sync_server.config import MAX_BODY, MAX_CHUNK, MAX_PORTAL_FORM, Settings
 from sync_server.errors import ApiError, error_json
 from sync_server.http.headers import BodyLimit, SecurityHeaders
 from sync_server.http.same_origin import SameOrigin
+from sync_server.office import alerts as office_alerts
 from sync_server.office import audit as office_audit
 from sync_server.office import billing as office_billing
+from sync_server.office import conflicts as office_conflicts
 from sync_server.office import dispatch as office_dispatch
+from sync_server.office import dispatch_api as office_dispatch_api
 from sync_server.office import kpis as office_kpis
 from sync_server.office import parts as office_parts
 from sync_server.office import public_verify
+from sync_server.office import reports as office_reports
 from sync_server.office import rules as office_rules
+from sync_server.office import sign_in as office_sign_in
 from sync_server.office import users as office_users
-from sync_server.office import web as office_web
 from sync_server.office.auth import SignInRequired, sign_in_url
 from sync_server.portal import routers as portal_routers
 from sync_server.portal.web import PortalSignIn
@@ -77,10 +81,11 @@ def create_app(settings: Settings) -> FastAPI:
         return RedirectResponse("/office/")
 
     app.include_router(sync_api.router)
-    for module in (office_web, office_rules, office_parts, office_audit, office_kpis,
-                   office_billing, office_users, office_dispatch):
+    for module in (office_sign_in, office_conflicts, office_reports, office_rules,
+                   office_parts, office_audit, office_kpis, office_billing, office_users,
+                   office_dispatch, office_alerts):
         app.include_router(module.router, max_body_size=MAX_BODY)
-    app.include_router(office_dispatch.api, max_body_size=MAX_BODY)
+    app.include_router(office_dispatch_api.router, max_body_size=MAX_BODY)
     app.include_router(public_verify.router, max_body_size=MAX_BODY)  # QR codes, no sign-in
     for router in portal_routers:
         app.include_router(router, max_body_size=MAX_PORTAL_FORM)

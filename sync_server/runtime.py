@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 
 from sync_server.clock import ServerClock
 from sync_server.config import Settings
-from sync_server.services import alerts, audit, audit_anchor, billing, keys, notify, rules
+from sync_server.services import (
+    alerts,
+    audit,
+    audit_anchor,
+    billing,
+    keys,
+    notify,
+    rule_book,
+    rules,
+)
 from sync_server.storage.blobs import BlobStore
 from sync_server.storage.db import open_database
 from sync_server.storage.objects import FileSystemStore
@@ -31,7 +40,7 @@ class Server:
                                             settings.audit_anchor_dir)
         with self.db.write() as conn:
             audit.seal_legacy(conn)  # a log from before the chain: chained once, ever
-            rules.install_defaults(conn)
+            rule_book.install_defaults(conn)
             billing.install_defaults(conn)
             keys.install(conn)
 

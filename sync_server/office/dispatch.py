@@ -1,5 +1,5 @@
 """调度中心: the dispatch board, new jobs (form and CSV), a job's page with its suggested
-technician and assignment history, and the same actions as a JSON API for other systems.
+technician and assignment history (the same actions as JSON: office/dispatch_api.py).
 
 The rules live in dispatch.py; these routes only check the role, read the form and show the
 outcome. A refused action is shown on the page it came from, in words, and changes nothing.
@@ -13,12 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, Field
 
 from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
-from sync_server.deps import principal, server_of
+from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office import job_map
 from sync_server.office.auth import check_csrf
@@ -26,22 +25,19 @@ from sync_server.office.web import (
     STATUS_ZH,
     NotYours,
     Office,
-    RowId,
     check_district,
     districts_for,
     pages_router,
     render_page,
     require,
 )
-from sync_server.services import alerts, audit, dispatch
+from sync_server.services import dispatch
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
 
 router = pages_router()
-api = APIRouter(prefix="/api/v1/office", tags=["dispatch"])
 
 DISPATCHERS = frozenset({"dispatcher", "supervisor", "admin"})
-ACKNOWLEDGERS = frozenset({"supervisor", "admin"})
 PRIORITY_ZH = {1: "紧急", 2: "加急", 3: "普通", 4: "低"}
 # The board's columns: DOMAIN.md's 待受理 → 已派单 → 服务中 → 已完成 → 已回访.
 COLUMNS = (("pending", "待受理", ("pending",)), ("dispatched", "已派单", ("dispatched",)),
@@ -52,7 +48,7 @@ MAX_CSV_BYTES = 1_000_000
 BOARD_DAYS = 7  # finished jobs stay on the board this long
 
 
-def _may_dispatch(who: Principal) -> None:
+def may_dispatch(who: Principal) -> None:
     require(who, DISPATCHERS, "只有调度员、主管和管理员可以派单")
 
 
@@ -110,7 +106,7 @@ def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLRespo
 def auto(request: Request, who: Office,
          csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
-    _may_dispatch(who)
+    may_dispatch(who)
     try:
         server = server_of(request)
         with server.db.write() as conn:
@@ -146,7 +142,7 @@ def create_job(request: Request, who: Office,
     check_csrf(request, csrf)
     values = {"kind": kind, "customer": customer.strip(), "priority": priority,
               "due_at": due_at, "summary": summary}
-    _may_dispatch(who)
+    may_dispatch(who)
     try:
         server = server_of(request)
         with server.db.write() as conn:
@@ -163,7 +159,7 @@ async def import_jobs(request: Request, who: Office,
                       ) -> HTMLResponse | RedirectResponse:
     """Jobs from a CSV (UTF-8, with or without BOM: Excel's "CSV UTF-8"), all or none."""
     check_csrf(request, csrf)
-    _may_dispatch(who)
+    may_dispatch(who)
     raw = await file.read(MAX_CSV_BYTES + 1)
     try:
         rows = _csv_rows(raw)
@@ -242,9 +238,9 @@ def assign_job(request: Request, who: Office, job_id: str,
                username: Annotated[str, Form(max_length=64)] = "",
                csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     check_csrf(request, csrf)
-    _may_dispatch(who)
+    may_dispatch(who)
     try:
-        _assign(request, who, job_id, username)
+        assign_by_hand(request, who, job_id, username)
     except NotYours:
         raise  # another district's job: a 403 page, not a note on a page it may not open
     except ApiError as exc:
@@ -253,7 +249,7 @@ def assign_job(request: Request, who: Office, job_id: str,
     return RedirectResponse(f"/office/jobs/{job_id}", status_code=303)
 
 
-def _assign(request: Request, who: Principal, job_id: str, username: str) -> str:
+def assign_by_hand(request: Request, who: Principal, job_id: str, username: str) -> str:
     """Assign by hand, saying whether it follows the suggestion; returns the explanation."""
     server = server_of(request)
     with server.db.write() as conn:
@@ -275,131 +271,3 @@ def _name(pick: dispatch.Suggestion) -> str:
 
 def _days_ago(days: int) -> str:
     return (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
-
-
-# -- alerts ---------------------------------------------------------------------------------
-
-
-@router.get("/alerts", response_class=HTMLResponse)
-def alerts_page(request: Request, who: Office,
-                show: Annotated[str, Query(pattern="^(open|all)$")] = "open",
-                error: str | None = None) -> HTMLResponse:
-    server = server_of(request)
-    server.tick(deliver=False)  # what came due since the last timed round shows at once
-    with server.db.read() as conn:
-        items = alerts.open_alerts(conn, include_acknowledged=show == "all",
-                                   district=district_of(who))
-    return render_page(request, who, "alerts.html", {
-        "items": items, "show": show, "error": error, "kind_zh": alerts.KIND_ZH,
-        "can_acknowledge": who.role in ACKNOWLEDGERS})
-
-
-@router.post("/alerts/{alert_id}/ack")
-def acknowledge_alert(request: Request, who: Office, alert_id: RowId,
-                      csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
-    check_csrf(request, csrf)
-    require(who, ACKNOWLEDGERS, "提醒由主管或管理员确认")
-    with server_of(request).db.write() as conn:
-        if not alerts.visible(conn, alert_id, district_of(who)):
-            raise NotYours(404, "unknown_alert", f"没有提醒 #{alert_id}")  # or another district's
-        done = alerts.acknowledge(conn, alert_id, who, datetime.now(UTC))
-        if done:
-            audit.security_event(conn, who, "alert_acknowledged", str(alert_id))
-    if not done:
-        return RedirectResponse(f"/office/alerts?error={quote(f'提醒 #{alert_id} 已确认')}",
-                                status_code=303)
-    return RedirectResponse("/office/alerts", status_code=303)
-
-
-# -- JSON API -------------------------------------------------------------------------------
-
-
-def _office_principal(request: Request) -> Principal:
-    who = principal(request, request.headers.get("authorization"),
-                    _protocol(request.headers.get("x-fieldapp-protocol")))
-    _may_dispatch(who)
-    return who
-
-
-def _protocol(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
-Dispatcher = Annotated[Principal, Depends(_office_principal)]
-
-
-class JobIn(BaseModel):
-    kind: str = Field(max_length=40, description="inspection, repair, meter_reading, …")
-    customer: str = Field(max_length=64, description="the customer's id or account number")
-    priority: int = Field(default=3, ge=1, le=4, description="1 emergency … 4 low")
-    due_at: str = Field(max_length=40, description="ISO 8601; without offset: local time")
-    summary: str = Field(default="", max_length=500)
-
-
-class JobOut(BaseModel):
-    id: str
-    number: str
-    status: str
-    assignee: str | None
-
-
-class AssignIn(BaseModel):
-    username: str = Field(max_length=64)
-
-
-class AssignOut(BaseModel):
-    job: JobOut
-    explanation: str
-
-
-class AutoOut(BaseModel):
-    assigned: list[AssignOut]
-    unassigned: list[AssignOut]
-
-
-def _out(conn: Any, job_id: str) -> JobOut:
-    job = dispatch.job_row(conn, job_id)
-    return JobOut(id=job["id"], number=job["number"], status=job["status"],
-                  assignee=job["assignee"])
-
-
-@api.post("/jobs", status_code=201)
-def api_create_job(request: Request, who: Dispatcher, body: JobIn) -> JobOut:
-    """Create a pending job (the hotline's or another system's)."""
-    server = server_of(request)
-    with server.db.write() as conn:
-        job_id = dispatch.create_job(conn, who, server.clock, body.model_dump(),
-                                     district_of(who))
-        return _out(conn, job_id)
-
-
-@api.get("/jobs")
-def api_jobs(request: Request, who: Dispatcher,
-             status: Annotated[str | None, Query(max_length=20)] = None) -> list[JobOut]:
-    with server_of(request).db.read() as conn:
-        clauses = [(c, v) for c, v in (("status = ?", status),
-                                        ("district = ?", district_of(who))) if v]
-        where = (" WHERE " + " AND ".join(c for c, _ in clauses)) if clauses else ""
-        params = [v for _, v in clauses]
-        rows = conn.execute(f"SELECT id FROM jobs{where} ORDER BY priority, due_at LIMIT 500",
-                            params).fetchall()
-        return [_out(conn, r[0]) for r in rows]
-
-
-@api.post("/jobs/{job_id}/assign")
-def api_assign(request: Request, who: Dispatcher, job_id: str, body: AssignIn) -> AssignOut:
-    explanation = _assign(request, who, job_id, body.username)
-    with server_of(request).db.read() as conn:
-        return AssignOut(job=_out(conn, job_id), explanation=explanation)
-
-
-@api.post("/dispatch/auto")
-def api_auto(request: Request, who: Dispatcher) -> AutoOut:
-    """Assign every pending job; each with the reason in words."""
-    server = server_of(request)
-    with server.db.write() as conn:
-        decided = dispatch.auto_dispatch(conn, who, server.clock, district_of(who))
-        out = [(pick.username is not None,
-                AssignOut(job=_out(conn, job["id"]), explanation=pick.explanation))
-               for job, pick in decided]
-    return AutoOut(assigned=[o for ok, o in out if ok], unassigned=[o for ok, o in out if not ok])

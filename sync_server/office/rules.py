@@ -24,7 +24,7 @@ from sync_server.office.web import (
     render_page,
     require,
 )
-from sync_server.services import audit, dispatch, rules
+from sync_server.services import audit, dispatch, rule_book
 from sync_server.services.districts import customers_in, district_of
 
 router = pages_router()
@@ -37,7 +37,7 @@ SHOWN = 50  # recent firings and messages on the page
 def rules_page(request: Request, who: Office, failed: str | None = None,
                error: str | None = None, saved: str | None = None) -> HTMLResponse:
     with server_of(request).db.read() as conn:
-        items = rules.all_rules(conn)
+        items = rule_book.all_rules(conn)
         firings = conn.execute("SELECT f.*, r.name FROM rule_firings f JOIN rules r"
                                " ON r.id = f.rule_id ORDER BY f.id DESC LIMIT ?",
                                [SHOWN]).fetchall()
@@ -48,7 +48,7 @@ def rules_page(request: Request, who: Office, failed: str | None = None,
                                 " LIMIT ?", [*params, SHOWN]).fetchall()
     return render_page(request, who, "rules.html", {
         "items": items, "firings": firings, "messages": messages, "failed": failed,
-        "error": error, "saved": saved, "events": rules.EVENTS, "actions": rules.ACTIONS,
+        "error": error, "saved": saved, "events": rule_book.EVENTS, "actions": rule_book.ACTIONS,
         "can_edit": who.role in EDITORS,
         "server_notifier": server_of(request).notifier.name})
 
@@ -65,7 +65,7 @@ def save_rule(request: Request, who: Office, rule_id: str,
     require(who, EDITORS, "只有管理员可以修改规则")
     params = {"text": text, "hours": hours}
     with server_of(request).db.write() as conn:
-        problems = rules.update(conn, rule_id, who, datetime.now(UTC), name=name,
+        problems = rule_book.update(conn, rule_id, who, datetime.now(UTC), name=name,
                                 condition=condition, params=params, enabled=enabled == "on")
         if not problems:
             audit.security_event(conn, who, "rule_changed", rule_id, {

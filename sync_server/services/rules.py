@@ -1,24 +1,18 @@
-"""The rules engine: event → condition → action, stored as data and edited by an admin.
+"""The rules engine: event → condition → action, over the rules kept as data
+(services/rule_book.py: the events, the actions, the defaults and the checks of an edit).
 
-    install_defaults(conn, now)        # the shipped rules, once; the change-log cursor
     process(conn, now, clock)          # fire the rules for what happened since last time
-    check(event, condition, action, params) -> problems in words (before saving an edit)
 
 Events come from the change log the sync already keeps (a job completed, a hazard found, a
 reading recorded) and from the clock (an inspection due soon). The engine reads the log
 from its cursor and stores the cursor in the same transaction as what the rules did, so a
 crash or restart neither loses an event nor runs one twice; each rule fires at most once per
 subject (``rule_firings``), which also makes the clock's events safe to scan every minute.
-
-Conditions are the forms' safe expression language (``${priority} = 1 and ${ratio} > 3``):
-parsed, never ``eval``-ed, checked against the event's variables when saved. Message texts
-take ``{customer_name}``-style placeholders from the same variables.
 """
 
 from __future__ import annotations
 
 import json
-import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,71 +30,12 @@ from sync_server.services import alerts, dispatch
 from sync_server.services.appointment_links import appointment_link
 from sync_server.services.auth import Principal
 from sync_server.services.records import utility_name
+from sync_server.services.rule_book import CURSOR, UPCOMING_DAYS, Rule, all_rules
 from sync_server.storage.db import Connection
 
 SYSTEM = Principal("system", "规则引擎", ROLE_SYSTEM, None, "server")
-CURSOR = "rules.cursor"
 BATCH = 500  # change-log entries per pass
-UPCOMING_DAYS = 7
 MIN_DAYS = 0.5  # shorter gaps between readings say little about daily use
-
-_COMMON = {"number": "工单号", "kind": "工单类型代码（inspection、repair…）",
-           "kind_name": "工单类型（安检、维修…）", "district": "区域",
-           "customer_name": "客户姓名", "customer_phone": "客户电话"}
-UTILITY = {"utility": "本公司名称"}  # every message may sign with it
-EVENTS: dict[str, tuple[str, dict[str, str]]] = {
-    "job.completed": ("工单完成", {**_COMMON, "priority": "优先级（1 紧急）",
-                                  "assignee": "处理人", "hazards": "发现隐患数"}),
-    "hazard.found": ("发现隐患", {**_COMMON, "level": "隐患等级（general/serious/critical）",
-                                 "label": "隐患项目", "due_date": "整改期限",
-                                 "check_number": "复查工单号"}),
-    "reading.recorded": ("记录抄表读数", {
-        "customer_name": "客户姓名", "customer_phone": "客户电话", "district": "区域",
-        "value": "本次读数", "previous": "上次读数", "days": "间隔天数",
-        "daily_use": "日均用量", "usual_daily_use": "以往日均用量",
-        "ratio": "日均用量是以往的几倍"}),
-    "inspection.upcoming": ("安检临近", {**_COMMON, "days_left": "距上门天数",
-                                       "due_date": "上门日期",
-                                       "reschedule_link": "改约链接（网上营业厅，无需登录）"}),
-}
-ACTIONS = {
-    "notify_customer": ("短信通知客户", ("text",)),
-    "follow_up_task": ("生成回访任务", ("hours",)),
-    "alert": ("提醒主管", ("text",)),
-    "rectification_check": ("确保有整改复查工单", ()),
-}
-
-DEFAULT_RULES = [
-    {"id": "rule-completed-sms", "name": "完工短信通知", "event": "job.completed",
-     "condition": "", "action": "notify_customer",
-     "params": {"text": "【{utility}】您好，{customer_name}，您的{kind_name}工单 {number} 已完成。"
-                        "如有疑问请致电 96777。"}},
-    {"id": "rule-completed-follow-up", "name": "维修完工回访", "event": "job.completed",
-     "condition": "${kind} = 'repair'", "action": "follow_up_task", "params": {"hours": 24}},
-    {"id": "rule-hazard-check", "name": "隐患生成整改复查", "event": "hazard.found",
-     "condition": "", "action": "rectification_check", "params": {}},
-    {"id": "rule-inspection-reminder", "name": "安检前一周提醒", "event": "inspection.upcoming",
-     "condition": f"${{days_left}} <= {UPCOMING_DAYS}", "action": "notify_customer",
-     "params": {"text": "【{utility}】{customer_name}，您好：我公司将于 {due_date} 上门进行"
-                        "入户安检，届时请家中留人。改约请点 {reschedule_link} 或致电 96777。"}},
-    {"id": "rule-abnormal-usage", "name": "用量异常提醒", "event": "reading.recorded",
-     "condition": "${daily_use} = 0 or ${ratio} > 3", "action": "alert",
-     "params": {"text": "{customer_name}（{district}）用量异常：日均 {daily_use} m³，"
-                        "以往日均 {usual_daily_use} m³"}},
-]
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
-    event: str
-    condition: str
-    action: str
-    params: dict[str, Any]
-    enabled: bool
-    updated_by: str | None = None
-    updated_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,100 +46,6 @@ class Event:
     job_id: str | None = None
     customer_id: str | None = None
     change_seq: int | None = None
-
-
-# -- rules as data --------------------------------------------------------------------------
-
-
-def install_defaults(conn: Connection) -> None:
-    """The shipped rules (kept if an admin changed them) and the cursor, which starts at the
-    end of the log: what happened before the engine existed is not announced again."""
-    for rule in DEFAULT_RULES:
-        conn.execute("INSERT INTO rules(id, name, event, condition, action, params)"
-                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                     [rule["id"], rule["name"], rule["event"], rule["condition"],
-                      rule["action"], json.dumps(rule["params"], ensure_ascii=False)])
-    last = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
-    conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?)"
-                 " ON CONFLICT (key) DO NOTHING", [CURSOR, str(last)])
-
-
-def all_rules(conn: Connection) -> list[Rule]:
-    return [_rule(r) for r in conn.execute("SELECT * FROM rules ORDER BY event, id").fetchall()]
-
-
-def get(conn: Connection, rule_id: str) -> Rule | None:
-    row = conn.execute("SELECT * FROM rules WHERE id = ?", [rule_id]).fetchone()
-    return _rule(row) if row else None
-
-
-def _rule(row: Any) -> Rule:
-    return Rule(row["id"], row["name"], row["event"], row["condition"], row["action"],
-                json.loads(row["params"] or "{}"), bool(row["enabled"]), row["updated_by"],
-                row["updated_at"])
-
-
-def check(event: str, condition: str, action: str, params: Mapping[str, Any]) -> list[str]:
-    """Everything wrong with a rule, in words; empty when it can be saved."""
-    problems = []
-    if event not in EVENTS:
-        return [f"未知的事件：{event}"]
-    known = {**EVENTS[event][1], **UTILITY}
-    if condition.strip():
-        try:
-            expression = parse(condition)
-        except ExpressionError as exc:
-            problems.append(f"条件写法有误（第 {exc.position + 1} 个字符）：{exc.problem}")
-        else:
-            unknown = sorted(expression.refs - set(known))
-            if unknown:
-                problems.append(f"条件中没有这些变量：{', '.join(unknown)}"
-                                f"（可用：{', '.join(known)}）")
-            if expression.uses_current:
-                problems.append("条件中不能使用“.”")
-    if action not in ACTIONS:
-        problems.append(f"未知的动作：{action}")
-    elif "text" in ACTIONS[action][1]:
-        text = str(params.get("text") or "")
-        if not text.strip():
-            problems.append("请填写消息内容")
-        try:
-            names = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-        except ValueError as exc:
-            problems.append(f"消息中的花括号不成对：{exc}")
-        else:
-            unknown = sorted(n for n in names if n not in known)
-            if unknown:
-                problems.append(f"消息中没有这些变量：{', '.join('{' + n + '}' for n in unknown)}")
-        if len(text) > 300:
-            problems.append("消息不能超过 300 字")
-    elif "hours" in ACTIONS[action][1]:
-        try:
-            hours = float(params["hours"])
-            if not 0 < hours <= 24 * 30:
-                raise ValueError
-        except (KeyError, TypeError, ValueError):
-            problems.append("回访期限应为 1–720 小时")
-    return problems
-
-
-def update(conn: Connection, rule_id: str, who: Principal, now: datetime, *, name: str,
-           condition: str, params: Mapping[str, Any], enabled: bool) -> list[str]:
-    """Save an admin's edit of a rule (its event and action stay); problems when refused."""
-    rule = get(conn, rule_id)
-    if rule is None:
-        return [f"没有规则 {rule_id}"]
-    problems = check(rule.event, condition, rule.action, params)
-    if not name.strip():
-        problems.append("请填写规则名称")
-    if problems:
-        return problems
-    kept = {k: params[k] for k in ACTIONS[rule.action][1] if k in params}
-    conn.execute("UPDATE rules SET name = ?, condition = ?, params = ?, enabled = ?,"
-                 " updated_by = ?, updated_at = ? WHERE id = ?",
-                 [name.strip(), condition.strip(), json.dumps(kept, ensure_ascii=False),
-                  int(enabled), who.username, now.isoformat(timespec="seconds"), rule_id])
-    return []
 
 
 # -- running them ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from fieldapp.ids import new_id
 from fieldapp.local_time import LOCAL_ZONE, now_iso
 from fieldapp.wire import Mutation
 from sync_server.clock import ServerClock
-from sync_server.services import notify, rules
+from sync_server.services import notify, rule_book, rules
 from sync_server.services.auth import Principal
 from sync_server.storage.db import Storage
 from sync_server.storage.rows import current_row
@@ -59,7 +59,7 @@ def run(db: Storage, now: datetime | None = None) -> int:
 
 def installed(db: Storage) -> Storage:
     with db.write() as conn:
-        rules.install_defaults(conn)
+        rule_book.install_defaults(conn)
     return db
 
 
@@ -75,7 +75,7 @@ def engine(db: Storage) -> Storage:
 
 def test_the_past_is_not_announced_and_defaults_install_once(engine: Storage) -> None:
     installed(engine)  # a second start changes nothing
-    assert len(rows(engine, "SELECT id FROM rules")) == len(rules.DEFAULT_RULES)
+    assert len(rows(engine, "SELECT id FROM rules")) == len(rule_book.DEFAULT_RULES)
     assert run(engine, at(23)) == 0  # the seeded world's jobs and readings came before
     assert rows(engine, "SELECT * FROM notifications") == []
 
@@ -147,24 +147,24 @@ def test_customers_are_reminded_of_an_inspection_coming_up(engine: Storage) -> N
 
 
 def test_an_admins_edit_is_checked_then_takes_effect(engine: Storage) -> None:
-    assert rules.check("job.completed", "${kind} = ", "alert", {"text": "x"})[0].startswith(
+    assert rule_book.check("job.completed", "${kind} = ", "alert", {"text": "x"})[0].startswith(
         "条件写法有误")
-    assert "条件中没有这些变量：colour" in rules.check(
+    assert "条件中没有这些变量：colour" in rule_book.check(
         "job.completed", "${colour} = 'red'", "alert", {"text": "x"})[0]
-    assert rules.check("job.completed", "", "notify_customer",
+    assert rule_book.check("job.completed", "", "notify_customer",
                        {"text": "您好 {name}"}) == ["消息中没有这些变量：{name}"]
-    assert rules.check("job.completed", "", "follow_up_task", {"hours": "-1"}) == [
+    assert rule_book.check("job.completed", "", "follow_up_task", {"hours": "-1"}) == [
         "回访期限应为 1–720 小时"]
 
     now = at(12)
     with engine.write() as conn:
-        refused = rules.update(conn, "rule-completed-sms", ADMIN, now, name="完工短信",
+        refused = rule_book.update(conn, "rule-completed-sms", ADMIN, now, name="完工短信",
                                condition="${priority} =", params={"text": "x"}, enabled=True)
-        assert refused and rules.get(conn, "rule-completed-sms").condition == ""
-        assert rules.update(conn, "rule-completed-sms", ADMIN, now, name="紧急完工短信",
+        assert refused and rule_book.get(conn, "rule-completed-sms").condition == ""
+        assert rule_book.update(conn, "rule-completed-sms", ADMIN, now, name="紧急完工短信",
                             condition="${priority} = 1", params={"text": "{number} 已处理"},
                             enabled=True) == []
-        assert rules.update(conn, "rule-completed-follow-up", ADMIN, now, name="回访",
+        assert rule_book.update(conn, "rule-completed-follow-up", ADMIN, now, name="回访",
                             condition="", params={"hours": 12}, enabled=False) == []
     complete(engine, TECH02, "job-3")  # priority 3
     run(engine)
@@ -257,4 +257,5 @@ def test_messages_are_signed_with_the_utilitys_name(engine: Storage) -> None:
     run(engine)
     [text] = [r["text"] for r in rows(engine, "SELECT text FROM notifications")]
     assert text.startswith("【江宁港华燃气有限公司】您好，陈桂芳")
-    assert rules.check("job.completed", "", "notify_customer", {"text": "【{utility}】好"}) == []
+    assert rule_book.check("job.completed", "", "notify_customer",
+                           {"text": "【{utility}】好"}) == []
