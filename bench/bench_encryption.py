@@ -19,10 +19,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fieldapp import store
 from fieldapp.demo.generate import generate
 from fieldapp.records import TABLES
-from fieldapp.replica import Replica
+from fieldapp.replica import Replica, store
 from fieldapp.sync.apply import apply_changes
 from fieldapp.wire import RecordChange
 

@@ -22,7 +22,7 @@ MAX_PULL_PAGE = 1000
 MAX_SKEW_MS = 60_000
 # Attachments are uploaded in chunks of this size; the server takes up to twice it per request.
 CHUNK = 1024 * 1024
-# The newest tablet schema (fieldapp.store's last migration) a push may declare; the server
+# The newest tablet schema (fieldapp.replica.store's last migration) a push may declare; the server
 # reads it here rather than from the tablet's store, which it must not import (a test ties
 # the two).
 CLIENT_SCHEMA_VERSION = 8

@@ -24,9 +24,8 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from fieldapp.changes import Changes  # noqa: E402
 from fieldapp.demo.kb import article_rows  # noqa: E402
-from fieldapp.forms import signing  # noqa: E402
 from fieldapp.local_time import now_iso  # noqa: E402
-from fieldapp.replica import Replica  # noqa: E402
+from fieldapp.replica import Replica, signing  # noqa: E402
 from fieldapp.sync.apply import apply_changes  # noqa: E402
 from fieldapp.ui import ops, theme  # noqa: E402
 from fieldapp.ui.app import build_main_window  # noqa: E402
@@ -326,7 +325,7 @@ def shoot_settings(window: MainWindow, out: Path) -> None:
 def shoot_lock_and_wipe(window: MainWindow, out: Path) -> None:
     """The idle lock over the app (a whole-screen grab: the dialog is its own window), then
     what a revoked tablet shows once it has erased itself (shown, not done, here)."""
-    from fieldapp import unlock
+    from fieldapp.replica import unlock
     from fieldapp.ui.i18n import tr
     from fieldapp.ui.idle_lock import IdleLock
     from fieldapp.ui.main_window import WipedNotice

@@ -15,3 +15,6 @@ KIND_ZH = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表"
 
 EMERGENCY = 1  # a gas leak: dispatched before anything else
 PRIORITIES = (1, 2, 3, 4)  # emergency, urgent, normal, low
+# The form each kind of job is done on (kinds without one are closed without a form).
+FORM_FOR_KIND = {"inspection": "household_inspection", "repair": "repair_report",
+                 "meter_reading": "meter_reading", "rectification_check": "rectification_check"}

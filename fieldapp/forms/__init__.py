@@ -14,10 +14,7 @@
     checklist.py    the checklist API the app used before the engine (now a thin layer)
     signed_content.py  what a customer's signature binds, and its hash (tablet and server)
 
-On the tablet only (they run SQL on the replica):
-    submissions.py  a job's submissions: created, answered one value at a time, submitted
-    filling.py      the screen model the generic form view draws
-    readings.py     a submitted meter read becomes a reading of the customer's meter
-    rectification.py  the notice, hazards and check jobs a submission with hazards leaves
-    signing.py      the customer's signature: only on a complete form, void when it changes
+
+Shared by the tablet and the server; the tablet's managers that fill forms on the replica
+(submissions, filling, readings, rectification, signing) live in fieldapp/replica/.
 """

@@ -18,12 +18,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from fieldapp import unlock
 from fieldapp.changes import Changes
 from fieldapp.errors import AuthError, ServerRejected, WipeRequested
 from fieldapp.local_time import now_iso
-from fieldapp.replica import Replica, Session
-from fieldapp.store import SCHEMA_VERSION
+from fieldapp.replica import Replica, Session, unlock
+from fieldapp.replica.store import SCHEMA_VERSION
 from fieldapp.sync.apply import apply_changes
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.transport import RequestsTransport, Response, Transport

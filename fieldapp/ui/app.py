@@ -16,10 +16,10 @@ from types import TracebackType
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from fieldapp import integrity, tablet_settings, wipe
 from fieldapp.errors import FieldAppError
-from fieldapp.replica import Replica
-from fieldapp.store import DatabaseError
+from fieldapp.replica import Replica, integrity, wipe
+from fieldapp.replica import settings as tablet_settings
+from fieldapp.replica.store import DatabaseError
 from fieldapp.ui import i18n, ops, theme
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.i18n import tr

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from fieldapp.forms.filling import Field
 from fieldapp.local_time import now_iso
+from fieldapp.replica.filling import Field
 from fieldapp.ui.camera_dialog import CameraDialog, open_camera
 from fieldapp.ui.controls import button, label
 from fieldapp.ui.i18n import tr

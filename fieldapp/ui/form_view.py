@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp.changes import Changes
 from fieldapp.errors import FieldAppError
-from fieldapp.forms.filling import FormScreen
+from fieldapp.replica.filling import FormScreen
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Card, button, clear_layout, label, set_prop

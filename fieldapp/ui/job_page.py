@@ -9,9 +9,9 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from fieldapp.changes import Changes
+from fieldapp.domain.kinds import FORM_FOR_KIND
 from fieldapp.domain.navigation import navigation_url, phone_url
 from fieldapp.errors import FieldAppError
-from fieldapp.forms.filling import FORM_FOR_KIND
 from fieldapp.ui import ops, theme
 from fieldapp.ui.completion_dialog import CompletionDialog
 from fieldapp.ui.context import AppContext

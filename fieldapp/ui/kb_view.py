@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.kb.article import article_html
-from fieldapp.kb.search import marked_html
+from fieldapp.replica.kb import marked_html
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import button, label

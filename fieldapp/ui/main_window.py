@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.errors import WipeRequested
-from fieldapp.tablet_settings import TabletSettings
+from fieldapp.replica.settings import TabletSettings
 from fieldapp.ui import ops, theme
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Toast, button, close_row, label

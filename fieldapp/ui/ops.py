@@ -17,17 +17,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fieldapp import unlock as unlock_check
-from fieldapp import wipe
 from fieldapp.capture.gps import PositionSource, source_from_config
 from fieldapp.changes import Changes
 from fieldapp.domain.status import ORDER, Status, allowed_moves
-from fieldapp.forms import signing
-from fieldapp.forms.filling import FormScreen
-from fieldapp.forms.signing import SignatureStatus
 from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
-from fieldapp.replica import Replica, Session
+from fieldapp.replica import Replica, Session, signing, wipe
+from fieldapp.replica import unlock as unlock_check
+from fieldapp.replica.filling import FormScreen
+from fieldapp.replica.signing import SignatureStatus
 from fieldapp.reports import documents
 from fieldapp.sync.client import Progress, SyncClient, SyncReport
 from fieldapp.sync.credentials import TokenStore

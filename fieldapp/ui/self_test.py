@@ -69,8 +69,7 @@ def _font(family: str) -> str:
 
 
 def _database(data: Path) -> str:
-    from fieldapp import store
-    from fieldapp.replica import Replica
+    from fieldapp.replica import Replica, store
     from fieldapp.ui.demo_seed import seed
 
     replica = Replica.open(data)

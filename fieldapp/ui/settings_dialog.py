@@ -1,4 +1,4 @@
-"""设置: the tablet's own settings (fieldapp/tablet_settings.py) in one touch-sized form. A
+"""设置: the tablet's own settings (fieldapp/replica/settings.py) in one touch-sized form. A
 refused value is said next to its field and nothing is stored; what is saved takes effect
 at once (language, theme, GPS source, lock, server address of the next sync)."""
 
@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import tablet_settings
 from fieldapp.errors import FieldAppError
-from fieldapp.tablet_settings import TabletSettings
+from fieldapp.replica import settings as tablet_settings
+from fieldapp.replica.settings import TabletSettings
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import button, label, set_prop
 from fieldapp.ui.i18n import tr

@@ -1,6 +1,6 @@
 """签名: the customer signs on the pad, the technician confirms, the saved signature shows.
 
-The rules are the core's (``fieldapp.forms.signing`` through ``ops``): the pad is offered only
+The rules are the core's (``fieldapp.replica.signing`` through ``ops``): the pad is offered only
 on a complete form, and a signature the form changed after is shown void, with the pad to
 sign again."""
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp.changes import Changes
-from fieldapp.domain.jobs import JobFilter
+from fieldapp.replica.jobs import JobFilter
 from fieldapp.ui import ops
 from fieldapp.ui.camera_dialog import CameraDialog, open_camera
 from fieldapp.ui.context import AppContext

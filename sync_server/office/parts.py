@@ -3,6 +3,7 @@ or admin issues or refuses each with a reply, which reaches the tablet at its ne
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import quote
@@ -10,6 +11,7 @@ from urllib.parse import quote
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from fieldapp.domain.parts import CATALOGUE_FORM, catalogue
 from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office.auth import check_csrf
@@ -77,11 +79,7 @@ def decide(request: Request, who: Office, request_id: str,
 
 def _part_names(request: Request) -> dict[str, str]:
     """The catalogue's names, from the newest repair report definition on the server."""
-    import json
-
     with server_of(request).db.read() as conn:
         row = conn.execute("SELECT definition FROM form_definitions WHERE code = ?"
-                           " ORDER BY form_version DESC LIMIT 1", ["repair_report"]).fetchone()
-    lists = json.loads(row[0]).get("choice_lists", {}) if row else {}
-    return {c["value"]: (c.get("label") or {}).get("zh", c["value"])
-            for c in lists.get("parts", [])}
+                           " ORDER BY form_version DESC LIMIT 1", [CATALOGUE_FORM]).fetchone()
+    return dict(catalogue(json.loads(row[0]))) if row else {}

@@ -14,8 +14,7 @@ from pathlib import Path
 import sync_server
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLET_ONLY = ("fieldapp.replica", "fieldapp.store", "fieldapp.sync", "fieldapp.capture",
-               "fieldapp.ui", "fieldapp.unlock", "fieldapp.db_key", "fieldapp.wipe",
+TABLET_ONLY = ("fieldapp.replica", "fieldapp.sync", "fieldapp.capture", "fieldapp.ui",
                "sqlcipher3", "keyring", "requests", "PySide6", "shiboken6")
 
 PROBE = """

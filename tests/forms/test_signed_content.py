@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from fieldapp.errors import InvalidInput
-from fieldapp.forms import signed_content, signing
-from fieldapp.replica import Replica
+from fieldapp.forms import signed_content
+from fieldapp.replica import Replica, signing
 from tests.world import STROKES, fill_household
 
 

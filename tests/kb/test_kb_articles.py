@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from fieldapp.demo.kb import article_rows
-from fieldapp.forms.filling import kb_query
 from fieldapp.forms.form_files import FORMS_DIR, load_file
 from fieldapp.kb.article import IMAGE_DIR, article_html, blocks
 from fieldapp.replica import Replica
+from fieldapp.replica.filling import kb_query
 from fieldapp.sync.apply import apply_changes
 from fieldapp.wire import RecordChange
 

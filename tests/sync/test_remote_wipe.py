@@ -10,9 +10,8 @@ import pytest
 import requests
 from PIL import Image
 
-from fieldapp import db_key, wipe
 from fieldapp.errors import AuthError, ServerUnreachable, WipeRequested
-from fieldapp.replica import Replica
+from fieldapp.replica import Replica, db_key, wipe
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.ui import ops
 from tests.conftest import ServerProcess, synced_tablet

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
-from fieldapp import unlock
+from fieldapp.replica import unlock
 from fieldapp.ui import ops
 from fieldapp.ui.idle_lock import SETTING, IdleLock, idle_minutes
 from fieldapp.ui.main_window import MainWindow

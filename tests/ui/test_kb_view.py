@@ -5,7 +5,7 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from fieldapp.ui.main_window import MainWindow
-from tests.kb.test_kb_search import load
+from tests.replica.test_kb_search import load
 from tests.ui.ui_helpers import tap, type_text
 
 

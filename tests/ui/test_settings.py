@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from fieldapp import tablet_settings
+from fieldapp.replica import settings as tablet_settings
 from fieldapp.ui import theme
 from fieldapp.ui.app import build_main_window
 from fieldapp.ui.i18n import tr

@@ -10,8 +10,7 @@ from PIL import Image
 from pytestqt.qtbot import QtBot
 
 from fieldapp.changes import Changes
-from fieldapp.forms import signing
-from fieldapp.replica import Replica
+from fieldapp.replica import Replica, signing
 from fieldapp.ui import ops
 from fieldapp.ui.demo_seed import Seeded
 from fieldapp.ui.i18n import tr

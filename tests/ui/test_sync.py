@@ -12,9 +12,8 @@ import pytest
 import uvicorn
 from pytestqt.qtbot import QtBot
 
-from fieldapp import unlock
 from fieldapp.local_time import LOCAL_ZONE
-from fieldapp.replica import Replica
+from fieldapp.replica import Replica, unlock
 from fieldapp.ui.app import build_main_window
 from fieldapp.ui.demo_seed import Seeded, demo_rows
 from fieldapp.ui.i18n import tr

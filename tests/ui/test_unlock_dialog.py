@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from fieldapp import unlock
+from fieldapp.replica import unlock
 from fieldapp.ui import ops
 from fieldapp.ui.main_window import MainWindow
 from fieldapp.ui.unlock_dialog import UnlockDialog

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp import store
-from fieldapp.db_key import database_key
-from fieldapp.replica import Replica
+from fieldapp.replica import Replica, store
+from fieldapp.replica.db_key import database_key
 
 
 def test_new_replica_is_migrated_in_wal_mode(tmp_path: Path):
@@ -58,6 +57,7 @@ def test_database_file_is_a_valid_sqlite_file(fresh_replica: Replica):
 def test_the_wire_names_the_newest_tablet_schema() -> None:
     """The server reads the tablet's schema version from the wire module (it must not import
     the store); a new client migration has to move it too."""
-    from fieldapp import store, wire
+    from fieldapp import wire
+    from fieldapp.replica import store
 
     assert wire.CLIENT_SCHEMA_VERSION == store.SCHEMA_VERSION

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fieldapp.domain.jobs import JobFilter
+from fieldapp.replica.jobs import JobFilter
 
 JOBS = [
     {"id": "a", "status": "dispatched", "kind": "repair", "priority": 1},

@@ -21,20 +21,19 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
+from fieldapp.domain.kinds import FORM_FOR_KIND
 from fieldapp.errors import InvalidInput
 from fieldapp.forms.definition import Question
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
-from fieldapp.forms.submissions import SIGNED
+from fieldapp.replica.submissions import SIGNED
 from fieldapp.reports import documents
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
 # The form each job kind is filled on.
-FORM_FOR_KIND = {"inspection": "household_inspection", "repair": "repair_report",
-                 "meter_reading": "meter_reading", "rectification_check": "rectification_check"}
 HIDDEN = frozenset({"hidden", "calculate"})
 _INSTANCE = re.compile(r"(.+)\[(\d+)\]")  # a repeat instance's path: appliances[1]
 

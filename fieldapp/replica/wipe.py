@@ -15,8 +15,8 @@ import os
 import shutil
 from pathlib import Path
 
-from fieldapp import db_key
-from fieldapp.store import DB_FILE
+from fieldapp.replica import db_key
+from fieldapp.replica.store import DB_FILE
 
 MARKER = "WIPE"
 # Everything the app writes into its data folder; anything else there is not ours.

@@ -25,8 +25,8 @@ from fieldapp.hlc import HybridClock
 from fieldapp.ids import new_id
 from fieldapp.local_time import now_iso
 from fieldapp.records import TABLES
-from fieldapp.sealed import file_key
-from fieldapp.store import DB_FILE, open_db
+from fieldapp.replica.sealed import file_key
+from fieldapp.replica.store import DB_FILE, open_db
 from fieldapp.write_policy import TECHNICIAN, may
 
 FILES_SEALED = "files_sealed_at"
@@ -43,14 +43,14 @@ class Session:
 class Replica:
     def __init__(self, db: sqlite_utils.Database, data_dir: Path,
                  key: bytes | None = None) -> None:
-        from fieldapp.capture.evidence import Evidence
-        from fieldapp.domain.customers import Customers
-        from fieldapp.domain.interactions import Interactions
-        from fieldapp.domain.jobs import Jobs
-        from fieldapp.domain.parts import Parts
-        from fieldapp.forms.filling import Forms
-        from fieldapp.forms.submissions import Submissions
-        from fieldapp.kb.search import KnowledgeBase
+        from fieldapp.replica.customers import Customers
+        from fieldapp.replica.evidence import Evidence
+        from fieldapp.replica.filling import Forms
+        from fieldapp.replica.interactions import Interactions
+        from fieldapp.replica.jobs import Jobs
+        from fieldapp.replica.kb import KnowledgeBase
+        from fieldapp.replica.parts import Parts
+        from fieldapp.replica.submissions import Submissions
         from fieldapp.sync.outbox import Outbox
 
         self.db = db
@@ -72,7 +72,7 @@ class Replica:
 
     @classmethod
     def open(cls, data_dir: Path | str) -> Replica:
-        from fieldapp.db_key import database_key
+        from fieldapp.replica.db_key import database_key
 
         data_dir = Path(data_dir)
         key = database_key(data_dir)

@@ -9,7 +9,7 @@ import pytest
 
 from fieldapp.errors import InvalidInput
 from fieldapp.replica import Replica
-from tests.forms.test_rectification import inspect
+from tests.replica.test_rectification import inspect
 from tests.world import seed_replica
 
 

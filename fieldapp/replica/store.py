@@ -5,7 +5,7 @@ row in ``schema_migrations``, so a kill mid-migration leaves the previous versio
 Never edit a released migration: add the next number.
 
 The file is encrypted with SQLCipher when a key is given (the app always gives one, from
-:mod:`fieldapp.db_key`); a replica written before encryption is encrypted in place the
+:mod:`fieldapp.replica.db_key`); a replica written before encryption is encrypted in place the
 first time it is opened with a key.
 """
 

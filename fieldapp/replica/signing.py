@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fieldapp.domain.kinds import FORM_FOR_KIND
 from fieldapp.errors import InvalidInput
 from fieldapp.forms import signed_content
-from fieldapp.forms.filling import FORM_FOR_KIND
 from fieldapp.forms.loader import as_definition
 
 if TYPE_CHECKING:

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
 from fieldapp.errors import InvalidInput, NotFound
-from fieldapp.forms import checklist, engine, readings, rectification
+from fieldapp.forms import checklist, engine
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.local_time import now_iso
+from fieldapp.replica import readings, rectification
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
@@ -96,7 +97,7 @@ class Submissions:
         """Everything that stops the form from closing. The customer's signature counts
         only while it still matches the content (``forms.signing``): one given before a
         later change is void and reported as ``signature_void``."""
-        from fieldapp.forms import signing
+        from fieldapp.replica import signing
 
         sub = self.r.get("submissions", submission_id)
         answers = self.answers(submission_id)

@@ -14,14 +14,13 @@ import pytest
 import sqlite_utils
 from PIL import Image
 
-from fieldapp import store
 from fieldapp.capture.gps import SimulatedSource
 from fieldapp.capture.photo import dms_to_degrees
 from fieldapp.demo.photos import scene_photo
 from fieldapp.errors import InvalidInput
 from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
-from fieldapp.replica import Replica
+from fieldapp.replica import Replica, store
 from sync_server.storage.db import Database
 
 TAKEN = datetime(2026, 11, 24, 10, 5, 0, tzinfo=LOCAL_ZONE)

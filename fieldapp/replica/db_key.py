@@ -24,10 +24,10 @@ import keyring
 from keyring.errors import KeyringError
 
 from fieldapp.errors import FieldAppError
-from fieldapp.store import DB_FILE, is_plain
+from fieldapp.replica.store import DB_FILE, is_plain
 from fieldapp.sync.credentials import keyring_available
 
-log = logging.getLogger("fieldapp.db_key")
+log = logging.getLogger("fieldapp.replica.db_key")
 SERVICE = "FieldApp replica key"
 ID_FILE = "replica.keyid"
 FALLBACK_FILE = "replica.key"  # only on a system without a keyring

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from fieldapp import integrity
-from fieldapp.replica import Replica
+from fieldapp.replica import Replica, integrity
 from tests.world import seed_replica
 
 

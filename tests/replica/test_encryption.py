@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fieldapp import db_key, integrity, sealed, store
-from fieldapp.db_key import KeyMissing, database_key
-from fieldapp.replica import Replica
+from fieldapp.replica import Replica, db_key, integrity, sealed, store
+from fieldapp.replica.db_key import KeyMissing, database_key
 from tests.memory_keyring import MemoryKeyring
 from tests.world import seed_replica
 

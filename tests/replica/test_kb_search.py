@@ -3,8 +3,8 @@ or more, substrings for shorter ones, best matches first, the matched text marke
 
 from __future__ import annotations
 
-from fieldapp.kb.search import END, MARK, marked_html
 from fieldapp.replica import Replica
+from fieldapp.replica.kb import END, MARK, marked_html
 from fieldapp.sync.apply import apply_changes
 from fieldapp.wire import RecordChange
 

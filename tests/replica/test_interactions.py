@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from fieldapp.domain.interactions import MAX_NOTE
 from fieldapp.domain.navigation import navigation_url, phone_url
 from fieldapp.errors import InvalidInput
 from fieldapp.replica import Replica
+from fieldapp.replica.interactions import MAX_NOTE
 from tests.world import seed_replica
 
 

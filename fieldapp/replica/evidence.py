@@ -21,7 +21,7 @@ from fieldapp.domain.status import is_closed
 from fieldapp.errors import FieldAppError, InvalidInput, NotFound
 from fieldapp.local_time import LOCAL_ZONE, now_iso
 from fieldapp.position import Position
-from fieldapp.sealed import is_sealed, seal, unseal
+from fieldapp.replica.sealed import is_sealed, seal, unseal
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
@@ -174,7 +174,8 @@ class Evidence:
         hash of the form's content it confirms. Refused while the form is incomplete."""
         if not signer_name.strip():
             raise InvalidInput("signer_name_required", "the signer's name is required")
-        from fieldapp.forms import signed_content, signing
+        from fieldapp.forms import signed_content
+        from fieldapp.replica import signing
 
         png = render_png(strokes)
         session = self.r.require_session()

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fieldapp import unlock
-from fieldapp.replica import Replica
+from fieldapp.replica import Replica, unlock
 
 
 class Clock:

@@ -146,7 +146,7 @@ class Jobs:
         """A job with a form completes only once its form is submitted; the form's own rules
         ask for the customer's signature where one is needed. An inspection on a form with
         no signature question (the flat checklist of v1) needs the signature on the job."""
-        from fieldapp.forms.filling import FORM_FOR_KIND
+        from fieldapp.domain.kinds import FORM_FOR_KIND
 
         if job["kind"] not in FORM_FOR_KIND:
             return

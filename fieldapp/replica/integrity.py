@@ -21,11 +21,11 @@ from typing import Any
 
 from sqlcipher3.dbapi2 import Connection, Row
 
-from fieldapp.db_key import database_key
 from fieldapp.errors import FieldAppError
 from fieldapp.local_time import LOCAL_ZONE
-from fieldapp.sealed import file_key, is_sealed, unseal
-from fieldapp.store import DB_FILE, DatabaseError, connect
+from fieldapp.replica.db_key import database_key
+from fieldapp.replica.sealed import file_key, is_sealed, unseal
+from fieldapp.replica.store import DB_FILE, DatabaseError, connect
 
 RESCUE_DIR = "rescue"
 # SQLCipher reports a page that fails its authentication check as "out of memory".

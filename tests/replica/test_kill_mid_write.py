@@ -11,9 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from fieldapp import store
-from fieldapp.db_key import database_key
-from fieldapp.replica import Replica
+from fieldapp.replica import Replica, store
+from fieldapp.replica.db_key import database_key
 from tests.world import CHECKLIST, seed_replica
 
 ROOT = Path(__file__).resolve().parents[2]
