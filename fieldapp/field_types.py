@@ -25,16 +25,7 @@ from typing import Any
 from fieldapp.domain.kinds import KINDS
 from fieldapp.domain.parts import STATES as PART_STATES
 from fieldapp.domain.status import Status
-from fieldapp.records import (
-    ATTACHMENT_GPS_DDL,
-    BILLS_DDL,
-    INTERACTIONS_DDL,
-    ORG_SETTINGS_DDL,
-    RECORD_DDL_V1,
-    RECTIFICATION_DDL,
-    SIGNATURE_HASH_DDL,
-    TABLES,
-)
+from fieldapp.records import RECORD_SCHEMA, TABLES
 
 INT64 = (-(2**63), 2**63 - 1)
 TEXT_MAX = 20_000  # a note or an address; the long fields below say so
@@ -79,8 +70,7 @@ def field_types() -> dict[str, dict[str, FieldType]]:
     """Every synced table's fields as the DDL declares them."""
     db = sqlite3.connect(":memory:")
     try:
-        db.executescript(RECORD_DDL_V1 + ATTACHMENT_GPS_DDL + ORG_SETTINGS_DDL + BILLS_DDL
-                         + RECTIFICATION_DDL + INTERACTIONS_DDL + SIGNATURE_HASH_DDL)
+        db.executescript("".join(RECORD_SCHEMA))
         out: dict[str, dict[str, FieldType]] = {}
         for table, spec in TABLES.items():
             cols = {r[1]: r for r in db.execute(f'PRAGMA table_xinfo("{table}")')}

@@ -281,6 +281,14 @@ ALTER TABLE signatures ADD COLUMN content_hash TEXT;
 """
 
 
+# Every change to the synced tables, in the order released: the tablet's migrations
+# (replica/store.py) and the server's (sync_server/storage/db.py) each run all of them, in
+# this order, among their own (tests/core/test_record_schema.py checks both lists and that
+# the tables come out with exactly TABLES' columns). Never edit one: add one at the end.
+RECORD_SCHEMA = (RECORD_DDL_V1, ATTACHMENT_GPS_DDL, RECTIFICATION_DDL, ORG_SETTINGS_DDL,
+                 BILLS_DDL, INTERACTIONS_DDL, SIGNATURE_HASH_DDL)
+
+
 def escape_like(word: str) -> str:
     """``word`` matched literally inside a LIKE pattern written with ``ESCAPE '\\'``
     (the tablet's and the server's searches alike)."""

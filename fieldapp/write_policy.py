@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from fieldapp.domain.roles import ADMIN, DISPATCHER, SUPERVISOR, SYSTEM, TECHNICIAN
 from fieldapp.records import TABLES
 
 
@@ -38,9 +39,6 @@ class Scope(StrEnum):
     ALL = "all"
 
 
-TECHNICIAN, DISPATCHER, SUPERVISOR, ADMIN = "technician", "dispatcher", "supervisor", "admin"
-AUDITOR, SYSTEM = "auditor", "system"
-ROLES = (TECHNICIAN, DISPATCHER, SUPERVISOR, ADMIN, AUDITOR, SYSTEM)
 OPS = ("insert", "update", "delete")
 
 

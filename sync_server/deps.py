@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from fieldapp.domain.status import AUDITOR
+from fieldapp.domain.roles import AUDITOR
 from fieldapp.wire import CLIENT_SCHEMA_VERSION, PROTOCOL_VERSION
 from sync_server.errors import ApiError
 from sync_server.runtime import Server

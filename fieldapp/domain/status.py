@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from fieldapp.domain.roles import ACTS_AS_OFFICE, TECHNICIAN
 from fieldapp.errors import IllegalTransition
 
 
@@ -25,6 +26,12 @@ class Status(StrEnum):
     FOLLOWED_UP = "followed_up"
     CANCELLED = "cancelled"
 
+
+# How a status reads on the tablet's paper, the office's pages and the maps.
+STATUS_ZH: dict[str, str] = {
+    Status.PENDING: "待受理", Status.DISPATCHED: "已派单", Status.ACCEPTED: "已接单",
+    Status.EN_ROUTE: "在途", Status.IN_SERVICE: "服务中", Status.COMPLETED: "已完成",
+    Status.FOLLOWED_UP: "已回访", Status.CANCELLED: "已取消"}
 
 ORDER = [Status.PENDING, Status.DISPATCHED, Status.ACCEPTED, Status.EN_ROUTE,
          Status.IN_SERVICE, Status.COMPLETED, Status.FOLLOWED_UP]
@@ -45,15 +52,6 @@ OFFICE_MOVES: dict[Status, frozenset[Status]] = {
     Status.COMPLETED: frozenset({Status.FOLLOWED_UP}),
 }
 
-OFFICE_ROLES = frozenset({"dispatcher", "supervisor", "admin"})
-# An auditor reads everything in the back office and changes nothing anywhere.
-AUDITOR = "auditor"
-OFFICE_VIEWERS = OFFICE_ROLES | {AUDITOR}
-# The server acting by itself (rules engine, billing, the portal): moves jobs as the office.
-SYSTEM = "system"
-ACTS_AS_OFFICE = OFFICE_ROLES | {SYSTEM}
-# Office roles that see only their own district when their account names one.
-DISTRICT_SCOPED = frozenset({"dispatcher", "supervisor"})
 
 
 CLOSED = frozenset({Status.COMPLETED, Status.FOLLOWED_UP, Status.CANCELLED})
@@ -64,12 +62,12 @@ def is_closed(status: str) -> bool:
     return status in CLOSED
 
 
-def allowed_moves(current: str, role: str = "technician") -> frozenset[Status]:
+def allowed_moves(current: str, role: str = TECHNICIAN) -> frozenset[Status]:
     moves = OFFICE_MOVES if role in ACTS_AS_OFFICE else TECHNICIAN_MOVES
     return moves.get(Status(current), frozenset())
 
 
-def check_transition(current: str, target: str, role: str = "technician") -> Status:
+def check_transition(current: str, target: str, role: str = TECHNICIAN) -> Status:
     """Return the target status if ``role`` may move a job from ``current`` to it."""
     try:
         frm, to = Status(current), Status(target)
@@ -82,7 +80,7 @@ def check_transition(current: str, target: str, role: str = "technician") -> Sta
     return to
 
 
-def reachable(current: str, target: str, role: str = "technician") -> bool:
+def reachable(current: str, target: str, role: str = TECHNICIAN) -> bool:
     """Can ``role`` get from ``current`` to ``target`` in one or more legal moves?
 
     The server uses it to merge a transition forward when an earlier one from the same

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from fieldapp.domain.roles import TECHNICIAN
 from fieldapp.errors import FieldAppError, InvalidInput, NotFound
 from fieldapp.hlc import HybridClock
 from fieldapp.ids import new_id
@@ -27,7 +28,7 @@ from fieldapp.local_time import now_iso
 from fieldapp.records import TABLES
 from fieldapp.replica.sealed import file_key
 from fieldapp.replica.store import DB_FILE, open_db
-from fieldapp.write_policy import TECHNICIAN, may
+from fieldapp.write_policy import may
 
 FILES_SEALED = "files_sealed_at"
 

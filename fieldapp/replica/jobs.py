@@ -8,8 +8,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
+from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.domain.route import Route, Stop, plan_route
-from fieldapp.domain.status import OFFICE_ROLES, Status, check_transition
+from fieldapp.domain.status import Status, check_transition
 from fieldapp.errors import InvalidInput
 from fieldapp.local_time import LOCAL_ZONE, as_local, now_iso
 

@@ -25,7 +25,9 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
+from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.domain.route import Route
+from fieldapp.domain.status import STATUS_ZH
 from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.resources import resource
@@ -46,19 +48,12 @@ class StatusStyle:
     colour: str
 
 
+_COLOURS = {"pending": "#9aa0a6", "dispatched": "#5b7fbf", "accepted": "#12939a",
+            "en_route": "#f29900", "in_service": "#9334e6", "completed": "#1e8e3e",
+            "followed_up": "#0d652d", "cancelled": "#5f6368"}
 STATUS_STYLES: dict[str, StatusStyle] = {
-    "pending": StatusStyle("待受理", "#9aa0a6"),
-    "dispatched": StatusStyle("已派单", "#5b7fbf"),
-    "accepted": StatusStyle("已接单", "#12939a"),
-    "en_route": StatusStyle("在途", "#f29900"),
-    "in_service": StatusStyle("服务中", "#9334e6"),
-    "completed": StatusStyle("已完成", "#1e8e3e"),
-    "followed_up": StatusStyle("已回访", "#0d652d"),
-    "cancelled": StatusStyle("已取消", "#5f6368"),
-}
+    status: StatusStyle(STATUS_ZH[status], colour) for status, colour in _COLOURS.items()}
 _UNKNOWN = StatusStyle("未知", "#5f6368")
-KIND_LABELS = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表",
-               "rectification_check": "整改复查", "installation": "安装"}
 
 
 class LeafletMissing(FileNotFoundError):
@@ -190,7 +185,7 @@ def _job_marker(fmap: folium.Map, job: Mapping[str, Any], number: int | None) ->
     emergency = job.get("priority") == 1
     due = _time(job.get("due_at"))
     popup = "<br>".join([
-        f"<b>{_e(job.get('number'))}</b> {_e(KIND_LABELS.get(job.get('kind') or '', ''))}"
+        f"<b>{_e(job.get('number'))}</b> {_e(KIND_ZH.get(job.get('kind') or '', ''))}"
         + (" <b style='color:#d93025'>紧急</b>" if emergency else ""),
         _e(job.get("customer_name")), _e(job.get("customer_address")),
         f"状态：{style.label}" + (f" · 预约 {due}" if due else "")

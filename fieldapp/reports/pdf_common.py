@@ -52,9 +52,6 @@ HEAD_FILL = colors.HexColor("#e8eef6")
 SECTION_FILL = colors.HexColor("#f4f6f8")
 FAIL_FILL = colors.HexColor("#fde2e1")
 FAIL_INK = colors.HexColor("#b3261e")
-STATUS_ZH = {"pending": "待受理", "dispatched": "已派单", "accepted": "已接单", "en_route": "在途",
-             "in_service": "服务中", "completed": "已完成", "followed_up": "已回访",
-             "cancelled": "已取消"}
 LEVEL_INK = {"critical": colors.HexColor("#b3261e"), "serious": colors.HexColor("#b35c00"),
              "general": colors.HexColor("#7a6300")}
 

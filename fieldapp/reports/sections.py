@@ -14,6 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Table
 
+from fieldapp.domain.status import STATUS_ZH
 from fieldapp.local_time import local_text
 from fieldapp.reports.lines import AnswerLine
 from fieldapp.reports.pdf_common import (
@@ -23,7 +24,6 @@ from fieldapp.reports.pdf_common import (
     LEVEL_INK,
     RULE,
     SECTION_FILL,
-    STATUS_ZH,
     PdfMeta,
     Placeholder,
     build_pdf,

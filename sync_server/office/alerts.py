@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from fieldapp.domain.roles import SUPERVISORS
 from sync_server.deps import server_of
 from sync_server.office.auth import check_csrf
 from sync_server.office.web import NotYours, Office, RowId, pages_router, render_page, require
@@ -18,7 +19,7 @@ from sync_server.services.districts import district_of
 
 router = pages_router()
 
-ACKNOWLEDGERS = frozenset({"supervisor", "admin"})
+ACKNOWLEDGERS = SUPERVISORS
 
 
 @router.get("/alerts", response_class=HTMLResponse)

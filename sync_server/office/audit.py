@@ -22,13 +22,13 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 
 from fieldapp.domain.kinds import KIND_ZH
+from fieldapp.domain.roles import ROLE_ZH
 from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.records import TABLES
 from sync_server.deps import server_of
 from sync_server.errors import MAX_INT
 from sync_server.office.csv_export import SafeWriter
 from sync_server.office.web import (
-    ROLE_ZH,
     Office,
     local_time,
     pages_router,

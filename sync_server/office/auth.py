@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from fastapi import Request, Response
 
-from fieldapp.domain.status import AUDITOR, OFFICE_VIEWERS
+from fieldapp.domain.roles import AUDITOR, OFFICE_VIEWERS
 from fieldapp.ids import new_id
 from sync_server.errors import ApiError, ServerError
 from sync_server.services import audit, auth, throttle

@@ -12,6 +12,7 @@ from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.billing.tariff import yuan
+from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.local_time import LOCAL_ZONE
 from sync_server.deps import server_of
 from sync_server.errors import ApiError
@@ -28,7 +29,7 @@ from sync_server.services import billing
 from sync_server.services.districts import district_of
 
 router = pages_router()
-CASHIERS = frozenset({"dispatcher", "supervisor", "admin"})
+CASHIERS = OFFICE_ROLES
 STATUS_ZH = {"unpaid": "待缴", "overdue": "已逾期", "paid": "已缴清"}
 SHOWN = 200
 

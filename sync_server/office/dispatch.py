@@ -17,12 +17,13 @@ from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
+from fieldapp.domain.roles import OFFICE_ROLES
+from fieldapp.domain.status import STATUS_ZH
 from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office import job_map
 from sync_server.office.auth import check_csrf
 from sync_server.office.web import (
-    STATUS_ZH,
     NotYours,
     Office,
     check_district,
@@ -37,7 +38,7 @@ from sync_server.services.districts import district_of
 
 router = pages_router()
 
-DISPATCHERS = frozenset({"dispatcher", "supervisor", "admin"})
+DISPATCHERS = OFFICE_ROLES
 PRIORITY_ZH = {1: "紧急", 2: "加急", 3: "普通", 4: "低"}
 # The board's columns: DOMAIN.md's 待受理 → 已派单 → 服务中 → 已完成 → 已回访.
 COLUMNS = (("pending", "待受理", ("pending",)), ("dispatched", "已派单", ("dispatched",)),

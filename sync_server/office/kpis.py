@@ -11,11 +11,11 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from fieldapp.domain.kinds import KIND_ZH
+from fieldapp.domain.status import STATUS_ZH
 from fieldapp.local_time import LOCAL_ZONE
 from sync_server.deps import server_of
 from sync_server.office.csv_export import SafeWriter
 from sync_server.office.web import (
-    STATUS_ZH,
     Office,
     districts_for,
     pages_router,

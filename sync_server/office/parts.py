@@ -12,6 +12,7 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.domain.parts import CATALOGUE_FORM, catalogue
+from fieldapp.domain.roles import OFFICE_ROLES
 from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office.auth import check_csrf
@@ -27,7 +28,7 @@ from sync_server.services import dispatch
 from sync_server.services.districts import district_of
 
 router = pages_router()
-DECIDERS = frozenset({"dispatcher", "supervisor", "admin"})
+DECIDERS = OFFICE_ROLES
 SHOWN = 100
 
 

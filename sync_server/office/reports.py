@@ -13,13 +13,14 @@ from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from fieldapp.domain.kinds import KIND_ZH
+from fieldapp.domain.status import STATUS_ZH
 from fieldapp.errors import InvalidInput, NotFound
 from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.reports import documents, report_data
 from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office import photo_map
-from sync_server.office.web import STATUS_ZH, Office, check_district, pages_router, render_page
+from sync_server.office.web import Office, check_district, pages_router, render_page
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
 from sync_server.storage.sniff import HEAD_BYTES, IMAGES, sniff

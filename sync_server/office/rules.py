@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from fieldapp.domain.roles import ADMINS, OFFICE_ROLES
 from fieldapp.ids import new_id
 from fieldapp.local_time import now_iso
 from sync_server.deps import server_of
@@ -28,8 +29,8 @@ from sync_server.services import audit, dispatch, rule_book
 from sync_server.services.districts import customers_in, district_of
 
 router = pages_router()
-EDITORS = frozenset({"admin"})
-CALLERS = frozenset({"dispatcher", "supervisor", "admin"})
+EDITORS = ADMINS
+CALLERS = OFFICE_ROLES
 SHOWN = 50  # recent firings and messages on the page
 
 

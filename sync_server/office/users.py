@@ -14,10 +14,10 @@ from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.domain.kinds import KIND_ZH
+from fieldapp.domain.roles import ACCOUNT_ROLES, ADMINS, ROLE_ZH, TECHNICIAN
 from sync_server.deps import server_of
 from sync_server.office.auth import check_csrf
 from sync_server.office.web import (
-    ROLE_ZH,
     Office,
     districts_for,
     pages_router,
@@ -27,8 +27,6 @@ from sync_server.office.web import (
 from sync_server.services import audit, auth
 
 router = pages_router()
-ADMINS = frozenset({"admin"})
-ROLES = ("technician", "dispatcher", "supervisor", "admin", "auditor")
 SKILLS = ("inspection", "repair", "meter_reading", "installation", "dunning")
 USERNAME = re.compile(r"[a-z][a-z0-9_]{2,31}")
 MIN_PASSWORD = 8
@@ -61,7 +59,7 @@ def users_page(request: Request, who: Office, error: str | None = None,
         u["skills"] = json.loads(u["skills"] or "[]")
         u["devices"] = [d for d in devices if d["username"] == u["username"]]
     return render_page(request, who, "users.html", {
-        "users": users, "districts": districts, "roles": ROLES, "skills": SKILLS,
+        "users": users, "districts": districts, "roles": ACCOUNT_ROLES, "skills": SKILLS,
         "role_names": ROLE_ZH, "skill_names": KIND_ZH, "ended_names": ENDED_ZH,
         "error": error, "done": done})
 
@@ -87,11 +85,11 @@ async def create_user(request: Request, who: Office,
         problems.append("用户名应为 3–32 位小写字母、数字或下划线，以字母开头")
     if not display_name.strip():
         problems.append("请填写姓名")
-    if role not in ROLES:
+    if role not in ACCOUNT_ROLES:
         problems.append("请选择角色")
     if len(password) < MIN_PASSWORD:
         problems.append(f"初始密码至少 {MIN_PASSWORD} 位")
-    if role == "technician" and not skills:
+    if role == TECHNICIAN and not skills:
         problems.append("安检员至少要有一项技能")
     with server_of(request).db.write() as conn:
         if conn.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():

@@ -15,6 +15,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from fieldapp.domain.roles import ROLE_ZH
 from fieldapp.local_time import local_text
 from fieldapp.records import TABLES, Policy
 from sync_server.deps import server_of
@@ -24,6 +25,7 @@ from sync_server.office.auth import csrf_token, office_user
 from sync_server.services import alerts, review
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
+from sync_server.services.phones import masked_phone
 
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates" / "office")
 
@@ -34,10 +36,6 @@ def local_time(value: str | None) -> str:
 
 
 templates.env.filters["local"] = local_time
-
-STATUS_ZH = {"pending": "待受理", "dispatched": "已派单", "accepted": "已接单", "en_route": "在途",
-             "in_service": "服务中", "completed": "已完成", "followed_up": "已回访",
-             "cancelled": "已取消"}
 
 
 REASON_ZH = {
@@ -61,8 +59,6 @@ REASON_ZH = {
 }
 HANDED_IN = "被拒绝的修改由已停用的设备在清除数据前交回，另存待审"
 
-ROLE_ZH = {"dispatcher": "调度员", "supervisor": "主管", "admin": "管理员", "auditor": "审计员",
-           "technician": "安检员"}
 
 Office = Annotated[Principal, Depends(office_user)]
 RowId = Annotated[int, PathParam(ge=0, le=MAX_INT)]  # a numbered row in a URL
@@ -147,6 +143,7 @@ def shown(value: Any) -> str:
 
 templates.env.globals["reason_text"] = reason_text
 templates.env.filters["shown"] = shown
+templates.env.filters["masked_phone"] = masked_phone
 templates.env.globals["role_zh"] = ROLE_ZH
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from sync_server.errors import ApiError
 from sync_server.services.auth import token_hash
 from sync_server.services.keys import secret
+from sync_server.services.phones import phone_digits
 from sync_server.storage.db import Connection
 
 CODE_TTL = timedelta(minutes=5)
@@ -48,17 +49,6 @@ class Login:
     code: str
     phone: str  # where to send it
     customer_id: str
-
-
-def phone_digits(text: str | None) -> str:
-    """A phone number as its digits, without a leading +86 / 86."""
-    digits = re.sub(r"\D", "", text or "")
-    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
-
-
-def masked(phone: str) -> str:
-    digits = phone_digits(phone)
-    return digits[:3] + "****" + digits[-4:] if len(digits) >= 7 else "****"
 
 
 def _iso(moment: datetime) -> str:

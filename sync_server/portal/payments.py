@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from fieldapp.billing.tariff import yuan
-from fieldapp.domain.status import SYSTEM as ROLE_SYSTEM
+from fieldapp.domain.roles import SYSTEM as ROLE_SYSTEM
 from sync_server.clock import ServerClock
 from sync_server.portal.access import PortalError
 from sync_server.services import alerts, billing

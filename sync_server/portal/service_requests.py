@@ -24,10 +24,11 @@ from fieldapp.ids import new_id
 from fieldapp.local_time import LOCAL_ZONE
 from sync_server.clock import ServerClock
 from sync_server.errors import ApiError
-from sync_server.portal.access import PortalError, phone_digits
+from sync_server.portal.access import PortalError
 from sync_server.portal.payments import PORTAL
 from sync_server.portal.uploads import BadUpload, Photo, check_photo
 from sync_server.services import dispatch
+from sync_server.services.phones import phone_digits
 from sync_server.storage.blobs import BlobStore
 from sync_server.storage.db import Connection
 

@@ -22,14 +22,15 @@ from fieldapp.local_time import LOCAL_ZONE, local_text
 from sync_server.deps import server_of
 from sync_server.errors import ApiError, ServerError
 from sync_server.http.pages import page_route
-from sync_server.portal.access import PortalError, masked, session_customer
+from sync_server.portal.access import PortalError, session_customer
+from sync_server.services.phones import masked_phone
 
 COOKIE = "fieldapp_portal"
 PENDING = "fieldapp_portal_code"  # which code the verify page checks, signed
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates" / "portal")
 templates.env.filters["local"] = lambda v: local_text(v, "%Y-%m-%d %H:%M:%S")
 templates.env.filters["yuan"] = yuan
-templates.env.filters["masked"] = masked
+templates.env.filters["masked"] = masked_phone
 templates.env.filters["day"] = lambda v: local_text(v, "%Y-%m-%d")
 templates.env.filters["minute"] = lambda v: local_text(v, "%Y-%m-%d %H:%M")
 

@@ -30,16 +30,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync_server.services.auth import Principal
+from sync_server.storage import server_state
 from sync_server.storage.db import Connection, Storage, utc_now
+from sync_server.storage.server_state import LEGACY_SEAL
 
 GENESIS = "0" * 64
 CHAINED = ("tbl", "record_id", "customer_id", "op", "fields", "hlc", "by_user", "device_id",
            "at", "client_at", "mutation_id", "batch_id")
 BATCH = 5000
 SECURITY = "security"  # the ``tbl`` of admin and security actions (no synced table has it)
-# server_state: "pending" (set by migration 20) until the legacy log is sealed, then "done".
-# Absent or "done", nothing is ever sealed: a missing hash is a broken link.
-LEGACY_SEAL = "audit.legacy_seal"
+# LEGACY_SEAL absent or "done": nothing is ever sealed, a missing hash is a broken link.
 
 
 def entry_hash(prev: str, entry: Mapping[str, Any]) -> str:
@@ -85,11 +85,9 @@ def seal_legacy(conn: Connection) -> int:
     mark says "pending", and only the unsealed entries before the first sealed one. Any
     other missing hash is tampering, left for ``verify`` to report; a restart never seals it.
     """
-    mark = conn.execute("SELECT value FROM server_state WHERE key = ?",
-                        [LEGACY_SEAL]).fetchone()
-    if mark is None or mark[0] != "pending":
+    if server_state.read(conn, LEGACY_SEAL) != "pending":
         return 0
-    conn.execute("UPDATE server_state SET value = 'done' WHERE key = ?", [LEGACY_SEAL])
+    server_state.write(conn, LEGACY_SEAL, "done")
     first_sealed = conn.execute(
         "SELECT min(seq) FROM changes WHERE hash IS NOT NULL").fetchone()[0]
     prev, sealed = GENESIS, 0

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fieldapp.billing.tariff import LITRE, Schedule, Tier, price, yuan
-from fieldapp.domain.status import SYSTEM as ROLE_SYSTEM
+from fieldapp.domain.roles import SYSTEM as ROLE_SYSTEM
 from fieldapp.errors import InvalidInput
 from fieldapp.ids import new_id
 from fieldapp.local_time import LOCAL_ZONE, local_day, now_iso
@@ -31,7 +31,9 @@ from sync_server.errors import ApiError
 from sync_server.services import dispatch
 from sync_server.services.auth import Principal
 from sync_server.services.records import utility_name
+from sync_server.storage import server_state
 from sync_server.storage.db import Connection
+from sync_server.storage.server_state import BILLING_FROM
 
 SYSTEM = Principal("system", "账务", ROLE_SYSTEM, None, "server")
 PAY_WITHIN = timedelta(days=15)
@@ -47,7 +49,6 @@ DEFAULT_SCHEDULES = [
     {"id": "commercial-2026", "customer_kind": "commercial", "effective_from": "2026-01-01",
      "tiers": [[None, 365]], "base_household": 0, "extra_per_person": 0},
 ]
-BILLING_FROM = "billing.from"  # readings before this day were billed by the old system
 METHOD_ZH = {"counter": "营业厅", "wechat": "微信", "alipay": "支付宝", "bank": "银行代扣"}
 
 
@@ -67,19 +68,16 @@ def install_defaults(conn: Connection, today: date | None = None) -> None:
                      [s["id"], s["customer_kind"], s["effective_from"], json.dumps(s["tiers"]),
                       s["base_household"], s["extra_per_person"]])
     start = (today or datetime.now(LOCAL_ZONE).date()).isoformat()
-    conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?)"
-                 " ON CONFLICT (key) DO NOTHING", [BILLING_FROM, start])
+    server_state.write_once(conn, BILLING_FROM, start)
 
 
 def set_billing_from(conn: Connection, day: date) -> None:
-    conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?) ON CONFLICT (key)"
-                 " DO UPDATE SET value = excluded.value", [BILLING_FROM, day.isoformat()])
+    server_state.write(conn, BILLING_FROM, day.isoformat())
 
 
 def billing_from(conn: Connection) -> date | None:
-    row = conn.execute("SELECT value FROM server_state WHERE key = ?",
-                       [BILLING_FROM]).fetchone()
-    return date.fromisoformat(row[0]) if row else None
+    value = server_state.read(conn, BILLING_FROM)
+    return date.fromisoformat(value) if value else None
 
 
 def schedules(conn: Connection, customer_kind: str = "residential") -> list[Schedule]:

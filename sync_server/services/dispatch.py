@@ -24,8 +24,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fieldapp.domain.kinds import EMERGENCY, KIND_SKILL, KINDS, PRIORITIES
+from fieldapp.domain.roles import ACTS_AS_OFFICE
 from fieldapp.domain.route import haversine_km
-from fieldapp.domain.status import ACTS_AS_OFFICE
 from fieldapp.ids import new_id
 from fieldapp.local_time import LOCAL_ZONE, local_day, now_iso
 from fieldapp.wire import Mutation

@@ -9,7 +9,7 @@ rule is written once.
 
 from __future__ import annotations
 
-from fieldapp.domain.status import DISTRICT_SCOPED
+from fieldapp.domain.roles import DISTRICT_SCOPED
 from sync_server.services.auth import Principal
 
 

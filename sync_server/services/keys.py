@@ -20,7 +20,9 @@ from datetime import datetime
 from typing import Any
 
 from sync_server.errors import ServerError
+from sync_server.storage import server_state
 from sync_server.storage.db import Connection
+from sync_server.storage.server_state import SECRET
 
 
 class LinkError(ServerError):
@@ -45,19 +47,18 @@ def install(conn: Connection) -> None:
 
 
 def _make(conn: Connection, name: str) -> None:
-    conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?) ON CONFLICT (key)"
-                 " DO NOTHING", [f"secret.{name}", secrets.token_hex(32)])
+    server_state.write_once(conn, SECRET + name, secrets.token_hex(32))
 
 
 def secret(conn: Connection, name: str) -> bytes:
     """The named secret (32 random bytes); made here only when ``install`` has not run
     (a storage used without the server, as by the rules engine's own tests)."""
-    query = "SELECT value FROM server_state WHERE key = ?"
-    row = conn.execute(query, [f"secret.{name}"]).fetchone()
-    if row is None:
+    value = server_state.read(conn, SECRET + name)
+    if value is None:
         _make(conn, name)
-        row = conn.execute(query, [f"secret.{name}"]).fetchone()
-    return bytes.fromhex(row[0])
+        value = server_state.read(conn, SECRET + name)
+        assert value is not None  # written just now, in this transaction
+    return bytes.fromhex(value)
 
 
 def mac(key: bytes, purpose: str, data: bytes) -> str:

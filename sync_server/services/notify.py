@@ -18,6 +18,7 @@ import urllib.request
 from datetime import UTC, datetime
 from typing import Protocol
 
+from sync_server.services.phones import masked_phone
 from sync_server.storage.db import Storage
 
 log = logging.getLogger("fieldapp.notify")
@@ -48,7 +49,7 @@ class LogNotifier:
 
     def send(self, channel: str, recipient: str, text: str, secret: str | None = None) -> str:
         # The log is read by whoever runs the server: a customer's login code is not theirs.
-        log.info("%s to %s: %s", channel, recipient[:3] + "****" + recipient[-4:],
+        log.info("%s to %s: %s", channel, masked_phone(recipient),
                  masked(text, secret))
         return "log"
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from fieldapp.domain.roles import SUPERVISORS
 from fieldapp.ids import new_id
 from fieldapp.local_time import now_iso
 from fieldapp.wire import Mutation
@@ -25,7 +26,7 @@ from sync_server.storage import rows
 from sync_server.storage.db import Connection, utc_now
 from sync_server.sync import merge
 
-REVIEWERS = frozenset({"supervisor", "admin"})
+REVIEWERS = SUPERVISORS
 Choice = Literal["current", "preserved", "edit"]
 
 # Columns holding JSON text (an answer's value): shown decoded, entered values encoded.

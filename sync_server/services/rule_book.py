@@ -17,9 +17,10 @@ from typing import Any
 
 from fieldapp.forms.expr import ExpressionError, parse
 from sync_server.services.auth import Principal
+from sync_server.storage import server_state
 from sync_server.storage.db import Connection
+from sync_server.storage.server_state import RULES_CURSOR
 
-CURSOR = "rules.cursor"  # the change-log position the engine has read up to
 UPCOMING_DAYS = 7
 
 _COMMON = {"number": "工单号", "kind": "工单类型代码（inspection、repair…）",
@@ -90,8 +91,7 @@ def install_defaults(conn: Connection) -> None:
                      [rule["id"], rule["name"], rule["event"], rule["condition"],
                       rule["action"], json.dumps(rule["params"], ensure_ascii=False)])
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
-    conn.execute("INSERT INTO server_state(key, value) VALUES (?, ?)"
-                 " ON CONFLICT (key) DO NOTHING", [CURSOR, str(last)])
+    server_state.write_once(conn, RULES_CURSOR, str(last))
 
 
 def all_rules(conn: Connection) -> list[Rule]:

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fieldapp.domain.kinds import KIND_ZH
+from fieldapp.domain.roles import SYSTEM as ROLE_SYSTEM
 from fieldapp.domain.status import CLOSED
-from fieldapp.domain.status import SYSTEM as ROLE_SYSTEM
 from fieldapp.forms import values as v
 from fieldapp.forms.expr import ExpressionError, parse
 from fieldapp.ids import new_id
@@ -29,9 +29,12 @@ from sync_server.clock import ServerClock
 from sync_server.services import alerts, dispatch
 from sync_server.services.appointment_links import appointment_link
 from sync_server.services.auth import Principal
+from sync_server.services.phones import masked_phone
 from sync_server.services.records import utility_name
-from sync_server.services.rule_book import CURSOR, UPCOMING_DAYS, Rule, all_rules
+from sync_server.services.rule_book import UPCOMING_DAYS, Rule, all_rules
+from sync_server.storage import server_state
 from sync_server.storage.db import Connection
+from sync_server.storage.server_state import RULES_CURSOR
 
 SYSTEM = Principal("system", "规则引擎", ROLE_SYSTEM, None, "server")
 BATCH = 500  # change-log entries per pass
@@ -58,7 +61,7 @@ def process(conn: Connection, now: datetime, clock: ServerClock) -> int:
     for rule in all_rules(conn):
         if rule.enabled:
             rules.setdefault(rule.event, []).append(rule)
-    cursor = int(_state(conn, CURSOR) or 0)
+    cursor = int(server_state.read(conn, RULES_CURSOR) or 0)
     fired = 0
     changes = conn.execute(
         "SELECT seq, tbl, record_id, op, fields FROM changes WHERE seq > ?"
@@ -70,7 +73,7 @@ def process(conn: Connection, now: datetime, clock: ServerClock) -> int:
         cursor = change["seq"]
     for event in _upcoming(conn, now):
         fired += _fire_all(conn, rules.get(event.name, []), event, now, clock)
-    conn.execute("UPDATE server_state SET value = ? WHERE key = ?", [str(cursor), CURSOR])
+    server_state.write(conn, RULES_CURSOR, str(cursor))
     return fired
 
 
@@ -252,7 +255,7 @@ def _notify(conn: Connection, rule: Rule, event: Event, now: datetime,
                  " rule_id, created_at) VALUES ('sms', ?, ?, ?, ?, ?, ?)",
                  [phone, text, event.customer_id, event.job_id, rule.id,
                   now.isoformat(timespec="seconds")])
-    return f"短信待发送：{_masked(phone)}"
+    return f"短信待发送：{masked_phone(phone)}"
 
 
 def _follow_up(conn: Connection, rule: Rule, event: Event, now: datetime,
@@ -312,11 +315,6 @@ _ACTIONS: dict[str, Callable[[Connection, Rule, Event, datetime, ServerClock], s
 # -- small helpers --------------------------------------------------------------------------
 
 
-def _state(conn: Connection, key: str) -> str | None:
-    row = conn.execute("SELECT value FROM server_state WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
-
-
 def _days(earlier: str, later: str) -> float:
     a, b = as_local(earlier), as_local(later)
     return (b - a).total_seconds() / 86400 if a and b else 0.0
@@ -325,8 +323,3 @@ def _days(earlier: str, later: str) -> float:
 def _date(value: str | None) -> str | None:
     moment = as_local(value)
     return f"{moment.astimezone(LOCAL_ZONE):%Y-%m-%d}" if moment else None
-
-
-def _masked(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 11 else phone
-

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -306,6 +307,23 @@ def migrate(db: Storage, statements: Callable[[int], list[str]]) -> None:
             conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", [number, utc_now()])
 
 
+def _use_wal(connect: Callable[[], sqlite3.Connection], wait_s: float = 30) -> None:
+    """Switch a new file to WAL. Processes starting together race for it, and SQLite answers
+    the loser "database is locked" at once, without its busy handler: ask again shortly."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        conn = connect()
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        finally:
+            conn.close()
+        time.sleep(0.05)
+
+
 class Database:
     """SQLite storage in one file."""
 
@@ -315,11 +333,7 @@ class Database:
         # which under a rush of requests starves some of them past the timeout.
         self._writer = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = self.connect()
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-        finally:
-            conn.close()
+        _use_wal(self.connect)
         migrate(self, sqlite_statements)
 
     def connect(self) -> sqlite3.Connection:

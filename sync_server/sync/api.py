@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from fieldapp.domain.roles import SUPERVISORS
 from fieldapp.wire import (
     MAX_PULL_PAGE,
     PROTOCOL_VERSION,
@@ -131,7 +132,7 @@ def device_wiped(body: WipeReport, who: Sender, server: ServerDep) -> WipeRespon
 
 @router.post("/admin/devices/{device_id}/revoke")
 def revoke_device(device_id: str, who: Who, server: ServerDep) -> dict[str, str]:
-    if who.role not in ("admin", "supervisor"):
+    if who.role not in SUPERVISORS:
         raise ApiError(403, "forbidden", "only an admin or supervisor can revoke a device")
     # A district's supervisor revokes only the tablets of their district's users;
     # another district's answers as an unknown device.

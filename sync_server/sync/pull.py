@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fieldapp.domain.status import OFFICE_ROLES
+from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.records import TABLES
 from fieldapp.wire import RecordChange
 from sync_server.services.auth import Principal

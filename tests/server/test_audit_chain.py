@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from sync_server.services import audit
+from sync_server.storage import server_state
 from sync_server.storage.db import DATABASE_URL_ENV, Storage, open_database
 from tests.conftest import ROOT, ServerProcess
 from tests.server.test_rules import TECH01, push
@@ -58,7 +59,7 @@ def test_a_log_older_than_the_chain_is_sealed_once_and_never_again(db: Storage) 
     with db.write() as conn:  # as before migration 14: no hashes, migration 20's mark pending
         conn.execute("UPDATE changes SET prev_hash = NULL, hash = NULL")
         conn.execute("UPDATE server_state SET value = 'pending' WHERE key = ?",
-                     [audit.LEGACY_SEAL])
+                     [server_state.LEGACY_SEAL])
     assert not verify(db).ok
     with db.write() as conn:
         assert audit.seal_legacy(conn) > 10

@@ -18,11 +18,12 @@ import pytest
 import requests
 
 from fieldapp import field_types
+from fieldapp.domain.roles import ROLES
 from fieldapp.ids import new_id
 from fieldapp.local_time import now_iso
 from fieldapp.records import TABLES
 from fieldapp.wire import Mutation
-from fieldapp.write_policy import AUTHORSHIP, OPS, POLICY, ROLES, Door, grant_for
+from fieldapp.write_policy import AUTHORSHIP, OPS, POLICY, Door, grant_for
 from sync_server.services import auth
 from sync_server.services.auth import Principal
 from sync_server.storage.db import Storage, open_database
