@@ -125,8 +125,8 @@ def finish_form(window: MainWindow, job_id: str) -> None:
             if f.type == "photo":
                 photo = Path(replica.data_dir) / f"{f.key}.jpg"
                 Image.new("RGB", (800, 600), (120, 130, 140)).save(photo, quality=85)
-                window.ctx.run(ops.attach_form_photo, job_id=job_id, question=f.path,
-                               path=photo, position=None)
+                window.ctx.slow(ops.slow.attach_photo(job_id, photo, None, question=f.path)
+                                ).wait()
                 continue
             value = {"pass_fail_na": "pass", "yes_no": "yes", "select_one": (
                 f.choices[0][0] if f.choices else None)}.get(f.type, texts.get(f.key, "已核对"))

@@ -10,11 +10,12 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fieldapp.capture.photo import PhotoSettings, Stamp, process_photo
+from fieldapp.capture.photo import Photo, PhotoSettings, Stamp, process_photo
 from fieldapp.capture.signature import Stroke, render_png
 from fieldapp.changes import Changes
 from fieldapp.domain.status import is_closed
@@ -33,11 +34,44 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass(frozen=True)
+class PhotoDraft:
+    """A photo checked and stamped, not yet processed: what :func:`develop` needs."""
+
+    job_id: str
+    customer_id: str
+    question: str | None
+    source: Path
+    stamp: Stamp
+    settings: PhotoSettings
+    username: str
+
+
+def develop(draft: PhotoDraft) -> Photo:
+    """Read, downscale and watermark the photo: the slow part, which needs no database."""
+    data = draft.source.read_bytes()
+    return process_photo(data, draft.stamp, draft.settings)
+
+
 def _int(value: str | None, default: int) -> int:
     try:
         return int(value) if value else default
     except ValueError:
         return default
+
+
+def decode_first(source: Path | str | bytes) -> tuple[str, str | None]:
+    """The first barcode in an image, as text and symbology; slow, and needs no database."""
+    from fieldapp.capture.barcode import BarcodeImageError, decode_image
+
+    try:
+        found = decode_image(Path(source) if isinstance(source, str) else source)
+    except BarcodeImageError as exc:
+        code = "file_not_found" if exc.code == "not_found" else exc.code
+        raise InvalidInput(code, str(exc)) from exc
+    if not found:
+        raise InvalidInput("no_barcode", "no barcode found in the image")
+    return found[0].text, found[0].symbology
 
 
 class Evidence:
@@ -117,32 +151,45 @@ class Evidence:
 
         What is stored is the downscaled, watermarked JPEG with EXIF (see ``photo.py``), never
         the file as given. ``position`` is the fix at capture (None: no fix, which the
-        watermark says); ``taken_at`` defaults to now.
+        watermark says); ``taken_at`` defaults to now. The app runs the three steps apart
+        (the middle one away from the database): :meth:`photo_draft`, :func:`develop`,
+        :meth:`store_photo`.
         """
+        draft = self.photo_draft(job_id, source, question, position=position,
+                                 taken_at=taken_at, settings=settings)
+        return self.store_photo(draft, develop(draft))
+
+    def photo_draft(self, job_id: str, source: Path | str, question: str | None = None, *,
+                    position: Position | None = None, taken_at: datetime | None = None,
+                    settings: PhotoSettings | None = None) -> PhotoDraft:
+        """Everything a photo needs from the replica before it is processed, checked."""
         source = Path(source)
         if not source.is_file():
             raise InvalidInput("file_not_found", f"no such file: {source}", path=str(source))
         if source.stat().st_size > MAX_PHOTO_BYTES:
             raise InvalidInput("file_too_large", f"{source} is over 25 MB", path=str(source))
-        data = source.read_bytes()
         session = self.r.require_session()
         self.r.jobs.require_mine(job_id)
         job = self.r.jobs.get(job_id)
         taken_at = (taken_at or datetime.now(LOCAL_ZONE)).astimezone(LOCAL_ZONE)
         stamp = Stamp(taken_at, job["number"], session.display_name, job["account_no"],
                       position)
-        # Decoding and encoding take a while on a tablet: done before the transaction opens.
-        photo = process_photo(data, stamp, settings or self.photo_settings())
-        sub = self.r.forms.for_job(job_id)
+        return PhotoDraft(job_id, job["customer_id"], question, source, stamp,
+                          settings or self.photo_settings(), session.username)
+
+    def store_photo(self, draft: PhotoDraft, photo: Photo) -> str:
+        """Keep a developed photo: its file, then its record (one transaction)."""
+        position = draft.stamp.position
+        sub = self.r.forms.for_job(draft.job_id)
         with self.r.transaction():
             sha = self._store_blob(photo.data, photo.mime)
             return self.r.insert("attachments", {
-                "sha256": sha, "job_id": job_id, "customer_id": job["customer_id"],
-                "submission_id": sub["id"] if sub else None, "question": question,
+                "sha256": sha, "job_id": draft.job_id, "customer_id": draft.customer_id,
+                "submission_id": sub["id"] if sub else None, "question": draft.question,
                 "kind": "photo", "mime": photo.mime, "size": len(photo.data),
-                "filename": source.stem + ".jpg",
-                "captured_at": taken_at.isoformat(timespec="seconds"),
-                "by_user": session.username, "device_id": self.r.device_id,
+                "filename": draft.source.stem + ".jpg",
+                "captured_at": draft.stamp.taken_at.isoformat(timespec="seconds"),
+                "by_user": draft.username, "device_id": self.r.device_id,
                 "lat": position.lat if position else None,
                 "lon": position.lon if position else None,
                 "accuracy_m": position.accuracy_m if position else None,
@@ -210,16 +257,8 @@ class Evidence:
     # -- barcode scans --------------------------------------------------------------
     def scan_image(self, source: Path | str | bytes, job_id: str | None = None) -> dict[str, Any]:
         """Decode a meter barcode image, record the scan and return what it matched."""
-        from fieldapp.capture.barcode import BarcodeImageError, decode_image
-
-        try:
-            found = decode_image(Path(source) if isinstance(source, str) else source)
-        except BarcodeImageError as exc:
-            code = "file_not_found" if exc.code == "not_found" else exc.code
-            raise InvalidInput(code, str(exc)) from exc
-        if not found:
-            raise InvalidInput("no_barcode", "no barcode found in the image")
-        return self.record_scan(found[0].text, found[0].symbology, job_id=job_id, source="image")
+        code, symbology = decode_first(source)
+        return self.record_scan(code, symbology, job_id=job_id, source="image")
 
     def record_scan(self, code: str, symbology: str | None, *, job_id: str | None = None,
                     source: str = "manual") -> dict[str, Any]:

@@ -43,7 +43,17 @@ class Attempt:
 
 def remember(replica: Replica, password: str) -> None:
     """Keep a hash of the password that just logged in online; clear past failures."""
-    replica.set_state(HASH_KEY, _hasher.hash(password))
+    keep(replica, hash_for(password))
+
+
+def hash_for(password: str) -> str:
+    """The password's argon2 hash: slow on purpose, so computed away from the database."""
+    return _hasher.hash(password)
+
+
+def keep(replica: Replica, password_hash: str) -> None:
+    """Store a hash from :func:`hash_for` as the one that unlocks; clear past failures."""
+    replica.set_state(HASH_KEY, password_hash)
     replica.set_state(FAILURES_KEY, None)
 
 
@@ -54,7 +64,25 @@ def can_unlock(replica: Replica) -> bool:
 def check(replica: Replica, password: str,
           clock: Callable[[], float] = time.time) -> Attempt:
     """Try a password; the attempt is counted before the hash is checked, so killing the
-    app mid-check does not give a free guess."""
+    app mid-check does not give a free guess. The tablet runs the three steps apart (the
+    slow hash check away from the database): :func:`begin`, :func:`verified`,
+    :func:`finish`."""
+    started = begin(replica, clock)
+    if isinstance(started, Attempt):
+        return started
+    return finish(replica, started, verified(started, password))
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An attempt counted, its password not yet checked against ``stored``."""
+
+    stored: str
+    failures: int  # before this attempt
+
+
+def begin(replica: Replica, clock: Callable[[], float] = time.time) -> Attempt | Pending:
+    """Refuse at once (locked, or still waiting), or count the attempt and hand on the hash."""
     failures, last = _failures(replica)
     if failures >= LOCK_AFTER:
         return Attempt(False, locked=True, failures=failures)
@@ -65,15 +93,26 @@ def check(replica: Replica, password: str,
     if not stored:
         return Attempt(False, locked=True)
     replica.set_state(FAILURES_KEY, json.dumps([failures + 1, clock()]))
+    return Pending(stored, failures)
+
+
+def verified(pending: Pending, password: str) -> bool:
+    """The argon2 check: slow on purpose, and needs no database."""
     try:
-        _hasher.verify(stored, password)
+        return bool(_hasher.verify(pending.stored, password))
     except (VerificationError, InvalidHashError):
-        failures += 1
-        if failures >= LOCK_AFTER:
-            return Attempt(False, locked=True, failures=failures)
-        return Attempt(False, wait_s=_wait(failures), failures=failures)
-    replica.set_state(FAILURES_KEY, None)
-    return Attempt(True)
+        return False
+
+
+def finish(replica: Replica, pending: Pending, ok: bool) -> Attempt:
+    """The attempt's outcome: a right password clears the count, a wrong one may lock."""
+    if ok:
+        replica.set_state(FAILURES_KEY, None)
+        return Attempt(True)
+    failures = pending.failures + 1
+    if failures >= LOCK_AFTER:
+        return Attempt(False, locked=True, failures=failures)
+    return Attempt(False, wait_s=_wait(failures), failures=failures)
 
 
 def _failures(replica: Replica) -> tuple[int, float]:

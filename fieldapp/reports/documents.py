@@ -47,14 +47,24 @@ def available(state: str, hazards: int) -> list[str]:
 def write(replica: Replica, job_id: str, document: str) -> Path:
     """Render ``document`` of the job's submitted form into
     ``<data>/documents/<job number>-<title>.pdf`` (written whole, then renamed)."""
+    return write_pdf(*gather(replica, job_id, document))
+
+
+def gather(replica: Replica, job_id: str, document: str
+           ) -> tuple[InspectionReport, str, Path]:
+    """What :func:`write_pdf` prints and where, read from the replica (the quick part)."""
     if document not in DOCUMENTS:
         raise InvalidInput("unknown_document", f"no document {document}", document=document)
     sub = replica.forms.for_job(job_id)
     if sub is None or sub["state"] != "submitted":
         raise InvalidInput("not_submitted", "submit the form first", job_id=job_id)
     data = from_replica(replica, sub["id"])
+    return data, document, replica.data_dir / "documents" / file_name(data, document)
+
+
+def write_pdf(data: InspectionReport, document: str, path: Path) -> Path:
+    """Render and write the PDF (the slow part, which needs no database)."""
     pdf = render(data, document)
-    path = replica.data_dir / "documents" / file_name(data, document)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
     tmp.write_bytes(pdf)

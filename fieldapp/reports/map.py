@@ -126,12 +126,18 @@ def write_map(path: Path | str, jobs: Sequence[Mapping[str, Any]], **kwargs: Any
 def write_today_map(replica: Replica, path: Path | str, *, position: Position | None = None,
                     now: datetime | None = None, tiles_dir: Path | None = None) -> Path:
     """Today's jobs, the technician and the planned route, written to ``path``."""
+    return write_map(path, tiles_dir=tiles_dir, **today(replica, position, now))
+
+
+def today(replica: Replica, position: Position | None, now: datetime | None = None
+          ) -> dict[str, Any]:
+    """What today's map shows, read from the replica: ``write_map``'s ``jobs`` and keywords.
+    Reading is quick; drawing (``write_map``) is slow and needs no database."""
     now = now or datetime.now(LOCAL_ZONE)
     jobs = replica.jobs.today(now.date())
     route = replica.jobs.route((position.lat, position.lon) if position else None, now=now)
-    title = f"今日工单 {now:%Y-%m-%d}"
-    return write_map(path, jobs, position=position, route=route, title=title,
-                     tiles_dir=tiles_dir)
+    return {"jobs": jobs, "position": position, "route": route,
+            "title": f"今日工单 {now:%Y-%m-%d}"}
 
 
 # -- pieces --------------------------------------------------------------------------------

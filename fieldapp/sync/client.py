@@ -6,6 +6,11 @@
 
 Order matters: files first (the server refuses a photo record whose bytes it lacks),
 then the outbox in idempotent batches, then the server's changes.
+
+On the tablet the replica belongs to one database worker (``fieldapp.ui.taskman``): the
+client runs on its own thread for the network and hands each replica step to ``db`` (a
+function that runs a callable on the worker and returns its result), so the sync shares the
+app's connection and clock. Without ``db`` the steps run inline (scripts, benchmarks, tests).
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -23,7 +29,7 @@ from fieldapp.errors import AuthError, ServerRejected, WipeRequested
 from fieldapp.local_time import now_iso
 from fieldapp.replica import Replica, Session, unlock
 from fieldapp.replica.store import SCHEMA_VERSION
-from fieldapp.sync.apply import apply_changes
+from fieldapp.sync.apply import Applied, apply_changes
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.transport import RequestsTransport, Response, Transport
 from fieldapp.wire import (
@@ -75,24 +81,37 @@ class SyncReport:
 
 
 ProgressFn = Callable[[Progress], None]
+T = TypeVar("T")
+DbRunner = Callable[[Callable[[], Any]], Any]
+
+
+def _inline(step: Callable[[], T]) -> T:
+    return step()
 
 
 class SyncClient:
     def __init__(self, replica: Replica, base_url: str, transport: Transport | None = None,
-                 timeout: float = 30, chunk_size: int = CHUNK) -> None:
+                 timeout: float = 30, chunk_size: int = CHUNK,
+                 db: DbRunner | None = None) -> None:
         self.r = replica
+        self._run: DbRunner = db or _inline
         self.base_url = base_url.rstrip("/")
         self.transport = transport or RequestsTransport()
         self.timeout = timeout
         self.chunk_size = chunk_size
         self.tokens = TokenStore(replica)
 
+    def _db(self, step: Callable[[], T]) -> T:
+        """``step`` (which touches the replica) on the database worker, its result here."""
+        result: T = self._run(step)
+        return result
+
     # -- HTTP -----------------------------------------------------------------------
     def _call(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Response:
         headers = dict(kwargs.pop("headers", None) or {})
         headers["X-FieldApp-Protocol"] = str(PROTOCOL_VERSION)
         if auth:
-            token = self.tokens.get()
+            token = self._db(self.tokens.get)
             if not token:
                 raise AuthError("not_logged_in", "log in once online first")
             headers["Authorization"] = f"Bearer {token}"
@@ -106,8 +125,9 @@ class SyncClient:
     def login(self, username: str, password: str, device_name: str = "") -> Session:
         # Asked before the server is: a login there would bind this tablet to the new
         # account, and the last one could then no longer send what it left.
-        previous = self.r.session
-        if previous and previous.username != username and self.r.outbox.counts()["pending"]:
+        previous = self._db(lambda: self.r.session)
+        if (previous and previous.username != username
+                and self._db(self.r.outbox.counts)["pending"]):
             raise AuthError("other_user_pending",
                             "another technician's work on this tablet is not synced yet",
                             username=previous.username)
@@ -116,10 +136,16 @@ class SyncClient:
         resp = self._call("POST", "/api/v1/auth/login", auth=False, json=body.model_dump())
         login = LoginResponse.model_validate(resp.json())
         session = Session(**login.user.model_dump())
-        self._keep_token(login.token, login.expires_at, login.issued_at)
-        self.r.set_state("session", json.dumps(session.__dict__, ensure_ascii=False))
-        unlock.remember(self.r, password)  # the same password opens the app offline
-        self.r.observe(login.server_hlc)
+
+        def keep() -> None:
+            self._keep_token(login.token, login.expires_at, login.issued_at)
+            self.r.set_state("session", json.dumps(session.__dict__, ensure_ascii=False))
+            self.r.observe(login.server_hlc)
+
+        self._db(keep)
+        # The password's hash takes a moment (argon2): not on the worker the UI waits for.
+        remembered = unlock.hash_for(password)
+        self._db(lambda: unlock.keep(self.r, remembered))  # it opens the app offline
         return session
 
     def _keep_token(self, token: str, expires_at: str, issued_at: str | None) -> None:
@@ -139,15 +165,16 @@ class SyncClient:
         life the server gave it: this tablet's clock may be off from the server's, but
         not the length of a day. The server refuses a refresh before half-life, so asking
         early would only be refused (then the tablet waits as long as the server says)."""
-        received, expires = self.r.state(TOKEN_ISSUED), self.r.state(TOKEN_EXPIRES)
+        received, expires, life, not_before = self._db(lambda: [
+            self.r.state(key) for key in (TOKEN_ISSUED, TOKEN_EXPIRES, TOKEN_LIFE,
+                                          TOKEN_NOT_BEFORE)])
         if not received or not expires:
             return False  # logged in before tokens were refreshed: the next login sets them
         now = now or datetime.now(UTC)
         start = datetime.fromisoformat(received)
-        life = self.r.state(TOKEN_LIFE)
         span = timedelta(seconds=float(life)) if life else datetime.fromisoformat(expires) - start
         due = start + span * REFRESH_AT
-        if not_before := self.r.state(TOKEN_NOT_BEFORE):
+        if not_before:
             due = max(due, datetime.fromisoformat(not_before))
         if now < due:
             return False
@@ -157,10 +184,11 @@ class SyncClient:
             if exc.code != "refresh_too_early":
                 raise
             wait = timedelta(seconds=float(exc.params.get("retry_after_s") or 3600))
-            self.r.set_state(TOKEN_NOT_BEFORE, (now + wait).isoformat(timespec="seconds"))
+            until = (now + wait).isoformat(timespec="seconds")
+            self._db(lambda: self.r.set_state(TOKEN_NOT_BEFORE, until))
             return False  # the token still works: sync on with it
         fresh = TokenResponse.model_validate(resp.json())
-        self._keep_token(fresh.token, fresh.expires_at, fresh.issued_at)
+        self._db(lambda: self._keep_token(fresh.token, fresh.expires_at, fresh.issued_at))
         return True
 
     # -- sync -----------------------------------------------------------------------
@@ -176,21 +204,21 @@ class SyncClient:
             if exc.code == "device_revoked":
                 self._revoked()
             raise
-        self.r.set_state("last_sync_at", now_iso())
+        self._db(lambda: self.r.set_state("last_sync_at", now_iso()))
         return report
 
     def _revoked(self) -> None:
         """Revoked by an administrator: a revoked tablet may still send, so by now its files
         and changes are in unless something failed. Only when nothing is left does it hand
         in what the server refused and raise :class:`WipeRequested`: erase the data."""
-        unsent = self.r.outbox.counts()["pending"] + self.r.db.execute(
-            "SELECT count(*) FROM blobs WHERE uploaded = 0").fetchone()[0]
+        unsent = self._db(lambda: self.r.outbox.counts()["pending"] + self.r.db.execute(
+            "SELECT count(*) FROM blobs WHERE uploaded = 0").fetchone()[0])
         if unsent:
             raise AuthError("device_revoked_unsent", "revoked, with work not yet sent",
                             unsent=unsent)
         kept = 0
         try:
-            rejected = self.r.outbox.rejected()
+            rejected = self._db(self.r.outbox.rejected)
             parts = [rejected[i:i + MAX_BATCH]
                      for i in range(0, len(rejected), MAX_BATCH)] or [[]]
             for n, part in enumerate(parts):
@@ -205,8 +233,8 @@ class SyncClient:
                             kept=kept)
 
     def _upload(self, report: SyncReport, notify: ProgressFn) -> None:
-        blobs = list(self.r.db.query(
-            "SELECT sha256, size FROM blobs WHERE uploaded = 0 ORDER BY created_at"))
+        blobs = self._db(lambda: list(self.r.db.query(
+            "SELECT sha256, size FROM blobs WHERE uploaded = 0 ORDER BY created_at")))
         total_bytes = sum(b["size"] for b in blobs)
         for i, blob in enumerate(blobs):
             done_before = report.uploaded_bytes
@@ -221,7 +249,7 @@ class SyncClient:
 
     def upload_blob(self, sha256: str, on_bytes: Callable[[int], None] | None = None) -> None:
         """Upload one file in chunks, resuming from what the server already verified."""
-        data = self.r.evidence.read_blob(sha256)
+        data = self._db(lambda: self.r.evidence.read_blob(sha256))
         status = AttachmentStatus.model_validate(
             self._call("GET", f"/api/v1/attachments/{sha256}").json())
         offset = status.size
@@ -234,14 +262,17 @@ class SyncClient:
                 params={"offset": offset, "total": len(data)},
                 headers={"Content-Type": "application/octet-stream"}).json())
             offset = status.size
+        self._db(lambda: self._mark_uploaded(sha256))
+
+    def _mark_uploaded(self, sha256: str) -> None:
         with self.r.transaction() as db:
             db.execute("UPDATE blobs SET uploaded = 1 WHERE sha256 = ?", [sha256])
 
     def _push(self, report: SyncReport, notify: ProgressFn) -> None:
-        total = self.r.outbox.counts()["pending"]
+        total = self._db(self.r.outbox.counts)["pending"]
         done = 0
         last_batch = None
-        while nxt := self.r.outbox.next_batch():
+        while nxt := self._db(self.r.outbox.next_batch):
             batch_id, batch = nxt
             if batch_id == last_batch:
                 raise ServerRejected("incomplete_push_result",
@@ -253,28 +284,37 @@ class SyncClient:
                                   mutations=batch)
             resp = PushResponse.model_validate(self._call(
                 "POST", "/api/v1/sync/push", json=request.model_dump(mode="json")).json())
-            self.r.outbox.record_results(batch_id, resp.results)
-            self.r.observe(resp.server_hlc)
+            self._db(partial(self._take_results, batch_id, resp))
             for res in resp.results:
                 report.pushed[res.status] = report.pushed.get(res.status, 0) + 1
             done += len(batch)
         notify(Progress("push", done, max(total, done)))
 
+    def _take_results(self, batch_id: str, resp: PushResponse) -> None:
+        self.r.outbox.record_results(batch_id, resp.results)
+        self.r.observe(resp.server_hlc)
+
     def _pull(self, report: SyncReport, notify: ProgressFn) -> None:
-        cursor = int(self.r.state("cursor") or 0)
+        cursor = int(self._db(lambda: self.r.state("cursor")) or 0)
         more = True
         while more:
             page = PullResponse.model_validate(self._call(
                 "GET", "/api/v1/sync/pull",
                 params={"cursor": cursor, "limit": MAX_PULL_PAGE}).json())
-            applied = apply_changes(self.r, page.changes, cursor=page.cursor)
+            # One page applied and the server's clock seen in one worker step: the UI
+            # waits for it at most once per page.
+            applied = self._db(partial(self._take_page, page))
             report.changes = report.changes | applied.changes
             report.left_jobs |= applied.left_jobs
             report.kept_despite_tombstone |= applied.kept
             cursor, more = page.cursor, page.more
-            self.r.observe(page.server_hlc)
             report.pulled += len(page.changes)
             notify(Progress("pull", report.pulled, report.pulled + (1 if more else 0)))
+
+    def _take_page(self, page: PullResponse) -> Applied:
+        applied = apply_changes(self.r, page.changes, cursor=page.cursor)
+        self.r.observe(page.server_hlc)
+        return applied
 
 
 def _error_from(resp: Response) -> Exception:

@@ -52,16 +52,19 @@ def build_main_window(data_dir: Path | str, server_url: str | None = None, *,
     The server is ``server_url``, else the one saved in 设置, else the default."""
     data_dir = Path(data_dir)
     finish_wipe(data_dir)
-    replica = Replica.open(data_dir)
-    saved = tablet_settings.load(replica)
-    i18n.set_language(i18n.resolve_language(language, ops.setting(replica, key=ops.LANGUAGE_KEY)))
+    # Opened here, before any screen shows; from now on only the database worker uses it.
+    ctx = AppContext(Replica.open(data_dir), data_dir, server_url or "")
+    saved = ctx.call(tablet_settings.load)
+    ctx.server_url = server_url or saved.server_url or DEFAULT_SERVER
+    i18n.set_language(i18n.resolve_language(language, ctx.call(ops.setting,
+                                                               key=ops.LANGUAGE_KEY)))
     app = QApplication.instance()
     if app is not None and saved.high_contrast != theme.HIGH_CONTRAST_ON:
         theme.apply(app, high_contrast=saved.high_contrast)
-    ctx = AppContext(replica, data_dir, server_url or saved.server_url or DEFAULT_SERVER)
     window = MainWindow(ctx, SyncController(ctx))
     window.resize(*WINDOW_SIZE)
     window.reload()
+    window.collector.start()
     return window
 
 
@@ -96,14 +99,14 @@ def _install_excepthook(window: MainWindow) -> None:
 def open_session(window: MainWindow, username: str | None, password: str | None) -> bool:
     """Online login on a new tablet; else the offline unlock (or an online login when the
     user asks, or when too many wrong passwords locked the app). False: the user gave up."""
-    replica = window.ctx.replica
-    if ops.session(replica) is None:
+    session = window.ctx.call(ops.session)
+    if session is None:
         return first_login(window, username, password)
-    if not ops.needs_unlock(replica):
+    if not window.ctx.call(ops.needs_unlock):
         return True  # logged in before offline unlock existed: set at the next login
-    result = UnlockDialog(window.ctx, ops.session(replica)).exec()
+    result = UnlockDialog(window.ctx, session).exec()
     if result == UnlockDialog.ONLINE:
-        return first_login(window, ops.session(replica).username, None)
+        return first_login(window, session.username, None)
     return result == QDialog.DialogCode.Accepted
 
 

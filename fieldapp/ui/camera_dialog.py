@@ -27,6 +27,7 @@ from fieldapp.capture.camera import frame_jpeg as encode_jpeg
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import button, label
 from fieldapp.ui.i18n import tr
+from fieldapp.ui.taskman import Task
 
 FRAME_MS = 66  # ~15 frames a second: smooth enough to aim, light on a tablet's CPU
 SETTING = "camera.source"
@@ -183,11 +184,21 @@ def open_camera(ctx: AppContext, mode: str, parent: QWidget, *,
         if result == CameraDialog.FROM_FILE:
             from_file()
         elif result == QDialog.DialogCode.Accepted and dialog.photo_path and taken:
+            photo = dialog.photo_path
+
+            def remove() -> None:
+                photo.unlink(missing_ok=True)
+                photo.parent.rmdir()
+
             try:
-                taken(dialog.photo_path)
-            finally:
-                dialog.photo_path.unlink(missing_ok=True)
-                dialog.photo_path.parent.rmdir()
+                task = taken(photo)
+            except BaseException:
+                remove()
+                raise
+            if isinstance(task, Task):  # developed in the background: removed once it ended
+                task.then(remove)
+            else:
+                remove()
         elif result == QDialog.DialogCode.Accepted and dialog.code and read:
             read(dialog.code, dialog.symbology)
 

@@ -26,6 +26,7 @@ from fieldapp.ui.controls import Card, button, clear_layout, label, set_prop
 from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.messages import scan_verdict
+from fieldapp.ui.taskman import Task
 
 THUMB = QSize(200, 150)
 def thumbnail(data: bytes) -> QPixmap:
@@ -210,19 +211,17 @@ class EvidenceView(QWidget):
         if path:
             self.attach_file(path)
 
-    def attach_file(self, path: str | Path) -> bool:
-        """Watermark and attach a photo file with the current fix; False (with the reason
-        shown) if it was refused. No fix never stops it: the photo then says 无GPS定位."""
+    def attach_file(self, path: str | Path) -> Task[Changes] | None:
+        """Watermark and attach a photo file with the current fix, in the background; the
+        reason is shown if it is refused. No fix never stops it: the photo then says
+        无GPS定位. None when no job is open."""
         if self.job_id is None:
-            return False
+            return None
         position = self.ctx.position()
         self.show_position(position)
-        ok = self.ctx.run(ops.attach_photo, job_id=self.job_id, path=path,
-                          position=position) is not None
-        if ok:
-            key = "evidence.photo_added" if position else "evidence.photo_added_no_gps"
-            self.ctx.notify(tr(key), "success")
-        return ok
+        key = "evidence.photo_added" if position else "evidence.photo_added_no_gps"
+        return self.ctx.slow(ops.slow.attach_photo(self.job_id, path, position),
+                             done=lambda _c: self.ctx.notify(tr(key), "success"))
 
     def show_position(self, position: Position | None) -> None:
         if position is None:
@@ -250,11 +249,9 @@ class EvidenceView(QWidget):
         if path:
             self.scan_file(path)
 
-    def scan_file(self, path: str | Path) -> ops.ScanOutcome | None:
-        outcome = self.ctx.run(ops.scan_image, path=path, job_id=self.job_id)
-        if outcome is not None:
-            self._show_outcome(outcome)
-        return outcome
+    def scan_file(self, path: str | Path) -> Task[ops.ScanOutcome]:
+        """Decode a photo of the meter's label in the background, then say whose it is."""
+        return self.ctx.slow(ops.slow.scan_image(path, self.job_id), done=self._show_outcome)
 
     def record_typed(self) -> ops.ScanOutcome | None:
         code = self.code.text().strip()

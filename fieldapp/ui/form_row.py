@@ -224,7 +224,7 @@ class FieldRow(QFrame):
         if path and photo:
             self.view.attach_photo(self.field.path, Path(path))
         elif path:
-            self.view.scan_barcode(self.field.path, image=Path(path))
+            self.view.scan_barcode_image(self.field.path, Path(path))
 
     def _record_position(self) -> None:
         fix = self.view.ctx.position()

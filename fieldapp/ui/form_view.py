@@ -33,6 +33,7 @@ from fieldapp.ui.form_row import CHOICE_TYPES, FieldRow
 from fieldapp.ui.formatting import stamp
 from fieldapp.ui.i18n import language, tr
 from fieldapp.ui.messages import describe_problem, scan_verdict
+from fieldapp.ui.taskman import Task
 
 
 class FormView(QWidget):
@@ -175,14 +176,14 @@ class FormView(QWidget):
         set_prop(self.banner, "level", level)
         self.banner.show()
 
-    def open_document(self, document: str) -> Path | None:
-        """Render the document and hand it to the system's PDF viewer; returns its file."""
+    def open_document(self, document: str) -> Task[Path] | None:
+        """Render the document in the background and hand it to the system's PDF viewer;
+        the task's result is its file."""
         if self.job_id is None:
             return None
-        path = self.ctx.run(ops.write_document, job_id=self.job_id, document=document)
-        if path is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-        return path
+        return self.ctx.slow(ops.slow.write_document(self.job_id, document),
+                             done=lambda path: QDesktopServices.openUrl(
+                                 QUrl.fromLocalFile(str(path))))
 
     def save(self, path: str, value: Any, note: str | None = None) -> bool:
         """Save one answer; False (and the saved state redrawn) when it was refused."""
@@ -203,15 +204,24 @@ class FormView(QWidget):
                 self.extra[repeat] -= 1
             self.refresh()
 
-    def scan_barcode(self, path: str, image: Path | None = None, code: str | None = None,
-                     symbology: str | None = None) -> bool:
-        """Answer a barcode question from a photo of the label or a typed code, saying whose
-        meter it is; False when it was not saved (no barcode found in the image…)."""
+    def scan_barcode(self, path: str, code: str, symbology: str | None = None) -> bool:
+        """Answer a barcode question from the live camera (``symbology`` given) or a typed
+        code, saying whose meter it is; False when it was not saved."""
         assert self.job_id is not None
         outcome = self.ctx.run(ops.scan_form_barcode, job_id=self.job_id, path=path,
-                               image=image, code=code, symbology=symbology)
+                               code=code, symbology=symbology)
         if outcome is None:
             return False
+        self._show_scanned(path, outcome)
+        return True
+
+    def scan_barcode_image(self, path: str, image: Path) -> Task[ops.ScanOutcome]:
+        """Answer a barcode question from a photo of the label, decoded in the background."""
+        assert self.job_id is not None
+        return self.ctx.slow(ops.slow.scan_image(image, self.job_id, answer=path),
+                             done=lambda outcome: self._show_scanned(path, outcome))
+
+    def _show_scanned(self, path: str, outcome: ops.ScanOutcome) -> None:
         row = self.rows.get(path)
         if row is not None:  # typed values do not redraw the row: show the scanned one
             row.field.value = outcome.code
@@ -219,12 +229,12 @@ class FormView(QWidget):
         text, level = scan_verdict(outcome.code, outcome.verdict,
                                    outcome.customer["name"] if outcome.customer else "")
         self.ctx.notify(text, level)
-        return True
 
-    def attach_photo(self, path: str, file: Path) -> None:
+    def attach_photo(self, path: str, file: Path) -> Task[Changes]:
+        """A photo for question ``path``, watermarked and stored in the background."""
         assert self.job_id is not None
-        self.ctx.run(ops.attach_form_photo, job_id=self.job_id, question=path, path=file,
-                     position=self.ctx.position())
+        return self.ctx.slow(ops.slow.attach_photo(self.job_id, file, self.ctx.position(),
+                                                   question=path))
 
     def submit_now(self) -> None:
         if self.job_id is None:

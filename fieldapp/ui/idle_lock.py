@@ -65,8 +65,8 @@ class IdleLock(QObject):
         return False
 
     def lock(self) -> None:
-        replica = self.window.ctx.replica
-        if self.is_locked or replica is None or not ops.needs_unlock(replica):
+        ctx = self.window.ctx
+        if self.is_locked or ctx.replica is None or not ctx.call(ops.needs_unlock):
             return  # nothing to unlock with (no offline password yet): stay open
         # Every window of ours goes out of sight: the customer dialog, the knowledge base…
         self._hidden = [w for w in QApplication.topLevelWidgets()
@@ -78,7 +78,7 @@ class IdleLock(QObject):
         self._ask_password()
 
     def _ask_password(self) -> None:
-        session = ops.session(self.window.ctx.replica)
+        session = self.window.ctx.call(ops.session)
         self.dialog = UnlockDialog(self.window.ctx, session, self.window)
         self.dialog.finished.connect(self._password_done)
         self.dialog.open()
@@ -90,7 +90,7 @@ class IdleLock(QObject):
         if result == QDialog.DialogCode.Accepted:
             self._open()
         elif result == UnlockDialog.ONLINE:
-            session = ops.session(self.window.ctx.replica)
+            session = self.window.ctx.call(ops.session)
             login = LoginDialog(self.window.controller, self.window, username=session.username)
             self.dialog = login
             login.finished.connect(self._login_done)

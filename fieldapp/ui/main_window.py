@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from fieldapp.errors import WipeRequested
 from fieldapp.replica.settings import TabletSettings
 from fieldapp.ui import ops, theme
+from fieldapp.ui.collector import UiCollector
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import Toast, button, close_row, label
 from fieldapp.ui.customer_search import CustomerSearchDialog
@@ -31,7 +32,7 @@ from fieldapp.ui.settings_dialog import SettingsDialog
 from fieldapp.ui.sync_problems_view import SyncProblemsPage
 from fieldapp.ui.sync_worker import SyncController
 from fieldapp.ui.today_screen import TodayScreen
-from fieldapp.ui.top_bar import SyncProgressBar, TopBar
+from fieldapp.ui.top_bar import BusyBar, SyncProgressBar, TopBar
 
 
 class CustomerDialog(QDialog):
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.controller = controller
+        self.collector = UiCollector(self)  # started once the window is built
         self.setMinimumSize(1024, 640)
         central = QWidget()
         central.setObjectName("page")
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         self.top_bar = TopBar(ctx, controller)
         self.progress = SyncProgressBar(controller)
+        self.busy = BusyBar(ctx.tasks)
         self.today = TodayScreen(ctx)
         self.job_page = JobPage(ctx)
         self.problems_page = SyncProblemsPage(ctx)
@@ -92,6 +95,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.problems_page)
         layout.addWidget(self.top_bar)
         layout.addWidget(self.progress)
+        layout.addWidget(self.busy)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.toast = Toast(central)
@@ -185,19 +189,19 @@ class MainWindow(QMainWindow):
             self.ctx.set_language(chosen.language)
         theme.apply(QApplication.instance(), high_contrast=chosen.high_contrast)
         self.ctx.close_gps()
-        self.ctx.gps = ops.position_source(self.ctx.replica)
+        self.ctx.gps = self.ctx.call(ops.position_source)
         if self.idle_lock is not None:
             self.idle_lock.set_minutes(chosen.lock_minutes)
         self.ctx.notify(tr("settings.saved"), "success")
 
     def sync_clicked(self) -> None:
-        if self.controller.state == "auth" or not ops.has_login(self.ctx.replica):
+        if self.controller.state == "auth" or not self.ctx.call(ops.has_login):
             self.ask_login()
         else:
             self.controller.sync_now(manual=True)
 
     def ask_login(self) -> None:
-        session = ops.session(self.ctx.replica)
+        session = self.ctx.call(ops.session)
         dialog = LoginDialog(self.controller, self, username=session.username if session else "")
         dialog.open()
 
@@ -223,8 +227,9 @@ class MainWindow(QMainWindow):
         self.job_page.leave()
         if self.kb_dialog is not None:
             self.kb_dialog.close()
+        left = self.ctx.call(ops.erase_tablet)  # it closes the replica
+        self.ctx.tasks.shutdown()
         self.ctx.replica = None  # type: ignore[assignment]
-        left = ops.erase_tablet(replica)
         text = tr("wipe.done", kept=error.params.get("kept", 0))
         if left:
             text += "\n\n" + tr("wipe.left", names=tr("error.list_sep").join(left))
@@ -237,8 +242,10 @@ class MainWindow(QMainWindow):
         self.ctx.close_gps()
         if self.ctx.replica is not None:
             self.job_page.leave()
+            self.ctx.tasks.shutdown()  # running ops end first
             self.ctx.replica.close()
             self.ctx.replica = None  # type: ignore[assignment]
+        self.collector.stop()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

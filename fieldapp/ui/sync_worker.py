@@ -1,14 +1,13 @@
 """Sync and login off the UI thread, with automatic retries while work waits to be sent.
 
-One QThread runs one job at a time (a sync or a login). Each job opens its OWN replica
-connection (SQLite in WAL mode lets it write while the UI reads), so no connection is shared
-between threads. Results come back to the UI thread only through signals; the UI then
-announces the pulled changes through ``AppContext.changes_applied``.
+One QThread runs one job at a time (a sync or a login) and does its network there; every
+replica step of it runs on the app's one database worker (``ctx.tasks.call``), so sync and
+screens share one connection and one clock. Results come back to the UI thread only through
+signals; the UI then announces the pulled changes through ``AppContext.changes_applied``.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from fieldapp.changes import Changes
 from fieldapp.errors import AuthError, FieldAppError, ServerUnreachable, WipeRequested
 from fieldapp.local_time import LOCAL_ZONE, as_local
 from fieldapp.records import TABLES
+from fieldapp.sync.client import SyncReport
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.i18n import tr
@@ -59,7 +59,7 @@ class SyncController(QObject):
 
     state_changed = Signal(str)  # "unknown", "online", "offline", "syncing", "auth"
     progress = Signal(object)  # fieldapp.sync.client.Progress
-    sync_finished = Signal(object, object)  # ops.SyncResult | None, error | None
+    sync_finished = Signal(object, object)  # SyncReport | None, error | None
     login_finished = Signal(object, object)  # Session | None, error | None
     wipe_requested = Signal(object)  # WipeRequested: revoked, everything sent: erase now
     _request = Signal(str, object, object)
@@ -94,7 +94,7 @@ class SyncController(QObject):
     def start_auto(self) -> None:
         """Sync once now (if logged in) and then whenever the timer finds work waiting."""
         self.auto_timer.start()
-        if ops.has_login(self.ctx.replica):
+        if self.ctx.call(ops.has_login):
             self.sync_now(manual=False)
 
     def sync_now(self, *, manual: bool = True) -> bool:
@@ -103,15 +103,15 @@ class SyncController(QObject):
                 self.ctx.notify(tr("sync.busy"))
             return False
         self._manual = manual
-        self._start("sync", ops.sync, data_dir=self.ctx.data_dir, server_url=self.ctx.server_url)
+        self._start("sync", ops.sync, server_url=self.ctx.server_url)
         return True
 
     def login(self, username: str, password: str, *, then_sync: bool = True) -> bool:
         if self.busy:
             return False
         self._then_sync = then_sync
-        self._start("login", ops.login, data_dir=self.ctx.data_dir,
-                    server_url=self.ctx.server_url, username=username, password=password)
+        self._start("login", ops.login, server_url=self.ctx.server_url, username=username,
+                    password=password)
         return True
 
     def shutdown(self) -> None:
@@ -123,17 +123,17 @@ class SyncController(QObject):
 
     # -- internals ------------------------------------------------------------------------
     def _start(self, kind: str, fn: Callable[..., Any], **kwargs: Any) -> None:
-        # Collect widgets left in reference cycles now, on the GUI thread: a collection the
-        # worker's allocations set off would destroy them off the GUI thread (a crash).
-        gc.collect()
         self._running = kind
         self._set_state("syncing")
-        self._request.emit(kind, fn, kwargs)
+        self._request.emit(kind, fn, {"replica": self.ctx.replica, "db": self.ctx.tasks.call,
+                                      **kwargs})
 
     def _on_timer(self) -> None:
-        if self.busy or not ops.has_login(self.ctx.replica) or self.now() < self.retry_at:
+        if self.busy or self.ctx.replica is None or self.now() < self.retry_at:
             return
-        status = ops.sync_status(self.ctx.replica)
+        if not self.ctx.call(ops.has_login):
+            return
+        status = self.ctx.call(ops.sync_status)
         last = as_local(status.last_sync_at)
         stale = last is None or datetime.now(LOCAL_ZONE) - last > PULL_EVERY
         if status.pending or stale:
@@ -164,7 +164,7 @@ class SyncController(QObject):
         if error is None and self._then_sync:
             self.sync_now(manual=False)
 
-    def _sync_done(self, result: ops.SyncResult | None, error: BaseException | None) -> None:
+    def _sync_done(self, report: SyncReport | None, error: BaseException | None) -> None:
         if isinstance(error, ServerUnreachable):
             self.failures += 1
             wait = min(self.auto_timer.interval() / 1000 * 2 ** (self.failures - 1),
@@ -172,12 +172,9 @@ class SyncController(QObject):
             self.retry_at = self.now() + wait
         elif error is None:
             self.failures, self.retry_at = 0, 0.0
-        if result is not None:
-            # The sync connection has seen the server's clock; ours must not fall behind it.
-            self.ctx.replica.clock.observe(result.clock)
+        if report is not None:
             self._set_state("online")
-            self.ctx.changes_applied.emit(result.report.changes | Changes.of("outbox", "sync"))
-            report = result.report
+            self.ctx.changes_applied.emit(report.changes | Changes.of("outbox", "sync"))
             if report.left_jobs:
                 self.ctx.notify(tr("sync.jobs_left", n=len(report.left_jobs)))
             if report.kept_despite_tombstone:
@@ -199,7 +196,7 @@ class SyncController(QObject):
                     self.ctx.notify(tr("sync.offline"))
             else:  # an untrusted certificate is said even on an automatic attempt
                 self.ctx.show_error(error)
-        self.sync_finished.emit(result, error)
+        self.sync_finished.emit(report, error)
 
     def _state_after(self, error: BaseException) -> str:
         if isinstance(error, ServerUnreachable):

@@ -27,6 +27,7 @@ from fieldapp.ui.controls import button, label
 from fieldapp.ui.formatting import day_heading, today
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.jobs_model import JobCardDelegate, JobListModel
+from fieldapp.ui.taskman import Task
 
 IMAGE_FILTER_KEY = "today.image_filter"
 
@@ -180,14 +181,15 @@ class TodayScreen(QWidget):
             self.open_job.emit(self.model.job_at(index.row())["id"])
 
     # -- map --------------------------------------------------------------------------------
-    def show_map(self) -> Path | None:
-        """Write today's offline map and open it in the system browser: the Qt client has no
-        web view (QtWebEngine is not in PySide6-Essentials)."""
-        path = self.ctx.run(ops.write_today_map, position=self.ctx.position())
-        if path is not None:
+    def show_map(self) -> Task[Path]:
+        """Write today's offline map in the background and open it in the system browser:
+        the Qt client has no web view (QtWebEngine is not in PySide6-Essentials)."""
+
+        def opened(path: Path) -> None:
             self.ctx.notify(tr("today.map_saved", path=str(path)), "success")
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-        return path
+
+        return self.ctx.slow(ops.slow.write_today_map(self.ctx.position()), done=opened)
 
     # -- scanning -------------------------------------------------------------------------
     def scan_with_camera(self) -> CameraDialog:
@@ -206,11 +208,9 @@ class TodayScreen(QWidget):
         if path:
             self.scan_file(path)
 
-    def scan_file(self, path: str | Path) -> None:
-        """Decode a meter barcode photo and open that customer's job."""
-        outcome = self.ctx.run(ops.scan_image, path=path)
-        if outcome is not None:
-            self._show_outcome(outcome)
+    def scan_file(self, path: str | Path) -> Task[ops.ScanOutcome]:
+        """Decode a meter barcode photo in the background and open that customer's job."""
+        return self.ctx.slow(ops.slow.scan_image(path), done=self._show_outcome)
 
     def _find_typed(self) -> None:
         code = self.code.text().strip()

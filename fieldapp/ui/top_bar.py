@@ -17,6 +17,7 @@ from fieldapp.ui.controls import button, label, set_prop
 from fieldapp.ui.formatting import megabytes, stamp
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.sync_worker import SyncController
+from fieldapp.ui.taskman import TaskManager
 
 # Quick syncs finish before this; only longer ones show the bar, so it never flashes.
 PROGRESS_DELAY_MS = 400
@@ -85,14 +86,14 @@ class TopBar(QFrame):
     def refresh(self) -> None:
         if self.ctx.replica is None:
             return  # shut down
-        session = ops.session(self.ctx.replica)
+        session = self.ctx.call(ops.session)
         if session is None:
             self.user.setText("")
         elif session.district:
             self.user.setText(tr("top.user", name=session.display_name, district=session.district))
         else:
             self.user.setText(tr("top.user_no_district", name=session.display_name))
-        status = ops.sync_status(self.ctx.replica)
+        status = self.ctx.call(ops.sync_status)
         self.last_sync.setText(tr("top.last_sync", time=stamp(status.last_sync_at))
                                if status.last_sync_at else tr("top.never_synced"))
         self.pending.setText(tr("top.pending", n=status.pending))
@@ -109,16 +110,22 @@ class TopBar(QFrame):
         self.sync.setEnabled(state != "syncing")
 
 
+def _bar_under_the_top(bar: QProgressBar, name: str) -> None:
+    """The look of the bars under the top bar: a full-width strip with centred text, hidden
+    until there is something to say."""
+    bar.setObjectName(name)
+    bar.setTextVisible(True)
+    bar.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    bar.setFixedHeight(28)
+    bar.hide()
+
+
 class SyncProgressBar(QProgressBar):
     """Phase, counts and bytes of a running sync; hidden when nothing runs."""
 
     def __init__(self, controller: SyncController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("syncProgress")
-        self.setTextVisible(True)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setFixedHeight(28)
-        self.hide()
+        _bar_under_the_top(self, "syncProgress")
         self._delay = QTimer(self)
         self._delay.setSingleShot(True)
         self._delay.timeout.connect(self.show)
@@ -151,3 +158,18 @@ class SyncProgressBar(QProgressBar):
         if total > 0:
             self.setValue(min(done, total))
         self.setFormat(text)
+
+
+class BusyBar(QProgressBar):
+    """What slow work runs in the background (a photo, a PDF, the map), once it has run for
+    a moment (``taskman.BUSY_AFTER_MS``); hidden otherwise. The screens stay usable."""
+
+    def __init__(self, tasks: TaskManager, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        _bar_under_the_top(self, "busyProgress")
+        self.setRange(0, 0)  # these ops cannot say how far they are: a busy bar
+        tasks.busy_changed.connect(self.show_label)
+
+    def show_label(self, text: str) -> None:
+        self.setFormat(text)
+        self.setVisible(bool(text))

@@ -7,11 +7,12 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
-from fieldapp.replica import Session
+from fieldapp.replica import Session, unlock
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.controls import button, label, set_prop
 from fieldapp.ui.i18n import tr
+from fieldapp.ui.taskman import Task
 
 
 class UnlockDialog(QDialog):
@@ -53,13 +54,19 @@ class UnlockDialog(QDialog):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._tick)
 
-    def submit(self) -> None:
+    def submit(self) -> Task[unlock.Attempt] | None:
+        """Check the password in the background (its hash takes a moment by design); the
+        dialog answers when the check is done. None when a check cannot be asked now."""
         if not self.ok.isEnabled():
-            return
-        attempt = self.ctx.run(ops.unlock, password=self.password.text())
+            return None
+        self.ok.setEnabled(False)  # one check at a time
+        task = self.ctx.slow(ops.slow.unlock(self.password.text()), done=self._answered,
+                             failed=lambda _e: self.ok.setEnabled(True))
         self.password.clear()
-        if attempt is None:
-            return
+        return task
+
+    def _answered(self, attempt: unlock.Attempt) -> None:
+        self.ok.setEnabled(True)
         if attempt.ok:
             self.accept()
         elif attempt.locked:

@@ -12,8 +12,15 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import importlib, pkgutil, sys
 import fieldapp
-names = [m.name for m in pkgutil.walk_packages(fieldapp.__path__, "fieldapp.")
-         if not m.name.startswith("fieldapp.ui")]
+# Not walk_packages over fieldapp: walking into fieldapp.ui would import its subpackages.
+names = []
+for top in pkgutil.iter_modules(fieldapp.__path__, "fieldapp."):
+    if top.name == "fieldapp.ui":
+        continue
+    names.append(top.name)
+    if top.ispkg:
+        package = importlib.import_module(top.name)
+        names += [m.name for m in pkgutil.walk_packages(package.__path__, top.name + ".")]
 for name in names:
     importlib.import_module(name)
 import sync_server.app

@@ -50,6 +50,7 @@ def test_a_photo_is_taken_from_the_live_frame(qtbot: QtBot, window: MainWindow,
     assert not dialog.preview.pixmap().isNull()  # the frame is on screen
     with qtbot.waitSignal(dialog.finished, timeout=5_000):
         tap(qtbot, dialog.shutter)
+    window.ctx.tasks.wait_idle()  # the photo is developed in the background
     taken = dialog.photo_path
     assert taken is not None and not taken.exists() and not taken.parent.exists()
     [photo] = check.evidence.photos(window.job_page.job["id"])

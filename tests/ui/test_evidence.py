@@ -22,7 +22,7 @@ from fieldapp.ui.demo_seed import Seeded
 from fieldapp.ui.evidence_view import EvidenceView
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.main_window import MainWindow
-from tests.ui.ui_helpers import open_tab, tap
+from tests.ui.ui_helpers import finished, open_tab, tap
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def test_a_photo_is_stored_and_shown(evidence: EvidenceView, window: MainWindow,
     photo = tmp_path / "hose.png"
     Image.new("RGB", (1600, 1200), (180, 120, 60)).save(photo)
 
-    assert evidence.attach_file(photo)
+    assert finished(evidence.attach_file(photo))
 
     photos = check.evidence.photos(seeded.job_ids[0])
     assert [(p["filename"], p["mime"]) for p in photos] == [("hose.jpg", "image/jpeg")]
@@ -56,7 +56,7 @@ def test_a_mistaken_photo_is_deleted_with_two_taps(qtbot: QtBot, evidence: Evide
                                                    check: Replica) -> None:
     photo = tmp_path / "thumb.png"
     Image.new("RGB", (800, 600), (20, 20, 20)).save(photo)
-    assert evidence.attach_file(photo)
+    assert finished(evidence.attach_file(photo))
     assert not evidence.delete_photo.isEnabled()  # nothing selected yet
     evidence.photos.item(0).setSelected(True)
     assert evidence.delete_photo.isEnabled()
@@ -80,7 +80,7 @@ def test_a_corrupt_file_is_refused_in_words(evidence: EvidenceView, window: Main
     broken = tmp_path / "IMG_0001.jpg"
     broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
 
-    assert not evidence.attach_file(broken)
+    assert not finished(evidence.attach_file(broken))
 
     assert window.toast.last_text == tr("error.not_an_image") == "这个文件不是可读取的图片"
     assert check.evidence.photos(seeded.job_ids[0]) == []
@@ -95,9 +95,9 @@ def test_meter_scan_says_whether_it_belongs_to_the_job(
         evidence: EvidenceView, seeded: Seeded, tmp_path: Path, check: Replica,
         customer: str, verdict: str, key: str) -> None:
     code = seeded.barcodes[customer]
-    outcome = evidence.scan_file(write_barcode_png(code, tmp_path / f"{code}.png"))
+    outcome = evidence.scan_file(write_barcode_png(code, tmp_path / f"{code}.png")).wait()
 
-    assert outcome is not None and outcome.verdict == verdict
+    assert outcome.verdict == verdict
     names = {"cust-001": "张秀英", "cust-002": "李国强"}
     assert evidence.result.text() == tr(key, code=code, name=names[customer])
     scans = check.evidence.scans(seeded.job_ids[0])
@@ -136,7 +136,7 @@ def _photo(tmp_path: Path) -> Path:
 
 def test_a_photo_carries_the_simulated_fix_by_default(evidence: EvidenceView, seeded: Seeded,
                                                       tmp_path: Path, check: Replica) -> None:
-    assert evidence.attach_file(_photo(tmp_path))
+    assert finished(evidence.attach_file(_photo(tmp_path)))
 
     photo = check.evidence.photos(seeded.job_ids[0])[0]
     assert (photo["lat"], photo["lon"], photo["accuracy_m"]) == (32.0415, 118.7781, 5.0)
@@ -151,7 +151,7 @@ def test_no_fix_still_saves_and_says_so(evidence: EvidenceView, window: MainWind
                                         seeded: Seeded, tmp_path: Path, check: Replica) -> None:
     window.ctx.gps = SimulatedSource([])  # indoors, no sky
 
-    assert evidence.attach_file(_photo(tmp_path))
+    assert finished(evidence.attach_file(_photo(tmp_path)))
 
     assert evidence.gps.text() == "无GPS定位" and evidence.gps.objectName() == "problem"
     assert window.toast.last_text == tr("evidence.photo_added_no_gps") == "照片已保存（无GPS定位）"
@@ -172,7 +172,7 @@ def test_the_gps_source_comes_from_fieldapp_gps(qtbot: QtBot, monkeypatch: pytes
     try:
         win.open_job(seeded.job_ids[0])
         view = win.job_page.evidence
-        assert view.attach_file(_photo(tmp_path))
+        assert finished(view.attach_file(_photo(tmp_path)))
         photo = check.evidence.photos(seeded.job_ids[0])[0]
         assert (round(photo["lat"], 5), round(photo["lon"], 5), photo["accuracy_m"]) == \
             (32.04151, 118.77813, 4.0)
@@ -200,6 +200,7 @@ def test_todays_map_is_written_and_handed_to_the_browser(
     QDesktopServices.setUrlHandler("file", browser, "open")
     try:
         tap(qtbot, window.today.map)
+        window.ctx.tasks.wait_idle()  # drawn in the background, then handed on
     finally:
         QDesktopServices.unsetUrlHandler("file")
     path = data_dir / "maps" / "today.html"

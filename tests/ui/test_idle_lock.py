@@ -37,6 +37,7 @@ def test_it_locks_hides_everything_and_opens_with_the_password(qtbot: QtBot,
     assert lock.is_locked and isinstance(lock.dialog, UnlockDialog)
     type_text(lock.dialog.password, "wrong")
     tap(qtbot, lock.dialog.ok)
+    window.ctx.tasks.wait_idle()  # the hash is checked in the background
     assert lock.is_locked and lock.dialog.status.text() == "密码不正确"
     with qtbot.waitSignal(lock.unlocked, timeout=2_000):
         type_text(lock.dialog.password, "right-password")

@@ -18,7 +18,7 @@ from fieldapp.ui.demo_seed import Seeded
 from fieldapp.ui.form_view import FormView
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.main_window import MainWindow
-from tests.ui.ui_helpers import move_button, open_row, open_tab, tap, type_text
+from tests.ui.ui_helpers import finished, move_button, open_row, open_tab, tap, type_text
 from tests.world import answer_checklist
 
 FAIL_ITEM = "hose_age"
@@ -76,7 +76,7 @@ def test_a_full_inspection_visit(qtbot: QtBot, window: MainWindow, seeded: Seede
     previous = form.rows["meter_reading"].field.previous
     assert previous is not None  # the meter's last reading, prefilled
     fill(form, "meter_reading", str(previous + 42))
-    form.attach_photo("meter_photo", photo(tmp_path, "meter"))
+    form.attach_photo("meter_photo", photo(tmp_path, "meter")).wait()
     tap(qtbot, form.rows["appliances"].findChild(QPushButton, "field_appliances_add"))
     choose(qtbot, form, "appliances[0].appliance_kind", "stove")
     assert "stove_flameout" in form.rows and "water_heater_flue" not in form.rows
@@ -89,7 +89,7 @@ def test_a_full_inspection_visit(qtbot: QtBot, window: MainWindow, seeded: Seede
     assert form.focusWidget() is form.rows[FAIL_ITEM].note
     type_text(form.rows[FAIL_ITEM].note, FAIL_NOTE)
     form.rows[FAIL_ITEM].note.editingFinished.emit()
-    form.attach_photo(FAIL_ITEM, photo(tmp_path, "hose"))
+    form.attach_photo(FAIL_ITEM, photo(tmp_path, "hose")).wait()
     assert form.failed.text() == tr("checklist.failed", n=1)
     choose(qtbot, form, "customer_briefed", "yes")
     fill(form, "signer_name", "张秀英")
@@ -174,7 +174,7 @@ def test_nobody_home_is_recorded_with_a_door_photo(qtbot: QtBot, window: MainWin
     choose(qtbot, form, "notice_left", "yes")
     tap(qtbot, form.submit)
     assert form.banner.text().startswith(tr("checklist.problems_title", n=1))
-    form.attach_photo("door_photo", photo(tmp_path, "door"))
+    form.attach_photo("door_photo", photo(tmp_path, "door")).wait()
     assert form.rows["door_photo"].field.count == 1
     tap(qtbot, form.submit)
     assert window.toast.last_text == tr("form.submitted")
@@ -315,6 +315,7 @@ def test_the_documents_of_a_submitted_form_open_as_pdfs(
     QDesktopServices.setUrlHandler("file", viewer, "open")
     try:
         tap(qtbot, form.documents["notice"])
+        window.ctx.tasks.wait_idle()  # rendered in the background, then handed on
     finally:
         QDesktopServices.unsetUrlHandler("file")
     [url] = opened
@@ -338,13 +339,13 @@ def test_the_meter_barcode_is_scanned_from_a_photo_of_its_label(
 
     not_an_image = tmp_path / "label.png"
     not_an_image.write_bytes(b"not a picture")
-    assert not form.scan_barcode("meter_barcode", image=not_an_image)
+    assert not finished(form.scan_barcode_image("meter_barcode", not_an_image))
     assert window.toast.last_text == tr("error.not_an_image")
-    assert form.scan_barcode("meter_barcode",
-                             image=write_barcode_png(seeded.barcodes[other], tmp_path / "o.png"))
+    assert finished(form.scan_barcode_image(
+        "meter_barcode", write_barcode_png(seeded.barcodes[other], tmp_path / "o.png")))
     assert window.toast.last_text.startswith("✗")  # another customer's meter: said, kept
-    assert form.scan_barcode(
-        "meter_barcode", image=write_barcode_png(seeded.barcodes[customer], tmp_path / "m.png"))
+    assert finished(form.scan_barcode_image(
+        "meter_barcode", write_barcode_png(seeded.barcodes[customer], tmp_path / "m.png")))
     assert window.toast.last_text.startswith("✓")
 
     sub = check.forms.for_job(job_id)

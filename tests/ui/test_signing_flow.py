@@ -36,8 +36,7 @@ def finish_form(window: MainWindow, job_id: str, folder: Path) -> None:
             if f.type == "photo":
                 photo = folder / f"{f.key}.jpg"
                 Image.new("RGB", (640, 480), (120, 130, 140)).save(photo)
-                ops.attach_form_photo(replica, job_id=job_id, question=f.path,
-                                      path=photo, position=None)
+                replica.evidence.add_photo(job_id, photo, f.path, position=None)
             else:
                 value = {"pass_fail_na": "pass", "yes_no": "yes", "time": "09:40",
                          "meter_reading": (f.previous or 0) + 12.5, "decimal": 1.0,

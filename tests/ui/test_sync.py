@@ -124,7 +124,7 @@ def test_first_login_then_sync_round_trip(qtbot: QtBot, tmp_path: Path,
         with qtbot.waitSignal(win.controller.sync_finished, timeout=20_000) as synced:
             tap(qtbot, win.top_bar.sync)
         assert synced.args[1] is None, synced.args[1]
-        assert synced.args[0].report.pushed == {"applied": 2}
+        assert synced.args[0].pushed == {"applied": 2}
         assert win.top_bar.pending.text() == tr("top.pending", n=0)
         assert win.toast.last_text.startswith("同步完成")
         assert win.top_bar.last_sync.text().startswith(tr("top.last_sync", time=""))
@@ -144,12 +144,17 @@ def test_a_revoked_tablet_sends_its_work_erases_itself_and_says_so(
         qtbot: QtBot, tmp_path: Path, server_url: str) -> None:
     import requests
 
-    from fieldapp.ui import ops
+    from fieldapp.sync.client import SyncClient
     from fieldapp.ui.main_window import WipedNotice
 
     data = tmp_path / "tablet"
-    ops.login(data_dir=data, server_url=server_url, username="tech01", password=PASSWORD)
-    ops.sync(data_dir=data, server_url=server_url)
+    first = Replica.open(data)
+    try:
+        client = SyncClient(first, server_url)
+        client.login("tech01", PASSWORD)
+        client.sync()
+    finally:
+        first.close()
     win = build_main_window(data, server_url)
     qtbot.addWidget(win)
     win.show()

@@ -12,7 +12,7 @@ from fieldapp.ui.demo_seed import Seeded, seed
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.jobs_model import JOB_ROLE
 from fieldapp.ui.main_window import MainWindow
-from tests.ui.ui_helpers import open_row, tap
+from tests.ui.ui_helpers import finished, open_row, tap
 
 
 def test_today_lists_the_seeded_jobs_in_route_order(window: MainWindow, seeded: Seeded) -> None:
@@ -55,7 +55,7 @@ def test_tapping_a_row_opens_the_job(qtbot: QtBot, window: MainWindow, seeded: S
 def test_scanning_a_meter_label_opens_that_customers_job(
         window: MainWindow, seeded: Seeded, tmp_path: Path, check: Replica) -> None:
     label = write_barcode_png(seeded.barcodes["cust-002"], tmp_path / "meter.png")
-    window.today.scan_file(label)
+    window.today.scan_file(label).wait()
     assert window.stack.currentWidget() is window.job_page
     assert window.job_page.job["customer_id"] == "cust-002"
     scans = list(check.db.query("SELECT * FROM scans"))
@@ -82,11 +82,11 @@ def test_image_without_a_barcode_is_explained(window: MainWindow, tmp_path: Path
 
     blank = tmp_path / "wall.png"
     Image.new("RGB", (320, 200), "white").save(blank)
-    window.today.scan_file(blank)
+    assert not finished(window.today.scan_file(blank))
     assert window.toast.last_text == tr("error.no_barcode")
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"\x89PNG not really")
-    window.today.scan_file(broken)
+    assert not finished(window.today.scan_file(broken))
     assert window.toast.last_text == tr("error.not_an_image")
 
 

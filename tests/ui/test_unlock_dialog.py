@@ -23,6 +23,7 @@ def dialog(qtbot: QtBot, window: MainWindow) -> UnlockDialog:
 def enter(qtbot: QtBot, d: UnlockDialog, text: str) -> None:
     type_text(d.password, text)
     tap(qtbot, d.ok)
+    d.ctx.tasks.wait_idle()  # the hash is checked in the background
 
 
 def test_the_right_password_opens(qtbot: QtBot, window: MainWindow) -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
+from fieldapp.errors import FieldAppError
 from fieldapp.ui.main_window import MainWindow
+from fieldapp.ui.taskman import Task
 
 
 def free_port() -> int:
@@ -45,3 +48,15 @@ def type_text(widget: QWidget, text: str) -> None:
     event = QInputMethodEvent()
     event.setCommitString(text)
     QApplication.sendEvent(widget, event)
+
+
+def finished(task: Task[Any] | None) -> bool:
+    """Wait for a background op a screen started; True when it succeeded (a refusal was
+    shown by the screen, so here it only counts as False)."""
+    if task is None:
+        return False
+    try:
+        task.wait()
+    except FieldAppError:
+        return False
+    return True
