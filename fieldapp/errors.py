@@ -1,7 +1,7 @@
 """Errors raised by the FieldApp core and sync client.
 
 The core speaks in codes, never in sentences: the UI turns ``code`` and ``params``
-into translated text (see ``fieldapp/ui/messages.py``).
+into translated text (see ``fieldapp/ui/i18n/messages.py``).
 
     FieldAppError
     ├── NotFound              a record that should exist does not (unknown job id…)

@@ -31,7 +31,7 @@ from fieldapp.ui import ops, theme  # noqa: E402
 from fieldapp.ui.app import build_main_window  # noqa: E402
 from fieldapp.ui.demo_seed import seed  # noqa: E402
 from fieldapp.ui.main_window import MainWindow  # noqa: E402
-from fieldapp.ui.signature_pad import SignaturePad  # noqa: E402
+from fieldapp.ui.widgets.signature_pad import SignaturePad  # noqa: E402
 from fieldapp.wire import Mutation, MutationResult, RecordChange  # noqa: E402
 
 FAILED_ITEM = ("hose_age", "橡胶软管已使用3年且有裂纹，已告知用户尽快更换为金属波纹管")
@@ -257,7 +257,7 @@ def shoot_knowledge(window: MainWindow, out: Path) -> None:
 
 def shoot_job_tabs(window: MainWindow, out: Path, job_id: str) -> None:
     """搜索客户, then a job's 领料 and 记录 tabs with an entry each, and 核对后完成."""
-    from fieldapp.ui.completion_dialog import CompletionDialog
+    from fieldapp.ui.dialogs.completion_dialog import CompletionDialog
 
     window.show_today()
     search = window.search_customers()
@@ -290,7 +290,7 @@ def shoot_camera(window: MainWindow, out: Path, folder: Path) -> None:
     from PIL import Image
 
     from fieldapp.capture.camera import CAMERA_ENV
-    from fieldapp.ui.camera_dialog import CameraDialog
+    from fieldapp.ui.dialogs.camera_dialog import CameraDialog
 
     frames = folder / "camera"
     frames.mkdir(exist_ok=True)
@@ -326,8 +326,8 @@ def shoot_lock_and_wipe(window: MainWindow, out: Path) -> None:
     """The idle lock over the app (a whole-screen grab: the dialog is its own window), then
     what a revoked tablet shows once it has erased itself (shown, not done, here)."""
     from fieldapp.replica import unlock
+    from fieldapp.ui.dialogs.idle_lock import IdleLock
     from fieldapp.ui.i18n import tr
-    from fieldapp.ui.idle_lock import IdleLock
     from fieldapp.ui.main_window import WipedNotice
 
     window.show_today()

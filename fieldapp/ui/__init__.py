@@ -1,5 +1,9 @@
 """The PySide6 tablet client. Nothing in the core imports this package.
 
-Widgets reach the core only through :mod:`fieldapp.ui.ops`; strings live in
-:mod:`fieldapp.ui.i18n`; error codes become sentences in :mod:`fieldapp.ui.messages`.
+    app.py, main_window.py   start-up and the window; context.py what every screen shares
+    ops/                     the only door from widgets into the core, one module per area
+    taskman.py               the one database worker, the slow-work pool, results on the UI
+    sync_worker.py           the sync thread; collector.py gc on the UI thread only
+    screens/ dialogs/ widgets/   what the technician sees
+    i18n/                    strings, languages and the sentences for error codes
 """

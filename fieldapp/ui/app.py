@@ -22,12 +22,12 @@ from fieldapp.replica import settings as tablet_settings
 from fieldapp.replica.store import DatabaseError
 from fieldapp.ui import i18n, ops, theme
 from fieldapp.ui.context import AppContext
+from fieldapp.ui.dialogs.login_dialog import LoginDialog
+from fieldapp.ui.dialogs.unlock_dialog import UnlockDialog
 from fieldapp.ui.i18n import tr
-from fieldapp.ui.login_dialog import LoginDialog
+from fieldapp.ui.i18n.messages import describe
 from fieldapp.ui.main_window import MainWindow
-from fieldapp.ui.messages import describe
 from fieldapp.ui.sync_worker import SyncController
-from fieldapp.ui.unlock_dialog import UnlockDialog
 
 log = logging.getLogger("fieldapp.ui")
 

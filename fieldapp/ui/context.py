@@ -21,7 +21,8 @@ from fieldapp.changes import Changes
 from fieldapp.errors import FieldAppError
 from fieldapp.position import Position
 from fieldapp.replica import Replica
-from fieldapp.ui import i18n, messages, ops
+from fieldapp.ui import i18n, ops
+from fieldapp.ui.i18n import messages
 from fieldapp.ui.taskman import SlowOp, Task, TaskManager
 
 T = TypeVar("T")

@@ -20,19 +20,19 @@ from fieldapp.replica.settings import TabletSettings
 from fieldapp.ui import ops, theme
 from fieldapp.ui.collector import UiCollector
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.controls import Toast, button, close_row, label
-from fieldapp.ui.customer_search import CustomerSearchDialog
-from fieldapp.ui.customer_view import CustomerView
+from fieldapp.ui.dialogs.customer_search import CustomerSearchDialog
+from fieldapp.ui.dialogs.idle_lock import IdleLock, idle_minutes
+from fieldapp.ui.dialogs.login_dialog import LoginDialog
+from fieldapp.ui.dialogs.settings_dialog import SettingsDialog
 from fieldapp.ui.i18n import LANGUAGES, language, tr
-from fieldapp.ui.idle_lock import IdleLock, idle_minutes
-from fieldapp.ui.job_page import JobPage
-from fieldapp.ui.kb_view import KnowledgeDialog
-from fieldapp.ui.login_dialog import LoginDialog
-from fieldapp.ui.settings_dialog import SettingsDialog
-from fieldapp.ui.sync_problems_view import SyncProblemsPage
+from fieldapp.ui.screens.customer_view import CustomerView
+from fieldapp.ui.screens.job_page import JobPage
+from fieldapp.ui.screens.kb_view import KnowledgeDialog
+from fieldapp.ui.screens.sync_problems_view import SyncProblemsPage
+from fieldapp.ui.screens.today_screen import TodayScreen
+from fieldapp.ui.screens.top_bar import BusyBar, SyncProgressBar, TopBar
 from fieldapp.ui.sync_worker import SyncController
-from fieldapp.ui.today_screen import TodayScreen
-from fieldapp.ui.top_bar import BusyBar, SyncProgressBar, TopBar
+from fieldapp.ui.widgets.controls import Toast, button, close_row, label
 
 
 class CustomerDialog(QDialog):

@@ -14,7 +14,7 @@ import requests
 from fieldapp.errors import ServerRejected
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
-from fieldapp.ui.messages import describe
+from fieldapp.ui.i18n.messages import describe
 from tests.conftest import ServerProcess
 from tests.server.test_conflict_review import sign_in
 from tests.world import PASSWORD

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from fieldapp.errors import AuthError, ServerRejected
-from fieldapp.ui.messages import describe
+from fieldapp.ui.i18n.messages import describe
 from tests.conftest import ServerProcess, synced_tablet
 from tests.server.test_conflict_review import csrf, office_session, sign_in
 from tests.server.test_sync_api import login

@@ -16,8 +16,8 @@ from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.replica import Replica, unlock
 from fieldapp.ui.app import build_main_window
 from fieldapp.ui.demo_seed import Seeded, demo_rows
+from fieldapp.ui.dialogs.login_dialog import LoginDialog
 from fieldapp.ui.i18n import tr
-from fieldapp.ui.login_dialog import LoginDialog
 from fieldapp.ui.main_window import MainWindow
 from tests.ui.ui_helpers import free_port, move_button, open_row, tap
 
