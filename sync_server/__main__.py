@@ -1,10 +1,17 @@
-"""Run the sync server: ``python -m sync_server --data var/server --port 8765 --demo``."""
+"""Run the sync server: ``python -m sync_server --data var/server --port 8765 --demo``.
+
+A utility's own server is set up once with ``python -m sync_server init --data D …`` (see
+``services/installation.py``); started on a directory that is not set up, the server says
+so. ``backup --data D --to B`` and ``restore --from B --data D`` copy a SQLite server
+(``storage/backup.py``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TypedDict
@@ -16,6 +23,7 @@ from sync_server.app import create_app
 from sync_server.config import ACCEPT_ENV, SCAN_ENV, SIM_PAY_ENV, Settings
 from sync_server.seed import seed_demo
 from sync_server.services import appointment_links, audit_anchor, billing
+from sync_server.services.installation import is_initialised, not_initialised_message
 from sync_server.services.records import publish_setting
 from sync_server.storage.db import DATABASE_URL_ENV, Storage, open_database
 
@@ -28,7 +36,18 @@ SHUTDOWN_GRACE_S = 5
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="sync_server", description=__doc__)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["init"]:
+        from sync_server.services import installation
+
+        raise SystemExit(installation.main(argv[1:]))
+    if argv[:1] in (["backup"], ["restore"]):
+        from sync_server.storage import backup
+
+        raise SystemExit(backup.main(argv[0], argv[1:]))
+    parser = argparse.ArgumentParser(prog="sync_server", description=__doc__,
+                                     epilog="also: python -m sync_server init --help (set up a"
+                                     " utility's server), backup --help, restore --help")
     parser.add_argument("--data", type=Path, default=Path("var/server"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
@@ -83,6 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.verify_audit:
         raise SystemExit(_verify(args.data, args.database_url, args.audit_anchor_dir))
+    if not args.demo and not _set_up(args.data, args.database_url):
+        print(not_initialised_message(args.data), file=sys.stderr)
+        raise SystemExit(2)
     settings = Settings(data_dir=args.data, token_ttl=timedelta(seconds=args.token_ttl),
                         database_url=args.database_url, audit_anchor_dir=args.audit_anchor_dir,
                         accept_within=timedelta(minutes=args.accept_within),
@@ -139,6 +161,16 @@ def _verify(data: Path, database_url: str | None, anchor_dir: Path | None) -> in
         db.close()
     print(audit_anchor.describe(verdict))
     return 0 if verdict.ok else 1
+
+
+def _set_up(data: Path, database_url: str | None) -> bool:
+    """Whether the data directory holds an installation (``init``, or accounts from before)."""
+    db = open_database(data, database_url)
+    try:
+        with db.read() as conn:
+            return is_initialised(conn)
+    finally:
+        db.close()
 
 
 def _alert_scan() -> timedelta | None:

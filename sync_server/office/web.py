@@ -25,6 +25,7 @@ from sync_server.office.auth import csrf_token, office_user
 from sync_server.services import alerts, review
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
+from sync_server.services.installation import published_districts
 from sync_server.services.phones import masked_phone
 
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates" / "office")
@@ -79,8 +80,11 @@ def districts_for(conn: Any, who: Principal) -> list[str]:
     district = district_of(who)
     if district:
         return [district]
-    return [r[0] for r in conn.execute("SELECT DISTINCT district FROM customers"
-                                       " WHERE district IS NOT NULL ORDER BY district")]
+    served = [r[0] for r in conn.execute("SELECT DISTINCT district FROM customers"
+                                         " WHERE district IS NOT NULL ORDER BY district")]
+    # Those set up by ``init`` first, in the utility's order, then any only customers name.
+    published = published_districts(conn)
+    return published + [d for d in served if d not in published]
 
 
 def require(who: Principal, roles: frozenset[str], message: str) -> None:
