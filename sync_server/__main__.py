@@ -41,13 +41,18 @@ def main(argv: list[str] | None = None) -> None:
         from sync_server.services import installation
 
         raise SystemExit(installation.main(argv[1:]))
+    if argv[:1] == ["import"]:
+        from sync_server.services.imports import command
+
+        raise SystemExit(command.main(argv[1:]))
     if argv[:1] in (["backup"], ["restore"]):
         from sync_server.storage import backup
 
         raise SystemExit(backup.main(argv[0], argv[1:]))
     parser = argparse.ArgumentParser(prog="sync_server", description=__doc__,
                                      epilog="also: python -m sync_server init --help (set up a"
-                                     " utility's server), backup --help, restore --help")
+                                     " utility's server), import --help, backup --help,"
+                                     " restore --help")
     parser.add_argument("--data", type=Path, default=Path("var/server"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)

@@ -1,0 +1,7 @@
+"""Bringing the utility's own data in from its billing system (CIS).
+
+    table_file.py  a CSV (UTF-8 or GBK) or .xlsx export as a header and numbered rows
+    mapping.py     which column holds which field, guessed and saved per source
+    customers.py   customers and meters checked row by row, then written through the log
+    command.py     ``python -m sync_server import customers FILE``
+"""
