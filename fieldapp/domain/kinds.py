@@ -13,6 +13,9 @@ KINDS = tuple(KIND_SKILL)
 KIND_ZH = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表",
            "rectification_check": "整改复查", "installation": "安装", "dunning": "催缴"}
 
+# The kinds of work a technician can be skilled for (an account's skills).
+SKILLS = ("inspection", "repair", "meter_reading", "installation", "dunning")
+
 EMERGENCY = 1  # a gas leak: dispatched before anything else
 PRIORITIES = (1, 2, 3, 4)  # emergency, urgent, normal, low
 # The form each kind of job is done on (kinds without one are closed without a form).

@@ -5,7 +5,6 @@ they were last seen."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -13,7 +12,7 @@ from urllib.parse import quote
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fieldapp.domain.kinds import KIND_ZH
+from fieldapp.domain.kinds import KIND_ZH, SKILLS
 from fieldapp.domain.roles import ACCOUNT_ROLES, ADMINS, ROLE_ZH, TECHNICIAN
 from sync_server.deps import server_of
 from sync_server.office.auth import check_csrf
@@ -27,9 +26,7 @@ from sync_server.office.web import (
 from sync_server.services import audit, auth
 
 router = pages_router()
-SKILLS = ("inspection", "repair", "meter_reading", "installation", "dunning")
-USERNAME = re.compile(r"[a-z][a-z0-9_]{2,31}")
-MIN_PASSWORD = 8
+USERNAME, MIN_PASSWORD = auth.USERNAME, auth.MIN_PASSWORD
 # Why a login ended early, on the device's row (an admin sees a replayed token at once).
 ENDED_ZH = {
     auth.TOKEN_REUSED: "旧令牌被再次使用（疑似被复制盗用），该设备的登录已全部失效，需重新登录",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,10 @@ DEVICE, SESSION = "device", "session"
 # Why a login was ended before its expiry (``devices.ended_reason``).
 TOKEN_REUSED, PASSWORD_RESET, ACCOUNT_DISABLED = "token_reused", "password_reset", \
     "account_disabled"
+# What every account's name and first password must be, wherever it is made (office, init,
+# import): a lowercase login name, and a password of at least eight characters.
+USERNAME = re.compile(r"[a-z][a-z0-9_]{2,31}")
+MIN_PASSWORD = 8
 RELEASED = "released"  # an admin handed the tablet on: the next account to log in takes it
 
 

@@ -19,3 +19,15 @@ def db(tmp_path: Path) -> Iterator[Storage]:
     storage = open_database(world.data_dir, world.database_url)
     yield storage
     storage.close()
+
+
+@pytest.fixture
+def utility(tmp_path: Path) -> ServerProcess:
+    """A utility set up with `init` (districts 江宁区 and 溧水区), no customers yet."""
+    from tests.server.operator import run_init
+
+    server = ServerProcess(tmp_path / "server")
+    done = run_init(server, "--utility-name", "江宁燃气", "--district", "江宁区",
+                    "--district", "溧水区")
+    assert done.returncode == 0, done.stderr
+    return server

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
-from tests.conftest import ROOT, ServerProcess
-from tests.server.test_installation import run_init
+from tests.conftest import ServerProcess
+from tests.server.operator import run_import as run_import_what
 
 HEADER = ["户号", "户名", "联系电话", "用气地址", "营业区域", "人口", "标签", "用户类型",
           "表条码", "表钢号", "表型号", "安装日期"]
@@ -55,21 +53,7 @@ def write_csv(path: Path, rows: list[list[str]], encoding: str = "gbk",
 
 
 def run_import(server: ServerProcess, file: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "FIELDAPP_DATABASE_URL"}
-    extra = ("--database-url", server.database_url) if server.database_url else ()
-    return subprocess.run(
-        [sys.executable, "-m", "sync_server", "import", "customers", str(file), "--data",
-         str(server.data_dir), *extra, *args], cwd=ROOT, capture_output=True, text=True,
-        env={**env, "PYTHONPATH": str(ROOT)}, timeout=300)
-
-
-@pytest.fixture
-def utility(tmp_path: Path) -> ServerProcess:
-    """A utility set up with `init` (districts 江宁区 and 溧水区), no customers yet."""
-    server = ServerProcess(tmp_path / "server")
-    assert run_init(server, "--utility-name", "江宁燃气", "--district", "江宁区",
-                    "--district", "溧水区").returncode == 0
-    return server
+    return run_import_what(server, "customers", file, *args)
 
 
 def counts(server: ServerProcess) -> tuple[int, int, int]:

@@ -15,29 +15,13 @@ import requests
 
 from fieldapp.forms.checklist import bundled_definitions
 from sync_server.services.installation import (
-    PASSWORD_ENV,
     Installation,
     SetupRefused,
     read_password,
 )
 from tests.conftest import ROOT, ServerProcess
+from tests.server.operator import ADMIN_PASSWORD, run_init
 from tests.server.test_conflict_review import sign_in
-
-ADMIN_PASSWORD = "Kai-men-2026!"
-
-
-def run_init(server: ServerProcess, *args: str, password: str | None = ADMIN_PASSWORD,
-             stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != PASSWORD_ENV}
-    if password is not None:
-        env[PASSWORD_ENV] = password
-    if server.database_url:
-        args = ("--database-url", server.database_url, *args)
-    return subprocess.run(
-        [sys.executable, "-m", "sync_server", "init", "--data", str(server.data_dir), *args],
-        cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-        input=stdin, timeout=120)
-
 
 UTILITY = ("--utility-name", "江宁燃气有限公司", "--district", "江宁区", "--district", "溧水区",
            "--admin", "chief", "--admin-name", "周工")
@@ -112,7 +96,7 @@ def test_init_runs_once_and_a_second_run_changes_nothing(fresh: ServerProcess) -
      "营业区域有重复"),
     (("--utility-name", "某燃气", "--district", "甲区"), "short", "至少 8 位"),
     (("--utility-name", "某燃气", "--district", "甲区", "--admin", "the boss"), ADMIN_PASSWORD,
-     "不能含空格"),
+     "小写字母、数字或下划线"),
     (("--utility-name", "某燃气", "--district", "甲区"), None, "没有终端可以输入密码"),
 ])
 def test_a_bad_set_up_is_refused_in_words_and_writes_nothing(

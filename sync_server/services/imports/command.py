@@ -1,8 +1,9 @@
-"""``python -m sync_server import customers FILE``: the command line for big files.
+"""``python -m sync_server import customers|accounts FILE``: the command line for big files.
 
     python -m sync_server import customers 客户.csv --data /srv/fieldapp --dry-run
     python -m sync_server import customers 客户.xlsx --source 营收系统 --map account_no=用户编码
     python -m sync_server import customers 客户.csv --good-rows     # import the good rows
+    python -m sync_server import accounts 人员.xlsx --passwords-out 初始密码.csv
 
 Without ``--good-rows`` it is all or nothing: one bad row and nothing is written. Every bad
 row is listed by row number and column. Exit status: 0 imported (or a clean dry run), 1 bad
@@ -17,9 +18,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sync_server.services.imports import customers
+from sync_server.services.imports import accounts, customers
 from sync_server.services.imports.mapping import (
     CUSTOMER_FIELDS,
+    Field,
     resolve,
     save_mapping,
     saved_mapping,
@@ -33,7 +35,8 @@ SHOWN = 200  # problems printed; the rest are counted
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="sync_server import", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["customers"], help="what the file holds")
+    parser.add_argument("what", choices=["customers", "accounts"],
+                        help="customers and meters, or technicians and office accounts")
     parser.add_argument("file", type=Path)
     parser.add_argument("--data", type=Path, default=Path("var/server"))
     parser.add_argument("--database-url", default=os.environ.get(DATABASE_URL_ENV) or None)
@@ -45,6 +48,10 @@ def main(argv: Sequence[str]) -> int:
     parser.add_argument("--good-rows", action="store_true",
                         help="import the good rows even when some are bad")
     parser.add_argument("--by", default="import", help="who the change log names")
+    parser.add_argument("--passwords-out", type=Path,
+                        help="accounts: where the generated first passwords of new accounts"
+                        " are written (readable by its owner only); needed when the file"
+                        " has no 初始密码 column for them")
     args = parser.parse_args(argv)
     try:
         given = dict(item.split("=", 1) for item in args.map)
@@ -59,34 +66,70 @@ def main(argv: Sequence[str]) -> int:
     db = open_database(args.data, args.database_url)
     try:
         with db.write() as conn:
-            saved = saved_mapping(conn, args.source) if args.source else {}
-            mapping, wrong = resolve(table.headers, given, saved)
+            fields = CUSTOMER_FIELDS if args.what == "customers" else accounts.ACCOUNT_FIELDS
+            saved = saved_mapping(conn, f"{args.what}.{args.source}") if args.source else {}
+            mapping, wrong = resolve(table.headers, given, saved, fields)
             if wrong:
                 print("没有导入：" + "；".join(wrong), file=sys.stderr)
                 return 2
-            plan = customers.check(conn, table, mapping)
-            _report(plan, mapping)
+            if args.what == "customers":
+                plan: customers.Plan | accounts.AccountPlan = customers.check(conn, table,
+                                                                              mapping)
+            else:
+                plan = accounts.check(conn, table, mapping)
+            _report(plan, mapping, fields, len(plan.customers) if isinstance(
+                plan, customers.Plan) else len(plan.accounts))
             if args.dry_run or (plan.problems and not args.good_rows):
                 if plan.problems and not args.dry_run:
                     print("有问题的行，什么都没有写入（用 --good-rows 只导入没问题的行）")
                 return 1 if plan.problems else 0
-            outcome = customers.apply(conn, plan, by_user=args.by)
+            if isinstance(plan, customers.Plan):
+                outcome = customers.apply(conn, plan, by_user=args.by)
+                said = (f"已导入：新客户 {outcome.customers_added}，更新"
+                        f" {outcome.customers_updated}；新表具 {outcome.meters_added}，更新"
+                        f" {outcome.meters_updated}；未变 {outcome.unchanged}")
+            else:
+                made = accounts.apply(conn, plan, by_user=args.by)
+                if made.passwords and not args.passwords_out:
+                    raise _NoPasswordsFile  # rolls the write back
+                if made.passwords:
+                    _write_passwords(args.passwords_out, made.passwords)
+                said = (f"已导入：新账号 {made.added}，更新 {made.updated}，未变"
+                        f" {made.unchanged}" + (f"；{len(made.passwords)} 个初始密码已写入"
+                                                f" {args.passwords_out}" if made.passwords
+                                                else ""))
             if args.source:
-                save_mapping(conn, args.source, mapping)
+                save_mapping(conn, f"{args.what}.{args.source}", mapping)
+    except _NoPasswordsFile:
+        print("没有导入：新账号没有初始密码。请在文件里加「初始密码」列，或用 --passwords-out"
+              " 指定写入随机初始密码的文件", file=sys.stderr)
+        return 2
     finally:
         db.close()
-    print(f"已导入：新客户 {outcome.customers_added}，更新 {outcome.customers_updated}；"
-          f"新表具 {outcome.meters_added}，更新 {outcome.meters_updated}；"
-          f"未变 {outcome.unchanged}")
+    print(said)
     return 0
 
 
-def _report(plan: customers.Plan, mapping: dict[str, str]) -> None:
+class _NoPasswordsFile(Exception):
+    pass
+
+
+def _write_passwords(path: Path, passwords: dict[str, str]) -> None:
+    """账号,初始密码 per line, for the operator to hand out; only its owner may read it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+        fh.write("账号,初始密码\r\n")
+        for username, password in passwords.items():
+            fh.write(f"{username},{password}\r\n")
+
+
+def _report(plan: customers.Plan | accounts.AccountPlan, mapping: dict[str, str],
+            fields: dict[str, Field], records: int) -> None:
+    what = f"{records} 个客户，{len(plan.meters)} 块表" if isinstance(plan, customers.Plan) \
+        else f"{records} 个账号"
     print(f"共 {plan.rows} 行：{plan.rows - len(plan.bad_rows)} 行可以导入，"
-          f"{len(plan.bad_rows)} 行有问题（{len(plan.customers)} 个客户，"
-          f"{len(plan.meters)} 块表）")
-    print("列：" + "，".join(f"{CUSTOMER_FIELDS[k].zh}←「{v}」"
-                             for k, v in mapping.items()))
+          f"{len(plan.bad_rows)} 行有问题（{what}）")
+    print("列：" + "，".join(f"{fields[k].zh}←「{v}」" for k, v in mapping.items()))
     for problem in plan.problems[:SHOWN]:
         print(f"  {problem}")
     if len(plan.problems) > SHOWN:
