@@ -16,8 +16,8 @@ from typing import Any
 from fieldapp.domain.kinds import KIND_ZH, SKILLS
 from fieldapp.domain.roles import ACCOUNT_ROLES, DISTRICT_SCOPED, ROLE_ZH, TECHNICIAN
 from sync_server.services import audit, auth
-from sync_server.services.imports.customers import Problem
 from sync_server.services.imports.mapping import Field
+from sync_server.services.imports.rows import Checked, rows
 from sync_server.services.imports.table_file import Table
 from sync_server.services.installation import published_districts
 from sync_server.storage.db import Connection
@@ -40,11 +40,8 @@ _SPLIT = "，,;；、| "
 
 
 @dataclass
-class AccountPlan:
+class AccountPlan(Checked):
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # by username
-    problems: list[Problem] = field(default_factory=list)
-    rows: int = 0
-    bad_rows: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -57,19 +54,10 @@ class AccountOutcome:
 
 def check(conn: Connection, table: Table, mapping: dict[str, str]) -> AccountPlan:
     plan = AccountPlan(rows=len(table.rows))
-    column = {name: table.headers.index(header) for name, header in mapping.items()}
     districts = set(published_districts(conn))
     first_row: dict[str, int] = {}
-    for number, cells in table.rows:
-        found: list[Problem] = []
-
-        def value(name: str, cells: list[str] = cells) -> str:
-            return cells[column[name]].strip() if name in column else ""
-
-        def bad(name: str, message: str, number: int = number,
-                found: list[Problem] = found) -> None:
-            found.append(Problem(number, mapping.get(name, ACCOUNT_FIELDS[name].zh), message))
-
+    for row in rows(table, mapping, ACCOUNT_FIELDS):
+        value, bad = row.value, row.bad
         username = value("username")
         if not auth.USERNAME.fullmatch(username):
             bad("username", f"账号「{username}」应为 3–32 位小写字母、数字或下划线，以字母开头")
@@ -96,11 +84,9 @@ def check(conn: Connection, table: Table, mapping: dict[str, str]) -> AccountPla
         password = value("password")
         if password and len(password) < auth.MIN_PASSWORD:
             bad("password", f"初始密码至少 {auth.MIN_PASSWORD} 位")
-        if found:
-            plan.problems += found
-            plan.bad_rows.add(number)
+        if not plan.passed(row):
             continue
-        first_row[username] = number
+        first_row[username] = row.number
         plan.accounts[username] = {
             "display_name": value("display_name"), "role": role, "district": district,
             "skills": sorted({s for s in skills if s}), "password": password or None}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from fieldapp.ids import new_id
 from fieldapp.records import TABLES
 from sync_server.services.imports.mapping import CUSTOMER_FIELDS
+from sync_server.services.imports.rows import Checked, Row, rows
 from sync_server.services.imports.table_file import Table
 from sync_server.services.installation import published_districts
 from sync_server.services.records import insert_records
@@ -33,28 +33,14 @@ KINDS = {"居民": "residential", "民用": "residential", "residential": "resid
          "commercial": "commercial", "工业": "industrial", "industrial": "industrial"}
 _TAG_SPLIT = re.compile(r"[，,;；、|\s]+")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
-Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Problem:
-    row: int
-    column: str  # the file's header, or the field's Chinese name when it has no column
-    message: str
-
-    def __str__(self) -> str:
-        return f"第 {self.row} 行「{self.column}」：{self.message}"
 
 
 @dataclass
-class Plan:
+class Plan(Checked):
     """What a file would do: the good rows' records, and every bad row's problems."""
 
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)  # by account number
     meters: dict[str, dict[str, Any]] = field(default_factory=dict)  # by barcode
-    problems: list[Problem] = field(default_factory=list)
-    rows: int = 0
-    bad_rows: set[int] = field(default_factory=set)
 
 
 @dataclass
@@ -64,56 +50,43 @@ class Outcome:
     meters_added: int = 0
     meters_updated: int = 0
     unchanged: int = 0
-    written: bool = False
 
 
 def check(conn: Connection, table: Table, mapping: dict[str, str]) -> Plan:
     """Read and check every row; nothing is written."""
     plan = Plan(rows=len(table.rows))
-    column = {name: table.headers.index(header) for name, header in mapping.items()}
     districts = set(published_districts(conn))
     meter_owner = {r[0]: r[1] for r in conn.execute(
         "SELECT m.barcode, c.account_no FROM meters m JOIN customers c ON c.id = m.customer_id"
         " WHERE m.barcode IS NOT NULL")}
     barcode_row: dict[str, int] = {}
-    for number, cells in table.rows:
-        found: list[Problem] = []
-
-        def value(name: str, cells: list[str] = cells) -> str:
-            return cells[column[name]].strip() if name in column else ""
-
-        def bad(name: str, message: str, number: int = number,
-                found: list[Problem] = found) -> None:
-            found.append(Problem(number, mapping.get(name, CUSTOMER_FIELDS[name].zh), message))
-
-        customer = _customer(value, bad, districts)
-        meter = _meter(value, bad) if value("meter_barcode") else None
+    for row in rows(table, mapping, CUSTOMER_FIELDS):
+        customer = _customer(row, districts)
+        meter = _meter(row) if row.value("meter_barcode") else None
         account = customer.get("account_no") or ""
         if meter is not None:
             barcode = meter["barcode"]
             if barcode in barcode_row:
-                bad("meter_barcode", f"表条码 {barcode} 与第 {barcode_row[barcode]} 行重复")
+                row.bad("meter_barcode", f"表条码 {barcode} 与第 {barcode_row[barcode]} 行重复")
             elif meter_owner.get(barcode, account) != account:
-                bad("meter_barcode", f"表条码 {barcode} 已属于户号 {meter_owner[barcode]}")
+                row.bad("meter_barcode", f"表条码 {barcode} 已属于户号 {meter_owner[barcode]}")
         earlier = plan.customers.get(account)
-        if earlier is not None and not found:
+        if earlier is not None and not row.problems:
             for name in CUSTOMER_COLUMNS:
                 if customer[name] != earlier[name]:
-                    bad(name, f"同一户号 {account} 的行{CUSTOMER_FIELDS[name].zh}不一致"
-                        f"（前面是「{earlier[name] or '空'}」）")
-        if found:
-            plan.problems += found
-            plan.bad_rows.add(number)
+                    row.bad(name, f"同一户号 {account} 的行{CUSTOMER_FIELDS[name].zh}不一致"
+                            f"（前面是「{earlier[name] or '空'}」）")
+        if not plan.passed(row):
             continue
         plan.customers.setdefault(account, customer)
         if meter is not None:
-            barcode_row[meter["barcode"]] = number
+            barcode_row[meter["barcode"]] = row.number
             plan.meters[meter["barcode"]] = {**meter, "account_no": account}
     return plan
 
 
-def _customer(value: Callable[[str], str], bad: Callable[[str, str], None],
-              districts: set[str]) -> dict[str, Any]:
+def _customer(r: Row, districts: set[str]) -> dict[str, Any]:
+    value, bad = r.value, r.bad
     row: dict[str, Any] = {name: value(name) or None for name in CUSTOMER_COLUMNS}
     for name in ("account_no", "name", "address", "district"):
         if not row[name]:
@@ -145,7 +118,8 @@ def _customer(value: Callable[[str], str], bad: Callable[[str, str], None],
     return row
 
 
-def _meter(value: Callable[[str], str], bad: Callable[[str, str], None]) -> dict[str, Any]:
+def _meter(r: Row) -> dict[str, Any]:
+    value, bad = r.value, r.bad
     barcode = value("meter_barcode")
     if not re.fullmatch(r"[0-9A-Za-z-]{4,40}", barcode):
         bad("meter_barcode", f"表条码「{barcode}」只能是字母、数字和 -，4 到 40 位")
@@ -169,48 +143,45 @@ def _date(text: str) -> date | None:
     return None
 
 
-def apply(conn: Connection, plan: Plan, *, by_user: str,
-          progress: Progress | None = None) -> Outcome:
+def apply(conn: Connection, plan: Plan, *, by_user: str) -> Outcome:
     """Write the plan's good rows in the caller's transaction (only what differs from what
     is stored), each through the change log."""
-    outcome = Outcome(written=True)
-    say = progress or (lambda done, total: None)
-    spec_c, spec_m = TABLES["customers"].columns, TABLES["meters"].columns
-    current = {r["account_no"]: dict(r) for r in _rows(conn, "customers")}
-    meters = {r["barcode"]: dict(r) for r in _rows(conn, "meters") if r["barcode"]}
-    total, done = len(plan.customers) + len(plan.meters), 0
+    outcome = Outcome()
+    stored = {r["account_no"]: dict(r) for r in _rows(conn, "customers")}
     ids: dict[str, str] = {}
-    changed: list[dict[str, Any]] = []
+    changed = []
     for account, row in plan.customers.items():
-        stored = current.get(account)
-        record = {**{c: None for c in spec_c}, **(stored or {}), **row}
-        record["id"] = stored["id"] if stored else new_id()
+        record, kind = _merged("customers", stored.get(account), row)
         ids[account] = record["id"]
-        if stored and all(stored.get(c) == record.get(c) for c in spec_c):
-            outcome.unchanged += 1
-        else:
-            changed.append(record)
-            outcome.customers_added += stored is None
-            outcome.customers_updated += stored is not None
+        changed += [record] if kind else []
+        outcome.customers_added += kind == "added"
+        outcome.customers_updated += kind == "updated"
+        outcome.unchanged += not kind
     insert_records(conn, "customers", changed, by_user)
-    done += len(plan.customers)
-    say(done, total)
+    stored = {r["barcode"]: dict(r) for r in _rows(conn, "meters") if r["barcode"]}
     changed = []
     for barcode, meter in plan.meters.items():
-        stored = meters.get(barcode)
-        record = {**{c: None for c in spec_m}, **(stored or {}),
-                  **{k: v for k, v in meter.items() if k != "account_no"},
-                  "customer_id": ids[meter["account_no"]]}
-        record["id"] = stored["id"] if stored else new_id()
-        if stored and all(stored.get(c) == record.get(c) for c in spec_m):
-            outcome.unchanged += 1
-        else:
-            changed.append(record)
-            outcome.meters_added += stored is None
-            outcome.meters_updated += stored is not None
+        fields = {k: v for k, v in meter.items() if k != "account_no"}
+        record, kind = _merged("meters", stored.get(barcode),
+                               {**fields, "customer_id": ids[meter["account_no"]]})
+        changed += [record] if kind else []
+        outcome.meters_added += kind == "added"
+        outcome.meters_updated += kind == "updated"
+        outcome.unchanged += not kind
     insert_records(conn, "meters", changed, by_user)
-    say(total, total)
     return outcome
+
+
+def _merged(table: str, stored: dict[str, Any] | None,
+            imported: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The record to keep (what the file does not carry stays as stored: a meter's last
+    reading, a customer's position) and whether it is "added", "updated" or unchanged ("")."""
+    columns = TABLES[table].columns
+    record = {**dict.fromkeys(columns), **(stored or {}), **imported}
+    record["id"] = stored["id"] if stored else new_id()
+    if stored is None:
+        return record, "added"
+    return record, "" if all(stored.get(c) == record.get(c) for c in columns) else "updated"
 
 
 def _rows(conn: Connection, table: str) -> list[Any]:
