@@ -92,6 +92,14 @@ def main() -> None:
             shoot(page, "backoffice_job.png")
             page.goto(f"{server.url}/office/reports/{sub_id}")
             shoot(page, "backoffice_report.png")
+            page.goto(f"{server.url}/office/desk")
+            page.fill("#q", account[-6:])
+            with page.expect_navigation():
+                page.keyboard.press("Enter")
+            shoot(page, "backoffice_desk.png")
+            with page.expect_navigation():
+                page.locator("#found tr.found-row a").first.click()
+            page.screenshot(path=str(OUT / "backoffice_customer.png"), full_page=True)
             page.goto(f"{server.url}/office/kpis")
             shoot(page, "backoffice_kpis.png")
             page.goto(f"{server.url}/office/alerts")

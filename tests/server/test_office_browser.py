@@ -110,3 +110,23 @@ def test_dispatcher_creates_dispatches_and_reads_the_dashboard(server: ServerPro
     assert page.locator("#chart-coverage rect").count() >= 1
     page.screenshot(path=str(tmp_path / "kpis.png"), full_page=True)
     assert (tmp_path / "kpis.png").stat().st_size > 10_000
+
+
+def test_the_desk_finds_a_caller_by_phone_and_opens_their_page(
+        server: ServerProcess, browser, tmp_path: Path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server.url + "/office/desk")
+    sign_in(page, "dispatcher")
+    assert page.locator("#nav-desk").count() == 1
+    page.fill("#q", "139 1234 5678")  # read out over the phone, with spaces
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    rows = page.locator("#found tr.found-row")
+    assert rows.count() == 1 and "陈桂芳" in rows.first.inner_text()
+    with page.expect_navigation():
+        rows.first.locator("a").first.click()
+    assert page.locator("#customer-name").inner_text().startswith("陈桂芳")
+    assert "GM0000000001" in page.locator("#meters").inner_text()
+    assert page.locator("#jobs tr").count() >= 2  # header and her job
+    page.screenshot(path=str(tmp_path / "desk.png"), full_page=True)
+    assert (tmp_path / "desk.png").stat().st_size > 10_000

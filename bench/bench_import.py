@@ -1,0 +1,111 @@
+"""Importing customers with two meters each from a billing system's CSV, through the change
+log, as `python -m sync_server import customers` does (check, then apply in one write).
+
+Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_import.py [--pg] [--customers N]``
+(20,000 by default). Baseline in the same run: a plain ``executemany`` of the same customer
+and meter rows into the same database's tables (no check, no change log), and the ratio.
+Then the same file imported again: nothing to write, so it is the cost of the check alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchserver import describe, storage  # noqa: E402
+
+from fieldapp.ids import new_id  # noqa: E402
+from sync_server.services.imports import customers  # noqa: E402
+from sync_server.services.imports.mapping import resolve  # noqa: E402
+from sync_server.services.imports.table_file import read_table  # noqa: E402
+from sync_server.storage.db import open_database  # noqa: E402
+
+HEADER = ["户号", "户名", "联系电话", "用气地址", "营业区域", "人口", "表条码", "表型号",
+          "安装日期"]
+
+
+def export(path: Path, n: int) -> Path:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    for i in range(n):
+        district = ("江宁区", "溧水区", "秦淮区")[i % 3]
+        for m in range(2):
+            writer.writerow([f"32{i:010d}", f"用户{i}", f"139{i:08d}",
+                             f"{district} 某路 {i} 号", district, 1 + i % 5,
+                             f"GM{i:09d}{m}", "G2.5", "2018-06-01"])
+    path.write_bytes(out.getvalue().encode("gbk"))
+    return path
+
+
+def timed_import(database_url: str | None, data: Path, file: Path) -> tuple[float, str]:
+    db = open_database(data, database_url)
+    try:
+        start = time.perf_counter()
+        table = read_table(file)
+        with db.write() as conn:
+            mapping, wrong = resolve(table.headers, {})
+            assert not wrong, wrong
+            plan = customers.check(conn, table, mapping)
+            assert not plan.problems, plan.problems[:3]
+            outcome = customers.apply(conn, plan, by_user="bench")
+        return time.perf_counter() - start, (
+            f"{outcome.customers_added} added, {outcome.unchanged} unchanged")
+    finally:
+        db.close()
+
+
+def baseline(database_url: str | None, data: Path, n: int) -> float:
+    """The floor: the same rows written with executemany, in a fresh database."""
+    db = open_database(data, database_url)
+    try:
+        cust = [(new_id(), f"31{i:010d}", f"用户{i}", f"139{i:08d}", f"某路 {i} 号", "江宁区",
+                 1 + i % 5, "[]", "residential", 1, "bench") for i in range(n)]
+        meters = [(new_id(), c[0], f"GX{i:09d}{m}", "G2.5", "2018-06-01", 1, "bench")
+                  for i, c in enumerate(cust) for m in range(2)]
+        start = time.perf_counter()
+        with db.write() as conn:
+            conn.executemany(
+                "INSERT INTO customers (id, account_no, name, phone, address, district,"
+                " household_size, tags, kind, version, hlc) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                cust)
+            conn.executemany(
+                "INSERT INTO meters (id, customer_id, barcode, model, installed_on, version,"
+                " hlc) VALUES (?,?,?,?,?,?,?)", meters)
+        return time.perf_counter() - start
+    finally:
+        db.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", action="store_true", help="on a throwaway PostgreSQL cluster")
+    parser.add_argument("--customers", type=int, default=20_000)
+    args = parser.parse_args()
+    n = args.customers
+    tmp = Path(tempfile.mkdtemp())
+    file = export(tmp / "export.csv", n)
+    rows = 3 * n  # a customer and two meters per customer
+    with storage(tmp / "server", args.pg) as url:
+        first, said = timed_import(url, tmp / "server", file)
+        again, said_again = timed_import(url, tmp / "server", file)
+    with storage(tmp / "floor", args.pg) as url:
+        floor = baseline(url, tmp / "floor", n)
+    print(f"import {n:,} customers with 2 meters each ({describe(url, 1)}, {rows:,} records)")
+    print(f"  import, first time:   {first:7.2f} s  {rows / first:9,.0f} records/s  ({said})")
+    print(f"  import, same file:    {again:7.2f} s  {rows / again:9,.0f} records/s"
+          f"  ({said_again})")
+    print(f"  baseline executemany: {floor:7.2f} s  {rows / floor:9,.0f} records/s")
+    print(f"  ratio import / executemany: {first / floor:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

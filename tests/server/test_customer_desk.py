@@ -1,0 +1,78 @@
+"""客服中心 over plain HTTP against the real server: a caller found as they describe
+themselves, their whole record on one page, and another district's customer never shown to
+an account limited to its own."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.conftest import ServerProcess, synced_tablet
+from tests.server.districts import OTHER_NAME, OTHER_PHONE, add_scoped_accounts
+from tests.server.test_conflict_review import office_session
+from tests.world import complete_inspection
+
+
+def found(session: requests.Session, server: ServerProcess, q: str) -> list[str]:
+    page = session.get(server.url + "/office/desk", params={"q": q}, timeout=10)
+    assert page.status_code == 200, page.text
+    return [row.split('">', 1)[1].split("<", 1)[0] for row in
+            page.text.split('<tr class="found-row"><td><a href="/office/desk/')[1:]]
+
+
+@pytest.mark.parametrize(("q", "accounts"), [
+    ("陈桂芳", ["320100000001"]),  # the name
+    ("139-1234-5678", ["320100000001"]),  # the phone, as a caller reads it out
+    ("5678", ["320100000001"]),  # its last four digits
+    ("320100000002", ["320100000002"]),  # the account number
+    ("龙蟠中路 金陵小区", ["320100000001"]),  # address words, in any order of the address
+    ("GM0000000003", ["320100000003"]),  # a meter's barcode
+    ("秦淮区", ["320100000001", "320100000002"]),
+    ("没有这个人", []),
+    ("%%", []),  # a LIKE wildcard is a character, not "everything"
+    ("陈", []),  # one character is too little to search by
+])
+def test_a_caller_is_found_as_they_describe_themselves(server: ServerProcess, q: str,
+                                                       accounts: list[str]) -> None:
+    office = office_session(server, "dispatcher")
+    assert sorted(found(office, server, q)) == accounts
+
+
+def test_the_customer_page_shows_the_whole_record(server: ServerProcess, tmp_path) -> None:
+    replica, client = synced_tablet(server, tmp_path / "tablet")
+    complete_inspection(replica, "job-1", tmp_path / "hose.jpg")
+    replica.interactions.add("job-1", "call", "用户说晚上在家")
+    client.sync()
+    replica.close()
+    office = office_session(server, "dispatcher")
+    page = office.get(server.url + "/office/desk/cust-1", timeout=10)
+    assert page.status_code == 200
+    text = page.text
+    assert "陈桂芳" in text and "独居老人" in text and "GM0000000001" in text
+    number = server.scalar("SELECT number FROM jobs WHERE id = 'job-1'")
+    assert number in text and "已完成" in text  # the job, with its status history
+    sub_id = server.scalar("SELECT id FROM submissions WHERE job_id = 'job-1'")
+    assert f"/office/reports/{sub_id}" in text  # the inspection opens as its report
+    assert "用户说晚上在家" in text  # the call the technician logged
+    assert "待整改" in text  # the hazard the inspection found
+    assert office.get(server.url + "/office/desk/nobody", timeout=10).status_code == 404
+
+
+def test_an_account_of_one_district_finds_and_opens_only_its_own(
+        server: ServerProcess) -> None:
+    add_scoped_accounts(server)
+    mine = office_session(server, "qh_dispatch")
+    assert found(mine, server, OTHER_NAME) == []
+    assert found(mine, server, OTHER_PHONE) == []
+    page = mine.get(server.url + "/office/desk/cust-3", timeout=10)
+    assert page.status_code == 403 and OTHER_NAME not in page.text
+    assert found(office_session(server, "supervisor"), server, OTHER_NAME) == ["320100000003"]
+
+
+def test_the_desk_needs_a_signed_in_office_user(server: ServerProcess) -> None:
+    anonymous = requests.get(server.url + "/office/desk", params={"q": "陈"}, timeout=10,
+                             allow_redirects=False)
+    assert anonymous.status_code in (302, 303, 401) and "陈桂芳" not in anonymous.text
+    long = office_session(server, "dispatcher").get(server.url + "/office/desk",
+                                                    params={"q": "x" * 101}, timeout=10)
+    assert long.status_code == 422 and "Traceback" not in long.text
