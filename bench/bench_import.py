@@ -27,6 +27,7 @@ from sync_server.services.imports import customers  # noqa: E402
 from sync_server.services.imports.mapping import resolve  # noqa: E402
 from sync_server.services.imports.table_file import read_table  # noqa: E402
 from sync_server.storage.db import open_database  # noqa: E402
+from sync_server.storage.postgres import translate  # noqa: E402
 
 HEADER = ["户号", "户名", "联系电话", "用气地址", "营业区域", "人口", "表条码", "表型号",
           "安装日期"]
@@ -71,15 +72,18 @@ def baseline(database_url: str | None, data: Path, n: int) -> float:
                  1 + i % 5, "[]", "residential", 1, "bench") for i in range(n)]
         meters = [(new_id(), c[0], f"GX{i:09d}{m}", "G2.5", "2018-06-01", 1, "bench")
                   for i, c in enumerate(cust) for m in range(2)]
+        customers_sql = ("INSERT INTO customers (id, account_no, name, phone, address,"
+                         " district, household_size, tags, kind, version, hlc)"
+                         " VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+        meters_sql = ("INSERT INTO meters (id, customer_id, barcode, model, installed_on,"
+                      " version, hlc) VALUES (?,?,?,?,?,?,?)")
         start = time.perf_counter()
         with db.write() as conn:
-            conn.executemany(
-                "INSERT INTO customers (id, account_no, name, phone, address, district,"
-                " household_size, tags, kind, version, hlc) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                cust)
-            conn.executemany(
-                "INSERT INTO meters (id, customer_id, barcode, model, installed_on, version,"
-                " hlc) VALUES (?,?,?,?,?,?,?)", meters)
+            # The driver's own executemany: psycopg's under PostgreSQL, sqlite3's otherwise.
+            raw = getattr(conn, "_conn", conn)
+            many = raw.cursor().executemany if database_url else raw.executemany
+            many(translate(customers_sql) if database_url else customers_sql, cust)
+            many(translate(meters_sql) if database_url else meters_sql, meters)
         return time.perf_counter() - start
     finally:
         db.close()
