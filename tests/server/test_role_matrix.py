@@ -67,6 +67,8 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/rules/{rule_id}"): {"admin"},
     ("GET", "/office/tasks"): VIEWERS,
     ("GET", "/office/parts"): VIEWERS,
+    ("GET", "/office/desk"): VIEWERS,
+    ("GET", "/office/desk/{customer_id}"): VIEWERS,
     ("POST", "/office/parts/{request_id}/decide"): OFFICE,
     ("POST", "/office/tasks/{task_id}/done"): OFFICE,
     ("GET", "/office/audit"): VIEWERS,
@@ -224,6 +226,7 @@ DISTRICT: dict[tuple[str, str], str] = {
     ("GET", "/office/reports/{submission_id}/{document}.pdf"): REFUSED,
     ("GET", "/office/files/{sha256}"): REFUSED,
     ("POST", "/office/conflicts/{conflict_id}/resolve"): REFUSED,
+    ("GET", "/office/desk/{customer_id}"): REFUSED,
     ("GET", "/office/jobs/{job_id}"): REFUSED,
     ("POST", "/office/jobs/{job_id}/assign"): REFUSED,
     ("POST", "/office/alerts/{alert_id}/ack"): REFUSED,
@@ -263,7 +266,8 @@ def test_a_district_account_is_refused_another_districts_objects(
     objects = two_districts(server, tmp_path)
     admin = office_session(server, "admin")
     for path in ("/office/jobs/{job_id}", "/office/bills/{bill_id}",
-                 "/office/reports/{submission_id}"):  # the samples are real objects
+                 "/office/reports/{submission_id}",
+                 "/office/desk/{customer_id}"):  # the samples are real objects
         url = server.url + re.sub(r"\{(\w+)\}", lambda m: objects.other[m[1]], path)
         assert admin.get(url, timeout=30).status_code == 200, path
     before = snapshot(server)
