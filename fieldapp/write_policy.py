@@ -117,7 +117,9 @@ POLICY: dict[str, _Grants] = {
     "org_settings": {**_EVERYTHING},
     "rectification_notices": _CAPTURED,
     "hazards": {TECHNICIAN: (device("insert update", "status"),), **_REVIEW, **_EVERYTHING},
-    "interactions": _CAPTURED,
+    # Notes and calls are captured on the tablet; the office's 客服中心 logs the calls it takes.
+    "interactions": {**_CAPTURED, DISPATCHER: (office("insert"),),
+                     SUPERVISOR: (office("insert update"),)},
     # A tablet asks for parts (state requested, merge checks); the office decides.
     "part_requests": {TECHNICIAN: (device("insert"),),
                       DISPATCHER: (office("update", "state decided_at decided_by reply"),),

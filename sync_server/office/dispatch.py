@@ -121,8 +121,15 @@ def auto(request: Request, who: Office,
 
 
 @router.get("/jobs/new", response_class=HTMLResponse)
-def new_job_page(request: Request, who: Office) -> HTMLResponse:
-    return _job_form(request, who, {}, None)
+def new_job_page(request: Request, who: Office,
+                 kind: Annotated[str, Query(max_length=40)] = "",
+                 customer: Annotated[str, Query(max_length=64)] = "",
+                 priority: Annotated[int | None, Query(ge=1, le=4)] = None,
+                 summary: Annotated[str, Query(max_length=500)] = "") -> HTMLResponse:
+    """The new-job form, filled in when it comes from somewhere (客服中心's call log)."""
+    values = {"kind": kind if kind in KINDS else "", "customer": customer,
+              "priority": priority, "summary": summary}
+    return _job_form(request, who, {k: v for k, v in values.items() if v}, None)
 
 
 def _job_form(request: Request, who: Principal, values: dict[str, Any],

@@ -117,6 +117,7 @@ def snapshot(server: ServerProcess) -> dict[str, list[dict]]:
         "conflicts": server.query("SELECT id, resolved_at, resolution FROM conflicts"
                                   " ORDER BY id"),
         "tasks": server.query("SELECT id, done_at, outcome FROM tasks ORDER BY id"),
+        "interactions": server.query("SELECT id, customer_id FROM interactions ORDER BY id"),
         "alerts": server.query("SELECT id, acknowledged_at FROM alerts ORDER BY id"),
         "bills": server.query("SELECT id, status, version FROM bills ORDER BY id"),
         "revoked": server.query("SELECT device_id FROM devices WHERE revoked_at IS NOT NULL"

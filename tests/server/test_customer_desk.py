@@ -9,7 +9,7 @@ import requests
 
 from tests.conftest import ServerProcess, synced_tablet
 from tests.server.districts import OTHER_NAME, OTHER_PHONE, add_scoped_accounts
-from tests.server.test_conflict_review import office_session
+from tests.server.test_conflict_review import csrf, office_session
 from tests.world import complete_inspection
 
 
@@ -76,3 +76,40 @@ def test_the_desk_needs_a_signed_in_office_user(server: ServerProcess) -> None:
     long = office_session(server, "dispatcher").get(server.url + "/office/desk",
                                                     params={"q": "x" * 101}, timeout=10)
     assert long.status_code == 422 and "Traceback" not in long.text
+
+
+def test_a_call_is_logged_and_a_gas_smell_opens_an_emergency_repair(
+        server: ServerProcess, tmp_path) -> None:
+    office = office_session(server, "dispatcher")
+    page = office.get(server.url + "/office/desk/cust-1", timeout=10).text
+    token = csrf(page)
+    empty = office.post(server.url + "/office/desk/cust-1/calls", timeout=10,
+                        data={"csrf": token, "text": "   "})
+    assert "请写下来电内容" in empty.text
+    assert server.scalar("SELECT count(*) FROM interactions") == 0
+
+    said = office.post(server.url + "/office/desk/cust-1/calls", timeout=10,
+                       data={"csrf": token, "text": "厨房有燃气味，用户已关阀"})
+    assert said.status_code == 200 and "已记录来电" in said.text
+    [call] = server.query("SELECT * FROM interactions")
+    assert (call["customer_id"], call["kind"], call["by_user"]) == ("cust-1", "call",
+                                                                    "dispatcher")
+    assert server.scalar("SELECT count(*) FROM changes WHERE tbl = 'interactions'") == 1
+    repair = said.text.split('id="open-repair"')[0].rsplit('href="', 1)[1].split('"')[0]
+    form = office.get(server.url + repair.replace("&amp;", "&"), timeout=10).text
+    assert 'value="repair" selected' in form and 'value="320100000001"' in form
+    assert 'value="1" selected' in form and "厨房有燃气味" in form  # priority 1: a leak
+
+    other = office.post(server.url + "/office/desk/cust-2/calls", timeout=10,
+                        data={"csrf": token, "text": "查询上月账单"})
+    assert 'value="3" selected' in office.get(
+        server.url + other.text.split('id="open-repair"')[0].rsplit('href="', 1)[1]
+        .split('"')[0].replace("&amp;", "&"), timeout=10).text  # no smell: a normal job
+
+    replica, client = synced_tablet(server, tmp_path / "tablet")  # tech01 serves cust-1
+    try:
+        texts = [r["text"] for r in replica.db.query(
+            "SELECT text FROM interactions WHERE customer_id = 'cust-1'")]
+        assert texts == ["厨房有燃气味，用户已关阀"]  # the technician sees the call
+    finally:
+        replica.close()
