@@ -88,7 +88,10 @@ _CAPTURED: _Grants = {TECHNICIAN: (device("insert"),), **_REVIEW, **_EVERYTHING}
 POLICY: dict[str, _Grants] = {
     # The phone signs a customer into the portal: a tablet may ask to change it for its
     # own jobs' customers, but the change waits for the office (VERIFIED below).
-    "customers": {TECHNICIAN: (device("update", fields="phone"),), **_REVIEW, **_NO_DELETE},
+    # The office's 客服中心 keeps a caller's contact details and tags up to date.
+    "customers": {TECHNICIAN: (device("update", fields="phone"),),
+                  DISPATCHER: (office("update", "phone address tags household_size"),),
+                  **_REVIEW, **_NO_DELETE},
     "meters": {**_REVIEW, **_EVERYTHING},
     "readings": {TECHNICIAN: (device("insert delete"),), **_REVIEW, **_EVERYTHING},
     "contracts": {**_REVIEW, **_EVERYTHING},

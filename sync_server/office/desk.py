@@ -107,6 +107,36 @@ def log_call(request: Request, who: Office, customer_id: str,
                             status_code=303)
 
 
+@router.post("/desk/{customer_id}/details")
+def save_details(request: Request, who: Office, customer_id: str,
+                 phone: Annotated[str, Form(max_length=40)] = "",
+                 address: Annotated[str, Form(max_length=200)] = "",
+                 tags: Annotated[str, Form(max_length=200)] = "",
+                 household_size: Annotated[str, Form(max_length=3)] = "",
+                 csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    """Correct the caller's contact details and tags; each change is in the change log with
+    who made it, and reaches the tablets."""
+    check_csrf(request, csrf)
+    require(who, OFFICE_ROLES, "客户资料由调度员、主管或管理员修改")
+    fields, problems = customer_desk.details(phone, address, tags, household_size)
+    back = f"/office/desk/{customer_id}"
+    if problems:
+        return RedirectResponse(f"{back}?{urlencode({'error': '；'.join(problems)})}",
+                                status_code=303)
+    server = server_of(request)
+    with server.db.write() as conn:
+        row = conn.execute("SELECT * FROM customers WHERE id = ?", [customer_id]).fetchone()
+        if row is None:
+            raise ApiError(404, "unknown_customer", "没有这个客户")
+        check_district(who, row["district"])
+        changed = {k: v for k, v in fields.items() if row[k] != v}
+        if changed:
+            dispatch.write(conn, who, server.clock, "customers", customer_id, "update",
+                           changed, old={k: row[k] for k in changed},
+                           base_version=row["version"])
+    return RedirectResponse(back, status_code=303)
+
+
 def _smells_gas(text: str) -> bool:
     return any(words in text for words in GAS_SMELL)
 

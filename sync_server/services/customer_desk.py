@@ -8,6 +8,7 @@ only that district's customers.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -84,3 +85,26 @@ def view(conn: Connection, customer_id: str) -> dict[str, Any] | None:
         "requests": rows("SELECT * FROM portal_requests WHERE customer_id = ?"
                          " ORDER BY created_at DESC LIMIT 20"),
     }
+
+
+def details(phone: str, address: str, tags: str,
+            household_size: str) -> tuple[dict[str, Any], list[str]]:
+    """A customer's contact details as typed at the desk, checked: the fields to store, and
+    what is wrong in words (nothing stored then)."""
+    problems = []
+    digits = re.sub(r"[\s\-()（）]", "", phone)
+    if digits and not re.fullmatch(r"\+?[0-9]{5,20}", digits):
+        problems.append(f"电话「{phone}」不是电话号码")
+    if not address.strip():
+        problems.append("地址不能为空")
+    size: int | None = None
+    if household_size.strip():
+        try:
+            size = int(household_size)
+            if not 1 <= size <= 50:
+                raise ValueError
+        except ValueError:
+            problems.append("人口应是 1 到 50 的整数")
+    words = [t for t in re.split(r"[，,;；、\s]+", tags) if t]
+    return {"phone": digits or None, "address": " ".join(address.split()),
+            "tags": json.dumps(words, ensure_ascii=False), "household_size": size}, problems

@@ -118,6 +118,8 @@ def snapshot(server: ServerProcess) -> dict[str, list[dict]]:
                                   " ORDER BY id"),
         "tasks": server.query("SELECT id, done_at, outcome FROM tasks ORDER BY id"),
         "interactions": server.query("SELECT id, customer_id FROM interactions ORDER BY id"),
+        "customers": server.query("SELECT id, phone, address, tags, version FROM customers"
+                                  " ORDER BY id"),
         "alerts": server.query("SELECT id, acknowledged_at FROM alerts ORDER BY id"),
         "bills": server.query("SELECT id, status, version FROM bills ORDER BY id"),
         "revoked": server.query("SELECT device_id FROM devices WHERE revoked_at IS NOT NULL"

@@ -113,3 +113,25 @@ def test_a_call_is_logged_and_a_gas_smell_opens_an_emergency_repair(
         assert texts == ["厨房有燃气味，用户已关阀"]  # the technician sees the call
     finally:
         replica.close()
+
+
+def test_contact_details_and_tags_are_corrected_and_logged(server: ServerProcess) -> None:
+    office = office_session(server, "dispatcher")
+    token = csrf(office.get(server.url + "/office/desk/cust-2", timeout=10).text)
+    before = server.query("SELECT * FROM customers WHERE id = 'cust-2'")[0]
+    bad = office.post(server.url + "/office/desk/cust-2/details", timeout=10, data={
+        "csrf": token, "phone": "call me", "address": " ", "household_size": "99"})
+    assert "不是电话号码" in bad.text and "地址不能为空" in bad.text and "人口应是" in bad.text
+    assert server.query("SELECT * FROM customers WHERE id = 'cust-2'")[0] == before
+
+    saved = office.post(server.url + "/office/desk/cust-2/details", timeout=10, data={
+        "csrf": token, "phone": "138-0000-2222", "address": before["address"],
+        "tags": "独居老人，行动不便", "household_size": "2"})
+    assert saved.status_code == 200
+    after = server.query("SELECT * FROM customers WHERE id = 'cust-2'")[0]
+    assert (after["phone"], after["tags"], after["household_size"]) == (
+        "13800002222", '["独居老人", "行动不便"]', 2)
+    [logged] = server.query("SELECT by_user, fields FROM changes WHERE tbl = 'customers'"
+                            " AND record_id = 'cust-2' AND by_user = 'dispatcher'")
+    assert "13800002222" in logged["fields"] and "address" not in logged["fields"]
+    assert "行动不便" in saved.text  # shown on the page at once

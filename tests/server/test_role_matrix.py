@@ -70,6 +70,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/office/desk"): VIEWERS,
     ("GET", "/office/desk/{customer_id}"): VIEWERS,
     ("POST", "/office/desk/{customer_id}/calls"): OFFICE,
+    ("POST", "/office/desk/{customer_id}/details"): OFFICE,
     ("POST", "/office/parts/{request_id}/decide"): OFFICE,
     ("POST", "/office/tasks/{task_id}/done"): OFFICE,
     ("GET", "/office/audit"): VIEWERS,
@@ -229,6 +230,7 @@ DISTRICT: dict[tuple[str, str], str] = {
     ("POST", "/office/conflicts/{conflict_id}/resolve"): REFUSED,
     ("GET", "/office/desk/{customer_id}"): REFUSED,
     ("POST", "/office/desk/{customer_id}/calls"): REFUSED,
+    ("POST", "/office/desk/{customer_id}/details"): REFUSED,
     ("GET", "/office/jobs/{job_id}"): REFUSED,
     ("POST", "/office/jobs/{job_id}/assign"): REFUSED,
     ("POST", "/office/alerts/{alert_id}/ack"): REFUSED,
@@ -252,7 +254,8 @@ DISTRICT: dict[tuple[str, str], str] = {
 FORMS = {"/resolve": {"choice": "current"}, "/done": {"outcome": "用户满意"},
          "/decide": {"decision": "issued"}, "/pay": {"method": "counter", "amount": "1.00"},
          "/assign": {"username": "tech02"}, "/password": {"password": "n3w-Passw0rd!x"},
-         "/active": {"active": "0"}, "/calls": {"text": "来电：查询账单"}}
+         "/active": {"active": "0"}, "/calls": {"text": "来电：查询账单"},
+         "/details": {"phone": "13900001111", "address": "某路 1 号"}}
 SAMPLE_OTHER = {"document": "report", "rule_id": "rule-completed-sms"}
 
 
