@@ -8,10 +8,10 @@ only that district's customers.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from sync_server.services import customer_fields
 from sync_server.services.billing import UNPAID
 from sync_server.storage.db import Connection
 
@@ -92,19 +92,16 @@ def details(phone: str, address: str, tags: str,
     """A customer's contact details as typed at the desk, checked: the fields to store, and
     what is wrong in words (nothing stored then)."""
     problems = []
-    digits = re.sub(r"[\s\-()（）]", "", phone)
-    if digits and not re.fullmatch(r"\+?[0-9]{5,20}", digits):
+    fields: dict[str, Any] = {"address": " ".join(address.split()),
+                              "tags": customer_fields.tags(tags)}
+    try:
+        fields["phone"] = customer_fields.phone(phone)
+    except ValueError:
         problems.append(f"电话「{phone}」不是电话号码")
-    if not address.strip():
+    if not fields["address"]:
         problems.append("地址不能为空")
-    size: int | None = None
-    if household_size.strip():
-        try:
-            size = int(household_size)
-            if not 1 <= size <= 50:
-                raise ValueError
-        except ValueError:
-            problems.append("人口应是 1 到 50 的整数")
-    words = [t for t in re.split(r"[，,;；、\s]+", tags) if t]
-    return {"phone": digits or None, "address": " ".join(address.split()),
-            "tags": json.dumps(words, ensure_ascii=False), "household_size": size}, problems
+    try:
+        fields["household_size"] = customer_fields.household_size(household_size)
+    except ValueError:
+        problems.append("人口应是 1 到 50 的整数")
+    return fields, problems

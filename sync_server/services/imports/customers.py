@@ -10,7 +10,6 @@ the operator asked for all or nothing and any row is bad.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,6 +17,7 @@ from typing import Any
 
 from fieldapp.ids import new_id
 from fieldapp.records import TABLES
+from sync_server.services import customer_fields
 from sync_server.services.imports.mapping import CUSTOMER_FIELDS
 from sync_server.services.imports.rows import Checked, Row, rows
 from sync_server.services.imports.table_file import Table
@@ -31,7 +31,6 @@ METER_COLUMNS = ("meter_barcode", "meter_serial", "meter_model", "meter_installe
 KINDS = {"居民": "residential", "民用": "residential", "residential": "residential",
          "非居民": "commercial", "商业": "commercial", "工商业": "commercial",
          "commercial": "commercial", "工业": "industrial", "industrial": "industrial"}
-_TAG_SPLIT = re.compile(r"[，,;；、|\s]+")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
 
 
@@ -95,20 +94,15 @@ def _customer(r: Row, districts: set[str]) -> dict[str, Any]:
         bad("account_no", f"户号「{row['account_no']}」只能是字母、数字和 -，最多 32 位")
     if row["district"] and districts and row["district"] not in districts:
         bad("district", f"未知区域「{row['district']}」（已设：{'、'.join(sorted(districts))}）")
-    if row["phone"]:
-        row["phone"] = re.sub(r"[\s\-()（）]", "", row["phone"])
-        if not re.fullmatch(r"\+?[0-9]{5,20}", row["phone"]):
-            bad("phone", f"电话「{value('phone')}」不是电话号码")
-    if row["household_size"] is not None:
-        try:
-            size = int(row["household_size"])
-            if not 1 <= size <= 50:
-                raise ValueError
-            row["household_size"] = size
-        except ValueError:
-            bad("household_size", f"人口「{row['household_size']}」应是 1 到 50 的整数")
-    tags = [t for t in _TAG_SPLIT.split(row["tags"] or "") if t]
-    row["tags"] = json.dumps(tags, ensure_ascii=False)
+    try:
+        row["phone"] = customer_fields.phone(value("phone"))
+    except ValueError:
+        bad("phone", f"电话「{value('phone')}」不是电话号码")
+    try:
+        row["household_size"] = customer_fields.household_size(value("household_size"))
+    except ValueError:
+        bad("household_size", f"人口「{value('household_size')}」应是 1 到 50 的整数")
+    row["tags"] = customer_fields.tags(value("tags"))
     if row["kind"] is None:
         row["kind"] = "residential"
     elif row["kind"] in KINDS:
