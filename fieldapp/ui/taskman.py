@@ -19,7 +19,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal, Slot
 
 log = logging.getLogger("fieldapp.ui.tasks")
 
@@ -69,11 +69,19 @@ class Task(Generic[T]):
         self._after: list[Callable[[], object]] = []
 
     def success(self, fn: Callable[[T], object]) -> Task[T]:
-        self._success.append(fn)
+        if self.finished:  # handed its result at once, as then() does
+            if self.error is None:
+                fn(self.result)  # type: ignore[arg-type]  # T, set with finished
+        else:
+            self._success.append(fn)
         return self
 
     def failure(self, fn: Callable[[BaseException], object]) -> Task[T]:
-        self._failure.append(fn)
+        if self.finished:
+            if self.error is not None:
+                fn(self.error)
+        else:
+            self._failure.append(fn)
         return self
 
     def then(self, fn: Callable[[], object]) -> Task[T]:
@@ -119,7 +127,10 @@ class TaskManager(QObject):
         self._db_thread: threading.Thread | None = None
         self._db = ThreadPoolExecutor(1, "fieldapp-db", initializer=self._mark_db_thread)
         self._pool = ThreadPoolExecutor(slow_workers, "fieldapp-slow")
-        self._deliver.connect(self._run_delivered)
+        # Queued even from the UI thread: a step can end before its done-callback is attached
+        # (the callback then runs at once, here), and the caller must get to attach its
+        # success and failure handlers before the task is finished.
+        self._deliver.connect(self._run_delivered, Qt.ConnectionType.QueuedConnection)
         self._running: list[Task[Any]] = []
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)

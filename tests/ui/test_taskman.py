@@ -142,3 +142,26 @@ def test_the_window_shows_what_runs_in_the_background(qtbot: QtBot,
     gate.set()
     task.wait()
     assert not window.busy.isVisible()
+
+
+def test_a_step_that_ends_at_once_still_reaches_the_handlers_attached_after_run(
+        tasks: TaskManager) -> None:
+    """A step can end before its done-callback is attached (the callback then runs on the
+    UI thread at once): the handlers a screen attaches right after run() must still be
+    called, for a success and for a refusal."""
+    def refuse() -> None:
+        raise InvalidInput("no_barcode", "no barcode found in the image")
+
+    got: list[object] = []
+    quick = tasks.run(SlowOp[int]().work(lambda: 7))
+    failing = tasks.run(SlowOp[None]().work(refuse))
+    time.sleep(0.3)  # both pool steps are over before any handler is attached
+    quick.success(got.append)
+    failing.failure(lambda e: got.append(type(e).__name__))
+    assert quick.wait() == 7
+    with pytest.raises(InvalidInput):
+        failing.wait()
+    assert got == [7, "InvalidInput"]
+    late: list[object] = []
+    quick.success(late.append).failure(late.append)  # attached after the end: called at once
+    assert late == [7]
