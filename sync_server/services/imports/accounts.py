@@ -43,6 +43,9 @@ _SPLIT = "，,;；、| "
 class AccountPlan(Checked):
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)  # by username
 
+    def summary(self) -> str:
+        return f"{len(self.accounts)} 个账号"
+
 
 @dataclass
 class AccountOutcome:

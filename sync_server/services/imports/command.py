@@ -1,8 +1,12 @@
-"""``python -m sync_server import customers|accounts FILE``: the command line for big files.
+"""``python -m sync_server import KIND FILE``: the command line for big files.
 
     python -m sync_server import customers 客户.csv --data /srv/fieldapp --dry-run
     python -m sync_server import customers 客户.xlsx --source 营收系统 --map account_no=用户编码
     python -m sync_server import customers 客户.csv --good-rows     # import the good rows
+    python -m sync_server import contracts 合同.csv
+    python -m sync_server import readings 抄表.csv                   # after the meters
+    python -m sync_server import bills 账单.xlsx                     # arrears: the unpaid ones
+    python -m sync_server import payments 缴费.csv
     python -m sync_server import accounts 人员.xlsx --passwords-out 初始密码.csv
 
 Without ``--good-rows`` it is all or nothing: one bad row and nothing is written. Every bad
@@ -18,14 +22,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sync_server.services.imports import accounts, customers
-from sync_server.services.imports.mapping import (
-    CUSTOMER_FIELDS,
-    Field,
-    resolve,
-    save_mapping,
-    saved_mapping,
-)
+from sync_server.services.imports import accounts
+from sync_server.services.imports.kinds import KINDS
+from sync_server.services.imports.mapping import Field, resolve, save_mapping, saved_mapping
+from sync_server.services.imports.rows import Checked
 from sync_server.services.imports.table_file import FileRefused, read_table
 from sync_server.storage.db import DATABASE_URL_ENV, open_database
 
@@ -35,8 +35,9 @@ SHOWN = 200  # problems printed; the rest are counted
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="sync_server import", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["customers", "accounts"],
-                        help="customers and meters, or technicians and office accounts")
+    parser.add_argument("what", choices=[*KINDS, "accounts"],
+                        help="customers and meters, their contracts, readings, bills or"
+                        " payments, or technicians and office accounts")
     parser.add_argument("file", type=Path)
     parser.add_argument("--data", type=Path, default=Path("var/server"))
     parser.add_argument("--database-url", default=os.environ.get(DATABASE_URL_ENV) or None)
@@ -66,29 +67,24 @@ def main(argv: Sequence[str]) -> int:
     db = open_database(args.data, args.database_url)
     try:
         with db.write() as conn:
-            fields = CUSTOMER_FIELDS if args.what == "customers" else accounts.ACCOUNT_FIELDS
+            kind = KINDS.get(args.what)
+            fields = kind.fields if kind else accounts.ACCOUNT_FIELDS
             saved = saved_mapping(conn, f"{args.what}.{args.source}") if args.source else {}
             mapping, wrong = resolve(table.headers, given, saved, fields)
             if wrong:
                 print("没有导入：" + "；".join(wrong), file=sys.stderr)
                 return 2
-            if args.what == "customers":
-                plan: customers.Plan | accounts.AccountPlan = customers.check(conn, table,
-                                                                              mapping)
-            else:
-                plan = accounts.check(conn, table, mapping)
-            _report(plan, mapping, fields, len(plan.customers) if isinstance(
-                plan, customers.Plan) else len(plan.accounts))
+            plan = kind.check(conn, table, mapping) if kind else \
+                accounts.check(conn, table, mapping)
+            _report(plan, mapping, fields)
             if args.dry_run or (plan.problems and not args.good_rows):
                 if plan.problems and not args.dry_run:
                     print("有问题的行，什么都没有写入（用 --good-rows 只导入没问题的行）")
                 return 1 if plan.problems else 0
-            if isinstance(plan, customers.Plan):
-                outcome = customers.apply(conn, plan, by_user=args.by)
-                said = (f"已导入：新客户 {outcome.customers_added}，更新"
-                        f" {outcome.customers_updated}；新表具 {outcome.meters_added}，更新"
-                        f" {outcome.meters_updated}；未变 {outcome.unchanged}")
+            if kind:
+                said = "已导入：" + kind.apply(conn, plan, by_user=args.by)
             else:
+                assert isinstance(plan, accounts.AccountPlan)
                 made = accounts.apply(conn, plan, by_user=args.by)
                 if made.passwords and not args.passwords_out:
                     raise _NoPasswordsFile  # rolls the write back
@@ -123,12 +119,9 @@ def _write_passwords(path: Path, passwords: dict[str, str]) -> None:
             fh.write(f"{username},{password}\r\n")
 
 
-def _report(plan: customers.Plan | accounts.AccountPlan, mapping: dict[str, str],
-            fields: dict[str, Field], records: int) -> None:
-    what = f"{records} 个客户，{len(plan.meters)} 块表" if isinstance(plan, customers.Plan) \
-        else f"{records} 个账号"
+def _report(plan: Checked, mapping: dict[str, str], fields: dict[str, Field]) -> None:
     print(f"共 {plan.rows} 行：{plan.rows - len(plan.bad_rows)} 行可以导入，"
-          f"{len(plan.bad_rows)} 行有问题（{what}）")
+          f"{len(plan.bad_rows)} 行有问题（{plan.summary()}）")
     print("列：" + "，".join(f"{fields[k].zh}←「{v}」" for k, v in mapping.items()))
     for problem in plan.problems[:SHOWN]:
         print(f"  {problem}")

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from fieldapp.ids import new_id
-from fieldapp.records import TABLES
 from sync_server.services import customer_fields
+from sync_server.services.imports import keyed, values
 from sync_server.services.imports.mapping import CUSTOMER_FIELDS
 from sync_server.services.imports.rows import Checked, Row, rows
 from sync_server.services.imports.table_file import Table
 from sync_server.services.installation import published_districts
-from sync_server.services.records import insert_records
 from sync_server.storage.db import Connection
 
 CUSTOMER_COLUMNS = ("account_no", "name", "phone", "address", "district", "household_size",
@@ -31,7 +29,6 @@ METER_COLUMNS = ("meter_barcode", "meter_serial", "meter_model", "meter_installe
 KINDS = {"居民": "residential", "民用": "residential", "residential": "residential",
          "非居民": "commercial", "商业": "commercial", "工商业": "commercial",
          "commercial": "commercial", "工业": "industrial", "industrial": "industrial"}
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
 
 
 @dataclass
@@ -40,6 +37,9 @@ class Plan(Checked):
 
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)  # by account number
     meters: dict[str, dict[str, Any]] = field(default_factory=dict)  # by barcode
+
+    def summary(self) -> str:
+        return f"{len(self.customers)} 个客户，{len(self.meters)} 块表"
 
 
 @dataclass
@@ -118,9 +118,9 @@ def _meter(r: Row) -> dict[str, Any]:
     if not re.fullmatch(r"[0-9A-Za-z-]{4,40}", barcode):
         bad("meter_barcode", f"表条码「{barcode}」只能是字母、数字和 -，4 到 40 位")
     installed = value("meter_installed_on")
-    day = _date(installed) if installed else None
+    day = values.day(installed) if installed else None
     if installed and day is None:
-        bad("meter_installed_on", f"日期「{installed}」无法识别（请写成 2024-03-15）")
+        bad("meter_installed_on", f"日期「{installed}」无法识别（{values.DATE_EXAMPLE}）")
     elif day is not None and day > date.today():
         bad("meter_installed_on", f"安装日期 {day} 在今天之后")
     return {"barcode": barcode, "serial": value("meter_serial") or None,
@@ -128,56 +128,16 @@ def _meter(r: Row) -> dict[str, Any]:
             "installed_on": day.isoformat() if day else None}
 
 
-def _date(text: str) -> date | None:
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text.split(" ")[0], fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def apply(conn: Connection, plan: Plan, *, by_user: str) -> Outcome:
     """Write the plan's good rows in the caller's transaction (only what differs from what
     is stored), each through the change log."""
-    outcome = Outcome()
-    stored = {r["account_no"]: dict(r) for r in _rows(conn, "customers")}
-    ids: dict[str, str] = {}
-    changed = []
-    for account, row in plan.customers.items():
-        record, kind = _merged("customers", stored.get(account), row)
-        ids[account] = record["id"]
-        changed += [record] if kind else []
-        outcome.customers_added += kind == "added"
-        outcome.customers_updated += kind == "updated"
-        outcome.unchanged += not kind
-    insert_records(conn, "customers", changed, by_user)
-    stored = {r["barcode"]: dict(r) for r in _rows(conn, "meters") if r["barcode"]}
-    changed = []
-    for barcode, meter in plan.meters.items():
-        fields = {k: v for k, v in meter.items() if k != "account_no"}
-        record, kind = _merged("meters", stored.get(barcode),
-                               {**fields, "customer_id": ids[meter["account_no"]]})
-        changed += [record] if kind else []
-        outcome.meters_added += kind == "added"
-        outcome.meters_updated += kind == "updated"
-        outcome.unchanged += not kind
-    insert_records(conn, "meters", changed, by_user)
-    return outcome
-
-
-def _merged(table: str, stored: dict[str, Any] | None,
-            imported: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """The record to keep (what the file does not carry stays as stored: a meter's last
-    reading, a customer's position) and whether it is "added", "updated" or unchanged ("")."""
-    columns = TABLES[table].columns
-    record = {**dict.fromkeys(columns), **(stored or {}), **imported}
-    record["id"] = stored["id"] if stored else new_id()
-    if stored is None:
-        return record, "added"
-    return record, "" if all(stored.get(c) == record.get(c) for c in columns) else "updated"
-
-
-def _rows(conn: Connection, table: str) -> list[Any]:
-    cols = ", ".join(["id", *TABLES[table].columns])
-    return list(conn.execute(f'SELECT {cols} FROM "{table}"'))  # noqa: S608 (our own names)
+    people, ids = keyed.write(conn, "customers", plan.customers, lambda r: r["account_no"],
+                              by_user=by_user)
+    meters = {barcode: {**{k: v for k, v in meter.items() if k != "account_no"},
+                        "customer_id": ids[meter["account_no"]]}
+              for barcode, meter in plan.meters.items()}
+    devices, _ = keyed.write(conn, "meters", meters, lambda r: r["barcode"], by_user=by_user,
+                             where="barcode IS NOT NULL")
+    return Outcome(customers_added=people.added, customers_updated=people.updated,
+                   meters_added=devices.added, meters_updated=devices.updated,
+                   unchanged=people.unchanged + devices.unchanged)

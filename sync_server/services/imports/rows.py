@@ -52,6 +52,10 @@ class Checked:
     problems: list[Problem] = field(default_factory=list)
     bad_rows: set[int] = field(default_factory=set)
 
+    def summary(self) -> str:
+        """What the good rows hold, in words (each kind's plan says it its way)."""
+        return f"{self.rows - len(self.bad_rows)} 行"
+
     def passed(self, row: Row) -> bool:
         """Count ``row``: False (and its problems kept) when anything was wrong with it."""
         if row.problems:

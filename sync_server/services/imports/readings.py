@@ -1,0 +1,193 @@
+"""A meter's reading history from the billing system, keyed on the meter's barcode and the
+reading's time: the same file twice changes nothing, a corrected value updates its reading.
+
+A meter's index only goes up, so a reading lower than the one before it (in the file or
+already stored), or higher than a stored one after it, is refused by row: a replaced meter
+has a new barcode and its own history. The newest reading becomes the meter's last reading,
+which the tablet shows and checks the next reading against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from fieldapp.local_time import moment as stored_moment
+from fieldapp.local_time import now_iso
+from sync_server.services.imports import keyed, values
+from sync_server.services.imports.keyed import Tally
+from sync_server.services.imports.mapping import Field
+from sync_server.services.imports.rows import Checked, rows
+from sync_server.services.imports.table_file import Table
+from sync_server.services.records import insert_records
+from sync_server.storage.db import Connection
+
+FIELDS: dict[str, Field] = {
+    "meter_barcode": Field("表条码", ("表条码", "条码", "表号", "燃气表条码", "barcode"),
+                           required=True),
+    "read_at": Field("抄表时间", ("抄表时间", "抄表日期", "读表时间", "抄见日期", "read_at"),
+                     required=True),
+    "value": Field("读数", ("读数", "本期读数", "本次读数", "表读数", "止码", "本期止码", "value"),
+                   required=True),
+    "source": Field("抄表方式", ("抄表方式", "读数来源", "来源", "source")),
+    "account_no": Field("户号", ("户号", "用户编号", "用户号", "客户编号", "account_no")),
+}
+SOURCES = {"人工": "billing", "人工抄表": "billing", "抄表员": "billing",
+           "远传": "remote", "物联网": "remote", "估抄": "estimate", "估算": "estimate",
+           "自报": "customer", "客户自报": "customer"}
+CHUNK = 500  # meters whose stored readings are read in one query
+
+
+@dataclass
+class ReadingPlan(Checked):
+    readings: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        return f"{len(self.readings)} 条读数，{len({k[0] for k in self.readings})} 块表"
+
+
+@dataclass
+class _Entry:
+    at: str
+    value: Decimal
+    row: int | None  # the file's row, None when stored
+
+
+def check(conn: Connection, table: Table, mapping: dict[str, str]) -> ReadingPlan:
+    plan = ReadingPlan(rows=len(table.rows))
+    meters = {r["barcode"]: r for r in conn.execute(
+        "SELECT m.id, m.barcode, m.customer_id, c.account_no FROM meters m"
+        " JOIN customers c ON c.id = m.customer_id WHERE m.barcode IS NOT NULL")}
+    now = datetime.fromisoformat(now_iso())
+    found: list[tuple[Any, dict[str, Any]]] = []  # (row, reading) of rows good on their own
+    first_row: dict[tuple[str, str], int] = {}
+    for row in rows(table, mapping, FIELDS):
+        value, bad = row.value, row.bad
+        barcode = value("meter_barcode")
+        meter = meters.get(barcode)
+        if not barcode:
+            bad("meter_barcode", "缺少表条码")
+        elif meter is None:
+            bad("meter_barcode", f"表条码 {barcode} 不存在：请先导入客户和表具")
+        elif value("account_no") and value("account_no") != meter["account_no"]:
+            bad("account_no", f"表 {barcode} 属于户号 {meter['account_no']}，"
+                              f"不是 {value('account_no')}")
+        at = values.moment(value("read_at"))
+        if at is None:
+            bad("read_at", f"抄表时间「{value('read_at')}」无法识别（{values.MOMENT_EXAMPLE}）")
+        elif datetime.fromisoformat(at) > now:
+            bad("read_at", f"抄表时间 {value('read_at')} 在现在之后")
+        index = values.reading(value("value"))
+        if index is None:
+            bad("value", f"读数「{value('value')}」应是不小于 0 的数，最多三位小数")
+        source = value("source")
+        if source and source not in SOURCES:
+            bad("source", f"抄表方式「{source}」不认识（{'、'.join(SOURCES)}）")
+        earlier = first_row.get((barcode, at or ""))
+        if earlier is not None:
+            bad("read_at", f"表 {barcode} 在 {value('read_at')} 的读数与第 {earlier} 行重复")
+        if row.problems or meter is None or at is None or index is None:
+            plan.passed(row)
+            continue
+        first_row[(barcode, at)] = row.number
+        found.append((row, {"row": row.number, "meter_id": meter["id"],
+                            "customer_id": meter["customer_id"],
+                            "read_at": at, "value": float(index), "index": index,
+                            "source": SOURCES.get(source, "billing"), "barcode": barcode}))
+    _check_order(conn, found)
+    for row, reading in found:
+        if plan.passed(row):
+            plan.readings[(reading.pop("barcode"), reading["read_at"])] = {
+                k: v for k, v in reading.items() if k != "row"}
+    plan.problems.sort(key=lambda p: p.row)  # the order checks come last; show by row
+    return plan
+
+
+def _check_order(conn: Connection, found: list[tuple[Any, dict[str, Any]]]) -> None:
+    """Each meter's readings by time, the stored ones and the file's together: a file row
+    lower than the reading before it, or higher than a stored one after it, is bad."""
+    by_meter: dict[str, dict[str, _Entry]] = {}
+    meter_ids = sorted({r["meter_id"] for _, r in found})
+    for start in range(0, len(meter_ids), CHUNK):
+        chunk = meter_ids[start:start + CHUNK]
+        for r in conn.execute("SELECT meter_id, read_at, value FROM readings WHERE meter_id IN"
+                              f" ({', '.join('?' * len(chunk))})", chunk):
+            if r["read_at"] and r["value"] is not None:
+                at = stored_moment(r["read_at"]).isoformat(timespec="seconds")
+                by_meter.setdefault(r["meter_id"], {})[at] = _Entry(
+                    at, Decimal(str(r["value"])), None)
+    rows_by_number = {row.number: row for row, _ in found}
+    for _, reading in found:  # the file's value replaces a stored one at the same time
+        by_meter.setdefault(reading["meter_id"], {})[reading["read_at"]] = _Entry(
+            reading["read_at"], reading["index"], reading["row"])
+    for entries in by_meter.values():
+        ordered = sorted(entries.values(), key=lambda e: stored_moment(e.at))
+        for i, entry in enumerate(ordered):
+            if entry.row is None:
+                continue
+            row = rows_by_number[entry.row]
+            before = ordered[i - 1] if i else None
+            after = ordered[i + 1] if i + 1 < len(ordered) else None
+            if before is not None and before.value > entry.value:
+                row.bad("value", f"读数 {_num(entry.value)} 小于前一次{_said(before)}的"
+                                 f" {_num(before.value)}")
+            elif after is not None and after.row is None and after.value < entry.value:
+                row.bad("value", f"读数 {_num(entry.value)} 大于之后{_said(after)}的"
+                                 f" {_num(after.value)}")
+
+
+def _num(value: Decimal) -> str:
+    return f"{value.normalize():f}"  # 120.0 as 120, 100.50 as 100.5
+
+
+def _said(entry: _Entry) -> str:
+    when = stored_moment(entry.at).strftime("%Y-%m-%d %H:%M")
+    return f"（第 {entry.row} 行，{when}）" if entry.row else f"（已有，{when}）"
+
+
+def apply(conn: Connection, plan: ReadingPlan, *, by_user: str) -> str:
+    by_meter: dict[str, dict[tuple[str, str], dict[str, Any]]] = {}
+    for r in plan.readings.values():
+        by_meter.setdefault(r["meter_id"], {})[(r["meter_id"], r["read_at"])] = {
+            k: v for k, v in r.items() if k != "index"}
+    meter_ids = sorted(by_meter)
+    tally = Tally()
+    for start in range(0, len(meter_ids), CHUNK):
+        chunk = meter_ids[start:start + CHUNK]
+        part = {k: v for m in chunk for k, v in by_meter[m].items()}
+        done, _ = keyed.write(conn, "readings", part, _key, by_user=by_user,
+                              where=f"meter_id IN ({', '.join('?' * len(chunk))})",
+                              params=chunk)
+        tally.added += done.added
+        tally.updated += done.updated
+        tally.unchanged += done.unchanged
+        _latest(conn, chunk, [r for m in chunk for r in by_meter[m].values()], by_user)
+    return tally.said("读数")
+
+
+def _key(r: dict[str, Any]) -> tuple[str, str | None]:
+    """A stored reading's natural key: its meter and its time as the import writes it."""
+    at = stored_moment(r["read_at"]).isoformat(timespec="seconds") if r["read_at"] else None
+    return r["meter_id"], at
+
+
+def _latest(conn: Connection, meter_ids: list[str], readings: list[dict[str, Any]],
+            by_user: str) -> None:
+    """Each meter's newest reading as its last reading, when the file's is newer."""
+    newest: dict[str, dict[str, Any]] = {}
+    for reading in readings:
+        best = newest.get(reading["meter_id"])
+        if best is None or stored_moment(reading["read_at"]) > stored_moment(best["read_at"]):
+            newest[reading["meter_id"]] = reading
+    changed = []
+    for meter in keyed.stored_rows(conn, "meters",
+                                   f"id IN ({', '.join('?' * len(meter_ids))})", meter_ids):
+        reading = newest[meter["id"]]
+        if meter["last_read_at"] and stored_moment(meter["last_read_at"]) >= \
+                stored_moment(reading["read_at"]):
+            continue
+        changed.append({**meter, "last_reading": reading["value"],
+                        "last_read_at": reading["read_at"]})
+    insert_records(conn, "meters", changed, by_user)
