@@ -108,11 +108,17 @@ class MutationResult(_Strict):
     preserved: dict[str, Any] | None = None  # conflict: the losing values, kept for review
 
 
+# The identity of the server's history (sync_server/storage/epoch.py): a restore from a
+# backup gives the server a new one. Optional on the wire: a server from before it sends none.
+EPOCH_MAX = 64
+
+
 class PushResponse(_Strict):
     batch_id: str
     results: list[MutationResult]
     server_hlc: str
     replayed: bool = False
+    epoch: str | None = Field(default=None, max_length=EPOCH_MAX)
 
 
 class RecordChange(_Strict):
@@ -127,6 +133,17 @@ class PullResponse(_Strict):
     cursor: int
     more: bool
     server_hlc: str
+    # The history the cursor counts in.
+    epoch: str | None = Field(default=None, max_length=EPOCH_MAX)
+
+
+class ServerEpoch(_Strict):
+    """Asked before a tablet sends anything: a restored server must get the files and the
+    changes it lost before the newer ones that build on them."""
+
+    epoch: str | None = Field(default=None, max_length=EPOCH_MAX)
+    restored_seq: int | None = None  # the change log of the backup it was restored from
+    restored_at: str | None = None
 
 
 class AttachmentStatus(_Strict):

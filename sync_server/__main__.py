@@ -3,7 +3,8 @@
 A utility's own server is set up once with ``python -m sync_server init --data D …`` (see
 ``services/installation.py``); started on a directory that is not set up, the server says
 so. ``backup --data D --to B`` and ``restore --from B --data D`` copy a SQLite server
-(``storage/backup.py``).
+(``storage/backup.py``); ``new-epoch`` tells tablets a PostgreSQL server was restored
+(``storage/epoch.py``).
 """
 
 from __future__ import annotations
@@ -49,10 +50,14 @@ def main(argv: list[str] | None = None) -> None:
         from sync_server.storage import backup
 
         raise SystemExit(backup.main(argv[0], argv[1:]))
+    if argv[:1] == ["new-epoch"]:
+        from sync_server.storage import epoch
+
+        raise SystemExit(epoch.main(argv[1:]))
     parser = argparse.ArgumentParser(prog="sync_server", description=__doc__,
                                      epilog="also: python -m sync_server init --help (set up a"
                                      " utility's server), import --help, backup --help,"
-                                     " restore --help")
+                                     " restore --help, new-epoch --help")
     parser.add_argument("--data", type=Path, default=Path("var/server"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)

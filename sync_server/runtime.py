@@ -19,6 +19,7 @@ from sync_server.services import (
     rule_book,
     rules,
 )
+from sync_server.storage import epoch
 from sync_server.storage.blobs import BlobStore
 from sync_server.storage.db import open_database
 from sync_server.storage.objects import FileSystemStore
@@ -43,6 +44,7 @@ class Server:
             rule_book.install_defaults(conn)
             billing.install_defaults(conn)
             keys.install(conn)
+            epoch.install(conn)  # a new database's history gets its identity
 
     def tick(self, deliver: bool = True) -> None:
         """What runs on the timer: alerts that came due, the rules for what happened since,

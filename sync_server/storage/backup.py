@@ -28,6 +28,7 @@ from typing import Any
 
 from sync_server.services.audit_anchor import ANCHORS_FILE as ANCHORS
 from sync_server.services.audit_anchor import KEY_FILE
+from sync_server.storage import epoch
 from sync_server.storage.db import DATABASE_URL_ENV
 
 DB_FILE = "server.sqlite3"
@@ -92,6 +93,7 @@ def _copy_into(data: Path, staging: Path, say: Progress) -> dict[str, Any]:
         counts = {t: dst.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]  # noqa: S608
                   for t in ("users", "customers", "jobs", "changes", "blobs")}
         last_seq = dst.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+        history = epoch.current(dst)
     finally:
         dst.close()
         src.close()
@@ -113,7 +115,7 @@ def _copy_into(data: Path, staging: Path, say: Progress) -> dict[str, Any]:
             extras[name] = _sha256(staging / name)
     return {"format": FORMAT, "made_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "source": str(data), "database": {"file": DB_FILE, "sha256": _sha256(
-                staging / DB_FILE), "last_seq": last_seq, "counts": counts},
+                staging / DB_FILE), "last_seq": last_seq, "epoch": history, "counts": counts},
             "attachments": copied, "files": extras}
 
 
@@ -145,6 +147,7 @@ def restore(source: Path, data: Path, progress: Progress | None = None) -> dict[
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source / name, target)
             say("restoring", i + 1, len(expected))
+        _new_history(staging / DB_FILE, manifest)
         if data.exists():
             data.rmdir()
         os.replace(staging, data)
@@ -152,6 +155,20 @@ def restore(source: Path, data: Path, progress: Progress | None = None) -> dict[
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return dict(manifest)
+
+
+def _new_history(db_file: Path, manifest: dict[str, Any]) -> None:
+    """The restored copy gets a new epoch: its change log goes back to the backup's moment,
+    and a tablet that synced after it must pull again and resend (storage/epoch.py)."""
+    conn = sqlite3.connect(db_file, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        epoch.renew(conn, {"last_seq": manifest["database"].get("last_seq"),
+                           "epoch": manifest["database"].get("epoch"),
+                           "backup_made_at": manifest.get("made_at")})
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 def main(command: str, argv: Sequence[str]) -> int:
@@ -179,7 +196,8 @@ def main(command: str, argv: Sequence[str]) -> int:
                   f"变更日志到 {made['database']['last_seq']}，{len(made['attachments'])} 个附件")
         else:
             made = restore(args.source, args.data, show)
-            print(f"\n已恢复到 {args.data}（备份于 {made['made_at']}）。先检查审计链：\n"
+            print(f"\n已恢复到 {args.data}（备份于 {made['made_at']}，新的服务器纪元：平板下次"
+                  "同步会重新拉取，并重发备份之后确认过的工作）。先检查审计链：\n"
                   f"  python -m sync_server --data {args.data} --verify-audit")
     except BackupError as exc:
         print(f"\n没有{'备份' if command == 'backup' else '恢复'}：{exc}", file=sys.stderr)

@@ -16,6 +16,10 @@ PORTAL_URL = "portal.url"  # where customers reach the portal
 # "pending" (set by migration 20) until the legacy audit log is sealed, then "done".
 LEGACY_SEAL = "audit.legacy_seal"
 SECRET = "secret."  # + a secret's name (services/keys.py)
+# Which history the change log is (storage/epoch.py): a random id, renewed by a restore,
+# and what that restore came from (JSON: the backup's highest seq and when it was made).
+EPOCH = "sync.epoch"
+EPOCH_RESTORED = "sync.epoch.restored"
 
 
 def read(conn: Connection, key: str) -> str | None:

@@ -18,6 +18,7 @@ from fieldapp.wire import (
     PullResponse,
     PushRequest,
     PushResponse,
+    ServerEpoch,
     TokenResponse,
     UserInfo,
     WipeReport,
@@ -30,6 +31,7 @@ from sync_server.services import audit, auth
 from sync_server.services.districts import district_of
 from sync_server.services.throttle import sign_in
 from sync_server.services.token_rotation import refresh as refresh_token
+from sync_server.storage import epoch
 from sync_server.storage.db import utc_now
 from sync_server.sync import conflict_rows
 from sync_server.sync import push as sync_push
@@ -75,7 +77,21 @@ def push(body: PushRequest, who: Sender, server: ServerDep) -> PushResponse:
         raise ApiError(403, "device_mismatch", "the batch names another device than the token")
     sync_push.check_clocks(body.mutations, who)
     with server.db.write() as conn:
-        return sync_push.push_batch(conn, body, who, server.clock)
+        answer = sync_push.push_batch(conn, body, who, server.clock)
+        # Now's, not the stored answer's: a batch replayed after a restore says so too.
+        return answer.model_copy(update={"epoch": epoch.current(conn)})
+
+
+@router.get("/sync/epoch")
+def sync_epoch(who: HandingIn, server: ServerDep) -> ServerEpoch:
+    """Which history the server is in; a revoked tablet asks too, before it sends its last."""
+    with server.db.read() as conn:
+        restored = epoch.restored_from(conn) or {}
+        seq = restored.get("last_seq")
+        return ServerEpoch(epoch=epoch.current(conn),
+                           restored_seq=seq if isinstance(seq, int) else None,
+                           restored_at=str(restored["restored_at"])
+                           if restored.get("restored_at") else None)
 
 
 @router.get("/sync/pull")
@@ -83,15 +99,17 @@ def pull_changes(who: Who, server: ServerDep,
                  cursor: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
                  limit: Annotated[int, Query(ge=1, le=MAX_PULL_PAGE)] = 500) -> PullResponse:
     with server.db.read() as conn:
+        history = epoch.current(conn)
         if not scope_changed(conn, who):
             changes, next_cursor, more = pull(conn, who, cursor, limit, record_scope=False)
         else:
             changes = None
     if changes is None:  # new or lost customers: record them under the write lock
         with server.db.write() as conn:
+            history = epoch.current(conn)
             changes, next_cursor, more = pull(conn, who, cursor, limit)
     return PullResponse(changes=changes, cursor=next_cursor, more=more,
-                        server_hlc=server.clock.now())
+                        server_hlc=server.clock.now(), epoch=history)
 
 
 @router.get("/attachments/{sha256}")
