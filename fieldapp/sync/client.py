@@ -5,7 +5,10 @@
     report = client.sync(progress=cb)  # any time the network is back
 
 Order matters: files first (the server refuses a photo record whose bytes it lacks),
-then the outbox in idempotent batches, then the server's changes.
+then the outbox in idempotent batches, then the server's changes. Before all of them the
+client asks which history the server is in (its epoch): a server restored from a backup
+has a new one, and then this tablet resends what that server lost (``resend.py``) before
+anything newer that builds on it.
 
 On the tablet the replica belongs to one database worker (``fieldapp.ui.taskman``): the
 client runs on its own thread for the network and hands each replica step to ``db`` (a
@@ -16,6 +19,7 @@ app's connection and clock. Without ``db`` the steps run inline (scripts, benchm
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,6 +35,7 @@ from fieldapp.replica import Replica, Session, unlock
 from fieldapp.replica.store import SCHEMA_VERSION
 from fieldapp.sync.apply import Applied, apply_changes
 from fieldapp.sync.credentials import TokenStore
+from fieldapp.sync.resend import EPOCH_KEY, resend_after_restore
 from fieldapp.sync.transport import RequestsTransport, Response, Transport
 from fieldapp.wire import (
     CHUNK,
@@ -44,6 +49,7 @@ from fieldapp.wire import (
     PullResponse,
     PushRequest,
     PushResponse,
+    ServerEpoch,
     TokenResponse,
     WipeReport,
     WipeResponse,
@@ -58,6 +64,7 @@ TOKEN_LIFE, TOKEN_NOT_BEFORE = "token_life_s", "token_refresh_not_before"
 # its own clock (several servers' clocks may differ by a little), the tablet measures
 # from when the answer arrived.
 REFRESH_AT = 0.55
+log = logging.getLogger("fieldapp.sync")
 
 
 @dataclass
@@ -78,6 +85,14 @@ class SyncReport:
     changes: Changes = field(default_factory=Changes)
     left_jobs: set[str] = field(default_factory=set)  # reassigned away: tell the technician
     kept_despite_tombstone: set[str] = field(default_factory=set)
+    # The server was restored from a backup: this many acknowledged changes were sent again
+    # (tell the technician why their work is being resent).
+    server_restored: bool = False
+    resent: int = 0
+
+
+class _HistoryChanged(Exception):
+    """The server's epoch changed during this sync: start it over from the files."""
 
 
 ProgressFn = Callable[[Progress], None]
@@ -197,9 +212,19 @@ class SyncClient:
         notify = progress or (lambda p: None)
         try:
             self.refresh_if_due()
-            self._upload(report, notify)
-            self._push(report, notify)
-            self._pull(report, notify)
+            for attempt in (1, 2):
+                try:
+                    self._check_epoch(report)
+                    self._upload(report, notify)
+                    self._push(report, notify)
+                    self._pull(report, notify)
+                    break
+                except _HistoryChanged:
+                    # Restored between our question and a later answer: once more, in
+                    # order. Twice in one sync is not a restore but a confused server.
+                    if attempt == 2:
+                        raise ServerRejected("epoch_unstable", "the server's history"
+                                             " changed twice during one sync") from None
         except AuthError as exc:
             if exc.code == "device_revoked":
                 self._revoked()
@@ -232,6 +257,34 @@ class SyncClient:
         raise WipeRequested("device_wiped", "revoked by an administrator: erase this tablet",
                             kept=kept)
 
+    def _check_epoch(self, report: SyncReport) -> None:
+        try:
+            resp = self._call("GET", "/api/v1/sync/epoch")
+        except ServerRejected as exc:
+            if exc.status == 404:
+                return  # a server from before epochs: nothing to compare
+            raise
+        self._see_epoch(ServerEpoch.model_validate(resp.json()).epoch, report)
+
+    def _see_epoch(self, epoch: str | None, report: SyncReport) -> bool:
+        """Remember the server's epoch; True when it changed from the one this tablet knew
+        (and the replica is now set to resend and pull again)."""
+        if epoch is None:
+            return False  # a server from before epochs
+        known = self._db(lambda: self.r.state(EPOCH_KEY))
+        if known == epoch:
+            return False
+        if known is None:  # first sight (a new tablet, or one from before epochs)
+            self._db(lambda: self.r.set_state(EPOCH_KEY, epoch))
+            return False
+        resent = self._db(lambda: resend_after_restore(self.r, epoch))
+        log.warning("the server was restored from a backup (epoch %s, was %s): pulling"
+                    " again from 0, resending %d changes and checking %d files",
+                    epoch, known, resent.mutations, resent.files)
+        report.server_restored = True
+        report.resent += resent.mutations
+        return True
+
     def _upload(self, report: SyncReport, notify: ProgressFn) -> None:
         blobs = self._db(lambda: list(self.r.db.query(
             "SELECT sha256, size FROM blobs WHERE uploaded = 0 ORDER BY created_at")))
@@ -249,9 +302,10 @@ class SyncClient:
 
     def upload_blob(self, sha256: str, on_bytes: Callable[[int], None] | None = None) -> None:
         """Upload one file in chunks, resuming from what the server already verified."""
-        data = self._db(lambda: self.r.evidence.read_blob(sha256))
         status = AttachmentStatus.model_validate(
             self._call("GET", f"/api/v1/attachments/{sha256}").json())
+        # Read only if something is to be sent: after a restore every file is asked about.
+        data = b"" if status.complete else self._db(lambda: self.r.evidence.read_blob(sha256))
         offset = status.size
         while not status.complete:
             if on_bytes:
@@ -284,6 +338,8 @@ class SyncClient:
                                   mutations=batch)
             resp = PushResponse.model_validate(self._call(
                 "POST", "/api/v1/sync/push", json=request.model_dump(mode="json")).json())
+            if self._see_epoch(resp.epoch, report):
+                raise _HistoryChanged  # its rows are pending again: resent in order
             self._db(partial(self._take_results, batch_id, resp))
             for res in resp.results:
                 report.pushed[res.status] = report.pushed.get(res.status, 0) + 1
@@ -301,6 +357,8 @@ class SyncClient:
             page = PullResponse.model_validate(self._call(
                 "GET", "/api/v1/sync/pull",
                 params={"cursor": cursor, "limit": MAX_PULL_PAGE}).json())
+            if self._see_epoch(page.epoch, report):
+                raise _HistoryChanged  # the cursor counted in another history
             # One page applied and the server's clock seen in one worker step: the UI
             # waits for it at most once per page.
             applied = self._db(partial(self._take_page, page))

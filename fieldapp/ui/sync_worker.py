@@ -179,6 +179,8 @@ class SyncController(QObject):
                 self.ctx.notify(tr("sync.jobs_left", n=len(report.left_jobs)))
             if report.kept_despite_tombstone:
                 self.ctx.notify(tr("sync.work_kept", n=len(report.kept_despite_tombstone)))
+            if report.server_restored:  # said even on an automatic sync: work was resent
+                self.ctx.notify(tr("sync.server_restored", n=report.resent))
             if self._manual:
                 self.ctx.notify(tr("sync.done", files=report.uploaded_files,
                                    pushed=sum(report.pushed.values()), pulled=report.pulled),

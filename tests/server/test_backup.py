@@ -76,6 +76,8 @@ def test_a_running_server_is_backed_up_while_tablets_push_and_restores_whole(
                               headers={"Authorization": f"Bearer {token['token']}"})
         assert status.json()["complete"] is True
         assert again.scalar("SELECT status FROM jobs WHERE id = 'job-1'") == "accepted"
+        epoch = "SELECT value FROM server_state WHERE key = 'sync.epoch'"
+        assert again.scalar(epoch) != server.scalar(epoch)  # a new history from here
         last = manifest["database"]["last_seq"]  # the restart logs its own address after it
         assert again.scalar("SELECT count(*) FROM changes WHERE seq <= ?", [last]) == \
             manifest["database"]["counts"]["changes"]
@@ -133,7 +135,11 @@ def test_the_postgresql_recipe_in_the_readme_restores_a_server(
     for name in ("audit.key", "audit-anchors.jsonl"):  # the anchors once the first is written
         if (server.data_dir / name).exists():
             shutil.copy2(server.data_dir / name, restored / name)
+    renewed = cli("new-epoch", "--data", str(restored), "--database-url", target)
+    assert renewed.returncode == 0, renewed.stderr
     again = ServerProcess(restored, database_url=target)
+    epoch = "SELECT value FROM server_state WHERE key = 'sync.epoch'"
+    assert again.scalar(epoch) != server.scalar(epoch)  # tablets resend what it lost
     checked = verify_cli(again)
     assert checked.returncode == 0, checked.stdout
     assert again.scalar("SELECT count(*) FROM changes") == \

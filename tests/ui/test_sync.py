@@ -175,6 +175,41 @@ def test_a_revoked_tablet_sends_its_work_erases_itself_and_says_so(
     assert not win.isVisible()
 
 
+def test_a_restored_server_is_told_to_the_technician(qtbot: QtBot, tmp_path: Path,
+                                                    server_url: str) -> None:
+    """The server's history changed (restored from a backup): the sync resends and says so."""
+    import sqlite3
+
+    win = build_main_window(tmp_path / "tablet", server_url)
+    qtbot.addWidget(win)
+    try:
+        dialog = LoginDialog(win.controller, win)
+        dialog.username.setText("tech01")
+        dialog.password.setText(PASSWORD)
+        with qtbot.waitSignal(win.controller.sync_finished, timeout=20_000) as synced:
+            tap(qtbot, dialog.ok)
+        assert synced.args[1] is None, synced.args[1]
+        open_row(qtbot, win, 0)
+        tap(qtbot, move_button(win, "accepted"))
+        with qtbot.waitSignal(win.controller.sync_finished, timeout=20_000) as synced:
+            tap(qtbot, win.top_bar.sync)
+        assert synced.args[1] is None and not synced.args[0].server_restored
+
+        db = sqlite3.connect(tmp_path / "server" / "server.sqlite3")
+        db.execute("UPDATE server_state SET value = 'restored-1' WHERE key = 'sync.epoch'")
+        db.commit()
+        db.close()
+        with qtbot.waitSignal(win.controller.sync_finished, timeout=20_000) as synced:
+            tap(qtbot, win.top_bar.sync)
+        assert synced.args[1] is None, synced.args[1]
+        report = synced.args[0]
+        assert report.server_restored and report.resent == 2
+        assert (("info", tr("sync.server_restored", n=2)) in win.toast.history)
+        assert "备份" in tr("sync.server_restored", n=2)
+    finally:
+        win.shutdown()
+
+
 def test_auto_sync_starts_at_once_and_retries_while_work_waits(
         qtbot: QtBot, window: MainWindow, seeded: Seeded) -> None:
     window.ctx.replica.set_state("token", "stored-token")

@@ -35,6 +35,8 @@ SCREENS: dict[str, tuple[str, str]] = {
     "sync.jobs_left": ("{n} 个工单已改派给他人，已从本机移除", "{n} jobs were reassigned and left this tablet"),
     "sync.work_kept": ("{n} 条记录已改派，但本机有未被接受的工作，已保留待主管处理",
                        "{n} reassigned records keep work the server did not take; kept for the supervisor"),
+    "sync.server_restored": ("服务器已从备份恢复：本机已重新发送您的 {n} 条工作记录并重新下载数据",
+                             "The server was restored from a backup: this tablet resent your {n} changes and downloaded its data again"),
     "sync.busy": ("正在同步，请稍候", "A sync is already running"),
     # -- sync problems (同步问题) and per-record sync state -----------------------------------
     "problems.title": ("同步问题", "Sync problems"),
