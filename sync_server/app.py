@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
-from sync_server.config import MAX_BODY, MAX_CHUNK, MAX_PORTAL_FORM, Settings
+from sync_server.config import MAX_BODY, MAX_CHUNK, MAX_IMPORT_BODY, MAX_PORTAL_FORM, Settings
 from sync_server.errors import ApiError, error_json
 from sync_server.http.headers import BodyLimit, SecurityHeaders
 from sync_server.http.same_origin import SameOrigin
@@ -31,6 +31,7 @@ from sync_server.office import conflicts as office_conflicts
 from sync_server.office import desk as office_desk
 from sync_server.office import dispatch as office_dispatch
 from sync_server.office import dispatch_api as office_dispatch_api
+from sync_server.office import imports as office_imports
 from sync_server.office import kpis as office_kpis
 from sync_server.office import parts as office_parts
 from sync_server.office import public_verify
@@ -72,7 +73,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.server = server
     app.add_middleware(BodyLimit, default=MAX_BODY,
                        per_prefix={"/api/v1/attachments/": MAX_CHUNK,
-                                   "/portal/requests/": MAX_PORTAL_FORM})
+                                   "/portal/requests/": MAX_PORTAL_FORM,
+                                   "/office/imports": MAX_IMPORT_BODY})
     app.add_middleware(SameOrigin)  # inside SecurityHeaders: its refusal gets them too
     app.add_middleware(SecurityHeaders)
     _install_error_handlers(app)
@@ -87,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
                    office_dispatch, office_alerts, office_desk):
         app.include_router(module.router, max_body_size=MAX_BODY)
     app.include_router(office_dispatch_api.router, max_body_size=MAX_BODY)
+    app.include_router(office_imports.router, max_body_size=MAX_IMPORT_BODY)
     app.include_router(public_verify.router, max_body_size=MAX_BODY)  # QR codes, no sign-in
     for router in portal_routers:
         app.include_router(router, max_body_size=MAX_PORTAL_FORM)

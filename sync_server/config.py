@@ -27,6 +27,7 @@ SIM_PAY_ENV = "FIELDAPP_SIMULATED_PAYMENTS"  # "1": offer the simulated payment 
 MAX_BODY = 8 * 1024 * 1024
 MAX_CHUNK = 2 * CHUNK
 MAX_PORTAL_FORM = 12 * 1024 * 1024  # a request with two photos of at most 5 MB each
+MAX_IMPORT_BODY = 201 * 1024 * 1024  # a billing system's export of up to 200 MB, and its form
 
 
 @dataclass

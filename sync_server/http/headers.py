@@ -73,6 +73,14 @@ def _too_large(path: str, length: int, limit: int) -> tuple[bytes, bytes]:
                 f"（每张不超过 5 MB），没有保存任何内容。请压缩照片后返回重新提交。</p>"
                 f"<p><a href=\"/portal/requests\">返回我的业务</a></p></main></html>"
                 ).encode(), b"text/html; charset=utf-8"
+    if path.startswith("/office/imports"):
+        mb = limit // 1024 // 1024 - 1
+        return (f"<!doctype html><html lang=\"zh-CN\"><meta charset=\"utf-8\">"
+                f"<title>文件过大</title><main><h1>文件过大</h1><p>上传的文件超过 {mb} MB，"
+                f"没有保存任何内容。请分成几个文件，或在服务器上用命令行"
+                f"（python -m sync_server import）导入。</p>"
+                f"<p><a href=\"/office/imports\">返回数据导入</a></p></main></html>"
+                ).encode(), b"text/html; charset=utf-8"
     body = ErrorBody(error="body_too_large", message=f"request body of {length} bytes is over"
                      f" the {limit} bytes this address takes; nothing was read",
                      detail={"limit": limit})

@@ -90,6 +90,11 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/users/{username}/password"): {"admin"},
     ("POST", "/office/devices/{device_id}/revoke"): {"admin"},
     ("POST", "/office/devices/{device_id}/release"): {"admin"},
+    ("GET", "/office/imports"): {"admin"},
+    ("POST", "/office/imports"): {"admin"},
+    ("GET", "/office/imports/{run_id}"): {"admin"},
+    ("POST", "/office/imports/{run_id}/mapping"): {"admin"},
+    ("POST", "/office/imports/{run_id}/run"): {"admin"},
     # The portal: a customer's session only, which no staff session or token is
     # (tests/portal/); signing in, help, the reminder's link and the payment provider's
     # callback are open to anyone and checked by what they carry.
@@ -244,6 +249,9 @@ DISTRICT: dict[tuple[str, str], str] = {
     ("POST", "/office/devices/{device_id}/revoke"): REFUSED,
     ("POST", "/office/devices/{device_id}/release"): REFUSED,  # admins only
     ("POST", "/office/rules/{rule_id}"): REFUSED,  # the utility's rules: admins only
+    ("GET", "/office/imports/{run_id}"): REFUSED,  # the utility's data: admins only
+    ("POST", "/office/imports/{run_id}/mapping"): REFUSED,
+    ("POST", "/office/imports/{run_id}/run"): REFUSED,
     ("GET", "/api/v1/attachments/{sha256}"): "an upload's progress (bytes received) by its"
     " content hash, for the tablet resuming it: no customer data",
     ("PUT", "/api/v1/attachments/{sha256}"): "a chunk of content-addressed bytes; which"

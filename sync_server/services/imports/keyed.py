@@ -11,9 +11,14 @@ from typing import Any
 
 from fieldapp.ids import new_id
 from fieldapp.records import TABLES
+from sync_server.services.imports import progress
 from sync_server.services.imports.rows import Row
 from sync_server.services.records import insert_records
 from sync_server.storage.db import Connection
+
+WRITE_CHUNK = 1000  # records between two progress reports
+TABLE_ZH = {"customers": "客户", "meters": "表具", "contracts": "合同", "readings": "读数",
+            "bills": "账单", "payments": "缴费"}
 
 
 @dataclass
@@ -43,7 +48,11 @@ def write(conn: Connection, table: str, planned: dict[Any, dict[str, Any]],
         tally.added += kind == "added"
         tally.updated += kind == "updated"
         tally.unchanged += not kind
-    insert_records(conn, table, changed, by_user)
+    phase = f"写入{TABLE_ZH.get(table, table)}"
+    for start in range(0, len(changed), WRITE_CHUNK):
+        progress.report(phase, start, len(changed))
+        insert_records(conn, table, changed[start:start + WRITE_CHUNK], by_user)
+    progress.report(phase, len(changed), len(changed))
     return tally, ids
 
 

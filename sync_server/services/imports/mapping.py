@@ -55,10 +55,12 @@ def guess(headers: list[str], fields: dict[str, Field] = CUSTOMER_FIELDS) -> dic
 
 
 def resolve(headers: list[str], given: dict[str, str], saved: dict[str, str] | None = None,
-            fields: dict[str, Field] = CUSTOMER_FIELDS) -> tuple[dict[str, str], list[str]]:
-    """The mapping to use (guessed, then saved, then given by the operator) and what is
-    wrong with it: an unknown field, a header not in the file, a required field unmapped."""
-    mapping = {**guess(headers, fields), **(saved or {}), **given}
+            fields: dict[str, Field] = CUSTOMER_FIELDS,
+            whole: bool = False) -> tuple[dict[str, str], list[str]]:
+    """The mapping to use (guessed, then saved, then given by the operator; only the given
+    one when it is ``whole``, as the office's form sends every field) and what is wrong
+    with it: an unknown field, a header not in the file, a required field unmapped."""
+    mapping = given if whole else {**guess(headers, fields), **(saved or {}), **given}
     problems = []
     for name, header in mapping.items():
         if name not in fields:

@@ -6,8 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from sync_server.services.imports import progress
 from sync_server.services.imports.mapping import Field
 from sync_server.services.imports.table_file import Table
+
+REPORT_EVERY = 500  # rows between two progress reports
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,12 @@ class Row:
 
 def rows(table: Table, mapping: dict[str, str], fields: dict[str, Field]) -> Iterator[Row]:
     column = {name: table.headers.index(header) for name, header in mapping.items()}
-    for number, cells in table.rows:
+    total = len(table.rows)
+    for done, (number, cells) in enumerate(table.rows):
+        if done % REPORT_EVERY == 0:
+            progress.report("检查", done, total)
         yield Row(number, cells, column, mapping, fields)
+    progress.report("检查", total, total)
 
 
 @dataclass
