@@ -21,6 +21,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
+from fieldapp.domain import form_choice
 from fieldapp.domain.kinds import FORM_FOR_KIND
 from fieldapp.errors import InvalidInput
 from fieldapp.forms.definition import Question
@@ -83,18 +84,27 @@ class Forms:
         self.r = replica
 
     def form_code(self, job_id: str) -> str:
-        kind = self.r.jobs.get(job_id)["kind"]
-        if kind not in FORM_FOR_KIND:
-            raise InvalidInput("no_form_for_kind", f"{kind} jobs have no form", kind=kind)
-        return FORM_FOR_KIND[kind]
+        """The form a new submission of the job uses: the utility's choice for its kind and
+        its customer's kind (fieldapp/domain/form_choice.py), else the standard one."""
+        job = self.r.jobs.get(job_id)
+        customer = self.r.find("customers", job["customer_id"]) if job["customer_id"] else None
+        setting = self.r.find("org_settings", form_choice.SETTING)
+        code = form_choice.form_for(job["kind"], customer["kind"] if customer else None,
+                                    form_choice.chosen(setting["value"] if setting else None))
+        if code is None:
+            raise InvalidInput("no_form_for_kind", f"{job['kind']} jobs have no form",
+                               kind=job["kind"])
+        return code
 
     def for_job(self, job_id: str) -> dict[str, Any] | None:
         """The job's submission of its form; None before it starts, or for a kind of job
-        that has no form."""
-        code = FORM_FOR_KIND.get(self.r.jobs.get(job_id)["kind"])
+        that has no form. Whatever form it was started on: a form chosen for the kind since
+        does not hide a draft."""
+        if self.r.jobs.get(job_id)["kind"] not in FORM_FOR_KIND:
+            return None
         rows = list(self.r.db.query(
-            "SELECT * FROM submissions WHERE job_id = ? AND form_code = ?"
-            " ORDER BY started_at DESC LIMIT 1", [job_id, code]))
+            "SELECT * FROM submissions WHERE job_id = ? ORDER BY started_at DESC LIMIT 1",
+            [job_id]))
         return rows[0] if rows else None
 
     def start(self, job_id: str) -> str:

@@ -20,6 +20,8 @@ SECRET = "secret."  # + a secret's name (services/keys.py)
 # and what that restore came from (JSON: the backup's highest seq and when it was made).
 EPOCH = "sync.epoch"
 EPOCH_RESTORED = "sync.epoch.restored"
+# An XLSForm uploaded in the office and checked, waiting to be published (+ its token).
+FORM_PENDING = "forms.pending."
 
 
 def read(conn: Connection, key: str) -> str | None:

@@ -90,6 +90,12 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/users/{username}/password"): {"admin"},
     ("POST", "/office/devices/{device_id}/revoke"): {"admin"},
     ("POST", "/office/devices/{device_id}/release"): {"admin"},
+    ("GET", "/office/forms"): VIEWERS,
+    ("POST", "/office/forms"): {"admin"},
+    ("GET", "/office/forms/uploads/{token}"): {"admin"},
+    ("POST", "/office/forms/uploads/{token}/publish"): {"admin"},
+    ("GET", "/office/forms/{code}/{version}"): VIEWERS,
+    ("POST", "/office/forms/choice"): {"admin"},
     ("GET", "/office/imports"): {"admin"},
     ("POST", "/office/imports"): {"admin"},
     ("GET", "/office/imports/{run_id}"): {"admin"},
@@ -249,6 +255,10 @@ DISTRICT: dict[tuple[str, str], str] = {
     ("POST", "/office/devices/{device_id}/revoke"): REFUSED,
     ("POST", "/office/devices/{device_id}/release"): REFUSED,  # admins only
     ("POST", "/office/rules/{rule_id}"): REFUSED,  # the utility's rules: admins only
+    ("GET", "/office/forms/uploads/{token}"): REFUSED,  # publishing forms: admins only
+    ("POST", "/office/forms/uploads/{token}/publish"): REFUSED,
+    ("GET", "/office/forms/{code}/{version}"): "a published form's questions: the utility's"
+    " own, the same in every district, no customer data",
     ("GET", "/office/imports/{run_id}"): REFUSED,  # the utility's data: admins only
     ("POST", "/office/imports/{run_id}/mapping"): REFUSED,
     ("POST", "/office/imports/{run_id}/run"): REFUSED,
