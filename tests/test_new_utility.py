@@ -1,8 +1,9 @@
 """A new utility from nothing to a synced inspection, as its IT department and its staff would
 do it: `init`, customers imported from the billing system's export (bad rows reported, then
-the good ones taken), the staff list imported, a job created and dispatched over the office
-API, a real tablet replica doing the inspection offline and syncing, the report in the back
-office, then a backup restored into a new folder whose audit chain verifies."""
+the good ones taken) and their bills, the staff list imported, a form published from the
+office, a job created and dispatched over the office API, a real tablet replica doing the
+inspection offline and syncing, the report in the back office and on the customer's desk
+page, then a backup restored into a new folder whose audit chain verifies."""
 
 from __future__ import annotations
 
@@ -19,13 +20,15 @@ from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from tests.conftest import TEST_PG, ServerProcess
+from tests.forms.test_xlsform_import import KITCHEN_CHOICES, KITCHEN_SETTINGS, KITCHEN_SURVEY, xlsx
 from tests.server.operator import ADMIN_PASSWORD, run_import, run_init
 from tests.server.test_audit_anchor import verify_cli
 from tests.server.test_backup import cli
-from tests.server.test_conflict_review import sign_in
+from tests.server.test_conflict_review import csrf, sign_in
 from tests.world import complete_inspection
 
 CUSTOMERS = 10_000
+KITCHEN = xlsx(KITCHEN_SURVEY, KITCHEN_CHOICES, KITCHEN_SETTINGS)
 STAFF_PASSWORD = "Erste-Schicht-1"
 
 
@@ -65,9 +68,22 @@ def test_a_new_utility_goes_live_and_its_first_inspection_comes_home(tmp_path: P
                      f"wang01,王建国,安检员,江宁区,安检,{STAFF_PASSWORD}\n"
                      f"zhao,赵敏,调度员,江宁区,,{STAFF_PASSWORD}\n", encoding="utf-8")
     assert run_import(server, "accounts", staff).returncode == 0
+    bills = tmp_path / "账单.csv"
+    bills.write_text("户号,起始日期,截止日期,应缴金额,缴费状态\n"
+                     "320110000000,2026-09-01,2026-09-30,88.80,未缴\n", encoding="utf-8")
+    assert "账单：新增 1" in run_import(server, "bills", bills).stdout
 
     server.start()
     try:
+        chief = requests.Session()
+        assert sign_in(chief, server.url, "chief", ADMIN_PASSWORD, "/office/forms"
+                       ).status_code == 200
+        preview = chief.post(server.url + "/office/forms", timeout=30, data={
+            "csrf": csrf(chief.get(server.url + "/office/forms", timeout=10).text)},
+            files={"file": ("后厨检查.xlsx", KITCHEN)})
+        published = chief.post(preview.url + "/publish", timeout=30, data={
+            "code": "commercial_kitchen", "csrf": csrf(preview.text)})
+        assert "已发布 commercial_kitchen 第 1 版" in published.text
         office = requests.post(server.url + "/api/v1/auth/login", timeout=10, json={
             "username": "zhao", "password": STAFF_PASSWORD, "device_id": "desk-1"}).json()
         headers = {"Authorization": f"Bearer {office['token']}"}
@@ -86,6 +102,7 @@ def test_a_new_utility_goes_live_and_its_first_inspection_comes_home(tmp_path: P
         client.login("wang01", STAFF_PASSWORD)
         client.sync()
         assert [j["id"] for j in tablet.jobs.today()] == [job_id]
+        assert tablet.submissions.definition("commercial_kitchen")["version"] == 1
         assert tablet.customers.view360(tablet.jobs.get(job_id)["customer_id"])["meters"]
         server.stop()  # the basement: no network
         complete_inspection(tablet, job_id, tmp_path / "hose.jpg")
@@ -106,6 +123,9 @@ def test_a_new_utility_goes_live_and_its_first_inspection_comes_home(tmp_path: P
         text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True,
                               check=True, timeout=60).stdout.decode()
         assert "江宁燃气有限公司" in text and "320110000000" in text  # its name, from init
+        customer_id = server.scalar("SELECT customer_id FROM jobs WHERE id = ?", [job_id])
+        page = desk.get(f"{server.url}/office/desk/{customer_id}", timeout=10).text
+        assert number in page and "欠费 88.80 元" in page  # the call centre sees it all
     finally:
         server.stop()
 
