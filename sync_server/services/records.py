@@ -11,7 +11,7 @@ any other change, so devices pull it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fieldapp.forms.checklist import bundled_definitions
@@ -20,11 +20,14 @@ from sync_server.services import audit
 from sync_server.storage.db import Connection, utc_now
 
 SEED_HLC = "000000000000000000:00000:seed"
+BLOCK = 1000  # records written by one statement
 
 
 def insert_records(conn: Connection, table: str, rows: Iterable[dict[str, Any]],
                    by_user: str = "system") -> int:
-    """Insert (or overwrite, by id) records with a change-log entry each; returns how many."""
+    """Insert (or overwrite, by id) records with a change-log entry each; returns how many.
+    Written in blocks of ``BLOCK``: the chain computed in memory, then one statement for
+    the block's log entries and one for its records."""
     spec = TABLES[table]
     cols = ["id", *spec.columns, "version", "hlc"]
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
@@ -32,17 +35,32 @@ def insert_records(conn: Connection, table: str, rows: Iterable[dict[str, Any]],
               f" ON CONFLICT (id) DO UPDATE SET {updates}")
     now = utc_now()
     n = 0
-    prev = audit.last_hash(conn)
-    for row in rows:
-        fields = {c: row.get(c) for c in spec.columns}
-        customer_id = row["id"] if table == "customers" else row.get("customer_id")
-        seq, prev = audit.log(conn, {
-            "tbl": table, "record_id": row["id"], "customer_id": customer_id, "op": "insert",
-            "fields": json.dumps(fields, ensure_ascii=False), "hlc": SEED_HLC,
-            "by_user": by_user, "device_id": "server", "at": now}, prev)
-        conn.execute(insert, [row["id"], *fields.values(), seq, SEED_HLC])
-        n += 1
+    for block in _blocks(rows, BLOCK):
+        values = [[row.get(c) for c in spec.columns] for row in block]
+        seqs = audit.log_many(conn, [{
+            "tbl": table, "record_id": row["id"],
+            "customer_id": row["id"] if table == "customers" else row.get("customer_id"),
+            "op": "insert",
+            "fields": json.dumps(dict(zip(spec.columns, fields, strict=True)),
+                                 ensure_ascii=False),
+            "hlc": SEED_HLC, "by_user": by_user, "device_id": "server", "at": now}
+            for row, fields in zip(block, values, strict=True)])
+        conn.executemany(insert, [[row["id"], *fields, seq, SEED_HLC]
+                                  for row, fields, seq in zip(block, values, seqs,
+                                                              strict=True)])
+        n += len(block)
     return n
+
+
+def _blocks(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    block: list[dict[str, Any]] = []
+    for row in rows:
+        block.append(row)
+        if len(block) == size:
+            yield block
+            block = []
+    if block:
+        yield block
 
 
 def publish_setting(conn: Connection, key: str, value: str, by_user: str = "system") -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -261,9 +261,11 @@ class Cursor(Protocol):
 
 
 class Connection(Protocol):
-    """What server code may use of a connection: SQLite's ``execute`` and nothing else."""
+    """What server code may use of a connection: SQLite's ``execute`` and ``executemany``
+    (one statement for many rows: what bulk writes use), and nothing else."""
 
     def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Cursor: ...
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Any: ...
 
 
 class Storage(Protocol):

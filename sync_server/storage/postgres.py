@@ -11,7 +11,7 @@ their DDL derived by ``pg_ddl``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -134,6 +134,11 @@ class PgConnection:
 
     def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         return self._conn.execute(translate(sql), list(parameters))
+
+    def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None:
+        """One statement for many rows; in the write's pipeline it goes out as one stream."""
+        with self._conn.cursor() as cursor:
+            cursor.executemany(translate(sql), [list(p) for p in parameters])
 
 
 class PgDatabase:
