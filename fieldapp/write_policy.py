@@ -112,7 +112,10 @@ POLICY: dict[str, _Grants] = {
     "attachments": {TECHNICIAN: (device("insert delete"),), **_REVIEW, **_EVERYTHING},
     "signatures": _CAPTURED,
     "scans": _CAPTURED,
-    "kb_articles": {**_EVERYTHING},
+    # The office's 知识库 (sync_server/services/kb_authoring.py): a supervisor publishes and
+    # withdraws articles as an admin does; every tablet reads them, none writes them. The
+    # articles are the whole utility's, so a supervisor limited to a district may not.
+    "kb_articles": {SUPERVISOR: (office(ALL_OPS),), **_EVERYTHING},
     # Bills are made by a billing run and paid with a payment (billing.py), both office
     # services a dispatcher may use for their district.
     "bills": {DISPATCHER: (office("insert update", "status paid_at"),),

@@ -33,6 +33,7 @@ from sync_server.office import dispatch as office_dispatch
 from sync_server.office import dispatch_api as office_dispatch_api
 from sync_server.office import forms as office_forms
 from sync_server.office import imports as office_imports
+from sync_server.office import kb as office_kb
 from sync_server.office import kpis as office_kpis
 from sync_server.office import parts as office_parts
 from sync_server.office import public_verify
@@ -87,7 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(sync_api.router)
     for module in (office_sign_in, office_conflicts, office_reports, office_rules,
                    office_parts, office_audit, office_kpis, office_billing, office_users,
-                   office_dispatch, office_alerts, office_desk, office_forms):
+                   office_dispatch, office_alerts, office_desk, office_forms, office_kb):
         app.include_router(module.router, max_body_size=MAX_BODY)
     app.include_router(office_dispatch_api.router, max_body_size=MAX_BODY)
     app.include_router(office_imports.router, max_body_size=MAX_IMPORT_BODY)

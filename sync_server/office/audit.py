@@ -50,12 +50,13 @@ OP_ZH = {"insert": "新建", "update": "修改", "delete": "删除", "resend": "
          "password_reset": "重设密码", "device_revoked": "停用设备",
          "device_released": "解除平板绑定",
          "device_wiped": "设备已清除数据", "rule_changed": "修改规则", "sign_in": "后台登录",
-         "sign_in_failed": "后台登录失败", "sign_out": "后台退出", "alert_acknowledged": "确认提醒"}
+         "sign_in_failed": "后台登录失败", "sign_out": "后台退出", "alert_acknowledged": "确认提醒",
+         "kb_published": "发布知识库文章", "kb_withdrawn": "撤回知识库文章"}
 # The details of a security action, in words (audit.security_event's ``detail`` keys).
 DETAIL_ZH = {"display_name": "姓名", "role": "角色", "district": "区域", "skills": "技能",
              "via": "途径", "client": "来源地址", "reason": "原因", "kept": "留存的被拒修改",
              "name": "名称", "condition": "条件", "enabled": "启用", "text": "内容",
-             "hours": "小时"}
+             "hours": "小时", "title": "标题", "version": "版本"}
 VALUE_ZH = {"office": "后台页面", "api": "接口", "bad_credentials": "用户名或密码错误",
             "not_office": "非后台角色", "device_revoked": "会话已被停用",
             "too_many_attempts": "错误次数过多", True: "是", False: "否"}

@@ -1,5 +1,7 @@
 """The public part of the knowledge base: articles tagged 公开 (written for customers, such
-as 如何自查漏气), searched by every word in the title, tags or text; titles first."""
+as 如何自查漏气), searched by every word in the title, tags or text; titles first. An
+article's figures (``![caption](file.png)`` lines, as the office publishes them) are shown
+as images; a withdrawn article is no longer in ``kb_articles`` and so not found."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from fieldapp.kb.article import blocks
 from fieldapp.records import escape_like
 from sync_server.storage.db import Connection
 
@@ -36,7 +39,7 @@ def search(conn: Connection, text: str, limit: int = 20) -> list[dict[str, Any]]
 
 def snippet(body: str, words: list[str]) -> Markup:
     """Text around the first match, the words marked; the article's opening without one."""
-    flat = re.sub(r"\s+", " ", body)
+    flat = re.sub(r"\s+", " ", _without_figures(body))
     found = [(flat.find(w), w) for w in words if w in flat]
     if not found:
         return Markup(escape(flat[:2 * CONTEXT]) + ("…" if len(flat) > 2 * CONTEXT else ""))
@@ -55,4 +58,10 @@ def article(conn: Connection, article_id: str) -> dict[str, Any] | None:
         return None
     out = dict(row)
     out["paragraphs"] = [p.strip() for p in (out["body"] or "").split("\n\n") if p.strip()]
+    out["blocks"] = blocks(out["body"] or "")  # ("p", text, "") or ("figure", caption, name)
     return out
+
+
+def _without_figures(body: str) -> str:
+    """A figure in a snippet shows only its caption."""
+    return re.sub(r"!\[([^\]]*)\]\([\w.-]+\)", r"\1", body)

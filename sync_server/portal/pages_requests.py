@@ -7,12 +7,14 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Form, Request
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from sync_server.deps import server_of
+from sync_server.http.kb_figures import figure_response
 from sync_server.portal import help as public_help
 from sync_server.portal import service_requests as service
 from sync_server.portal.access import PortalError
@@ -177,3 +179,10 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
     if found is None:
         raise PortalError("没有找到这篇文章", 404, "unknown_article")
     return render(request, "article.html", {"a": found}, signed_in(request))
+
+
+@router.get("/help/figures/{name}")
+def article_figure(request: Request, name: Annotated[str, PathParam(max_length=80)]
+                   ) -> Response:
+    """A figure of a public article (and nothing else of the attachment store)."""
+    return figure_response(request, name, public_only=True)

@@ -73,6 +73,15 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/desk/{customer_id}/calls"): OFFICE,
     ("POST", "/office/desk/{customer_id}/details"): OFFICE,
     ("POST", "/office/parts/{request_id}/decide"): OFFICE,
+    ("GET", "/office/kb"): VIEWERS,
+    ("GET", "/office/kb/new"): {"supervisor", "admin"},
+    ("POST", "/office/kb"): {"supervisor", "admin"},
+    ("GET", "/office/kb/figures/{name}"): VIEWERS,
+    ("GET", "/office/kb/{article_id}"): VIEWERS,
+    ("GET", "/office/kb/{article_id}/versions/{number}"): VIEWERS,
+    ("POST", "/office/kb/{article_id}"): {"supervisor", "admin"},
+    ("POST", "/office/kb/{article_id}/publish"): {"supervisor", "admin"},
+    ("POST", "/office/kb/{article_id}/withdraw"): {"supervisor", "admin"},
     ("POST", "/office/tasks/{task_id}/done"): OFFICE,
     ("GET", "/office/audit"): VIEWERS,
     ("GET", "/office/verify"): VIEWERS,
@@ -109,6 +118,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/portal/verify"): EVERYONE,
     ("GET", "/portal/help"): EVERYONE,
     ("GET", "/portal/help/{article_id}"): EVERYONE,
+    ("GET", "/portal/help/figures/{name}"): EVERYONE,
     ("GET", "/portal/a/{token}"): EVERYONE,
     ("POST", "/portal/a/{token}"): EVERYONE,
     ("POST", "/portal/pay/callback/{provider}"): EVERYONE,
@@ -233,6 +243,8 @@ def test_a_district_dispatcher_sees_only_their_district(server: ServerProcess) -
 # "refused" is the decision for each; a route whose id names no district's object says why
 # instead. Derived from the routes: a new route with an id fails until someone decides.
 REFUSED = "refused"
+KB_ARTICLES = ("a knowledge-base article (or its figure) belongs to no district: every tablet"
+               " pulls them all (kb_articles is not scoped), every office viewer reads them")
 DISTRICT: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/admin/devices/{device_id}/revoke"): REFUSED,
     ("POST", "/api/v1/office/jobs/{job_id}/assign"): REFUSED,
@@ -247,6 +259,11 @@ DISTRICT: dict[tuple[str, str], str] = {
     ("POST", "/office/jobs/{job_id}/assign"): REFUSED,
     ("POST", "/office/alerts/{alert_id}/ack"): REFUSED,
     ("POST", "/office/parts/{request_id}/decide"): REFUSED,
+    **{route: KB_ARTICLES for route in [
+        ("GET", "/office/kb/figures/{name}"), ("GET", "/office/kb/{article_id}"),
+        ("GET", "/office/kb/{article_id}/versions/{number}"),
+        ("POST", "/office/kb/{article_id}"), ("POST", "/office/kb/{article_id}/publish"),
+        ("POST", "/office/kb/{article_id}/withdraw")]},
     ("POST", "/office/tasks/{task_id}/done"): REFUSED,
     ("GET", "/office/bills/{bill_id}"): REFUSED,
     ("POST", "/office/bills/{bill_id}/pay"): REFUSED,
