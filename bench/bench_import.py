@@ -5,6 +5,10 @@ Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_import.py [--pg] [--cus
 (20,000 by default). Baseline in the same run: a plain ``executemany`` of the same customer
 and meter rows into the same database's tables (no check, no change log), and the ratio.
 Then the same file imported again: nothing to write, so it is the cost of the check alone.
+
+With ``--readings K`` each meter's reading history follows (K monthly readings, as
+`import readings` takes them: checked to go up, written through the log, the newest as the
+meter's last reading), with its own executemany baseline of the same reading rows.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from benchserver import describe, storage  # noqa: E402
 
 from fieldapp.ids import new_id  # noqa: E402
-from sync_server.services.imports import customers  # noqa: E402
+from sync_server.services.imports import customers, readings  # noqa: E402
 from sync_server.services.imports.mapping import resolve  # noqa: E402
 from sync_server.services.imports.table_file import read_table  # noqa: E402
 from sync_server.storage.db import open_database  # noqa: E402
@@ -64,6 +68,54 @@ def timed_import(database_url: str | None, data: Path, file: Path) -> tuple[floa
         db.close()
 
 
+def reading_export(path: Path, n: int, k: int) -> Path:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["表条码", "抄表日期", "本期读数"])
+    for i in range(n):
+        for m in range(2):
+            for month in range(k):
+                year, mon = 2024 + month // 12, 1 + month % 12
+                writer.writerow([f"GM{i:09d}{m}", f"{year}-{mon:02d}-15 09:00",
+                                 f"{100 + 12.5 * month:.1f}"])
+    path.write_bytes(out.getvalue().encode("utf-8"))
+    return path
+
+
+def timed_readings(database_url: str | None, data: Path, file: Path) -> tuple[float, str]:
+    db = open_database(data, database_url)
+    try:
+        start = time.perf_counter()
+        table = read_table(file)
+        with db.write() as conn:
+            mapping, wrong = resolve(table.headers, {}, None, readings.FIELDS)
+            assert not wrong, wrong
+            plan = readings.check(conn, table, mapping)
+            assert not plan.problems, plan.problems[:3]
+            said = readings.apply(conn, plan, by_user="bench")
+        return time.perf_counter() - start, said
+    finally:
+        db.close()
+
+
+def reading_baseline(database_url: str | None, data: Path, n: int, k: int) -> float:
+    db = open_database(data, database_url)
+    try:
+        rows = [(new_id(), f"c{i}", f"m{i}{m}", f"2024-{1 + month % 12:02d}-15T09:00:00+08:00",
+                 100 + 12.5 * month, "billing", 1, "bench")
+                for i in range(n) for m in range(2) for month in range(k)]
+        sql = ("INSERT INTO readings (id, customer_id, meter_id, read_at, value, source,"
+               " version, hlc) VALUES (?,?,?,?,?,?,?,?)")
+        start = time.perf_counter()
+        with db.write() as conn:
+            raw = getattr(conn, "_conn", conn)
+            many = raw.cursor().executemany if database_url else raw.executemany
+            many(translate(sql) if database_url else sql, rows)
+        return time.perf_counter() - start
+    finally:
+        db.close()
+
+
 def baseline(database_url: str | None, data: Path, n: int) -> float:
     """The floor: the same rows written with executemany, in a fresh database."""
     db = open_database(data, database_url)
@@ -93,14 +145,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", action="store_true", help="on a throwaway PostgreSQL cluster")
     parser.add_argument("--customers", type=int, default=20_000)
+    parser.add_argument("--readings", type=int, default=0, metavar="K",
+                        help="then K readings per meter")
     args = parser.parse_args()
     n = args.customers
     tmp = Path(tempfile.mkdtemp())
     file = export(tmp / "export.csv", n)
     rows = 3 * n  # a customer and two meters per customer
+    k = args.readings
     with storage(tmp / "server", args.pg) as url:
         first, said = timed_import(url, tmp / "server", file)
         again, said_again = timed_import(url, tmp / "server", file)
+        if k:
+            history = reading_export(tmp / "readings.csv", n, k)
+            took, took_said = timed_readings(url, tmp / "server", history)
     with storage(tmp / "floor", args.pg) as url:
         floor = baseline(url, tmp / "floor", n)
     print(f"import {n:,} customers with 2 meters each ({describe(url, 1)}, {rows:,} records)")
@@ -109,6 +167,16 @@ def main() -> None:
           f"  ({said_again})")
     print(f"  baseline executemany: {floor:7.2f} s  {rows / floor:9,.0f} records/s")
     print(f"  ratio import / executemany: {first / floor:.1f}x")
+    if k:
+        with storage(tmp / "floor-readings", args.pg) as url:
+            reading_floor = reading_baseline(url, tmp / "floor-readings", n, k)
+        count = 2 * n * k
+        print(f"then {k} readings per meter ({count:,} readings)")
+        print(f"  import readings:      {took:7.2f} s  {count / took:9,.0f} readings/s"
+              f"  ({took_said})")
+        print(f"  baseline executemany: {reading_floor:7.2f} s"
+              f"  {count / reading_floor:9,.0f} readings/s")
+        print(f"  ratio import / executemany: {took / reading_floor:.1f}x")
 
 
 if __name__ == "__main__":
