@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fieldapp.ids import new_id
 from fieldapp.records import TABLES
-from sync_server.services.imports import progress
+from sync_server.services.imports import progress, values
 from sync_server.services.imports.rows import Row
 from sync_server.services.records import insert_records
 from sync_server.storage.db import Connection
@@ -90,3 +91,17 @@ def customer_of(row: Row, accounts: dict[str, str]) -> str | None:
     if customer_id is None:
         row.bad("account_no", f"户号 {account} 不存在：请先导入客户")
     return customer_id
+
+
+def past_moment(row: Row, name: str, now: datetime) -> str | None:
+    """A row's moment (a reading's, a payment's) as stored, or the row is bad: unreadable,
+    or later than now."""
+    text = row.value(name)
+    at = values.moment(text)
+    zh = row.field_zh(name)
+    if at is None:
+        row.bad(name, f"{zh}「{text}」无法识别（{values.MOMENT_EXAMPLE}）")
+    elif datetime.fromisoformat(at) > now:
+        row.bad(name, f"{zh} {text} 在现在之后")
+        return None
+    return at

@@ -47,11 +47,7 @@ def check(conn: Connection, table: Table, mapping: dict[str, str]) -> PaymentPla
     for row in rows(table, mapping, FIELDS):
         value, bad = row.value, row.bad
         customer_id = keyed.customer_of(row, accounts)
-        paid_at = values.moment(value("paid_at"))
-        if paid_at is None:
-            bad("paid_at", f"缴费时间「{value('paid_at')}」无法识别（{values.MOMENT_EXAMPLE}）")
-        elif datetime.fromisoformat(paid_at) > now:
-            bad("paid_at", f"缴费时间 {value('paid_at')} 在现在之后")
+        paid_at = keyed.past_moment(row, "paid_at", now)
         cents = values.yuan_cents(value("amount"))
         if cents is None or cents <= 0:
             bad("amount", f"金额「{value('amount')}」应是大于 0 的元数，最多两位小数")

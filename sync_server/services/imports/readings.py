@@ -74,11 +74,7 @@ def check(conn: Connection, table: Table, mapping: dict[str, str]) -> ReadingPla
         elif value("account_no") and value("account_no") != meter["account_no"]:
             bad("account_no", f"表 {barcode} 属于户号 {meter['account_no']}，"
                               f"不是 {value('account_no')}")
-        at = values.moment(value("read_at"))
-        if at is None:
-            bad("read_at", f"抄表时间「{value('read_at')}」无法识别（{values.MOMENT_EXAMPLE}）")
-        elif datetime.fromisoformat(at) > now:
-            bad("read_at", f"抄表时间 {value('read_at')} 在现在之后")
+        at = keyed.past_moment(row, "read_at", now)
         index = values.reading(value("value"))
         if index is None:
             bad("value", f"读数「{value('value')}」应是不小于 0 的数，最多三位小数")

@@ -36,6 +36,9 @@ class Row:
         """The field's text, stripped; empty when the file has no column for it."""
         return self._cells[self._column[name]].strip() if name in self._column else ""
 
+    def field_zh(self, name: str) -> str:
+        return self._fields[name].zh
+
     def bad(self, name: str, message: str) -> None:
         column = self._mapping.get(name, self._fields[name].zh)
         self.problems.append(Problem(self.number, column, message))
