@@ -26,6 +26,7 @@ from sync_server.office.auth import check_csrf
 from sync_server.office.web import Office, pages_router, render_page
 from sync_server.portal.uploads import MAX_BYTES, BadUpload, check_photo
 from sync_server.services import kb_authoring as kb
+from sync_server.services import kb_content as content
 from sync_server.services.auth import Principal
 
 router = pages_router()
@@ -45,7 +46,7 @@ Number = Annotated[int, PathParam(ge=1, le=MAX_INT)]
 @router.get("/kb", response_class=HTMLResponse)
 def kb_list(request: Request, who: Office, q: str = "", category: str = "",
             state: str = "", note: str = "") -> HTMLResponse:
-    q, category = q[:100], category[:kb.CATEGORY_MAX]
+    q, category = q[:100], category[:content.CATEGORY_MAX]
     state = state if state in kb.STATE_ZH else ""
     with server_of(request).db.read() as conn:
         rows = kb.listing(conn, q, category, state)
@@ -61,7 +62,7 @@ def kb_new(request: Request, who: Writer) -> HTMLResponse:
     return _editor(request, who, empty, None)
 
 
-def _editor(request: Request, who: Principal, draft: kb.Draft, shown: kb.Edit | None,
+def _editor(request: Request, who: Principal, draft: kb.Draft, shown: content.Edit | None,
             error: str = "", current: kb.Draft | None = None,
             status_code: int = 200, note: str = "") -> HTMLResponse:
     """The article page: the editing form (with ``shown``, what the editor sent, when it
@@ -69,12 +70,12 @@ def _editor(request: Request, who: Principal, draft: kb.Draft, shown: kb.Edit | 
     with server_of(request).db.read() as conn:
         cats = kb.categories(conn)
         history = kb.versions(conn, draft.article_id) if draft.article_id else []
-    form = shown or kb.Edit(draft.title, draft.category, draft.tags, draft.fault_codes,
+    form = shown or content.Edit(draft.title, draft.category, draft.tags, draft.fault_codes,
                             draft.body)
     return render_page(request, who, "kb_article.html", {
         "d": draft, "form": form, "cats": cats, "history": history, "error": error,
         "current": current, "writer": kb.may_write(who), "note": note[:200],
-        "preview": kb.page_blocks(kb.composed_body(draft.body, draft.figures)),
+        "preview": content.page_blocks(content.composed_body(draft.body, draft.figures)),
         "limits": kb, "max_mb": MAX_BYTES // (1024 * 1024)}, status_code=status_code)
 
 
@@ -108,7 +109,7 @@ def kb_version(request: Request, who: Office, article_id: ArticleId,
     if found is None or draft is None:
         raise ApiError(404, "unknown_version", "没有这篇文章的这个版本")
     return render_page(request, who, "kb_version.html", {
-        "v": found, "d": draft, "blocks": kb.page_blocks(found["body"])})
+        "v": found, "d": draft, "blocks": content.page_blocks(found["body"])})
 
 
 async def _form(request: Request) -> FormData:
@@ -118,22 +119,24 @@ async def _form(request: Request) -> FormData:
         raise ApiError(400, "bad_form", "提交的内容格式不对，没有保存；请返回刷新后重试") from exc
 
 
-def _edit(form: FormData) -> kb.Edit:
+def _edit(form: FormData) -> content.Edit:
     def text(key: str, limit: int = 100_000) -> str:
         value = form.get(key, "")
         return value[:limit] if isinstance(value, str) else ""
 
     new_category = text("new_category", 200).strip()
     figures = [k.removeprefix("caption_") for k in form if k.startswith("caption_")]
-    return kb.Edit(
+    return content.Edit(
         title=text("title", 10_000), category=new_category or text("category", 200),
-        tags=kb.words(text("tags", 2_000)), fault_codes=kb.words(text("fault_codes", 2_000)),
+        tags=content.words(text("tags", 2_000)),
+        fault_codes=content.words(text("fault_codes", 2_000)),
         body=text("body", 200_000),
-        captions={sha[:64]: text(f"caption_{sha}", 1_000) for sha in figures[:kb.FIGURES_MAX]},
+        captions={sha[:64]: text(f"caption_{sha}", 1_000)
+                  for sha in figures[:content.FIGURES_MAX]},
         remove={str(v)[:64] for v in form.getlist("remove")})
 
 
-async def _figure(form: FormData, edit: kb.Edit) -> kb.Edit:
+async def _figure(form: FormData, edit: content.Edit) -> content.Edit:
     """The uploaded figure, checked whole (an image Pillow decodes, at most 5 MB, PNG or
     JPEG) before anything is stored; BadUpload says what is wrong in words."""
     upload = form.get("figure")
@@ -141,10 +144,10 @@ async def _figure(form: FormData, edit: kb.Edit) -> kb.Edit:
         return edit
     data = await upload.read(MAX_BYTES + 1)
     photo = check_photo("figure", "插图", data)
-    if photo.mime not in kb.FIGURE_TYPES:
+    if photo.mime not in content.FIGURE_TYPES:
         raise BadUpload("插图请用 JPG 或 PNG 格式（平板只显示这两种）")
     caption = form.get("figure_caption", "")
-    edit.new_figure = {"sha256": photo.sha256, "ext": kb.FIGURE_TYPES[photo.mime],
+    edit.new_figure = {"sha256": photo.sha256, "ext": content.FIGURE_TYPES[photo.mime],
                        "mime": photo.mime, "width": photo.width, "height": photo.height,
                        "size": len(data), "caption": (caption if isinstance(caption, str)
                                                       else "")[:1000].strip(),
@@ -201,7 +204,7 @@ async def _save(request: Request, who: Principal, article_id: str | None) -> Res
     except kb.Stale as exc:
         return _editor(request, who, draft, edit, _stale_note(exc, edit), exc.current,
                        status_code=409)
-    except kb.Invalid as exc:
+    except content.Invalid as exc:
         if edit.new_figure:
             edit.new_figure.pop("_data", None)
         return _editor(request, who, draft, edit, exc.message + "；没有保存，请修改后再保存",
@@ -209,7 +212,7 @@ async def _save(request: Request, who: Principal, article_id: str | None) -> Res
     return RedirectResponse(f"/office/kb/{saved}?saved=1", status_code=303)
 
 
-def _stale_note(exc: kb.Stale, edit: kb.Edit) -> str:
+def _stale_note(exc: kb.Stale, edit: content.Edit) -> str:
     lost = "；新选择的插图没有保存，请重新选择" if edit.new_figure else ""
     return (f"{exc.message}。您的修改没有保存，仍在下面的表单里；请对照右侧的当前内容，"
             f"确认后再次保存（将以当前内容为准继续编辑）{lost}")
