@@ -33,6 +33,11 @@ def household_size(text: str) -> int | None:
     return size
 
 
+def words(text: str) -> list[str]:
+    """A list typed in one cell: separated by commas, 、, semicolons, | or spaces."""
+    return [t for t in _TAG_SPLIT.split(text) if t]
+
+
 def tags(text: str) -> str:
-    """Tags separated by commas, 、, semicolons or spaces, stored as a JSON list."""
-    return json.dumps([t for t in _TAG_SPLIT.split(text) if t], ensure_ascii=False)
+    """Tags as ``words`` reads them, stored as a JSON list."""
+    return json.dumps(words(text), ensure_ascii=False)

@@ -15,7 +15,7 @@ from typing import Any
 
 from fieldapp.domain.kinds import KIND_ZH, SKILLS
 from fieldapp.domain.roles import ACCOUNT_ROLES, DISTRICT_SCOPED, ROLE_ZH, TECHNICIAN
-from sync_server.services import audit, auth
+from sync_server.services import audit, auth, customer_fields
 from sync_server.services.imports.mapping import Field
 from sync_server.services.imports.rows import Checked, rows
 from sync_server.services.imports.table_file import Table
@@ -36,7 +36,6 @@ ROLE_NAMES = {**{zh: code for code, zh in ROLE_ZH.items() if code in ACCOUNT_ROL
 SKILL_NAMES = {**{KIND_ZH[s]: s for s in SKILLS}, **{s: s for s in SKILLS}}
 ROLE_CHOICES = "、".join(ROLE_ZH[r] for r in ACCOUNT_ROLES)
 SKILL_CHOICES = "、".join(KIND_ZH[s] for s in SKILLS)
-_SPLIT = "，,;；、| "
 
 
 @dataclass
@@ -77,7 +76,7 @@ def check(conn: Connection, table: Table, mapping: dict[str, str]) -> AccountPla
         if district and role is not None and role not in DISTRICT_SCOPED \
                 and role != TECHNICIAN:
             bad("district", f"{ROLE_ZH[role]}看全部区域，不应填区域")
-        words = [w for w in _split(value("skills")) if w]
+        words = customer_fields.words(value("skills"))
         skills = [SKILL_NAMES.get(w) for w in words]
         if None in skills:
             unknown = [w for w, s in zip(words, skills, strict=True) if s is None]
@@ -94,12 +93,6 @@ def check(conn: Connection, table: Table, mapping: dict[str, str]) -> AccountPla
             "display_name": value("display_name"), "role": role, "district": district,
             "skills": sorted({s for s in skills if s}), "password": password or None}
     return plan
-
-
-def _split(text: str) -> list[str]:
-    for sep in _SPLIT[1:]:
-        text = text.replace(sep, _SPLIT[0])
-    return text.split(_SPLIT[0])
 
 
 def apply(conn: Connection, plan: AccountPlan, *, by_user: str) -> AccountOutcome:
