@@ -5,7 +5,9 @@
 A demo server starts in a temporary folder; a scripted tablet inspects one household and
 syncs, then a dispatcher's browser visits the dispatch board, creates a job, opens the synced
 report, the KPIs, the alerts, runs billing and opens a bill and the audit log; an admin's
-the rules, the users, and a knowledge-base article given its fault codes and published.
+the rules, the users, a knowledge-base article given its fault codes and published, an
+import from the billing system (checked, then its good rows) and an XLSForm published and
+chosen for commercial customers' inspections.
 """
 
 from __future__ import annotations
@@ -116,6 +118,8 @@ def main() -> None:
             admin.goto(server.url + "/office/users")
             shoot(admin, "backoffice_users.png")
             knowledge_base(admin, server.url)
+            data_import(admin, server.url, work)
+            forms(admin, server.url, work)
             browser.close()
     finally:
         server.stop()
@@ -136,6 +140,57 @@ def knowledge_base(page: Page, url: str) -> None:
     with page.expect_navigation():
         page.click("#publish")
     shoot(page, "backoffice_kb.png")
+
+
+def data_import(page: Page, url: str, work: Path) -> None:
+    """导入: a billing system's export of new customers with two bad rows, checked (the
+    preview), then its good rows imported."""
+    rows = ["户号,户名,联系电话,用气地址,营业区域,人口,表条码,安装日期"]
+    for i in range(60):
+        rows.append(f"9900{i:08d},新用户{i},1391234{i:04d},秦淮区 中华路 {i} 号,秦淮区,"
+                    f"{1 + i % 4},XJ{i:010d},2024-05-01")
+    rows.insert(20, "9900999999,外区用户,13912340000,某路 1 号,雨花台区,3,XJ9999999999,"
+                    "2024-05-01")
+    rows.insert(40, ",无户号,,某路 2 号,秦淮区,2,XJ9999999998,去年")
+    export = work / "营收系统导出.csv"
+    export.write_bytes("\n".join(rows).encode("gbk"))
+    page.goto(url + "/office/imports")
+    page.set_input_files("#file", str(export))
+    page.click("#upload")
+    page.wait_for_selector("#summary")
+    page.screenshot(path=str(OUT / "backoffice_import.png"), full_page=True)
+    print(f"wrote {OUT / 'backoffice_import.png'}")
+    page.click("#run-good")
+    page.wait_for_selector("#said")
+    shoot(page, "backoffice_import_done.png")
+
+
+def forms(page: Page, url: str, work: Path) -> None:
+    """表单: a commercial kitchen's XLSForm previewed, published and chosen for the
+    inspections of commercial customers."""
+    from tests.forms.test_xlsform_import import (
+        KITCHEN_CHOICES,
+        KITCHEN_SETTINGS,
+        KITCHEN_SURVEY,
+        xlsx,
+    )
+
+    path = work / "工商业后厨检查.xlsx"
+    path.write_bytes(xlsx(KITCHEN_SURVEY, KITCHEN_CHOICES, KITCHEN_SETTINGS))
+    page.goto(url + "/office/forms")
+    page.set_input_files("#xlsform", str(path))
+    page.click("#check-form")
+    page.wait_for_selector("#preview")
+    page.fill("#code", "commercial_kitchen")
+    page.screenshot(path=str(OUT / "backoffice_form_preview.png"), full_page=True)
+    print(f"wrote {OUT / 'backoffice_form_preview.png'}")
+    page.click("#publish")
+    page.wait_for_selector("#done")
+    page.goto(url + "/office/forms")
+    page.select_option("#choice-inspection\\.commercial select", "commercial_kitchen")
+    page.click("#choice-inspection\\.commercial button")
+    page.wait_for_selector("#done")
+    shoot(page, "backoffice_forms.png")
 
 
 def server_account(data_dir: Path) -> str:
