@@ -200,3 +200,19 @@ def test_a_history_file_before_its_customers_says_what_to_import_first(
     assert done.returncode == 1 and "户号 320100000000 不存在：请先导入客户" in done.stdout
     missing = history(utility, tmp_path, "readings", (["表条码", "读数"], [["GM1", "1"]]))
     assert missing.returncode == 2 and "找不到抄表时间列" in missing.stderr
+
+
+def test_a_history_of_many_meters_is_checked_block_by_block(utility: ServerProcess,
+                                                            tmp_path: Path) -> None:
+    """More meters than one block of the order check (500): a bad reading in a later block
+    is still found against the stored one, and the good rows of every block go in."""
+    done = run_import(utility, "customers", write_csv(tmp_path / "客户.csv", good_rows(1100)))
+    assert done.returncode == 0, done.stdout + done.stderr
+    header = ["表条码", "抄表日期", "本期读数"]
+    first = [[f"GM{i:010d}", "2026-10-01", str(100 + i)] for i in range(1100)]
+    assert "读数：新增 1100" in history(utility, tmp_path, "readings", (header, first)).stdout
+    second = [[f"GM{i:010d}", "2026-11-01", str(150 + i)] for i in range(1100)]
+    second[1050][2] = "1"  # lower than its meter's stored 1150, in the third block
+    out = history(utility, tmp_path, "readings", (header, second), "--good-rows").stdout
+    assert "第 1052 行「本期读数」：读数 1 小于前一次（已有，2026-10-01 00:00）的 1150" in out
+    assert "读数：新增 1099" in out, out

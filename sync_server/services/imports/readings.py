@@ -103,35 +103,45 @@ def check(conn: Connection, table: Table, mapping: dict[str, str]) -> ReadingPla
 
 def _check_order(conn: Connection, found: list[tuple[Any, dict[str, Any]]]) -> None:
     """Each meter's readings by time, the stored ones and the file's together: a file row
-    lower than the reading before it, or higher than a stored one after it, is bad."""
-    by_meter: dict[str, dict[str, _Entry]] = {}
-    meter_ids = sorted({r["meter_id"] for _, r in found})
+    lower than the reading before it, or higher than a stored one after it, is bad. One
+    block of meters at a time, so a history of millions is never all in memory at once."""
+    rows_by_number = {row.number: row for row, _ in found}
+    file_by_meter: dict[str, list[dict[str, Any]]] = {}
+    for _, reading in found:
+        file_by_meter.setdefault(reading["meter_id"], []).append(reading)
+    meter_ids = sorted(file_by_meter)
     for start in range(0, len(meter_ids), CHUNK):
         chunk = meter_ids[start:start + CHUNK]
+        by_meter: dict[str, dict[str, _Entry]] = {}
         for r in conn.execute("SELECT meter_id, read_at, value FROM readings WHERE meter_id IN"
                               f" ({', '.join('?' * len(chunk))})", chunk):
             if r["read_at"] and r["value"] is not None:
                 at = stored_moment(r["read_at"]).isoformat(timespec="seconds")
                 by_meter.setdefault(r["meter_id"], {})[at] = _Entry(
                     at, Decimal(str(r["value"])), None)
-    rows_by_number = {row.number: row for row, _ in found}
-    for _, reading in found:  # the file's value replaces a stored one at the same time
-        by_meter.setdefault(reading["meter_id"], {})[reading["read_at"]] = _Entry(
-            reading["read_at"], reading["index"], reading["row"])
-    for entries in by_meter.values():
-        ordered = sorted(entries.values(), key=lambda e: stored_moment(e.at))
-        for i, entry in enumerate(ordered):
-            if entry.row is None:
-                continue
-            row = rows_by_number[entry.row]
-            before = ordered[i - 1] if i else None
-            after = ordered[i + 1] if i + 1 < len(ordered) else None
-            if before is not None and before.value > entry.value:
-                row.bad("value", f"读数 {_num(entry.value)} 小于前一次{_said(before)}的"
-                                 f" {_num(before.value)}")
-            elif after is not None and after.row is None and after.value < entry.value:
-                row.bad("value", f"读数 {_num(entry.value)} 大于之后{_said(after)}的"
-                                 f" {_num(after.value)}")
+        for meter_id in chunk:  # the file's value replaces a stored one at the same time
+            entries = by_meter.setdefault(meter_id, {})
+            for reading in file_by_meter[meter_id]:
+                entries[reading["read_at"]] = _Entry(reading["read_at"], reading["index"],
+                                                     reading["row"])
+        for entries in by_meter.values():
+            _judge(sorted(entries.values(), key=lambda e: stored_moment(e.at)),
+                   rows_by_number)
+
+
+def _judge(ordered: list[_Entry], rows_by_number: dict[int, Any]) -> None:
+    for i, entry in enumerate(ordered):
+        if entry.row is None:
+            continue
+        row = rows_by_number[entry.row]
+        before = ordered[i - 1] if i else None
+        after = ordered[i + 1] if i + 1 < len(ordered) else None
+        if before is not None and before.value > entry.value:
+            row.bad("value", f"读数 {_num(entry.value)} 小于前一次{_said(before)}的"
+                             f" {_num(before.value)}")
+        elif after is not None and after.row is None and after.value < entry.value:
+            row.bad("value", f"读数 {_num(entry.value)} 大于之后{_said(after)}的"
+                             f" {_num(after.value)}")
 
 
 def _num(value: Decimal) -> str:
