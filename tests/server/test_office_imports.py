@@ -86,6 +86,8 @@ def test_a_file_is_checked_then_its_good_rows_imported_and_again_changes_nothing
     assert by == [{"by_user": "admin"}]  # the change log names who imported
     again = run(office, url, "good")
     assert "不能再次开始" in again.text  # one run runs once
+    run_folder = utility.data_dir / "imports" / url.rsplit("/", 1)[1]
+    assert [p.name for p in run_folder.iterdir()] == ["run.json"]  # the upload is not kept
 
     second = upload(office, utility, file)
     settled(office, second.url)

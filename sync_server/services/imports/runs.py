@@ -167,6 +167,8 @@ class Runs:
             stop.set()
             beating.join()
             run.beat = time.time()
+            if run.state in ("done", "failed"):  # over: its upload (up to 200 MB) is not kept
+                self.file(run).unlink(missing_ok=True)
             self.save(run)
 
     def _table(self, run: Run) -> Table:
