@@ -101,19 +101,24 @@ def timed_readings(database_url: str | None, data: Path, file: Path) -> tuple[fl
 
 
 def reading_baseline(database_url: str | None, data: Path, n: int, k: int) -> float:
+    """The same readings written with executemany, a month at a time (as many rows as one
+    import holds: a million customers' 48 million readings at once would not fit memory)."""
     db = open_database(data, database_url)
     try:
-        rows = [(new_id(), f"c{i}", f"m{i}{m}", f"2024-{1 + month % 12:02d}-15T09:00:00+08:00",
-                 100 + 12.5 * month, "billing", 1, "bench")
-                for i in range(n) for m in range(2) for month in range(k)]
         sql = ("INSERT INTO readings (id, customer_id, meter_id, read_at, value, source,"
                " version, hlc) VALUES (?,?,?,?,?,?,?,?)")
-        start = time.perf_counter()
-        with db.write() as conn:
-            raw = getattr(conn, "_conn", conn)
-            many = raw.cursor().executemany if database_url else raw.executemany
-            many(translate(sql) if database_url else sql, rows)
-        return time.perf_counter() - start
+        took = 0.0
+        for month in range(k):
+            at = f"{2024 + month // 12}-{1 + month % 12:02d}-15T09:00:00+08:00"
+            rows = [(new_id(), f"c{i}", f"m{i}{m}", at, 100 + 12.5 * month, "billing", 1,
+                     "bench") for i in range(n) for m in range(2)]
+            start = time.perf_counter()
+            with db.write() as conn:
+                raw = getattr(conn, "_conn", conn)
+                many = raw.cursor().executemany if database_url else raw.executemany
+                many(translate(sql) if database_url else sql, rows)
+            took += time.perf_counter() - start
+        return took
     finally:
         db.close()
 

@@ -216,3 +216,37 @@ def test_a_history_of_many_meters_is_checked_block_by_block(utility: ServerProce
     out = history(utility, tmp_path, "readings", (header, second), "--good-rows").stdout
     assert "第 1052 行「本期读数」：读数 1 小于前一次（已有，2026-10-01 00:00）的 1150" in out
     assert "读数：新增 1099" in out, out
+
+
+def test_a_long_history_is_judged_by_the_readings_next_to_the_file(
+        utility: ServerProcess, tmp_path: Path) -> None:
+    """The order check reads only the stored readings around the file's, yet the neighbour
+    it judges by is the one next in time: a month's file after fourteen months stored, a
+    file row inside the history, and stored times written in another offset (a tablet's
+    UTC), whose text order is not their time order."""
+    load(utility, tmp_path)
+    header = ["表条码", "抄表日期", "本期读数"]
+    months = [f"{2025 + (9 + m) // 12}-{1 + (9 + m) % 12:02d}-10" for m in range(14)]
+    stored = [["GM0000000000", day, str(100 + 10 * m)] for m, day in enumerate(months)]
+    assert "读数：新增 14" in history(utility, tmp_path, "readings", (header, stored)).stdout
+    meter = utility.query("SELECT id, customer_id FROM meters WHERE barcode = ?",
+                          ["GM0000000001"])[0]
+    for at, value in (("2026-11-30T20:00:00Z", 300), ("2026-12-01T01:00:00+08:00", 290)):
+        utility.query("INSERT INTO readings (id, customer_id, meter_id, read_at, value, source,"
+                      " version, hlc) VALUES (?, ?, ?, ?, ?, 'tablet', 1, 'h') RETURNING id",
+                      [f"tablet-{value}", meter["customer_id"], meter["id"], at, value])
+    before = changes(utility)
+    out = history(utility, tmp_path, "readings", (header, [
+        ["GM0000000000", "2026-12-02", "200"],   # below November's 230, above 2025's
+        ["GM0000000000", "2026-03-20", "199"],   # above April's stored 160
+        ["GM0000000001", "2026-12-03", "295"],   # below 300, the later in time, not text
+        ["GM0000000000", "2025-10-10", "100"],   # the first month as stored: unchanged
+    ]), "--good-rows").stdout
+    assert "第 2 行「本期读数」：读数 200 小于前一次（已有，2026-11-10 00:00）的 230" in out, out
+    assert "第 3 行「本期读数」：读数 199 大于之后（已有，2026-04-10 00:00）的 160" in out, out
+    assert "第 4 行「本期读数」：读数 295 小于前一次（已有，2026-12-01 04:00）的 300" in out, out
+    assert "读数：新增 0，更新 0，未变 1" in out, out
+    assert changes(utility) == before
+    fine = history(utility, tmp_path, "readings", (header, [
+        ["GM0000000000", "2026-12-02", "240"], ["GM0000000001", "2026-12-03", "301"]]))
+    assert fine.returncode == 0 and "读数：新增 2" in fine.stdout, fine.stdout

@@ -10,7 +10,7 @@ which the tablet shows and checks the next reading against.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -102,9 +102,10 @@ def check(conn: Connection, table: Table, mapping: dict[str, str]) -> ReadingPla
 
 
 def _check_order(conn: Connection, found: list[tuple[Any, dict[str, Any]]]) -> None:
-    """Each meter's readings by time, the stored ones and the file's together: a file row
-    lower than the reading before it, or higher than a stored one after it, is bad. One
-    block of meters at a time, so a history of millions is never all in memory at once."""
+    """Each meter's readings by time, the file's with the stored ones around them: a file
+    row lower than the reading before it, or higher than a stored one after it, is bad. One
+    block of meters at a time, and of their history only the readings next to the file's
+    (see ``_near``), so the thirteenth month's file reads two months, not twelve."""
     rows_by_number = {row.number: row for row, _ in found}
     file_by_meter: dict[str, list[dict[str, Any]]] = {}
     for _, reading in found:
@@ -112,9 +113,9 @@ def _check_order(conn: Connection, found: list[tuple[Any, dict[str, Any]]]) -> N
     meter_ids = sorted(file_by_meter)
     for start in range(0, len(meter_ids), CHUNK):
         chunk = meter_ids[start:start + CHUNK]
+        moments = [r["read_at"] for m in chunk for r in file_by_meter[m]]
         by_meter: dict[str, dict[str, _Entry]] = {}
-        for r in conn.execute("SELECT meter_id, read_at, value FROM readings WHERE meter_id IN"
-                              f" ({', '.join('?' * len(chunk))})", chunk):
+        for r in _near(conn, chunk, moments):
             if r["read_at"] and r["value"] is not None:
                 at = stored_moment(r["read_at"]).isoformat(timespec="seconds")
                 by_meter.setdefault(r["meter_id"], {})[at] = _Entry(
@@ -127,6 +128,51 @@ def _check_order(conn: Connection, found: list[tuple[Any, dict[str, Any]]]) -> N
         for entries in by_meter.values():
             _judge(sorted(entries.values(), key=lambda e: stored_moment(e.at)),
                    rows_by_number)
+
+
+def _window(moments: list[str]) -> tuple[str, str]:
+    """Days, as text that stored times compare against, that hold every stored reading
+    at or between ``moments``. Stored times are ISO 8601 but not all in one offset (a
+    tablet's, the import's, UTC), and an offset moves a time's written day by one at most:
+    from the day before the first to two days after the last (the end is exclusive)."""
+    days = [date.fromisoformat(m[:10]) for m in moments]
+    return _day(min(days), -1), _day(max(days), 2)
+
+
+def _near(conn: Connection, meter_ids: list[str], moments: list[str]) -> list[Any]:
+    """The stored readings of ``meter_ids`` that can be next to one at ``moments``: those
+    inside their window (``_window``), and each meter's last before it and first after it.
+
+    Text order is time order but for the offsets: the latest reading before the window,
+    by time, is written at most two days before the latest as text (one day each for its
+    own offset and the other's). So each meter's latest and earliest as text outside the
+    window are found first (one index seek each), then one read from two days before the
+    earliest of those latest to three days after the latest of the earliest: in a monthly
+    import, last month's readings and this month's, never the whole history."""
+    low, high = _window(moments)
+    marks = ", ".join("?" * len(meter_ids))
+    outside = conn.execute(
+        "SELECT (SELECT max(r.read_at) FROM readings r"
+        "        WHERE r.meter_id = m.id AND r.read_at < ?),"
+        " (SELECT min(r.read_at) FROM readings r WHERE r.meter_id = m.id AND r.read_at >= ?)"
+        f" FROM meters m WHERE m.id IN ({marks})",  # noqa: S608
+        [low, high, *meter_ids]).fetchall()
+    before = [_day(r[0], -2) for r in outside if r[0]]
+    after = [_day(r[1], 3) for r in outside if r[1]]
+    return conn.execute(
+        "SELECT meter_id, read_at, value FROM readings"
+        f" WHERE meter_id IN ({marks}) AND read_at >= ? AND read_at < ?",  # noqa: S608
+        [*meter_ids, min([*before, low]), max([*after, high])]).fetchall()
+
+
+def _day(when: date | str, days: int) -> str:
+    """``days`` after the day ``when`` is written on, as text; a stored text that is not a
+    time widens the read to everything (its judge then says what is wrong with it)."""
+    try:
+        start = when if isinstance(when, date) else date.fromisoformat(when[:10])
+    except ValueError:
+        return "" if days < 0 else "\uffff"
+    return (start + timedelta(days=days)).isoformat()
 
 
 def _judge(ordered: list[_Entry], rows_by_number: dict[int, Any]) -> None:
@@ -163,9 +209,13 @@ def apply(conn: Connection, plan: ReadingPlan, *, by_user: str) -> str:
     for start in range(0, len(meter_ids), CHUNK):
         chunk = meter_ids[start:start + CHUNK]
         part = {k: v for m in chunk for k, v in by_meter[m].items()}
+        # A stored reading at one of the file's times is inside their window: the rest
+        # of the history is neither read nor touched.
+        low, high = _window([at for _, at in part])
         done, _ = keyed.write(conn, "readings", part, _key, by_user=by_user,
-                              where=f"meter_id IN ({', '.join('?' * len(chunk))})",
-                              params=chunk)
+                              where=f"meter_id IN ({', '.join('?' * len(chunk))})"
+                                    " AND read_at >= ? AND read_at < ?",
+                              params=[*chunk, low, high])
         tally.added += done.added
         tally.updated += done.updated
         tally.unchanged += done.unchanged
