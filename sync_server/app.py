@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -148,6 +149,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         return error_json(503, "server_busy",
                           "the server is busy; nothing was applied, retry shortly",
                           headers={"Retry-After": "5"})
+
+    @app.exception_handler(psycopg.DataError)
+    async def unstorable(request: Request, exc: psycopg.DataError) -> JSONResponse:
+        # A value PostgreSQL cannot hold (a NUL character in text, a number past 64 bits)
+        # sent by the caller: its write rolled back whole, so nothing of it was applied.
+        log.info("refused a value on %s %s: %s", request.method, request.url.path, exc)
+        what = ("text may not contain the NUL character (\\u0000)" if "NUL" in str(exc)
+                else "a value is not one the database can store")
+        return error_json(400, "unstorable_value", f"{what}; nothing was applied")
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:

@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from sync_server.storage import bulk_insert
 from sync_server.storage.db import MIGRATIONS, migrate
 
 # Key of the advisory lock every write transaction takes (any constant shared by all
@@ -136,9 +137,17 @@ class PgConnection:
         return self._conn.execute(translate(sql), list(parameters))
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None:
-        """One statement for many rows; in the write's pipeline it goes out as one stream."""
+        """One statement for many rows. A plain ``INSERT … VALUES (?, …)`` (with or without
+        ``ON CONFLICT``) goes as arrays, one per column, unnested by the server
+        (``bulk_insert.py``): one statement per block instead of one per row. Anything else,
+        in the write's pipeline, goes out as one stream of statements."""
+        rows = [list(p) for p in parameters]
+        if not rows:
+            return
+        if bulk_insert.insert(self._conn, sql, rows, translate):
+            return
         with self._conn.cursor() as cursor:
-            cursor.executemany(translate(sql), [list(p) for p in parameters])
+            cursor.executemany(translate(sql), rows)
 
 
 class PgDatabase:

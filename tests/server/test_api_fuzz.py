@@ -60,3 +60,18 @@ def test_no_server_errors_and_no_partial_batches(server: ServerProcess, tmp_path
             failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}):"
                             f" {exc}")
     assert failures == []
+
+
+def test_a_nul_character_is_refused_in_words_and_changes_nothing(server: ServerProcess) -> None:
+    """The fuzzer's find: a NUL in a job's customer reached PostgreSQL, which cannot hold
+    it in text, and the office API answered 500. Now a refusal that names the value (on
+    SQLite no customer has such a number: refused as unknown), and no job is made."""
+    headers = login(server, "dispatcher", "fuzz-nul")
+    jobs = server.scalar("SELECT count(*) FROM jobs")
+    resp = requests.post(server.url + "/api/v1/office/jobs", headers=headers, timeout=10,
+                         json={"kind": "repair", "customer": "3201\u00000001",
+                               "due_at": "2026-12-10T09:00:00+08:00"})
+    assert resp.status_code in (400, 422), resp.text
+    assert resp.json()["error"] in ("unstorable_value", "invalid_job"), resp.text
+    assert "NUL" in resp.json()["message"] or "客户" in resp.json()["message"], resp.text
+    assert server.scalar("SELECT count(*) FROM jobs") == jobs

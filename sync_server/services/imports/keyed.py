@@ -71,9 +71,11 @@ def merged(table: str, stored: dict[str, Any] | None,
 
 def stored_rows(conn: Connection, table: str, where: str = "",
                 params: list[Any] | None = None) -> list[dict[str, Any]]:
-    cols = ", ".join(["id", *TABLES[table].columns])
-    sql = f'SELECT {cols} FROM "{table}"' + (f" WHERE {where}" if where else "")  # noqa: S608
-    return [dict(r) for r in conn.execute(sql, params or [])]
+    names = ["id", *TABLES[table].columns]
+    sql = f'SELECT {", ".join(names)} FROM "{table}"' + (  # noqa: S608
+        f" WHERE {where}" if where else "")
+    # Zipped with the names once: dict(row) would look each name up in every row.
+    return [dict(zip(names, r, strict=True)) for r in conn.execute(sql, params or [])]
 
 
 def by_account(conn: Connection) -> dict[str, str]:
