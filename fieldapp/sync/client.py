@@ -29,10 +29,11 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from fieldapp.changes import Changes
-from fieldapp.errors import AuthError, ServerRejected, WipeRequested
+from fieldapp.errors import AuthError, ServerRejected, ServerUnreachable, WipeRequested
 from fieldapp.local_time import now_iso
 from fieldapp.replica import Replica, Session, unlock
 from fieldapp.replica.store import SCHEMA_VERSION
+from fieldapp.sync import kb_figures
 from fieldapp.sync.apply import Applied, apply_changes
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.resend import EPOCH_KEY, resend_after_restore
@@ -69,7 +70,7 @@ log = logging.getLogger("fieldapp.sync")
 
 @dataclass
 class Progress:
-    phase: str  # "upload", "push", "pull"
+    phase: str  # "upload", "push", "pull", "figures"
     done: int
     total: int
     bytes_done: int = 0
@@ -89,6 +90,8 @@ class SyncReport:
     # (tell the technician why their work is being resent).
     server_restored: bool = False
     resent: int = 0
+    figures: int = 0  # knowledge-base figures fetched to show offline
+    figures_missing: int = 0  # could not be fetched this time: tried again next sync
 
 
 class _HistoryChanged(Exception):
@@ -218,6 +221,7 @@ class SyncClient:
                     self._upload(report, notify)
                     self._push(report, notify)
                     self._pull(report, notify)
+                    self._figures(report, notify)
                     break
                 except _HistoryChanged:
                     # Restored between our question and a later answer: once more, in
@@ -368,6 +372,29 @@ class SyncClient:
             cursor, more = page.cursor, page.more
             report.pulled += len(page.changes)
             notify(Progress("pull", report.pulled, report.pulled + (1 if more else 0)))
+
+    def _figures(self, report: SyncReport, notify: ProgressFn) -> None:
+        """The uploaded figures of the articles just pulled, fetched to show offline; one
+        that fails stays missing until the next sync and fails nothing else."""
+        names = self._db(lambda: kb_figures.wanted(self.r))
+        for i, name in enumerate(names):
+            notify(Progress("figures", i, len(names)))
+            try:
+                content = self._call("GET", f"/api/v1/kb/figures/{name}").content
+            except ServerRejected as exc:  # gone from the articles since the pull
+                log.info("figure %s not fetched: %s", name, exc)
+                report.figures_missing += 1
+                continue
+            except ServerUnreachable:
+                report.figures_missing += len(names) - i  # the signal went: next time
+                return
+            if kb_figures.keep(self.r.data_dir, name, content):
+                report.figures += 1
+            else:
+                log.warning("figure %s: the bytes are not the named ones; not kept", name)
+                report.figures_missing += 1
+        if names:
+            notify(Progress("figures", len(names), len(names)))
 
     def _take_page(self, page: PullResponse) -> Applied:
         applied = apply_changes(self.r, page.changes, cursor=page.cursor)

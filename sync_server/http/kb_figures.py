@@ -1,4 +1,4 @@
-"""A knowledge-base figure as a page shows it, for the office and the portal alike: an
+"""A knowledge-base figure as a page shows it, for the office, the portal and the tablets: an
 uploaded one from the attachment store (named ``<sha256>.<ext>``) or one bundled with the app
 (the demo articles'), served only when an article uses it and only as the image its bytes
 are, never as what an uploader declared."""
@@ -6,6 +6,7 @@ are, never as what an uploader declared."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -15,14 +16,21 @@ from fieldapp.kb.article import IMAGE_DIR
 from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.services import kb_authoring as kb
+from sync_server.storage.db import Connection
 from sync_server.storage.sniff import HEAD_BYTES, IMAGES, sniff
 
+# Which articles' figures a door serves: the office's drafts and versions too, the
+# tablets' published ones, the portal's published and public ones.
+Shown = Callable[[Connection, str], bool]
+OFFICE: Shown = kb.figure_known
+TABLETS: Shown = kb.published_figure
+PORTAL: Shown = kb.public_figure
 
-def figure_response(request: Request, name: str, public_only: bool) -> Response:
+
+def figure_response(request: Request, name: str, shown: Shown) -> Response:
     server = server_of(request)
     with server.db.read() as conn:
-        known = kb.figure_known(conn, name) if not public_only else \
-            kb.public_figure(conn, name)
+        known = shown(conn, name)
     sha = name.split(".")[0]
     if known and re.fullmatch(r"[0-9a-f]{64}", sha) and server.objects.exists(sha):
         fh = server.objects.open(sha)

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 from fieldapp.ids import new_id
 from sync_server.deps import server_of
 from sync_server.errors import MAX_INT, ApiError
-from sync_server.http.kb_figures import figure_response
+from sync_server.http.kb_figures import OFFICE, figure_response
 from sync_server.office.auth import check_csrf
 from sync_server.office.web import Office, pages_router, render_page
 from sync_server.portal.uploads import MAX_BYTES, BadUpload, check_photo
@@ -84,7 +84,7 @@ def kb_figure(request: Request, who: Office, name: Annotated[str, PathParam(max_
               ) -> Response:
     """A figure some article uses: an uploaded one from the attachment store, or one
     bundled with the app (the demo articles'), always served as the image its bytes are."""
-    return figure_response(request, name, public_only=False)
+    return figure_response(request, name, OFFICE)
 
 
 

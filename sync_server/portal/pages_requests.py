@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
 from sync_server.deps import server_of
-from sync_server.http.kb_figures import figure_response
+from sync_server.http.kb_figures import PORTAL, figure_response
 from sync_server.portal import help as public_help
 from sync_server.portal import service_requests as service
 from sync_server.portal.access import PortalError
@@ -185,4 +185,4 @@ def article_page(request: Request, article_id: str) -> HTMLResponse:
 def article_figure(request: Request, name: Annotated[str, PathParam(max_length=80)]
                    ) -> Response:
     """A figure of a public article (and nothing else of the attachment store)."""
-    return figure_response(request, name, public_only=True)
+    return figure_response(request, name, PORTAL)

@@ -348,6 +348,14 @@ def figure_known(conn: Connection, name: str) -> bool:
         [pattern, pattern, f"%]({name})%", f"%]({name})%"]).fetchone()[0] in (1, True)
 
 
+def published_figure(conn: Connection, name: str) -> bool:
+    """Whether a figure is in a published article: what the tablets fetch after a sync."""
+    if not FIGURE.match(f"![]({name})"):
+        return False
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM kb_articles WHERE body LIKE ?)",
+                        [f"%]({name})%"]).fetchone()[0] in (1, True)
+
+
 def public_figure(conn: Connection, name: str) -> bool:
     """Whether a figure is in an article the portal shows (published and tagged 公开)."""
     if not FIGURE.match(f"![]({name})"):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from fieldapp.domain.roles import SUPERVISORS
 from fieldapp.wire import (
@@ -27,6 +28,7 @@ from fieldapp.wire import (
 from sync_server.config import MAX_BODY, MAX_CHUNK
 from sync_server.deps import HandingIn, Sender, ServerDep, Who, check_protocol, check_schema
 from sync_server.errors import MAX_INT, ApiError
+from sync_server.http.kb_figures import TABLETS, figure_response
 from sync_server.services import audit, auth
 from sync_server.services.districts import district_of
 from sync_server.services.throttle import sign_in
@@ -116,6 +118,14 @@ def pull_changes(who: Who, server: ServerDep,
 def attachment_status(sha256: str, who: HandingIn, server: ServerDep) -> AttachmentStatus:
     with server.db.read() as conn:
         return server.blobs.status(conn, sha256)
+
+
+@router.get("/kb/figures/{name}", response_class=Response,
+            responses={200: {"content": {"image/png": {}, "image/jpeg": {}}}})
+def kb_figure(name: str, who: Who, request: Request) -> Response:
+    """A figure of a published knowledge-base article, which the tablet keeps to show the
+    article offline (named by its content's SHA-256, so the tablet checks what it got)."""
+    return figure_response(request, name, TABLETS)
 
 
 @router.put("/attachments/{sha256}", max_body_size=MAX_CHUNK)

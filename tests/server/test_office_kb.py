@@ -5,6 +5,7 @@ and the portal; and the same door as an attacker or two editors at once would us
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -13,7 +14,7 @@ from pathlib import Path
 import requests
 from PIL import Image
 
-from fieldapp.kb.article import article_html
+from fieldapp.kb.article import IMAGE_DIR, article_html, fetched_dir
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from sync_server.services.auth import add_user
@@ -103,15 +104,21 @@ def test_draft_publish_edit_history_withdraw_reach_the_tablet_and_portal(
 
         published = act(office, server, aid, "publish")
         assert "已发布：平板下次同步时收到新版本" in published.text
-        client.sync()
+        report = client.sync()
+        assert (report.figures, report.figures_missing) == (1, 0)
         hits = replica.kb.search("E03")
         assert [h["id"] for h in hits] == [aid] and hits[0]["title"] == TITLE
         assert [h["id"] for h in replica.kb.search("E1")] == [aid]  # a short code: substring
         shown = replica.kb.article(aid)
         sha = re.search(r"\(([0-9a-f]{64})\.png\)", shown["body"])[1]  # type: ignore[index]
         assert shown["body"].split("\n\n")[1] == f"![屏幕显示 E03]({sha}.png)"  # at [图1]
-        # The tablet shows the caption of an uploaded figure, not the image (see the report).
-        assert "屏幕显示 E03 （图片缺失）" in article_html(shown)
+        # The uploaded figure was fetched with the sync: the article shows it offline, from
+        # the tablet's own folder, as the bytes the office received.
+        kept = fetched_dir(replica.data_dir) / f"{sha}.png"
+        assert kept.read_bytes() == png()
+        assert f'<img src="{kept.as_uri()}"' in article_html(shown, [IMAGE_DIR, kept.parent])
+        assert "屏幕显示 E03 （图片缺失）" in article_html(shown)  # not in the bundled ones
+        assert client.sync().figures == 0  # kept: not fetched again
         assert json.loads(shown["tags"]) == ["表具故障", "公开", "E1", "E03"]
 
         help_page = requests.get(server.url + "/portal/help", params={"q": "E03"}, timeout=10)
@@ -352,3 +359,34 @@ def test_a_supervisor_writes_and_publishes_by_clicking(server: ServerProcess, br
     finally:
         replica.close()
     context.close()
+
+
+def test_a_tablet_fetches_only_published_figures_and_keeps_only_the_named_bytes(
+        server: ServerProcess, tmp_path: Path) -> None:
+    """The tablets' figure door as a plain HTTP client would use it: signed in only, a
+    draft's figure and any other stored file refused, a name that is not a figure refused;
+    and a tablet handed bytes that are not the ones a figure's name promises keeps none."""
+    from fieldapp.sync import kb_figures
+
+    office = office_session(server, "supervisor")
+    aid = article_id(create(office, server, fields(), figure=png("blue")))
+    sha = hashlib.sha256(png("blue")).hexdigest()
+    door = f"{server.url}/api/v1/kb/figures/{sha}.png"
+    headers = login(server, "tech01", "figures-pad")
+    assert requests.get(door, timeout=10).status_code == 401
+    assert requests.get(door, headers=headers, timeout=10).status_code == 404  # a draft's
+    act(office, server, aid, "publish")
+    got = requests.get(door, headers=headers, timeout=10)
+    assert got.status_code == 200 and got.content == png("blue")
+    assert got.headers["content-type"] == "image/png"
+    for name in ("../server.sqlite3", f"{sha}.gif", "x" * 64 + ".png", f"{sha}.png.exe"):
+        bad = requests.get(f"{server.url}/api/v1/kb/figures/{name}", headers=headers,
+                           timeout=10)
+        assert bad.status_code == 404, (name, bad.status_code)
+        assert bad.json()["error"] in ("unknown_figure", "not_found"), bad.text
+    pad = tmp_path / "pad"
+    assert not kb_figures.keep(pad, f"{sha}.png", png("red"))  # not the named bytes
+    assert not kb_figures.keep(pad, "屏幕.png", png("blue"))  # not a figure's name
+    assert not (pad / "kb_figures" / f"{sha}.png").exists()
+    assert kb_figures.keep(pad, f"{sha}.png", png("blue"))
+    assert list((pad / "kb_figures").iterdir()) == [pad / "kb_figures" / f"{sha}.png"]

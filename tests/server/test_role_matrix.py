@@ -41,6 +41,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/sync/pull"): SIGNED_IN,
     ("GET", "/api/v1/sync/epoch"): SIGNED_IN,
     ("GET", "/api/v1/attachments/{sha256}"): SIGNED_IN,
+    ("GET", "/api/v1/kb/figures/{name}"): SIGNED_IN,
     ("PUT", "/api/v1/attachments/{sha256}"): {"technician", *OFFICE},
     ("POST", "/api/v1/device/wiped"): set(),  # a revoked device only: test_remote_wipe.py
     ("POST", "/api/v1/admin/devices/{device_id}/revoke"): {"supervisor", "admin"},
@@ -283,6 +284,8 @@ DISTRICT: dict[tuple[str, str], str] = {
     " content hash, for the tablet resuming it: no customer data",
     ("PUT", "/api/v1/attachments/{sha256}"): "a chunk of content-addressed bytes; which"
     " record it belongs to is decided by the record's push",
+    ("GET", "/api/v1/kb/figures/{name}"): "a figure of a published article: the"
+    " utility's knowledge base is the same in every district, no customer data",
     ("GET", "/verify/{kind}/{report_id}"): "public, for a printout's QR code: it shows"
     " only whether the document matches, its number, date and the utility",
 }

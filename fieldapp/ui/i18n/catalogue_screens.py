@@ -26,6 +26,8 @@ SCREENS: dict[str, tuple[str, str]] = {
     "progress.upload": ("上传照片与签名 {done}/{total} · {mb_done:.1f}/{mb_total:.1f} MB",
                         "Uploading files {done}/{total} · {mb_done:.1f}/{mb_total:.1f} MB"),
     "progress.push": ("上传记录 {done}/{total}", "Sending records {done}/{total}"),
+    "progress.figures": ("下载知识库插图 {done}/{total}",
+                         "Fetching knowledge-base figures {done}/{total}"),
     "progress.pull": ("下载更新 {done}", "Receiving updates {done}"),
     "progress.start": ("正在连接服务器…", "Connecting to the server…"),
     "sync.done": ("同步完成：上传 {files} 个文件、{pushed} 条记录，收到 {pulled} 条更新",

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.kb.article import article_html
+from fieldapp.kb.article import IMAGE_DIR, article_html, fetched_dir
 from fieldapp.replica.kb import marked_html
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
@@ -135,5 +135,6 @@ class KnowledgeDialog(QDialog):
         article = self.ctx.run(ops.kb_article, article_id=item.data(Qt.ItemDataRole.UserRole))
         if article is None:
             return
-        self.article.setText(article_html(article, missing=tr("kb.image_missing")))
+        folders = [IMAGE_DIR, fetched_dir(self.ctx.replica.data_dir)]
+        self.article.setText(article_html(article, folders, missing=tr("kb.image_missing")))
         self.article_id = article["id"]

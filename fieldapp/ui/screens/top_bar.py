@@ -147,8 +147,8 @@ class SyncProgressBar(QProgressBar):
                       mb_done=megabytes(progress.bytes_done),
                       mb_total=megabytes(progress.bytes_total))
             done, total = progress.bytes_done, progress.bytes_total
-        elif progress.phase == "push":
-            text = tr("progress.push", done=progress.done, total=progress.total)
+        elif progress.phase in ("push", "figures"):
+            text = tr(f"progress.{progress.phase}", done=progress.done, total=progress.total)
             done, total = progress.done, progress.total
         else:
             text = tr("progress.pull", done=progress.done)

@@ -1,0 +1,42 @@
+"""The office's uploaded knowledge-base figures, kept on the tablet after a sync so an
+article shows them in a basement: the published articles' figures that the app does not
+bundle and the tablet does not have yet, each fetched once, checked against the SHA-256 its
+name carries, and written whole (a cut-off download leaves no half file).
+
+A figure that cannot be fetched (the article changed meanwhile, the signal went) is only
+missing until the next sync: the article shows its caption, nothing else waits on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from fieldapp.kb.article import IMAGE_DIR, UPLOADED, blocks, fetched_dir
+from fieldapp.replica import Replica
+
+MAX_FIGURE = 20 * 1024 * 1024  # bytes; the office accepts figures up to 5 MB
+
+
+def wanted(replica: Replica) -> list[str]:
+    """Uploaded figures of the tablet's articles it has neither bundled nor fetched."""
+    folder = fetched_dir(replica.data_dir)
+    names = {name for row in replica.db.execute("SELECT body FROM kb_articles").fetchall()
+             for kind, _, name in blocks(row[0] or "") if kind == "figure"}
+    return sorted(n for n in names if UPLOADED.fullmatch(n)
+                  and not (IMAGE_DIR / n).is_file() and not (folder / n).is_file())
+
+
+def keep(data_dir: Path, name: str, content: bytes) -> bool:
+    """Write a fetched figure if its bytes are the ones its name promises; False if not."""
+    found = UPLOADED.fullmatch(name)
+    if found is None or len(content) > MAX_FIGURE or \
+            hashlib.sha256(content).hexdigest() != found["sha"]:
+        return False
+    folder = fetched_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    part = folder / f".{name}.part"
+    part.write_bytes(content)
+    os.replace(part, folder / name)
+    return True
