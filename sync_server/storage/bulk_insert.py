@@ -3,9 +3,10 @@
     INSERT INTO t (a, b) SELECT * FROM unnest(?::text[], ?::bigint[]) [ON CONFLICT …]
 
 Sent through psycopg's ``executemany`` every row is its own Bind and Execute, and the
-client's work per row is most of an import's and a push's time; as arrays, a block of a
-thousand rows is one statement, about three times faster (measured in
-``bench/bench_import.py``). The result is that of inserting the rows one after the other:
+client's work per row is most of an import's time; as arrays, a block of a thousand rows
+is one statement: 1.6x faster with a third of the client's CPU, which the import needs for
+its own checks (``bench/bench_bulk_insert.py``). The result is that of inserting the rows
+one after the other:
 
 - the rows go in the given order (``unnest`` keeps it), so row triggers fire in that order;
 - ``ON CONFLICT … DO UPDATE`` may not touch one row twice in a statement, so a row whose
