@@ -10,6 +10,8 @@ from typing import Any, BinaryIO
 
 from fieldapp.errors import InvalidInput
 
+EMPTY_RUN = 60  # empty rows in a row that end a sheet's content (pyxform's rule)
+
 
 class XLSFormError(InvalidInput):
     """A file that is not an XLSForm at all (no survey sheet, no type column, not .xlsx)."""
@@ -43,6 +45,27 @@ class Sheet:
                 yield number, record
 
 
+def _content(ws: Any) -> list[tuple[Any, ...]]:
+    """A sheet's rows up to its last filled one, as wide as its header: a sheet's declared
+    size (a million rows once something touched row 1,000,000) says nothing of its content,
+    and reading to it took a minute. As pyxform reads: after ``EMPTY_RUN`` empty rows in a
+    row the content has ended; empty rows inside it are kept, so row numbers stay Excel's."""
+    rows = ws.iter_rows(values_only=True)
+    header = list(next(rows, ()))
+    while header and not cell_text(header[-1]):
+        header.pop()
+    kept: list[tuple[Any, ...]] = [tuple(header)]
+    empty = 0
+    for row in ws.iter_rows(min_row=2, max_col=max(len(header), 1), values_only=True):
+        if any(cell_text(v) for v in row):
+            kept.extend([()] * empty)
+            kept.append(row)
+            empty = 0
+        elif (empty := empty + 1) > EMPTY_RUN:
+            break
+    return kept if header else []
+
+
 def read_sheets(source: Path | str | bytes | BinaryIO) -> dict[str, Sheet]:
     # Imported here, not at the top: only the office imports forms, the tablet never does.
     from openpyxl import load_workbook
@@ -54,7 +77,7 @@ def read_sheets(source: Path | str | bytes | BinaryIO) -> dict[str, Sheet]:
     except Exception as exc:  # openpyxl raises many types for a file that is not .xlsx
         raise XLSFormError(f"not a readable .xlsx file: {exc}") from exc
     try:
-        sheets = {ws.title.strip().lower(): Sheet(ws.title, list(ws.iter_rows(values_only=True)))
+        sheets = {ws.title.strip().lower(): Sheet(ws.title, _content(ws))
                   for ws in workbook.worksheets}
     finally:
         workbook.close()

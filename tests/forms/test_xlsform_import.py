@@ -307,3 +307,26 @@ def test_no_survey_sheet() -> None:
     book.save(out)
     with pytest.raises(XLSFormError, match="no 'survey' sheet"):
         import_xlsform(out.getvalue())
+
+
+def test_a_sheet_is_read_to_its_content_not_its_declared_size() -> None:
+    """A sheet once touched at row 1,000,000 and column 300 declares that size; it is read
+    to its content, as pyxform reads: blank rows inside it keep Excel's row numbers, and
+    after a run of more than 60 blank rows the content has ended."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "survey"
+    sheet.append(["type", "name", "label::Chinese (zh)"])
+    sheet.append(["text", "shop", "商户名称"])
+    for _ in range(10):
+        sheet.append([])
+    sheet.append(["start", "started", ""])  # row 13: reported as row 13
+    sheet.append(["integer", "burners", "灶眼数量"])
+    sheet.cell(row=14 + 62, column=1).value = "text"  # after 61 blank rows: not content
+    sheet.cell(row=14 + 62, column=2).value = "after_the_end"
+    sheet.cell(row=1_000_000, column=300).value = ""
+    out = io.BytesIO()
+    book.save(out)
+    result = import_xlsform(out.getvalue(), code="sized")
+    assert [i["key"] for i in result.definition["items"]] == ["shop", "burners"]
+    assert [(p.row, p.message.split(" ")[1]) for p in result.problems] == [(13, "'start'")]
