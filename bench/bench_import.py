@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from benchserver import describe, storage  # noqa: E402
 
 from fieldapp.ids import new_id  # noqa: E402
-from sync_server.services.imports import customers, readings  # noqa: E402
+from sync_server.services.imports.kinds import KINDS  # noqa: E402
 from sync_server.services.imports.mapping import resolve  # noqa: E402
 from sync_server.services.imports.table_file import read_table  # noqa: E402
 from sync_server.storage.db import open_database  # noqa: E402
@@ -53,19 +53,20 @@ def export(path: Path, n: int) -> Path:
     return path
 
 
-def timed_import(database_url: str | None, data: Path, file: Path) -> tuple[float, str]:
+def timed(database_url: str | None, data: Path, file: Path,
+          kind: str = "customers") -> tuple[float, str]:
+    """Read, check and apply one file of ``kind`` as the import command does, timed."""
     db = open_database(data, database_url)
     try:
         start = time.perf_counter()
         table = read_table(file)
         with db.write() as conn:
-            mapping, wrong = resolve(table.headers, {})
+            mapping, wrong = resolve(table.headers, {}, None, KINDS[kind].fields)
             assert not wrong, wrong
-            plan = customers.check(conn, table, mapping)
+            plan = KINDS[kind].check(conn, table, mapping)
             assert not plan.problems, plan.problems[:3]
-            outcome = customers.apply(conn, plan, by_user="bench")
-        return time.perf_counter() - start, (
-            f"{outcome.customers_added} added, {outcome.unchanged} unchanged")
+            said = KINDS[kind].apply(conn, plan, by_user="bench")
+        return time.perf_counter() - start, said
     finally:
         db.close()
 
@@ -82,22 +83,6 @@ def reading_export(path: Path, n: int, month: int) -> Path:
                              f"{100 + 12.5 * month:.1f}"])
     path.write_bytes(out.getvalue().encode("utf-8"))
     return path
-
-
-def timed_readings(database_url: str | None, data: Path, file: Path) -> tuple[float, str]:
-    db = open_database(data, database_url)
-    try:
-        start = time.perf_counter()
-        table = read_table(file)
-        with db.write() as conn:
-            mapping, wrong = resolve(table.headers, {}, None, readings.FIELDS)
-            assert not wrong, wrong
-            plan = readings.check(conn, table, mapping)
-            assert not plan.problems, plan.problems[:3]
-            said = readings.apply(conn, plan, by_user="bench")
-        return time.perf_counter() - start, said
-    finally:
-        db.close()
 
 
 def reading_baseline(database_url: str | None, data: Path, n: int, k: int) -> float:
@@ -161,12 +146,12 @@ def main() -> None:
     rows = 3 * n  # a customer and two meters per customer
     k = args.readings
     with storage(tmp / "server", args.pg) as url:
-        first, said = timed_import(url, tmp / "server", file)
-        again, said_again = timed_import(url, tmp / "server", file)
+        first, said = timed(url, tmp / "server", file)
+        again, said_again = timed(url, tmp / "server", file)
         months = []
         for month in range(k):
             history = reading_export(tmp / f"readings-{month:02d}.csv", n, month)
-            months.append(timed_readings(url, tmp / "server", history)[0])
+            months.append(timed(url, tmp / "server", history, "readings")[0])
             history.unlink()
     with storage(tmp / "floor", args.pg) as url:
         floor = baseline(url, tmp / "floor", n)

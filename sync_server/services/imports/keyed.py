@@ -28,6 +28,12 @@ class Tally:
     updated: int = 0
     unchanged: int = 0
 
+    def __iadd__(self, other: Tally) -> Tally:
+        self.added += other.added
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
     def said(self, what: str) -> str:
         return f"{what}：新增 {self.added}，更新 {self.updated}，未变 {self.unchanged}"
 

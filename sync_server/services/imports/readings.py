@@ -216,9 +216,7 @@ def apply(conn: Connection, plan: ReadingPlan, *, by_user: str) -> str:
                               where=f"meter_id IN ({', '.join('?' * len(chunk))})"
                                     " AND read_at >= ? AND read_at < ?",
                               params=[*chunk, low, high])
-        tally.added += done.added
-        tally.updated += done.updated
-        tally.unchanged += done.unchanged
+        tally += done
         _latest(conn, chunk, [r for m in chunk for r in by_meter[m].values()], by_user)
     return tally.said("读数")
 
