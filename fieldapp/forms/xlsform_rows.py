@@ -30,6 +30,12 @@ _CONVERSIONS: dict[str, Callable[[str], Any]] = {
     "integer": int, "decimal": float, "select_multiple": str.split}
 _YES = ("yes", "true", "true()", "1")
 _NO = ("no", "false", "false()", "0")
+# pyxform's names for the settings FieldApp reads, as ODK's documentation writes them.
+_SETTINGS = {"id_string": "form_id", "set_form_id": "form_id", "title": "form_title",
+             "set_form_title": "form_title"}
+OPERATORS = {"and", "or", "div", "mod"}  # "and(" is an operator and a bracket, not a call
+# An Excel TRUE/FALSE cell in an expression column (pyxform reads it as the word).
+_BOOLEAN = {"true": "true()", "false": "false()"}
 _FUNCTION_CALL = re.compile(r"(?<![\w$.{-])([A-Za-z_][\w:.-]*)\s*\(")
 
 
@@ -41,11 +47,27 @@ class ImportProblem:
     message: str
 
 
+# How forms write a select (pyxform's aliases), longest first: "select one from LIST" too.
+_SELECTS = sorted([("select one from", "select one"), ("select_one", "select one"),
+                   ("select one", "select one"), ("select1", "select one"),
+                   ("select multiple from", "select multiple"),
+                   ("select_multiple", "select multiple"),
+                   ("select multiple", "select multiple"),
+                   ("select all that apply from", "select multiple"),
+                   ("select all that apply", "select multiple")],
+                  key=lambda a: -len(a[0]))
+
+
 def _kind(type_text: str) -> str:
-    """``begin_group``/``begin group`` → "begin group"; ``select_one my_list`` keeps the list."""
+    """``begin_group``/``begin group`` → "begin group"; ``select_one my_list`` and
+    ``select one from my_list`` → "select one my_list"."""
     words = type_text.split()
     if not words:
         return ""
+    lowered = " ".join(words).lower()
+    for alias, select in _SELECTS:
+        if lowered.startswith(alias + " "):
+            return " ".join([select, *" ".join(words)[len(alias) + 1:].split()])
     head = words[0].lower().replace("_", " ")
     if head in ("begin", "end", "select") and len(words) > 1:
         head, words = f"{head} {words[1].lower()}", words[1:]
@@ -92,8 +114,8 @@ class Importer:
                 continue
             if column == base:
                 found.setdefault(_guess_language(text, self.default_language), text)
-            elif column.startswith(base + "::"):
-                lang = _language(column[len(base) + 2:])
+            elif column.startswith(base + ":"):  # label::English (en), or label:English
+                lang = _language(column[len(base) + 1:].lstrip(":"))
                 if lang:
                     found[lang] = text
         return found or None
@@ -102,6 +124,7 @@ class Importer:
         sheet = self.sheets.get("settings")
         record = next((r for _, r in sheet.records()), {}) if sheet else {}
         self.default_language = _language(cell_text(record.get("default_language")))
+        record = {_SETTINGS.get(k, k): v for k, v in record.items()}
         form_id = code or re.sub(r"[^a-z0-9_]+", "_", cell_text(record.get("form_id")).lower())
         form_id = form_id.strip("_") if re.match(r"[a-z]", form_id or "") else "imported_form"
         raw_version = cell_text(record.get("version"))
@@ -118,6 +141,7 @@ class Importer:
         if sheet is None:
             return
         for number, record in sheet.records():
+            record = {("list_name" if k == "list name" else k): v for k, v in record.items()}
             list_name, name = cell_text(record.get("list_name")), cell_text(record.get("name"))
             if not list_name or not name:
                 self.report("choices", number, None, "a choice needs list_name and name")
@@ -240,8 +264,10 @@ class Importer:
             if column == "required" and expression.lower() in _YES + _NO:
                 item["required"] = expression.lower() in _YES
                 continue
+            expression = _BOOLEAN.get(expression.lower(), expression)
             code = _code_only(expression)
-            unsupported = [f for f in _FUNCTION_CALL.findall(code) if f not in SUPPORTED_FUNCTIONS]
+            unsupported = [f for f in _FUNCTION_CALL.findall(code)
+                           if f not in SUPPORTED_FUNCTIONS and f not in OPERATORS]
             if unsupported or "/" in code:
                 what = (f"function {unsupported[0]}() is" if unsupported
                         else "an XPath path (use ${name}) is")

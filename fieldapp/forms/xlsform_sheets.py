@@ -1,8 +1,10 @@
-"""Reading an .xlsx workbook for the XLSForm import: each sheet's rows keyed by its header."""
+"""Reading an .xlsx workbook for the XLSForm import with pyxform, ODK's reference reader:
+each sheet's rows keyed by its header, and the workbook checked whole by pyxform."""
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -10,7 +12,7 @@ from typing import Any, BinaryIO
 
 from fieldapp.errors import InvalidInput
 
-EMPTY_RUN = 60  # empty rows in a row that end a sheet's content (pyxform's rule)
+_MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2} 00:00:00")  # how pyxform writes a date cell
 
 
 class XLSFormError(InvalidInput):
@@ -33,54 +35,67 @@ def cell_text(value: Any) -> str:
 
 
 class Sheet:
-    def __init__(self, name: str, rows: list[tuple[Any, ...]]) -> None:
+    """One sheet's rows as pyxform read them: each a dict of header → text (headers in lower
+    case, as the importer looks them up), numbered as Excel numbers them."""
+
+    def __init__(self, name: str, header: list[str], rows: list[dict[str, Any]]) -> None:
         self.name = name
-        self.header = [cell_text(h).lower() for h in rows[0]] if rows else []
-        self.rows = rows[1:]
+        self.header = [h.lower() for h in header]
+        self.rows = [{k.lower(): _text(v) for k, v in row.items()} for row in rows]
 
     def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        for number, row in enumerate(self.rows, start=2):
-            record = {h: row[i] for i, h in enumerate(self.header) if h and i < len(row)}
+        for number, record in enumerate(self.rows, start=2):
             if any(cell_text(value) for value in record.values()):
                 yield number, record
 
 
-def _content(ws: Any) -> list[tuple[Any, ...]]:
-    """A sheet's rows up to its last filled one, as wide as its header: a sheet's declared
-    size (a million rows once something touched row 1,000,000) says nothing of its content,
-    and reading to it took a minute. As pyxform reads: after ``EMPTY_RUN`` empty rows in a
-    row the content has ended; empty rows inside it are kept, so row numbers stay Excel's."""
-    rows = ws.iter_rows(values_only=True)
-    header = list(next(rows, ()))
-    while header and not cell_text(header[-1]):
-        header.pop()
-    kept: list[tuple[Any, ...]] = [tuple(header)]
-    empty = 0
-    for row in ws.iter_rows(min_row=2, max_col=max(len(header), 1), values_only=True):
-        if any(cell_text(v) for v in row):
-            kept.extend([()] * empty)
-            kept.append(row)
-            empty = 0
-        elif (empty := empty + 1) > EMPTY_RUN:
-            break
-    return kept if header else []
+def _text(value: Any) -> Any:
+    """pyxform's text for a cell, with a day (a date cell) as the day alone and typographic
+    quotes as plain ones, as pyxform cleans text before it reads an expression."""
+    if isinstance(value, str):
+        if _MIDNIGHT.fullmatch(value):
+            return value[:10]
+        from pyxform.parsing.sheet_headers import (  # type: ignore[import-untyped]
+            clean_text_values,
+        )
+
+        return clean_text_values(value)
+    return value
 
 
 def read_sheets(source: Path | str | bytes | BinaryIO) -> dict[str, Sheet]:
+    """The workbook's sheets as pyxform's reader gives them (the one ODK's tools use: a
+    sheet read to its content, however large its declared size; a duplicated column header
+    refused), then checked whole by pyxform's XLSForm → JSON step: what pyxform refuses is
+    refused here with its reason."""
     # Imported here, not at the top: only the office imports forms, the tablet never does.
-    from openpyxl import load_workbook
+    from pyxform.errors import PyXFormError  # type: ignore[import-untyped]
+    from pyxform.xls2json import workbook_to_json  # type: ignore[import-untyped]
+    from pyxform.xls2json_backends import get_xlsform  # type: ignore[import-untyped]
 
-    if isinstance(source, bytes):
+    if isinstance(source, bytes | bytearray):
         source = io.BytesIO(source)
+    elif isinstance(source, str):
+        source = Path(source)
     try:
-        workbook = load_workbook(source, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a file that is not .xlsx
+        data = get_xlsform(source if isinstance(source, Path) else io.BytesIO(source.read()),
+                           file_type=".xlsx")
+    except PyXFormError as exc:  # a duplicated header, or not a workbook at all
+        unreadable = "not recognized as a supported type" in str(exc)
+        raise XLSFormError("not a readable .xlsx file" if unreadable
+                           else f"pyxform refuses this XLSForm: {exc}") from exc
+    except (OSError, ValueError, KeyError) as exc:
         raise XLSFormError(f"not a readable .xlsx file: {exc}") from exc
-    try:
-        sheets = {ws.title.strip().lower(): Sheet(ws.title, _content(ws))
-                  for ws in workbook.worksheets}
-    finally:
-        workbook.close()
-    if "survey" not in sheets:
+    if data.survey is None:
         raise XLSFormError("no 'survey' sheet")
+    try:
+        workbook_to_json(data, form_name="data", default_language="default", warnings=[])
+    except PyXFormError as exc:
+        raise XLSFormError(f"pyxform refuses this XLSForm: {exc}") from exc
+    sheets = {}
+    for name in ("survey", "choices", "settings"):
+        rows = getattr(data, name)
+        if rows is not None:
+            header = [h for h in (getattr(data, f"{name}_header") or [{}])[0]]
+            sheets[name] = Sheet(name, header, list(rows))
     return sheets

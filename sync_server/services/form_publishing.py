@@ -55,13 +55,21 @@ def check_upload(conn: Connection, data: bytes, filename: str, by_user: str) -> 
     try:
         result = import_xlsform(data)
     except XLSFormError as exc:
-        raise ApiError(422, "bad_xlsform", f"这个 XLSForm 无法导入：{exc}") from exc
+        raise ApiError(422, "bad_xlsform", f"这个 XLSForm 无法导入：{_zh(str(exc))}") from exc
     problems = [_said(p.sheet, p.row, p.column, p.message) for p in result.problems]
     pending = Pending(secrets.token_hex(12), filename[-120:], result.definition, problems,
                       by_user, now_iso())
     server_state.write(conn, server_state.FORM_PENDING + pending.token,
                        json.dumps(pending.__dict__, ensure_ascii=False))
     return pending
+
+
+def _zh(problem: str) -> str:
+    """pyxform's refusal framed in Chinese (its reason stays as ODK's tools word it, which
+    is what a form designer searches for): "[row : 3] …" as 第 3 行."""
+    problem = problem.replace("pyxform refuses this XLSForm: ",
+                              "ODK 的标准实现 pyxform 不接受这个表单：")
+    return re.sub(r"\[row : (\d+)\]\s*", r"第 \1 行：", problem)
 
 
 def _said(sheet: str, row: int, column: str | None, message: str) -> str:

@@ -226,14 +226,14 @@ LEGACY_SURVEY = [
     ["select_one material or_other", "material", "管材"],  # 9
     ["date", "installed_on", "安装日期", None, None, None, "today()"],  # 10
     ["text", "bad.name", "坏名字"],  # 11
-    ["text", "district", "重复"],  # 12
+    ["deviceid", "device"],  # 12: FieldApp records the device itself
     ["begin repeat", "risers", "立管", None, None, None, None, None, 3],  # 13
     ["decimal", "riser_diameter", "管径（mm）", None, ". > 0"],  # 14
     ["end repeat"],  # 15
     ["begin group", "extras", "附加", "${tariff} > 3"],  # 16: depends on a row left out
     ["text", "extra_note", "备注"],  # 17
     ["end group"],  # 18
-    ["end group"],  # 19: nothing to end
+    ["start", "started"],  # 19: FieldApp records the time itself
     ["text", "remarks", "备注"],  # 20
 ]
 LEGACY_CHOICES = [
@@ -261,11 +261,11 @@ def test_legacy_report_names_every_row_it_could_not_translate(legacy: Any) -> No
     assert "or_other" in report[9][1]
     assert "dynamic default" in report[10][1]
     assert "bad.name" in report[11][1]
-    assert "duplicate name 'district' (first at row 2)" in report[12][1]
+    assert "metadata 'deviceid'" in report[12][1]
     assert report[13][0] == "repeat_count"
     assert "${tariff}" in report[16][1]
     assert "inside a group or repeat that was left out" in report[17][1]
-    assert "end group without a begin" in report[19][1]
+    assert "metadata 'start'" in report[19][1]
 
 
 def test_legacy_keeps_what_it_can_and_validates(legacy: Any) -> None:
@@ -292,7 +292,15 @@ def test_path_input(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("content", "problem"), [
     (b"not a spreadsheet", "not a readable .xlsx file"),
-    (xlsx([["type", "label"], ["text", "Name"]]), "needs 'type' and 'name' columns"),
+    (xlsx([["type", "label"], ["text", "Name"]]),
+     r"pyxform refuses this XLSForm: \[row : 2\] Question or group with no name"),
+    # What pyxform refuses is refused with its reason, not taken in part.
+    (xlsx([["type", "name", "label", "label"], ["text", "a", "A", "B"]]),
+     "pyxform refuses this XLSForm: Duplicate column header: label"),
+    (xlsx([["type", "name", "label"], ["text", "a", "A"], ["text", "a", "B"]]),
+     r"\[row : 3\] On the 'survey' sheet, the 'name' value 'a' is invalid"),
+    (xlsx([["type", "name", "label"], ["text", "a", "A"], ["end group"]]),
+     r"pyxform refuses this XLSForm: \[row : 3\] Unmatched 'end_group'"),
     (xlsx([["type", "name", "label"], ["geotrace", "route", "Route"]]), "cannot build a form"),
 ])
 def test_unusable_files(content: bytes, problem: str) -> None:
@@ -305,7 +313,7 @@ def test_no_survey_sheet() -> None:
     book.active.title = "questions"
     out = io.BytesIO()
     book.save(out)
-    with pytest.raises(XLSFormError, match="no 'survey' sheet"):
+    with pytest.raises(XLSFormError, match="You must have a sheet named 'survey'"):
         import_xlsform(out.getvalue())
 
 
@@ -330,3 +338,43 @@ def test_a_sheet_is_read_to_its_content_not_its_declared_size() -> None:
     result = import_xlsform(out.getvalue(), code="sized")
     assert [i["key"] for i in result.definition["items"]] == ["shop", "burners"]
     assert [(p.row, p.message.split(" ")[1]) for p in result.problems] == [(13, "'start'")]
+
+
+def test_the_way_real_forms_are_written_is_read_as_pyxform_reads_it() -> None:
+    """What field teams' forms do and pyxform accepts: ``list name`` with a space,
+    ``select one from LIST``, typographic quotes in an expression (and the rows in the
+    group after it), single-colon language headers, Excel TRUE/FALSE cells, ``and(`` and
+    ``mod(`` as operators, and the settings sheet's ``title``, ``id_string`` and ``version``."""
+    survey = [
+        ["type", "name", "label:English", "label:Chinese (zh)", "required", "relevant",
+         "constraint"],
+        ["select one from yn", "open", "Open?", "营业吗", True],
+        ["begin group", "shop", "Shop", "商户", None, "${open} = “yes”"],
+        ["integer", "burners", "Burners", "灶眼", False, None,
+         ". > 0 and(. mod(2) = 0 or(. < 3))"],
+        ["select_multiple faults", "faults", "Faults", "故障", None, "${burners} > 1"],
+        ["end group"],
+        ["text", "never", "Never", "从不", None, False],
+    ]
+    choices = [["list name", "name", "label:English", "label:Chinese (zh)"],
+               ["yn", "yes", "Yes", "是"], ["yn", "no", "No", "否"],
+               ["faults", "leak", "Leak", "漏气"], ["faults", "rust", "Rust", "锈蚀"]]
+    settings = [["title", "id_string", "version"], ["Shop check", "shop_check", "2024061501"]]
+    result = import_xlsform(xlsx(survey, choices, settings))
+    assert result.problems == ()
+    d = result.definition
+    assert (d["code"], d["version"], d["title"]["en"]) == ("shop_check", 2024061501,
+                                                           "Shop check")
+    opened, shop, never = d["items"]
+    assert opened["type"] == "yes_no" and opened["required"] is True
+    assert opened["label"] == {"en": "Open?", "zh": "营业吗"}
+    assert shop["relevant"] == "${open} = \"yes\""
+    burners, faults = shop["items"]
+    assert burners["constraint"] == ". > 0 and(. mod(2) = 0 or(. < 3))"
+    assert burners["required"] is False
+    assert faults["type"] == "select_multiple" and d["choice_lists"]["faults"][0]["label"] == {
+        "en": "Leak", "zh": "漏气"}
+    assert never["relevant"] == "false()"
+    answers = {"open": "yes", "burners": 4, "faults": ["leak"]}
+    assert check(d, answers) == []
+    assert check(d, {**answers, "burners": 5}) == [("burners", "constraint")]

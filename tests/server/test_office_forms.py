@@ -132,7 +132,12 @@ def test_the_forms_door_refuses_in_words_and_changes_nothing(server: ServerProce
     for data, name, said in [(b"", "空.xlsx", "文件是空的"),
                              (b"PK\x03\x04 not really", "坏.xlsx", "无法导入"),
                              (b"a,b\n1,2\n", "表.csv", "请用 Excel .xlsx"),
-                             (b"x" * (5 * 1024 * 1024 + 10), "大.xlsx", "超过 5 MB")]:
+                             (b"x" * (5 * 1024 * 1024 + 10), "大.xlsx", "超过 5 MB"),
+                             # pyxform's refusal, framed in Chinese, its row as 第 N 行
+                             (xlsx([["type", "name", "label"], ["text", "a", "A"],
+                                    ["text", "a", "B"]]), "重名.xlsx",
+                              "ODK 的标准实现 pyxform 不接受这个表单：第 3 行：On the"
+                              " &#39;survey&#39; sheet, the &#39;name&#39; value &#39;a&#39;")]:
         resp = upload(office, server, data, name)
         assert resp.status_code in (413, 422) and said in resp.text, (name, resp.text[:400])
     no_file = office.post(server.url + "/office/forms", timeout=10, data={
