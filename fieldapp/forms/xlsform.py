@@ -4,11 +4,14 @@
     result.definition        # a FieldApp definition dict (loads with load_definition)
     result.problems          # every row that was not translated, with sheet, row and why
 
-Sheets: ``survey`` (type, name, label, hint, required, relevant, constraint,
+The workbook is read by pyxform, ODK's reference implementation (``xlsform_sheets.py``), and
+checked whole by its XLSForm → JSON step first: a form pyxform refuses is refused with its
+reason. Sheets: ``survey`` (type, name, label, hint, required, relevant, constraint,
 constraint_message, calculation, default, choice_filter, appearance; begin/end group and
 repeat), ``choices`` (list_name, name, label, and any extra columns for choice filters) and
 ``settings`` (form_id, version, form_title, default_language). Labels may be plain or per
-language (``label::Chinese (zh)``, ``label::English (en)``); FieldApp keeps zh and en.
+language (``label::Chinese (zh)``, ``label::English (en)``, ``label:English``); FieldApp
+keeps zh and en, and names each column of another language it leaves out.
 
 A row that cannot be translated faithfully is left out (a group with everything in it), and
 so is every question that depends on something left out, each with its own report line:

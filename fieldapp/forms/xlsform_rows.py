@@ -18,6 +18,7 @@ METADATA_TYPES = {"start", "end", "today", "deviceid", "username", "phonenumber"
                   "subscriberid", "email", "audit", "start-geopoint", "imei"}
 LANGUAGES = {"zh": "zh", "chinese": "zh", "中文": "zh", "汉语": "zh", "en": "en",
              "english": "en", "英文": "en"}
+TRANSLATED = ("label", "hint", "constraint_message", "required_message")
 EXPRESSION_COLUMNS = ("relevant", "constraint", "calculation", "required", "choice_filter")
 UNSUPPORTED_COLUMNS = ("repeat_count", "read_only", "parameters", "trigger")
 STANDARD_LEVELS = {
@@ -140,6 +141,7 @@ class Importer:
         sheet = self.sheets.get("choices")
         if sheet is None:
             return
+        self.other_languages(sheet)
         for number, record in sheet.records():
             record = {("list_name" if k == "list name" else k): v for k, v in record.items()}
             list_name, name = cell_text(record.get("list_name")), cell_text(record.get("name"))
@@ -157,8 +159,19 @@ class Importer:
                      and re.fullmatch(NAME_RE, k) and cell_text(v)}
             entries.append({"value": name, "label": label, **extra})
 
+    def other_languages(self, sheet: Sheet) -> None:
+        """Say which columns of a language FieldApp does not keep are left out (once each,
+        on the header row): the tablet shows Chinese and English."""
+        for column in sheet.header:
+            base, _, suffix = column.partition(":")
+            suffix = suffix.lstrip(":")
+            if base in TRANSLATED and suffix and _language(suffix) is None:
+                self.report(sheet.name, 1, column, f"language {suffix!r} is not kept: FieldApp"
+                                                   " shows Chinese (zh) and English (en)")
+
     def survey(self) -> list[dict[str, Any]]:
         sheet = self.sheets["survey"]
+        self.other_languages(sheet)
         if "type" not in sheet.header or "name" not in sheet.header:
             raise XLSFormError("the survey sheet needs 'type' and 'name' columns")
         root: list[dict[str, Any]] = []

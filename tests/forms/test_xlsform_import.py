@@ -378,3 +378,16 @@ def test_the_way_real_forms_are_written_is_read_as_pyxform_reads_it() -> None:
     answers = {"open": "yes", "burners": 4, "faults": ["leak"]}
     assert check(d, answers) == []
     assert check(d, {**answers, "burners": 5}) == [("burners", "constraint")]
+
+
+def test_a_language_fieldapp_does_not_keep_is_named_not_dropped_silently() -> None:
+    result = import_xlsform(xlsx(
+        [["type", "name", "label::English (en)", "label::Français (fr)", "hint::Español (es)"],
+         ["text", "shop", "Shop", "Boutique", "Tienda"]],
+        [["list_name", "name", "label::English (en)", "label::العربية (ar)"],
+         ["yn", "yes", "Yes", "نعم"]]))
+    assert result.definition["items"][0]["label"] == {"en": "Shop"}
+    assert [(p.sheet, p.row, p.column) for p in result.problems] == [
+        ("choices", 1, "label::العربية (ar)"), ("survey", 1, "label::français (fr)"),
+        ("survey", 1, "hint::español (es)")]
+    assert "language 'français (fr)' is not kept" in result.problems[1].message
