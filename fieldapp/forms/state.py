@@ -9,18 +9,20 @@ instance; seen from outside, it reads every instance (for count(), sum(), "any e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from fieldapp.forms import values as v
 from fieldapp.forms.definition import Choice, FormDefinition, Question
-from fieldapp.forms.expr import Expression
+from fieldapp.forms.expr import Expression, parse
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import Location, format_path, split
 from fieldapp.local_time import LOCAL_ZONE
 
 _IN_PROGRESS = object()
+PIPED = re.compile(r"\$\{([A-Za-z_][\w.-]*)\}")  # ${name} inside a label or hint
 
 
 class _Env:
@@ -179,6 +181,27 @@ class FormState:
     def evaluate(self, expression: Expression, q: Question, idx: tuple[int, ...]) -> Any:
         """Evaluate any of the definition's expressions as seen from question ``q``."""
         return expression.evaluate(_Env(self, (q.key, idx)))
+
+    def piped(self, text: str, q: Question, idx: tuple[int, ...]) -> str:
+        """A label or hint with each ``${name}`` shown as that question's answer, as seen
+        from ``q`` (inside a repeat: the same instance's), as ODK shows it; blank while
+        unanswered. A name the form does not have stays as written (the import names it)."""
+        if "${" not in text:
+            return text
+
+        def answer(found: re.Match[str]) -> str:
+            if found[1] not in self.definition.by_key:
+                return found[0]
+            value = self.evaluate(parse(found[0]), q, idx)
+            if value is None:
+                return ""
+            if isinstance(value, list):
+                return " ".join(str(v) for v in value)
+            if isinstance(value, float) and value.is_integer():
+                return str(int(value))
+            return str(value)
+
+        return PIPED.sub(answer, text)
 
     def constraint_holds(self, q: Question, idx: tuple[int, ...], value: Any) -> bool:
         if q.constraint is None or v.is_empty(value):

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from fieldapp.forms.loader import FormDefinitionError, load_definition
+from fieldapp.forms.state import PIPED
 from fieldapp.forms.xlsform_rows import EXPRESSION_COLUMNS, STANDARD_LEVELS, Importer, ImportProblem
 from fieldapp.forms.xlsform_sheets import XLSFormError, read_sheets
 
@@ -54,6 +55,27 @@ def _inner_keys(item: dict[str, Any]) -> Iterator[str]:
     for child in item.get("items", ()):
         yield child["key"]
         yield from _inner_keys(child)
+
+
+def _check_piping(importer: Importer, items: list[dict[str, Any]]) -> None:
+    """A ``${name}`` in a label or hint is shown with that question's answer on the
+    tablet; one naming no question the form kept (never there, or left out) is named here,
+    and its text stays as written."""
+    keys = {i["key"] for i in items} | {k for i in items for k in _inner_keys(i)}
+
+    def walk(level: list[dict[str, Any]]) -> None:
+        for item in level:
+            for column in ("label", "hint"):
+                texts = item.get(column)
+                named = set(PIPED.findall(" ".join(texts.values()))) \
+                    if isinstance(texts, dict) else set()
+                for name in sorted(named - keys):
+                    importer.report("survey", importer.rows.get(item["key"], 0), column,
+                                    f"${{{name}}} is not a question of this form (or was"
+                                    " left out): shown as written")
+            walk(item.get("items", []))
+
+    walk(items)
 
 
 def import_xlsform(source: Path | str | bytes | BinaryIO, *, code: str | None = None,
@@ -85,5 +107,6 @@ def import_xlsform(source: Path | str | bytes | BinaryIO, *, code: str | None = 
             for key in _inner_keys(dropped):
                 importer.report("survey", importer.rows.get(key, 0), None,
                                 "inside a group or repeat that was left out")
+    _check_piping(importer, items)
     importer.problems.sort(key=lambda p: (p.sheet != "settings", p.sheet, p.row))
     return ImportResult(definition, tuple(importer.problems))

@@ -234,10 +234,11 @@ def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
     def text(labels: Mapping[str, str] | None) -> str:
         return (labels or {}).get(lang) or (labels or {}).get("zh", "")
 
-    f = Field(path=path, key=q.key, type=q.type, label=text(q.label),
+    hint = text(q.raw.get("hint")) if isinstance(q.raw.get("hint"), dict) \
+        else str(q.raw.get("hint") or "")
+    f = Field(path=path, key=q.key, type=q.type, label=state.piped(text(q.label), q, idx),
               depth=len(q.repeats) + _groups(state, q), required=state.required(q, idx),
-              hint=text(q.raw.get("hint")) if isinstance(q.raw.get("hint"), dict)
-              else str(q.raw.get("hint") or ""), unit=str(q.raw.get("unit") or ""))
+              hint=state.piped(hint, q, idx), unit=str(q.raw.get("unit") or ""))
     f.value = answer["value"] if answer else None
     f.note = answer["note"] if answer else None
     f.choices = [(c.value, text(c.label)) for c in state.choices(q, idx)]

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from fieldapp.forms import engine
 from fieldapp.forms.loader import load_definition
+from fieldapp.forms.state import FormState
 from fieldapp.forms.xlsform import import_xlsform
 from fieldapp.forms.xlsform_sheets import XLSFormError
 
@@ -391,3 +392,31 @@ def test_a_language_fieldapp_does_not_keep_is_named_not_dropped_silently() -> No
         ("choices", 1, "label::العربية (ar)"), ("survey", 1, "label::français (fr)"),
         ("survey", 1, "hint::español (es)")]
     assert "language 'français (fr)' is not kept" in result.problems[1].message
+
+
+def test_a_label_shows_the_answers_it_names_and_a_name_it_cannot_show_is_reported() -> None:
+    """Label and hint piping: ``${name}`` is shown with the answer (inside a repeat, the
+    same instance's); a name left out of the form is reported (one never in it is refused
+    by pyxform)."""
+    result = import_xlsform(xlsx([
+        ["type", "name", "label::Chinese (zh)", "hint::Chinese (zh)"],
+        ["text", "shop", "商户名称"],
+        ["integer", "burners", "${shop} 的灶眼数", "共 ${burners} 个"],
+        ["geotrace", "route", "管线"],  # left out: FieldApp draws no lines yet
+        ["begin repeat", "stoves", "灶具"],
+        ["text", "brand", "品牌"],
+        ["note", "seen", "已记录 ${brand}（${route}）"],
+        ["end repeat"],
+    ]))
+    reported = [(p.row, p.column, p.message) for p in result.problems if "${" in p.message]
+    assert reported == [
+        (7, "label", "${route} is not a question of this form (or was left out): shown as"
+                     " written")]
+    state = FormState(result.definition, {"shop": "老王面馆", "burners": 4,
+                                          "stoves": [{"brand": "方太"}, {}]})
+    d = state.definition
+    burners, seen = d.by_key["burners"], d.by_key["seen"]
+    assert state.piped(burners.label["zh"], burners, ()) == "老王面馆 的灶眼数"
+    assert state.piped(burners.raw["hint"]["zh"], burners, ()) == "共 4 个"
+    assert state.piped(seen.label["zh"], seen, (0,)) == "已记录 方太（${route}）"
+    assert state.piped(seen.label["zh"], seen, (1,)) == "已记录 （${route}）"  # unanswered

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QVBoxLayout,
 )
@@ -70,10 +71,20 @@ class FieldRow(QFrame):
                              name=f"kb_{f.path}")
             look_up.clicked.connect(lambda: self.view.kb_requested.emit(f.kb_query))
             outer.addWidget(look_up, 0, Qt.AlignmentFlag.AlignLeft)
+        self.hint: QLabel | None = None
         if f.hint:
-            outer.addWidget(label(f.hint, name="muted", wrap=True))
+            self.hint = label(f.hint, name="muted", wrap=True)
+            outer.addWidget(self.hint)
         if f.problem:
             outer.addWidget(label(describe_problem(f.problem), name="problem"))
+
+    def show_texts(self, f: Field) -> None:
+        """The label and hint again: one that shows an answer (``${name}``) follows it
+        without rebuilding the row under the technician's finger."""
+        self.field = f
+        self.title.setText(f.label + (" *" if f.required else ""))
+        if self.hint is not None:
+            self.hint.setText(f.hint)
 
     def _build(self, f: Field, body: QHBoxLayout) -> None:
         name = f"field_{f.path}"

@@ -122,6 +122,9 @@ class FormView(QWidget):
             # which a rebuild would take away from under the technician's finger).
             self.screen = screen
             self._show_progress(screen)
+            for f in screen.fields:
+                if (row := self.rows.get(f.path)) is not None:
+                    row.show_texts(f)
             return
         self.screen, self._shape = screen, shape
         clear_layout(self.items)
