@@ -101,6 +101,7 @@ class Importer:
         self.problems: list[ImportProblem] = []
         self.rows: dict[str, int] = {}  # question key → survey row
         self.lists: dict[str, list[dict[str, Any]]] = {}
+        self.others: dict[str, dict[str, Any]] = {}  # or_other: the text question after it
         self.default_language: str | None = None
         self.uses_hazards = False
 
@@ -195,6 +196,9 @@ class Importer:
             item = self.question(number, record, kind, target is not None)
             if item is not None and target is not None:
                 target.append(item)
+                if (other := self.others.get(item["key"])) is not None:
+                    target.append(other)
+                    self.rows[other["key"]] = number
         for _, number, kind in stack[1:]:
             self.report("survey", number, "type", f"begin {kind} is never ended; closed at the "
                                                   "end of the sheet")
@@ -242,19 +246,33 @@ class Importer:
                                                   "supported; row left out")
             return None
         list_name = m.group(2)
-        if m.group(3):
-            self.report("survey", number, "type", "'or_other' is not supported: add an 'other' "
-                                                  "choice and a text question; imported without")
         if list_name not in self.lists:
             self.report("survey", number, "type", f"choice list {list_name!r} is not on the "
                                                   "choices sheet; row left out")
             return None
+        if m.group(3):  # as ODK does it: an "other" choice, and a text question for it
+            list_name = self._with_other(list_name)
+            key = cell_text(record.get("name"))
+            chosen = (f"${{{key}}} = 'other'" if m.group(1) == "select one"
+                      else f"selected(${{{key}}}, 'other')")
+            self.others[key] = {"key": f"{key}_other", "type": "text", "relevant": chosen,
+                                "required": True,
+                                "label": {"zh": "请说明（其他）", "en": "Specify other"}}
         values = {c["value"] for c in self.lists[list_name]}
         if m.group(1) == "select one" and values == {"yes", "no"}:
             return "yes_no", {}
         if m.group(1) == "select one" and values == {"pass", "fail", "na"}:
             return "pass_fail_na", {}
         return m.group(1).replace(" ", "_"), {"choices": list_name}
+
+    def _with_other(self, list_name: str) -> str:
+        """The list with ODK's "other" choice added (a list of its own: another question may
+        use the list without it)."""
+        name = f"{list_name}_or_other"
+        if name not in self.lists:
+            self.lists[name] = [*self.lists[list_name],
+                                {"value": "other", "label": {"zh": "其他", "en": "Other"}}]
+        return name
 
     def properties(self, number: int, record: dict[str, Any], item: dict[str, Any]) -> bool:
         qtype = item["type"]

@@ -252,14 +252,13 @@ def legacy() -> Any:
 
 def test_legacy_report_names_every_row_it_could_not_translate(legacy: Any) -> None:
     report = {p.row: (p.column, p.message) for p in legacy.problems}
-    assert sorted(report) == [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 19]
+    assert sorted(report) == [4, 5, 6, 7, 8, 10, 11, 12, 13, 16, 17, 19]
     assert "geotrace" in report[4][1]
     assert report[5] == ("calculation", report[5][1])
     assert "function jr:choice-name()" in report[5][1]
     assert "function pulldata()" in report[6][1]
     assert "XPath path" in report[7][1]
     assert report[8][0] == "relevant" and "${floors}" in report[8][1]  # it read a row left out
-    assert "or_other" in report[9][1]
     assert "dynamic default" in report[10][1]
     assert "bad.name" in report[11][1]
     assert "metadata 'deviceid'" in report[12][1]
@@ -271,8 +270,8 @@ def test_legacy_report_names_every_row_it_could_not_translate(legacy: Any) -> No
 
 def test_legacy_keeps_what_it_can_and_validates(legacy: Any) -> None:
     d = load_definition(legacy.definition)
-    assert list(d.by_key) == ["district", "station", "material", "risers", "riser_diameter",
-                              "remarks"]
+    assert list(d.by_key) == ["district", "station", "material", "material_other", "risers",
+                              "riser_diameter", "remarks"]
     answers = {"district": "gulou", "station": "s01", "material": "pe",
                "risers": [{"riser_diameter": 25.0}]}
     assert check(legacy.definition, answers) == []
@@ -420,3 +419,27 @@ def test_a_label_shows_the_answers_it_names_and_a_name_it_cannot_show_is_reporte
     assert state.piped(burners.raw["hint"]["zh"], burners, ()) == "共 4 个"
     assert state.piped(seen.label["zh"], seen, (0,)) == "已记录 方太（${route}）"
     assert state.piped(seen.label["zh"], seen, (1,)) == "已记录 （${route}）"  # unanswered
+
+
+def test_or_other_adds_the_other_choice_and_asks_what_it_is() -> None:
+    result = import_xlsform(xlsx(
+        [["type", "name", "label::Chinese (zh)"],
+         ["select_one material or_other", "material", "管材"],
+         ["select_multiple material or_other", "faults", "问题"],
+         ["select_one material", "riser", "立管管材"]],
+        [["list_name", "name", "label::Chinese (zh)"], ["material", "steel", "钢管"],
+         ["material", "pe", "PE管"]]))
+    assert result.problems == ()
+    d = result.definition
+    assert [i["key"] for i in d["items"]] == ["material", "material_other", "faults",
+                                              "faults_other", "riser"]
+    assert [c["value"] for c in d["choice_lists"]["material_or_other"]] == [
+        "steel", "pe", "other"]
+    assert d["items"][4]["choices"] == "material"  # without "other": as the sheet says
+    assert check(d, {"material": "pe", "faults": ["steel"], "riser": "pe"}) == []
+    assert check(d, {"material": "other", "faults": ["other"], "riser": "pe"}) == [
+        ("material_other", "required"), ("faults_other", "required")]
+    assert check(d, {"material": "other", "material_other": "铸铁", "faults": ["other"],
+                     "faults_other": "锈", "riser": "pe"}) == []
+    assert check(d, {"material": "pe", "faults": [], "riser": "other"}) == [
+        ("riser", "invalid_choice")]
