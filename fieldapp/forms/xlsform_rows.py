@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from fieldapp.forms.expr import NAME_RE, SUPPORTED_FUNCTIONS
@@ -240,6 +241,8 @@ class Importer:
             return ("signature", {}) if "signature" in appearance else ("photo", {"max_count": 1})
         if kind in SIMPLE_TYPES:
             return SIMPLE_TYPES[kind], {}
+        if kind == "range":
+            return self.range(number, cell_text(record.get("parameters")))
         m = re.fullmatch(r"(select one|select multiple) (\S+)( or_other)?", kind)
         if m is None:
             self.report("survey", number, "type", f"type {cell_text(record.get('type'))!r} is not "
@@ -265,6 +268,28 @@ class Importer:
             return "pass_fail_na", {}
         return m.group(1).replace(" ", "_"), {"choices": list_name}
 
+    def range(self, number: int, parameters: str) -> tuple[str, dict[str, Any]] | None:
+        """ODK's range (``start=0 end=10 step=0.5``, by default 1 to 10 by 1) as a number
+        held to it: whole numbers when all three are, decimals otherwise."""
+        given = dict(p.split("=", 1) for p in parameters.replace(",", " ").split() if "=" in p)
+        try:
+            start, end, step = (Decimal(given.get(k, d).strip()) for k, d in
+                                (("start", "1"), ("end", "10"), ("step", "1")))
+        except ArithmeticError:
+            self.report("survey", number, "parameters", f"range parameters {parameters!r}"
+                                                        " are not numbers; row left out")
+            return None
+        if step <= 0 or end == start:
+            self.report("survey", number, "parameters", f"range {parameters!r} holds no"
+                                                        " value; row left out")
+            return None
+        low, high = min(start, end), max(start, end)
+        held = f". >= {low} and . <= {high}"
+        whole = all(x == x.to_integral_value() for x in (start, end, step))
+        if whole and step != 1:  # a fractional step is left to the slider: 0.3 mod 0.1
+            held += f" and (. - {low}) mod {step} = 0"  # is not 0 in binary fractions
+        return ("integer" if whole else "decimal"), {"_range": held}
+
     def _with_other(self, list_name: str) -> str:
         """The list with ODK's "other" choice added (a list of its own: another question may
         use the list without it)."""
@@ -277,6 +302,8 @@ class Importer:
     def properties(self, number: int, record: dict[str, Any], item: dict[str, Any]) -> bool:
         qtype = item["type"]
         for column in UNSUPPORTED_COLUMNS:
+            if column == "parameters" and "_range" in item:
+                continue  # a range's own bounds
             if cell_text(record.get(column)):
                 self.report("survey", number, column, f"{column} is not supported; ignored")
         for base, prop in (("label", "label"), ("hint", "hint"),
@@ -306,6 +333,9 @@ class Importer:
                                                       f"{expression!r}; row left out")
                 return False
             item[column] = expression
+        if (held := item.pop("_range", None)) is not None:
+            item["constraint"] = f"({held}) and ({item['constraint']})" \
+                if item.get("constraint") else held
         default = cell_text(record.get("default"))
         if default:
             converted = self.default(number, qtype, default)

@@ -443,3 +443,20 @@ def test_or_other_adds_the_other_choice_and_asks_what_it_is() -> None:
                      "faults_other": "锈", "riser": "pe"}) == []
     assert check(d, {"material": "pe", "faults": [], "riser": "other"}) == [
         ("riser", "invalid_choice")]
+
+
+def test_a_range_is_a_number_held_to_its_bounds_and_step() -> None:
+    result = import_xlsform(xlsx(
+        [["type", "name", "label::Chinese (zh)", "parameters", "constraint"],
+         ["range", "pressure", "压力（kPa）", "start=0 end=5 step=0.5"],
+         ["range", "rating", "评分", None, ". != 7"],
+         ["range", "floors", "楼层", "start=2 end=30 step=2"]]))
+    d = result.definition
+    assert [(i["key"], i["type"]) for i in d["items"]] == [
+        ("pressure", "decimal"), ("rating", "integer"), ("floors", "integer")]
+    assert result.problems == ()
+    assert check(d, {"pressure": 2.5, "rating": 10, "floors": 30}) == []
+    assert check(d, {"pressure": 5.5, "rating": 7, "floors": 7}) == [
+        ("pressure", "constraint"), ("rating", "constraint"), ("floors", "constraint")]
+    assert check(d, {"pressure": -1, "rating": 0, "floors": 32}) == [
+        ("pressure", "constraint"), ("rating", "constraint"), ("floors", "constraint")]
