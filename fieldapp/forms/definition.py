@@ -18,6 +18,7 @@ checks and compiles a definition into the dataclasses here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,3 +119,11 @@ class FormDefinition:
 
     def question(self, key: str) -> Question | None:
         return self.by_key.get(key)
+
+
+def shown_text(texts: Mapping[str, str] | None, lang: str) -> str:
+    """A label in the tablet's language, else Chinese, else English, else the first the
+    form's author wrote (a form written only in French still shows its questions)."""
+    texts = texts or {}
+    return texts.get(lang) or texts.get("zh") or texts.get("en") or next(
+        (t for t in texts.values() if t), "")

@@ -37,11 +37,16 @@ class FormDefinitionError(InvalidInput):
         self.form, self.question, self.problem = form, question, problem
 
 
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")  # a language code: zh, en, fr, pt-br
+
+
 def _label(form: str, key: str | None, value: Any, what: str = "label") -> dict[str, str]:
-    if not (isinstance(value, dict) and set(value) <= {"zh", "en"}
-            and any(isinstance(value.get(lang), str) and value[lang].strip()
-                    for lang in ("zh", "en"))
-            and all(isinstance(t, str) for t in value.values())):
+    """Text per language: zh and en, which the tablet shows, and any other the form's
+    author wrote (kept, and shown where a tablet's language is one of them)."""
+    if not (isinstance(value, dict) and value
+            and all(isinstance(k, str) and LANGUAGE.fullmatch(k) for k in value)
+            and all(isinstance(t, str) for t in value.values())
+            and any(t.strip() for t in value.values())):
         raise FormDefinitionError(form, key, f"{what} must be {{'zh': …, 'en': …}} with text")
     return dict(value)
 

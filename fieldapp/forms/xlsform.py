@@ -10,8 +10,8 @@ reason. Sheets: ``survey`` (type, name, label, hint, required, relevant, constra
 constraint_message, calculation, default, choice_filter, appearance; begin/end group and
 repeat), ``choices`` (list_name, name, label, and any extra columns for choice filters) and
 ``settings`` (form_id, version, form_title, default_language). Labels may be plain or per
-language (``label::Chinese (zh)``, ``label::English (en)``, ``label:English``); FieldApp
-keeps zh and en, and names each column of another language it leaves out.
+language (``label::Chinese (zh)``, ``label::Français (fr)``, ``label:English``); FieldApp
+keeps every language under its code, and names a language column that has none.
 
 A row that cannot be translated faithfully is left out (a group with everything in it), and
 so is every question that depends on something left out, each with its own report line:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from fieldapp.forms.expr import NAME_RE, SUPPORTED_FUNCTIONS
+from fieldapp.forms.loader import LANGUAGE
 from fieldapp.forms.xlsform_sheets import Sheet, XLSFormError, cell_text
 
 SIMPLE_TYPES = {"text": "text", "string": "text", "integer": "integer", "int": "integer",
@@ -82,12 +83,15 @@ def _code_only(expression: str) -> str:
 
 
 def _language(suffix: str) -> str | None:
+    """The language code of a column suffix: ``Chinese (zh)`` → zh, ``Français (fr)`` →
+    fr (ODK writes the code in brackets), ``English`` → en; None when no code is known."""
     m = re.search(r"\(([^)]+)\)", suffix)
     for candidate in ((m.group(1),) if m else ()) + (suffix.split("(")[0],):
         code = candidate.strip().lower()
         if code in LANGUAGES or code.split("-")[0] in LANGUAGES:
             return LANGUAGES.get(code) or LANGUAGES[code.split("-")[0]]
-    return None
+    code = m.group(1).strip().lower() if m else ""
+    return code if LANGUAGE.fullmatch(code) else None
 
 
 def _guess_language(text: str, default: str | None) -> str:
@@ -162,14 +166,15 @@ class Importer:
             entries.append({"value": name, "label": label, **extra})
 
     def other_languages(self, sheet: Sheet) -> None:
-        """Say which columns of a language FieldApp does not keep are left out (once each,
-        on the header row): the tablet shows Chinese and English."""
+        """Say which language columns are left out (once each, on the header row): those
+        whose language has no code to keep it under."""
         for column in sheet.header:
             base, _, suffix = column.partition(":")
             suffix = suffix.lstrip(":")
             if base in TRANSLATED and suffix and _language(suffix) is None:
-                self.report(sheet.name, 1, column, f"language {suffix!r} is not kept: FieldApp"
-                                                   " shows Chinese (zh) and English (en)")
+                self.report(sheet.name, 1, column, f"language {suffix!r} has no language code:"
+                                                   " not kept (write it as 'Name (code)',"
+                                                   " e.g. 'Deutsch (de)')")
 
     def survey(self) -> list[dict[str, Any]]:
         sheet = self.sheets["survey"]

@@ -24,7 +24,7 @@ from fieldapp.changes import Changes
 from fieldapp.domain import form_choice
 from fieldapp.domain.kinds import FORM_FOR_KIND
 from fieldapp.errors import InvalidInput
-from fieldapp.forms.definition import Question
+from fieldapp.forms.definition import Question, shown_text
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
@@ -232,7 +232,7 @@ def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
            answer: Mapping[str, Any] | None, attached: Mapping[str, list[str]],
            found: Mapping[str, str], lang: str) -> Field:
     def text(labels: Mapping[str, str] | None) -> str:
-        return (labels or {}).get(lang) or (labels or {}).get("zh", "")
+        return shown_text(labels, lang)
 
     hint = text(q.raw.get("hint")) if isinstance(q.raw.get("hint"), dict) \
         else str(q.raw.get("hint") or "")

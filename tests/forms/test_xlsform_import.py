@@ -11,6 +11,7 @@ import pytest
 from openpyxl import Workbook
 
 from fieldapp.forms import engine
+from fieldapp.forms.definition import shown_text
 from fieldapp.forms.loader import load_definition
 from fieldapp.forms.state import FormState
 from fieldapp.forms.xlsform import import_xlsform
@@ -380,17 +381,28 @@ def test_the_way_real_forms_are_written_is_read_as_pyxform_reads_it() -> None:
     assert check(d, {**answers, "burners": 5}) == [("burners", "constraint")]
 
 
-def test_a_language_fieldapp_does_not_keep_is_named_not_dropped_silently() -> None:
+def test_every_language_the_form_carries_is_kept_and_one_without_a_code_is_named() -> None:
+    """Languages as ODK writes them (``label::Français (fr)``) are kept under their codes;
+    the tablet shows its own language, else Chinese, else English, else the first written.
+    A language column with no code to keep it under is named on the header row."""
     result = import_xlsform(xlsx(
-        [["type", "name", "label::English (en)", "label::Français (fr)", "hint::Español (es)"],
-         ["text", "shop", "Shop", "Boutique", "Tienda"]],
+        [["type", "name", "label::English (en)", "label::Français (fr)", "hint::Español (es)",
+          "label::Deutsch"],
+         ["text", "shop", "Shop", "Boutique", "Tienda", "Laden"],
+         ["select_one yn", "open", "Open?", "Ouvert ?", None, "Offen?"]],
         [["list_name", "name", "label::English (en)", "label::العربية (ar)"],
-         ["yn", "yes", "Yes", "نعم"]]))
-    assert result.definition["items"][0]["label"] == {"en": "Shop"}
+         ["yn", "yes", "Yes", "نعم"], ["yn", "no", "No", "لا"]]))
+    shop, opened = result.definition["items"]
+    assert shop["label"] == {"en": "Shop", "fr": "Boutique"} and shop["hint"] == {"es": "Tienda"}
+    assert opened["type"] == "yes_no"
+    assert result.definition["choice_lists"]["yn"][0]["label"] == {"en": "Yes", "ar": "نعم"}
     assert [(p.sheet, p.row, p.column) for p in result.problems] == [
-        ("choices", 1, "label::العربية (ar)"), ("survey", 1, "label::français (fr)"),
-        ("survey", 1, "hint::español (es)")]
-    assert "language 'français (fr)' is not kept" in result.problems[1].message
+        ("survey", 1, "label::deutsch")]
+    assert "'deutsch' has no language code" in result.problems[0].message
+    d = load_definition(result.definition)
+    assert shown_text(d.by_key["shop"].label, "fr") == "Boutique"
+    assert shown_text(d.by_key["shop"].label, "zh") == "Shop"  # no Chinese: English
+    assert shown_text(d.by_key["shop"].raw["hint"], "zh") == "Tienda"  # the only one
 
 
 def test_a_label_shows_the_answers_it_names_and_a_name_it_cannot_show_is_reported() -> None:
