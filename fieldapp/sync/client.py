@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from fieldapp.changes import Changes
-from fieldapp.errors import AuthError, ServerRejected, ServerUnreachable, WipeRequested
+from fieldapp.errors import AuthError, ServerRejected, WipeRequested
 from fieldapp.local_time import now_iso
 from fieldapp.replica import Replica, Session, unlock
 from fieldapp.replica.store import SCHEMA_VERSION
@@ -374,27 +374,11 @@ class SyncClient:
             notify(Progress("pull", report.pulled, report.pulled + (1 if more else 0)))
 
     def _figures(self, report: SyncReport, notify: ProgressFn) -> None:
-        """The uploaded figures of the articles just pulled, fetched to show offline; one
-        that fails stays missing until the next sync and fails nothing else."""
-        names = self._db(lambda: kb_figures.wanted(self.r))
-        for i, name in enumerate(names):
-            notify(Progress("figures", i, len(names)))
-            try:
-                content = self._call("GET", f"/api/v1/kb/figures/{name}").content
-            except ServerRejected as exc:  # gone from the articles since the pull
-                log.info("figure %s not fetched: %s", name, exc)
-                report.figures_missing += 1
-                continue
-            except ServerUnreachable:
-                report.figures_missing += len(names) - i  # the signal went: next time
-                return
-            if kb_figures.keep(self.r.data_dir, name, content):
-                report.figures += 1
-            else:
-                log.warning("figure %s: the bytes are not the named ones; not kept", name)
-                report.figures_missing += 1
-        if names:
-            notify(Progress("figures", len(names), len(names)))
+        fetched, missing = kb_figures.fetch(
+            self.r, lambda path: self._call("GET", path).content, self._db,
+            lambda done, total: notify(Progress("figures", done, total)))
+        report.figures += fetched
+        report.figures_missing += missing
 
     def _take_page(self, page: PullResponse) -> Applied:
         applied = apply_changes(self.r, page.changes, cursor=page.cursor)

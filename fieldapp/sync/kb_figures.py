@@ -10,11 +10,17 @@ missing until the next sync: the article shows its caption, nothing else waits o
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from fieldapp.errors import ServerRejected, ServerUnreachable
 from fieldapp.kb.article import IMAGE_DIR, UPLOADED, blocks, fetched_dir
 from fieldapp.replica import Replica
+
+log = logging.getLogger("fieldapp.sync")
 
 MAX_FIGURE = 20 * 1024 * 1024  # bytes; the office accepts figures up to 5 MB
 
@@ -40,3 +46,29 @@ def keep(data_dir: Path, name: str, content: bytes) -> bool:
     part.write_bytes(content)
     os.replace(part, folder / name)
     return True
+
+
+def fetch(replica: Replica, get: Callable[[str], bytes],
+          in_db: Callable[[Callable[[], Any]], Any],
+          progress: Callable[[int, int], None]) -> tuple[int, int]:
+    """Fetch what ``wanted`` lists (``get`` a server path's bytes; ``in_db`` runs a step
+    on the replica's worker): (fetched, still missing). One that fails stays missing until
+    the next sync and fails nothing else; no signal, and the rest wait too."""
+    names: list[str] = in_db(lambda: wanted(replica))
+    fetched = 0
+    for i, name in enumerate(names):
+        progress(i, len(names))
+        try:
+            content = get(f"/api/v1/kb/figures/{name}")
+        except ServerRejected as exc:  # gone from the articles since the pull
+            log.info("figure %s not fetched: %s", name, exc)
+            continue
+        except ServerUnreachable:
+            return fetched, len(names) - fetched
+        if keep(replica.data_dir, name, content):
+            fetched += 1
+        else:
+            log.warning("figure %s: the bytes are not the named ones; not kept", name)
+    if names:
+        progress(len(names), len(names))
+    return fetched, len(names) - fetched
