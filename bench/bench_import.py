@@ -148,11 +148,14 @@ def main() -> None:
     with storage(tmp / "server", args.pg) as url:
         first, said = timed(url, tmp / "server", file)
         again, said_again = timed(url, tmp / "server", file)
+        print(f"  customers: {first:.1f} s, again {again:.1f} s", file=sys.stderr, flush=True)
         months = []
         for month in range(k):
             history = reading_export(tmp / f"readings-{month:02d}.csv", n, month)
             months.append(timed(url, tmp / "server", history, "readings")[0])
             history.unlink()
+            # A long run says where it is (stderr, so the figures below stay one block).
+            print(f"  month {month + 1}/{k}: {months[-1]:.1f} s", file=sys.stderr, flush=True)
     with storage(tmp / "floor", args.pg) as url:
         floor = baseline(url, tmp / "floor", n)
     print(f"import {n:,} customers with 2 meters each ({describe(url, 1)}, {rows:,} records)")

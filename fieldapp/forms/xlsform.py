@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 
 from fieldapp.forms.loader import FormDefinitionError, load_definition
 from fieldapp.forms.state import PIPED
+from fieldapp.forms.xlsform_fieldapp import LISTS, PASS_FAIL_LIST, answers
 from fieldapp.forms.xlsform_rows import EXPRESSION_COLUMNS, STANDARD_LEVELS, Importer, ImportProblem
 from fieldapp.forms.xlsform_sheets import XLSFormError, read_sheets
 
@@ -86,10 +87,13 @@ def import_xlsform(source: Path | str | bytes | BinaryIO, *, code: str | None = 
     importer.choices()
     items = importer.survey()
     definition: dict[str, Any] = {**top, "items": items}
+    own = {name: importer.lists.pop(name) for name in LISTS if name in importer.lists}
+    if PASS_FAIL_LIST in own:
+        definition["answers"] = answers(own[PASS_FAIL_LIST])
     if importer.lists:
         definition["choice_lists"] = importer.lists
-    if importer.uses_hazards:
-        definition["hazard_levels"] = STANDARD_LEVELS
+    if importer.hazard_levels or importer.uses_hazards:
+        definition["hazard_levels"] = importer.hazard_levels or STANDARD_LEVELS
     # Whatever the loader still refuses (a reference to a row left out, a cycle…) is left
     # out too, one question at a time, until the definition loads.
     while True:

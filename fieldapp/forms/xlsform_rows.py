@@ -10,6 +10,8 @@ from typing import Any
 
 from fieldapp.forms.expr import NAME_RE, SUPPORTED_FUNCTIONS
 from fieldapp.forms.loader import LANGUAGE
+from fieldapp.forms.xlsform_fieldapp import HAZARD_LIST, read_columns, refine
+from fieldapp.forms.xlsform_fieldapp import hazard_levels as fieldapp_levels
 from fieldapp.forms.xlsform_sheets import Sheet, XLSFormError, cell_text
 
 SIMPLE_TYPES = {"text": "text", "string": "text", "integer": "integer", "int": "integer",
@@ -30,7 +32,8 @@ STANDARD_LEVELS = {
 }
 # A default's text read as its question's type; any other type keeps the text.
 _CONVERSIONS: dict[str, Callable[[str], Any]] = {
-    "integer": int, "decimal": float, "select_multiple": str.split}
+    "integer": int, "decimal": float, "select_multiple": str.split,
+    "meter_reading": lambda text: int(text) if text.lstrip("-").isdigit() else float(text)}
 _YES = ("yes", "true", "true()", "1")
 _NO = ("no", "false", "false()", "0")
 # pyxform's names for the settings FieldApp reads, as ODK's documentation writes them.
@@ -109,6 +112,7 @@ class Importer:
         self.others: dict[str, dict[str, Any]] = {}  # or_other: the text question after it
         self.default_language: str | None = None
         self.uses_hazards = False
+        self.hazard_levels: dict[str, Any] = {}  # the form's own (fieldapp_hazard_levels)
 
     def report(self, sheet: str, row: int, column: str | None, message: str) -> None:
         self.problems.append(ImportProblem(sheet, row, column, message))
@@ -141,7 +145,9 @@ class Importer:
                 self.report("settings", 2, "version", f"version {raw_version!r} is not a whole "
                                                       "number; version 1 is used")
         title = self.localized(record, "form_title") or {"zh": form_id, "en": form_id}
-        return {"code": form_id, "version": version, "title": title}
+        described = self.localized(record, "description")
+        return {"code": form_id, "version": version, "title": title,
+                **({"description": described} if described else {})}
 
     def choices(self) -> None:
         sheet = self.sheets.get("choices")
@@ -164,6 +170,10 @@ class Importer:
                      if k not in ("list_name", "name") and not k.startswith(("label", "media"))
                      and re.fullmatch(NAME_RE, k) and cell_text(v)}
             entries.append({"value": name, "label": label, **extra})
+        self.hazard_levels, bad = fieldapp_levels(self.lists.get(HAZARD_LIST, []))
+        for name in bad:
+            self.report("choices", 0, "deadline_days", f"hazard level {name!r} needs"
+                                                       " deadline_days, a whole number of days")
 
     def other_languages(self, sheet: Sheet) -> None:
         """Say which language columns are left out (once each, on the header row): those
@@ -232,6 +242,11 @@ class Importer:
                                                   f"{self.rows[name]}); row left out")
             return None
         item: dict[str, Any] = {"key": name, "type": qtype[0], **qtype[1]}
+        refined = refine(item["type"], record, lambda c, m: self.report("survey", number, c, m))
+        if refined is not None:  # FieldApp's own type, written by the export: its own rules
+            item = {"key": name, "type": refined}
+            if refined == "select_one":
+                item["choices"] = kind.split()[2]
         if not self.properties(number, record, item):
             return None
         self.rows[name] = number
@@ -318,8 +333,11 @@ class Importer:
                 item[prop] = text
         if "label" not in item and qtype not in ("calculate", "hidden"):
             item["label"] = {"zh": item["key"]}
-        if cell_text(record.get("appearance")):
-            item["appearance"] = cell_text(record.get("appearance"))
+        appearance = cell_text(record.get("appearance"))
+        if qtype == "signature":  # the appearance that made it one says nothing more
+            appearance = " ".join(w for w in appearance.split() if w.lower() != "signature")
+        if appearance:
+            item["appearance"] = appearance
         for column in EXPRESSION_COLUMNS:
             expression = cell_text(record.get(column))
             if not expression:
@@ -347,14 +365,17 @@ class Importer:
             if converted is None:
                 return False
             item["default"] = converted
-        level = cell_text(record.get("hazard_level")).lower()
+        level = cell_text(record.get("hazard_level"))
+        if "${" not in level:  # an expression (the level a re-check carries) keeps its case
+            level = level.lower()
         if level and qtype == "pass_fail_na":
-            if level not in STANDARD_LEVELS:
+            if level not in (self.hazard_levels or STANDARD_LEVELS) and "${" not in level:
                 self.report("survey", number, "hazard_level", f"unknown hazard level {level!r}")
             else:
                 item.update(hazard_level_on_fail=level, photo_required_on_fail=True,
                             note_required_on_fail=True)
                 self.uses_hazards = True
+        read_columns(record, item, lambda c, m: self.report("survey", number, c, m))
         return True
 
     def default(self, number: int, qtype: str, text: str) -> Any:

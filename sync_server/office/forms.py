@@ -9,12 +9,13 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from fieldapp.domain import form_choice
 from fieldapp.domain.kinds import FORM_FOR_KIND, KIND_ZH
 from fieldapp.domain.roles import ADMINS
+from fieldapp.forms.xlsform_export import export_xlsform
 from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office.auth import check_csrf
@@ -22,6 +23,7 @@ from sync_server.office.web import Office, pages_router, render_page, require
 from sync_server.services import form_publishing
 
 router = pages_router()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPE_ZH = {"text": "文字", "integer": "整数", "decimal": "数字", "select_one": "单选",
            "select_multiple": "多选", "yes_no": "是/否", "pass_fail_na": "合格/不合格/不适用",
            "date": "日期", "time": "时间", "photo": "照片", "signature": "签名",
@@ -112,6 +114,20 @@ def version_page(request: Request, who: Office, code: str, version: int,
     return render_page(request, who, "form_preview.html", {
         "upload": None, "definition": definition, "code": code, "version": version,
         "submissions": shown["submissions"], "done": done[:300], **_shown(definition)})
+
+
+@router.get("/forms/{code}/{version}/xlsform", response_model=None)
+def xlsform(request: Request, who: Office, code: str, version: int) -> Response:
+    """The version as an XLSForm, to edit in Excel and upload as the next version."""
+    with server_of(request).db.read() as conn:
+        definition = form_publishing.definition(conn, code, version)
+    try:
+        data = export_xlsform(definition)
+    except ValueError as exc:  # its own lists bear FieldApp's names (a JSON-seeded form)
+        raise ApiError(409, "not_exportable", f"这个表单无法导出为 XLSForm：{exc}") from exc
+    name = f"{code}.v{version}.xlsx"
+    return Response(data, media_type=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"{name}\""})
 
 
 @router.post("/forms/choice", response_model=None)

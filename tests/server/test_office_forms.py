@@ -4,11 +4,13 @@ the version it was filled on. A real server over HTTP and a real tablet replica.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
 import requests
+from openpyxl import load_workbook
 
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
@@ -124,6 +126,50 @@ def test_a_new_version_leaves_what_was_filled_on_the_old_one_as_it_was(
     client.sync()  # the tablet has the new version; new drafts start on it
     assert replica.submissions.definition("household_inspection")["version"] == old_version + 1
     replica.close()
+
+
+def test_a_published_form_is_downloaded_edited_in_excel_and_published_again(
+        server: ServerProcess) -> None:
+    """The standard inspection as an XLSForm: a viewer downloads it, an admin changes one
+    label in it and publishes it as the next version, which differs in that label only."""
+    viewer = office_session(server, "dispatcher")
+    page = viewer.get(server.url + "/office/forms/household_inspection/2", timeout=10).text
+    assert 'href="/office/forms/household_inspection/2/xlsform"' in page
+    got = viewer.get(server.url + "/office/forms/household_inspection/2/xlsform", timeout=30)
+    assert got.status_code == 200 and got.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml")
+    assert 'filename="household_inspection.v2.xlsx"' in got.headers["content-disposition"]
+    stored = json.loads(server.scalar("SELECT definition FROM form_definitions WHERE code ="
+                                      " 'household_inspection' AND form_version = 2"))
+    book = load_workbook(io.BytesIO(got.content))
+    header = [c.value for c in book["survey"][1]]
+    row = next(r for r in book["survey"].iter_rows(min_row=2)
+               if r[header.index("name")].value == "refusal_reason")
+    row[header.index("label::Chinese (zh)")].value = "拒绝入户的原因（请问清楚）"
+    edited = io.BytesIO()
+    book.save(edited)
+
+    office = office_session(server, "admin")
+    preview = upload(office, server, edited.getvalue(), "household_inspection.v2.xlsx")
+    assert "每一行都已导入" in preview.text
+    assert "发布为 household_inspection 的第 3 版" in preview.text
+    assert "已发布 household_inspection 第 3 版" in publish(office, preview,
+                                                        "household_inspection").text
+    third = json.loads(server.scalar("SELECT definition FROM form_definitions WHERE code ="
+                                     " 'household_inspection' AND form_version = 3"))
+    reason = next(i for g in third["items"] for i in g.get("items", [])
+                  if i["key"] == "refusal_reason")
+    assert reason["label"]["zh"] == "拒绝入户的原因（请问清楚）"
+    reason["label"] = next(i for g in stored["items"] for i in g.get("items", [])
+                          if i["key"] == "refusal_reason")["label"]
+    assert {**third, "version": 2} == stored  # nothing else changed on the way
+
+    assert viewer.get(server.url + "/office/forms/no_such/1/xlsform",
+                      timeout=10).status_code == 404
+    assert viewer.get(server.url + "/office/forms/household_inspection/x/xlsform",
+                      timeout=10).status_code == 422
+    assert requests.get(server.url + "/office/forms/household_inspection/2/xlsform",
+                        timeout=10, allow_redirects=False).status_code in (303, 401)
 
 
 def test_the_forms_door_refuses_in_words_and_changes_nothing(server: ServerProcess) -> None:

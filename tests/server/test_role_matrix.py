@@ -105,6 +105,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/office/forms/uploads/{token}"): {"admin"},
     ("POST", "/office/forms/uploads/{token}/publish"): {"admin"},
     ("GET", "/office/forms/{code}/{version}"): VIEWERS,
+    ("GET", "/office/forms/{code}/{version}/xlsform"): VIEWERS,
     ("POST", "/office/forms/choice"): {"admin"},
     ("GET", "/office/imports"): {"admin"},
     ("POST", "/office/imports"): {"admin"},
@@ -277,6 +278,8 @@ DISTRICT: dict[tuple[str, str], str] = {
     ("POST", "/office/forms/uploads/{token}/publish"): REFUSED,
     ("GET", "/office/forms/{code}/{version}"): "a published form's questions: the utility's"
     " own, the same in every district, no customer data",
+    ("GET", "/office/forms/{code}/{version}/xlsform"): "the same form as an XLSForm: no"
+    " customer data",
     ("GET", "/office/imports/{run_id}"): REFUSED,  # the utility's data: admins only
     ("POST", "/office/imports/{run_id}/mapping"): REFUSED,
     ("POST", "/office/imports/{run_id}/run"): REFUSED,
