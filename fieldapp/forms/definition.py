@@ -48,7 +48,7 @@ PROPERTIES: dict[str, set[str]] = {
     "calculate": {"key", "type", "label", "calculation", "relevant"},
     "hidden": {"key", "type", "label", "required", "source"},
     "group": _COMMON | {"items"},
-    "repeat": _COMMON | {"items", "min_repeat", "max_repeat"},
+    "repeat": _COMMON | {"items", "min_repeat", "max_repeat", "repeat_count"},
 }
 UNLABELLED = {"calculate", "hidden"}
 DEFAULT_MAX_PHOTOS = 10  # a generous cap; a definition sets its own
@@ -90,6 +90,7 @@ class Question:
     max_count: int = DEFAULT_MAX_PHOTOS
     min_repeat: int = 0
     max_repeat: int | None = None
+    repeat_count: Expression | None = None  # ODK's: exactly this many instances
 
     @property
     def choice_values(self) -> tuple[str, ...]:

@@ -107,7 +107,13 @@ class _Checker:
     def _repeat(self, q: Question, idx: tuple[int, ...], path: str) -> Iterator[Problem]:
         n = self.state.instance_count(q, idx)
         low = max(q.min_repeat, 1 if self.state.required(q, idx) else 0)
-        if n < low:
+        count = self.state.repeat_count(q, idx) if self.state.relevant(q, idx) else None
+        if count is not None:  # exactly as many as the form asks for (ODK's repeat_count)
+            if n < count:
+                yield Problem(path, "too_few_repeats", params={"min": count, "count": n})
+            elif n > count:
+                yield Problem(path, "too_many_repeats", params={"max": count, "count": n})
+        elif n < low:
             yield Problem(path, "required" if n == 0 else "too_few_repeats",
                           params={"min": low, "count": n})
         elif q.max_repeat is not None and n > q.max_repeat:

@@ -155,7 +155,7 @@ class _Loader:
         if "constraint_message" in item:
             _label(self.form, key, item["constraint_message"], "constraint_message")
         props: dict[str, Any] = {}
-        for prop in ("relevant", "constraint", "calculation", "previous"):
+        for prop in ("relevant", "constraint", "calculation", "previous", "repeat_count"):
             if prop in item:
                 props[prop] = self._expr(key, prop, item[prop])
         if qtype == "calculate" and "calculation" not in props:
@@ -191,7 +191,7 @@ class _Loader:
             kids = tuple(self._question(child, question, inner) for child in children)
             object.__setattr__(question, "children", kids)  # built after the parent exists
         for prop in ("relevant", "constraint", "calculation", "previous", "required",
-                     "choice_filter", "hazard_level_on_fail"):
+                     "choice_filter", "hazard_level_on_fail", "repeat_count"):
             expression = getattr(question, prop)
             if isinstance(expression, Expression):
                 self.pending.append((question, prop, expression))

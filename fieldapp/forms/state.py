@@ -85,6 +85,17 @@ class FormState:
         _, instances = self.raw(repeat, idx)
         return len(instances) if isinstance(instances, list) else 0
 
+    def repeat_count(self, repeat: Question, idx: tuple[int, ...]) -> int | None:
+        """How many instances the repeat's ``repeat_count`` asks for here; None when it
+        has none, or when what it reads is not answered yet (a whole number ≥ 0 otherwise)."""
+        if repeat.repeat_count is None:
+            return None
+        found = self.evaluate(repeat.repeat_count, repeat, idx)
+        try:
+            return max(0, int(float(found))) if found not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
     # -- relevance and values -------------------------------------------------------------
     def relevant(self, q: Question, idx: tuple[int, ...]) -> bool:
         at = (q.key, idx)

@@ -122,7 +122,8 @@ class _Writer:
         if "required" in item:
             required = item["required"]
             row["required"] = required if isinstance(required, str) else _flag(required)
-        for column in ("relevant", "constraint", "calculation", "choice_filter"):
+        for column in ("relevant", "constraint", "calculation", "choice_filter",
+                       "repeat_count"):
             if column in item:
                 row[column] = item[column]
         if "default" in item:
@@ -186,8 +187,8 @@ class _Writer:
             ordered += [_column(base, code) for code in self.langs
                         if _column(base, code) in seen]
         ordered += [c for c in ("required", "relevant", "constraint", "calculation", "default",
-                                "choice_filter", "appearance", "hazard_level", TYPE_COLUMN,
-                                *_FIELDAPP_COLUMNS) if c in seen]
+                                "choice_filter", "repeat_count", "appearance", "hazard_level",
+                                TYPE_COLUMN, *_FIELDAPP_COLUMNS) if c in seen]
         return ordered + [c for c in seen if c not in ordered]
 
 

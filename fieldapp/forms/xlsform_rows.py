@@ -23,8 +23,9 @@ METADATA_TYPES = {"start", "end", "today", "deviceid", "username", "phonenumber"
 LANGUAGES = {"zh": "zh", "chinese": "zh", "中文": "zh", "汉语": "zh", "en": "en",
              "english": "en", "英文": "en"}
 TRANSLATED = ("label", "hint", "constraint_message", "required_message")
-EXPRESSION_COLUMNS = ("relevant", "constraint", "calculation", "required", "choice_filter")
-UNSUPPORTED_COLUMNS = ("repeat_count", "read_only", "parameters", "trigger")
+EXPRESSION_COLUMNS = ("relevant", "constraint", "calculation", "required", "choice_filter",
+                      "repeat_count")
+UNSUPPORTED_COLUMNS = ("read_only", "parameters", "trigger")
 STANDARD_LEVELS = {
     "general": {"zh": "一般隐患", "en": "General", "deadline_days": 30},
     "serious": {"zh": "较大隐患", "en": "Serious", "deadline_days": 7},
@@ -341,6 +342,10 @@ class Importer:
         for column in EXPRESSION_COLUMNS:
             expression = cell_text(record.get(column))
             if not expression:
+                continue
+            if column == "repeat_count" and qtype != "repeat":
+                self.report("survey", number, column, "repeat_count only counts a repeat's"
+                                                      " entries; ignored")
                 continue
             if column == "required" and expression.lower() in _YES + _NO:
                 item["required"] = expression.lower() in _YES

@@ -59,6 +59,7 @@ class Field:
     hazard_level: str | None = None
     count: int = 0  # a repeat's instances, or a photo question's photos
     can_add: bool = False  # a repeat that may take one more instance
+    wanted: int | None = None  # a repeat_count: exactly this many instances
     can_remove: bool = False  # a repeat instance the technician may take out
     problem: str | None = None  # a problem code with the value as it stands
     kb_query: str | None = None  # what to look up in the knowledge base for this answer
@@ -251,7 +252,10 @@ def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
         f.hazard_level = text(level.label) if level else q.hazard_level_on_fail
     if q.type == "repeat":
         f.count = state.instance_count(q, idx)
-        f.can_add = q.max_repeat is None or f.count < q.max_repeat
+        wanted = state.repeat_count(q, idx)
+        f.wanted = wanted
+        f.can_add = (f.count < wanted if wanted is not None
+                     else q.max_repeat is None or f.count < q.max_repeat)
     if q.type == "photo":
         f.count = len(set(f.value or []) | set(attached.get(path, ())))
     if q.type == "pass_fail_na":  # photos of a failed item

@@ -253,7 +253,7 @@ def legacy() -> Any:
 
 def test_legacy_report_names_every_row_it_could_not_translate(legacy: Any) -> None:
     report = {p.row: (p.column, p.message) for p in legacy.problems}
-    assert sorted(report) == [4, 5, 6, 7, 8, 10, 11, 12, 13, 16, 17, 19]
+    assert sorted(report) == [4, 5, 6, 7, 8, 10, 11, 12, 16, 17, 19]  # 13: its repeat_count
     assert "geotrace" in report[4][1]
     assert report[5] == ("calculation", report[5][1])
     assert "function jr:choice-name()" in report[5][1]
@@ -263,7 +263,6 @@ def test_legacy_report_names_every_row_it_could_not_translate(legacy: Any) -> No
     assert "dynamic default" in report[10][1]
     assert "bad.name" in report[11][1]
     assert "metadata 'deviceid'" in report[12][1]
-    assert report[13][0] == "repeat_count"
     assert "${tariff}" in report[16][1]
     assert "inside a group or repeat that was left out" in report[17][1]
     assert "metadata 'start'" in report[19][1]
@@ -273,13 +272,16 @@ def test_legacy_keeps_what_it_can_and_validates(legacy: Any) -> None:
     d = load_definition(legacy.definition)
     assert list(d.by_key) == ["district", "station", "material", "material_other", "risers",
                               "riser_diameter", "remarks"]
+    assert d.by_key["risers"].raw["repeat_count"] == "3"
     answers = {"district": "gulou", "station": "s01", "material": "pe",
-               "risers": [{"riser_diameter": 25.0}]}
+               "risers": [{"riser_diameter": 25.0}] * 3}  # its repeat_count
     assert check(legacy.definition, answers) == []
     assert check(legacy.definition, {**answers, "station": "s02"}) == [
         ("station", "choice_not_offered")]
-    assert check(legacy.definition, {**answers, "risers": [{"riser_diameter": 0}]}) == [
-        ("risers[0].riser_diameter", "constraint")]
+    assert check(legacy.definition, {**answers, "risers": [{"riser_diameter": 0}] * 3}) == [
+        (f"risers[{i}].riser_diameter", "constraint") for i in range(3)]
+    assert check(legacy.definition, {**answers, "risers": answers["risers"][:1]}) == [
+        ("risers", "too_few_repeats")]
 
 
 # -- files that are not XLSForms ------------------------------------------------------------
@@ -472,3 +474,26 @@ def test_a_range_is_a_number_held_to_its_bounds_and_step() -> None:
         ("pressure", "constraint"), ("rating", "constraint"), ("floors", "constraint")]
     assert check(d, {"pressure": -1, "rating": 0, "floors": 32}) == [
         ("pressure", "constraint"), ("rating", "constraint"), ("floors", "constraint")]
+
+
+def test_repeat_count_asks_for_exactly_as_many_entries() -> None:
+    """ODK's repeat_count, read from an answer: the form is complete with exactly that many
+    entries, and says so either way; until the count is answered nothing is asked."""
+    result = import_xlsform(xlsx(
+        [["type", "name", "label", "repeat_count", "required"],
+         ["integer", "burners", "灶眼数量", None, "yes"],
+         ["begin repeat", "burner", "灶眼", "${burners}"],
+         ["select_one pfn", "flame", "火焰"],
+         ["end repeat"],
+         ["text", "note", "备注", "2"]],
+        [["list_name", "name", "label"], ["pfn", "pass", "合格"], ["pfn", "fail", "不合格"],
+         ["pfn", "na", "不适用"]]))
+    assert [(p.row, p.column) for p in result.problems] == [(6, "repeat_count")]
+    d = result.definition
+    assert d["items"][1]["repeat_count"] == "${burners}" and "repeat_count" not in d["items"][2]
+    entry = {"flame": "pass"}
+    assert check(d, {"burners": 2, "burner": [entry]}) == [("burner", "too_few_repeats")]
+    assert check(d, {"burners": 2, "burner": [entry] * 3}) == [("burner", "too_many_repeats")]
+    assert check(d, {"burners": 2, "burner": [entry] * 2}) == []
+    assert check(d, {"burners": 0, "burner": []}) == []
+    assert check(d, {"burner": [entry]}) == [("burners", "required")]

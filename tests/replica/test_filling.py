@@ -221,3 +221,27 @@ def test_a_meter_read_on_a_form_is_a_reading_and_the_next_visits_previous(
     sub_id = fresh_replica.forms.start("job-mr")
     previous = fresh_replica.submissions.answers(sub_id)["previous_reading"]["value"]
     assert previous == before + 21.5  # the tablet's own reading, newer than the billing one
+
+
+def test_a_repeat_with_a_count_offers_entries_up_to_it() -> None:
+    """ODK's repeat_count on the tablet: the repeat says how many it needs, and offers
+    another entry only while it has fewer."""
+    from fieldapp.forms.loader import load_definition
+    from fieldapp.forms.state import FormState
+    from fieldapp.replica.filling import _field
+
+    d = load_definition({"code": "burners", "version": 1, "title": {"zh": "灶"}, "items": [
+        {"key": "n", "type": "integer", "label": {"zh": "灶眼数量"}},
+        {"key": "burner", "type": "repeat", "repeat_count": "${n}", "max_repeat": 9,
+         "label": {"zh": "灶眼"}, "items": [{"key": "ok", "type": "yes_no",
+                                             "label": {"zh": "正常"}}]}]})
+    repeat = d.by_key["burner"]
+
+    def shown(answers: dict) -> tuple[int, int | None, bool]:
+        f = _field(FormState(d, answers), repeat, (), "burner", None, {}, {}, "zh")
+        return f.count, f.wanted, f.can_add
+
+    assert shown({}) == (0, None, True)  # no count yet: up to max_repeat
+    assert shown({"n": 2, "burner": [{"ok": "yes"}]}) == (1, 2, True)
+    assert shown({"n": 2, "burner": [{"ok": "yes"}] * 2}) == (2, 2, False)
+    assert shown({"n": 1, "burner": [{"ok": "yes"}] * 2}) == (2, 1, False)

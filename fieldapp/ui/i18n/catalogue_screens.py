@@ -218,6 +218,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "form.signed": ("客户已在「签名」页签名 ✓", "Signed by the customer on the Signature tab ✓"),
     "form.sign_on_tab": ("请在「签名」页由客户签名", "The customer signs on the Signature tab"),
     "form.instances": ("共 {n} 项", "{n} entries"),
+    "form.instances_wanted": ("共 {n} 项，应为 {wanted} 项", "{n} of {wanted} entries"),
     "form.add_instance": ("添加一项", "Add entry"),
     "form.remove_instance": ("删除此项", "Remove entry"),
     "form.yes": ("是", "Yes"),
@@ -294,6 +295,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "checklist.problem.constraint": ("超出允许范围", "out of the allowed range"),
     "checklist.problem.too_few_photos": ("照片不够", "too few photos"),
     "checklist.problem.too_few_repeats": ("条目不够", "too few entries"),
+    "checklist.problem.too_many_repeats": ("条目太多", "too many entries"),
     "checklist.problem.photo_required": ("不合格项需拍照", "a failed item needs a photo"),
     "checklist.problems_title": ("还有 {n} 项需要处理", "{n} items still need attention"),
     # -- evidence -------------------------------------------------------------------------------

@@ -142,7 +142,9 @@ class FieldRow(QFrame):
             body.addWidget(label(tr("form.signed") if f.count else tr("form.sign_on_tab"),
                                  name="muted", wrap=True))
         elif f.type == "repeat":
-            body.addWidget(label(tr("form.instances", n=f.count), name="muted"))
+            body.addWidget(label(tr("form.instances", n=f.count) if f.wanted is None else
+                                 tr("form.instances_wanted", n=f.count, wanted=f.wanted),
+                                 name="muted"))
             add = button(tr("form.add_instance"), name=f"{name}_add")
             add.setEnabled(f.can_add)
             add.clicked.connect(lambda: self.view.add_instance(f.path))
