@@ -122,9 +122,10 @@ class FormDefinition:
         return self.by_key.get(key)
 
 
-def shown_text(texts: Mapping[str, str] | None, lang: str) -> str:
-    """A label in the tablet's language, else Chinese, else English, else the first the
-    form's author wrote (a form written only in French still shows its questions)."""
+def shown_text(texts: Mapping[str, str] | None, lang: str, default: str | None = None) -> str:
+    """A label in the tablet's language, else the form's default language (its settings
+    sheet's), else Chinese, else English, else the first the form's author wrote (a form
+    written only in French still shows its questions)."""
     texts = texts or {}
-    return texts.get(lang) or texts.get("zh") or texts.get("en") or next(
-        (t for t in texts.values() if t), "")
+    return texts.get(lang) or (texts.get(default) if default else None) or texts.get("zh") \
+        or texts.get("en") or next((t for t in texts.values() if t), "")

@@ -68,7 +68,7 @@ class _Loader:
         if not isinstance(d, Mapping):
             raise self.fail(None, "a definition must be a JSON object")
         unknown = set(d) - {"code", "version", "title", "answers", "hazard_levels",
-                            "choice_lists", "items", "description"}
+                            "choice_lists", "items", "description", "default_language"}
         if unknown:
             raise self.fail(None, f"unknown top-level properties {sorted(unknown)}")
         if not (isinstance(d.get("code"), str) and re.fullmatch(r"[a-z][a-z0-9_]*", d["code"])):
@@ -77,6 +77,9 @@ class _Loader:
         if not (isinstance(version, int) and not isinstance(version, bool) and version >= 1):
             raise self.fail(None, "version must be a whole number from 1")
         title = _label(self.form, None, d.get("title"), "title")
+        default = d.get("default_language")
+        if default is not None and not (isinstance(default, str) and LANGUAGE.fullmatch(default)):
+            raise self.fail(None, "default_language must be a language code (zh, en, fr…)")
         self._hazard_levels(d.get("hazard_levels", {}))
         self._choice_lists(d.get("choice_lists", {}))
         items = d.get("items")

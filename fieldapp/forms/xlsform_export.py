@@ -176,6 +176,9 @@ class _Writer:
         row: dict[str, Any] = {"form_id": self.d["code"], "version": self.d["version"]}
         self.translated(row, "form_title", self.d["title"])
         self.translated(row, "description", self.d.get("description"))
+        if self.d.get("default_language"):  # as the language columns name it
+            code = self.d["default_language"]
+            row["default_language"] = f"{LANGUAGE_NAMES.get(code, code)} ({code})"
         return row
 
     def header(self, rows: list[dict[str, Any]], first: tuple[str, ...]) -> list[str]:

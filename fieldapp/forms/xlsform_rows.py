@@ -135,7 +135,11 @@ class Importer:
     def settings(self, code: str | None, version: int | None) -> dict[str, Any]:
         sheet = self.sheets.get("settings")
         record = next((r for _, r in sheet.records()), {}) if sheet else {}
-        self.default_language = _language(cell_text(record.get("default_language")))
+        said = cell_text(record.get("default_language"))
+        self.default_language = _language(said)
+        if said and self.default_language is None and said.lower() != "default":
+            self.report("settings", 2, "default_language", f"default_language {said!r} has no"
+                                                           " language code: not used")
         record = {_SETTINGS.get(k, k): v for k, v in record.items()}
         form_id = code or re.sub(r"[^a-z0-9_]+", "_", cell_text(record.get("form_id")).lower())
         form_id = form_id.strip("_") if re.match(r"[a-z]", form_id or "") else "imported_form"
@@ -148,7 +152,9 @@ class Importer:
         title = self.localized(record, "form_title") or {"zh": form_id, "en": form_id}
         described = self.localized(record, "description")
         return {"code": form_id, "version": version, "title": title,
-                **({"description": described} if described else {})}
+                **({"description": described} if described else {}),
+                **({"default_language": self.default_language} if self.default_language
+                   else {})}
 
     def choices(self) -> None:
         sheet = self.sheets.get("choices")

@@ -214,7 +214,7 @@ class Forms:
         answered = [f for f in valued if f.value not in (None, "", []) or f.count]
         # Out of what must be answered and what was, so a finished form reads n/n.
         total = len({id(f) for f in valued if f.required} | {id(f) for f in answered})
-        title = d.title.get(lang) or d.title.get("zh") or d.code
+        title = shown_text(d.title, lang, d.raw.get("default_language")) or d.code
         hazards = (self.r.submissions.hazards(sub["job_id"]) if sub["state"] == "submitted"
                    else [])
         shown = {f.path for f in fields}
@@ -233,7 +233,7 @@ def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
            answer: Mapping[str, Any] | None, attached: Mapping[str, list[str]],
            found: Mapping[str, str], lang: str) -> Field:
     def text(labels: Mapping[str, str] | None) -> str:
-        return shown_text(labels, lang)
+        return shown_text(labels, lang, state.definition.raw.get("default_language"))
 
     hint = text(q.raw.get("hint")) if isinstance(q.raw.get("hint"), dict) \
         else str(q.raw.get("hint") or "")

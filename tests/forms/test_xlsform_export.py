@@ -23,7 +23,7 @@ FORMS = sorted((Path(__file__).resolve().parents[2] / "resources" / "forms").glo
 EVERYTHING: dict[str, Any] = {
     "code": "everything", "version": 4,
     "title": {"zh": "全部题型", "en": "Every type", "fr": "Tous les types"},
-    "description": {"zh": "导出往返测试", "en": "Round trip"},
+    "description": {"zh": "导出往返测试", "en": "Round trip"}, "default_language": "fr",
     "hazard_levels": {"minor": {"zh": "轻微", "en": "Minor", "deadline_days": 60},
                       "urgent": {"zh": "紧急", "en": "Urgent", "deadline_days": 2}},
     "answers": {"pass": {"zh": "正常", "en": "OK"}, "fail": {"zh": "异常", "en": "Faulty"},

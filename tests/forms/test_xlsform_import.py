@@ -497,3 +497,20 @@ def test_repeat_count_asks_for_exactly_as_many_entries() -> None:
     assert check(d, {"burners": 2, "burner": [entry] * 2}) == []
     assert check(d, {"burners": 0, "burner": []}) == []
     assert check(d, {"burner": [entry]}) == [("burners", "required")]
+
+
+def test_the_settings_default_language_is_shown_where_the_tablets_is_missing() -> None:
+    """A form in English and French whose settings sheet says French: a Chinese tablet shows
+    French, an English one English; a default language with no code is named."""
+    survey = [["type", "name", "label::English (en)", "label::Français (fr)"],
+              ["text", "shop", "Shop", "Boutique"]]
+    result = import_xlsform(xlsx(survey, None, [["default_language"], ["Français (fr)"]]))
+    d = result.definition
+    assert d["default_language"] == "fr" and result.problems == ()
+    label = d["items"][0]["label"]
+    assert shown_text(label, "zh", d["default_language"]) == "Boutique"
+    assert shown_text(label, "en", d["default_language"]) == "Shop"
+    assert shown_text(label, "zh") == "Shop"  # a form without one: English before the rest
+    unknown = import_xlsform(xlsx(survey, None, [["default_language"], ["Klingon"]]))
+    assert "default_language" not in unknown.definition
+    assert [(p.sheet, p.column) for p in unknown.problems] == [("settings", "default_language")]
