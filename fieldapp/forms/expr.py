@@ -44,6 +44,7 @@ class Env(Protocol):
     def attr(self, name: str) -> Any: ...
     def today(self) -> str: ...
     def now(self) -> str: ...
+    def lookup(self, table: str, column: str, key_column: str, key: str) -> Any: ...
 
 
 # -- tokens ---------------------------------------------------------------------------------
@@ -134,7 +135,9 @@ FUNCTIONS: dict[str, Function] = {
 }
 # Functions that read the evaluation environment rather than only their arguments.
 ENV_FUNCTIONS: dict[str, Node] = {"today": lambda env: env.today(), "now": lambda env: env.now()}
-SUPPORTED_FUNCTIONS = frozenset(FUNCTIONS) | frozenset(ENV_FUNCTIONS) | {"if"}
+SUPPORTED_FUNCTIONS = frozenset(FUNCTIONS) | frozenset(ENV_FUNCTIONS) | {"if", "pulldata"}
+# pulldata('table', 'column', 'key column', key): a value from a CSV attached to the form.
+Pull = tuple[str, str | None, str | None]  # the table and, when written as text, the columns
 
 _BINARY: dict[str, tuple[int, Callable[[Any, Any], Any]]] = {
     "=": (3, v.equal), "!=": (3, v.not_equal),
@@ -157,6 +160,7 @@ class Expression:
     names: frozenset[str]  # bare names (choice attributes in a choice filter)
     uses_current: bool  # reads ``.``
     _root: Node
+    pulls: frozenset[Pull] = frozenset()  # the attached tables pulldata() reads
 
     def evaluate(self, env: Env) -> Any:
         return self._root(env)
@@ -173,6 +177,7 @@ class _Parser:
         self.allow_names = allow_names
         self.refs: set[str] = set()
         self.names: set[str] = set()
+        self.pulls: set[Pull] = set()
         self.uses_current = False
 
     def fail(self, token: Token, problem: str) -> ExpressionError:
@@ -284,6 +289,8 @@ class _Parser:
             self._arity(name, len(args), 3, 3)
             cond, then, other = args
             return lambda env: _if(env, cond, then, other)
+        if name.text == "pulldata":
+            return self._pulldata(name, args, arg_tokens)
         if name.text in ENV_FUNCTIONS:
             self._arity(name, len(args), 0, 0)
             read = ENV_FUNCTIONS[name.text]
@@ -301,6 +308,18 @@ class _Parser:
                                                   else f"{low} to {high}")
             raise self.fail(name, f"{name.text}() takes {want} arguments, not {n}")
 
+    def _pulldata(self, name: Token, args: list[Node], tokens: list[Token]) -> Node:
+        """ODK's pulldata: the table is named as text (the loader checks it is attached, and
+        the columns when they are written as text too); the key may be any value."""
+        self._arity(name, len(args), 4, 4)
+        if tokens[0].kind != "string":
+            raise self.fail(tokens[0], "pulldata() names its table as text: pulldata('prices', …)")
+        literal = [t.text[1:-1] if t.kind == "string" else None for t in tokens[:3]]
+        self.pulls.add((literal[0] or "", literal[1], literal[2]))
+        table, column, key_column, key = args
+        return lambda env: env.lookup(v.to_string(table(env)), v.to_string(column(env)),
+                                      v.to_string(key_column(env)), v.to_string(key(env)))
+
     def _check_pattern(self, token: Token) -> None:
         try:
             re.compile(token.text[1:-1])
@@ -317,4 +336,4 @@ def parse(text: str, allow_names: bool = False) -> Expression:
     parser = _Parser(text, allow_names)
     root = parser.parse()
     return Expression(text, frozenset(parser.refs), frozenset(parser.names),
-                      parser.uses_current, root)
+                      parser.uses_current, root, frozenset(parser.pulls))

@@ -58,6 +58,7 @@ class _Loader:
         self.by_key: dict[str, Question] = {}
         self.levels: dict[str, HazardLevel] = {}
         self.lists: dict[str, tuple[Choice, ...]] = {}
+        self.tables: dict[str, set[str]] = {}  # attached table → its columns
         self.pending: list[tuple[Question, str, Expression]] = []
 
     def fail(self, key: str | None, problem: str) -> FormDefinitionError:
@@ -68,7 +69,8 @@ class _Loader:
         if not isinstance(d, Mapping):
             raise self.fail(None, "a definition must be a JSON object")
         unknown = set(d) - {"code", "version", "title", "answers", "hazard_levels",
-                            "choice_lists", "items", "description", "default_language"}
+                            "choice_lists", "items", "description", "default_language",
+                            "data"}
         if unknown:
             raise self.fail(None, f"unknown top-level properties {sorted(unknown)}")
         if not (isinstance(d.get("code"), str) and re.fullmatch(r"[a-z][a-z0-9_]*", d["code"])):
@@ -82,6 +84,7 @@ class _Loader:
             raise self.fail(None, "default_language must be a language code (zh, en, fr…)")
         self._hazard_levels(d.get("hazard_levels", {}))
         self._choice_lists(d.get("choice_lists", {}))
+        self._data(d.get("data", {}))
         items = d.get("items")
         if not (isinstance(items, list) and items):
             raise self.fail(None, "items must be a non-empty list")
@@ -101,6 +104,18 @@ class _Loader:
             label = {k: v for k, v in spec.items() if k in ("zh", "en")}
             self.levels[name] = HazardLevel(name, _label(self.form, None, label,
                                                          f"hazard level {name!r}"), days)
+
+    def _data(self, tables: Any) -> None:
+        """Tables attached to the form (CSV files, for pulldata): rows of text by column."""
+        if not isinstance(tables, dict):
+            raise self.fail(None, "data must be an object of tables")
+        for name, rows in tables.items():
+            if not (isinstance(rows, list) and rows and all(
+                    isinstance(r, dict) and all(isinstance(k, str) and isinstance(x, str)
+                                                for k, x in r.items()) for r in rows)):
+                raise self.fail(None, f"data table {name!r} must be a non-empty list of rows"
+                                      " of text")
+            self.tables[name] = {k for r in rows for k in r}
 
     def _choice_lists(self, lists: Any) -> None:
         if not isinstance(lists, dict):
@@ -264,6 +279,14 @@ class _Loader:
             if target.type == "group":
                 raise self.fail(question.key, f"{prop} refers to the group ${{{name}}}, "
                                               "which has no value")
+        for table, *columns in sorted(expression.pulls, key=str):
+            if table not in self.tables:
+                raise self.fail(question.key, f"{prop}: pulldata() reads {table!r}, which is"
+                                              f" not attached to the form ({table}.csv)")
+            for column in columns:
+                if column is not None and column not in self.tables[table]:
+                    raise self.fail(question.key, f"{prop}: pulldata() reads the column"
+                                                  f" {column!r}, which {table}.csv does not have")
 
     def _value_deps(self, question: Question) -> set[str]:
         """Questions whose values decide this one's relevance or value."""

@@ -49,6 +49,9 @@ class _Env:
     def now(self) -> str:
         return self.state.now
 
+    def lookup(self, table: str, column: str, key_column: str, key: str) -> Any:
+        return self.state.lookup(table, column, key_column, key)
+
 
 class FormState:
     """A definition applied to one set of answers; values and relevance computed lazily."""
@@ -65,6 +68,18 @@ class FormState:
         self.today = (today or moment.date()).isoformat()
         self._relevant: dict[Location, object] = {}  # a bool, or _IN_PROGRESS
         self._values: dict[Location, Any] = {}
+        self._indexes: dict[tuple[str, str], dict[str, Mapping[str, str]]] = {}
+
+    def lookup(self, table: str, column: str, key_column: str, key: str) -> Any:
+        """pulldata(): ``column`` of the first row of the attached ``table`` whose
+        ``key_column`` is ``key``; empty text when there is none, as ODK gives."""
+        index = self._indexes.get((table, key_column))
+        if index is None:
+            index = {}
+            for row in self.definition.raw.get("data", {}).get(table, ()):
+                index.setdefault(row.get(key_column, ""), row)
+            self._indexes[(table, key_column)] = index
+        return index.get(key, {}).get(column, "")
 
     # -- raw answers ----------------------------------------------------------------------
     def raw(self, q: Question, idx: tuple[int, ...]) -> tuple[bool, Any]:

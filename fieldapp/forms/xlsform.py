@@ -23,7 +23,7 @@ pass/fail items their hazard level, so utilities can add FieldApp's rules to the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 from fieldapp.forms.loader import FormDefinitionError, load_definition
 from fieldapp.forms.state import PIPED
 from fieldapp.forms.xlsform_fieldapp import LISTS, PASS_FAIL_LIST, answers
+from fieldapp.forms.xlsform_files import PULLED, read_files
 from fieldapp.forms.xlsform_rows import EXPRESSION_COLUMNS, STANDARD_LEVELS, Importer, ImportProblem
 from fieldapp.forms.xlsform_sheets import XLSFormError, read_sheets
 
@@ -79,10 +80,25 @@ def _check_piping(importer: Importer, items: list[dict[str, Any]]) -> None:
     walk(items)
 
 
+def _pulled(items: list[dict[str, Any]]) -> set[str]:
+    """The tables the kept questions' pulldata() calls name."""
+    found: set[str] = set()
+    for item in items:
+        for column in (*EXPRESSION_COLUMNS, "previous"):
+            if isinstance(item.get(column), str):
+                found.update(PULLED.findall(item[column]))
+        found |= _pulled(item.get("items", []))
+    return found
+
+
 def import_xlsform(source: Path | str | bytes | BinaryIO, *, code: str | None = None,
-                   version: int | None = None) -> ImportResult:
-    """Translate an XLSForm; the definition it returns always loads with the engine."""
-    importer = Importer(read_sheets(source))
+                   version: int | None = None,
+                   files: Mapping[str, bytes] | None = None) -> ImportResult:
+    """Translate an XLSForm, with the CSV files it reads (by file name: ``prices.csv`` for
+    ``pulldata('prices', …)`` and ``select_one_from_file prices.csv``); the definition it
+    returns always loads with the engine."""
+    tables = read_files(files or {})
+    importer = Importer(read_sheets(source), tables)
     top = importer.settings(code, version)
     importer.choices()
     items = importer.survey()
@@ -94,6 +110,12 @@ def import_xlsform(source: Path | str | bytes | BinaryIO, *, code: str | None = 
         definition["choice_lists"] = importer.lists
     if importer.hazard_levels or importer.uses_hazards:
         definition["hazard_levels"] = importer.hazard_levels or STANDARD_LEVELS
+    # What pulldata() reads travels in the definition; a table not attached is left to the
+    # loader, which names it, and the rows reading it are left out below.
+    data = {name: tables[f"{name}.csv"] for name in sorted(_pulled(items))
+            if f"{name}.csv" in tables}
+    if data:
+        definition["data"] = data
     # Whatever the loader still refuses (a reference to a row left out, a cycle…) is left
     # out too, one question at a time, until the definition loads.
     while True:
@@ -111,6 +133,9 @@ def import_xlsform(source: Path | str | bytes | BinaryIO, *, code: str | None = 
             for key in _inner_keys(dropped):
                 importer.report("survey", importer.rows.get(key, 0), None,
                                 "inside a group or repeat that was left out")
+    if "data" in definition:  # only what the questions kept still read
+        kept = {k: v for k, v in definition.pop("data").items() if k in _pulled(items)}
+        definition.update({"data": kept} if kept else {})
     _check_piping(importer, items)
     importer.problems.sort(key=lambda p: (p.sheet != "settings", p.sheet, p.row))
     return ImportResult(definition, tuple(importer.problems))

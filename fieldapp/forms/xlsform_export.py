@@ -1,7 +1,8 @@
 """A FieldApp form definition written as an XLSForm (.xlsx), for a designer to edit in Excel.
 
     data = export_xlsform(definition)          # bytes of a workbook
-    import_xlsform(data).definition == definition
+    files = export_files(definition)           # the CSVs its pulldata() reads, by name
+    import_xlsform(data, files=files).definition == definition
 
 The workbook is an ordinary XLSForm (survey, choices and settings sheets, labels per language
 as ``label::Chinese (zh)``) that pyxform accepts; what ODK has no word for is written in
@@ -12,6 +13,7 @@ as the form's next version.
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -207,6 +209,20 @@ def _sheet(book: Workbook, title: str, header: list[str], rows: list[dict[str, A
         longest = max((len(str(r.get(column) or "")) for r in rows), default=0)
         sheet.column_dimensions[get_column_letter(number)].width = min(
             60, max(10, len(column) + 2, longest + 2))
+
+
+def export_files(definition: Mapping[str, Any]) -> dict[str, bytes]:
+    """The CSV files the form reads with pulldata(), by file name, to upload with the
+    workbook (UTF-8 with its mark, so Excel opens the Chinese in them right)."""
+    files = {}
+    for name, rows in definition.get("data", {}).items():
+        out = io.StringIO()
+        header = list(dict.fromkeys(k for row in rows for k in row))
+        writer = csv.DictWriter(out, header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        files[f"{name}.csv"] = out.getvalue().encode("utf-8-sig")
+    return files
 
 
 def export_xlsform(definition: Mapping[str, Any]) -> bytes:

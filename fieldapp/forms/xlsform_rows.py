@@ -12,6 +12,7 @@ from fieldapp.forms.expr import NAME_RE, SUPPORTED_FUNCTIONS
 from fieldapp.forms.loader import LANGUAGE
 from fieldapp.forms.xlsform_fieldapp import HAZARD_LIST, read_columns, refine
 from fieldapp.forms.xlsform_fieldapp import hazard_levels as fieldapp_levels
+from fieldapp.forms.xlsform_selects import select_type
 from fieldapp.forms.xlsform_sheets import Sheet, XLSFormError, cell_text
 
 SIMPLE_TYPES = {"text": "text", "string": "text", "integer": "integer", "int": "integer",
@@ -105,8 +106,10 @@ def _guess_language(text: str, default: str | None) -> str:
 
 
 class Importer:
-    def __init__(self, sheets: dict[str, Sheet]) -> None:
+    def __init__(self, sheets: dict[str, Sheet],
+                 files: dict[str, list[dict[str, str]]] | None = None) -> None:
         self.sheets = sheets
+        self.files = files or {}  # attached CSVs' rows, by file name
         self.problems: list[ImportProblem] = []
         self.rows: dict[str, int] = {}  # question key → survey row
         self.lists: dict[str, list[dict[str, Any]]] = {}
@@ -157,19 +160,27 @@ class Importer:
                    else {})}
 
     def choices(self) -> None:
-        sheet = self.sheets.get("choices")
-        if sheet is None:
-            return
+        """The choices sheet's lists, and the external_choices sheet's (ODK's
+        select_one_external: on the tablet they are ordinary lists)."""
+        for name in ("choices", "external_choices"):
+            if name in self.sheets:
+                self.choice_sheet(self.sheets[name])
+        self.hazard_levels, bad = fieldapp_levels(self.lists.get(HAZARD_LIST, []))
+        for level in bad:
+            self.report("choices", 0, "deadline_days", f"hazard level {level!r} needs"
+                                                       " deadline_days, a whole number of days")
+
+    def choice_sheet(self, sheet: Sheet) -> None:
         self.other_languages(sheet)
         for number, record in sheet.records():
             record = {("list_name" if k == "list name" else k): v for k, v in record.items()}
             list_name, name = cell_text(record.get("list_name")), cell_text(record.get("name"))
             if not list_name or not name:
-                self.report("choices", number, None, "a choice needs list_name and name")
+                self.report(sheet.name, number, None, "a choice needs list_name and name")
                 continue
             entries = self.lists.setdefault(list_name, [])
             if any(e["value"] == name for e in entries):
-                self.report("choices", number, "name", f"duplicate choice {name!r} in "
+                self.report(sheet.name, number, "name", f"duplicate choice {name!r} in "
                                                        f"{list_name}; left out")
                 continue
             label = self.localized(record, "label") or {"zh": name}
@@ -177,10 +188,6 @@ class Importer:
                      if k not in ("list_name", "name") and not k.startswith(("label", "media"))
                      and re.fullmatch(NAME_RE, k) and cell_text(v)}
             entries.append({"value": name, "label": label, **extra})
-        self.hazard_levels, bad = fieldapp_levels(self.lists.get(HAZARD_LIST, []))
-        for name in bad:
-            self.report("choices", 0, "deadline_days", f"hazard level {name!r} needs"
-                                                       " deadline_days, a whole number of days")
 
     def other_languages(self, sheet: Sheet) -> None:
         """Say which language columns are left out (once each, on the header row): those
@@ -270,30 +277,11 @@ class Importer:
             return SIMPLE_TYPES[kind], {}
         if kind == "range":
             return self.range(number, cell_text(record.get("parameters")))
-        m = re.fullmatch(r"(select one|select multiple) (\S+)( or_other)?", kind)
-        if m is None:
-            self.report("survey", number, "type", f"type {cell_text(record.get('type'))!r} is not "
-                                                  "supported; row left out")
-            return None
-        list_name = m.group(2)
-        if list_name not in self.lists:
-            self.report("survey", number, "type", f"choice list {list_name!r} is not on the "
-                                                  "choices sheet; row left out")
-            return None
-        if m.group(3):  # as ODK does it: an "other" choice, and a text question for it
-            list_name = self._with_other(list_name)
-            key = cell_text(record.get("name"))
-            chosen = (f"${{{key}}} = 'other'" if m.group(1) == "select one"
-                      else f"selected(${{{key}}}, 'other')")
-            self.others[key] = {"key": f"{key}_other", "type": "text", "relevant": chosen,
-                                "required": True,
-                                "label": {"zh": "请说明（其他）", "en": "Specify other"}}
-        values = {c["value"] for c in self.lists[list_name]}
-        if m.group(1) == "select one" and values == {"yes", "no"}:
-            return "yes_no", {}
-        if m.group(1) == "select one" and values == {"pass", "fail", "na"}:
-            return "pass_fail_na", {}
-        return m.group(1).replace(" ", "_"), {"choices": list_name}
+        if kind.startswith(("select one", "select multiple")):
+            return select_type(self, number, kind, record)
+        self.report("survey", number, "type", f"type {cell_text(record.get('type'))!r} is not "
+                                              "supported; row left out")
+        return None
 
     def range(self, number: int, parameters: str) -> tuple[str, dict[str, Any]] | None:
         """ODK's range (``start=0 end=10 step=0.5``, by default 1 to 10 by 1) as a number
@@ -316,15 +304,6 @@ class Importer:
         if whole and step != 1:  # a fractional step is left to the slider: 0.3 mod 0.1
             held += f" and (. - {low}) mod {step} = 0"  # is not 0 in binary fractions
         return ("integer" if whole else "decimal"), {"_range": held}
-
-    def _with_other(self, list_name: str) -> str:
-        """The list with ODK's "other" choice added (a list of its own: another question may
-        use the list without it)."""
-        name = f"{list_name}_or_other"
-        if name not in self.lists:
-            self.lists[name] = [*self.lists[list_name],
-                                {"value": "other", "label": {"zh": "其他", "en": "Other"}}]
-        return name
 
     def properties(self, number: int, record: dict[str, Any], item: dict[str, Any]) -> bool:
         qtype = item["type"]

@@ -93,7 +93,7 @@ def read_sheets(source: Path | str | bytes | BinaryIO) -> dict[str, Sheet]:
     except PyXFormError as exc:
         raise XLSFormError(f"pyxform refuses this XLSForm: {exc}") from exc
     sheets = {}
-    for name in ("survey", "choices", "settings"):
+    for name in ("survey", "choices", "settings", "external_choices"):
         rows = getattr(data, name)
         if rows is not None:
             header = [h for h in (getattr(data, f"{name}_header") or [{}])[0]]

@@ -127,6 +127,8 @@ def check(event: str, condition: str, action: str, params: Mapping[str, Any]) ->
                                 f"（可用：{', '.join(known)}）")
             if expression.uses_current:
                 problems.append("条件中不能使用“.”")
+            if expression.pulls:
+                problems.append("条件中不能使用 pulldata()：它读表单附带的表格，规则没有表单")
     if action not in ACTIONS:
         problems.append(f"未知的动作：{action}")
     elif "text" in ACTIONS[action][1]:

@@ -122,6 +122,9 @@ class _Facts:
     def now(self) -> str:
         return self.moment.isoformat(timespec="seconds")
 
+    def lookup(self, table: str, column: str, key_column: str, key: str) -> Any:
+        return ""  # a rule has no form, so no attached tables
+
 
 # -- events ---------------------------------------------------------------------------------
 

@@ -30,11 +30,16 @@ class Env:
     def now(self) -> str:
         return "2025-03-01T09:30:00+08:00"
 
+    def lookup(self, table: str, column: str, key_column: str, key: str) -> Any:
+        row = next((r for r in TABLES.get(table, []) if r.get(key_column) == key), {})
+        return row.get(column, "")
+
 
 REFS = {"reading": 1250.5, "previous": 1200, "actions": ["tighten", "replace_hose"],
         "level": "serious", "empty": None, "blank": "", "qty": [2, 3, None],
         "flue": ["pass", "fail"],
-        "name": "王建国", "n": "12", "day": "2025-02-20"}
+        "name": "王建国", "n": "12", "day": "2025-02-20", "district": "gulou"}
+TABLES = {"prices": [{"id": "gulou", "price": "3.05"}, {"id": "jianye", "price": "2.9"}]}
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -101,6 +106,10 @@ REFS = {"reading": 1250.5, "previous": 1200, "actions": ["tighten", "replace_hos
     ("regex('0812', '^1[3-9][0-9]{9}$')", False),
     ("date('2025-02-30')", None),
     (".5 + .5", 1.0),
+    ("pulldata('prices', 'price', 'id', ${district})", "3.05"),  # from the attached CSV
+    ("pulldata('prices', 'price', 'id', ${district}) * 10", 30.5),
+    ("pulldata('prices', 'price', 'id', 'nowhere')", ""),  # no such row: empty, as ODK
+    ("pulldata('prices', 'price', 'id', ${empty})", ""),
 ])
 def test_evaluates(text: str, expected: Any) -> None:
     assert parse(text).evaluate(Env(REFS)) == expected
@@ -129,6 +138,8 @@ def test_parse_once_and_report_what_is_read() -> None:
     assert first.refs == {"a", "b", "c"}
     assert first.uses_current
     assert not parse("1 + 1").uses_current
+    pulled = parse("pulldata('prices', 'price', 'id', ${d}) + pulldata('t', ${c}, 'k', 1)")
+    assert pulled.pulls == {("prices", "price", "id"), ("t", None, "k")}
 
 
 @pytest.mark.parametrize(("text", "position", "problem"), [
@@ -150,6 +161,8 @@ def test_parse_once_and_report_what_is_read() -> None:
     ("", 0, "empty expression"),
     ("regex(., '[a-')", 9, "bad regular expression"),
     ("${a} == 1", 6, "expected a value but found '='"),
+    ("pulldata(${a}, 'p', 'id', 1)", 9, "pulldata() names its table as text"),
+    ("pulldata('prices', 'price')", 0, "pulldata() takes 4 arguments, not 2"),
 ])
 def test_errors_name_the_expression_and_position(text: str, position: int, problem: str) -> None:
     with pytest.raises(ExpressionError) as caught:

@@ -257,7 +257,7 @@ def test_legacy_report_names_every_row_it_could_not_translate(legacy: Any) -> No
     assert "geotrace" in report[4][1]
     assert report[5] == ("calculation", report[5][1])
     assert "function jr:choice-name()" in report[5][1]
-    assert "function pulldata()" in report[6][1]
+    assert "pulldata() reads 'prices', which is not attached to the form" in report[6][1]
     assert "XPath path" in report[7][1]
     assert report[8][0] == "relevant" and "${floors}" in report[8][1]  # it read a row left out
     assert "dynamic default" in report[10][1]

@@ -151,6 +151,9 @@ def test_an_admins_edit_is_checked_then_takes_effect(engine: Storage) -> None:
         "条件写法有误")
     assert "条件中没有这些变量：colour" in rule_book.check(
         "job.completed", "${colour} = 'red'", "alert", {"text": "x"})[0]
+    assert rule_book.check("job.completed", "pulldata('t', 'a', 'b', ${kind}) = 'x'", "alert",
+                           {"text": "x"}) == [
+        "条件中不能使用 pulldata()：它读表单附带的表格，规则没有表单"]
     assert rule_book.check("job.completed", "", "notify_customer",
                        {"text": "您好 {name}"}) == ["消息中没有这些变量：{name}"]
     assert rule_book.check("job.completed", "", "follow_up_task", {"hours": "-1"}) == [
