@@ -15,7 +15,7 @@ from starlette.datastructures import UploadFile
 from fieldapp.domain import form_choice
 from fieldapp.domain.kinds import FORM_FOR_KIND, KIND_ZH
 from fieldapp.domain.roles import ADMINS
-from fieldapp.forms.xlsform_export import export_xlsform
+from fieldapp.forms.xlsform_export import export_files, export_xlsform
 from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office.auth import check_csrf
@@ -58,15 +58,22 @@ def forms_page(request: Request, who: Office, done: str = "", error: str = "") -
 @router.post("/forms", response_model=None)
 async def upload(request: Request, who: Office) -> HTMLResponse | RedirectResponse:
     _admin(who)  # before the body is read
-    form = await request.form(max_files=1, max_fields=5)
+    # Room for a few too many, so the page says how many are allowed (not a bare 400).
+    form = await request.form(max_files=2 * form_publishing.MAX_ATTACHED, max_fields=5)
     check_csrf(request, str(form.get("csrf", "")))
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
         return _list(request, who, "请选择 XLSForm 文件（.xlsx）", status_code=422)
     data = await file.read(form_publishing.MAX_XLSFORM_BYTES + 1)
+    attached: dict[str, bytes] = {}
+    for extra in form.getlist("attachments"):
+        if isinstance(extra, UploadFile) and extra.filename:  # an empty picker sends one blank
+            name = extra.filename.replace("\\", "/").rsplit("/", 1)[-1]
+            attached[name] = await extra.read(form_publishing.MAX_XLSFORM_BYTES + 1)
     try:
         with server_of(request).db.write() as conn:
-            upload = form_publishing.check_upload(conn, data, file.filename, who.username)
+            upload = form_publishing.check_upload(conn, data, file.filename, who.username,
+                                                  attached)
     except ApiError as exc:
         return _list(request, who, exc.message, status_code=exc.status)
     return RedirectResponse(f"/office/forms/uploads/{upload.token}", status_code=303)
@@ -128,6 +135,18 @@ def xlsform(request: Request, who: Office, code: str, version: int) -> Response:
     name = f"{code}.v{version}.xlsx"
     return Response(data, media_type=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"{name}\""})
+
+
+@router.get("/forms/{code}/{version}/files/{name}", response_model=None)
+def attached_file(request: Request, who: Office, code: str, version: int, name: str) -> Response:
+    """A CSV the version reads with pulldata(), to upload again with the edited XLSForm."""
+    with server_of(request).db.read() as conn:
+        definition = form_publishing.definition(conn, code, version)
+    files = export_files(definition)
+    if name not in files:
+        raise ApiError(404, "unknown_file", f"{code} 第 {version} 版没有附带文件 {name}")
+    return Response(files[name], media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename=\"{quote(name)}\""})
 
 
 @router.post("/forms/choice", response_model=None)

@@ -29,7 +29,8 @@ from sync_server.storage.db import Connection
 
 CODE = re.compile(r"[a-z][a-z0-9_]{2,47}")
 TOKEN = re.compile(r"[0-9a-f]{24}")
-MAX_XLSFORM_BYTES = 5 * 1024 * 1024
+MAX_XLSFORM_BYTES = 5 * 1024 * 1024  # the workbook, and its attached files together
+MAX_ATTACHED = 10
 
 
 @dataclass
@@ -42,9 +43,16 @@ class Pending:
     at: str
 
 
-def check_upload(conn: Connection, data: bytes, filename: str, by_user: str) -> Pending:
-    """Translate an uploaded XLSForm and keep it for the preview; ApiError (422) with the
-    reason when it cannot become a form at all."""
+def check_upload(conn: Connection, data: bytes, filename: str, by_user: str,
+                 attached: dict[str, bytes] | None = None) -> Pending:
+    """Translate an uploaded XLSForm (with the CSV files it reads) and keep it for the
+    preview; ApiError (422) with the reason when it cannot become a form at all."""
+    attached = attached or {}
+    if len(attached) > MAX_ATTACHED:
+        raise ApiError(422, "too_many_files", f"附带的文件最多 {MAX_ATTACHED} 个")
+    if sum(len(b) for b in attached.values()) > MAX_XLSFORM_BYTES:
+        raise ApiError(413, "xlsform_too_large",
+                       f"附带的文件合计超过 {MAX_XLSFORM_BYTES // 1024 // 1024} MB")
     if not data:
         raise ApiError(422, "empty_file", "文件是空的")
     if len(data) > MAX_XLSFORM_BYTES:
@@ -53,7 +61,7 @@ def check_upload(conn: Connection, data: bytes, filename: str, by_user: str) -> 
     if not filename.lower().endswith((".xlsx", ".xlsm")):
         raise ApiError(422, "not_xlsx", "表单请用 Excel .xlsx（XLSForm 格式）")
     try:
-        result = import_xlsform(data)
+        result = import_xlsform(data, files=attached)
     except XLSFormError as exc:
         raise ApiError(422, "bad_xlsform", f"这个 XLSForm 无法导入：{_zh(str(exc))}") from exc
     problems = [_said(p.sheet, p.row, p.column, p.message) for p in result.problems]

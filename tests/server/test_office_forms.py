@@ -245,3 +245,51 @@ def test_an_admin_publishes_a_form_by_clicking_in_chromium(server: ServerProcess
     page.screenshot(path=str(tmp_path / "forms.png"), full_page=True)
     assert server.scalar("SELECT value FROM org_settings WHERE id = 'forms.by_kind'") == \
         '{"inspection.commercial": "commercial_kitchen"}'
+
+
+def test_a_form_with_its_csv_files_is_published_and_reaches_the_tablet(
+        server: ServerProcess, tmp_path: Path) -> None:
+    """A metered-billing form reading a price list (pulldata) and a station register
+    (select_one_from_file), uploaded with its two CSVs: the tablet computes the fee offline
+    from the list it received inside the form; the office hands the CSV back to edit."""
+    from fieldapp.forms import engine
+    from tests.forms.test_xlsform_files import CHOICES, FILES, PRICES, SURVEY
+
+    office = office_session(server, "admin")
+
+    def send(*attached: tuple[str, bytes]) -> requests.Response:
+        token = csrf(office.get(server.url + "/office/forms", timeout=10).text)
+        return office.post(server.url + "/office/forms", data={"csrf": token}, timeout=30,
+                           files=[("file", ("抄表计费.xlsx", xlsx(SURVEY, CHOICES))),
+                                  *(("attachments", a) for a in attached)])
+
+    before = server.scalar("SELECT count(*) FROM form_definitions")
+    bad = send(("prices.csv", b"district,district\na,b\n"))
+    assert bad.status_code == 422 and "prices.csv: column &#39;district&#39; is named twice" \
+        in bad.text
+    many = send(*((f"t{i}.csv", b"a\n1\n") for i in range(11)))
+    assert many.status_code == 422 and "附带的文件最多 10 个" in many.text
+    missing = send(("prices.csv", FILES["prices.csv"]))
+    assert missing.status_code == 200 and "stations.csv is not attached to the form" \
+        in missing.text
+    assert server.scalar("SELECT count(*) FROM form_definitions") == before
+
+    preview = send(("stations.csv", FILES["stations.csv"]),
+                   ("../../prices.csv", FILES["prices.csv"]))  # a path is only its name
+    assert "每一行都已导入" in preview.text, preview.text[:2000]
+    assert "已发布 metered_bill 第 1 版" in publish(office, preview, "metered_bill").text
+    page = office.get(server.url + "/office/forms/metered_bill/1", timeout=10).text
+    assert 'href="/office/forms/metered_bill/1/files/prices.csv"' in page
+    got = office.get(server.url + "/office/forms/metered_bill/1/files/prices.csv", timeout=10)
+    assert got.status_code == 200 and got.content.decode("utf-8-sig") == PRICES
+    assert office.get(server.url + "/office/forms/metered_bill/1/files/other.csv",
+                      timeout=10).status_code == 404
+
+    replica = Replica.open(tmp_path / "tablet")
+    client = SyncClient(replica, server.url)
+    client.login("tech01", PASSWORD)
+    client.sync()
+    definition = replica.submissions.definition("metered_bill")
+    assert definition["data"]["prices"][1] == {"district": "jianye", "price": "2.90"}
+    assert engine.calculations(definition, {"district": "jianye", "volume": 10})["fee"] == 29.0
+    replica.close()

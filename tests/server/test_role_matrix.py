@@ -106,6 +106,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/forms/uploads/{token}/publish"): {"admin"},
     ("GET", "/office/forms/{code}/{version}"): VIEWERS,
     ("GET", "/office/forms/{code}/{version}/xlsform"): VIEWERS,
+    ("GET", "/office/forms/{code}/{version}/files/{name}"): VIEWERS,
     ("POST", "/office/forms/choice"): {"admin"},
     ("GET", "/office/imports"): {"admin"},
     ("POST", "/office/imports"): {"admin"},
@@ -280,6 +281,8 @@ DISTRICT: dict[tuple[str, str], str] = {
     " own, the same in every district, no customer data",
     ("GET", "/office/forms/{code}/{version}/xlsform"): "the same form as an XLSForm: no"
     " customer data",
+    ("GET", "/office/forms/{code}/{version}/files/{name}"): "a table the form carries (a"
+    " price list): the utility's own, no customer data",
     ("GET", "/office/imports/{run_id}"): REFUSED,  # the utility's data: admins only
     ("POST", "/office/imports/{run_id}/mapping"): REFUSED,
     ("POST", "/office/imports/{run_id}/run"): REFUSED,
