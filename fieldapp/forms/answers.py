@@ -102,7 +102,7 @@ def type_problem(qtype: str, value: Any, choices: tuple[str, ...] = ()) -> TypeP
         return None if _valid_date(value) else ("expected_date", {})
     if qtype == "time":
         return None if _valid_time(value) else ("expected_time", {})
-    if qtype == "photo":
+    if qtype in ("photo", "audio", "video"):
         ok = isinstance(value, list) and all(isinstance(i, str) and i for i in value)
         return None if ok else ("expected_attachments", {})
     if qtype == "signature":

@@ -26,7 +26,8 @@ from fieldapp.forms.expr import Expression
 
 QUESTION_TYPES = frozenset({
     "text", "integer", "decimal", "select_one", "select_multiple", "yes_no", "pass_fail_na",
-    "date", "time", "photo", "signature", "barcode", "gps", "meter_reading", "note",
+    "date", "time", "photo", "audio", "video", "signature", "barcode", "gps", "meter_reading",
+    "note",
     "group", "repeat", "calculate", "hidden",
 })
 _COMMON = {"key", "type", "label", "hint", "relevant", "appearance"}
@@ -42,7 +43,8 @@ PROPERTIES: dict[str, set[str]] = {
     "select_multiple": _VALUED | {"choices", "choice_filter"},
     "pass_fail_na": _VALUED | {"hazard_level_on_fail", "photo_required_on_fail",
                                "note_required_on_fail"},
-    "photo": _COMMON | {"required", "min_count", "max_count"},
+    **dict.fromkeys(("photo", "audio", "video"), _COMMON | {"required", "min_count",
+                                                           "max_count"}),
     "meter_reading": _VALUED | {"previous", "unit"},
     "note": _COMMON | {"calculation"},
     "calculate": {"key", "type", "label", "calculation", "relevant"},
@@ -51,6 +53,8 @@ PROPERTIES: dict[str, set[str]] = {
     "repeat": _COMMON | {"items", "min_repeat", "max_repeat", "repeat_count"},
 }
 UNLABELLED = {"calculate", "hidden"}
+# Questions answered by files captured on the tablet, counted per question (min/max_count).
+ATTACHED_TYPES = frozenset({"photo", "audio", "video"})
 DEFAULT_MAX_PHOTOS = 10  # a generous cap; a definition sets its own
 
 

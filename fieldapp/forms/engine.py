@@ -19,7 +19,7 @@ from typing import Any
 
 from fieldapp.forms import values as v
 from fieldapp.forms.answers import type_problem
-from fieldapp.forms.definition import FormDefinition, Question
+from fieldapp.forms.definition import ATTACHED_TYPES, FormDefinition, Question
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.state import FormState
 
@@ -71,7 +71,7 @@ class _Checker:
             return
         attached = self.attachments.get(path, ())
         empty = v.is_empty(value)
-        if q.type == "photo":
+        if q.type in ATTACHED_TYPES:
             yield from self._photos(q, idx, path, len(_photo_ids(value, attached)))
             return
         if q.type == "signature":
@@ -97,12 +97,13 @@ class _Checker:
     def _photos(self, q: Question, idx: tuple[int, ...], path: str,
                 n: int) -> Iterator[Problem]:
         low = max(q.min_count, 1 if self.state.required(q, idx) else 0)
+        what = "photos" if q.type == "photo" else "recordings"
         if n == 0 and low:
             yield Problem(path, "required", params={"min": low})
         elif n < low:
-            yield Problem(path, "too_few_photos", params={"min": low, "count": n})
+            yield Problem(path, f"too_few_{what}", params={"min": low, "count": n})
         elif n > q.max_count:
-            yield Problem(path, "too_many_photos", params={"max": q.max_count, "count": n})
+            yield Problem(path, f"too_many_{what}", params={"max": q.max_count, "count": n})
 
     def _repeat(self, q: Question, idx: tuple[int, ...], path: str) -> Iterator[Problem]:
         n = self.state.instance_count(q, idx)
@@ -176,7 +177,8 @@ def check_answer(definition: FormDefinition | Mapping[str, Any], path: str, valu
     checker = _Checker(state, {path: attachments} if attachments else {},
                        {path: note} if note is not None else {})
     for problem in checker.check(q, at[1], value, present=True):
-        if problem.code not in ("required", "too_few_photos", "too_few_repeats", "photo_required",
+        if problem.code not in ("required", "too_few_photos", "too_few_recordings",
+                                "too_few_repeats", "photo_required",
                                 "note_required"):
             return problem
     return None

@@ -15,6 +15,7 @@ from typing import Any
 from fieldapp.errors import InvalidInput
 from fieldapp.forms.answers import type_problem
 from fieldapp.forms.definition import (
+    ATTACHED_TYPES,
     DEFAULT_MAX_PHOTOS,
     PROPERTIES,
     QUESTION_TYPES,
@@ -248,12 +249,13 @@ class _Loader:
         return level
 
     def _counts(self, key: str, item: dict[str, Any], qtype: str) -> dict[str, Any]:
-        names = {"photo": ("min_count", "max_count"), "repeat": ("min_repeat", "max_repeat")}
+        names = {**dict.fromkeys(ATTACHED_TYPES, ("min_count", "max_count")),
+                 "repeat": ("min_repeat", "max_repeat")}
         if qtype not in names:
             return {}
         low_name, high_name = names[qtype]
         low = item.get(low_name, 0)
-        high = item.get(high_name, DEFAULT_MAX_PHOTOS if qtype == "photo" else None)
+        high = item.get(high_name, DEFAULT_MAX_PHOTOS if qtype in ATTACHED_TYPES else None)
         for name, n in ((low_name, low), (high_name, high)):
             if n is not None and not (isinstance(n, int) and not isinstance(n, bool) and n >= 0):
                 raise self.fail(key, f"{name} must be a whole number ≥ 0")
@@ -263,7 +265,7 @@ class _Loader:
 
     def _default(self, key: str, qtype: str, default: Any,
                  choices: tuple[Choice, ...] | None) -> Any:
-        if qtype in ("group", "repeat", "note", "calculate", "photo", "signature"):
+        if qtype in ("group", "repeat", "note", "calculate", "signature", *ATTACHED_TYPES):
             raise self.fail(key, f"a {qtype} cannot have a default")
         problem = type_problem(qtype, default, tuple(c.value for c in choices or ()))
         if problem:

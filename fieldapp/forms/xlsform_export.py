@@ -105,6 +105,7 @@ class _Writer:
         return {"yes_no": f"select_one {YES_NO_LIST}",
                 "pass_fail_na": f"select_one {PASS_FAIL_LIST}",
                 "photo": "image", "signature": "image", "meter_reading": "decimal",
+                "audio": "audio", "video": "video",
                 }.get(qtype) or _PLAIN[qtype]
 
     def row(self, item: dict[str, Any], xls_type: str) -> dict[str, Any]:
@@ -112,7 +113,7 @@ class _Writer:
         row: dict[str, Any] = {"type": xls_type, "name": item["key"]}
         for base in TRANSLATED:
             self.translated(row, base, item.get(base))
-        if qtype in ("meter_reading", "photo"):
+        if qtype in ("meter_reading", "photo", "audio", "video"):
             row[TYPE_COLUMN] = qtype
         elif qtype == "select_one" and self._looks_built_in(item["choices"]):
             row[TYPE_COLUMN] = "select_one"

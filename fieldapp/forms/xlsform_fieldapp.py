@@ -10,6 +10,7 @@ allowed, so a workbook carrying them is still a valid XLSForm for ODK's tools.
     survey column      on             holds
     fieldapp_type      decimal        meter_reading
                        image          photo (several photos, min_count/max_count)
+                       audio, video   audio, video (several recordings, likewise)
                        select_one     select_one (kept a select even over a yes/no list)
     unit               number, meter_reading   the unit shown after the answer
     previous           meter_reading  the expression of the previous reading
@@ -38,7 +39,8 @@ TYPE_COLUMN = "fieldapp_type"
 # The XLSForm type a FieldApp type is written as, when ODK has no such type of its own.
 REFINES: dict[str, dict[str, str]] = {
     "decimal": {"meter_reading": "meter_reading"},
-    "photo": {"photo": "photo"},  # image rows arrive as photo (max_count 1) before refining
+    # image, audio and video rows arrive as one photo or recording (max_count 1) before
+    "photo": {"photo": "photo"}, "audio": {"audio": "audio"}, "video": {"video": "video"},
     "select_one": {"select_one": "select_one"},
     "yes_no": {"select_one": "select_one"},
     "pass_fail_na": {"select_one": "select_one"},

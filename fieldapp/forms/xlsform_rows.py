@@ -273,6 +273,8 @@ class Importer:
             return kind, {"items": []}
         if kind == "image":
             return ("signature", {}) if "signature" in appearance else ("photo", {"max_count": 1})
+        if kind in ("audio", "video"):  # ODK's: one recording (FieldApp's may take several)
+            return kind, {"max_count": 1}
         if kind in SIMPLE_TYPES:
             return SIMPLE_TYPES[kind], {}
         if kind == "range":

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.capture.photo import Photo, PhotoSettings, Stamp, process_photo
 from fieldapp.capture.signature import Stroke, render_png
+from fieldapp.capture.sniff import HEAD_BYTES, evidence_kind, sniff
 from fieldapp.changes import Changes
 from fieldapp.domain.status import is_closed
 from fieldapp.errors import FieldAppError, InvalidInput, NotFound
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
 MAX_PHOTO_BYTES = 25 * 1024 * 1024
+MAX_RECORDING_BYTES = 50 * 1024 * 1024  # the server's limit for any attachment
 
 
 def sha256_of(data: bytes) -> str:
@@ -196,12 +198,49 @@ class Evidence:
                 "fix_age_s": round(position.age_s, 1) if position else None,
             })
 
+    def add_recording(self, job_id: str, source: Path | str, question: str | None = None, *,
+                      position: Position | None = None,
+                      recorded_at: datetime | None = None) -> str:
+        """Attach an audio or video recording (a customer's statement, a leak's hiss, a
+        valve being closed) to a job, hashed and kept as given: its kind is read from its
+        bytes, and a file that is not a recording FieldApp plays is refused."""
+        source = Path(source)
+        if not source.is_file():
+            raise InvalidInput("file_not_found", f"no such file: {source}", path=str(source))
+        if source.stat().st_size > MAX_RECORDING_BYTES:
+            raise InvalidInput("file_too_large", f"{source} is over 50 MB", path=str(source))
+        data = source.read_bytes()
+        mime = sniff(data[:HEAD_BYTES])
+        kind = evidence_kind(mime)
+        if kind is None:
+            raise InvalidInput("not_a_recording", f"{source.name} is not an audio or video"
+                               " recording (MP4, M4A, MP3, AAC, WAV, OGG, AMR, FLAC, WebM, 3GP)",
+                               path=str(source))
+        session = self.r.require_session()
+        self.r.jobs.require_mine(job_id)
+        job = self.r.jobs.get(job_id)
+        sub = self.r.forms.for_job(job_id)
+        at = (recorded_at or datetime.now(LOCAL_ZONE)).astimezone(LOCAL_ZONE)
+        with self.r.transaction():
+            sha = self._store_blob(data, mime or "")
+            return self.r.insert("attachments", {
+                "sha256": sha, "job_id": job_id, "customer_id": job["customer_id"],
+                "submission_id": sub["id"] if sub else None, "question": question,
+                "kind": kind, "mime": mime, "size": len(data), "filename": source.name[-120:],
+                "captured_at": at.isoformat(timespec="seconds"),
+                "by_user": session.username, "device_id": self.r.device_id,
+                "lat": position.lat if position else None,
+                "lon": position.lon if position else None,
+                "accuracy_m": position.accuracy_m if position else None,
+                "fix_age_s": round(position.age_s, 1) if position else None,
+            })
+
     def delete_photo(self, attachment_id: str) -> None:
         """Take back a photo taken by mistake, while its job is still open. The server
         keeps it as a tombstone; once the job is completed its evidence stays."""
         photo = self.r.get("attachments", attachment_id)
-        if photo["kind"] != "photo":
-            raise InvalidInput("not_a_photo", "only photos can be taken back",
+        if photo["kind"] not in ("photo", "audio", "video"):
+            raise InvalidInput("not_a_photo", "only photos and recordings can be taken back",
                                attachment_id=attachment_id)
         self.r.jobs.require_mine(photo["job_id"])
         if is_closed(self.r.jobs.get(photo["job_id"])["status"]):

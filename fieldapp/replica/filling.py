@@ -24,7 +24,7 @@ from fieldapp.changes import Changes
 from fieldapp.domain import form_choice
 from fieldapp.domain.kinds import FORM_FOR_KIND
 from fieldapp.errors import InvalidInput
-from fieldapp.forms.definition import Question, shown_text
+from fieldapp.forms.definition import ATTACHED_TYPES, Question, shown_text
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
@@ -256,7 +256,7 @@ def _field(state: FormState, q: Question, idx: tuple[int, ...], path: str,
         f.wanted = wanted
         f.can_add = (f.count < wanted if wanted is not None
                      else q.max_repeat is None or f.count < q.max_repeat)
-    if q.type == "photo":
+    if q.type in ATTACHED_TYPES:
         f.count = len(set(f.value or []) | set(attached.get(path, ())))
     if q.type == "pass_fail_na":  # photos of a failed item
         f.count = len(attached.get(path, ()))

@@ -96,9 +96,9 @@ def answer_lines(state: FormState, rows: Mapping[str, Mapping[str, Any]],
 
 def answer_text(q: Question, value: Any, attached_photos: int = 0, signed: bool = False) -> str:
     """An answer as the printed report shows it."""
-    if q.type == "photo":
+    if q.type in ("photo", "audio", "video"):
         count = len(set(value) if isinstance(value, list) else ()) or attached_photos
-        return f"{count} 张" if count else UNANSWERED
+        return f"{count} {'张' if q.type == 'photo' else '段'}" if count else UNANSWERED
     if q.type == "signature":
         return "已签名" if value or signed else "未签名"
     if value is None or value == "" or value == []:

@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
+from fieldapp.capture.sniff import HEAD_BYTES, IMAGES, sniff
 from fieldapp.kb.article import IMAGE_DIR
 from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.services import kb_authoring as kb
 from sync_server.storage.db import Connection
-from sync_server.storage.sniff import HEAD_BYTES, IMAGES, sniff
 
 # Which articles' figures a door serves: the office's drafts and versions too, the
 # tablets' published ones, the portal's published and public ones.

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from fieldapp.capture.sniff import HEAD_BYTES, IMAGES, RECORDINGS, sniff
 from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.domain.status import STATUS_ZH
 from fieldapp.errors import InvalidInput, NotFound
@@ -23,7 +24,6 @@ from sync_server.office import photo_map
 from sync_server.office.web import Office, check_district, pages_router, render_page
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
-from sync_server.storage.sniff import HEAD_BYTES, IMAGES, sniff
 
 router = pages_router()
 
@@ -106,6 +106,9 @@ def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
         # NULLS FIRST/LAST spelled out: SQLite's order, which PostgreSQL's default reverses.
         photos = conn.execute("SELECT * FROM attachments WHERE job_id = ? AND kind = 'photo'"
                               " ORDER BY captured_at NULLS FIRST", q).fetchall()
+        recordings = conn.execute(
+            "SELECT * FROM attachments WHERE job_id = ? AND kind IN ('audio', 'video')"
+            " ORDER BY captured_at NULLS FIRST", q).fetchall()
         signatures = conn.execute(
             "SELECT s.*, a.sha256 FROM signatures s JOIN attachments a ON a.id = s.attachment_id"
             " WHERE s.job_id = ? ORDER BY s.signed_at NULLS FIRST", q).fetchall()
@@ -121,7 +124,7 @@ def report(request: Request, who: Office, submission_id: str) -> HTMLResponse:
         "sub": sub, "job": job, "customer": customer, "report": data,
         "documents": documents.available(sub["state"], len(data.hazards)),
         "photos": photos, "photo_map": photo_map.build(dict(customer), [dict(p) for p in photos]),
-        "signatures": signatures, "scans": scans, "history": history,
+        "signatures": signatures, "scans": scans, "recordings": recordings, "history": history,
         "conflicts": conflicts, "status_zh": STATUS_ZH})
 
 
@@ -225,7 +228,7 @@ def file(request: Request, who: Office, sha256: str) -> StreamingResponse:
     fh = server.objects.open(sha256)
     head = fh.read(HEAD_BYTES)
     kind = sniff(head)
-    if kind in IMAGES:
+    if kind in IMAGES or kind in RECORDINGS:  # shown or played, never run
         return StreamingResponse(_chunks(fh, head), media_type=kind,
                                  headers={"X-Content-Type-Options": "nosniff"})
     name = f"fieldapp-{sha256[:16]}" + (".pdf" if kind == "application/pdf" else ".bin")

@@ -5,7 +5,6 @@
     rows.py      a record's current row, or the tombstone a delete left
     objects.py   the object-store interface for attachment bytes, and its filesystem backend
     blobs.py     content-addressed attachments with resumable chunked upload
-    sniff.py     what a stored file is, told by its first bytes
     server_state.py  the server's own state keys
     backup.py    backup and restore of a SQLite server (database, attachments, audit key)
 """

@@ -11,11 +11,11 @@ import errno
 import hashlib
 import re
 
+from fieldapp.capture.sniff import HEAD_BYTES, sniff
 from fieldapp.wire import AttachmentStatus
 from sync_server.errors import ApiError
 from sync_server.storage.db import Connection, utc_now
 from sync_server.storage.objects import ObjectStore
-from sync_server.storage.sniff import HEAD_BYTES, sniff
 
 MAX_BLOB = 50 * 1024 * 1024
 _SHA = re.compile(r"^[0-9a-f]{64}$")

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from fieldapp import field_types
+from fieldapp.capture.sniff import evidence_kind
 from fieldapp.domain.status import Status
 from fieldapp.forms import checklist
 from fieldapp.records import EVIDENCE_TABLES, TABLES, TECH_JOB_KINDS
@@ -217,7 +218,12 @@ def check_attachment(conn: Connection, m: Mutation) -> None:
     if blob["size"] != f.get("size"):
         raise Rejected("attachment_size_mismatch", "size differs from the uploaded file")
     if blob["kind"] is None:
-        raise Rejected("attachment_kind", "the file is not a JPEG, PNG or WebP image or a PDF")
+        raise Rejected("attachment_kind", "the file is not a JPEG, PNG or WebP image, a PDF,"
+                                          " or an audio or video recording")
+    recorded = evidence_kind(blob["kind"])
+    if (f.get("kind") in ("audio", "video") or recorded) and recorded != f.get("kind"):
+        raise Rejected("attachment_kind", f"a {f.get('kind')} attachment whose bytes are"
+                                          f" {blob['kind']}")
 
 
 def check_answer(conn: Connection, current_row: Any, submission_id: str | None,

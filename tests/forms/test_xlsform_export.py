@@ -62,6 +62,9 @@ EVERYTHING: dict[str, Any] = {
               "note_required_on_fail": True, "label": {"zh": "软管", "en": "Hose"}},
              {"key": "shots", "type": "photo", "min_count": 2, "max_count": 6,
               "required": "${flue} = 'fail'", "label": {"zh": "照片", "en": "Photos"}},
+             {"key": "hiss", "type": "audio", "max_count": 2,
+              "label": {"zh": "漏气声", "en": "Hiss"}},
+             {"key": "closing", "type": "video", "label": {"zh": "关阀录像", "en": "Closing"}},
          ]},
         {"key": "details", "type": "group", "appearance": "field-list",
          "label": {"zh": "其他", "en": "Other"}, "items": [

@@ -514,3 +514,17 @@ def test_the_settings_default_language_is_shown_where_the_tablets_is_missing() -
     unknown = import_xlsform(xlsx(survey, None, [["default_language"], ["Klingon"]]))
     assert "default_language" not in unknown.definition
     assert [(p.sheet, p.column) for p in unknown.problems] == [("settings", "default_language")]
+
+
+def test_audio_and_video_are_kept_as_one_recording_each() -> None:
+    result = import_xlsform(xlsx([["type", "name", "label", "required"],
+                                  ["audio", "statement", "用户陈述录音", "yes"],
+                                  ["video", "closing", "关阀过程录像"]]))
+    assert result.problems == ()
+    statement, closing = result.definition["items"]
+    assert (statement["type"], statement["max_count"], statement["required"]) == (
+        "audio", 1, True)
+    assert (closing["type"], closing["max_count"]) == ("video", 1)
+    d = result.definition
+    assert engine.problems(d, {}, {"statement": ["a", "b"]}, today=TODAY)[0].code == \
+        "too_many_recordings"

@@ -10,12 +10,12 @@ import pytest
 import requests
 from PIL import Image
 
+from fieldapp.capture.sniff import sniff
 from fieldapp.ids import new_id
 from fieldapp.local_time import now_iso
 from sync_server.services.auth import add_user
 from sync_server.services.records import insert_records
 from sync_server.storage.db import open_database
-from sync_server.storage.sniff import sniff
 from tests.conftest import ServerProcess
 from tests.server.test_conflict_review import office_session
 from tests.server.test_sync_api import login, mutation, push
@@ -68,7 +68,7 @@ def stored_before_sniffing(server: ServerProcess, sha: str, customer: str, mime:
     (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"), (png(), "image/png"),
     (b"RIFF\x24\x00\x00\x00WEBPVP8 ", "image/webp"), (b"%PDF-1.7\n", "application/pdf"),
     (HTML, None), (b"<svg xmlns='http://www.w3.org/2000/svg'/>", None), (b"GIF89a", None),
-    (b"RIFF\x24\x00\x00\x00WAVEfmt ", None), (b"", None), (b"\xff\xd8", None)],
+    (b"RIFF\x24\x00\x00\x00WAVEfmt ", "audio/wav"), (b"", None), (b"\xff\xd8", None)],
     ids=["jpeg", "png", "webp", "pdf", "html", "svg", "gif", "wav", "empty", "cut-jpeg"])
 def test_sniff_knows_only_the_accepted_kinds(head: bytes, kind: str | None):
     assert sniff(head) == kind

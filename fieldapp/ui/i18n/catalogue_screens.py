@@ -213,6 +213,7 @@ SCREENS: dict[str, tuple[str, str]] = {
     "form.now": ("现在", "Now"),
     "form.previous": ("上次读数 {value}", "Previous {value}"),
     "form.photos": ("已拍 {n} 张", "{n} photos"),
+    "form.recordings": ("已添加 {n} 段", "{n} recordings"),
     "form.no_position": ("尚未定位", "No position yet"),
     "form.record_position": ("记录当前位置", "Record position"),
     "form.signed": ("客户已在「签名」页签名 ✓", "Signed by the customer on the Signature tab ✓"),
@@ -294,6 +295,8 @@ SCREENS: dict[str, tuple[str, str]] = {
     "checklist.problem.unknown_question": ("表单中没有此项", "not in this form"),
     "checklist.problem.constraint": ("超出允许范围", "out of the allowed range"),
     "checklist.problem.too_few_photos": ("照片不够", "too few photos"),
+    "checklist.problem.too_few_recordings": ("录音/录像不够", "too few recordings"),
+    "checklist.problem.too_many_recordings": ("录音/录像太多", "too many recordings"),
     "checklist.problem.too_few_repeats": ("条目不够", "too few entries"),
     "checklist.problem.too_many_repeats": ("条目太多", "too many entries"),
     "checklist.problem.photo_required": ("不合格项需拍照", "a failed item needs a photo"),
@@ -301,6 +304,13 @@ SCREENS: dict[str, tuple[str, str]] = {
     # -- evidence -------------------------------------------------------------------------------
     "evidence.photos": ("现场照片", "Photos"),
     "evidence.add_photo": ("拍照", "Take photo"),
+    "evidence.add_audio": ("添加录音", "Add audio"),
+    "evidence.add_video": ("添加录像", "Add video"),
+    "evidence.recording_filter": ("录音或录像 (*.m4a *.mp4 *.mp3 *.aac *.wav *.ogg *.amr"
+                                  " *.flac *.webm *.3gp *.mov)",
+                                  "Recordings (*.m4a *.mp4 *.mp3 *.aac *.wav *.ogg *.amr"
+                                  " *.flac *.webm *.3gp *.mov)"),
+    "evidence.recording_working": ("正在保存录音/录像…", "Saving the recording…"),
     "evidence.photo_count": ("共 {n} 张", "{n} photos"),
     "evidence.no_photos": ("还没有照片", "No photos yet"),
     "evidence.delete_photo": ("删除所选照片", "Delete selected photo"),

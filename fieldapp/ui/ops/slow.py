@@ -38,6 +38,20 @@ def attach_photo(job_id: str, path: Path | str, position: Position | None,
             .work(lambda d: (d, develop(d))).db(store))
 
 
+def attach_recording(job_id: str, path: Path | str, position: Position | None,
+                     question: str | None = None) -> SlowOp[Changes]:
+    """Keep an audio or video recording for the job (and a question of its form)."""
+
+    def store(replica: Replica) -> Changes:
+        if question is not None:
+            replica.forms.start(job_id)
+        attachment_id = replica.evidence.add_recording(job_id, path, question,
+                                                       position=position)
+        return Changes.of("attachments", ids=(attachment_id,))
+
+    return SlowOp[Changes](tr("evidence.recording_working")).db(store)
+
+
 def scan_image(path: Path | str, job_id: str | None = None,
                answer: str | None = None) -> SlowOp[ScanOutcome]:
     """Decode a barcode photo, record the scan and say whose meter it is; with ``answer``

@@ -130,6 +130,12 @@ class FieldRow(QFrame):
             add.clicked.connect(self._pick_photo)
             body.addWidget(add)
             body.addStretch(1)
+        elif f.type in ("audio", "video"):
+            body.addWidget(label(tr("form.recordings", n=f.count), name="muted"))
+            add = button(tr(f"evidence.add_{f.type}"), name=f"{name}_add")
+            add.clicked.connect(self._pick_recording)
+            body.addWidget(add)
+            body.addStretch(1)
         elif f.type == "gps":
             shown = (f"{f.value['lat']:.5f}, {f.value['lon']:.5f}" if isinstance(f.value, dict)
                      else tr("form.no_position"))
@@ -238,6 +244,14 @@ class FieldRow(QFrame):
             self.view.attach_photo(self.field.path, Path(path))
         elif path:
             self.view.scan_barcode_image(self.field.path, Path(path))
+
+    def _pick_recording(self) -> None:
+        """A recording made with the tablet's own recorder or camera app, chosen as a file
+        (kept as recorded: hashed, never re-encoded)."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, tr(f"evidence.add_{self.field.type}"), "", tr("evidence.recording_filter"))
+        if path:
+            self.view.attach_recording(self.field.path, Path(path))
 
     def _record_position(self) -> None:
         fix = self.view.ctx.position()

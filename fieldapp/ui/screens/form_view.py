@@ -239,6 +239,12 @@ class FormView(QWidget):
         return self.ctx.slow(ops.slow.attach_photo(self.job_id, file, self.ctx.position(),
                                                    question=path))
 
+    def attach_recording(self, path: str, file: Path) -> Task[Changes]:
+        """An audio or video file for question ``path``, hashed and stored in the background."""
+        assert self.job_id is not None
+        return self.ctx.slow(ops.slow.attach_recording(self.job_id, file, self.ctx.position(),
+                                                       question=path))
+
     def submit_now(self) -> None:
         if self.job_id is None:
             return

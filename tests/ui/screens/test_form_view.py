@@ -188,3 +188,29 @@ def test_a_fault_opens_the_knowledge_base_on_its_article(qtbot: QtBot,
     dialog.search()
     assert dialog.results.count() == 4 and not dialog.empty.isVisible()  # its 4 articles
     dialog.close()
+
+
+def test_an_audio_question_takes_a_recording_from_a_file(qtbot: QtBot, window: MainWindow,
+                                                          check: Replica, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """An audio question's row: its count, and 添加录音 choosing a file the tablet's own
+    recorder made, which is kept on the job for that question."""
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    from fieldapp.replica.filling import Field
+    from fieldapp.ui.screens.form_row import FieldRow
+    from tests.server.test_recordings import tone
+
+    form = open_form(qtbot, window, "job-004")
+    row = FieldRow(form, Field(path="hiss", key="hiss", type="audio", label="漏气声录音",
+                               depth=0, count=0))
+    qtbot.addWidget(row)
+    add = row.findChild(QPushButton, "field_hiss_add")
+    assert add is not None and add.text() == tr("evidence.add_audio") == "添加录音"
+    wav = tone(tmp_path / "漏气声.wav")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (str(wav), "")))
+    tap(qtbot, add)
+    qtbot.waitUntil(lambda: bool(list(check.db.query(
+        "SELECT 1 FROM attachments WHERE job_id = 'job-004' AND kind = 'audio'"
+        " AND question = 'hiss'"))), timeout=10_000)
