@@ -11,7 +11,9 @@ it. One function on both sides, over the same synced columns, so both agree byte
 What is hashed is what the customer was shown: the submission (id, form code and version),
 every stored answer with its note (except the signature question's own, which the signature
 answers), the hazards those answers call for (level, deadline, the technician's note), and the
-job's photos by their sha256 (their content address) and question. The hazards are derived
+job's photos by their sha256 (their content address) and question, and its audio and video
+recordings likewise (under ``recordings``, present only when there are any, so content signed
+before recordings existed hashes as it did). The hazards are derived
 from the answers by the form's own rules, not read from ``hazards`` rows: those are written
 when the form is submitted, after the customer signed, and change status later when a
 rectification check closes them, which must not void the inspection's signature.
@@ -132,9 +134,16 @@ def load(query: Query, submission_id: str, signed_at: str) -> SignedContent:
     photos = sorted(({"sha256": a["sha256"], "question": a["question"]} for a in rows(
         query, "SELECT sha256, question FROM attachments WHERE job_id = ? AND kind = 'photo'",
         [sub["job_id"]])), key=lambda p: (p["sha256"], p["question"] or ""))
+    recordings = sorted(({"sha256": a["sha256"], "question": a["question"], "kind": a["kind"]}
+                         for a in rows(query, "SELECT sha256, question, kind FROM attachments"
+                                       " WHERE job_id = ? AND kind IN ('audio', 'video')",
+                                       [sub["job_id"]])),
+                        key=lambda p: (p["sha256"], p["question"] or ""))
     canonical = {"format": FORMAT, "submission_id": sub["id"], "job_id": sub["job_id"],
                  "form": [sub["form_code"], int(sub["form_version"])], "answers": answers,
                  "hazards": hazards, "photos": photos}
+    if recordings:  # only then: what was signed before recordings existed hashes as it did
+        canonical["recordings"] = recordings
     return SignedContent(sub, raw, canonical)
 
 

@@ -57,6 +57,7 @@ def test_a_signature_stores_the_hash_of_exactly_what_was_shown(fresh_replica: Re
     assert canonical["hazards"][0]["note"] == "软管老化"
     photos = {p["sha256"] for p in r.evidence.photos("job-1")}
     assert {p["sha256"] for p in canonical["photos"]} == photos and len(photos) == 2
+    assert "recordings" not in canonical  # none: hashed as before recordings existed
     # Canonical: sorted keys, no spaces; the same content gives the same text.
     assert shown.text == json.dumps(canonical, sort_keys=True, ensure_ascii=False,
                                     separators=(",", ":"))
@@ -65,7 +66,8 @@ def test_a_signature_stores_the_hash_of_exactly_what_was_shown(fresh_replica: Re
     assert r.get("submissions", sub_id)["state"] == "submitted"
 
 
-@pytest.mark.parametrize("change", ["answer", "hazard_note", "photo_added", "photo_removed"])
+@pytest.mark.parametrize("change", ["answer", "hazard_note", "photo_added", "photo_removed",
+                                    "recording_added"])
 def test_a_change_after_signing_voids_the_signature_until_signed_again(
         fresh_replica: Replica, tmp_path: Path, change: str):
     r = fresh_replica
@@ -75,6 +77,9 @@ def test_a_change_after_signing_voids_the_signature_until_signed_again(
         r.forms.answer(sub_id, "visit_time", "10:15")
     elif change == "hazard_note":
         r.forms.answer(sub_id, "hose_age", "fail", "软管老化，已龟裂")
+    elif change == "recording_added":
+        from tests.server.test_recordings import tone
+        r.evidence.add_recording("job-1", tone(tmp_path / "hiss.wav"))
     elif change == "photo_added":
         photo = tmp_path / "late.jpg"
         Image.new("RGB", (320, 240), (10, 200, 30)).save(photo)
