@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp.capture.photo import Photo, PhotoSettings, Stamp, process_photo
 from fieldapp.capture.signature import Stroke, render_png
-from fieldapp.capture.sniff import HEAD_BYTES, evidence_kind, sniff
 from fieldapp.changes import Changes
 from fieldapp.domain.status import is_closed
 from fieldapp.errors import FieldAppError, InvalidInput, NotFound
+from fieldapp.file_kinds import HEAD_BYTES, evidence_kind, sniff
 from fieldapp.local_time import LOCAL_ZONE, now_iso
 from fieldapp.position import Position
 from fieldapp.replica.sealed import is_sealed, seal, unseal

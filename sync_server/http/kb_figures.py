@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from fieldapp.capture.sniff import HEAD_BYTES, IMAGES, sniff
+from fieldapp.file_kinds import HEAD_BYTES, IMAGES, sniff
 from fieldapp.kb.article import IMAGE_DIR
 from sync_server.deps import server_of
 from sync_server.errors import ApiError

@@ -12,10 +12,10 @@ from urllib.parse import quote
 from fastapi import Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
-from fieldapp.capture.sniff import HEAD_BYTES, IMAGES, RECORDINGS, sniff
 from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.domain.status import STATUS_ZH
 from fieldapp.errors import InvalidInput, NotFound
+from fieldapp.file_kinds import HEAD_BYTES, IMAGES, RECORDINGS, sniff
 from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.reports import documents, report_data
 from sync_server.deps import server_of

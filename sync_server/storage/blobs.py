@@ -11,7 +11,7 @@ import errno
 import hashlib
 import re
 
-from fieldapp.capture.sniff import HEAD_BYTES, sniff
+from fieldapp.file_kinds import HEAD_BYTES, sniff
 from fieldapp.wire import AttachmentStatus
 from sync_server.errors import ApiError
 from sync_server.storage.db import Connection, utc_now

@@ -12,8 +12,8 @@ import json
 from typing import Any
 
 from fieldapp import field_types
-from fieldapp.capture.sniff import evidence_kind
 from fieldapp.domain.status import Status
+from fieldapp.file_kinds import evidence_kind
 from fieldapp.forms import checklist
 from fieldapp.records import EVIDENCE_TABLES, TABLES, TECH_JOB_KINDS
 from fieldapp.wire import Mutation

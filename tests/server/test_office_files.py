@@ -10,7 +10,7 @@ import pytest
 import requests
 from PIL import Image
 
-from fieldapp.capture.sniff import sniff
+from fieldapp.file_kinds import sniff
 from fieldapp.ids import new_id
 from fieldapp.local_time import now_iso
 from sync_server.services.auth import add_user

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from fieldapp.capture.sniff import sniff
 from fieldapp.errors import InvalidInput, NotFound
+from fieldapp.file_kinds import sniff
 from fieldapp.forms import engine
 from fieldapp.ids import new_id
 from fieldapp.local_time import now_iso
