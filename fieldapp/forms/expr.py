@@ -17,6 +17,7 @@ Precedence, lowest first (as in XPath): ``or``; ``and``; ``=`` ``!=``; ``<`` ``<
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,6 +133,15 @@ FUNCTIONS: dict[str, Function] = {
     "regex": Function(v.regex, 2, 2),
     "date": Function(v.to_date, 1, 1),
     "days-between": Function(v.days_between, 2, 2),
+    # ODK's math, as real forms use it (a plot's radius on a slope, a tank's volume).
+    **{name: Function(v.math_of(fn), 1, 1) for name, fn in (
+        ("sqrt", math.sqrt), ("exp", math.exp), ("exp10", lambda x: math.pow(10, x)),
+        ("log", math.log), ("log10", math.log10), ("sin", math.sin), ("cos", math.cos),
+        ("tan", math.tan), ("asin", math.asin), ("acos", math.acos), ("atan", math.atan),
+        ("floor", math.floor), ("ceiling", math.ceil))},
+    "pow": Function(v.math_of(math.pow), 2, 2),
+    "atan2": Function(v.math_of(math.atan2), 2, 2),
+    "pi": Function(lambda: math.pi, 0, 0),
 }
 # Functions that read the evaluation environment rather than only their arguments.
 ENV_FUNCTIONS: dict[str, Node] = {"today": lambda env: env.today(), "now": lambda env: env.now()}

@@ -227,3 +227,19 @@ def to_date(x: Any) -> str | None:
 def days_between(a: Any, b: Any) -> int | None:
     start, end = parse_date(a), parse_date(b)
     return None if start is None or end is None else (end - start).days
+
+
+def math_of(fn: Callable[..., float]) -> Callable[..., Number | None]:
+    """ODK's math functions (sqrt, log, sin, pow…): no answer where ODK would give NaN or
+    infinity (a square root of a negative, a logarithm of 0, an overflow), or where an
+    argument is not a number."""
+    def apply(*args: Any) -> Number | None:
+        numbers = [to_number(a) for a in args]
+        if any(n is None for n in numbers):
+            return None
+        try:
+            result = fn(*numbers)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return None
+        return None if math.isnan(result) or math.isinf(result) else result
+    return apply

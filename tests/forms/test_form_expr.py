@@ -110,6 +110,18 @@ TABLES = {"prices": [{"id": "gulou", "price": "3.05"}, {"id": "jianye", "price":
     ("pulldata('prices', 'price', 'id', ${district}) * 10", 30.5),
     ("pulldata('prices', 'price', 'id', 'nowhere')", ""),  # no such row: empty, as ODK
     ("pulldata('prices', 'price', 'id', ${empty})", ""),
+    ("sqrt(16)", 4.0),  # ODK's math: a plot's radius on a slope, a tank's volume
+    ("round(5 div sqrt(cos(atan(0.5))), 2)", 5.29),
+    ("pow(2, 10)", 1024.0),
+    ("round(log10(1000) + log(exp(2)), 6)", 5.0),
+    ("round(sin(pi() div 2) + acos(1), 6)", 1.0),
+    ("floor(-2.5) + ceiling(2.1)", 0),
+    ("round(atan2(1, 1) * 4, 6)", round(3.141593, 6)),
+    ("sqrt(-1)", None),  # no answer where ODK would give NaN
+    ("log(0)", None),
+    ("pow(10, 400)", None),  # an overflow, not an infinity
+    ("sqrt(${empty})", None),
+    ("sqrt('four')", None),
 ])
 def test_evaluates(text: str, expected: Any) -> None:
     assert parse(text).evaluate(Env(REFS)) == expected
