@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any
 
 YES_NO = ("yes", "no")
@@ -53,6 +53,19 @@ def _valid_time(x: Any) -> bool:
         return False
     try:
         time.fromisoformat(x)
+    except ValueError:
+        return False
+    return True
+
+
+def _valid_datetime(x: Any) -> bool:
+    """A local date and time as the technician read it ("2026-11-24 09:30", or ISO 8601
+    with a T, seconds and an offset, as ODK writes a dateTime)."""
+    if not (isinstance(x, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+                                                r"(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", x)):
+        return False
+    try:
+        datetime.fromisoformat(x)
     except ValueError:
         return False
     return True
@@ -102,6 +115,8 @@ def type_problem(qtype: str, value: Any, choices: tuple[str, ...] = ()) -> TypeP
         return None if _valid_date(value) else ("expected_date", {})
     if qtype == "time":
         return None if _valid_time(value) else ("expected_time", {})
+    if qtype == "datetime":
+        return None if _valid_datetime(value) else ("expected_datetime", {})
     if qtype in ("photo", "audio", "video"):
         ok = isinstance(value, list) and all(isinstance(i, str) and i for i in value)
         return None if ok else ("expected_attachments", {})

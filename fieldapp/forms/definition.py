@@ -26,8 +26,8 @@ from fieldapp.forms.expr import Expression
 
 QUESTION_TYPES = frozenset({
     "text", "integer", "decimal", "select_one", "select_multiple", "yes_no", "pass_fail_na",
-    "date", "time", "photo", "audio", "video", "signature", "barcode", "gps", "meter_reading",
-    "note",
+    "date", "time", "datetime", "photo", "audio", "video", "signature", "barcode", "gps",
+    "meter_reading", "note",
     "group", "repeat", "calculate", "hidden",
 })
 _COMMON = {"key", "type", "label", "hint", "relevant", "appearance"}
@@ -39,6 +39,7 @@ PROPERTIES: dict[str, set[str]] = {
     "decimal": _VALUED | {"calculation", "unit"},
     "date": _VALUED | {"calculation"},
     "time": _VALUED | {"calculation"},
+    "datetime": _VALUED | {"calculation"},
     "select_one": _VALUED | {"choices", "choice_filter"},
     "select_multiple": _VALUED | {"choices", "choice_filter"},
     "pass_fail_na": _VALUED | {"hazard_level_on_fail", "photo_required_on_fail",
@@ -53,6 +54,13 @@ PROPERTIES: dict[str, set[str]] = {
     "repeat": _COMMON | {"items", "min_repeat", "max_repeat", "repeat_count"},
 }
 UNLABELLED = {"calculate", "hidden"}
+# ODK's metadata questions (an XLSForm's start, deviceid…) are hidden answers with the source
+# "odk.<type>": the tablet fills these when the form starts, and has no value for the
+# others, as ODK Collect has none on current phones. (``end`` is the submission's own
+# submitted_at: an answer written at submission would void the customer's signature.)
+FILLED_METADATA = ("start", "today", "deviceid", "username")
+EMPTY_METADATA = ("phonenumber", "simserial", "subscriberid", "imei", "email")
+METADATA_SOURCE = "odk."
 # Questions answered by files captured on the tablet, counted per question (min/max_count).
 ATTACHED_TYPES = frozenset({"photo", "audio", "video"})
 DEFAULT_MAX_PHOTOS = 10  # a generous cap; a definition sets its own

@@ -22,6 +22,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from fieldapp.forms.definition import METADATA_SOURCE
 from fieldapp.forms.loader import load_definition
 from fieldapp.forms.xlsform_fieldapp import (
     HAZARD_LIST,
@@ -36,8 +37,8 @@ LANGUAGE_NAMES = {"zh": "Chinese", "en": "English", "fr": "Français", "es": "Es
 TRANSLATED = ("label", "hint", "constraint_message")
 # FieldApp type → XLSForm type, and the fieldapp_type that says which FieldApp type it was.
 _PLAIN = {"text": "text", "integer": "integer", "decimal": "decimal", "date": "date",
-          "time": "time", "note": "note", "calculate": "calculate", "hidden": "hidden",
-          "barcode": "barcode", "gps": "geopoint"}
+          "time": "time", "datetime": "dateTime", "note": "note", "calculate": "calculate",
+          "hidden": "hidden", "barcode": "barcode", "gps": "geopoint"}
 _FIELDAPP_COLUMNS = ("unit", "previous", "source", "min_count", "max_count", "min_repeat",
                      "max_repeat", "photo_required_on_fail", "note_required_on_fail")
 
@@ -64,6 +65,11 @@ def _languages(definition: Mapping[str, Any]) -> list[str]:
     for label in definition.get("answers", {}).values():
         found.update(label)
     return sorted(found, key=lambda code: ({"zh": 0, "en": 1}.get(code, 2), code))
+
+
+def _metadata(item: dict[str, Any]) -> bool:
+    """ODK's metadata question (start, deviceid…), written back as its own type."""
+    return item["type"] == "hidden" and str(item.get("source", "")).startswith(METADATA_SOURCE)
 
 
 def _column(base: str, code: str) -> str:
@@ -102,6 +108,8 @@ class _Writer:
         qtype = item["type"]
         if qtype in ("select_one", "select_multiple"):
             return f"{qtype} {item['choices']}"
+        if _metadata(item):
+            return str(item["source"])[len(METADATA_SOURCE):]
         return {"yes_no": f"select_one {YES_NO_LIST}",
                 "pass_fail_na": f"select_one {PASS_FAIL_LIST}",
                 "photo": "image", "signature": "image", "meter_reading": "decimal",
@@ -138,7 +146,7 @@ class _Writer:
                 row[flag] = _flag(item.get(flag))
         for column in ("unit", "previous", "source", "min_count", "max_count", "min_repeat",
                        "max_repeat"):
-            if column in item:
+            if column in item and not (column == "source" and _metadata(item)):
                 row[column] = item[column]
         return row
 

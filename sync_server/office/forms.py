@@ -26,8 +26,8 @@ router = pages_router()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPE_ZH = {"text": "文字", "integer": "整数", "decimal": "数字", "select_one": "单选",
            "select_multiple": "多选", "yes_no": "是/否", "pass_fail_na": "合格/不合格/不适用",
-           "date": "日期", "time": "时间", "photo": "照片", "audio": "录音", "video": "录像",
-           "signature": "签名",
+           "date": "日期", "time": "时间", "datetime": "日期时间", "photo": "照片", "audio": "录音",
+           "video": "录像", "signature": "签名",
            "barcode": "扫码", "gps": "定位", "meter_reading": "表读数", "note": "说明",
            "group": "分组", "repeat": "可重复", "calculate": "计算", "hidden": "自动填写"}
 
@@ -64,7 +64,7 @@ async def upload(request: Request, who: Office) -> HTMLResponse | RedirectRespon
     check_csrf(request, str(form.get("csrf", "")))
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
-        return _list(request, who, "请选择 XLSForm 文件（.xlsx）", status_code=422)
+        return _list(request, who, "请选择 XLSForm 文件（.xlsx 或 .xls）", status_code=422)
     data = await file.read(form_publishing.MAX_XLSFORM_BYTES + 1)
     attached: dict[str, bytes] = {}
     for extra in form.getlist("attachments"):

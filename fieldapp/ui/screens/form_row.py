@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 CHOICE_TYPES = {"select_one", "yes_no", "pass_fail_na"}
 NUMBER_TYPES = {"integer", "decimal", "meter_reading"}
-TEXT_TYPES = {"text", "barcode", "date", "time"}
+TEXT_TYPES = {"text", "barcode", "date", "time", "datetime"}
+# What "now" fills in, by type (the tablet's local time).
+_NOW = {"date": slice(0, 10), "time": slice(11, 16), "datetime": slice(0, 16)}
 CHOICES_PER_ROW = 5
 ARM_MS = 4000  # how long a first tap on "remove" waits for the second
 
@@ -107,15 +109,16 @@ class FieldRow(QFrame):
         elif f.type in NUMBER_TYPES or f.type in TEXT_TYPES:
             edit = QLineEdit("" if f.value is None else str(f.value))
             edit.setObjectName(name)
-            edit.setPlaceholderText({"date": "2026-11-24", "time": "09:30"}.get(f.type, ""))
+            edit.setPlaceholderText({"date": "2026-11-24", "time": "09:30",
+                                     "datetime": "2026-11-24 09:30"}.get(f.type, ""))
             edit.editingFinished.connect(lambda: self._typed(edit.text()))
             body.addWidget(edit, 1)
             if f.unit:
                 body.addWidget(label(f.unit, name="muted"))
-            if f.type in ("date", "time"):
+            if f.type in _NOW:
                 now = button(tr("form.now"), name=f"{name}_now")
                 now.clicked.connect(lambda: self._typed(
-                    now_iso()[:10] if f.type == "date" else now_iso()[11:16]))
+                    now_iso()[_NOW[f.type]].replace("T", " ")))
                 body.addWidget(now)
             if f.previous is not None:
                 body.addWidget(label(tr("form.previous", value=f.previous), name="muted"))

@@ -214,3 +214,36 @@ def test_an_audio_question_takes_a_recording_from_a_file(qtbot: QtBot, window: M
     qtbot.waitUntil(lambda: bool(list(check.db.query(
         "SELECT 1 FROM attachments WHERE job_id = 'job-004' AND kind = 'audio'"
         " AND question = 'hiss'"))), timeout=10_000)
+
+
+def test_a_date_and_time_question_is_typed_or_taken_from_the_clock(
+        qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An XLSForm's dateTime (the shut-off's time on a leak): typed as the placeholder
+    shows, or 现在 fills in the tablet's local date and time."""
+    import re
+
+    from PySide6.QtWidgets import QLineEdit, QPushButton
+
+    from fieldapp.local_time import now_iso
+    from fieldapp.replica.filling import Field
+    from fieldapp.ui.screens.form_row import FieldRow
+
+    form = open_form(qtbot, window, "job-004")
+    saved: list[tuple[str, object]] = []
+    monkeypatch.setattr(form, "save", lambda path, value, note=None: saved.append(
+        (path, value)) is None)
+    row = FieldRow(form, Field(path="shut_at", key="shut_at", type="datetime",
+                               label="关阀时间", depth=0))
+    qtbot.addWidget(row)
+    edit = row.findChild(QLineEdit, "field_shut_at")
+    assert edit is not None and edit.placeholderText() == "2026-11-24 09:30"
+    before = now_iso()
+    tap(qtbot, row.findChild(QPushButton, "field_shut_at_now"))
+    path, value = saved[-1]
+    assert path == "shut_at" and isinstance(value, str)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", value)
+    assert before[:10] <= value[:10] <= now_iso()[:10]
+    edit.clear()
+    type_text(edit, "2026-11-24 21:05")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    assert saved[-1] == ("shut_at", "2026-11-24 21:05")
