@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from fieldapp.forms.definition import EMPTY_METADATA, FILLED_METADATA, METADATA_SOURCE
 from fieldapp.forms.expr import NAME_RE, SUPPORTED_FUNCTIONS
 from fieldapp.forms.loader import LANGUAGE
 from fieldapp.forms.xlsform_fieldapp import HAZARD_LIST, read_columns, refine
@@ -18,7 +19,44 @@ from fieldapp.forms.xlsform_sheets import Sheet, XLSFormError, cell_text
 SIMPLE_TYPES = {"text": "text", "string": "text", "integer": "integer", "int": "integer",
                 "decimal": "decimal", "date": "date", "time": "time", "note": "note",
                 "calculate": "calculate", "hidden": "hidden", "barcode": "barcode",
-                "geopoint": "gps", "image": "photo"}
+                "geopoint": "gps", "image": "photo", "datetime": "datetime"}
+# pyxform's other names for the types FieldApp keeps (its question type dictionary).
+TYPE_ALIASES = {
+    **dict.fromkeys(("photo", "q picture", "q image", "add image prompt"), "image"),
+    **dict.fromkeys(("location", "gps", "q geopoint", "q location", "add location prompt"),
+                    "geopoint"),
+    **dict.fromkeys(("datetime", "date time", "q date time", "q datetime",
+                     "add date time prompt", "add datetime prompt"), "datetime"),
+    **dict.fromkeys(("q string", "add text prompt"), "text"),
+    **dict.fromkeys(("q int", "add integer prompt"), "integer"),
+    **dict.fromkeys(("q decimal", "add decimal prompt"), "decimal"),
+    **dict.fromkeys(("q date", "add date prompt"), "date"),
+    **dict.fromkeys(("q note", "add note prompt"), "note"),
+    **dict.fromkeys(("q calculate", "add calculate prompt"), "calculate"),
+    **dict.fromkeys(("q barcode", "add barcode prompt"), "barcode"),
+    **dict.fromkeys(("q audio", "add audio prompt"), "audio"),
+    **dict.fromkeys(("q video", "add video prompt"), "video"),
+    **dict.fromkeys(("trigger", "q acknowledge", "add acknowledge prompt"), "acknowledge"),
+    **dict.fromkeys(("start time", "get start time"), "start"),
+    **dict.fromkeys(("end time", "get end time"), "end"),
+    **dict.fromkeys(("get today",), "today"),
+    **dict.fromkeys(("device id", "get device id", "uri:deviceid"), "deviceid"),
+    **dict.fromkeys(("subscriber id", "get subscriber id", "uri:subscriberid"),
+                    "subscriberid"),
+    **dict.fromkeys(("sim id", "get sim id", "uri:simserial"), "simserial"),
+    **dict.fromkeys(("get phone number", "uri:phonenumber"), "phonenumber"),
+    **dict.fromkeys(("uri:username",), "username"),
+    **dict.fromkeys(("uri:email",), "email"),
+}
+# Types pyxform gives a rule of their own: kept as the plain type with that rule.
+RULED_TYPES = {
+    "phone number": ("text", "regex(., '^\\d*$')"),
+    "percentage": ("integer", "0 <= . and . <= 100"),
+    "number of days in last month": ("integer", "0 <= . and . <= 31"),
+    "number of days in last six months": ("integer", "0 <= . and . <= 186"),
+    "number of days in last year": ("integer", "0 <= . and . <= 366"),
+}
+ACKNOWLEDGED = "fieldapp_ok"  # ODK's acknowledge: one choice, 'OK', ticked or not
 METADATA_TYPES = {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial",
                   "subscriberid", "email", "audit", "start-geopoint", "imei"}
 LANGUAGES = {"zh": "zh", "chinese": "zh", "中文": "zh", "汉语": "zh", "en": "en",
@@ -79,7 +117,8 @@ def _kind(type_text: str) -> str:
     head = words[0].lower().replace("_", " ")
     if head in ("begin", "end", "select") and len(words) > 1:
         head, words = f"{head} {words[1].lower()}", words[1:]
-    return " ".join([head, *words[1:]])
+    kind = " ".join([head, *words[1:]])
+    return TYPE_ALIASES.get(kind.lower(), kind)
 
 
 def _code_only(expression: str) -> str:
@@ -236,11 +275,17 @@ class Importer:
 
     def question(self, number: int, record: dict[str, Any], kind: str,
                  kept: bool) -> dict[str, Any] | None:
-        name = cell_text(record.get("name"))
+        # A note needs no name in ODK: pyxform names it after its row, and so does FieldApp.
+        name = cell_text(record.get("name")) or (f"generated_note_name_{number}"
+                                                 if kind == "note" else "")
         if not kept:
             self.report("survey", number, None, "inside a group or repeat that was left out")
             return None
-        if kind in METADATA_TYPES:
+        if kind in EMPTY_METADATA:
+            self.report("survey", number, "type", f"metadata {kind!r}: the tablet has no"
+                                                  " value for it (nor has ODK Collect on"
+                                                  " current phones); kept, always empty")
+        elif kind in METADATA_TYPES and kind not in FILLED_METADATA:
             self.report("survey", number, "type", f"metadata {kind!r} is recorded by FieldApp "
                                                   "itself (time, device, user); row left out")
             return None
@@ -277,6 +322,15 @@ class Importer:
             return kind, {"max_count": 1}
         if kind in SIMPLE_TYPES:
             return SIMPLE_TYPES[kind], {}
+        if kind in FILLED_METADATA or kind in EMPTY_METADATA:
+            return "hidden", {"source": METADATA_SOURCE + kind}
+        if kind in RULED_TYPES:
+            qtype, held = RULED_TYPES[kind]
+            return qtype, {"_held": held}
+        if kind == "acknowledge":  # ticked or not: the value 'OK', as ODK records it
+            self.lists.setdefault(ACKNOWLEDGED, [{"value": "OK",
+                                                  "label": {"zh": "确认", "en": "OK"}}])
+            return "select_one", {"choices": ACKNOWLEDGED}
         if kind == "range":
             return self.range(number, cell_text(record.get("parameters")))
         if kind.startswith(("select one", "select multiple")):
@@ -305,12 +359,12 @@ class Importer:
         whole = all(x == x.to_integral_value() for x in (start, end, step))
         if whole and step != 1:  # a fractional step is left to the slider: 0.3 mod 0.1
             held += f" and (. - {low}) mod {step} = 0"  # is not 0 in binary fractions
-        return ("integer" if whole else "decimal"), {"_range": held}
+        return ("integer" if whole else "decimal"), {"_held": held}
 
     def properties(self, number: int, record: dict[str, Any], item: dict[str, Any]) -> bool:
         qtype = item["type"]
         for column in UNSUPPORTED_COLUMNS:
-            if column == "parameters" and "_range" in item:
+            if column == "parameters" and "_held" in item:
                 continue  # a range's own bounds
             if cell_text(record.get(column)):
                 self.report("survey", number, column, f"{column} is not supported; ignored")
@@ -348,7 +402,7 @@ class Importer:
                                                       f"{expression!r}; row left out")
                 return False
             item[column] = expression
-        if (held := item.pop("_range", None)) is not None:
+        if (held := item.pop("_held", None)) is not None:  # the type's own rule, and the row's
             item["constraint"] = f"({held}) and ({item['constraint']})" \
                 if item.get("constraint") else held
         default = cell_text(record.get("default"))

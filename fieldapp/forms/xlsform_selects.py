@@ -14,7 +14,8 @@ from fieldapp.forms.xlsform_sheets import cell_text
 if TYPE_CHECKING:
     from fieldapp.forms.xlsform_rows import Importer
 
-_SELECT = re.compile(r"(select one|select multiple)( from file| external)? (\S+)( or_other)?")
+_SELECT = re.compile(r"(select one|select multiple)( from file| external)? (\S+)"
+                     r"( or_other| or specify other| or other)?")
 
 
 def select_type(importer: Importer, number: int, kind: str,

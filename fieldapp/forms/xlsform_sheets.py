@@ -63,6 +63,9 @@ def _text(value: Any) -> Any:
     return value
 
 
+OLE2 = bytes.fromhex("d0cf11e0a1b11ae1")
+
+
 def read_sheets(source: Path | str | bytes | BinaryIO) -> dict[str, Sheet]:
     """The workbook's sheets as pyxform's reader gives them (the one ODK's tools use: a
     sheet read to its content, however large its declared size; a duplicated column header
@@ -77,15 +80,23 @@ def read_sheets(source: Path | str | bytes | BinaryIO) -> dict[str, Sheet]:
         source = io.BytesIO(source)
     elif isinstance(source, str):
         source = Path(source)
+    raw = source.read_bytes() if isinstance(source, Path) else source.read()
+    # Many published forms are still Excel 97-2003 (.xls): told by the OLE2 signature, not
+    # by the name, and read by pyxform's own .xls reader.
+    kind = ".xls" if raw.startswith(OLE2) else ".xlsx"
     try:
-        data = get_xlsform(source if isinstance(source, Path) else io.BytesIO(source.read()),
-                           file_type=".xlsx")
+        data = get_xlsform(io.BytesIO(raw), file_type=kind)
     except PyXFormError as exc:  # a duplicated header, or not a workbook at all
         unreadable = "not recognized as a supported type" in str(exc)
-        raise XLSFormError("not a readable .xlsx file" if unreadable
+        raise XLSFormError(f"not a readable {kind} file" if unreadable
                            else f"pyxform refuses this XLSForm: {exc}") from exc
     except (OSError, ValueError, KeyError) as exc:
-        raise XLSFormError(f"not a readable .xlsx file: {exc}") from exc
+        raise XLSFormError(f"not a readable {kind} file: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - xlrd fails a damaged .xls with struct.error,
+        # IndexError, AssertionError…: whatever it raises, the file cannot be read
+        if kind != ".xls":
+            raise
+        raise XLSFormError(f"not a readable .xls file ({type(exc).__name__})") from exc
     if data.survey is None:
         raise XLSFormError("no 'survey' sheet")
     try:

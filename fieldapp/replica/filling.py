@@ -24,10 +24,11 @@ from fieldapp.changes import Changes
 from fieldapp.domain import form_choice
 from fieldapp.domain.kinds import FORM_FOR_KIND
 from fieldapp.errors import InvalidInput
-from fieldapp.forms.definition import ATTACHED_TYPES, Question, shown_text
+from fieldapp.forms.definition import ATTACHED_TYPES, METADATA_SOURCE, Question, shown_text
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
+from fieldapp.local_time import now_iso
 from fieldapp.replica.submissions import SIGNED
 from fieldapp.reports import documents
 
@@ -348,6 +349,11 @@ def _prefill(replica: Replica, job: Mapping[str, Any],
         "meter.last_read_at": (last[1] or "")[:10] or None,
         "meter.average_daily_use": _daily_use(replica, meter["id"]) if meter else None,
         "notice.number": notice["number"] if notice else None,
+        # An XLSForm's metadata, as ODK Collect fills it when the form is opened.
+        METADATA_SOURCE + "start": now_iso(),
+        METADATA_SOURCE + "today": now_iso()[:10],
+        METADATA_SOURCE + "deviceid": replica.device_id,
+        METADATA_SOURCE + "username": session.username if (session := replica.session) else None,
     }
     item_sources = {"notice_item.question": "question", "notice_item.label": "label",
                     "notice_item.level": "level"}

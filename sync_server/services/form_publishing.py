@@ -58,8 +58,8 @@ def check_upload(conn: Connection, data: bytes, filename: str, by_user: str,
     if len(data) > MAX_XLSFORM_BYTES:
         raise ApiError(413, "xlsform_too_large",
                        f"表单文件超过 {MAX_XLSFORM_BYTES // 1024 // 1024} MB")
-    if not filename.lower().endswith((".xlsx", ".xlsm")):
-        raise ApiError(422, "not_xlsx", "表单请用 Excel .xlsx（XLSForm 格式）")
+    if not filename.lower().endswith((".xlsx", ".xlsm", ".xls")):
+        raise ApiError(422, "not_xlsx", "表单请用 Excel .xlsx 或 .xls（XLSForm 格式）")
     try:
         result = import_xlsform(data, files=attached)
     except XLSFormError as exc:

@@ -15,6 +15,7 @@ from fieldapp.forms.definition import shown_text
 from fieldapp.forms.loader import load_definition
 from fieldapp.forms.state import FormState
 from fieldapp.forms.xlsform import import_xlsform
+from fieldapp.forms.xlsform_export import export_xlsform
 from fieldapp.forms.xlsform_sheets import XLSFormError
 
 TODAY = date(2025, 3, 1)
@@ -178,8 +179,10 @@ def call() -> tuple[dict[str, Any], list[tuple[int, str]]]:
 def test_call_metadata_rows_are_reported_with_their_row(
         call: tuple[dict[str, Any], list[tuple[int, str]]]) -> None:
     definition, problems = call
-    assert problems == [(2, "'start'"), (3, "'end'"), (4, "'deviceid'")]
+    assert problems == [(3, "'end'")]  # the submission's own time
     d = load_definition(definition)
+    assert [(q.type, q.raw["source"]) for q in d.by_key.values() if q.type == "hidden"] == [
+        ("hidden", "odk.start"), ("hidden", "odk.deviceid")]  # the tablet fills them
     assert d.code == "follow_up_call" and d.version == 1
     assert d.by_key["rating"].choice_values == ("1", "2", "3", "4", "5")
     assert d.by_key["call_date"].label == {"en": "Date of the call"}  # plain English label
@@ -228,14 +231,14 @@ LEGACY_SURVEY = [
     ["select_one material or_other", "material", "管材"],  # 9
     ["date", "installed_on", "安装日期", None, None, None, "today()"],  # 10
     ["text", "bad.name", "坏名字"],  # 11
-    ["deviceid", "device"],  # 12: FieldApp records the device itself
+    ["deviceid", "device"],  # 12: the tablet fills it
     ["begin repeat", "risers", "立管", None, None, None, None, None, 3],  # 13
     ["decimal", "riser_diameter", "管径（mm）", None, ". > 0"],  # 14
     ["end repeat"],  # 15
     ["begin group", "extras", "附加", "${tariff} > 3"],  # 16: depends on a row left out
     ["text", "extra_note", "备注"],  # 17
     ["end group"],  # 18
-    ["start", "started"],  # 19: FieldApp records the time itself
+    ["start", "started"],  # 19: the tablet fills it
     ["text", "remarks", "备注"],  # 20
 ]
 LEGACY_CHOICES = [
@@ -253,7 +256,7 @@ def legacy() -> Any:
 
 def test_legacy_report_names_every_row_it_could_not_translate(legacy: Any) -> None:
     report = {p.row: (p.column, p.message) for p in legacy.problems}
-    assert sorted(report) == [4, 5, 6, 7, 8, 10, 11, 12, 16, 17, 19]  # 13: its repeat_count
+    assert sorted(report) == [4, 5, 6, 7, 8, 10, 11, 16, 17]  # 13: its repeat_count
     assert "geotrace" in report[4][1]
     assert report[5] == ("calculation", report[5][1])
     assert "function jr:choice-name()" in report[5][1]
@@ -262,16 +265,14 @@ def test_legacy_report_names_every_row_it_could_not_translate(legacy: Any) -> No
     assert report[8][0] == "relevant" and "${floors}" in report[8][1]  # it read a row left out
     assert "dynamic default" in report[10][1]
     assert "bad.name" in report[11][1]
-    assert "metadata 'deviceid'" in report[12][1]
     assert "${tariff}" in report[16][1]
     assert "inside a group or repeat that was left out" in report[17][1]
-    assert "metadata 'start'" in report[19][1]
 
 
 def test_legacy_keeps_what_it_can_and_validates(legacy: Any) -> None:
     d = load_definition(legacy.definition)
-    assert list(d.by_key) == ["district", "station", "material", "material_other", "risers",
-                              "riser_diameter", "remarks"]
+    assert list(d.by_key) == ["district", "station", "material", "material_other", "device",
+                              "risers", "riser_diameter", "started", "remarks"]
     assert d.by_key["risers"].raw["repeat_count"] == "3"
     answers = {"district": "gulou", "station": "s01", "material": "pe",
                "risers": [{"riser_diameter": 25.0}] * 3}  # its repeat_count
@@ -331,7 +332,7 @@ def test_a_sheet_is_read_to_its_content_not_its_declared_size() -> None:
     sheet.append(["text", "shop", "商户名称"])
     for _ in range(10):
         sheet.append([])
-    sheet.append(["start", "started", ""])  # row 13: reported as row 13
+    sheet.append(["end", "ended", ""])  # row 13: reported as row 13
     sheet.append(["integer", "burners", "灶眼数量"])
     sheet.cell(row=14 + 62, column=1).value = "text"  # after 61 blank rows: not content
     sheet.cell(row=14 + 62, column=2).value = "after_the_end"
@@ -340,7 +341,7 @@ def test_a_sheet_is_read_to_its_content_not_its_declared_size() -> None:
     book.save(out)
     result = import_xlsform(out.getvalue(), code="sized")
     assert [i["key"] for i in result.definition["items"]] == ["shop", "burners"]
-    assert [(p.row, p.message.split(" ")[1]) for p in result.problems] == [(13, "'start'")]
+    assert [(p.row, p.message.split(" ")[1]) for p in result.problems] == [(13, "'end'")]
 
 
 def test_the_way_real_forms_are_written_is_read_as_pyxform_reads_it() -> None:
@@ -528,3 +529,46 @@ def test_audio_and_video_are_kept_as_one_recording_each() -> None:
     d = result.definition
     assert engine.problems(d, {}, {"statement": ["a", "b"]}, today=TODAY)[0].code == \
         "too_many_recordings"
+
+
+def test_odk_s_other_names_for_types_are_read_as_odk_reads_them() -> None:
+    """pyxform's aliases and older spellings: a typed phone number and a percentage keep
+    the rule pyxform gives them; acknowledge is one tick recorded as 'OK'; 'select all that
+    apply from … or specify other'; dateTime; a note without a name, named after its row."""
+    result = import_xlsform(xlsx(
+        [["type", "name", "label::Chinese (zh)", "constraint"],
+         ["phone number", "phone", "电话", None],
+         ["percentage", "share", "比例", ". != 50"],
+         ["acknowledge", "told", "已告知安全事项", None],
+         ["select all that apply from material or specify other", "faults", "问题", None],
+         ["dateTime", "shut_at", "关阀时间", None],
+         ["location", "where", "位置", None],
+         ["photo", "shot", "照片", None],
+         ["note", None, "请注意安全", None],
+         ["get start time", "began", None, None],
+         ["uri:phonenumber", "sim_phone", None, None],
+         ["end", "ended", None, None]],
+        [["list name", "name", "label::Chinese (zh)"], ["material", "steel", "钢管"]]))
+    d = result.definition
+    assert [(i["key"], i["type"]) for i in d["items"]] == [
+        ("phone", "text"), ("share", "integer"), ("told", "select_one"),
+        ("faults", "select_multiple"), ("faults_other", "text"), ("shut_at", "datetime"),
+        ("where", "gps"), ("shot", "photo"), ("generated_note_name_9", "note"),
+        ("began", "hidden"), ("sim_phone", "hidden")]
+    # ODK's metadata as hidden answers the tablet fills (an ODK name for a type is no
+    # problem); one it has no value for, said so; end is the submission's own time.
+    assert [d["items"][i]["source"] for i in (9, 10)] == ["odk.start", "odk.phonenumber"]
+    assert [(p.row, p.column, p.message.split(":")[0].split(";")[0])
+            for p in result.problems] == [
+        (11, "type", "metadata 'phonenumber'"),
+        (12, "type", "metadata 'end' is recorded by FieldApp itself (time, device, user)")]
+    assert d["choice_lists"]["fieldapp_ok"] == [{"value": "OK",
+                                                 "label": {"zh": "确认", "en": "OK"}}]
+    good = {"phone": "02584001234", "share": 30, "told": "OK", "faults": ["steel"],
+            "shut_at": "2026-11-24 09:30"}
+    assert check(d, good) == []
+    assert check(d, {**good, "phone": "025-8400", "share": 50, "shut_at": "09:30"}) == [
+        ("phone", "constraint"), ("share", "constraint"), ("shut_at", "expected_datetime")]
+    assert check(d, {**good, "share": 101}) == [("share", "constraint")]
+    assert check(d, {**good, "told": "yes"}) == [("told", "invalid_choice")]
+    assert import_xlsform(export_xlsform(d)).definition == d  # and back from Excel

@@ -245,3 +245,25 @@ def test_a_repeat_with_a_count_offers_entries_up_to_it() -> None:
     assert shown({"n": 2, "burner": [{"ok": "yes"}]}) == (1, 2, True)
     assert shown({"n": 2, "burner": [{"ok": "yes"}] * 2}) == (2, 2, False)
     assert shown({"n": 1, "burner": [{"ok": "yes"}] * 2}) == (2, 1, False)
+
+
+def test_an_xlsform_s_metadata_is_filled_when_the_form_starts(fresh_replica: Replica) -> None:
+    """ODK's start, today, deviceid and username, as Collect fills them when a form opens;
+    a phone number the tablet does not have stays unanswered."""
+    from fieldapp.forms.xlsform import import_xlsform
+    from fieldapp.local_time import now_iso
+    from fieldapp.replica.filling import _prefill
+    from tests.forms.test_xlsform_import import xlsx
+
+    definition = import_xlsform(xlsx([
+        ["type", "name", "label::Chinese (zh)"], ["start", "began", None],
+        ["today", "day", None], ["deviceid", "device", None], ["username", "who", None],
+        ["phonenumber", "phone", None], ["text", "remark", "备注"]])).definition
+    job = next(iter(fresh_replica.db.query("SELECT * FROM jobs ORDER BY id LIMIT 1")))
+    before = now_iso()
+    filled = _prefill(fresh_replica, job, definition)
+    session = fresh_replica.session
+    assert session is not None
+    assert set(filled) == {"began", "day", "device", "who"}
+    assert before <= filled["began"] <= now_iso() and filled["day"] == filled["began"][:10]
+    assert filled["device"] == fresh_replica.device_id and filled["who"] == session.username

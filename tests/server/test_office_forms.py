@@ -12,15 +12,18 @@ from pathlib import Path
 import requests
 from openpyxl import load_workbook
 
+from fieldapp.forms.xlsform import import_xlsform
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from tests.conftest import ServerProcess
+from tests.forms.test_xlsform_export import keys
 from tests.forms.test_xlsform_import import (
     KITCHEN_CHOICES,
     KITCHEN_SETTINGS,
     KITCHEN_SURVEY,
     xlsx,
 )
+from tests.forms.xlsform_corpus import CORPUS, pyxform_questions
 from tests.server.test_conflict_review import csrf, office_session
 from tests.world import PASSWORD, inspect_household
 
@@ -172,12 +175,28 @@ def test_a_published_form_is_downloaded_edited_in_excel_and_published_again(
                         timeout=10, allow_redirects=False).status_code in (303, 401)
 
 
+def test_an_excel_97_form_is_published_as_it_came(server: ServerProcess) -> None:
+    """ODK's tutorial form as published, a .xls: previewed with every row kept, published,
+    and handed back as .xlsx with the same questions."""
+    office = office_session(server, "admin")
+    preview = upload(office, server, CORPUS.joinpath("tutorial.xls").read_bytes(), "tutorial.xls")
+    assert preview.status_code == 200 and "每一行都已导入" in preview.text, preview.text[:400]
+    assert "已发布 tutorial 第 1 版" in publish(office, preview, "tutorial").text
+    stored = json.loads(server.scalar("SELECT definition FROM form_definitions WHERE code ="
+                                      " 'tutorial' AND form_version = 1"))
+    assert keys(stored["items"]) == pyxform_questions(CORPUS / "tutorial.xls")
+    got = office.get(server.url + "/office/forms/tutorial/1/xlsform", timeout=30)
+    assert import_xlsform(got.content).definition == stored
+
+
 def test_the_forms_door_refuses_in_words_and_changes_nothing(server: ServerProcess) -> None:
     office = office_session(server, "admin")
     before = server.scalar("SELECT count(*) FROM form_definitions")
     for data, name, said in [(b"", "空.xlsx", "文件是空的"),
                              (b"PK\x03\x04 not really", "坏.xlsx", "无法导入"),
-                             (b"a,b\n1,2\n", "表.csv", "请用 Excel .xlsx"),
+                             (b"a,b\n1,2\n", "表.csv", "请用 Excel .xlsx 或 .xls"),
+                             (CORPUS.joinpath("tutorial.xls").read_bytes()[:3000], "断.xls",
+                              "not a readable .xls file"),
                              (b"x" * (5 * 1024 * 1024 + 10), "大.xlsx", "超过 5 MB"),
                              # pyxform's refusal, framed in Chinese, its row as 第 N 行
                              (xlsx([["type", "name", "label"], ["text", "a", "A"],
