@@ -31,7 +31,10 @@ QUESTION_TYPES = frozenset({
     "group", "repeat", "calculate", "hidden",
 })
 _COMMON = {"key", "type", "label", "hint", "relevant", "appearance"}
-_VALUED = _COMMON | {"required", "constraint", "constraint_message", "default"}
+# dynamic_default: an expression the tablet evaluates once, when the form starts (ODK's
+# dynamic default, e.g. today() or ${username}); the technician may change what it gives.
+_VALUED = _COMMON | {"required", "constraint", "constraint_message", "default",
+                     "dynamic_default"}
 PROPERTIES: dict[str, set[str]] = {
     **dict.fromkeys(("barcode", "yes_no", "signature", "gps"), _VALUED),
     "text": _VALUED | {"calculation"},
@@ -103,6 +106,7 @@ class Question:
     min_repeat: int = 0
     max_repeat: int | None = None
     repeat_count: Expression | None = None  # ODK's: exactly this many instances
+    dynamic_default: Expression | None = None  # evaluated once, when the form starts
 
     @property
     def choice_values(self) -> tuple[str, ...]:

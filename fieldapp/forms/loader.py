@@ -174,7 +174,8 @@ class _Loader:
         if "constraint_message" in item:
             _label(self.form, key, item["constraint_message"], "constraint_message")
         props: dict[str, Any] = {}
-        for prop in ("relevant", "constraint", "calculation", "previous", "repeat_count"):
+        for prop in ("relevant", "constraint", "calculation", "previous", "repeat_count",
+                     "dynamic_default"):
             if prop in item:
                 props[prop] = self._expr(key, prop, item[prop])
         if qtype == "calculate" and "calculation" not in props:
@@ -199,6 +200,9 @@ class _Loader:
         props.update(self._counts(key, item, qtype))
         if "default" in item:
             props["default"] = self._default(key, qtype, item["default"], props.get("choices"))
+        if "dynamic_default" in item and (repeats or "default" in item):
+            raise self.fail(key, "a dynamic default is evaluated once, when the form starts:"
+                                 " not inside a repeat, nor beside a default")
         question = Question(key, qtype, dict(item), label,
                             parent.key if parent else None, repeats, **props)
         self.by_key[key] = question
@@ -210,7 +214,7 @@ class _Loader:
             kids = tuple(self._question(child, question, inner) for child in children)
             object.__setattr__(question, "children", kids)  # built after the parent exists
         for prop in ("relevant", "constraint", "calculation", "previous", "required",
-                     "choice_filter", "hazard_level_on_fail", "repeat_count"):
+                     "choice_filter", "hazard_level_on_fail", "repeat_count", "dynamic_default"):
             expression = getattr(question, prop)
             if isinstance(expression, Expression):
                 self.pending.append((question, prop, expression))

@@ -140,6 +140,8 @@ class _Writer:
         if "default" in item:
             default = item["default"]
             row["default"] = " ".join(default) if isinstance(default, list) else str(default)
+        if "dynamic_default" in item:  # ODK writes both in one column: an expression is dynamic
+            row["default"] = item["dynamic_default"]
         if "hazard_level_on_fail" in item:
             row["hazard_level"] = item["hazard_level_on_fail"]
             for flag in ("photo_required_on_fail", "note_required_on_fail"):

@@ -121,6 +121,25 @@ def _kind(type_text: str) -> str:
     return TYPE_ALIASES.get(kind.lower(), kind)
 
 
+def _is_dynamic(default: str, qtype: str) -> bool:
+    """Whether a default is an expression, told as pyxform tells it (a reference, a call, an
+    operator; a date's hyphens are not one)."""
+    from pyxform.utils import default_is_dynamic  # type: ignore[import-untyped]
+
+    xls_type = "date" if qtype in ("date", "datetime", "gps") else qtype
+    return bool(default_is_dynamic(default, xls_type))
+
+
+def _unsupported(expression: str) -> str | None:
+    """What FieldApp's expressions cannot do in ``expression`` ("function x() is"), if any."""
+    code = _code_only(expression)
+    unsupported = [f for f in _FUNCTION_CALL.findall(code)
+                   if f not in SUPPORTED_FUNCTIONS and f not in OPERATORS]
+    if unsupported:
+        return f"function {unsupported[0]}() is"
+    return "an XPath path (use ${name}) is" if "/" in code else None
+
+
 def _code_only(expression: str) -> str:
     """The expression without its string literals (a '/' or '(' inside quotes is text)."""
     return re.sub(r"'[^']*'|\"[^\"]*\"", "''", expression)
@@ -392,12 +411,7 @@ class Importer:
                 item["required"] = expression.lower() in _YES
                 continue
             expression = _BOOLEAN.get(expression.lower(), expression)
-            code = _code_only(expression)
-            unsupported = [f for f in _FUNCTION_CALL.findall(code)
-                           if f not in SUPPORTED_FUNCTIONS and f not in OPERATORS]
-            if unsupported or "/" in code:
-                what = (f"function {unsupported[0]}() is" if unsupported
-                        else "an XPath path (use ${name}) is")
+            if (what := _unsupported(expression)) is not None:
                 self.report("survey", number, column, f"{what} not supported in "
                                                       f"{expression!r}; row left out")
                 return False
@@ -406,6 +420,8 @@ class Importer:
             item["constraint"] = f"({held}) and ({item['constraint']})" \
                 if item.get("constraint") else held
         default = cell_text(record.get("default"))
+        if default and _is_dynamic(default, qtype):
+            return self.dynamic_default(number, item, default)
         if default:
             converted = self.default(number, qtype, default)
             if converted is None:
@@ -424,11 +440,19 @@ class Importer:
         read_columns(record, item, lambda c, m: self.report("survey", number, c, m))
         return True
 
+    def dynamic_default(self, number: int, item: dict[str, Any], text: str) -> bool:
+        """ODK's dynamic default (``today()``, ``${username}``): evaluated once by the tablet
+        when the form starts. ``${last-saved#x}`` (the device's previous submission) is not."""
+        what = ("${last-saved#…} (the previous submission's answer) is" if "last-saved#" in text
+                else _unsupported(text))
+        if what is not None:
+            self.report("survey", number, "default", f"{what} not supported in the dynamic"
+                                                      f" default {text!r}; row left out")
+            return False
+        item["dynamic_default"] = text
+        return True
+
     def default(self, number: int, qtype: str, text: str) -> Any:
-        if "${" in text or "(" in text:
-            self.report("survey", number, "default", f"dynamic default {text!r} is not "
-                                                     "supported; row left out")
-            return None
         try:
             convert: Callable[[str], Any] = _CONVERSIONS.get(qtype, str)
             return convert(text)

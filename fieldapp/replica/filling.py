@@ -24,10 +24,12 @@ from fieldapp.changes import Changes
 from fieldapp.domain import form_choice
 from fieldapp.domain.kinds import FORM_FOR_KIND
 from fieldapp.errors import InvalidInput
+from fieldapp.forms import engine
 from fieldapp.forms.definition import ATTACHED_TYPES, METADATA_SOURCE, Question, shown_text
 from fieldapp.forms.loader import as_definition
 from fieldapp.forms.paths import nest
 from fieldapp.forms.state import FormState
+from fieldapp.forms.values import to_string
 from fieldapp.local_time import now_iso
 from fieldapp.replica.submissions import SIGNED
 from fieldapp.reports import documents
@@ -120,7 +122,9 @@ class Forms:
             definition = self.r.submissions.definition(code)
             sub_id = self.r.submissions.create(job_id, code, definition["version"])
             job = self.r.get("jobs", job_id)
-            for path, value in _prefill(self.r, job, definition).items():
+            answers = _prefill(self.r, job, definition)
+            answers.update(_dynamic_defaults(definition, answers))
+            for path, value in answers.items():
                 self.r.submissions.answer(sub_id, path, value)
         return sub_id
 
@@ -368,6 +372,29 @@ def _prefill(replica: Replica, job: Mapping[str, Any],
             for i, hazard in enumerate(hazards):
                 out[f"{q.repeats[0]}[{i}].{q.key}"] = hazard[item_sources[source]]
     return out
+
+
+def _dynamic_defaults(definition: Mapping[str, Any],
+                      answers: Mapping[str, Any]) -> dict[str, Any]:
+    """ODK's dynamic defaults, evaluated once as the form starts, in form order (one may read
+    the prefilled answers and the defaults before it). A result that does not fit its
+    question (now() for a time, a word for a number) is no answer, as is an empty one."""
+    d = as_definition(definition)
+    found: dict[str, Any] = {}
+    for q in d.by_key.values():
+        if q.dynamic_default is None or q.repeats:
+            continue
+        state = FormState(d, nest({**answers, **found}))
+        value = state.evaluate(q.dynamic_default, q, ())
+        if q.type in ("text", "barcode") and value is not None:
+            value = to_string(value)
+        elif q.type == "integer" and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif q.type == "select_multiple" and isinstance(value, str):
+            value = value.split()
+        if value not in (None, "", []) and engine.check_answer(d, q.key, value) is None:
+            found[q.key] = value
+    return found
 
 
 def _last_reading(replica: Replica, meter: Mapping[str, Any]) -> tuple[Any, str | None]:

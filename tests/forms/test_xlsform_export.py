@@ -68,7 +68,8 @@ EVERYTHING: dict[str, Any] = {
          ]},
         {"key": "details", "type": "group", "appearance": "field-list",
          "label": {"zh": "其他", "en": "Other"}, "items": [
-             {"key": "when", "type": "date", "label": {"zh": "日期", "en": "Date"}},
+             {"key": "when", "type": "date", "dynamic_default": "today()",
+              "label": {"zh": "日期", "en": "Date"}},
              {"key": "at", "type": "time", "label": {"zh": "时间", "en": "Time"}},
              {"key": "shut_at", "type": "datetime", "label": {"zh": "关阀时间", "en": "Shut at"}},
              {"key": "where", "type": "gps", "label": {"zh": "位置", "en": "Location"}},

@@ -229,7 +229,7 @@ LEGACY_SURVEY = [
     ["integer", "floors", "楼层数", "/data/district = 'gulou'"],  # 7
     ["text", "floor_note", "楼层说明", "${floors} > 6"],  # 8: depends on a row left out
     ["select_one material or_other", "material", "管材"],  # 9
-    ["date", "installed_on", "安装日期", None, None, None, "today()"],  # 10
+    ["date", "installed_on", "安装日期", None, None, None, "${last-saved#installed_on}"],  # 10
     ["text", "bad.name", "坏名字"],  # 11
     ["deviceid", "device"],  # 12: the tablet fills it
     ["begin repeat", "risers", "立管", None, None, None, None, None, 3],  # 13

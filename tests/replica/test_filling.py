@@ -267,3 +267,34 @@ def test_an_xlsform_s_metadata_is_filled_when_the_form_starts(fresh_replica: Rep
     assert set(filled) == {"began", "day", "device", "who"}
     assert before <= filled["began"] <= now_iso() and filled["day"] == filled["began"][:10]
     assert filled["device"] == fresh_replica.device_id and filled["who"] == session.username
+
+
+def test_dynamic_defaults_are_evaluated_once_when_the_form_starts(
+        fresh_replica: Replica) -> None:
+    """ODK's dynamic defaults: today(), the technician's name, one default read by the next;
+    a result that does not fit its question is no answer. The technician may change them."""
+    from fieldapp.forms.xlsform import import_xlsform
+    from fieldapp.local_time import now_iso
+    from fieldapp.replica.filling import _dynamic_defaults, _prefill
+    from tests.forms.test_xlsform_import import xlsx
+
+    result = import_xlsform(xlsx([
+        ["type", "name", "label::Chinese (zh)", "default"],
+        ["username", "who", None, None],
+        ["date", "visit_day", "检查日期", "today()"],
+        ["text", "inspector", "检查人", "concat('检查员 ', ${who})"],
+        ["integer", "floors", "楼层", "2 * 3"],
+        ["integer", "rooms", "房间", "${floors} div 4"],  # 1.5: not a whole number
+        ["time", "at", "时间", "now()"],  # a date and time: not a time
+        ["text", "later", "上次", "${last-saved#inspector}"]]))
+    assert [(p.row, p.column) for p in result.problems] == [(8, "default")]
+    d = result.definition
+    assert [i.get("dynamic_default") for i in d["items"]][1:4] == [
+        "today()", "concat('检查员 ', ${who})", "2 * 3"]
+    job = next(iter(fresh_replica.db.query("SELECT * FROM jobs ORDER BY id LIMIT 1")))
+    filled = _prefill(fresh_replica, job, d)
+    session = fresh_replica.session
+    assert session is not None
+    assert _dynamic_defaults(d, filled) == {"visit_day": now_iso()[:10],
+                                            "inspector": f"检查员 {session.username}",
+                                            "floors": 6}
