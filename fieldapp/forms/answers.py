@@ -71,6 +71,24 @@ def _valid_datetime(x: Any) -> bool:
     return True
 
 
+# A geotrace is a line of at least 2 points (a pipe's route walked), a geoshape an area of
+# at least 3 (closed by its first point, as ODK closes it); each point as a gps answer.
+PATH_POINTS = {"geotrace": 2, "geoshape": 3}
+MAX_PATH_POINTS = 5000
+
+
+def _path_problem(qtype: str, x: Any) -> TypeProblem | None:
+    if not isinstance(x, list):
+        return "expected_points", {}
+    for point in x:
+        if (problem := _gps_problem(point)) is not None:
+            return problem
+    distinct = {(p["lat"], p["lon"]) for p in x}
+    if len(distinct) < PATH_POINTS[qtype]:
+        return "too_few_points", {"needed": PATH_POINTS[qtype]}
+    return ("too_many_points", {"max": MAX_PATH_POINTS}) if len(x) > MAX_PATH_POINTS else None
+
+
 def _gps_problem(x: Any) -> TypeProblem | None:
     if not (isinstance(x, dict) and "lat" in x and "lon" in x
             and set(x) <= {"lat", "lon", "accuracy", "altitude"}
@@ -124,6 +142,8 @@ def type_problem(qtype: str, value: Any, choices: tuple[str, ...] = ()) -> TypeP
         return None if isinstance(value, str) and value else ("expected_signature", {})
     if qtype == "gps":
         return _gps_problem(value)
+    if qtype in PATH_POINTS:
+        return _path_problem(qtype, value)
     if qtype == "hidden":
         ok = isinstance(value, str | bool) or _is_number(value)
         return None if ok else ("expected_scalar", {})

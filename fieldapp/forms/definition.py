@@ -27,7 +27,7 @@ from fieldapp.forms.expr import Expression
 QUESTION_TYPES = frozenset({
     "text", "integer", "decimal", "select_one", "select_multiple", "yes_no", "pass_fail_na",
     "date", "time", "datetime", "photo", "audio", "video", "signature", "barcode", "gps",
-    "meter_reading", "note",
+    "geotrace", "geoshape", "meter_reading", "note",
     "group", "repeat", "calculate", "hidden",
 })
 _COMMON = {"key", "type", "label", "hint", "relevant", "appearance"}
@@ -36,7 +36,7 @@ _COMMON = {"key", "type", "label", "hint", "relevant", "appearance"}
 _VALUED = _COMMON | {"required", "constraint", "constraint_message", "default",
                      "dynamic_default"}
 PROPERTIES: dict[str, set[str]] = {
-    **dict.fromkeys(("barcode", "yes_no", "signature", "gps"), _VALUED),
+    **dict.fromkeys(("barcode", "yes_no", "signature", "gps", "geotrace", "geoshape"), _VALUED),
     "text": _VALUED | {"calculation"},
     "integer": _VALUED | {"calculation", "unit"},
     "decimal": _VALUED | {"calculation", "unit"},

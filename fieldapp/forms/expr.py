@@ -142,6 +142,8 @@ FUNCTIONS: dict[str, Function] = {
     "pow": Function(v.math_of(math.pow), 2, 2),
     "atan2": Function(v.math_of(math.atan2), 2, 2),
     "pi": Function(lambda: math.pi, 0, 0),
+    "distance": Function(v.distance, 1, 1),  # a geotrace's length, metres
+    "area": Function(v.area, 1, 1),  # a geoshape's area, square metres
 }
 # Functions that read the evaluation environment rather than only their arguments.
 ENV_FUNCTIONS: dict[str, Node] = {"today": lambda env: env.today(), "now": lambda env: env.now()}

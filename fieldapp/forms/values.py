@@ -61,6 +61,10 @@ def to_string(x: Any) -> str:
         return "true" if x else "false"
     if isinstance(x, float) and x.is_integer():
         return str(int(x))
+    if isinstance(x, dict) and "lat" in x and "lon" in x:  # a point, as ODK writes one
+        return odk_text([x])
+    if isinstance(x, list) and x and all(isinstance(i, dict) for i in x):
+        return odk_text(x)  # a line or an area
     if isinstance(x, list):
         return " ".join(to_string(i) for i in x)
     return str(x)
@@ -243,3 +247,82 @@ def math_of(fn: Callable[..., float]) -> Callable[..., Number | None]:
             return None
         return None if math.isnan(result) or math.isinf(result) else result
     return apply
+
+
+EARTH_RADIUS_M = 6_378_100  # as ODK's distance() and area() take it
+
+
+def odk_points(text: str) -> list[dict[str, float]]:
+    """ODK's text for points ("lat lon alt acc; lat lon …") as FieldApp's answers;
+    ValueError when it is not that."""
+    points = []
+    for part in (p.split() for p in text.split(";") if p.strip()):
+        if not 2 <= len(part) <= 4:
+            raise ValueError(f"not a point: {' '.join(part)!r}")
+        numbers = [float(n) for n in part]
+        if not all(math.isfinite(n) for n in numbers):
+            raise ValueError(f"not a point: {' '.join(part)!r}")
+        point = {"lat": numbers[0], "lon": numbers[1]}
+        if len(numbers) > 2:
+            point["altitude"] = numbers[2]
+        if len(numbers) > 3:
+            point["accuracy"] = numbers[3]
+        points.append(point)
+    return points
+
+
+def odk_text(points: list[dict[str, Any]]) -> str:
+    """FieldApp's points as ODK writes them: "lat lon alt acc", separated by "; "."""
+    return "; ".join(" ".join(to_string(p.get(k, 0)) for k in ("lat", "lon", "altitude",
+                                                                "accuracy")) for p in points)
+
+
+def _points(x: Any) -> list[tuple[float, float]] | None:
+    """A geotrace or geoshape's points: FieldApp's list of {lat, lon, …}, or ODK's text
+    ("lat lon alt acc; lat lon …"); None when it is neither."""
+    if isinstance(x, str):
+        try:
+            x = odk_points(x)
+        except ValueError:
+            return None
+    if not isinstance(x, list):
+        return None
+    points = []
+    for p in x:
+        if not (isinstance(p, dict) and (lat := to_number(p.get("lat"))) is not None
+                and (lon := to_number(p.get("lon"))) is not None):
+            return None
+        points.append((float(lat), float(lon)))
+    return points
+
+
+def distance(x: Any) -> float | None:
+    """ODK's distance(): metres along the points (great circles between them)."""
+    points = _points(x)
+    if not points or len(points) < 2:
+        return None
+    total = 0.0
+    for (lat1, lon1), (lat2, lon2) in zip(points, points[1:], strict=False):
+        p1, p2 = math.radians(lat1), math.radians(lat2)
+        h = (math.sin((p2 - p1) / 2) ** 2
+             + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+        total += 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+    return total
+
+
+def area(x: Any) -> float | None:
+    """ODK's area(): square metres inside the points, closed by the first (the spherical
+    polygon formula of Chamberlain and Duquette, as ODK computes it)."""
+    points = _points(x)
+    if not points or len(points) < 3:
+        return None
+    if points[0] == points[-1]:
+        points = points[:-1]
+    n = len(points)
+    total = 0.0
+    for i in range(n):
+        lat = math.radians(points[i][0])
+        lon_next, lon_prev = (math.radians(points[(i + 1) % n][1]),
+                              math.radians(points[i - 1][1]))
+        total += (lon_next - lon_prev) * math.sin(lat)
+    return abs(total) * EARTH_RADIUS_M ** 2 / 2

@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 
 from fieldapp.forms.definition import METADATA_SOURCE
 from fieldapp.forms.loader import load_definition
+from fieldapp.forms.values import odk_text
 from fieldapp.forms.xlsform_fieldapp import (
     HAZARD_LIST,
     PASS_FAIL_LIST,
@@ -38,7 +39,8 @@ TRANSLATED = ("label", "hint", "constraint_message")
 # FieldApp type → XLSForm type, and the fieldapp_type that says which FieldApp type it was.
 _PLAIN = {"text": "text", "integer": "integer", "decimal": "decimal", "date": "date",
           "time": "time", "datetime": "dateTime", "note": "note", "calculate": "calculate",
-          "hidden": "hidden", "barcode": "barcode", "gps": "geopoint"}
+          "hidden": "hidden", "barcode": "barcode", "gps": "geopoint",
+          "geotrace": "geotrace", "geoshape": "geoshape"}
 _FIELDAPP_COLUMNS = ("unit", "previous", "source", "min_count", "max_count", "min_repeat",
                      "max_repeat", "photo_required_on_fail", "note_required_on_fail")
 
@@ -139,7 +141,10 @@ class _Writer:
                 row[column] = item[column]
         if "default" in item:
             default = item["default"]
-            row["default"] = " ".join(default) if isinstance(default, list) else str(default)
+            row["default"] = (odk_text(default if isinstance(default, list) else [default])
+                              if qtype in ("gps", "geotrace", "geoshape")
+                              else " ".join(default) if isinstance(default, list)
+                              else str(default))
         if "dynamic_default" in item:  # ODK writes both in one column: an expression is dynamic
             row["default"] = item["dynamic_default"]
         if "hazard_level_on_fail" in item:

@@ -11,6 +11,7 @@ from typing import Any
 from fieldapp.forms.definition import EMPTY_METADATA, FILLED_METADATA, METADATA_SOURCE
 from fieldapp.forms.expr import NAME_RE, SUPPORTED_FUNCTIONS
 from fieldapp.forms.loader import LANGUAGE
+from fieldapp.forms.values import odk_points
 from fieldapp.forms.xlsform_fieldapp import HAZARD_LIST, read_columns, refine
 from fieldapp.forms.xlsform_fieldapp import hazard_levels as fieldapp_levels
 from fieldapp.forms.xlsform_selects import select_type
@@ -19,7 +20,8 @@ from fieldapp.forms.xlsform_sheets import Sheet, XLSFormError, cell_text
 SIMPLE_TYPES = {"text": "text", "string": "text", "integer": "integer", "int": "integer",
                 "decimal": "decimal", "date": "date", "time": "time", "note": "note",
                 "calculate": "calculate", "hidden": "hidden", "barcode": "barcode",
-                "geopoint": "gps", "image": "photo", "datetime": "datetime"}
+                "geopoint": "gps", "image": "photo", "datetime": "datetime",
+                "geotrace": "geotrace", "geoshape": "geoshape"}
 # pyxform's other names for the types FieldApp keeps (its question type dictionary).
 TYPE_ALIASES = {
     **dict.fromkeys(("photo", "q picture", "q image", "add image prompt"), "image"),
@@ -73,7 +75,8 @@ STANDARD_LEVELS = {
 # A default's text read as its question's type; any other type keeps the text.
 _CONVERSIONS: dict[str, Callable[[str], Any]] = {
     "integer": int, "decimal": float, "select_multiple": str.split,
-    "meter_reading": lambda text: int(text) if text.lstrip("-").isdigit() else float(text)}
+    "meter_reading": lambda text: int(text) if text.lstrip("-").isdigit() else float(text),
+    "gps": lambda text: odk_points(text)[0], "geotrace": odk_points, "geoshape": odk_points}
 _YES = ("yes", "true", "true()", "1")
 _NO = ("no", "false", "false()", "0")
 # pyxform's names for the settings FieldApp reads, as ODK's documentation writes them.
@@ -456,6 +459,6 @@ class Importer:
         try:
             convert: Callable[[str], Any] = _CONVERSIONS.get(qtype, str)
             return convert(text)
-        except ValueError:
+        except (ValueError, IndexError):
             self.report("survey", number, "default", f"default {text!r} is not a {qtype}")
             return None

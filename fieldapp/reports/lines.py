@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fieldapp.forms import values
 from fieldapp.forms.definition import FormDefinition, Question
 from fieldapp.forms.hazards import FIRST_NAME, hazards_for, rectification_plan
 from fieldapp.forms.state import FormState
@@ -112,6 +113,11 @@ def answer_text(q: Question, value: Any, attached_photos: int = 0, signed: bool 
         return labels.get(value, str(value))
     if q.type == "select_multiple":
         return "、".join(labels.get(v, str(v)) for v in value)
+    if q.type in ("geotrace", "geoshape") and isinstance(value, list):
+        measure = values.distance(value) if q.type == "geotrace" else values.area(value)
+        said = "" if measure is None else (f"，全长约 {measure:,.0f} 米" if q.type == "geotrace"
+                                           else f"，面积约 {measure:,.0f} 平方米")
+        return f"{len(value)} 个点{said}"
     if q.type == "gps" and isinstance(value, Mapping):
         accuracy = f" ±{value['accuracy']:g}m" if value.get("accuracy") is not None else ""
         return f"{value['lat']:.5f}, {value['lon']:.5f}{accuracy}"

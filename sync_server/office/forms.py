@@ -27,8 +27,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TYPE_ZH = {"text": "文字", "integer": "整数", "decimal": "数字", "select_one": "单选",
            "select_multiple": "多选", "yes_no": "是/否", "pass_fail_na": "合格/不合格/不适用",
            "date": "日期", "time": "时间", "datetime": "日期时间", "photo": "照片", "audio": "录音",
-           "video": "录像", "signature": "签名",
-           "barcode": "扫码", "gps": "定位", "meter_reading": "表读数", "note": "说明",
+           "video": "录像", "signature": "签名", "barcode": "扫码", "gps": "定位",
+           "geotrace": "轨迹", "geoshape": "区域", "meter_reading": "表读数", "note": "说明",
            "group": "分组", "repeat": "可重复", "calculate": "计算", "hidden": "自动填写"}
 
 

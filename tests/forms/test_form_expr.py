@@ -38,7 +38,12 @@ class Env:
 REFS = {"reading": 1250.5, "previous": 1200, "actions": ["tighten", "replace_hose"],
         "level": "serious", "empty": None, "blank": "", "qty": [2, 3, None],
         "flue": ["pass", "fail"],
-        "name": "王建国", "n": "12", "day": "2025-02-20", "district": "gulou"}
+        "name": "王建国", "n": "12", "day": "2025-02-20", "district": "gulou",
+        # a 1.1 km pipe route north, and a 100 m square plot (by degrees at 32°N)
+        "route": [{"lat": 32.0, "lon": 118.78}, {"lat": 32.01, "lon": 118.78}],
+        "plot": [{"lat": 32.0, "lon": 118.78}, {"lat": 32.0 + 100 / 111_319.5, "lon": 118.78},
+                 {"lat": 32.0 + 100 / 111_319.5, "lon": 118.78 + 100 / 94_403.5},
+                 {"lat": 32.0, "lon": 118.78 + 100 / 94_403.5}]}
 TABLES = {"prices": [{"id": "gulou", "price": "3.05"}, {"id": "jianye", "price": "2.9"}]}
 
 
@@ -122,6 +127,11 @@ TABLES = {"prices": [{"id": "gulou", "price": "3.05"}, {"id": "jianye", "price":
     ("pow(10, 400)", None),  # an overflow, not an infinity
     ("sqrt(${empty})", None),
     ("sqrt('four')", None),
+    ("round(distance('0 0 0 0; 1 0 0 0'))", 111319),  # ODK's: metres along the points
+    ("round(distance(${route}))", 1113),
+    ("round(area(${plot}) div 100)", 100),  # a 100 m square: 10,000 m²
+    ("distance('0 0')", None),  # one point: no length
+    ("area('not points')", None),
 ])
 def test_evaluates(text: str, expected: Any) -> None:
     assert parse(text).evaluate(Env(REFS)) == expected

@@ -223,7 +223,7 @@ LEGACY_SURVEY = [
     ["select_one district", "district", "片区"],  # 2
     ["select_one station", "station", "调压站", None, None, None, None,
      "district = ${district}"],  # 3
-    ["geotrace", "pipe_route", "管线走向"],  # 4
+    ["file", "pipe_drawing", "管线图"],  # 4
     ["text", "station_name", "站名", None, None, "jr:choice-name(${station}, '${station}')"],  # 5
     ["decimal", "tariff", "气价", None, None, "pulldata('prices', 'price', 'id', ${district})"],
     ["integer", "floors", "楼层数", "/data/district = 'gulou'"],  # 7
@@ -257,7 +257,7 @@ def legacy() -> Any:
 def test_legacy_report_names_every_row_it_could_not_translate(legacy: Any) -> None:
     report = {p.row: (p.column, p.message) for p in legacy.problems}
     assert sorted(report) == [4, 5, 6, 7, 8, 10, 11, 16, 17]  # 13: its repeat_count
-    assert "geotrace" in report[4][1]
+    assert "type 'file' is not supported" in report[4][1]
     assert report[5] == ("calculation", report[5][1])
     assert "function jr:choice-name()" in report[5][1]
     assert "pulldata() reads 'prices', which is not attached to the form" in report[6][1]
@@ -305,7 +305,7 @@ def test_path_input(tmp_path: Path) -> None:
      r"\[row : 3\] On the 'survey' sheet, the 'name' value 'a' is invalid"),
     (xlsx([["type", "name", "label"], ["text", "a", "A"], ["end group"]]),
      r"pyxform refuses this XLSForm: \[row : 3\] Unmatched 'end_group'"),
-    (xlsx([["type", "name", "label"], ["geotrace", "route", "Route"]]), "cannot build a form"),
+    (xlsx([["type", "name", "label"], ["file", "plan", "Plan"]]), "cannot build a form"),
 ])
 def test_unusable_files(content: bytes, problem: str) -> None:
     with pytest.raises(XLSFormError, match=problem):
@@ -416,7 +416,7 @@ def test_a_label_shows_the_answers_it_names_and_a_name_it_cannot_show_is_reporte
         ["type", "name", "label::Chinese (zh)", "hint::Chinese (zh)"],
         ["text", "shop", "商户名称"],
         ["integer", "burners", "${shop} 的灶眼数", "共 ${burners} 个"],
-        ["geotrace", "route", "管线"],  # left out: FieldApp draws no lines yet
+        ["file", "route", "管线图"],  # left out: FieldApp takes no arbitrary files
         ["begin repeat", "stoves", "灶具"],
         ["text", "brand", "品牌"],
         ["note", "seen", "已记录 ${brand}（${route}）"],
@@ -572,3 +572,26 @@ def test_odk_s_other_names_for_types_are_read_as_odk_reads_them() -> None:
     assert check(d, {**good, "share": 101}) == [("share", "constraint")]
     assert check(d, {**good, "told": "yes"}) == [("told", "invalid_choice")]
     assert import_xlsform(export_xlsform(d)).definition == d  # and back from Excel
+
+
+def test_a_line_and_an_area_are_walked_point_by_point() -> None:
+    """geotrace and geoshape: ODK's default text ("lat lon alt acc; …") read as points,
+    held to 2 and 3 distinct points, and measured by distance() and area()."""
+    result = import_xlsform(xlsx(
+        [["type", "name", "label::Chinese (zh)", "default", "constraint"],
+         ["geotrace", "route", "管线走向", "32.05 118.78 10 5; 32.06 118.78 10 5", None],
+         ["geoshape", "dig", "开挖范围", None, "area(.) <= 400"],
+         ["geopoint", "valve", "阀门", "32.05 118.78", None],
+         ["geotrace", "bad", "坏的", "north of the river", None]]))
+    assert [(p.row, p.column) for p in result.problems] == [(5, "default")]
+    d = result.definition
+    assert d["items"][0]["default"] == [
+        {"lat": 32.05, "lon": 118.78, "altitude": 10.0, "accuracy": 5.0},
+        {"lat": 32.06, "lon": 118.78, "altitude": 10.0, "accuracy": 5.0}]
+    assert d["items"][2]["default"] == {"lat": 32.05, "lon": 118.78}
+    square = [{"lat": 32.0, "lon": 118.78}, {"lat": 32.0002, "lon": 118.78},
+              {"lat": 32.0002, "lon": 118.78024}, {"lat": 32.0, "lon": 118.78024}]
+    good = {"route": d["items"][0]["default"], "dig": square[:3], "valve": d["items"][2]["default"]}
+    assert check(d, good) == []  # half of a 22 m square: about 250 m²
+    assert check(d, {**good, "dig": square}) == [("dig", "constraint")]  # about 500 m²
+    assert check(d, {**good, "route": good["route"][:1]}) == [("route", "too_few_points")]

@@ -178,3 +178,18 @@ def test_report_is_plain_data(inspected: tuple[Replica, str]) -> None:
     assert "definition" not in canonical
     assert all("data" not in p for p in canonical["photos"])
     assert "png" not in canonical["signature"]
+
+
+def test_a_line_and_an_area_print_as_their_points_and_measure() -> None:
+    from fieldapp.forms.loader import load_definition
+    from fieldapp.reports.lines import answer_text
+
+    d = load_definition({"code": "dig", "version": 1, "title": {"zh": "开挖"}, "items": [
+        {"key": "route", "type": "geotrace", "label": {"zh": "管线走向"}},
+        {"key": "dig", "type": "geoshape", "label": {"zh": "开挖范围"}}]})
+    route = [{"lat": 32.0, "lon": 118.78}, {"lat": 32.01, "lon": 118.78}]
+    square = [{"lat": 32.0, "lon": 118.78}, {"lat": 32.0002, "lon": 118.78},
+              {"lat": 32.0002, "lon": 118.78024}, {"lat": 32.0, "lon": 118.78024}]
+    assert answer_text(d.by_key["route"], route) == "2 个点，全长约 1,113 米"
+    assert answer_text(d.by_key["dig"], square) == "4 个点，面积约 504 平方米"
+    assert answer_text(d.by_key["dig"], None) == answer_text(d.by_key["route"], [])

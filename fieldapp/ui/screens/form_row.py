@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from fieldapp.forms import values
 from fieldapp.local_time import now_iso
 from fieldapp.replica.filling import Field
 from fieldapp.ui.dialogs.camera_dialog import CameraDialog, open_camera
@@ -147,6 +148,8 @@ class FieldRow(QFrame):
             here.clicked.connect(self._record_position)
             body.addWidget(here)
             body.addStretch(1)
+        elif f.type in ("geotrace", "geoshape"):
+            self._path_row(body, f, name)
         elif f.type == "signature":
             body.addWidget(label(tr("form.signed") if f.count else tr("form.sign_on_tab"),
                                  name="muted", wrap=True))
@@ -255,6 +258,30 @@ class FieldRow(QFrame):
             self, tr(f"evidence.add_{self.field.type}"), "", tr("evidence.recording_filter"))
         if path:
             self.view.attach_recording(self.field.path, Path(path))
+
+    def _path_row(self, body: QHBoxLayout, f: Field, name: str) -> None:
+        """A line (a pipe's route) or an area walked point by point: each tap of 记录此点
+        adds the current fix; its length or area as ODK's distance() and area() give it."""
+        points = f.value if isinstance(f.value, list) else []
+        measure = (values.distance(points) if f.type == "geotrace" else values.area(points))
+        shown = tr(f"form.{f.type}_points", n=len(points)) + (
+            "" if measure is None else tr(f"form.{f.type}_measure", value=f"{measure:,.0f}"))
+        body.addWidget(label(shown, name="muted", wrap=True), 1)
+        here = button(tr("form.add_point"), name=f"{name}_here")
+        here.clicked.connect(lambda: self._add_point(points))
+        body.addWidget(here)
+        clear = button(tr("form.clear_points"), name=f"{name}_clear")
+        clear.setEnabled(bool(points))
+        clear.clicked.connect(lambda: self.view.save(self.field.path, None))
+        body.addWidget(clear)
+
+    def _add_point(self, points: list[dict[str, Any]]) -> None:
+        fix = self.view.ctx.position()
+        if fix is None:
+            self.view.ctx.notify(tr("form.no_position"), "error")
+            return
+        self.view.save(self.field.path, [*points, {"lat": fix.lat, "lon": fix.lon,
+                                                   "accuracy": float(fix.accuracy_m or 0)}])
 
     def _record_position(self) -> None:
         fix = self.view.ctx.position()

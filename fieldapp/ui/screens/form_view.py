@@ -284,5 +284,6 @@ def _shape(screen: FormScreen | None) -> tuple[Any, ...] | None:
     return (screen.state, *(
         (f.path, f.type, f.required, tuple(f.choices), f.count, f.can_add, f.problem, f.text,
          f.kb_query,
-         f.value if f.type in CHOICE_TYPES or f.type in ("select_multiple", "gps") else None)
+         f.value if f.type in CHOICE_TYPES or f.type in ("select_multiple", "gps", "geotrace",
+                                                        "geoshape") else None)
         for f in screen.fields))

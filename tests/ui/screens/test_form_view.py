@@ -247,3 +247,38 @@ def test_a_date_and_time_question_is_typed_or_taken_from_the_clock(
     type_text(edit, "2026-11-24 21:05")
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     assert saved[-1] == ("shut_at", "2026-11-24 21:05")
+
+
+def test_a_pipe_route_is_walked_point_by_point(qtbot: QtBot, window: MainWindow,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A geotrace's row: 记录此点 adds the current fix to the line, its length is shown as
+    the points grow, 清除 empties it; no fix says so and adds nothing."""
+    from datetime import UTC, datetime
+
+    from PySide6.QtWidgets import QLabel, QPushButton
+
+    from fieldapp.position import Position
+    from fieldapp.replica.filling import Field
+    from fieldapp.ui.screens.form_row import FieldRow
+
+    form = open_form(qtbot, window, "job-004")
+    saved: list[object] = []
+    monkeypatch.setattr(form, "save", lambda path, value, note=None: saved.append(
+        value) is None)
+    fixes = iter([Position(32.0, 118.78, 3.0, datetime.now(UTC), "sim", 0.0), None])
+    monkeypatch.setattr(window.ctx, "position", lambda: next(fixes))
+    route = [{"lat": 31.99, "lon": 118.78, "accuracy": 4.0}]
+    row = FieldRow(form, Field(path="route", key="route", type="geotrace", label="管线走向",
+                               depth=0, value=route))
+    qtbot.addWidget(row)
+    assert any(w.text() == "共 1 个点" for w in row.findChildren(QLabel))
+    tap(qtbot, row.findChild(QPushButton, "field_route_here"))
+    assert saved[-1] == [*route, {"lat": 32.0, "lon": 118.78, "accuracy": 3.0}]
+    tap(qtbot, row.findChild(QPushButton, "field_route_here"))  # no fix now
+    assert len(saved) == 1 and window.toast.last_text == tr("form.no_position")
+    longer = FieldRow(form, Field(path="route", key="route", type="geotrace", label="管线走向",
+                                  depth=0, value=saved[-1]))
+    qtbot.addWidget(longer)
+    assert any(w.text() == "共 2 个点，全长约 1,113 米" for w in longer.findChildren(QLabel))
+    tap(qtbot, longer.findChild(QPushButton, "field_route_clear"))
+    assert saved[-1] is None
