@@ -37,7 +37,12 @@ EVENTS: dict[str, tuple[str, dict[str, str]]] = {
         "customer_name": "客户姓名", "customer_phone": "客户电话", "district": "区域",
         "value": "本次读数", "previous": "上次读数", "days": "间隔天数",
         "daily_use": "日均用量", "usual_daily_use": "以往日均用量",
-        "ratio": "日均用量是以往的几倍"}),
+        "ratio": "日均用量是以往的几倍",
+        "same_period_daily_use": "往年同期日均用量",
+        "expected_daily_use": "应有日均用量（往年同期，没有则取以往）",
+        "expected_ratio": "日均用量是应有的几倍",
+        "excess_daily_use": "日均比应有多用（m³）", "household_size": "家庭人口",
+        "per_person_daily_use": "人均日用量"}),
     "inspection.upcoming": ("安检临近", {**_COMMON, "days_left": "距上门天数",
                                        "due_date": "上门日期",
                                        "reschedule_link": "改约链接（网上营业厅，无需登录）"}),
@@ -63,9 +68,9 @@ DEFAULT_RULES = [
      "params": {"text": "【{utility}】{customer_name}，您好：我公司将于 {due_date} 上门进行"
                         "入户安检，届时请家中留人。改约请点 {reschedule_link} 或致电 96777。"}},
     {"id": "rule-abnormal-usage", "name": "用量异常提醒", "event": "reading.recorded",
-     "condition": "${daily_use} = 0 or ${ratio} > 3", "action": "alert",
+     "condition": "${daily_use} = 0 or ${expected_ratio} > 3", "action": "alert",
      "params": {"text": "{customer_name}（{district}）用量异常：日均 {daily_use} m³，"
-                        "以往日均 {usual_daily_use} m³"}},
+                        "应有日均 {expected_daily_use} m³"}},
 ]
 
 
@@ -83,11 +88,15 @@ class Rule:
 
 
 def install_defaults(conn: Connection) -> None:
-    """The shipped rules (kept if an admin changed them) and the cursor, which starts at the
-    end of the log: what happened before the engine existed is not announced again."""
+    """The shipped rules (a newer shipped version replaces one no admin has changed; an
+    admin's stays) and the cursor, which starts at the end of the log: what happened before
+    the engine existed is not announced again."""
     for rule in DEFAULT_RULES:
         conn.execute("INSERT INTO rules(id, name, event, condition, action, params)"
-                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                     " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                     " name = excluded.name, event = excluded.event,"
+                     " condition = excluded.condition, action = excluded.action,"
+                     " params = excluded.params WHERE rules.updated_by IS NULL",
                      [rule["id"], rule["name"], rule["event"], rule["condition"],
                       rule["action"], json.dumps(rule["params"], ensure_ascii=False)])
     last = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]

@@ -32,6 +32,7 @@ from sync_server.services.auth import Principal
 from sync_server.services.phones import masked_phone
 from sync_server.services.records import utility_name
 from sync_server.services.rule_book import UPCOMING_DAYS, Rule, all_rules
+from sync_server.services.seasonal_use import same_period_daily_use
 from sync_server.storage import server_state
 from sync_server.storage.db import Connection
 from sync_server.storage.server_state import RULES_CURSOR
@@ -185,10 +186,14 @@ def _reading_event(conn: Connection, reading_id: str, seq: int) -> list[Event]:
                            " AND value IS NOT NULL AND read_at < ? ORDER BY read_at DESC"
                            " LIMIT 6", [reading["meter_id"], reading_id,
                                         reading["read_at"]]).fetchall()
-    customer = conn.execute("SELECT name, phone, district FROM customers WHERE id = ?",
-                            [reading["customer_id"]]).fetchone()
+    customer = conn.execute("SELECT name, phone, district, household_size FROM customers"
+                            " WHERE id = ?", [reading["customer_id"]]).fetchone()
     facts: dict[str, Any] = {"value": reading["value"], "previous": None, "days": None,
                              "daily_use": None, "usual_daily_use": None, "ratio": None,
+                             "same_period_daily_use": None, "expected_daily_use": None,
+                             "expected_ratio": None, "excess_daily_use": None,
+                             "per_person_daily_use": None,
+                             "household_size": customer["household_size"] if customer else None,
                              "customer_name": customer["name"] if customer else None,
                              "customer_phone": customer["phone"] if customer else None,
                              "district": customer["district"] if customer else None}
@@ -205,6 +210,19 @@ def _reading_event(conn: Connection, reading_id: str, seq: int) -> list[Event]:
                 (earlier[0]["value"] - earlier[-1]["value"]) / span, 2)
     if facts["daily_use"] is not None and facts["usual_daily_use"]:
         facts["ratio"] = round(facts["daily_use"] / facts["usual_daily_use"], 2)
+    if earlier and facts["daily_use"] is not None:
+        facts["same_period_daily_use"] = same_period_daily_use(
+            conn, reading["meter_id"], earlier[0]["read_at"], reading["read_at"])
+        # The same days of earlier years when the meter has them (the season's own use),
+        # else the readings before (a new meter's only history).
+        expected = facts["same_period_daily_use"] or facts["usual_daily_use"]
+        facts["expected_daily_use"] = expected
+        if expected:
+            facts["expected_ratio"] = round(facts["daily_use"] / expected, 2)
+            facts["excess_daily_use"] = round(facts["daily_use"] - expected, 2)
+        if facts["household_size"]:
+            facts["per_person_daily_use"] = round(
+                facts["daily_use"] / facts["household_size"], 2)
     return [Event("reading.recorded", reading_id, facts, None, reading["customer_id"], seq)]
 
 

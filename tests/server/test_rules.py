@@ -262,3 +262,79 @@ def test_messages_are_signed_with_the_utilitys_name(engine: Storage) -> None:
     assert text.startswith("【江宁港华燃气有限公司】您好，陈桂芳")
     assert rule_book.check("job.completed", "", "notify_customer",
                            {"text": "【{utility}】好"}) == []
+
+
+def _history(db: Storage, meter: str, customer: str, monthly: list[tuple[datetime, float]]
+             ) -> None:
+    with db.write() as conn:
+        for when, value in monthly:
+            conn.execute("INSERT INTO readings (id, customer_id, meter_id, read_at, value,"
+                         " source, version, hlc) VALUES (?, ?, ?, ?, ?, 'billing', 1, 'seed')",
+                         [new_id(), customer, meter, when.isoformat(timespec="seconds"), value])
+
+
+@pytest.mark.parametrize(("winter_use", "alerted"), [(60.0, False), (200.0, True)])
+def test_a_winter_reading_is_judged_against_last_winter(engine: Storage, winter_use: float,
+                                                        alerted: bool) -> None:
+    """A household that burns 60 m³ a month in winter and 10 in summer: its winter reading
+    is four times the summer's, which the old comparison (the six readings before) called
+    abnormal every year; against last December it is normal, and only a real jump alerts."""
+    today = datetime.now(LOCAL_ZONE).replace(hour=10, minute=0, second=0, microsecond=0)
+    season = [60, 25, 15, 12, 10, 10, 10, 10, 12, 15, 30, 50]  # by months back from now
+    monthly, value = [], 5000.0
+    for back in range(24, 0, -1):  # two years of monthly readings up to a month ago
+        value += season[back % 12]
+        monthly.append((today - timedelta(days=30.4 * back), value))
+    with engine.write() as conn:  # the new meter's own, so the seeded history is not in it
+        conn.execute("INSERT INTO meters (id, customer_id, barcode, version, hlc) VALUES"
+                     " ('meter-s', 'cust-1', 'GXSEASON', 1, 'seed')")
+    _history(engine, "meter-s", "cust-1", monthly)
+    run(engine)
+    push(engine, TECH01, "readings", "rd-winter", {
+        "customer_id": "cust-1", "meter_id": "meter-s", "read_at": now_iso(),
+        "value": value + winter_use, "source": "tablet:meter_reading"}, op="insert")
+    with engine.read() as conn:
+        [event] = rules._reading_event(conn, "rd-winter", 0)
+    facts = event.facts
+    assert facts["ratio"] > 3  # the old measure: four times the summer months
+    assert facts["same_period_daily_use"] == pytest.approx(season[0] / 30.4, rel=0.2)
+    assert facts["expected_ratio"] == pytest.approx(winter_use / season[0], rel=0.2)
+    assert facts["per_person_daily_use"] is not None
+    run(engine)
+    found = rows(engine, "SELECT message FROM alerts WHERE kind = 'rule'")
+    assert bool(found) is alerted
+    if alerted:
+        assert "应有日均" in found[0]["message"]
+
+
+def test_a_new_meter_is_judged_against_its_own_readings(engine: Storage) -> None:
+    """A meter with no earlier year around the same days: the readings before it are all
+    there is, so the expected use is theirs."""
+    today = datetime.now(LOCAL_ZONE).replace(hour=10, minute=0, second=0, microsecond=0)
+    with engine.write() as conn:
+        conn.execute("INSERT INTO meters (id, customer_id, barcode, version, hlc) VALUES"
+                     " ('meter-n', 'cust-1', 'GXNEW', 1, 'seed')")
+    _history(engine, "meter-n", "cust-1",
+             [(today - timedelta(days=30 * back), 100.0 + 30 * (4 - back))
+              for back in range(4, 0, -1)])  # 1 m³ a day for three months
+    push(engine, TECH01, "readings", "rd-new", {
+        "customer_id": "cust-1", "meter_id": "meter-n", "read_at": now_iso(),
+        "value": 310.0, "source": "tablet:meter_reading"}, op="insert")  # 4 m³ a day
+    with engine.read() as conn:
+        [event] = rules._reading_event(conn, "rd-new", 0)
+    assert event.facts["same_period_daily_use"] is None
+    assert event.facts["expected_daily_use"] == event.facts["usual_daily_use"] == 1.0
+    assert event.facts["expected_ratio"] == pytest.approx(4.0, rel=0.05)
+
+
+def test_a_newer_shipped_rule_replaces_an_unchanged_one_but_not_an_admins(
+        engine: Storage) -> None:
+    with engine.write() as conn:
+        conn.execute("UPDATE rules SET condition = '${ratio} > 3', updated_by = NULL"
+                     " WHERE id = 'rule-abnormal-usage'")
+        conn.execute("UPDATE rules SET condition = '${priority} = 1', updated_by = 'admin'"
+                     " WHERE id = 'rule-completed-sms'")
+        rule_book.install_defaults(conn)
+    got = {r["id"]: r["condition"] for r in rows(engine, "SELECT id, condition FROM rules")}
+    assert got["rule-abnormal-usage"] == "${daily_use} = 0 or ${expected_ratio} > 3"
+    assert got["rule-completed-sms"] == "${priority} = 1"

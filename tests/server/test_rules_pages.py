@@ -64,7 +64,7 @@ def test_only_an_admin_edits_a_rule_and_a_wrong_one_is_refused(server: ServerPro
         "text": "{customer_name} 用量异常", "enabled": "on"})
     assert "未保存" in wrong.text and "条件写法有误" in wrong.text
     assert server.scalar("SELECT condition FROM rules WHERE id = 'rule-abnormal-usage'") == \
-        "${daily_use} = 0 or ${ratio} > 3"
+        "${daily_use} = 0 or ${expected_ratio} > 3"
     saved = admin.post(f"{server.url}/office/rules/rule-abnormal-usage", timeout=10, data={
         "csrf": csrf(page), "name": "用量异常提醒", "condition": "${ratio} > 5",
         "text": "{customer_name} 用量是以往的 {ratio} 倍"})  # unchecked: switched off
