@@ -14,10 +14,12 @@ from sync_server.services import (
     audit,
     audit_anchor,
     billing,
+    escalation,
     keys,
     notify,
     rule_book,
     rules,
+    time_limits,
 )
 from sync_server.storage import epoch
 from sync_server.storage.blobs import BlobStore
@@ -43,6 +45,8 @@ class Server:
             audit.seal_legacy(conn)  # a log from before the chain: chained once, ever
             rule_book.install_defaults(conn)
             billing.install_defaults(conn)
+            time_limits.install_defaults(conn)
+            escalation.install_defaults(conn)
             keys.install(conn)
             epoch.install(conn)  # a new database's history gets its identity
 

@@ -18,6 +18,7 @@ SKILLS = ("inspection", "repair", "meter_reading", "installation", "dunning")
 
 EMERGENCY = 1  # a gas leak: dispatched before anything else
 PRIORITIES = (1, 2, 3, 4)  # emergency, urgent, normal, low
+PRIORITY_ZH = {1: "紧急", 2: "加急", 3: "普通", 4: "低"}
 # The form each kind of job is done on (kinds without one are closed without a form).
 FORM_FOR_KIND = {"inspection": "household_inspection", "repair": "repair_report",
                  "meter_reading": "meter_reading", "rectification_check": "rectification_check"}

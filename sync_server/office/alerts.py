@@ -10,11 +10,11 @@ from urllib.parse import quote
 from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fieldapp.domain.roles import SUPERVISORS
+from fieldapp.domain.roles import ROLE_ZH, SUPERVISORS
 from sync_server.deps import server_of
 from sync_server.office.auth import check_csrf
 from sync_server.office.web import NotYours, Office, RowId, pages_router, render_page, require
-from sync_server.services import alerts, audit
+from sync_server.services import alerts, audit, escalation
 from sync_server.services.districts import district_of
 
 router = pages_router()
@@ -31,8 +31,10 @@ def alerts_page(request: Request, who: Office,
     with server.db.read() as conn:
         items = alerts.open_alerts(conn, include_acknowledged=show == "all",
                                    district=district_of(who))
+        levels = escalation.reached(conn, [a.id for a in items])
     return render_page(request, who, "alerts.html", {
         "items": items, "show": show, "error": error, "kind_zh": alerts.KIND_ZH,
+        "levels": levels, "role_zh": ROLE_ZH,
         "can_acknowledge": who.role in ACKNOWLEDGERS})
 
 

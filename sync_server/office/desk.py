@@ -16,7 +16,7 @@ from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.billing.tariff import yuan
-from fieldapp.domain.kinds import EMERGENCY, KIND_ZH
+from fieldapp.domain.kinds import EMERGENCY, KIND_ZH, PRIORITY_ZH
 from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.domain.status import STATUS_ZH
 from fieldapp.ids import new_id
@@ -24,7 +24,6 @@ from fieldapp.local_time import now_iso
 from sync_server.deps import server_of
 from sync_server.errors import ApiError
 from sync_server.office.auth import check_csrf
-from sync_server.office.dispatch import PRIORITY_ZH
 from sync_server.office.web import (
     Office,
     check_district,

@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES
+from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES, PRIORITY_ZH
 from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.domain.status import STATUS_ZH
 from sync_server.deps import server_of
@@ -39,7 +39,6 @@ from sync_server.services.districts import district_of
 router = pages_router()
 
 DISPATCHERS = OFFICE_ROLES
-PRIORITY_ZH = {1: "紧急", 2: "加急", 3: "普通", 4: "低"}
 # The board's columns: DOMAIN.md's 待受理 → 已派单 → 服务中 → 已完成 → 已回访.
 COLUMNS = (("pending", "待受理", ("pending",)), ("dispatched", "已派单", ("dispatched",)),
            ("working", "服务中", ("accepted", "en_route", "in_service")),

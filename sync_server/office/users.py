@@ -5,6 +5,7 @@ they were last seen."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from sync_server.office.web import (
     require,
 )
 from sync_server.services import audit, auth
+from sync_server.services.phones import masked_phone, phone_digits
 
 router = pages_router()
 USERNAME, MIN_PASSWORD = auth.USERNAME, auth.MIN_PASSWORD
@@ -45,7 +47,7 @@ def users_page(request: Request, who: Office, error: str | None = None,
     _admin(who)
     with server_of(request).db.read() as conn:
         users = [dict(r) for r in conn.execute(
-            "SELECT username, display_name, role, district, skills, active FROM users"
+            "SELECT username, display_name, role, district, skills, active, phone FROM users"
             " ORDER BY role, username")]
         devices = [dict(r) for r in conn.execute(
             "SELECT device_id, username, name, kind, created_at, expires_at, revoked_at,"
@@ -124,6 +126,31 @@ def set_active(request: Request, who: Office, username: str,
     if active == "1":
         return _back(done=f"用户 {username} 已启用，需重新登录")
     return _back(done=f"用户 {username} 已停用，{ended} 个登录已失效（平板数据不会被清除）")
+
+
+MOBILE = re.compile(r"1[3-9]\d{9}")  # a mainland mobile number: what an SMS reaches
+
+
+@router.post("/users/{username}/phone")
+def set_phone(request: Request, who: Office, username: str,
+              phone: Annotated[str, Form(max_length=40)] = "",
+              csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    """The mobile an overdue alert texts when it escalates to the account's role (blank:
+    the account is told by the office's alert list only)."""
+    check_csrf(request, csrf)
+    _admin(who)
+    digits = phone_digits(phone)
+    if phone.strip() and not MOBILE.fullmatch(digits):
+        return _back(error=f"手机号应为 11 位大陆手机号码，不是“{phone.strip()[:20]}”")
+    with server_of(request).db.write() as conn:
+        found = conn.execute("UPDATE users SET phone = ? WHERE username = ? RETURNING username",
+                             [digits or None, username]).fetchone()
+        if found:
+            audit.security_event(conn, who, "user_phone_set", username,
+                                 {"phone": masked_phone(digits) if digits else None})
+    if not found:
+        return _back(error=f"没有用户 {username}")
+    return _back(done=f"已保存 {username} 的手机号" if digits else f"已清除 {username} 的手机号")
 
 
 @router.post("/users/{username}/password")

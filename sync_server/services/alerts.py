@@ -1,4 +1,5 @@
-"""Alerts for the supervisor: a dispatched job nobody accepted in time, a job past its deadline.
+"""Alerts for the supervisor: a job past a step's time limit (time_limits.py), a job past its
+deadline.
 
     scan(conn, now)                     # raise what is due; each alert once per job and kind
     open_alerts(conn)                   # the list, newest first
@@ -18,11 +19,12 @@ from typing import Any
 
 from fieldapp.domain.status import CLOSED
 from fieldapp.local_time import LOCAL_ZONE, as_local
+from sync_server.services import escalation, time_limits
 from sync_server.services.auth import Principal
 from sync_server.storage.db import Connection
 
 ACCEPT_WITHIN = timedelta(hours=2)  # DOMAIN.md: not accepted within 2 h → the supervisor
-KIND_ZH = {"not_accepted": "超时未接单", "overdue": "超过期限未完成", "rule": "规则提醒"}
+KIND_ZH = {**time_limits.KIND_ZH_OF_ALERT, "overdue": "超过期限未完成", "rule": "规则提醒"}
 
 
 @dataclass(frozen=True)
@@ -38,23 +40,13 @@ class Alert:
 
 
 def scan(conn: Connection, now: datetime, accept_within: timedelta = ACCEPT_WITHIN) -> int:
-    """Raise the alerts that have come due by ``now``; returns how many are new."""
+    """Raise the alerts that have come due by ``now``; returns how many are new. Then the
+    open ones climb their escalation chain (escalation.py)."""
     stamp = now.isoformat(timespec="seconds")
     new = 0
-    for job in _rows(conn, "SELECT j.id, j.number, j.assignee, j.due_at, u.display_name,"
-                           " (SELECT max(at) FROM dispatch_log d WHERE d.job_id = j.id) AS sent,"
-                           " (SELECT max(at) FROM job_status_history h WHERE h.job_id = j.id"
-                           "   AND h.to_status = 'dispatched') AS moved, j.created_at"
-                           " FROM jobs j LEFT JOIN users u ON u.username = j.assignee"
-                           " WHERE j.status = 'dispatched' AND NOT EXISTS (SELECT 1 FROM"
-                           "  alerts a WHERE a.subject = j.id AND a.kind = 'not_accepted')", []):
-        sent = as_local(job["sent"] or job["moved"] or job["created_at"])
-        if sent is not None and now - sent >= accept_within:
-            hours = (now - sent).total_seconds() / 3600
-            new += raise_alert(conn, "not_accepted", job["id"], stamp,
-                               f"工单 {job['number']} 派给"
-                               f" {job['display_name'] or job['assignee']}"
-                               f" 已 {hours:.1f} 小时仍未接单", job_id=job["id"])
+    for breach in time_limits.breaches(conn, now, accept_within):
+        new += raise_alert(conn, time_limits.ALERT_KIND[breach.step], breach.job_id, stamp,
+                           _breach_message(breach, now), job_id=breach.job_id)
     closed = sorted(str(s) for s in CLOSED)
     for job in _rows(conn, "SELECT j.id, j.number, j.status, j.due_at, j.assignee FROM jobs j"
                            f" WHERE j.status NOT IN ({', '.join('?' * len(closed))})"
@@ -67,7 +59,23 @@ def scan(conn: Connection, now: datetime, accept_within: timedelta = ACCEPT_WITH
                                f"工单 {job['number']}{who} 已超过期限"
                                f" {due.astimezone(LOCAL_ZONE):%m-%d %H:%M}，仍未完成",
                                job_id=job["id"])
+    escalation.escalate(conn, now)
     return new
+
+
+def _breach_message(breach: time_limits.Breach, now: datetime) -> str:
+    waited = (now - breach.started).total_seconds() / 60
+    if breach.step == "accept":  # as it always read, with the limit when it is not the 2 h
+        text = (f"工单 {breach.number} 派给 {breach.assignee_name or breach.assignee}"
+                f" 已 {waited / 60:.1f} 小时仍未接单")
+    else:
+        who = breach.assignee_name or breach.assignee or "未指派"
+        since = {"dispatch": "受理后", "arrive": "接单后", "complete": "受理后",
+                 "follow_up": "完工后"}[breach.step]
+        text = (f"工单 {breach.number}（{who}）{since}已 {time_limits.duration_zh(waited)}"
+                f"仍未{time_limits.STEP_ZH[breach.step]}")
+    return (f"{text}（{time_limits.label(breach.kind, breach.priority)}时限"
+            f" {time_limits.duration_zh(breach.minutes)}）")
 
 
 # An alert's customer: its own, else its job's (what a district-scoped account filters by).

@@ -67,6 +67,9 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/alerts/{alert_id}/ack"): {"supervisor", "admin"},
     ("GET", "/office/rules"): VIEWERS,
     ("POST", "/office/rules/{rule_id}"): {"admin"},
+    ("GET", "/office/time-limits"): VIEWERS,
+    ("POST", "/office/time-limits"): {"supervisor", "admin"},
+    ("POST", "/office/time-limits/chain"): {"supervisor", "admin"},
     ("GET", "/office/tasks"): VIEWERS,
     ("GET", "/office/parts"): VIEWERS,
     ("GET", "/office/desk"): VIEWERS,
@@ -98,6 +101,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/users"): {"admin"},
     ("POST", "/office/users/{username}/active"): {"admin"},
     ("POST", "/office/users/{username}/password"): {"admin"},
+    ("POST", "/office/users/{username}/phone"): {"admin"},
     ("POST", "/office/devices/{device_id}/revoke"): {"admin"},
     ("POST", "/office/devices/{device_id}/release"): {"admin"},
     ("GET", "/office/forms"): VIEWERS,
@@ -272,6 +276,7 @@ DISTRICT: dict[tuple[str, str], str] = {
     ("POST", "/office/bills/{bill_id}/pay"): REFUSED,
     ("POST", "/office/users/{username}/active"): REFUSED,  # admins only: refused by role
     ("POST", "/office/users/{username}/password"): REFUSED,
+    ("POST", "/office/users/{username}/phone"): REFUSED,
     ("POST", "/office/devices/{device_id}/revoke"): REFUSED,
     ("POST", "/office/devices/{device_id}/release"): REFUSED,  # admins only
     ("POST", "/office/rules/{rule_id}"): REFUSED,  # the utility's rules: admins only
