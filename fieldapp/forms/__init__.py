@@ -10,7 +10,8 @@
     engine.py       check_answer / problems: one validation for tablet and server
     hazards.py      failed items → hazards → rectification deadlines and check jobs
     xlsform.py      ODK XLSForm (.xlsx) import with a report of what was not translated;
-                    xlsform_sheets.py reads the workbook, xlsform_rows.py translates its rows
+                    xlsform_sheets.py reads the workbook, xlsform_types.py reads its type
+                    names, xlsform_rows.py translates its rows
     checklist.py    the checklist API the app used before the engine (now a thin layer)
     signed_content.py  what a customer's signature binds, and its hash (tablet and server)
 

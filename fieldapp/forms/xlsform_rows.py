@@ -16,51 +16,9 @@ from fieldapp.forms.xlsform_fieldapp import HAZARD_LIST, read_columns, refine
 from fieldapp.forms.xlsform_fieldapp import hazard_levels as fieldapp_levels
 from fieldapp.forms.xlsform_selects import select_type
 from fieldapp.forms.xlsform_sheets import Sheet, XLSFormError, cell_text
+from fieldapp.forms.xlsform_types import METADATA_TYPES, RULED_TYPES, SIMPLE_TYPES, type_kind
 
-SIMPLE_TYPES = {"text": "text", "string": "text", "integer": "integer", "int": "integer",
-                "decimal": "decimal", "date": "date", "time": "time", "note": "note",
-                "calculate": "calculate", "hidden": "hidden", "barcode": "barcode",
-                "geopoint": "gps", "image": "photo", "datetime": "datetime",
-                "geotrace": "geotrace", "geoshape": "geoshape"}
-# pyxform's other names for the types FieldApp keeps (its question type dictionary).
-TYPE_ALIASES = {
-    **dict.fromkeys(("photo", "q picture", "q image", "add image prompt"), "image"),
-    **dict.fromkeys(("location", "gps", "q geopoint", "q location", "add location prompt"),
-                    "geopoint"),
-    **dict.fromkeys(("datetime", "date time", "q date time", "q datetime",
-                     "add date time prompt", "add datetime prompt"), "datetime"),
-    **dict.fromkeys(("q string", "add text prompt"), "text"),
-    **dict.fromkeys(("q int", "add integer prompt"), "integer"),
-    **dict.fromkeys(("q decimal", "add decimal prompt"), "decimal"),
-    **dict.fromkeys(("q date", "add date prompt"), "date"),
-    **dict.fromkeys(("q note", "add note prompt"), "note"),
-    **dict.fromkeys(("q calculate", "add calculate prompt"), "calculate"),
-    **dict.fromkeys(("q barcode", "add barcode prompt"), "barcode"),
-    **dict.fromkeys(("q audio", "add audio prompt"), "audio"),
-    **dict.fromkeys(("q video", "add video prompt"), "video"),
-    **dict.fromkeys(("trigger", "q acknowledge", "add acknowledge prompt"), "acknowledge"),
-    **dict.fromkeys(("start time", "get start time"), "start"),
-    **dict.fromkeys(("end time", "get end time"), "end"),
-    **dict.fromkeys(("get today",), "today"),
-    **dict.fromkeys(("device id", "get device id", "uri:deviceid"), "deviceid"),
-    **dict.fromkeys(("subscriber id", "get subscriber id", "uri:subscriberid"),
-                    "subscriberid"),
-    **dict.fromkeys(("sim id", "get sim id", "uri:simserial"), "simserial"),
-    **dict.fromkeys(("get phone number", "uri:phonenumber"), "phonenumber"),
-    **dict.fromkeys(("uri:username",), "username"),
-    **dict.fromkeys(("uri:email",), "email"),
-}
-# Types pyxform gives a rule of their own: kept as the plain type with that rule.
-RULED_TYPES = {
-    "phone number": ("text", "regex(., '^\\d*$')"),
-    "percentage": ("integer", "0 <= . and . <= 100"),
-    "number of days in last month": ("integer", "0 <= . and . <= 31"),
-    "number of days in last six months": ("integer", "0 <= . and . <= 186"),
-    "number of days in last year": ("integer", "0 <= . and . <= 366"),
-}
 ACKNOWLEDGED = "fieldapp_ok"  # ODK's acknowledge: one choice, 'OK', ticked or not
-METADATA_TYPES = {"start", "end", "today", "deviceid", "username", "phonenumber", "simserial",
-                  "subscriberid", "email", "audit", "start-geopoint", "imei"}
 LANGUAGES = {"zh": "zh", "chinese": "zh", "中文": "zh", "汉语": "zh", "en": "en",
              "english": "en", "英文": "en"}
 TRANSLATED = ("label", "hint", "constraint_message", "required_message")
@@ -94,34 +52,6 @@ class ImportProblem:
     row: int  # as Excel numbers it (the header is row 1)
     column: str | None
     message: str
-
-
-# How forms write a select (pyxform's aliases), longest first: "select one from LIST" too.
-_SELECTS = sorted([("select one from", "select one"), ("select_one", "select one"),
-                   ("select one", "select one"), ("select1", "select one"),
-                   ("select multiple from", "select multiple"),
-                   ("select_multiple", "select multiple"),
-                   ("select multiple", "select multiple"),
-                   ("select all that apply from", "select multiple"),
-                   ("select all that apply", "select multiple")],
-                  key=lambda a: -len(a[0]))
-
-
-def _kind(type_text: str) -> str:
-    """``begin_group``/``begin group`` → "begin group"; ``select_one my_list`` and
-    ``select one from my_list`` → "select one my_list"."""
-    words = type_text.split()
-    if not words:
-        return ""
-    lowered = " ".join(words).lower()
-    for alias, select in _SELECTS:
-        if lowered.startswith(alias + " "):
-            return " ".join([select, *" ".join(words)[len(alias) + 1:].split()])
-    head = words[0].lower().replace("_", " ")
-    if head in ("begin", "end", "select") and len(words) > 1:
-        head, words = f"{head} {words[1].lower()}", words[1:]
-    kind = " ".join([head, *words[1:]])
-    return TYPE_ALIASES.get(kind.lower(), kind)
 
 
 def _is_dynamic(default: str, qtype: str) -> bool:
@@ -269,7 +199,7 @@ class Importer:
         root: list[dict[str, Any]] = []
         stack: list[tuple[list[dict[str, Any]] | None, int, str]] = [(root, 1, "")]
         for number, record in sheet.records():
-            kind = _kind(cell_text(record.get("type")))
+            kind = type_kind(cell_text(record.get("type")))
             target = stack[-1][0]
             if kind in ("begin group", "begin repeat"):
                 item = self.question(number, record, kind.split()[1], target is not None)
