@@ -9,6 +9,7 @@ the tablet loads this package; what the server shares lives in domain/, forms/, 
     settings.py      the tablet's own settings
     jobs.py customers.py interactions.py parts.py        the managers of work and customers
     submissions.py filling.py signing.py readings.py rectification.py   forms being filled
+    form_start.py    what a form holds when it starts (prefilled sources, dynamic defaults)
     evidence.py      photos, signatures and scans; kb.py: the knowledge base's search
 """
 

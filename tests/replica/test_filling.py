@@ -252,7 +252,7 @@ def test_an_xlsform_s_metadata_is_filled_when_the_form_starts(fresh_replica: Rep
     a phone number the tablet does not have stays unanswered."""
     from fieldapp.forms.xlsform import import_xlsform
     from fieldapp.local_time import now_iso
-    from fieldapp.replica.filling import _prefill
+    from fieldapp.replica.form_start import prefill
     from tests.forms.test_xlsform_import import xlsx
 
     definition = import_xlsform(xlsx([
@@ -261,7 +261,7 @@ def test_an_xlsform_s_metadata_is_filled_when_the_form_starts(fresh_replica: Rep
         ["phonenumber", "phone", None], ["text", "remark", "备注"]])).definition
     job = next(iter(fresh_replica.db.query("SELECT * FROM jobs ORDER BY id LIMIT 1")))
     before = now_iso()
-    filled = _prefill(fresh_replica, job, definition)
+    filled = prefill(fresh_replica, job, definition)
     session = fresh_replica.session
     assert session is not None
     assert set(filled) == {"began", "day", "device", "who"}
@@ -275,7 +275,7 @@ def test_dynamic_defaults_are_evaluated_once_when_the_form_starts(
     a result that does not fit its question is no answer. The technician may change them."""
     from fieldapp.forms.xlsform import import_xlsform
     from fieldapp.local_time import now_iso
-    from fieldapp.replica.filling import _dynamic_defaults, _prefill
+    from fieldapp.replica.form_start import dynamic_defaults, prefill
     from tests.forms.test_xlsform_import import xlsx
 
     result = import_xlsform(xlsx([
@@ -292,9 +292,9 @@ def test_dynamic_defaults_are_evaluated_once_when_the_form_starts(
     assert [i.get("dynamic_default") for i in d["items"]][1:4] == [
         "today()", "concat('检查员 ', ${who})", "2 * 3"]
     job = next(iter(fresh_replica.db.query("SELECT * FROM jobs ORDER BY id LIMIT 1")))
-    filled = _prefill(fresh_replica, job, d)
+    filled = prefill(fresh_replica, job, d)
     session = fresh_replica.session
     assert session is not None
-    assert _dynamic_defaults(d, filled) == {"visit_day": now_iso()[:10],
+    assert dynamic_defaults(d, filled) == {"visit_day": now_iso()[:10],
                                             "inspector": f"检查员 {session.username}",
                                             "floors": 6}
