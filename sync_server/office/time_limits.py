@@ -6,7 +6,7 @@ any problem saves nothing and comes back with what was typed and every problem n
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -20,6 +20,7 @@ from sync_server.office.web import Office, pages_router, render_page, require
 from sync_server.services import escalation, time_limits
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
+from sync_server.storage.db import Connection
 
 router = pages_router()
 EDITORS = SUPERVISORS
@@ -38,10 +39,17 @@ def _require_editor(who: Principal) -> None:
 @router.get("/time-limits", response_class=HTMLResponse)
 def time_limits_page(request: Request, who: Office, saved: str | None = None) -> HTMLResponse:
     with server_of(request).db.read() as conn:
-        table = time_limits.limits(conn)
-        chain = escalation.chain(conn)
-    typed = {f"{k}.{p}.{s}": str(m) for (k, p), steps in table.items() for s, m in steps.items()}
-    return _page(request, who, typed, [(r, str(a)) for _, r, a in chain], [], saved)
+        return _page(request, who, _stored_limits(conn), _stored_chain(conn), [], saved)
+
+
+def _stored_limits(conn: Connection) -> dict[str, str]:
+    """The saved limits as the page's fields hold them (``repair.1.arrive`` → "30")."""
+    return {f"{k}.{p}.{s}": str(m) for (k, p), steps in time_limits.limits(conn).items()
+            for s, m in steps.items()}
+
+
+def _stored_chain(conn: Connection) -> list[tuple[str, str]]:
+    return [(role, str(after)) for _, role, after in escalation.chain(conn)]
 
 
 def _page(request: Request, who: Principal, typed: dict[str, str],
@@ -84,8 +92,7 @@ async def save_limits(request: Request, who: Office,
                 time_limits.save(conn, who, kind, priority, values, datetime.now(UTC))
         return RedirectResponse("/office/time-limits?saved=limits", status_code=303)
     with server.db.read() as conn:
-        chain = [(r, str(a)) for _, r, a in escalation.chain(conn)]
-    return _page(request, who, typed, chain, problems, None, status_code=400)
+        return _page(request, who, typed, _stored_chain(conn), problems, None, status_code=400)
 
 
 @router.post("/time-limits/chain", response_class=HTMLResponse, response_model=None)
@@ -111,7 +118,4 @@ async def save_chain(request: Request, who: Office,
         if not problems:
             return RedirectResponse("/office/time-limits?saved=chain#chain", status_code=303)
     with server.db.read() as conn:
-        table = time_limits.limits(conn)
-    limits: dict[str, Any] = {f"{k}.{p}.{s}": str(m) for (k, p), steps in table.items()
-                              for s, m in steps.items()}
-    return _page(request, who, limits, typed, problems, None, status_code=400)
+        return _page(request, who, _stored_limits(conn), typed, problems, None, status_code=400)
