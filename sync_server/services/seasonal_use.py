@@ -29,10 +29,11 @@ def same_period_daily_use(conn: Connection, meter_id: str, since: str,
     start, end = moment(since), moment(until)
     if end <= start:
         return None
+    # The readings around each year's two ends: the earliest year's start needs one before.
     rows = conn.execute(
         "SELECT read_at, value FROM readings WHERE meter_id = ? AND value IS NOT NULL"
         " AND read_at >= ? AND read_at < ? ORDER BY read_at",
-        [meter_id, _shifted(start, YEARS).isoformat()[:10],
+        [meter_id, (_shifted(start, YEARS) - REACH).isoformat()[:10],
          (_shifted(end, 1) + REACH).isoformat()]).fetchall()
     history = [(moment(r[0]), float(r[1])) for r in rows]
     uses = []
