@@ -137,6 +137,12 @@ class PullResponse(_Strict):
     epoch: str | None = Field(default=None, max_length=EPOCH_MAX)
 
 
+class WakeResponse(_Strict):
+    """A long poll's answer: whether a pull after the cursor would bring anything."""
+    wake: bool
+    cursor: int
+
+
 class ServerEpoch(_Strict):
     """Asked before a tablet sends anything: a restored server must get the files and the
     changes it lost before the newer ones that build on them."""

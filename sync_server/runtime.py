@@ -25,6 +25,7 @@ from sync_server.storage import epoch
 from sync_server.storage.blobs import BlobStore
 from sync_server.storage.db import open_database
 from sync_server.storage.objects import FileSystemStore
+from sync_server.sync.wake import Watcher
 
 log = logging.getLogger("fieldapp.server")
 
@@ -38,6 +39,7 @@ class Server:
         self.objects = FileSystemStore(settings.data_dir / "attachments")
         self.blobs = BlobStore(self.objects)
         self.clock = ServerClock()
+        self.wake = Watcher(self.db)  # the tablets waiting to hear of news (long polls)
         self.notifier = notify.from_settings(settings.sms_url, settings.sms_token)
         self.audit = audit_anchor.Anchoring(self.db, settings.data_dir, settings.audit_key,
                                             settings.audit_anchor_dir)

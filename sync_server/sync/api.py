@@ -22,6 +22,7 @@ from fieldapp.wire import (
     ServerEpoch,
     TokenResponse,
     UserInfo,
+    WakeResponse,
     WipeReport,
     WipeResponse,
 )
@@ -37,7 +38,8 @@ from sync_server.storage import epoch
 from sync_server.storage.db import utc_now
 from sync_server.sync import conflict_rows
 from sync_server.sync import push as sync_push
-from sync_server.sync.pull import pull, scope_changed
+from sync_server.sync.pull import has_news, pull, scope_changed
+from sync_server.sync.wake import MAX_HOLD
 
 router = APIRouter(prefix="/api/v1")
 
@@ -112,6 +114,20 @@ def pull_changes(who: Who, server: ServerDep,
             changes, next_cursor, more = pull(conn, who, cursor, limit)
     return PullResponse(changes=changes, cursor=next_cursor, more=more,
                         server_hlc=server.clock.now(), epoch=history)
+
+
+@router.get("/sync/wait")
+async def wait_for_news(who: Who, server: ServerDep,
+                        cursor: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
+                        hold: Annotated[int, Query(ge=1, le=MAX_HOLD)] = MAX_HOLD,
+                        ) -> WakeResponse:
+    """Held until the caller's scope has news after ``cursor`` (then it pulls) or ``hold``
+    seconds pass (then it asks again): an online tablet hears of an emergency in seconds."""
+    def news() -> bool:
+        with server.db.read() as conn:
+            return has_news(conn, who, cursor)
+    woke = await server.wake.wait(who.device_id, news, hold)
+    return WakeResponse(wake=woke, cursor=cursor)
 
 
 @router.get("/attachments/{sha256}")

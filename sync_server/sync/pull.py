@@ -51,21 +51,35 @@ def scope_changed(conn: Connection, who: Principal) -> bool:
         [who.username, who.device_id, who.device_id, who.username]).fetchone()[0] == 1)
 
 
-def pull(conn: Connection, who: Principal, cursor: int, limit: int,
-         record_scope: bool = True) -> tuple[list[RecordChange], int, bool]:
-    """One page of changes after ``cursor``; ``record_scope`` needs a write connection."""
+def scope_clause(who: Principal) -> tuple[str, list[Any]]:
+    """The condition on ``changes`` rows (and its parameters) for what ``who`` may see."""
     marks = ",".join("?" * len(GLOBAL_TABLES))
     if who.role in OFFICE_ROLES and district_of(who):
         # A district's dispatcher or supervisor: its customers' records and the global
         # tables, never another district's names, phones, addresses or bills.
-        scope = f"(tbl IN ({marks}) OR {customers_in('customer_id')})"
-        params = [*GLOBAL_TABLES, district_of(who)]
-    elif who.role in OFFICE_ROLES:
-        scope, params = "1 = 1", []
-    else:
-        scope = (f"(tbl IN ({marks}) OR customer_id IN"
-                 " (SELECT customer_id FROM jobs WHERE assignee = ?))")
-        params = [*GLOBAL_TABLES, who.username]
+        return (f"(tbl IN ({marks}) OR {customers_in('customer_id')})",
+                [*GLOBAL_TABLES, district_of(who)])
+    if who.role in OFFICE_ROLES:
+        return "1 = 1", []
+    return (f"(tbl IN ({marks}) OR customer_id IN"
+            " (SELECT customer_id FROM jobs WHERE assignee = ?))",
+            [*GLOBAL_TABLES, who.username])
+
+
+def has_news(conn: Connection, who: Principal, cursor: int) -> bool:
+    """Whether a pull after ``cursor`` would bring ``who`` anything: a change in scope, a
+    customer entering or leaving it, or a cursor beyond the log (a restored server)."""
+    scope, params = scope_clause(who)
+    row = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM changes WHERE seq > ? AND {SYNCED} AND {scope}),"
+        " (SELECT coalesce(max(seq), 0) FROM changes)", [cursor, *params]).fetchone()
+    return bool(row[0]) or cursor > row[1] or scope_changed(conn, who)
+
+
+def pull(conn: Connection, who: Principal, cursor: int, limit: int,
+         record_scope: bool = True) -> tuple[list[RecordChange], int, bool]:
+    """One page of changes after ``cursor``; ``record_scope`` needs a write connection."""
+    scope, params = scope_clause(who)
     heads = conn.execute(
         f"SELECT tbl, record_id, max(seq) AS seq FROM changes WHERE seq > ? AND {SYNCED}"
         f" AND {scope}"
