@@ -48,6 +48,7 @@ from sync_server.portal import routers as portal_routers
 from sync_server.portal.web import PortalSignIn
 from sync_server.runtime import Server, run_timer
 from sync_server.sync import api as sync_api
+from sync_server.sync.wake import release_on_exit
 
 __all__ = ["Settings", "app_from_env", "create_app"]
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         scanning = (asyncio.create_task(run_timer(server, settings.alert_scan))
                     if settings.alert_scan else None)
+        release_on_exit(server.wake)
         yield
         if scanning:
             scanning.cancel()

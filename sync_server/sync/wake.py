@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import threading
 from collections.abc import Callable
+from types import FrameType
 
 from sync_server.errors import ApiError
 from sync_server.storage.db import Storage
@@ -116,6 +119,30 @@ class Watcher:
         with self._db.read() as conn:
             return int(conn.execute("SELECT coalesce(max(seq), 0) FROM changes")
                        .fetchone()[0])
+
+
+def release_on_exit(watcher: Watcher) -> None:
+    """Answer every wait as soon as the server is told to stop (SIGINT, SIGTERM).
+
+    uvicorn waits for open requests before it shuts the app down, so a held wait would
+    keep a stopping server up for its whole grace period. Called from the app's startup,
+    after uvicorn put its own handlers in place (in each worker process too): ours answers
+    the waits, then hands the signal on to uvicorn's, which puts the originals back at exit.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (an app under a test client)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue  # not under uvicorn: leave the default alone
+
+        def handler(number: int, frame: FrameType | None,
+                    previous: Callable[[int, FrameType | None], object] = previous) -> None:
+            loop.call_soon_threadsafe(watcher.release_all)
+            previous(number, frame)
+
+        signal.signal(sig, handler)
 
 
 async def _first(moved: asyncio.Event, give_up: asyncio.Event, timeout: float) -> None:

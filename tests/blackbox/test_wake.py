@@ -126,3 +126,17 @@ def test_a_revoked_tablet_is_refused(bb_server: ServerProcess) -> None:
     assert resp.status_code == 200, resp.text
     resp, _ = wait(tech, 0, 2)
     assert (resp.status_code, resp.json()["error"]) == (401, "device_revoked")
+
+
+def test_a_held_wait_does_not_hold_a_stopping_server_up(bb_server: ServerProcess) -> None:
+    tech = door.Device.sign_in(bb_server, "tech01")
+    cursor = caught_up(tech)
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(wait, tech, cursor, 25)
+        time.sleep(1.5)
+        start = time.monotonic()
+        bb_server.stop()
+        stopped_in = time.monotonic() - start
+        resp, _ = held.result()
+    assert stopped_in < 3, stopped_in  # not the 5 s grace, let alone the 25 s hold
+    assert resp.json() == {"wake": False, "cursor": cursor}
