@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.changes import Changes
+from fieldapp.domain.kinds import EMERGENCY
 from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.domain.route import Route, Stop, plan_route
 from fieldapp.domain.status import Status, check_transition
@@ -73,6 +74,16 @@ class Jobs:
                       as_local(j["due_at"]))
                  for j in self.today(now.date()) if j["status"] in OPEN_STATUSES]
         return plan_route(stops, start=start, start_time=now)
+
+    def unacknowledged_emergencies(self) -> list[dict[str, Any]]:
+        """The signed-in technician's emergencies not yet accepted, oldest first: what the
+        tablet alerts for until the technician takes them on."""
+        session = self.r.session
+        if session is None:
+            return []
+        return list(self.r.db.query(
+            _LIST_SQL + " WHERE j.assignee = ? AND j.priority = ? AND j.status = ?"
+            " ORDER BY j.created_at, j.id", [session.username, EMERGENCY, Status.DISPATCHED]))
 
     def get(self, job_id: str) -> dict[str, Any]:
         rows = list(self.r.db.query(_LIST_SQL + " WHERE j.id = ?", [job_id]))

@@ -24,6 +24,7 @@ from fieldapp.ui.dialogs.customer_search import CustomerSearchDialog
 from fieldapp.ui.dialogs.idle_lock import IdleLock, idle_minutes
 from fieldapp.ui.dialogs.login_dialog import LoginDialog
 from fieldapp.ui.dialogs.settings_dialog import SettingsDialog
+from fieldapp.ui.emergency_watch import EmergencyWatch
 from fieldapp.ui.i18n import LANGUAGES, language, tr
 from fieldapp.ui.screens.customer_view import CustomerView
 from fieldapp.ui.screens.job_page import JobPage
@@ -32,6 +33,7 @@ from fieldapp.ui.screens.sync_problems_view import SyncProblemsPage
 from fieldapp.ui.screens.today_screen import TodayScreen
 from fieldapp.ui.screens.top_bar import BusyBar, SyncProgressBar, TopBar
 from fieldapp.ui.sync_worker import SyncController
+from fieldapp.ui.wake_listener import WakeListener
 from fieldapp.ui.widgets.controls import Toast, button, close_row, label
 
 
@@ -116,6 +118,8 @@ class MainWindow(QMainWindow):
         self.kb_dialog: KnowledgeDialog | None = None
         self.problems_page.back_requested.connect(self._close_problems)
         controller.wipe_requested.connect(self.erase_tablet)
+        self.wake = WakeListener(ctx, controller)  # online: news syncs at once
+        self.emergencies = EmergencyWatch(self)
         self._retranslate()
 
     # -- navigation ---------------------------------------------------------------------------
@@ -174,6 +178,8 @@ class MainWindow(QMainWindow):
         self.reload()
         self.controller.start_auto()
         self.idle_lock = IdleLock(self, idle_minutes(self))
+        self.emergencies.start()
+        self.wake.start()
 
     def show_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(self.ctx, self)
@@ -222,6 +228,7 @@ class MainWindow(QMainWindow):
         replica = self.ctx.replica
         if replica is None:
             return
+        self.wake.stop()
         self.controller.shutdown()
         self.ctx.close_gps()
         self.job_page.leave()
@@ -238,6 +245,7 @@ class MainWindow(QMainWindow):
     # -- shutdown -----------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Finish a running sync, then close our connection; safe to call twice."""
+        self.wake.stop()
         self.controller.shutdown()
         self.ctx.close_gps()
         if self.ctx.replica is not None:

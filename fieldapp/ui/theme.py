@@ -106,6 +106,14 @@ QPushButton[role="success"] {{
   background: {SUCCESS}; color: white; border: none; font-weight: bold;
 }}
 QPushButton[role="success"]:disabled {{ background: #a5c8a7; color: #f0f6f0; }}
+QDialog#emergencyAlert {{ background: {DANGER}; }}
+QDialog#emergencyAlert QLabel {{ color: white; }}
+QDialog#emergencyAlert QLabel#emergencyTitle {{ font-size: 40px; font-weight: bold; }}
+QDialog#emergencyAlert QLabel#emergencyLine {{ font-size: 24px; }}
+QDialog#emergencyAlert QPushButton {{ min-height: 72px; font-size: 22px; padding: 0 36px; }}
+QDialog#emergencyAlert QPushButton#emergencyAccept {{
+  background: white; color: {DANGER}; border: none; font-weight: bold;
+}}
 QPushButton[role="flat"] {{
   background: transparent; border: none; color: {PRIMARY}; font-weight: bold;
 }}

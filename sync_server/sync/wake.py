@@ -96,6 +96,14 @@ class Watcher:
         if self._task is not None:
             self._task.cancel()
 
+    def release_all_from_thread(self) -> None:
+        """``release_all`` from outside the server's event loop (a signal handler, a test
+        stopping a server it runs on a thread)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.release_all)
+        else:
+            self._closing = True
+
     def _start(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._watch())
@@ -131,7 +139,6 @@ def release_on_exit(watcher: Watcher) -> None:
     """
     if threading.current_thread() is not threading.main_thread():
         return  # only the main thread may set handlers (an app under a test client)
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous = signal.getsignal(sig)
         if not callable(previous):
@@ -139,7 +146,7 @@ def release_on_exit(watcher: Watcher) -> None:
 
         def handler(number: int, frame: FrameType | None,
                     previous: Callable[[int, FrameType | None], object] = previous) -> None:
-            loop.call_soon_threadsafe(watcher.release_all)
+            watcher.release_all_from_thread()
             previous(number, frame)
 
         signal.signal(sig, handler)

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from pytestqt.qtbot import QtBot
 
-from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.replica import Replica, unlock
 from fieldapp.ui.app import build_main_window
-from fieldapp.ui.demo_seed import Seeded, demo_rows
+from fieldapp.ui.demo_seed import Seeded
 from fieldapp.ui.dialogs.login_dialog import LoginDialog
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.main_window import MainWindow
-from tests.ui.ui_helpers import free_port, move_button, open_row, tap
+from tests.ui.live_server import demo_app, serving
+from tests.ui.ui_helpers import move_button, open_row, tap
 
 PASSWORD = "s3cret-pw"
 
@@ -65,30 +61,8 @@ def test_sync_without_login_asks_for_one(qtbot: QtBot, window: MainWindow) -> No
 @pytest.fixture
 def server_url(tmp_path: Path) -> Iterator[str]:
     """The real FastAPI server on a free port, loaded with tech01 and the demo route."""
-    from sync_server.app import create_app
-    from sync_server.config import Settings
-    from sync_server.services import auth
-    from sync_server.services.records import insert_records, seed_forms
-
-    app = create_app(Settings(data_dir=tmp_path / "server"))
-    rows, _ = demo_rows(dt.datetime.now(LOCAL_ZONE).date())
-    with app.state.server.db.write() as conn:
-        auth.add_user(conn, "tech01", "王建国", "technician", PASSWORD, "秦淮区")
-        auth.add_user(conn, "admin", "管理员", "admin", PASSWORD)
-        seed_forms(conn)
-        for table in ("customers", "meters", "readings", "contracts", "payments", "jobs"):
-            insert_records(conn, table, [row for t, row in rows if t == table])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(demo_app(tmp_path / "server", PASSWORD)) as url:
+        yield url
 
 
 def test_first_login_then_sync_round_trip(qtbot: QtBot, tmp_path: Path,

@@ -220,4 +220,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.generic": ("操作失败（{code}）", "The action failed ({code})"),
     "error.unexpected": ("出现意外错误，已记录日志，数据未丢失",
                          "Something unexpected happened; it was logged and no data was lost"),
+    # -- emergencies (dialogs/emergency_alert.py) ----------------------------------------------
+    "emergency.title": ("紧急工单", "Emergency job"),
+    "emergency.locked": ("有紧急工单等待接单，请解锁后查看。", "An emergency job is waiting: unlock to see it."),
+    "emergency.number": ("工单 {number}　要求到达 {due}", "Job {number}, due {due}"),
+    "emergency.where": ("{name}　{address}", "{name}, {address}"),
+    "emergency.phone": ("联系电话 {phone}", "Phone {phone}"),
+    "emergency.unlock": ("解锁查看", "Unlock"),
+    "emergency.later": ("稍后提醒", "Remind me later"),
+    "emergency.accept": ("接单并查看", "Accept and open"),
+    "emergency.accepted": ("已接紧急工单 {number}", "Emergency job {number} accepted"),
 }

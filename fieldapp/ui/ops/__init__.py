@@ -51,6 +51,7 @@ from fieldapp.ui.ops.jobs import (
     search_customers,
     today_jobs,
     transition_job,
+    unacknowledged_emergencies,
 )
 from fieldapp.ui.ops.kb import kb_article, kb_categories, kb_in_category, kb_search
 from fieldapp.ui.ops.network import login, sync
@@ -83,4 +84,5 @@ __all__ = [
     "remove_form_instance", "request_part", "save_setting", "scan_form_barcode",
     "search_customers", "session", "setting", "signature_status", "slow", "submit_form",
     "sync", "sync_problems", "sync_status", "today_jobs", "transition_job",
+    "unacknowledged_emergencies",
 ]

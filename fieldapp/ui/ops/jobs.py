@@ -18,6 +18,10 @@ def today_jobs(replica: Replica) -> list[dict[str, Any]]:
     return replica.jobs.today()
 
 
+def unacknowledged_emergencies(replica: Replica) -> list[dict[str, Any]]:
+    return replica.jobs.unacknowledged_emergencies()
+
+
 def job(replica: Replica, *, job_id: str) -> dict[str, Any]:
     return replica.jobs.get(job_id)
 
