@@ -25,7 +25,7 @@ from fieldapp.ui.sync_worker import SyncController
 
 log = logging.getLogger("fieldapp.ui.wake")
 
-RETRY_MIN_S, RETRY_MAX_S = 5.0, 300.0  # after a failed wait: 5 s, doubling up to 5 min
+RETRY_MIN_S, RETRY_MAX_S = 5.0, 60.0  # after a failed wait: 5 s, doubling up to a minute
 SYNC_WAIT_S = 120.0  # a wake's sync that never reports back: ask again after this long
 MIN_GAP_S = 5.0  # at least this long between two syncs started by wakes
 Waiter = Callable[..., bool]
