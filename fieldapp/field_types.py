@@ -22,6 +22,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from fieldapp.domain.holds import HOLD_KINDS
 from fieldapp.domain.kinds import KINDS
 from fieldapp.domain.parts import STATES as PART_STATES
 from fieldapp.domain.status import Status
@@ -49,7 +50,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
 CHOICES: dict[tuple[str, str], frozenset[str]] = {
     ("jobs", "status"): frozenset(Status), ("jobs", "kind"): frozenset(KINDS),
     ("submissions", "state"): frozenset({"draft", "submitted"}),
-    ("interactions", "kind"): frozenset({"note", "call"}),
+    ("interactions", "kind"): frozenset({"note", "call", *HOLD_KINDS}),
     ("part_requests", "state"): frozenset(PART_STATES),
 }
 # Fields naming another record or a device: as long as the wire's ids.

@@ -47,6 +47,7 @@ class Replica:
         from fieldapp.replica.customers import Customers
         from fieldapp.replica.evidence import Evidence
         from fieldapp.replica.filling import Forms
+        from fieldapp.replica.holds import Holds
         from fieldapp.replica.interactions import Interactions
         from fieldapp.replica.jobs import Jobs
         from fieldapp.replica.kb import KnowledgeBase
@@ -64,6 +65,7 @@ class Replica:
         self.jobs = Jobs(self)
         self.customers = Customers(self)
         self.interactions = Interactions(self)
+        self.holds = Holds(self)
         self.parts = Parts(self)
         self.submissions = Submissions(self)
         self.evidence = Evidence(self)

@@ -65,7 +65,7 @@ class Customers:
         customer = self.r.find("customers", meter["customer_id"])
         jobs = list(self.r.db.query(
             "SELECT * FROM jobs WHERE customer_id = ? AND status IN "
-            "('dispatched', 'accepted', 'en_route', 'in_service')"
+            "('dispatched', 'accepted', 'en_route', 'in_service', 'suspended')"
             " ORDER BY assignee = ? DESC, due_at LIMIT 1",
             [meter["customer_id"], session.username if (session := self.r.session) else ""]))
         return {"meter": meter, "customer": customer, "open_job": jobs[0] if jobs else None}

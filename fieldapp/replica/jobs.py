@@ -18,7 +18,8 @@ from fieldapp.local_time import LOCAL_ZONE, as_local, now_iso
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
-OPEN_STATUSES = (Status.DISPATCHED, Status.ACCEPTED, Status.EN_ROUTE, Status.IN_SERVICE)
+OPEN_STATUSES = (Status.DISPATCHED, Status.ACCEPTED, Status.EN_ROUTE, Status.IN_SERVICE,
+                 Status.SUSPENDED)
 
 _LIST_SQL = """
 SELECT j.*, c.name AS customer_name, c.address AS customer_address, c.phone AS customer_phone,

@@ -50,7 +50,8 @@ class StatusStyle:
 
 _COLOURS = {"pending": "#9aa0a6", "dispatched": "#5b7fbf", "accepted": "#12939a",
             "en_route": "#f29900", "in_service": "#9334e6", "completed": "#1e8e3e",
-            "followed_up": "#0d652d", "cancelled": "#5f6368"}
+            "followed_up": "#0d652d", "cancelled": "#5f6368", "suspended": "#8a4b00",
+            "returned": "#b3261e"}
 STATUS_STYLES: dict[str, StatusStyle] = {
     status: StatusStyle(STATUS_ZH[status], colour) for status, colour in _COLOURS.items()}
 _UNKNOWN = StatusStyle("未知", "#5f6368")

@@ -36,7 +36,8 @@ TOP_BAR = "#0b3d6e"
 STATUS_COLOURS = {
     "pending": "#6b7280", "dispatched": "#1565c0", "accepted": "#00838f",
     "en_route": "#6a1b9a", "in_service": "#e65100", "completed": "#2e7d32",
-    "followed_up": "#2e7d32", "cancelled": "#6b7280",
+    "followed_up": "#2e7d32", "cancelled": "#6b7280", "suspended": "#8a4b00",
+    "returned": "#b3261e",
 }
 PRIORITY_COLOURS = {1: "#c62828", 2: "#e65100", 3: "#607d8b", 4: "#90a4ae"}
 
@@ -106,6 +107,7 @@ QPushButton[role="success"] {{
   background: {SUCCESS}; color: white; border: none; font-weight: bold;
 }}
 QPushButton[role="success"]:disabled {{ background: #a5c8a7; color: #f0f6f0; }}
+QLabel#holdReason {{ color: #8a4b00; font-weight: bold; }}
 QDialog#emergencyAlert {{ background: {DANGER}; }}
 QDialog#emergencyAlert QLabel {{ color: white; }}
 QDialog#emergencyAlert QLabel#emergencyTitle {{ font-size: 40px; font-weight: bold; }}

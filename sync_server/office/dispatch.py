@@ -32,7 +32,7 @@ from sync_server.office.web import (
     render_page,
     require,
 )
-from sync_server.services import dispatch
+from sync_server.services import dispatch, holds
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
 
@@ -41,6 +41,7 @@ router = pages_router()
 DISPATCHERS = OFFICE_ROLES
 # The board's columns: DOMAIN.md's 待受理 → 已派单 → 服务中 → 已完成 → 已回访.
 COLUMNS = (("pending", "待受理", ("pending",)), ("dispatched", "已派单", ("dispatched",)),
+           ("held", "退单·挂起", ("returned", "suspended")),
            ("working", "服务中", ("accepted", "en_route", "in_service")),
            ("completed", "已完成", ("completed",)), ("followed_up", "已回访", ("followed_up",)))
 CSV_COLUMNS = ("kind", "customer", "priority", "due_at", "summary")
@@ -62,12 +63,13 @@ def board(request: Request, who: Office, district: str = "", done: str | None = 
     with server_of(request).db.read() as conn:
         rows = _board_jobs(conn, district)
         districts = districts_for(conn, who)
+        why = holds.reasons_of(conn, [r["id"] for r in rows if r["status"] in holds.HELD])
     columns = [(key, title, [r for r in rows if r["status"] in statuses])
                for key, title, statuses in COLUMNS]
     return render_page(request, who, "dispatch.html", {
         "columns": columns, "districts": districts, "district": district, "done": done,
         "error": error, "kind_zh": KIND_ZH, "priority_zh": PRIORITY_ZH,
-        "status_zh": STATUS_ZH, "can_dispatch": who.role in DISPATCHERS})
+        "status_zh": STATUS_ZH, "can_dispatch": who.role in DISPATCHERS, "why": why})
 
 
 def _board_jobs(conn: Any, district: str) -> list[dict[str, Any]]:
@@ -222,8 +224,10 @@ def job_page(request: Request, who: Office, job_id: str,
                            [job_id]).fetchall()
         reports = conn.execute("SELECT id, form_code, state FROM submissions WHERE job_id = ?",
                                [job_id]).fetchall()
-        notes = conn.execute("SELECT * FROM interactions WHERE job_id = ? ORDER BY at",
-                             [job_id]).fetchall()
+        notes = [holds.shown(dict(n)) for n in conn.execute(
+            "SELECT * FROM interactions WHERE job_id = ? ORDER BY at", [job_id]).fetchall()]
+        why = holds.reasons_of(conn, [job_id]).get(job_id) if job["status"] in holds.HELD \
+            else None
         asked = conn.execute("SELECT * FROM portal_requests WHERE job_id = ?"
                              " ORDER BY created_at", [job_id]).fetchall()
         uploads = conn.execute("SELECT u.* FROM portal_uploads u JOIN portal_requests r"
@@ -234,7 +238,7 @@ def job_page(request: Request, who: Office, job_id: str,
                 if job["status"] in dispatch.ASSIGNABLE else None)
     return render_page(request, who, "job.html", {
         "job": job, "customer": customer, "history": history, "log": log, "reports": reports,
-        "notes": notes, "asked": asked, "uploads": uploads,
+        "notes": notes, "asked": asked, "uploads": uploads, "why": why,
         "techs": techs, "pick": pick, "created": created, "error": error,
         "kind_zh": KIND_ZH, "priority_zh": PRIORITY_ZH, "status_zh": STATUS_ZH,
         "can_dispatch": who.role in DISPATCHERS})

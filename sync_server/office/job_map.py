@@ -13,7 +13,7 @@ from typing import Any
 WIDTH, HEIGHT, MARGIN = 1100, 640, 30
 COLOUR = {"pending": "#b3261e", "dispatched": "#e8710a", "accepted": "#0b5cab",
           "en_route": "#0b5cab", "in_service": "#0b5cab", "completed": "#1b7a3d",
-          "followed_up": "#1b7a3d"}
+          "followed_up": "#1b7a3d", "returned": "#b3261e", "suspended": "#8a4b00"}
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,9 @@ SLOTS = {"am": ("上午 9:00–12:00", 9), "pm": ("下午 14:00–17:00", 14)}
 BOOK_DAYS = 30  # how far ahead a visit can be booked
 STEPS = ("审核中", "待上门", "服务中", "已完成")
 STEP_OF = {"pending": 0, "dispatched": 1, "accepted": 1, "en_route": 1, "in_service": 2,
-           "completed": 3, "followed_up": 3}
+           "completed": 3, "followed_up": 3,
+           # handed back: to be sent out again; on hold: still being seen to
+           "returned": 1, "suspended": 2}
 MOVABLE = ("pending", "dispatched", "accepted")  # not yet on the way
 PER_DAY = 5  # requests a customer may submit in 24 hours: each one sends someone out
 URGENT_WORDS = ("漏气", "燃气味", "煤气味", "闻到气味")

@@ -36,8 +36,10 @@ from sync_server.services.auth import Principal
 from sync_server.storage.db import Connection
 from sync_server.sync import merge
 
-OPEN = ("dispatched", "accepted", "en_route", "in_service")  # what a technician holds
-ASSIGNABLE = ("pending", "dispatched")  # not yet accepted: may go to someone else
+OPEN = ("dispatched", "accepted", "en_route", "in_service", "suspended")  # a technician's
+# Not yet accepted, handed back (退单) or on hold (挂起): may go to someone else.
+ASSIGNABLE = ("pending", "dispatched", "returned", "suspended")
+REDISPATCH = ("pending", "returned", "suspended")  # assigned: dispatched (again)
 SKILL_ZH = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表",
             "installation": "安装"}
 
@@ -163,13 +165,13 @@ def assign(conn: Connection, who: Principal, clock: ServerClock, job_id: str, us
     if job["assignee"] == username and job["status"] == "dispatched":
         return
     fields: dict[str, Any] = {"assignee": username}
-    if job["status"] == "pending":
+    if job["status"] in REDISPATCH:
         fields["status"] = "dispatched"
     write(conn, who, clock, "jobs", job_id, "update", fields,
            old={k: job[k] for k in fields}, base_version=job["version"])
-    if job["status"] == "pending":
+    if job["status"] in REDISPATCH:
         write(conn, who, clock, "job_status_history", new_id(), "insert", {
-            "job_id": job_id, "customer_id": job["customer_id"], "from_status": "pending",
+            "job_id": job_id, "customer_id": job["customer_id"], "from_status": job["status"],
             "to_status": "dispatched", "at": now_iso(), "by_user": who.username,
             "device_id": who.device_id})
     conn.execute("INSERT INTO dispatch_log(job_id, assignee, previous, by_user, at, auto,"

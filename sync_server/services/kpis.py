@@ -16,10 +16,11 @@ from datetime import date, datetime, timedelta
 from statistics import mean
 from typing import Any
 
+from fieldapp.domain.status import Status
 from fieldapp.local_time import LOCAL_ZONE, as_local
 from sync_server.storage.db import Connection
 
-OPEN = ("dispatched", "accepted", "en_route", "in_service")
+OPEN = ("dispatched", "accepted", "en_route", "in_service", "suspended")
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,9 @@ def figures(conn: Connection, period: Period, now: datetime) -> Figures:
     out = Figures(period)
     done = _completed(conn, period)
     out.completed = len(done)
-    minutes = [(c["at"] - c["from"]).total_seconds() / 60 for c in done
-               if c["from"] and c["at"] >= c["from"]]
+    held = _held_minutes(conn, done)
+    minutes = [(c["at"] - c["from"]).total_seconds() / 60 - held.get(c["job_id"], 0.0)
+               for c in done if c["from"] and c["at"] >= c["from"]]
     out.handling_minutes = round(mean(minutes), 1) if minutes else None
     on_site = _repairs(conn, out, [c["job_id"] for c in done if c["kind"] == "repair"])
     _satisfaction(conn, out, [c["job_id"] for c in done], on_site)
@@ -76,9 +78,10 @@ def _completed(conn: Connection, period: Period) -> list[dict[str, Any]]:
     where, params = _district("j", period)
     rows = conn.execute(
         "SELECT j.id, j.kind, j.district, j.assignee, j.created_at, h.at,"
-        " (SELECT max(d.at) FROM job_status_history d WHERE d.job_id = j.id"
+        # the first start: a job resumed after a hold (挂起) starts service again
+        " (SELECT min(d.at) FROM job_status_history d WHERE d.job_id = j.id"
         "  AND d.to_status = 'in_service') AS started_at,"
-        " (SELECT max(d.at) FROM job_status_history d WHERE d.job_id = j.id"
+        " (SELECT min(d.at) FROM job_status_history d WHERE d.job_id = j.id"
         "  AND d.to_status = 'accepted') AS accepted_at,"
         " (SELECT min(d.at) FROM job_status_history d WHERE d.job_id = j.id"
         "  AND d.to_status = 'dispatched') AS dispatched_at"
@@ -96,6 +99,32 @@ def _completed(conn: Connection, period: Period) -> list[dict[str, Any]]:
                     "from": as_local(r["started_at"] or r["accepted_at"] or r["dispatched_at"]
                                     or r["created_at"])})
     return out
+
+
+def _held_minutes(conn: Connection, done: list[dict[str, Any]]) -> dict[str, float]:
+    """Minutes each completed job spent on hold (挂起) while it was being handled: the
+    technician waiting for parts or for the customer is not handling time."""
+    spans: dict[str, float] = defaultdict(float)
+    windows = {c["job_id"]: (c["from"], c["at"]) for c in done if c["from"]}
+    for chunk in _chunks(list(windows), 500):
+        marks = ", ".join("?" * len(chunk))
+        since: dict[str, datetime] = {}
+        for r in conn.execute("SELECT job_id, from_status, to_status, at FROM"
+                              f" job_status_history WHERE job_id IN ({marks})"
+                              " AND ? IN (from_status, to_status) ORDER BY job_id, at",
+                              [*chunk, str(Status.SUSPENDED)]):
+            at = as_local(r["at"])
+            if at is None:
+                continue
+            if r["to_status"] == Status.SUSPENDED:
+                since.setdefault(r["job_id"], at)
+            elif r["job_id"] in since:
+                start, end = windows[r["job_id"]]
+                began = max(since.pop(r["job_id"]), start)
+                ended = min(at, end)
+                if ended > began:
+                    spans[r["job_id"]] += (ended - began).total_seconds() / 60
+    return spans
 
 
 def _repairs(conn: Connection, out: Figures, job_ids: list[str]) -> dict[str, int]:

@@ -163,6 +163,8 @@ SELECT j.id, j.number, j.kind, j.priority, j.status, j.assignee, u.display_name,
          AND h.to_status = 'accepted') AS accepted,
        (SELECT max(at) FROM job_status_history h WHERE h.job_id = j.id
          AND h.to_status = 'completed') AS completed,
+       (SELECT max(at) FROM job_status_history h WHERE h.job_id = j.id
+         AND h.to_status = 'returned') AS returned,
        {raised}
 FROM jobs j LEFT JOIN users u ON u.username = j.assignee
 WHERE j.status IN ({statuses})
@@ -170,7 +172,10 @@ WHERE j.status IN ({statuses})
 # The steps watched in each status, and where each starts.
 WATCHED = {"pending": ("dispatch", "complete"), "dispatched": ("accept", "complete"),
            "accepted": ("arrive", "complete"), "en_route": ("arrive", "complete"),
-           "in_service": ("complete",), "completed": ("follow_up",)}
+           "in_service": ("complete",), "completed": ("follow_up",),
+           # Handed back (退单): to be dispatched again, from when it came back. On hold
+           # (挂起, waiting for parts or the customer): no step runs until it is resumed.
+           "returned": ("dispatch", "complete"), "suspended": ()}
 
 
 def breaches(conn: Connection, now: datetime, accept_within: timedelta) -> list[Breach]:
@@ -203,7 +208,9 @@ def breaches(conn: Connection, now: datetime, accept_within: timedelta) -> list[
 
 
 def _start(job: Mapping[str, Any], step: str) -> str | None:
-    if step in ("dispatch", "complete"):
+    if step == "dispatch":
+        at = (job["returned"] if job["status"] == "returned" else None) or job["created_at"]
+    elif step == "complete":
         at = job["created_at"]
     elif step == "accept":
         at = job["sent"] or job["dispatched"] or job["created_at"]

@@ -159,3 +159,20 @@ def test_handling_time_runs_from_the_start_of_service(db: Storage) -> None:
     with db.read() as conn:
         f = kpis.figures(conn, period(), at(23))
     assert (f.completed, f.handling_minutes) == (1, 45.0)
+
+
+def test_handling_time_leaves_out_the_time_on_hold(db: Storage) -> None:
+    """In service 10 min, on hold waiting for parts 60 min, then 20 min more: 30 min."""
+    start = at(10)
+    steps = [("dispatched", "accepted", -30), ("accepted", "in_service", 0),
+             ("in_service", "suspended", 10), ("suspended", "in_service", 70),
+             ("in_service", "completed", 90)]
+    for n, (before, after, minutes) in enumerate(steps):
+        push(db, TECH02, "jobs", "job-3", {"status": after})
+        push(db, TECH02, "job_status_history", f"h-{n}", {
+            "job_id": "job-3", "customer_id": "cust-3", "from_status": before,
+            "to_status": after, "at": (start + timedelta(minutes=minutes)).isoformat(),
+            "by_user": "tech02", "device_id": "pad-2"}, op="insert")
+    with db.read() as conn:
+        f = kpis.figures(conn, period(), at(23))
+    assert (f.completed, f.handling_minutes) == (1, 30.0)

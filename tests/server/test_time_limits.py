@@ -111,6 +111,28 @@ def test_arriving_completing_and_following_up_are_watched_from_their_own_start(
     assert ("not_followed_up", leak) in scan(shipped, start + timedelta(minutes=261))
 
 
+def test_a_job_handed_back_waits_for_dispatch_from_then_one_on_hold_waits_for_nothing(
+        shipped: Storage) -> None:
+    leak, held = new_job(shipped, kind="repair", priority=1), new_job(shipped, kind="repair",
+                                                                      priority=1)
+    start = created_at(shipped, leak)
+    with shipped.write() as conn:
+        for job_id in (leak, held):
+            dispatch.assign(conn, DISPATCHER, ServerClock(), job_id, "tech01", "手动")
+        time_limits.save(conn, ADMIN, "repair", 1, {"dispatch": 5, "accept": 5, "arrive": 30,
+                                                     "complete": 240}, start)
+    for job_id in (leak, held):
+        move(shipped, job_id, "accepted", start + timedelta(minutes=2))
+    move(shipped, leak, "returned", start + timedelta(minutes=20))  # 退单
+    move(shipped, held, "suspended", start + timedelta(minutes=20))  # 挂起: waiting for parts
+    soon = scan(shipped, start + timedelta(minutes=24))
+    assert ("not_dispatched", leak) not in soon  # back 4 minutes ago, not since its creation
+    later = scan(shipped, start + timedelta(minutes=26))
+    assert ("not_dispatched", leak) in later
+    assert not {kind for kind, job in scan(shipped, start + timedelta(minutes=300))
+                if job == held}  # on hold: no step runs, not even completion
+
+
 @pytest.mark.parametrize(("values", "problem"), [
     ({"accept": -5}, "接单时限应大于 0 分钟"),
     ({"arrive": 0}, "到场时限应大于 0 分钟"),

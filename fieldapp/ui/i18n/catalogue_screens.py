@@ -190,6 +190,8 @@ SCREENS: dict[str, tuple[str, str]] = {
     "status.completed": ("已完成", "Completed"),
     "status.followed_up": ("已回访", "Followed up"),
     "status.cancelled": ("已取消", "Cancelled"),
+    "status.suspended": ("已挂起", "On hold"),
+    "status.returned": ("已退单", "Handed back"),
     "move.accepted": ("接单", "Accept"),
     "move.en_route": ("出发", "Set off"),
     "move.in_service": ("开始服务", "Start service"),

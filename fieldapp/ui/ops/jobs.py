@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from fieldapp.changes import Changes
-from fieldapp.domain.status import ORDER, Status, allowed_moves
+from fieldapp.domain import holds
+from fieldapp.domain.status import ORDER, PAUSES, Status, allowed_moves
 from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.replica import Replica
 
@@ -29,9 +30,38 @@ def job(replica: Replica, *, job_id: str) -> dict[str, Any]:
 def next_moves(replica: Replica, *, status: str) -> list[str]:
     """The statuses the signed-in user may move a job to, in the order of the main path."""
     session = replica.session
-    allowed = allowed_moves(status, session.role if session else "technician")
+    allowed = allowed_moves(status, session.role if session else "technician") - PAUSES
+    if status == Status.SUSPENDED:
+        return []  # resumed with 恢复处理 (hold_moves), back to where the work stood
     rank = {s: i for i, s in enumerate([*ORDER, Status.CANCELLED])}
     return [str(s) for s in sorted(allowed, key=lambda s: rank[s])]
+
+
+def hold_moves(replica: Replica, *, status: str) -> list[str]:
+    """Which of 挂起 (suspend), 恢复处理 (resume) and 退单 (return) the job offers now."""
+    session = replica.session
+    allowed = allowed_moves(status, session.role if session else "technician")
+    out = [holds.RESUME] if status == Status.SUSPENDED else []
+    out += [kind for kind, target in ((holds.SUSPEND, Status.SUSPENDED),
+                                      (holds.RETURN, Status.RETURNED)) if target in allowed]
+    return out
+
+
+def suspend_job(replica: Replica, *, job_id: str, reason: str, note: str = "",
+                part_request_id: str | None = None) -> Changes:
+    return replica.holds.suspend(job_id, reason, note, part_request_id)
+
+
+def hand_back_job(replica: Replica, *, job_id: str, reason: str, note: str = "") -> Changes:
+    return replica.holds.hand_back(job_id, reason, note)
+
+
+def resume_job(replica: Replica, *, job_id: str, note: str = "") -> Changes:
+    return replica.holds.resume(job_id, note)
+
+
+def hold_reason(replica: Replica, *, job_id: str) -> dict[str, Any] | None:
+    return replica.holds.current(job_id)
 
 
 def completion_summary(replica: Replica, *, job_id: str) -> dict[str, Any]:

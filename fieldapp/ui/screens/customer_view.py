@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (
 
 from fieldapp.billing.tariff import yuan
 from fieldapp.changes import Changes
+from fieldapp.domain import holds
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.i18n import tr
+from fieldapp.ui.i18n import language, tr
 from fieldapp.ui.widgets.controls import Card, clear_layout, label
 from fieldapp.ui.widgets.formatting import date_of
 from fieldapp.ui.widgets.usage_chart import UsageChart
@@ -133,7 +134,8 @@ class CustomerView(QScrollArea):
     def _interactions(self, rows: list[dict[str, Any]]) -> Card:
         lines = [f"{date_of(r['at'])}  {r['job_number'] or ''}  "
                  + (tr("history.call", number=r["text"] or "") if r["kind"] == "call"
-                    else r["text"] or "") for r in rows[:10]]
+                    else holds.describe(r["kind"], r["text"], language())
+                    if r["kind"] in holds.HOLD_KINDS else r["text"] or "") for r in rows[:10]]
         return self._list_card("customer.interactions", lines)
 
     def _usage(self, months: list[tuple[str, float | None]]) -> Card:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QVBoxLayout, QWidget
 
+from fieldapp.domain import holds
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
-from fieldapp.ui.i18n import tr
+from fieldapp.ui.i18n import language, tr
 from fieldapp.ui.screens.job_panel import JobPanel
 from fieldapp.ui.widgets.controls import button
 from fieldapp.ui.widgets.formatting import stamp
@@ -46,6 +47,8 @@ class JobHistoryView(JobPanel):
                 text = tr("history.status", to=tr(f"status.{e['kind']}"))
             elif e["kind"] == "call":
                 text = tr("history.call", number=e["text"] or "")
+            elif e["kind"] in holds.HOLD_KINDS:
+                text = holds.describe(e["kind"], e["text"], language())
             else:
                 text = e["text"]
             out.append(f"{stamp(e['at'])}  {e['by_user'] or ''}\n{text}")

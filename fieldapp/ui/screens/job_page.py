@@ -20,6 +20,7 @@ from fieldapp.ui.screens.customer_view import CustomerView
 from fieldapp.ui.screens.evidence_view import EvidenceView
 from fieldapp.ui.screens.form_view import FormView
 from fieldapp.ui.screens.job_history_view import JobHistoryView
+from fieldapp.ui.screens.job_holds import HoldButtons
 from fieldapp.ui.screens.parts_view import PartsView
 from fieldapp.ui.screens.signature_view import SignatureView
 from fieldapp.ui.widgets.controls import Card, button, chip, clear_layout, label, set_chip, set_prop
@@ -58,12 +59,15 @@ class JobPage(QWidget):
         self.moves.setSpacing(12)
         self.move_buttons: dict[str, QPushButton] = {}  # target status -> its button
         top.addLayout(self.moves)
+        self.holds = HoldButtons(ctx)  # 挂起 / 恢复处理 / 退单, and why it is on hold
+        top.addWidget(self.holds)
         header.body.addLayout(top)
         second = QHBoxLayout()
         second.setSpacing(24)
         self.customer_line = label(name="jobCustomer", wrap=True)
         self.summary = label(name="muted")
         second.addWidget(self.customer_line, 1)
+        second.addWidget(self.holds.why)
         second.addWidget(self.summary)
         self.call = button(name="callCustomer")
         self.call.clicked.connect(self.call_customer)
@@ -150,6 +154,7 @@ class JobPage(QWidget):
         self.summary.setText(job.get("summary") or "")
         self.summary.setVisible(bool(job.get("summary")))
         self._show_moves(job["status"])
+        self.holds.show_for(job)
 
     def _show_sync_state(self) -> None:
         if self.job is None:
