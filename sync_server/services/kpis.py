@@ -13,11 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from statistics import mean
+from statistics import mean, median
 from typing import Any
 
 from fieldapp.domain.status import Status
 from fieldapp.local_time import LOCAL_ZONE, as_local
+from sync_server.services import time_limits
 from sync_server.storage.db import Connection
 
 OPEN = ("dispatched", "accepted", "en_route", "in_service", "suspended")
@@ -36,6 +37,12 @@ class Figures:
     period: Period
     completed: int = 0
     handling_minutes: float | None = None  # start of service to completion, mean
+    # 抢修响应: emergency repairs, from the report (the job's creation) to the arrival (the
+    # first start of service), against the utility's own time limits added up.
+    emergencies: int = 0
+    response_minutes: float | None = None  # median
+    response_target: int | None = None  # dispatch + accept + arrive limits of repair × 紧急
+    response_within: float | None = None  # share arriving within the target
     first_time_fix: float | None = None  # share of repairs fixed on the first visit
     repairs: int = 0
     satisfaction: float | None = None  # mean of 1–5
@@ -63,6 +70,7 @@ def figures(conn: Connection, period: Period, now: datetime) -> Figures:
     on_site = _repairs(conn, out, [c["job_id"] for c in done if c["kind"] == "repair"])
     _satisfaction(conn, out, [c["job_id"] for c in done], on_site)
     _hazards(conn, out)
+    _emergency_response(conn, out, period)
     _coverage(conn, out)
     _load(conn, out, done, now)
     return out
@@ -99,6 +107,31 @@ def _completed(conn: Connection, period: Period) -> list[dict[str, Any]]:
                     "from": as_local(r["started_at"] or r["accepted_at"] or r["dispatched_at"]
                                     or r["created_at"])})
     return out
+
+
+def _emergency_response(conn: Connection, out: Figures, period: Period) -> None:
+    """Emergencies (priority 1 repairs) whose technician arrived in the period."""
+    where, params = _district("j", period)
+    rows = conn.execute(
+        "SELECT j.created_at, min(h.at) AS arrived FROM jobs j JOIN job_status_history h"
+        " ON h.job_id = j.id AND h.to_status = 'in_service'"
+        " WHERE j.kind = 'repair' AND j.priority = 1" + where
+        + " GROUP BY j.id, j.created_at", params).fetchall()
+    minutes = []
+    for r in rows:
+        arrived, reported = (_within(r["arrived"], period.since, period.until),
+                             as_local(r["created_at"]))
+        if arrived is not None and reported is not None and arrived >= reported:
+            minutes.append((arrived - reported).total_seconds() / 60)
+    steps = time_limits.limits(conn).get(("repair", 1), {})
+    if all(step in steps for step in ("dispatch", "accept", "arrive")):
+        out.response_target = steps["dispatch"] + steps["accept"] + steps["arrive"]
+    out.emergencies = len(minutes)
+    if minutes:
+        out.response_minutes = round(median(minutes), 1)
+        if out.response_target is not None:
+            target = out.response_target
+            out.response_within = round(sum(m <= target for m in minutes) / len(minutes), 3)
 
 
 def _held_minutes(conn: Connection, done: list[dict[str, Any]]) -> dict[str, float]:

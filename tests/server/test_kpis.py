@@ -13,7 +13,7 @@ from typing import Any
 from fieldapp.forms import signed_content
 from fieldapp.ids import new_id
 from fieldapp.local_time import now_iso
-from sync_server.services import kpis
+from sync_server.services import kpis, time_limits
 from sync_server.services.auth import Principal
 from sync_server.services.records import insert_records
 from sync_server.storage.db import Storage
@@ -176,3 +176,30 @@ def test_handling_time_leaves_out_the_time_on_hold(db: Storage) -> None:
     with db.read() as conn:
         f = kpis.figures(conn, period(), at(23))
     assert (f.completed, f.handling_minutes) == (1, 30.0)
+
+
+def test_emergency_response_runs_from_the_report_to_the_arrival(db: Storage) -> None:
+    """Two leaks reported at 10:00: one reached in 30 minutes, one in 55; the shipped limits
+    (派单 5 + 接单 5 + 到场 30) make the utility's target 40 minutes."""
+    with db.write() as conn:
+        time_limits.install_defaults(conn)
+        insert_records(conn, "jobs", [{
+            "id": f"leak-{n}", "number": f"WX-{n}", "kind": "repair", "priority": 1,
+            "customer_id": "cust-3", "district": "鼓楼区", "due_at": at(12).isoformat(),
+            "assignee": "tech02", "required_skill": "repair", "status": "accepted",
+            "route_order": None, "summary": "燃气泄漏", "created_at": at(10).isoformat()}
+            for n in (1, 2)])
+    for n, minutes in ((1, 30), (2, 55)):
+        for step, (before, after, offset) in enumerate(
+                [("accepted", "in_service", minutes), ("in_service", "suspended", minutes + 5),
+                 ("suspended", "in_service", minutes + 30)]):  # a second start: not an arrival
+            push(db, TECH02, "job_status_history", f"leak-{n}-{step}", {
+                "job_id": f"leak-{n}", "customer_id": "cust-3", "from_status": before,
+                "to_status": after, "at": (at(10) + timedelta(minutes=offset)).isoformat(),
+                "by_user": "tech02", "device_id": "pad-2"}, op="insert")
+    with db.read() as conn:
+        f = kpis.figures(conn, period(), at(23))
+        elsewhere = kpis.figures(conn, period("秦淮区"), at(23))
+    assert (f.emergencies, f.response_minutes, f.response_target, f.response_within) == (
+        2, 42.5, 40, 0.5)
+    assert (elsewhere.emergencies, elsewhere.response_minutes) == (0, None)
