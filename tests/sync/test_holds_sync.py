@@ -62,11 +62,11 @@ def test_a_job_handed_back_is_reassigned_by_the_office(server: ServerProcess,
 
 def test_holds_cannot_move_a_job_backwards_or_reassign_it(server: ServerProcess) -> None:
     tech = login(server, "tech01", "pad-1")
-    server.query("UPDATE jobs SET status = 'in_service' WHERE id = 'job-1'")
+    server.query("UPDATE jobs SET status = 'in_service' WHERE id = 'job-1' RETURNING id")
     stale = push(server, tech, "pad-1", [mutation("jobs", "job-1", {"status": "accepted"})])
     [result] = stale.json()["results"]
     assert result["status"] == "rejected" and result["reason"] == "stale_transition"
-    server.query("UPDATE jobs SET status = 'returned' WHERE id = 'job-2'")
+    server.query("UPDATE jobs SET status = 'returned' WHERE id = 'job-2' RETURNING id")
     again = push(server, tech, "pad-1", [mutation("jobs", "job-2", {"status": "dispatched"})])
     [result] = again.json()["results"]
     assert result["status"] == "rejected"
