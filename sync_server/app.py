@@ -28,6 +28,7 @@ from sync_server.http.same_origin import SameOrigin
 from sync_server.office import alerts as office_alerts
 from sync_server.office import audit as office_audit
 from sync_server.office import billing as office_billing
+from sync_server.office import campaigns as office_campaigns
 from sync_server.office import conflicts as office_conflicts
 from sync_server.office import desk as office_desk
 from sync_server.office import dispatch as office_dispatch
@@ -93,7 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (office_sign_in, office_conflicts, office_reports, office_rules,
                    office_parts, office_audit, office_kpis, office_billing, office_users,
                    office_dispatch, office_alerts, office_desk, office_forms, office_kb,
-                   office_time_limits):
+                   office_time_limits, office_campaigns):
         app.include_router(module.router, max_body_size=MAX_BODY)
     app.include_router(office_dispatch_api.router, max_body_size=MAX_BODY)
     app.include_router(office_imports.router, max_body_size=MAX_IMPORT_BODY)

@@ -31,6 +31,7 @@ from fieldapp.records import (
     RECTIFICATION_DDL,
     SIGNATURE_HASH_DDL,
 )
+from sync_server.storage.campaign_tables import CAMPAIGNS_DDL
 from sync_server.storage.kb_tables import KB_AUTHORING_DDL
 from sync_server.storage.time_limit_tables import TIME_LIMITS_DDL
 
@@ -250,7 +251,7 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                17: SERVER_DDL_V17, 18: SERVER_DDL_V18,
                                19: SERVER_DDL_V19, 20: SERVER_DDL_V20,
                                21: SIGNATURE_HASH_DDL, 22: KB_AUTHORING_DDL,
-                               23: TIME_LIMITS_DDL}
+                               23: TIME_LIMITS_DDL, 24: CAMPAIGNS_DDL}
 
 
 class Cursor(Protocol):
