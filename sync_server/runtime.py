@@ -15,12 +15,14 @@ from sync_server.services import (
     audit_anchor,
     billing,
     escalation,
+    installation,
     keys,
     notify,
     rule_book,
     rules,
     time_limits,
 )
+from sync_server.services.records import seed_forms
 from sync_server.storage import epoch
 from sync_server.storage.blobs import BlobStore
 from sync_server.storage.db import open_database
@@ -50,6 +52,10 @@ class Server:
             time_limits.install_defaults(conn)
             escalation.install_defaults(conn)
             keys.install(conn)
+            if installation.is_initialised(conn):
+                # Standard forms shipped since (repair_report v2's emergency record) are
+                # published as new versions; existing ones, in use, are never touched.
+                seed_forms(conn)
             epoch.install(conn)  # a new database's history gets its identity
 
     def tick(self, deliver: bool = True) -> None:

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 def prefill(replica: Replica, job: Mapping[str, Any],
              definition: Mapping[str, Any]) -> dict[str, Any]:
-    """Hidden answers named by a ``source``: the customer's meter, or the rectification
-    notice and its open hazards this check job was scheduled for (one repeat instance each)."""
+    """Hidden answers named by a ``source``: the job's priority, the customer's meter, or the
+    rectification notice and its open hazards this check job was scheduled for (one repeat
+    instance each)."""
     d = as_definition(definition)
     meter = next(iter(replica.db.query(
         "SELECT * FROM meters WHERE customer_id = ? ORDER BY id LIMIT 1",
@@ -40,6 +41,9 @@ def prefill(replica: Replica, job: Mapping[str, Any],
         "meter.last_read_at": (last[1] or "")[:10] or None,
         "meter.average_daily_use": _daily_use(replica, meter["id"]) if meter else None,
         "notice.number": notice["number"] if notice else None,
+        # An emergency (priority 1) asks for the shut-off record (repair_report v2).
+        "job.priority": job["priority"],
+        "technician.name": session.display_name if (session := replica.session) else None,
         # An XLSForm's metadata, as ODK Collect fills it when the form is opened.
         METADATA_SOURCE + "start": now_iso(),
         METADATA_SOURCE + "today": now_iso()[:10],

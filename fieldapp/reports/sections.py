@@ -108,9 +108,12 @@ def answers_section(report: InspectionReport, title: str, lines: Sequence[Answer
     style: list[tuple[object, ...]] = []
     section = ""
     for n, line in enumerate(lines, 1):
-        if line.section and line.section != section:
+        if line.section != section:
+            # Back at the top level after a group (a repair's shut-off, then its cause): a
+            # row says so, or what follows would read as part of the group.
+            shown = line.section or f"{title.split('、', 1)[-1]}（续）"
             section = line.section
-            rows.append([para(section, "head"), "", "", "", ""])
+            rows.append([para(shown, "head"), "", "", "", ""])
             style += [("SPAN", (0, len(rows) - 1), (-1, len(rows) - 1)),
                       ("BACKGROUND", (0, len(rows) - 1), (-1, len(rows) - 1), SECTION_FILL)]
         failed = line.outcome == "fail"

@@ -298,3 +298,26 @@ def test_dynamic_defaults_are_evaluated_once_when_the_form_starts(
     assert dynamic_defaults(d, filled) == {"visit_day": now_iso()[:10],
                                             "inspector": f"检查员 {session.username}",
                                             "floors": 6}
+
+
+def test_an_emergency_leak_asks_for_the_shut_off_record(tech02: Replica):
+    tech02.db.execute("UPDATE jobs SET priority = 1 WHERE id = 'job-3'")
+    tech02.jobs.transition("job-3", "accepted")
+    tech02.jobs.transition("job-3", "in_service")
+    sub_id = tech02.forms.start("job-3")
+    answers = {p: a["value"] for p, a in tech02.submissions.answers(sub_id).items()}
+    assert answers["job_priority"] == 1
+    name = tech02.require_session().display_name
+    assert answers["shut_off_by"] == name  # who shut it off: the technician, unless changed
+    tech02.forms.answer(sub_id, "fault_category", "leak")
+    fields = {f.path: f for f in tech02.forms.screen(sub_id).fields}
+    assert fields["shut_off_done"].required and fields["safety_measures"].required
+    assert "shut_off_valve" not in fields  # asked once the gas is shut off
+    tech02.forms.answer(sub_id, "shut_off_done", "yes")
+    fields = {f.path: f for f in tech02.forms.screen(sub_id).fields}
+    assert {"shut_off_valve", "shut_off_at", "shut_off_photos", "supply_restored"} <= set(
+        fields)
+    with pytest.raises(InvalidInput) as refused:
+        tech02.forms.submit(sub_id)
+    problems = dict(refused.value.params["problems"])
+    assert problems["shut_off_valve"] == problems["supply_restored"] == "required"

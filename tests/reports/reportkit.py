@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -152,17 +153,19 @@ REPAIR_ANSWERS: list[tuple[str, Any]] = [
 
 
 def repair_done(replica: Replica, job_id: str, folder: Path,
-                retest: tuple[str, str | None] = ("pass", None)) -> str:
+                retest: tuple[str, str | None] = ("pass", None),
+                extra: Sequence[tuple[str, Any]] = (), photos: Sequence[str] = ()) -> str:
     """A repair report filled through the core (the signed-in technician's job); ``retest``
-    is the leak re-test's answer and note."""
+    is the leak re-test's answer and note, ``extra`` more answers, ``photos`` more photo
+    questions to fill."""
     replica.jobs.transition(job_id, "accepted")
     replica.jobs.transition(job_id, "in_service")
     sub_id = replica.forms.start(job_id)
-    for path, value in REPAIR_ANSWERS:
+    for path, value in [*REPAIR_ANSWERS, *extra]:
         replica.submissions.answer(sub_id, path, value)
     replica.submissions.answer(sub_id, "leak_retest", *retest)
     photographed = ("before_photos", "after_photos", "leak_retest")[:3 if retest[0] == "fail"
-                                                                    else 2]
+                                                                    else 2] + tuple(photos)
     for n, question in enumerate(photographed):
         path = folder / f"{question}.jpg"
         scene_photo(1600, 1200, seed=20 + n).save(path, quality=90)

@@ -78,3 +78,22 @@ def test_failed_leak_retest_shows_the_hazard_left_behind(technician: Replica,
     text = squash(text_of(write(repair_pdf.render(report), tmp_path / "r.pdf")))
     assert "遗留安全隐患" in text
     assert "修复后检漏重大隐患" in text and "接口复检仍有微漏，已关闭表前阀" in text
+
+
+def test_an_emergency_repair_prints_its_shut_off_and_restoration(technician: Replica,
+                                                                tmp_path: Path) -> None:
+    technician.db.execute("UPDATE jobs SET priority = 1 WHERE id = 'job-3'")
+    record = [("safety_measures", ["ventilate", "evacuate"]), ("shut_off_done", "yes"),
+              ("shut_off_valve", "riser_valve"), ("shut_off_at", "10:10"),
+              ("supply_restored", "yes"), ("tightness_test", "pass"), ("purge", "pass"),
+              ("ignition_test", "pass"), ("customer_informed", "yes"),
+              ("restored_at", "11:00")]
+    sub_id = repair_done(technician, "job-3", tmp_path, extra=record,
+                         photos=("shut_off_photos",))
+    report = from_replica(technician, sub_id)
+    text = squash(text_of(write(repair_pdf.render(report), tmp_path / "e.pdf")))
+    for expected in ["关阀断气", "现场安全措施开窗通风、疏散人员", "关闭的阀门立管阀",
+                     "关阀时间10:10", "关阀人李秀英", "恢复供气", "严密性试验（保压检漏）合格",
+                     "置换放散合格", "恢复供气时间11:00", "关阀照片·"]:
+        assert expected in text, expected
+    assert "job_priority" not in text and "technician" not in text

@@ -141,3 +141,25 @@ def test_the_password_asked_on_a_terminal_must_be_typed_the_same_twice(
 def test_the_set_up_names_every_problem_at_once() -> None:
     setup = Installation("", ("甲区", "甲区"), "", "", "x")
     assert len(setup.problems()) == 4
+
+
+def test_a_standard_form_shipped_later_is_published_when_the_server_starts(
+        fresh: ServerProcess) -> None:
+    """An upgrade: the installation predates repair_report v2; starting the new server
+    publishes it (through the change log) and leaves the version in use as it was."""
+    assert run_init(fresh, *UTILITY).returncode == 0
+    removed = fresh.query("DELETE FROM form_definitions WHERE id = 'form-repair_report-v2'"
+                          " RETURNING id")
+    assert removed and fresh.scalar("SELECT count(*) FROM changes WHERE tbl ="
+                                    " 'form_definitions' AND record_id ="
+                                    " 'form-repair_report-v2'") == 1
+    v1 = fresh.query("SELECT definition, version FROM form_definitions"
+                     " WHERE id = 'form-repair_report-v1'")
+    fresh.start()
+    fresh.stop()
+    assert fresh.scalar("SELECT form_version FROM form_definitions"
+                        " WHERE id = 'form-repair_report-v2'") == 2
+    assert fresh.scalar("SELECT count(*) FROM changes WHERE tbl = 'form_definitions' AND"
+                        " record_id = 'form-repair_report-v2'") == 2
+    assert fresh.query("SELECT definition, version FROM form_definitions"
+                       " WHERE id = 'form-repair_report-v1'") == v1
