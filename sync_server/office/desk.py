@@ -16,6 +16,7 @@ from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.billing.tariff import yuan
+from fieldapp.domain.customer_tags import STANDARD_TAGS
 from fieldapp.domain.kinds import EMERGENCY, KIND_ZH, PRIORITY_ZH
 from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.domain.status import STATUS_ZH
@@ -31,12 +32,13 @@ from sync_server.office.web import (
     render_page,
     require,
 )
-from sync_server.services import customer_desk, dispatch
+from sync_server.services import customer_desk, dispatch, opt_outs
 from sync_server.services.districts import district_of
 
 router = pages_router()
 BILL_ZH = {"unpaid": "未缴", "overdue": "逾期", "paid": "已缴", "void": "作废"}
 CONTRACT_ZH = {"active": "有效", "ended": "已终止", "suspended": "暂停"}
+MESSAGE_ZH = {"pending": "待发", "sent": "已发", "failed": "失败"}
 HAZARD_ZH = {"open": "待整改", "rectified": "已整改", "unrectified": "复查未整改"}
 
 
@@ -67,9 +69,11 @@ def customer_page(request: Request, who: Office, customer_id: str,
                         "priority": EMERGENCY if _smells_gas(call) else 3, "summary": call})
     return render_page(request, who, "customer.html", {
         "call": call, "error": error, "repair_url": f"/office/jobs/new?{repair}",
-        **seen, "tags": _tags, "yuan": yuan, "status_zh": STATUS_ZH, "kind_zh": KIND_ZH,
+        **seen, "tags": _tags, "standard_tags": STANDARD_TAGS, "yuan": yuan,
+        "status_zh": STATUS_ZH, "kind_zh": KIND_ZH,
         "priority_zh": PRIORITY_ZH, "bill_zh": BILL_ZH, "hazard_zh": HAZARD_ZH,
-        "contract_zh": CONTRACT_ZH, "source_text": _source})
+        "contract_zh": CONTRACT_ZH, "source_text": _source, "source_zh": opt_outs.SOURCE_ZH,
+        "message_zh": MESSAGE_ZH})
 
 
 def _source(value: str | None) -> str:
@@ -112,12 +116,14 @@ def save_details(request: Request, who: Office, customer_id: str,
                  address: Annotated[str, Form(max_length=200)] = "",
                  tags: Annotated[str, Form(max_length=200)] = "",
                  household_size: Annotated[str, Form(max_length=3)] = "",
+                 chips: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI's way)
                  csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
     """Correct the caller's contact details and tags; each change is in the change log with
     who made it, and reaches the tablets."""
     check_csrf(request, csrf)
     require(who, OFFICE_ROLES, "客户资料由调度员、主管或管理员修改")
-    fields, problems = customer_desk.details(phone, address, tags, household_size)
+    fields, problems = customer_desk.details(phone, address, tags, household_size,
+                                             chips[:len(STANDARD_TAGS)])
     back = f"/office/desk/{customer_id}"
     if problems:
         return RedirectResponse(f"{back}?{urlencode({'error': '；'.join(problems)})}",
@@ -134,6 +140,26 @@ def save_details(request: Request, who: Office, customer_id: str,
                            changed, old={k: row[k] for k in changed},
                            base_version=row["version"])
     return RedirectResponse(back, status_code=303)
+
+
+@router.post("/desk/{customer_id}/opt-out")
+def save_opt_out(request: Request, who: Office, customer_id: str,
+                 out: Annotated[str, Form(max_length=1)] = "",
+                 csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
+    """The customer asked for no campaign notices (退订), or to have them again; audited.
+    Service messages (job done, appointments, bills) go either way."""
+    check_csrf(request, csrf)
+    require(who, OFFICE_ROLES, "退订由调度员、主管或管理员登记")
+    if out not in ("0", "1"):
+        raise ApiError(400, "bad_opt_out", "退订只能是“退订”或“恢复接收”")
+    with server_of(request).db.write() as conn:
+        customer = conn.execute("SELECT district FROM customers WHERE id = ?",
+                                [customer_id]).fetchone()
+        if customer is None:
+            raise ApiError(404, "unknown_customer", "没有这个客户")
+        check_district(who, customer["district"])
+        opt_outs.set_opt_out(conn, who, customer_id, out == "1", "office")
+    return RedirectResponse(f"/office/desk/{customer_id}", status_code=303)
 
 
 def _smells_gas(text: str) -> bool:

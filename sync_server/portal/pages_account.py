@@ -32,7 +32,7 @@ from sync_server.portal.web import (
     render,
     today,
 )
-from sync_server.services import auth, notify
+from sync_server.services import auth, notify, opt_outs
 from sync_server.services.keys import mac, secret
 from sync_server.services.records import utility_name
 
@@ -155,9 +155,24 @@ def home(request: Request, me: Customer) -> HTMLResponse:
             "SELECT due_at FROM jobs WHERE customer_id = ? AND kind = 'inspection'"
             " AND status IN ('pending', 'dispatched', 'accepted', 'en_route')"
             " ORDER BY due_at LIMIT 1", [me["id"]]).fetchone()
+        opted_out = opt_outs.opted_out(conn, me["id"]) is not None
     return render(request, "home.html", {
-        "owed": owed, "position": position, "recent": recent,
+        "owed": owed, "position": position, "recent": recent, "opted_out": opted_out,
         "inspection": inspection["due_at"] if inspection else None}, me)
+
+
+@router.post("/notices")
+def notices(request: Request, me: Customer, out: Annotated[str, Form(max_length=1)] = "",
+            csrf: Annotated[str, Form(max_length=128)] = "") -> Response:
+    """The customer opts out of the utility's campaign notices (or back in); audited as
+    the customer. Messages about their own jobs, visits and bills still come."""
+    check_csrf(request, csrf)
+    if out not in ("0", "1"):
+        raise PortalError("请选择退订或恢复接收", 400)
+    with server_of(request).db.write() as conn:
+        opt_outs.set_opt_out(conn, f"portal:{me['account_no']}", me["id"], out == "1",
+                             "portal")
+    return RedirectResponse("/portal/", status_code=303)
 
 
 @router.get("/usage", response_class=HTMLResponse)

@@ -9,13 +9,16 @@ only that district's customers.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from sync_server.services import customer_fields
+from fieldapp.domain import customer_tags
+from sync_server.services import customer_fields, opt_outs
 from sync_server.services.billing import UNPAID
 from sync_server.storage.db import Connection
 
 FOUND_AT_MOST = 50
+MESSAGES = 100  # the newest messages shown on the customer's page
 MIN_QUERY = 2
 
 
@@ -84,20 +87,34 @@ def view(conn: Connection, customer_id: str) -> dict[str, Any] | None:
                              " LIMIT 50"),
         "requests": rows("SELECT * FROM portal_requests WHERE customer_id = ?"
                          " ORDER BY created_at DESC LIMIT 20"),
+        # Every message the customer was sent (rules, campaigns, bills, login codes: a code
+        # is stored masked), with the rule or campaign that sent it.
+        "messages": rows("SELECT n.*, r.name AS rule_name, k.created_at AS campaign_at"
+                         " FROM notifications n LEFT JOIN rules r ON r.id = n.rule_id"
+                         " LEFT JOIN campaigns k ON k.id = n.campaign_id"
+                         " WHERE n.customer_id = ? ORDER BY n.id DESC LIMIT ?", MESSAGES),
+        "opted_out": opt_outs.opted_out(conn, customer_id),
     }
 
 
-def details(phone: str, address: str, tags: str,
-            household_size: str) -> tuple[dict[str, Any], list[str]]:
+def details(phone: str, address: str, tags: str, household_size: str,
+            chips: Sequence[str] = ()) -> tuple[dict[str, Any], list[str]]:
     """A customer's contact details as typed at the desk, checked: the fields to store, and
-    what is wrong in words (nothing stored then)."""
+    what is wrong in words (nothing stored then). ``chips`` are the standard tags ticked,
+    ``tags`` the others as typed."""
     problems = []
     fields: dict[str, Any] = {"address": " ".join(address.split()),
-                              "tags": customer_fields.tags(tags)}
+                              "tags": customer_tags.stored([*chips,
+                                                            *customer_fields.words(tags)])}
     try:
         fields["phone"] = customer_fields.phone(phone)
     except ValueError:
         problems.append(f"电话「{phone}」不是电话号码")
+    chosen = customer_tags.read(fields["tags"])
+    if len(chosen) > customer_tags.MAX_TAGS or any(len(t) > customer_tags.MAX_TAG
+                                                   for t in chosen):
+        problems.append(f"标签最多 {customer_tags.MAX_TAGS} 个，每个不超过"
+                        f" {customer_tags.MAX_TAG} 字")
     if not fields["address"]:
         problems.append("地址不能为空")
     try:

@@ -46,7 +46,8 @@ def add_customers(server: ServerProcess, count: int, district: str, tags: str,
     try:
         with db.write() as conn:
             conn.execute(
-                "WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+                "WITH RECURSIVE n(i) AS (SELECT CAST(? AS INTEGER) UNION ALL"
+                " SELECT i + 1 FROM n WHERE i < ?)"
                 " INSERT INTO customers(id, account_no, name, phone, address, district, kind,"
                 " tags, version) SELECT ? || i, ? || i, '客户' || i, '139' || (10000000 + i),"
                 " '地址', ?, 'residential', ?, 1 FROM n",

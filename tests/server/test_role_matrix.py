@@ -81,6 +81,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/office/desk/{customer_id}"): VIEWERS,
     ("POST", "/office/desk/{customer_id}/calls"): OFFICE,
     ("POST", "/office/desk/{customer_id}/details"): OFFICE,
+    ("POST", "/office/desk/{customer_id}/opt-out"): OFFICE,
     ("POST", "/office/parts/{request_id}/decide"): OFFICE,
     ("GET", "/office/kb"): VIEWERS,
     ("GET", "/office/kb/new"): {"supervisor", "admin"},
@@ -136,6 +137,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/portal/pay/callback/{provider}"): EVERYONE,
     ("POST", "/portal/logout"): CUSTOMER,
     ("GET", "/portal/"): CUSTOMER,
+    ("POST", "/portal/notices"): CUSTOMER,
     ("GET", "/portal/usage"): CUSTOMER,
     ("GET", "/portal/bills"): CUSTOMER,
     ("POST", "/portal/bills/{bill_id}/pay"): CUSTOMER,
@@ -269,6 +271,7 @@ DISTRICT: dict[tuple[str, str], str] = {
     " (403) and left out of the list: test_campaigns.py sends a real one to 鼓楼区",
     ("POST", "/office/desk/{customer_id}/calls"): REFUSED,
     ("POST", "/office/desk/{customer_id}/details"): REFUSED,
+    ("POST", "/office/desk/{customer_id}/opt-out"): REFUSED,
     ("GET", "/office/jobs/{job_id}"): REFUSED,
     ("POST", "/office/jobs/{job_id}/assign"): REFUSED,
     ("POST", "/office/alerts/{alert_id}/ack"): REFUSED,
@@ -312,7 +315,7 @@ FORMS = {"/resolve": {"choice": "current"}, "/done": {"outcome": "用户满意"}
          "/decide": {"decision": "issued"}, "/pay": {"method": "counter", "amount": "1.00"},
          "/assign": {"username": "tech02"}, "/password": {"password": "n3w-Passw0rd!x"},
          "/active": {"active": "0"}, "/calls": {"text": "来电：查询账单"},
-         "/details": {"phone": "13900001111", "address": "某路 1 号"}}
+         "/details": {"phone": "13900001111", "address": "某路 1 号"}, "/opt-out": {"out": "1"}}
 SAMPLE_OTHER = {"document": "report", "rule_id": "rule-completed-sms"}
 
 
