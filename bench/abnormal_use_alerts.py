@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fieldapp.demo.generate import DEFAULT_SEED, SEASON, generate  # noqa: E402
-from sync_server.services import rules  # noqa: E402
+from sync_server.services import rule_events, rules  # noqa: E402
 from sync_server.services.rule_book import DEFAULT_RULES  # noqa: E402
 
 OLD = "${daily_use} = 0 or ${ratio} > 3"  # the rule as it shipped before
@@ -134,7 +134,7 @@ def judge(conn: sqlite3.Connection, jumps: dict[str, int], condition: str) -> No
         ids = [r[0] for r in conn.execute("SELECT id FROM readings WHERE meter_id = ?"
                                           " ORDER BY read_at", [meter_id])]
         for k, reading_id in enumerate(ids[-12:], start=len(ids) - 12):  # the last year
-            [event] = rules._reading_event(conn, reading_id, 0)
+            [event] = rule_events.reading_event(conn, reading_id, 0)
             month = conn.execute("SELECT substr(read_at, 1, 7) FROM readings WHERE id = ?",
                                  [reading_id]).fetchone()[0]
             env = rules._Facts(event.facts, datetime.now(UTC))

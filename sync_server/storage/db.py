@@ -33,6 +33,7 @@ from fieldapp.records import (
 )
 from sync_server.storage.campaign_tables import CAMPAIGNS_DDL
 from sync_server.storage.kb_tables import KB_AUTHORING_DDL
+from sync_server.storage.rule_tables import RULE_VERSIONS_DDL
 from sync_server.storage.time_limit_tables import TIME_LIMITS_DDL
 
 DATABASE_URL_ENV = "FIELDAPP_DATABASE_URL"
@@ -251,7 +252,8 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                17: SERVER_DDL_V17, 18: SERVER_DDL_V18,
                                19: SERVER_DDL_V19, 20: SERVER_DDL_V20,
                                21: SIGNATURE_HASH_DDL, 22: KB_AUTHORING_DDL,
-                               23: TIME_LIMITS_DDL, 24: CAMPAIGNS_DDL}
+                               23: TIME_LIMITS_DDL, 24: CAMPAIGNS_DDL,
+                               25: RULE_VERSIONS_DDL}
 
 
 class Cursor(Protocol):

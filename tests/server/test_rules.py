@@ -17,7 +17,7 @@ from fieldapp.ids import new_id
 from fieldapp.local_time import LOCAL_ZONE, now_iso
 from fieldapp.wire import Mutation
 from sync_server.clock import ServerClock
-from sync_server.services import notify, rule_book, rules
+from sync_server.services import notify, rule_book, rule_events, rules
 from sync_server.services.auth import Principal
 from sync_server.storage.db import Storage
 from sync_server.storage.rows import current_row
@@ -294,7 +294,7 @@ def test_a_winter_reading_is_judged_against_last_winter(engine: Storage, winter_
         "customer_id": "cust-1", "meter_id": "meter-s", "read_at": now_iso(),
         "value": value + winter_use, "source": "tablet:meter_reading"}, op="insert")
     with engine.read() as conn:
-        [event] = rules._reading_event(conn, "rd-winter", 0)
+        [event] = rule_events.reading_event(conn, "rd-winter", 0)
     facts = event.facts
     assert facts["ratio"] > 3  # the old measure: four times the summer months
     assert facts["same_period_daily_use"] == pytest.approx(season[0] / 30.4, rel=0.2)
@@ -321,7 +321,7 @@ def test_a_new_meter_is_judged_against_its_own_readings(engine: Storage) -> None
         "customer_id": "cust-1", "meter_id": "meter-n", "read_at": now_iso(),
         "value": 310.0, "source": "tablet:meter_reading"}, op="insert")  # 4 m³ a day
     with engine.read() as conn:
-        [event] = rules._reading_event(conn, "rd-new", 0)
+        [event] = rule_events.reading_event(conn, "rd-new", 0)
     assert event.facts["same_period_daily_use"] is None
     assert event.facts["expected_daily_use"] == event.facts["usual_daily_use"] == 1.0
     assert event.facts["expected_ratio"] == pytest.approx(4.0, rel=0.05)
