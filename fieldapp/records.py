@@ -22,6 +22,7 @@ class Policy(StrEnum):
     LWW = "lww"  # last writer by HLC wins; the loser is kept in conflicts
     STATUS = "status"  # follows the job state machine
     EVIDENCE = "evidence"  # captured by a technician: never overwritten, both kept
+    SET = "set"  # a list of tags: both sides' additions and removals are kept (a union)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ TABLES: dict[str, TableSpec] = {
             ("account_no", "name", "phone", "address", "district", "lat", "lon", "kind",
              "tags", "household_size"),
             unique=("account_no",),
+            policies={"tags": Policy.SET},
         ),
         TableSpec(
             "meters",

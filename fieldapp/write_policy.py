@@ -88,8 +88,9 @@ _CAPTURED: _Grants = {TECHNICIAN: (device("insert"),), **_REVIEW, **_EVERYTHING}
 POLICY: dict[str, _Grants] = {
     # The phone signs a customer into the portal: a tablet may ask to change it for its
     # own jobs' customers, but the change waits for the office (VERIFIED below).
-    # The office's 客服中心 keeps a caller's contact details and tags up to date.
-    "customers": {TECHNICIAN: (device("update", fields="phone"),),
+    # The office's 客服中心 keeps a caller's contact details and tags up to date; a
+    # technician at the door tags the customers of their own jobs too (独居老人, 商户…).
+    "customers": {TECHNICIAN: (device("update", fields="phone tags"),),
                   DISPATCHER: (office("update", "phone address tags household_size"),),
                   **_REVIEW, **_NO_DELETE},
     "meters": {**_REVIEW, **_EVERYTHING},

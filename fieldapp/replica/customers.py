@@ -6,7 +6,10 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from fieldapp.changes import Changes
+from fieldapp.domain import customer_tags
 from fieldapp.domain.usage import last_months, monthly_usage
+from fieldapp.errors import InvalidInput
 from fieldapp.records import escape_like
 
 if TYPE_CHECKING:
@@ -52,6 +55,23 @@ class Customers:
                 " FROM submissions s LEFT JOIN jobs j ON j.id = s.job_id"
                 " WHERE s.customer_id = ? ORDER BY s.started_at DESC", [customer_id])),
         }
+
+    def toggle_tag(self, customer_id: str, tag: str) -> Changes:
+        """Add the tag to the customer, or take it off when it is there: a change of the
+        customer's ``tags`` queued like any other, which the server merges with the
+        office's edits of the same list (both sides' additions and removals kept)."""
+        tag = tag.strip()
+        if not tag or len(tag) > customer_tags.MAX_TAG:
+            raise InvalidInput("bad_tag", f"a tag has 1 to {customer_tags.MAX_TAG} characters",
+                               limit=customer_tags.MAX_TAG)
+        with self.r.transaction():
+            current = customer_tags.read(self.r.get("customers", customer_id)["tags"])
+            tags = customer_tags.toggled(current, tag)
+            if len(tags) > customer_tags.MAX_TAGS:
+                raise InvalidInput("too_many_tags", f"at most {customer_tags.MAX_TAGS} tags",
+                                   limit=customer_tags.MAX_TAGS)
+            self.r.update("customers", customer_id, {"tags": customer_tags.stored(tags)})
+        return Changes.of("customers", ids=(customer_id,))
 
     def by_barcode(self, code: str) -> dict[str, Any] | None:
         """The meter with this barcode, its customer and their open job (the signed-in

@@ -211,6 +211,8 @@ QPushButton[answer]:checked {{ background: {PRIMARY}; color: white; border: none
 QPushButton[answer="pass"]:checked {{ background: {SUCCESS}; color: white; border: none; }}
 QPushButton[answer="fail"]:checked {{ background: {DANGER}; color: white; border: none; }}
 QPushButton[answer="na"]:checked {{ background: #546e7a; color: white; border: none; }}
+QPushButton#tagChip {{ border-radius: 20px; padding: 0 14px; font-size: 16px; }}
+QPushButton#tagChip:checked {{ background: {PRIMARY}; color: white; border: none; }}
 
 QLabel#toast {{
   border-radius: 12px; padding: 14px 24px; font-size: 18px; color: white;

@@ -8,6 +8,7 @@ For an update, each field is compared three ways: the value the client started f
     otherwise (both moved) → the field's policy:
         status    the job state machine decides from the server's current status
         evidence  the server value stays, the device's value is preserved in conflicts
+        set       (tags) both sides' additions and removals are kept: nothing to review
         lww       the later HLC wins, the loser is preserved in conflicts
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from fieldapp.domain import customer_tags
 from fieldapp.domain.status import Status, check_transition, is_before, is_closed, reachable
 from fieldapp.errors import IllegalTransition
 from fieldapp.hlc import hlc_key
@@ -208,6 +210,11 @@ def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
             apply[field] = new
         elif server == new:
             continue
+        elif spec.policy(field) is Policy.SET:  # tags: neither side's edit is lost
+            union = customer_tags.stored(customer_tags.merged(
+                customer_tags.read(base), customer_tags.read(new), customer_tags.read(server)))
+            if union != server:
+                apply[field] = union
         elif spec.policy(field) is Policy.EVIDENCE or hlc_key(m.hlc) <= hlc_key(current["hlc"]):
             kept[field], preserved[field] = server, new
             conflict_rows.preserve(conn, m, who, field, server, new, "kept_server_value")

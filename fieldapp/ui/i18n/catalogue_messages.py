@@ -22,6 +22,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.database_key_invalid": ("本机保存的数据密钥已损坏", "The data key stored on this tablet is damaged"),
     "error.empty_note": ("备注不能为空", "A note cannot be empty"),
     "error.note_too_long": ("备注最多 {limit} 字", "A note has at most {limit} characters"),
+    "error.bad_tag": ("标签为 1 到 {limit} 个字", "A tag has 1 to {limit} characters"),
+    "error.too_many_tags": ("每户最多 {limit} 个标签", "At most {limit} tags per customer"),
     "error.list_sep": ("、", ", "),
     "unlock.title": ("解锁", "Unlock"),
     "unlock.who": ("{name}（{username}），请输入您的登录密码解锁（无需联网）",

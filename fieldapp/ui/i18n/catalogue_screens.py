@@ -253,6 +253,8 @@ SCREENS: dict[str, tuple[str, str]] = {
     "customer.household_n": ("{n} 人", "{n}"),
     "customer.tags": ("标签", "Tags"),
     "customer.no_tags": ("无", "None"),
+    "customer.tag_hint": ("点按标签可添加或取消，同步后后台可见",
+                          "Tap a tag to add or remove it; the office sees it after sync"),
     "customer.meters": ("燃气表", "Meters"),
     "customer.meter_line": ("表号 {serial} · {model} · {location}",
                             "Meter {serial} · {model} · {location}"),

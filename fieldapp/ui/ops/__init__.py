@@ -55,6 +55,7 @@ from fieldapp.ui.ops.jobs import (
     search_customers,
     suspend_job,
     today_jobs,
+    toggle_customer_tag,
     transition_job,
     unacknowledged_emergencies,
 )
@@ -90,5 +91,5 @@ __all__ = [
     "search_customers", "session", "setting", "signature_status", "slow", "submit_form",
     "sync", "sync_problems", "sync_status", "today_jobs", "transition_job",
     "unacknowledged_emergencies", "hand_back_job", "hold_moves", "hold_reason", "resume_job",
-    "suspend_job",
+    "suspend_job", "toggle_customer_tag",
 ]

@@ -78,6 +78,10 @@ def customer_360(replica: Replica, *, customer_id: str) -> dict[str, Any]:
     return view
 
 
+def toggle_customer_tag(replica: Replica, *, customer_id: str, tag: str) -> Changes:
+    return replica.customers.toggle_tag(customer_id, tag)
+
+
 def search_customers(replica: Replica, *, text: str) -> list[dict[str, Any]]:
     return replica.customers.search(text)
 

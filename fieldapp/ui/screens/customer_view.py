@@ -17,10 +17,11 @@ from PySide6.QtWidgets import (
 from fieldapp.billing.tariff import yuan
 from fieldapp.changes import Changes
 from fieldapp.domain import holds
+from fieldapp.domain.customer_tags import STANDARD_TAGS
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.i18n import language, tr
-from fieldapp.ui.widgets.controls import Card, clear_layout, label
+from fieldapp.ui.widgets.controls import Card, button, clear_layout, label
 from fieldapp.ui.widgets.formatting import date_of
 from fieldapp.ui.widgets.usage_chart import UsageChart
 
@@ -120,16 +121,35 @@ class CustomerView(QScrollArea):
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(3, 1)
         card.body.addLayout(grid)
-        tags = QHBoxLayout()
-        tags.setSpacing(8)
-        tags.addWidget(label(tr("customer.tags"), name="muted"))
-        for tag in c["tags"] or []:
-            tags.addWidget(label(tag, name="tag"))
-        if not c["tags"]:
-            tags.addWidget(label(tr("customer.no_tags")))
-        tags.addStretch(1)
-        card.body.addLayout(tags)
+        card.body.addLayout(self._tag_chips(c))
         return card
+
+    def _tag_chips(self, c: dict[str, Any]) -> QVBoxLayout:
+        """The customer's tags as chips to tap: the standard ones and any other the office
+        gave; a tap adds or takes off the tag (queued for the server like any change)."""
+        box = QVBoxLayout()
+        box.setSpacing(6)
+        head = QHBoxLayout()
+        head.addWidget(label(tr("customer.tags"), name="muted"))
+        head.addWidget(label(tr("customer.tag_hint"), name="muted"))
+        head.addStretch(1)
+        box.addLayout(head)
+        held = list(c["tags"] or [])
+        rows = QGridLayout()
+        rows.setSpacing(8)
+        for i, tag in enumerate(dict.fromkeys([*STANDARD_TAGS, *held])):
+            chip = button(tag, name="tagChip")
+            chip.setCheckable(True)
+            chip.setChecked(tag in held)
+            chip.setMinimumHeight(44)  # a finger's width on a tablet
+            chip.clicked.connect(lambda _=False, t=tag: self._toggle(t))
+            rows.addWidget(chip, *divmod(i, 5))
+        box.addLayout(rows)
+        return box
+
+    def _toggle(self, tag: str) -> None:
+        if self.customer_id is not None:  # the change refreshes the view (WATCHED)
+            self.ctx.run(ops.toggle_customer_tag, customer_id=self.customer_id, tag=tag)
 
     def _interactions(self, rows: list[dict[str, Any]]) -> Card:
         lines = [f"{date_of(r['at'])}  {r['job_number'] or ''}  "

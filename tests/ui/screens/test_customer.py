@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtWidgets import QLabel
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QLabel, QPushButton
 
 from fieldapp.changes import Changes
 from fieldapp.records import TABLES
@@ -47,3 +48,30 @@ def test_the_customer_card_shows_bills_and_what_is_owed(window: MainWindow,
     apply_changes(window.ctx.replica, [bill("b-1", customer, 11385, "paid", version=2)])
     window.ctx.changes_applied.emit(Changes.of("bills"))
     assert "无欠费" in texts(window)
+
+
+def test_a_tag_chip_tapped_tags_the_customer_and_queues_the_change(
+        window: MainWindow, seeded: Seeded) -> None:
+    job_id = seeded.job_ids[0]
+    replica = window.ctx.replica
+    customer = replica.jobs.get(job_id)["customer_id"]
+    window.open_job(job_id)
+
+    def chip(tag: str) -> QPushButton:
+        # The refreshed view's old chips are deleted later: let that happen first.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        [found] = [b for b in window.job_page.customer.findChildren(QPushButton, "tagChip")
+                   if b.text() == tag]
+        return found
+
+    had = replica.customers.view360(customer)["customer"]["tags"]
+    assert "新开通用户" not in had and not chip("新开通用户").isChecked()
+    chip("新开通用户").click()  # the view refreshes itself: a new button
+    assert chip("新开通用户").isChecked()
+    assert replica.customers.view360(customer)["customer"]["tags"] == [*had, "新开通用户"]
+    [queued] = replica.db.query("SELECT tbl, fields FROM outbox WHERE tbl = 'customers'"
+                                " AND record_id = ?", [customer])
+    assert json.loads(json.loads(queued["fields"])["tags"]) == [*had, "新开通用户"]
+    chip("新开通用户").click()
+    assert not chip("新开通用户").isChecked()
+    assert replica.customers.view360(customer)["customer"]["tags"] == had
