@@ -96,6 +96,8 @@ def test_nobody_to_send_to_and_bad_choices_are_refused(server: ServerProcess) ->
     said = problems(bad.text)
     assert bad.status_code == 400 and "没有这个区域：火星区" in said
     assert any("含任一标签" in p for p in said)
+    huge = preview(office, server, districts=["区" * 100_00], tags=["x" * 5000] * 200)
+    assert huge.status_code in (400, 414, 422) and "区" * 41 not in huge.text
     many = preview(office, server, more_tags="、".join(f"标签{i}" for i in range(30)),
                    districts=["秦淮区"])
     assert many.status_code == 400 and any("标签最多" in p for p in problems(many.text))
