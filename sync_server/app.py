@@ -40,6 +40,7 @@ from sync_server.office import kpis as office_kpis
 from sync_server.office import parts as office_parts
 from sync_server.office import public_verify
 from sync_server.office import reports as office_reports
+from sync_server.office import rule_editor as office_rule_editor
 from sync_server.office import rules as office_rules
 from sync_server.office import sign_in as office_sign_in
 from sync_server.office import time_limits as office_time_limits
@@ -92,9 +93,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     app.include_router(sync_api.router)
     for module in (office_sign_in, office_conflicts, office_reports, office_rules,
-                   office_parts, office_audit, office_kpis, office_billing, office_users,
-                   office_dispatch, office_alerts, office_desk, office_forms, office_kb,
-                   office_time_limits, office_campaigns):
+                   office_rule_editor, office_parts, office_audit, office_kpis, office_billing,
+                   office_users, office_dispatch, office_alerts, office_desk, office_forms,
+                   office_kb, office_time_limits, office_campaigns):
         app.include_router(module.router, max_body_size=MAX_BODY)
     app.include_router(office_dispatch_api.router, max_body_size=MAX_BODY)
     app.include_router(office_imports.router, max_body_size=MAX_IMPORT_BODY)

@@ -49,7 +49,8 @@ OP_ZH = {"insert": "新建", "update": "修改", "delete": "删除", "resend": "
          "user_created": "创建用户", "user_enabled": "启用账号", "user_disabled": "停用账号",
          "password_reset": "重设密码", "device_revoked": "停用设备",
          "device_released": "解除平板绑定",
-         "device_wiped": "设备已清除数据", "rule_changed": "修改规则", "sign_in": "后台登录",
+         "device_wiped": "设备已清除数据", "rule_changed": "修改规则",
+         "rule_created": "新建规则", "sign_in": "后台登录",
          "sign_in_failed": "后台登录失败", "sign_out": "后台退出", "alert_acknowledged": "确认提醒",
          "kb_published": "发布知识库文章", "kb_withdrawn": "撤回知识库文章"}
 # The details of a security action, in words (audit.security_event's ``detail`` keys).

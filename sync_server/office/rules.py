@@ -25,7 +25,7 @@ from sync_server.office.web import (
     render_page,
     require,
 )
-from sync_server.services import audit, dispatch, rule_book
+from sync_server.services import dispatch, rule_book, rule_conditions
 from sync_server.services.districts import customers_in, district_of
 
 router = pages_router()
@@ -50,34 +50,10 @@ def rules_page(request: Request, who: Office, failed: str | None = None,
     return render_page(request, who, "rules.html", {
         "items": items, "firings": firings, "messages": messages, "failed": failed,
         "error": error, "saved": saved, "events": rule_book.EVENTS, "actions": rule_book.ACTIONS,
-        "can_edit": who.role in EDITORS,
+        "can_edit": who.role in EDITORS, "default_limit": rule_book.DAILY_LIMIT,
+        "describe": lambda event, condition: rule_conditions.describe(
+            rule_book.EVENTS.get(event, ("", {}))[1], condition),
         "server_notifier": server_of(request).notifier.name})
-
-
-@router.post("/rules/{rule_id}")
-def save_rule(request: Request, who: Office, rule_id: str,
-              name: Annotated[str, Form(max_length=80)] = "",
-              condition: Annotated[str, Form(max_length=500)] = "",
-              text: Annotated[str, Form(max_length=1000)] = "",
-              hours: Annotated[str, Form(max_length=10)] = "",
-              enabled: Annotated[str, Form(max_length=4)] = "",
-              csrf: Annotated[str, Form(max_length=128)] = "") -> RedirectResponse:
-    check_csrf(request, csrf)
-    require(who, EDITORS, "只有管理员可以修改规则")
-    params = {"text": text, "hours": hours}
-    with server_of(request).db.write() as conn:
-        problems = rule_book.update(conn, rule_id, who, datetime.now(UTC), name=name,
-                                condition=condition, params=params, enabled=enabled == "on")
-        if not problems:
-            audit.security_event(conn, who, "rule_changed", rule_id, {
-                "name": name.strip(), "condition": condition.strip(),
-                "enabled": enabled == "on", **{k: v for k, v in params.items() if v}})
-    if problems:
-        return RedirectResponse(f"/office/rules?failed={quote(rule_id)}"
-                                f"&error={quote('；'.join(problems))}#rule-{rule_id}",
-                                status_code=303)
-    return RedirectResponse(f"/office/rules?saved={quote(rule_id)}#rule-{rule_id}",
-                            status_code=303)
 
 
 # A task's customer: its own, else its job's (a task names at least one of them).

@@ -134,7 +134,7 @@ def describe(fields: Mapping[str, str], expression: str) -> str:
     """The condition in words, as the office reads it ("日均用量 等于 0，或 …")."""
     found = rows_of(expression)
     if found is None:
-        return expression
+        return f"满足表达式 {expression}"
     match, rows = found
     if not rows:
         return "总是执行"

@@ -68,6 +68,9 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/alerts/{alert_id}/ack"): {"supervisor", "admin"},
     ("GET", "/office/rules"): VIEWERS,
     ("POST", "/office/rules/{rule_id}"): {"admin"},
+    ("GET", "/office/rules/{rule_id}/edit"): {"admin"},
+    ("GET", "/office/rule-editor"): {"admin"},
+    ("POST", "/office/rule-editor"): {"admin"},
     ("GET", "/office/time-limits"): VIEWERS,
     ("POST", "/office/time-limits"): {"supervisor", "admin"},
     ("POST", "/office/time-limits/chain"): {"supervisor", "admin"},
@@ -290,6 +293,7 @@ DISTRICT: dict[tuple[str, str], str] = {
     ("POST", "/office/devices/{device_id}/revoke"): REFUSED,
     ("POST", "/office/devices/{device_id}/release"): REFUSED,  # admins only
     ("POST", "/office/rules/{rule_id}"): REFUSED,  # the utility's rules: admins only
+    ("GET", "/office/rules/{rule_id}/edit"): REFUSED,
     ("GET", "/office/forms/uploads/{token}"): REFUSED,  # publishing forms: admins only
     ("POST", "/office/forms/uploads/{token}/publish"): REFUSED,
     ("GET", "/office/forms/{code}/{version}"): "a published form's questions: the utility's"
