@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+# The words the billing systems' exports and the demo data already use where they exist
+# (高风险, 老旧小区, 餐饮), so imported tags light up the same chips.
 STANDARD_TAGS: tuple[str, ...] = (
     "有老人小孩的家庭", "独居老人", "新开通用户", "商户", "租户", "重点关注",
-    "行动不便", "低保户", "空置房", "餐饮用户",
+    "行动不便", "高风险", "老旧小区", "空置房", "餐饮", "低保户",
 )
 MAX_TAG = 20  # characters of one tag
 MAX_TAGS = 20  # tags on one customer
