@@ -282,11 +282,11 @@ def stored_draft(row: Any) -> Draft:
 def campaigns(conn: Connection, district: str | None, limit: int = 100) -> list[dict[str, Any]]:
     """Campaigns newest first with their messages' counts by status; a district's account
     sees only the campaigns of its own district alone."""
+    # The districts are stored as send() wrote them, so one district's are found by text.
+    where, params = ("WHERE districts = ?", [json.dumps([district], ensure_ascii=False)]) \
+        if district else ("", [])
     rows = [dict(r) for r in conn.execute(
-        "SELECT * FROM campaigns ORDER BY created_at DESC LIMIT ?", [limit * 4 if district
-                                                                    else limit])]
-    if district:
-        rows = [r for r in rows if json.loads(r["districts"]) == [district]][:limit]
+        f"SELECT * FROM campaigns {where} ORDER BY created_at DESC LIMIT ?", [*params, limit])]
     for r in rows:
         r.update(counts(conn, r["id"]))
         r["tag_list"], r["district_list"] = json.loads(r["tags"]), json.loads(r["districts"])

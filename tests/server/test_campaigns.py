@@ -144,6 +144,10 @@ def test_only_supervisors_send_and_only_to_their_district(server: ServerProcess)
     assert send(local, server, theirs).status_code == 403
     assert len(campaign_messages(server)) == 1
     assert local.get(server.url + "/office/campaigns/nope", timeout=10).status_code == 404
+    send(local, server, send_form(preview(local, server, districts=["秦淮区"]).text))
+    mine = local.get(server.url + "/office/campaigns", timeout=10).text
+    assert mine.count('class="campaign-row"') == 1 and gulou not in mine
+    assert len(campaign_messages(server)) == 3  # 鼓楼区's one and 秦淮区's two
 
 
 def test_a_million_customers_are_refused_before_anything_is_written(
