@@ -52,7 +52,11 @@ OP_ZH = {"insert": "新建", "update": "修改", "delete": "删除", "resend": "
          "device_wiped": "设备已清除数据", "rule_changed": "修改规则",
          "rule_created": "新建规则", "sign_in": "后台登录",
          "sign_in_failed": "后台登录失败", "sign_out": "后台退出", "alert_acknowledged": "确认提醒",
-         "kb_published": "发布知识库文章", "kb_withdrawn": "撤回知识库文章"}
+         "kb_published": "发布知识库文章", "kb_withdrawn": "撤回知识库文章",
+         "user_phone_set": "设置手机号", "user_changed": "修改用户",
+         "time_limits_changed": "修改时限", "escalation_chain_changed": "修改升级链",
+         "alert_escalated": "提醒升级", "campaign_created": "创建群发",
+         "campaign_sent": "发送群发", "campaign_opt_out": "群发退订"}
 # The details of a security action, in words (audit.security_event's ``detail`` keys).
 DETAIL_ZH = {"display_name": "姓名", "role": "角色", "district": "区域", "skills": "技能",
              "via": "途径", "client": "来源地址", "reason": "原因", "kept": "留存的被拒修改",

@@ -8,7 +8,6 @@ smells gas. An account limited to a district sees only that district's customers
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -16,6 +15,7 @@ from fastapi import Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from fieldapp.billing.tariff import yuan
+from fieldapp.domain import customer_tags
 from fieldapp.domain.customer_tags import STANDARD_TAGS
 from fieldapp.domain.kinds import EMERGENCY, KIND_ZH, PRIORITY_ZH
 from fieldapp.domain.roles import OFFICE_ROLES
@@ -166,9 +166,4 @@ def _smells_gas(text: str) -> bool:
     return any(words in text for words in GAS_SMELL)
 
 
-def _tags(value: str | None) -> list[str]:
-    try:
-        tags = json.loads(value or "[]")
-    except ValueError:
-        return []
-    return [str(t) for t in tags] if isinstance(tags, list) else []
+_tags = customer_tags.read  # the page shows a stored list as its words

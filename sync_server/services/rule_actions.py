@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from fieldapp.domain import customer_tags
 from fieldapp.domain.roles import ROLE_ZH
 from fieldapp.domain.roles import SYSTEM as ROLE_SYSTEM
 from fieldapp.ids import new_id
@@ -145,10 +146,7 @@ def _tag_customer(conn: Connection, rule: Rule, event: Event, now: datetime,
                        [event.customer_id or ""]).fetchone()
     if row is None:
         return "事件没有客户，未加标签"
-    try:
-        tags = json.loads(row["tags"] or "[]")
-    except ValueError:
-        tags = []
+    tags = customer_tags.read(row["tags"])
     if tag in tags:
         return f"客户已有标签“{tag}”"
     dispatch.write(conn, SYSTEM, clock, "customers", event.customer_id or "", "update",

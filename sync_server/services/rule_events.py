@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from fieldapp.domain import customer_tags
 from fieldapp.domain.kinds import KIND_ZH
 from fieldapp.domain.status import CLOSED, STATUS_ZH
 from fieldapp.local_time import LOCAL_ZONE, as_local
@@ -79,11 +80,7 @@ def job_facts(conn: Connection, job_id: str) -> dict[str, Any] | None:
 
 def tag_words(stored: str | None) -> str:
     """A customer's tags (a JSON list) as the space-separated words selected() reads."""
-    try:
-        tags = json.loads(stored or "[]")
-    except ValueError:
-        return ""
-    return " ".join(str(t) for t in tags) if isinstance(tags, list) else ""
+    return " ".join(customer_tags.read(stored))
 
 
 def status_event(conn: Connection, job_id: str, status: str, seq: int) -> list[Event]:
