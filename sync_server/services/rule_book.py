@@ -276,7 +276,7 @@ def create(conn: Connection, who: Principal, now: datetime, *, name: str, event:
         problems.append(f"已有名为“{name.strip()}”的规则")
     if problems:
         return None, problems
-    rule_id = "rule-" + new_id()[:8]
+    rule_id = "rule-" + new_id()
     conn.execute("INSERT INTO rules(id, name, event, condition, action, params, enabled,"
                  " updated_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                  [rule_id, name.strip(), event, condition.strip(), action,

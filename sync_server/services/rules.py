@@ -57,11 +57,12 @@ def process(conn: Connection, now: datetime, clock: ServerClock) -> int:
         "SELECT seq, tbl, record_id, op, fields FROM changes WHERE seq > ?"
         " AND tbl IN ('jobs', 'hazards', 'readings', 'customers') ORDER BY seq LIMIT ?",
         [cursor, BATCH]).fetchall()
+    wanted = set(rules)
     for change in changes:
-        for event in events_of(conn, change):
+        for event in events_of(conn, change, wanted):
             fired += _fire_all(conn, rules.get(event.name, []), event, now, clock)
         cursor = change["seq"]
-    for event in clock_events(conn, now, set(rules) & CLOCK_EVENTS):
+    for event in clock_events(conn, now, wanted & CLOCK_EVENTS):
         fired += _fire_all(conn, rules.get(event.name, []), event, now, clock)
     server_state.write(conn, RULES_CURSOR, str(cursor))
     return fired
@@ -170,7 +171,7 @@ def preview(conn: Connection, event_name: str, condition: str, now: datetime) ->
             " WHERE tbl IN ('jobs', 'hazards', 'readings', 'customers')"
             " ORDER BY seq DESC LIMIT ?", [PREVIEW_CHANGES]).fetchall()
         recent = [c for c in reversed(changes) if (m := as_local(c["at"])) and m >= since]
-        events = [e for c in recent for e in events_of(conn, c) if e.name == event_name]
+        events = [e for c in recent for e in events_of(conn, c, {event_name})]
     matched: list[Event] = []
     try:
         for event in events:

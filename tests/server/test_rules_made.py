@@ -212,6 +212,10 @@ def test_every_version_of_a_rule_is_kept(engine: Storage) -> None:
         (3, "${priority} <= 2", 1), (2, "${priority} = 1", 1), (1, "", 0)]
     assert {v["by_user"] for v in kept} == {"admin"}
     assert same_name == (None, ["已有名为“完工提醒”的规则"])
+    # Rules made in the same instant get ids of their own.
+    made = {make(engine, name=f"提醒 {n}", event="job.status", action="alert",
+                 params={"text": "x"}) for n in range(5)}
+    assert len(made) == 5
     shipped = rows(engine, "SELECT version, by_user FROM rule_versions"
                            " WHERE rule_id = 'rule-completed-sms'")
     assert shipped == [{"version": 1, "by_user": "system"}]
