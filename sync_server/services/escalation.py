@@ -109,7 +109,7 @@ def escalate(conn: Connection, now: datetime) -> int:
                             [alert["id"], level, role, stamp]).fetchone() is None:
                 continue  # another process reached it first
             company = company or utility_name(conn)
-            phones = _phones(conn, role, alert["district"])
+            phones = staff_phones(conn, role, alert["district"])
             for phone in phones:
                 conn.execute("INSERT INTO notifications(channel, recipient, text, job_id,"
                              " created_at) VALUES ('sms', ?, ?, ?, ?)",
@@ -134,7 +134,9 @@ def reached(conn: Connection, alert_ids: Sequence[int]) -> dict[int, tuple[int, 
     return {int(r[0]): (int(r[1]), r[2]) for r in rows}
 
 
-def _phones(conn: Connection, role: str, district: str | None) -> list[str]:
+def staff_phones(conn: Connection, role: str, district: str | None) -> list[str]:
+    """The mobiles of a role's active accounts of ``district`` and of no district (the
+    escalation chain's and the rules' staff texts)."""
     rows = conn.execute("SELECT DISTINCT phone FROM users WHERE role = ? AND active = 1"
                         " AND phone IS NOT NULL AND phone <> ''"
                         " AND (district IS NULL OR district = ?) ORDER BY phone",

@@ -19,6 +19,7 @@ from sync_server.clock import ServerClock
 from sync_server.errors import ApiError
 from sync_server.services import alerts, dispatch
 from sync_server.services.auth import Principal
+from sync_server.services.escalation import staff_phones
 from sync_server.services.phones import masked_phone
 from sync_server.services.records import utility_name
 from sync_server.services.rule_book import Rule
@@ -105,10 +106,7 @@ def _notify_staff(conn: Connection, rule: Rule, event: Event, now: datetime,
     """A text to the staff of a role: those of the event's district and those of none."""
     role = str(rule.params.get("role") or "supervisor")
     district = event.facts.get("district")
-    phones = [r[0] for r in conn.execute(
-        "SELECT DISTINCT phone FROM users WHERE role = ? AND active = 1 AND phone IS NOT NULL"
-        " AND phone <> '' AND (district IS NULL OR district = ?) ORDER BY phone",
-        [role, district]).fetchall()]
+    phones = staff_phones(conn, role, district)
     if not phones:
         return f"没有留电话的{ROLE_ZH.get(role, role)}，未发送"
     text = _text(conn, rule, event)

@@ -254,12 +254,11 @@ def _param_problems(action: str, params: Mapping[str, Any]) -> list[str]:
 
 
 def _kept(action: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    kept: dict[str, Any] = {k: params[k] for k in ACTIONS[action][1] if params.get(k) not in
-                            (None, "")}
+    kept: dict[str, Any] = {k: params[k] for k in (*ACTIONS[action][1], "daily_limit")
+                            if params.get(k) not in (None, "")}
     for number in ("priority", "daily_limit"):
-        if number in kept or (number == "daily_limit" and params.get(number) not in
-                              (None, "")):
-            kept[number] = int(str(params[number]))
+        if number in kept:
+            kept[number] = int(str(kept[number]))
     if "hours" in kept:
         kept["hours"] = float(kept["hours"])
     return kept

@@ -16,7 +16,6 @@ a day: what comes after is recorded as not done, and the supervisors are told on
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -181,4 +180,4 @@ def preview(conn: Connection, event_name: str, condition: str, now: datetime) ->
         return Preview(0, len(events), [], f"条件无法计算：{exc.problem}")
     shown = [{k: val for k, val in e.facts.items() if not k.startswith("_")}
              for e in matched[:PREVIEW_SHOWN]]
-    return Preview(len(matched), len(events), json.loads(json.dumps(shown, default=str)))
+    return Preview(len(matched), len(events), shown)
