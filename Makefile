@@ -24,13 +24,17 @@ demo: install
 
 # Everything on SQLite, then the storage and sync tests again on a throwaway PostgreSQL
 # cluster (tests/pg.py starts it on a free loopback port). Exit code 5 (no tests) is fine.
+# On both cores (pytest-xdist); a test file stays on one process, so a module's shared
+# server or browser starts once. PYTEST_WORKERS=0 runs in this process (for a debugger).
 PG_TESTS := tests/server tests/sync tests/portal tests/blackbox tests/test_end_to_end.py
+PYTEST_WORKERS ?= 2
+PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: install $(NGINX)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
-	FIELDAPP_TEST_PG=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PG_TESTS); \
+	$(PYTEST); rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+	FIELDAPP_TEST_PG=1 $(PYTEST) $(PG_TESTS); \
 		rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 	$(MAKE) package-check
 

@@ -14,7 +14,6 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -85,7 +84,7 @@ def create_app(settings: Settings) -> FastAPI:
                                    "/office/imports": MAX_IMPORT_BODY})
     app.add_middleware(SameOrigin)  # inside SecurityHeaders: its refusal gets them too
     app.add_middleware(SecurityHeaders)
-    _install_error_handlers(app)
+    _install_error_handlers(app, postgres=bool(settings.database_url))
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
@@ -110,7 +109,7 @@ def app_from_env() -> FastAPI:
     return create_app(Settings.from_env())
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, postgres: bool) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Response:
         return error_json(exc.status, exc.code, exc.message, exc.detail)
@@ -156,14 +155,18 @@ def _install_error_handlers(app: FastAPI) -> None:
                           "the server is busy; nothing was applied, retry shortly",
                           headers={"Retry-After": "5"})
 
-    @app.exception_handler(psycopg.DataError)
-    async def unstorable(request: Request, exc: psycopg.DataError) -> JSONResponse:
+    async def unstorable(request: Request, exc: Exception) -> JSONResponse:
         # A value PostgreSQL cannot hold (a NUL character in text, a number past 64 bits)
         # sent by the caller: its write rolled back whole, so nothing of it was applied.
         log.info("refused a value on %s %s: %s", request.method, request.url.path, exc)
         what = ("text may not contain the NUL character (\\u0000)" if "NUL" in str(exc)
                 else "a value is not one the database can store")
         return error_json(400, "unstorable_value", f"{what}; nothing was applied")
+
+    if postgres:  # psycopg is imported only by a server on PostgreSQL
+        import psycopg
+
+        app.add_exception_handler(psycopg.DataError, unstorable)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:

@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,13 @@ from tests.memory_keyring import vault  # noqa: F401  (a fixture for every test)
 from tests.world import PASSWORD, USERS, rows, seed_replica
 
 TEST_PG = os.environ.get("FIELDAPP_TEST_PG", "")
+
+
+@cache
+def password_hash() -> str:
+    """The test accounts' PASSWORD, hashed once per process (each argon2 hash takes 0.2 s;
+    every login still verifies against it)."""
+    return auth.hash_password(PASSWORD)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -121,7 +129,8 @@ class ServerProcess:
             with db.write() as conn:
                 seed_forms(conn)
                 for username, name, role, district in USERS:
-                    auth.add_user(conn, username, name, role, PASSWORD, district, ["inspection"])
+                    auth.add_user(conn, username, name, role, PASSWORD, district, ["inspection"],
+                                  password_hash=password_hash())
                 for table, table_rows in rows().items():
                     insert_records(conn, table, table_rows)
         finally:

@@ -16,11 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Mapping
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from typing import TYPE_CHECKING, Any
 
 from fieldapp.forms.definition import METADATA_SOURCE
 from fieldapp.forms.loader import load_definition
@@ -43,6 +39,9 @@ _PLAIN = {"text": "text", "integer": "integer", "decimal": "decimal", "date": "d
           "geotrace": "geotrace", "geoshape": "geoshape"}
 _FIELDAPP_COLUMNS = ("unit", "previous", "source", "min_count", "max_count", "min_repeat",
                      "max_repeat", "photo_required_on_fail", "note_required_on_fail")
+
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is written: a fifth of a second
+    from openpyxl import Workbook  # of every server start otherwise
 
 
 def _languages(definition: Mapping[str, Any]) -> list[str]:
@@ -214,16 +213,18 @@ class _Writer:
 
 
 def _sheet(book: Workbook, title: str, header: list[str], rows: list[dict[str, Any]]) -> None:
+    from openpyxl import styles, utils
+
     sheet = book.create_sheet(title)
     sheet.append(header)
     for row in rows:
         sheet.append([row.get(column) for column in header])
     for cell in sheet[1]:
-        cell.font = Font(bold=True)
+        cell.font = styles.Font(bold=True)
     sheet.freeze_panes = "A2"
     for number, column in enumerate(header, start=1):  # wide enough to read the labels
         longest = max((len(str(r.get(column) or "")) for r in rows), default=0)
-        sheet.column_dimensions[get_column_letter(number)].width = min(
+        sheet.column_dimensions[utils.get_column_letter(number)].width = min(
             60, max(10, len(column) + 2, longest + 2))
 
 
@@ -249,6 +250,8 @@ def export_xlsform(definition: Mapping[str, Any]) -> bytes:
     writer.survey(definition["items"])
     choices = writer.choices()
     settings = writer.settings()
+    from openpyxl import Workbook
+
     book = Workbook()
     for blank in book.worksheets:  # the sheet a new workbook starts with
         book.remove(blank)

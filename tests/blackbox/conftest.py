@@ -63,6 +63,21 @@ def tally() -> Iterator[door.Tally]:
     door.TOTAL.add(door.current)
 
 
+# With the suite on several processes (pytest-xdist), each worker hands its tally to the
+# controller, which prints and writes the run's summary.
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["blackbox_tally"] = {**door.TOTAL.as_dict(), "notes": door.TOTAL.notes}
+
+
+def pytest_testnodedown(node: object, error: object) -> None:
+    tally = getattr(node, "workeroutput", {}).get("blackbox_tally")
+    if tally:
+        door.TOTAL.add(door.Tally(tally["acknowledged"], tally["lost"],
+                                  tally["silent_overwrites"], tally["5xx"], tally["notes"]))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if door.TOTAL.acknowledged == 0 and not door.TOTAL.server_errors:
         return  # the suite did not run

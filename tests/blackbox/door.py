@@ -30,7 +30,7 @@ from sync_server.services import auth
 from sync_server.services.records import insert_records
 from sync_server.storage.db import open_database
 from tests import pg
-from tests.conftest import ServerProcess
+from tests.conftest import ServerProcess, password_hash
 from tests.world import PASSWORD
 
 # -- the tally ------------------------------------------------------------------------------
@@ -369,7 +369,8 @@ def _seed(server: ServerProcess) -> None:
         with db.write() as conn:
             for n, user in enumerate(FLEET[2:], start=3):
                 auth.add_user(conn, user, f"安检员{n}", "technician", PASSWORD,
-                              "秦淮区" if n % 2 else "鼓楼区", ["inspection"])
+                              "秦淮区" if n % 2 else "鼓楼区", ["inspection"],
+                              password_hash=password_hash())
             customers, jobs = [], []
             for n, user in enumerate(FLEET, start=1):
                 cid = f"cust-f{n}"
