@@ -1,8 +1,14 @@
 """Decode barcodes and QR codes from photos and image files, without any UI toolkit.
 
-zbar (via pyzbar) is tried first because it is fast and reliable on 1D meter labels; zxing-cpp
-is the fallback for damaged, rotated or 2D codes zbar misses. When both fail, a few cheap
-image clean-ups are tried in order, stopping at the first variant that yields anything.
+zxing-cpp is asked first: zbar, though quick on 1D meter labels, returns plausible wrong
+strings on some (a Code 128 with FNC4 extended characters loses their high bit, so
+"Zähler" reads "Zdhler"; a UTF-8 QR code without an ECI header is transcoded as Shift JIS
+or Big5, so "表号" reads "陦ｨ蜿ｷ"), which zxing-cpp reads right. zbar is the fallback for what
+zxing-cpp misses, and a zbar reading is checked by zxing-cpp on the code's own crop before
+it is believed. A photo is first read once, quickly, at a reduced size (most labels stop
+there, in under 10 ms: bench/bench_barcode.py); when that finds nothing, the full-size image
+and a few cheap clean-ups of it are tried in order, stopping at the first that yields
+anything.
 """
 
 from __future__ import annotations
@@ -83,7 +89,12 @@ def decode_image(source: Path | str | bytes) -> list[Decoded]:
     Raises :class:`BarcodeImageError` if the file is missing (``not_found``) or is not a
     readable image (``not_an_image``).
     """
-    image = _load(source)
+    quick = _load(source, _QUICK_SIDE)
+    if zxingcpp is not None and (found := _zxing(quick, formats=_quick_formats(),
+                                                 try_rotate=False, try_invert=False,
+                                                 try_downscale=False)):
+        return found
+    image = _load(source) if quick.info.get("reduced") else quick
     for variant in _variants(image):
         found = _decode_once(variant)
         if found:
@@ -98,18 +109,28 @@ def decode_fast(gray: Any) -> list[Decoded]:
     of a 1280×720 frame here, where zbar takes 40 ms on a frame with no barcode in it."""
     if zxingcpp is None:
         return _decode_once(gray if isinstance(gray, Image.Image) else Image.fromarray(gray))
-    return [Decoded(b.text, normalise_symbology(b.format.name))
-            for b in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormats(_LIVE_FORMATS),
-                                            try_rotate=False, try_invert=False,
-                                            text_mode=zxingcpp.TextMode.Plain)
-            if b.valid and b.text]
+    return _zxing(gray, formats=zxingcpp.BarcodeFormats(_LIVE_FORMATS), try_rotate=False,
+                  try_invert=False)
 
 
 _LIVE_FORMATS = [zxingcpp.BarcodeFormat.LinearCodes, zxingcpp.BarcodeFormat.QRCode,
                  zxingcpp.BarcodeFormat.DataMatrix] if zxingcpp is not None else []
 
 
-def _load(source: Path | str | bytes) -> Image.Image:
+# The first, quick pass (one zxing-cpp read, the usual symbologies, no rotations or
+# inversions) runs on the photo reduced by halves to at most twice this longest side: a
+# 1280x960 label photo reads in about 5 ms at 640x480; JPEG decodes straight to that
+# size. Most photos stop there; the rest get the full-size variants below.
+_QUICK_SIDE = 640
+
+
+def _quick_formats() -> Any:
+    return zxingcpp.BarcodeFormats(_LIVE_FORMATS)
+
+
+def _load(source: Path | str | bytes, quick_side: int | None = None) -> Image.Image:
+    """The image in grey; with ``quick_side``, halved while its longest side stays at
+    least that (``info["reduced"]`` then says so)."""
     if isinstance(source, bytes | bytearray | memoryview):
         stream: io.BytesIO | Path = io.BytesIO(bytes(source))
         label = "image bytes"
@@ -120,8 +141,13 @@ def _load(source: Path | str | bytes) -> Image.Image:
             raise BarcodeImageError("not_found", f"no image file at {label}")
     try:
         with Image.open(stream) as img:
+            scale, original = 1, max(img.size)
+            while quick_side and max(img.size) // (scale * 2) >= quick_side and scale < 8:
+                scale *= 2
+            if scale > 1 and img.format == "JPEG":  # decoded at the size asked for
+                img.draft("L", (img.width // scale, img.height // scale))
             img.load()
-            return _flatten(ImageOps.exif_transpose(img) or img)
+            flat = _flatten(ImageOps.exif_transpose(img) or img)
     except FileNotFoundError as exc:  # removed between the check and the open
         raise BarcodeImageError("not_found", f"no image file at {label}") from exc
     except PermissionError as exc:
@@ -130,6 +156,12 @@ def _load(source: Path | str | bytes) -> Image.Image:
     # ValueError, zlib.error, DecompressionBombError…); to the caller they all mean the same.
     except Exception as exc:
         raise BarcodeImageError("not_an_image", f"{label} is not a readable image: {exc}") from exc
+    if scale > 1:
+        left = round(max(flat.size) * scale / original)  # 1 once JPEG decoded it reduced
+        if left > 1:
+            flat = flat.reduce(left)
+        flat.info["reduced"] = True
+    return flat
 
 
 def _flatten(img: Image.Image) -> Image.Image:
@@ -169,16 +201,63 @@ def _binarize(img: Image.Image) -> Image.Image:
 
 def _decode_once(img: Image.Image) -> list[Decoded]:
     found: list[Decoded] = []
-    if pyzbar is not None:
-        found = [Decoded(_text(s.data), normalise_symbology(s.type))
-                 for s in pyzbar.decode(img, symbols=_ZBAR_SYMBOLS)]
-    if not found and zxingcpp is not None:
-        found = [
-            Decoded(b.text, normalise_symbology(b.format.name))
-            for b in zxingcpp.read_barcodes(img, text_mode=zxingcpp.TextMode.Plain)
-            if b.valid and b.text
-        ]
+    if zxingcpp is not None:
+        found = _zxing(img)
+    if not found and pyzbar is not None:
+        found = [_checked(img, s) for s in pyzbar.decode(img, symbols=_ZBAR_SYMBOLS)]
     return list(dict.fromkeys(found))  # the same code can be reported twice; keep first order
+
+
+def _zxing(img: Any, **options: Any) -> list[Decoded]:
+    return [Decoded(zxing_text(b), normalise_symbology(b.format.name))
+            for b in zxingcpp.read_barcodes(img, text_mode=zxingcpp.TextMode.Plain, **options)
+            if b.valid and b.text]
+
+
+def zxing_text(barcode: Any) -> str:
+    """A zxing-cpp reading's text. Bytes with no ECI header to name their character set
+    (content type Binary) are read as labels printed in China are written, UTF-8 or
+    GB 18030, not as ISO 8859-1, the standard's default that zxing-cpp follows."""
+    if barcode.content_type == zxingcpp.ContentType.Binary and barcode.bytes:
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                return bytes(barcode.bytes).decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    return str(barcode.text)
+
+
+def _checked(img: Image.Image, symbol: Any) -> Decoded:
+    """A zbar reading, unless zxing-cpp reads the code's own crop (enlarged, contrast
+    stretched) otherwise: zbar's Code 128 drops FNC4 shifts, a wrong string that looks
+    right. A QR code's text zbar transcoded from UTF-8 as Shift JIS or Big5 is undone."""
+    text = _text(symbol.data)
+    if zxingcpp is not None:
+        left, top, width, height = symbol.rect
+        pad = max(width, height) // 4 + 8
+        crop = img.crop((max(0, left - pad), max(0, top - pad),
+                         min(img.width, left + width + pad), min(img.height, top + height + pad)))
+        crop = ImageOps.autocontrast(crop.resize((crop.width * 2, crop.height * 2),
+                                                 Image.Resampling.BICUBIC), cutoff=1)
+        if better := _zxing(crop):
+            return better[0]
+    symbology = normalise_symbology(symbol.type)
+    return Decoded(_undo_transcoding(text) if symbology == "QRCODE" else text, symbology)
+
+
+def _undo_transcoding(text: str) -> str:
+    """zbar guesses a QR code's character set when no ECI names it, and takes some UTF-8
+    for Shift JIS or Big5: the bytes it read are those characters encoded back, and when
+    they are UTF-8 text they were meant as such (a real Shift JIS or Big5 text encoded back
+    is almost never valid UTF-8)."""
+    if text.isascii():
+        return text
+    for encoding in ("shift_jis", "cp932", "big5"):
+        try:
+            return text.encode(encoding).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return text
 
 
 def _text(data: bytes) -> str:
