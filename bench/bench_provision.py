@@ -22,7 +22,7 @@ from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
 from sync_server.services import auth
 from sync_server.services.records import insert_records, seed_forms
-from sync_server.storage.db import Database
+from sync_server.storage.sqlite_database import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS, ARTICLES = 500, 2000

@@ -13,11 +13,8 @@ its stored answer.
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -289,6 +286,8 @@ def open_database(data_dir: Path, url: str | None = None) -> Storage:
         from sync_server.storage.postgres import PgDatabase  # psycopg only when it is used
 
         return PgDatabase(url)
+    from sync_server.storage.sqlite_database import Database
+
     return Database(data_dir / "server.sqlite3")
 
 
@@ -313,73 +312,3 @@ def migrate(db: Storage, statements: Callable[[int], list[str]]) -> None:
             for statement in statements(number):
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", [number, utc_now()])
-
-
-def _use_wal(connect: Callable[[], sqlite3.Connection], wait_s: float = 30) -> None:
-    """Switch a new file to WAL. Processes starting together race for it, and SQLite answers
-    the loser "database is locked" at once, without its busy handler: ask again shortly."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        conn = connect()
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-        finally:
-            conn.close()
-        time.sleep(0.05)
-
-
-class Database:
-    """SQLite storage in one file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        # Writers of this process queue here instead of polling SQLite's busy handler,
-        # which under a rush of requests starves some of them past the timeout.
-        self._writer = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _use_wal(self.connect)
-        migrate(self, sqlite_statements)
-
-    def connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        return conn
-
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """One snapshot: every query sees the database as of the first (WAL readers
-        never wait for the writer)."""
-        conn = self.connect()
-        try:
-            conn.execute("BEGIN")
-            yield conn
-        finally:
-            conn.close()
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One immediate transaction: all of it commits or none of it does."""
-        with self._writer:
-            yield from self._write()
-
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        """Nothing to release: every request opens and closes its own connection."""

@@ -21,7 +21,7 @@ from fieldapp.errors import InvalidInput
 from fieldapp.local_time import LOCAL_ZONE
 from fieldapp.position import Position
 from fieldapp.replica import Replica, store
-from sync_server.storage.db import Database
+from sync_server.storage.sqlite_database import Database
 
 TAKEN = datetime(2026, 11, 24, 10, 5, 0, tzinfo=LOCAL_ZONE)
 

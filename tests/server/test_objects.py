@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sync_server.storage.blobs import BlobStore
-from sync_server.storage.db import Database
 from sync_server.storage.objects import FileSystemStore, ObjectStore
+from sync_server.storage.sqlite_database import Database
 
 BACKENDS = {"filesystem": FileSystemStore}
 
