@@ -17,7 +17,7 @@ FONT := resources/fonts/wqy-microhei.ttc
 # unpacked under var/, not installed, so no web server is started or left running.
 NGINX := var/nginx/usr/sbin/nginx
 
-.PHONY: demo test install system venv assets lint screenshots clean package package-check
+.PHONY: demo test bench install system venv assets lint screenshots clean package package-check
 
 demo: install
 	PYTHONPATH=$(CURDIR) $(PY) scripts/demo.py
@@ -37,6 +37,10 @@ test: install $(NGINX)
 	FIELDAPP_TEST_PG=1 $(PYTEST) $(PG_TESTS); \
 		rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 	$(MAKE) package-check
+
+# Every benchmark, one at a time, into docs/benchmarks.md (about an hour; a quiet machine).
+bench: install
+	PYTHONPATH=$(CURDIR) $(PY) bench/run_all.py
 
 # The tablet app as one folder (dist/FieldApp/), then the frozen app's own check, run away
 # from the checkout so it can only use what the folder carries.
