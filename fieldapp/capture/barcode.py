@@ -109,8 +109,7 @@ def decode_fast(gray: Any) -> list[Decoded]:
     of a 1280×720 frame here, where zbar takes 40 ms on a frame with no barcode in it."""
     if zxingcpp is None:
         return _decode_once(gray if isinstance(gray, Image.Image) else Image.fromarray(gray))
-    return _zxing(gray, formats=zxingcpp.BarcodeFormats(_LIVE_FORMATS), try_rotate=False,
-                  try_invert=False)
+    return _zxing(gray, formats=_quick_formats(), try_rotate=False, try_invert=False)
 
 
 _LIVE_FORMATS = [zxingcpp.BarcodeFormat.LinearCodes, zxingcpp.BarcodeFormat.QRCode,
@@ -125,6 +124,7 @@ _QUICK_SIDE = 640
 
 
 def _quick_formats() -> Any:
+    """The symbologies of the quick reads: live frames and a photo's first pass."""
     return zxingcpp.BarcodeFormats(_LIVE_FORMATS)
 
 
