@@ -3,6 +3,8 @@ password is given; input keeps it open; Esc does not get past it."""
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
@@ -48,12 +50,20 @@ def test_it_locks_hides_everything_and_opens_with_the_password(qtbot: QtBot,
 
 def test_input_keeps_it_open(qtbot: QtBot, window: MainWindow) -> None:
     unlock.remember(window.ctx.replica, "right-password")
-    lock = IdleLock(window, MINUTES)
-    for _ in range(6):  # 600 ms of taps, each well within the 300 ms
+    lock = IdleLock(window, 0.05)  # 3 s: long enough that a loaded machine cannot outrun it
+    lock.timer.setTimerType(Qt.TimerType.PreciseTimer)
+    lock.timer.start()
+
+    def deadline() -> float:  # the moment the lock would come, in ms
+        return time.monotonic() * 1000 + lock.timer.remainingTime()
+
+    for _ in range(4):  # each tap moves the lock's moment later
         qtbot.wait(100)
+        before = deadline()
         qtbot.mouseClick(window.today.list.viewport(), Qt.MouseButton.LeftButton)
+        assert deadline() > before + 50
     assert not lock.is_locked
-    qtbot.waitUntil(lambda: lock.is_locked, timeout=5_000)
+    qtbot.waitUntil(lambda: lock.is_locked, timeout=10_000)
 
 
 def test_no_lock_without_an_offline_password_or_when_switched_off(qtbot: QtBot,
