@@ -203,6 +203,7 @@ class ServerProcess:
                     return self
             except requests.ConnectionError:
                 time.sleep(0.1)
+        self.kill()  # not left running (and loading the machine) after a failed start
         raise RuntimeError((self.data_dir / "server.log").read_text())
 
     def kill(self) -> None:

@@ -3,6 +3,7 @@ the entry before it, so changing, removing or inserting an entry afterwards brea
 chain from that point on.
 
     log(conn, entry)          # append one entry, chained (merge.py and seed.py write this way)
+    with appending():         # many log() calls in one write (a push): the head read once
     security_event(conn, who, action, subject, detail)   # an admin or security action
     seal_legacy(conn)         # chain a log written before the chain existed: once, ever
     verify(db)                # walk the chain: the first broken link, or how many are sound
@@ -25,7 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +60,9 @@ def log(conn: Connection, entry: Mapping[str, Any],
         prev: str | None = None) -> tuple[int, str]:
     """Append one change-log entry (the columns of ``CHAINED``), chained to ``prev`` (by
     default the last entry's hash: pass it when writing many); returns its seq and hash."""
+    head = _head.get()
+    if head is not None and prev is None:
+        return head.append(conn, entry)
     prev = last_hash(conn) if prev is None else prev
     digest = entry_hash(prev, entry)
     seq = conn.execute(
@@ -64,6 +70,50 @@ def log(conn: Connection, entry: Mapping[str, Any],
         f" ({', '.join('?' * (len(CHAINED) + 2))}) RETURNING seq",
         [*(entry.get(c) for c in CHAINED), prev, digest]).fetchone()[0]
     return seq, digest
+
+
+class _Head:
+    """The last entry's seq and hash, as this write transaction left them."""
+
+    def __init__(self) -> None:
+        self.seq: int | None = None
+        self.hash = GENESIS
+
+    def append(self, conn: Connection, entry: Mapping[str, Any]) -> tuple[int, str]:
+        if self.seq is None:
+            row = conn.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1"
+                               ).fetchone()
+            self.seq, self.hash = (row[0], row[1] or GENESIS) if row else (0, GENESIS)
+        # Numbered here, as log_many does: the write lock keeps every other writer out, so
+        # the number after the highest is free, and no RETURNING has to wait for it.
+        seq, digest = self.seq + 1, entry_hash(self.hash, entry)
+        conn.execute(f"INSERT INTO changes(seq, {', '.join(CHAINED)}, prev_hash, hash) VALUES"
+                     f" ({', '.join('?' * (len(CHAINED) + 3))})",
+                     [seq, *(entry.get(c) for c in CHAINED), self.hash, digest])
+        self.seq, self.hash = seq, digest
+        return seq, digest
+
+
+_head: ContextVar[_Head | None] = ContextVar("audit_head", default=None)
+
+
+@contextmanager
+def appending() -> Iterator[None]:
+    """Inside one write transaction that appends many entries one by one (a push, mutation
+    by mutation): the chain's head is read once and then kept in memory, instead of read
+    back before every entry. Whoever rolls back to a savepoint calls ``forget_head``."""
+    token = _head.set(_Head())
+    try:
+        yield
+    finally:
+        _head.reset(token)
+
+
+def forget_head() -> None:
+    """A savepoint was rolled back: entries kept in memory may be gone, read it again."""
+    head = _head.get()
+    if head is not None:
+        head.seq = None
 
 
 def log_many(conn: Connection, entries: Sequence[Mapping[str, Any]]) -> list[int]:
@@ -74,6 +124,7 @@ def log_many(conn: Connection, entries: Sequence[Mapping[str, Any]]) -> list[int
     numbers after the highest are free; a writer without the lock fails on the key."""
     if not entries:
         return []
+    forget_head()  # its entries move the head on
     prev = last_hash(conn)
     start = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
     seqs = list(range(start + 1, start + 1 + len(entries)))

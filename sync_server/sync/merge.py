@@ -26,6 +26,7 @@ from fieldapp.wire import Mutation, MutationResult
 from fieldapp.write_policy import Door, Scope
 from sync_server.services import audit
 from sync_server.services.auth import Principal
+from sync_server.storage import rows
 from sync_server.storage.db import Connection, utc_now
 from sync_server.storage.rows import current_row, tombstone
 from sync_server.sync import conflict_rows, evidence_check, parking, write_checks
@@ -36,12 +37,13 @@ STATUSES = frozenset(Status)
 
 def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
                    review: bool = False, door: Door = Door.DEVICE,
-                   digest: str | None = None) -> MutationResult:
+                   digest: str | None = None, new: bool = False) -> MutationResult:
     """Apply one mutation in its own savepoint; ``review`` is a supervisor resolving a
     conflict (see ``_check_status``), ``door`` whether it came from a device's push or an
-    office service, ``digest`` what the device sent (a reuse is told apart by it)."""
-    done = conn.execute("SELECT result FROM mutation_results WHERE mutation_id = ?",
-                        [m.mutation_id]).fetchone()
+    office service, ``digest`` what the device sent (a reuse is told apart by it), ``new``
+    that the caller has just looked and no answer to it is stored."""
+    done = None if new else conn.execute(
+        "SELECT result FROM mutation_results WHERE mutation_id = ?", [m.mutation_id]).fetchone()
     if done:
         return MutationResult.model_validate_json(done[0])
     conn.execute("SAVEPOINT mutation")
@@ -51,12 +53,16 @@ def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     except Parked as exc:
         conn.execute("ROLLBACK TO mutation")
         conn.execute("RELEASE mutation")
+        audit.forget_head()
+        rows.forget_all()
         conflict = conflict_rows.preserve(conn, m, who, None, None, _whole(m), "awaiting_parent")
         result = parking.park(conn, m, who, batch_id, exc.parent_table, exc.parent_id,
                               conflict)
     except Rejected as exc:
         conn.execute("ROLLBACK TO mutation")
         conn.execute("RELEASE mutation")
+        audit.forget_head()
+        rows.forget_all()
         _keep_refused(conn, m, who, batch_id, exc)
         result = MutationResult(mutation_id=m.mutation_id, status="rejected",
                                 reason=exc.reason, message=exc.message)
@@ -152,6 +158,7 @@ def _insert(conn: Connection, m: Mutation, who: Principal, batch_id: str, scope:
     conn.execute(f"INSERT INTO \"{m.table}\" ({','.join(cols)}) VALUES "
                  f"({','.join('?' * len(cols))})",
                  [m.record_id, *row.values(), seq, m.hlc])
+    rows.forget(m.table, m.record_id)
     if (m.table == "submissions" and m.fields.get("state") == "submitted"
             and (reason := evidence_check.check_submit(conn, m.record_id))):
         raise Rejected(reason, evidence_check.message(reason, m.record_id),
@@ -232,6 +239,7 @@ def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
         hlc = max(current["hlc"] or "", m.hlc, key=hlc_key)
         conn.execute(f'UPDATE "{m.table}" SET {sets}, version = ?, hlc = ? WHERE id = ?',
                      [*apply.values(), seq, hlc, m.record_id])
+        rows.forget(m.table, m.record_id)
     if preserved and not apply:  # the device's value lost and nothing else changed
         _resend(conn, m, who, batch_id, current)
     if preserved:
@@ -271,6 +279,7 @@ def _delete(conn: Connection, m: Mutation, who: Principal, batch_id: str,
          json.dumps(current, ensure_ascii=False), m.hlc, who.username, who.device_id,
          utc_now(), m.mutation_id])
     conn.execute(f'DELETE FROM "{m.table}" WHERE id = ?', [m.record_id])
+    rows.forget(m.table, m.record_id)
     return MutationResult(mutation_id=m.mutation_id, status="applied", version=seq)
 
 
@@ -290,6 +299,7 @@ def _restore(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     seq = _log(conn, m, who, batch_id, fields, row.get("customer_id"), op="restore",
                mutation_id=None)
     conn.execute(f'UPDATE "{m.table}" SET version = ? WHERE id = ?', [seq, m.record_id])
+    rows.forget(m.table, m.record_id)
     conn.execute("UPDATE tombstones SET restored_at = ? WHERE id = ?",
                  [utc_now(), deleted["id"]])
     conflict_rows.preserve(conn, m, who, None, row, "deleted",

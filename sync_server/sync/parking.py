@@ -12,7 +12,9 @@ review entry closed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict
 
 from fieldapp.wire import Mutation, MutationResult
@@ -20,11 +22,28 @@ from sync_server.services.auth import Principal
 from sync_server.storage.db import Connection, utc_now
 
 Apply = Callable[..., MutationResult]
+# Inside ``watching``: the parent tables anything waits for (none: no lookup per insert).
+_waited_for: ContextVar[set[str] | None] = ContextVar("waited_for", default=None)
+
+
+@contextmanager
+def watching(conn: Connection) -> Iterator[None]:
+    """For one push: which tables have mutations waiting, read once, so that a landed
+    record whose table nothing waits for is not looked up (most inserts)."""
+    token = _waited_for.set({r[0] for r in conn.execute(
+        "SELECT DISTINCT parent_table FROM parked WHERE applied_at IS NULL")})
+    try:
+        yield
+    finally:
+        _waited_for.reset(token)
 
 
 def park(conn: Connection, m: Mutation, who: Principal, batch_id: str, parent_table: str,
          parent_id: str, conflict_id: int) -> MutationResult:
     """Keep ``m`` until ``parent_table``/``parent_id`` arrives; answer it ``parked``."""
+    waited_for = _waited_for.get()
+    if waited_for is not None:
+        waited_for.add(parent_table)
     conn.execute(
         "INSERT INTO parked(mutation_id, device_id, principal, parent_table, parent_id,"
         " mutation, batch_id, at, conflict_id) VALUES (?,?,?,?,?,?,?,?,?)"
@@ -48,6 +67,9 @@ def record_result(conn: Connection, mutation_id: str, result: MutationResult,
 def release(conn: Connection, table: str, record_id: str, apply: Apply) -> int:
     """Apply the mutations waiting for ``table``/``record_id``, which has just landed;
     returns how many were applied (or, refused now, kept with the new reason)."""
+    waited_for = _waited_for.get()
+    if waited_for is not None and table not in waited_for:
+        return 0
     waiting = conn.execute(
         "SELECT * FROM parked WHERE parent_table = ? AND parent_id = ? AND applied_at IS NULL"
         " ORDER BY id", [table, record_id]).fetchall()

@@ -23,9 +23,11 @@ from fieldapp.wire import MAX_SKEW_MS, Mutation, PushRequest, PushResponse
 from sync_server import faults
 from sync_server.clock import ServerClock
 from sync_server.errors import ApiError
+from sync_server.services import audit
 from sync_server.services.auth import Principal
+from sync_server.storage import rows
 from sync_server.storage.db import Connection, utc_now
-from sync_server.sync import merge
+from sync_server.sync import merge, parking, write_checks
 
 
 def digest(m: Mutation) -> str:
@@ -60,12 +62,16 @@ def push_batch(conn: Connection, body: PushRequest, who: Principal,
                            " with other mutations or by another device; nothing was applied")
         replay = PushResponse.model_validate_json(stored["response"])
         return replay.model_copy(update={"replayed": True})
-    _check_ids(conn, body.mutations, digests, who)
+    answered = _check_ids(conn, body.mutations, digests, who)
     results = []
-    for m in body.mutations:
-        results.append(merge.apply_mutation(conn, bounded(m, clock), who, body.batch_id,
-                                            digest=digests[m.mutation_id]))
-        faults.after_mutation(len(results))
+    with audit.appending(), rows.cached(), parking.watching(conn):
+        _prefetch(conn, body.mutations)
+        for m in body.mutations:
+            new = m.mutation_id not in answered
+            answered.add(m.mutation_id)  # a repeat later in the batch gets this answer
+            results.append(merge.apply_mutation(conn, bounded(m, clock), who, body.batch_id,
+                                                digest=digests[m.mutation_id], new=new))
+            faults.after_mutation(len(results))
     response = PushResponse(batch_id=body.batch_id, results=results,
                             server_hlc=clock.now())
     conn.execute("INSERT INTO batches(batch_id, device_id, response, at, digest)"
@@ -74,15 +80,29 @@ def push_batch(conn: Connection, body: PushRequest, who: Principal,
     return response
 
 
+def _prefetch(conn: Connection, mutations: list[Mutation]) -> None:
+    """The batch's records and the records they name as parents, read in a query a table
+    (a push reads each again per mutation: its record, its job)."""
+    wanted: dict[str, set[str]] = {}
+    for m in mutations:
+        wanted.setdefault(m.table, set()).add(m.record_id)
+        for name, table in write_checks.PARENTS.items():
+            if isinstance(m.fields.get(name), str):  # any other value is refused by its check
+                wanted.setdefault(table, set()).add(m.fields[name])
+    for table, ids in wanted.items():
+        rows.prefetch(conn, table, ids)
+
+
 def _check_ids(conn: Connection, mutations: list[Mutation], digests: dict[str, str],
-               who: Principal) -> None:
+               who: Principal) -> set[str]:
     """A mutation id seen before must be this device's, with the same content (a resend
-    in a new batch is answered from its stored result, as a repeat within one batch)."""
+    in a new batch is answered from its stored result, as a repeat within one batch).
+    Returns the ids that already have a stored answer."""
     seen: dict[str, str] = {}
     for m in mutations:
         if seen.setdefault(m.mutation_id, digests[m.mutation_id]) != digests[m.mutation_id]:
             raise _reused(m.mutation_id)
-    ids = list(seen)
+    ids, answered = list(seen), set()
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         for row in conn.execute(
@@ -91,6 +111,8 @@ def _check_ids(conn: Connection, mutations: list[Mutation], digests: dict[str, s
             if (row["device_id"] not in (None, who.device_id)
                     or row["digest"] not in (None, digests[row["mutation_id"]])):
                 raise _reused(row["mutation_id"])
+            answered.add(row["mutation_id"])
+    return answered
 
 
 def _reused(mutation_id: str) -> ApiError:
