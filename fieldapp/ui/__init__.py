@@ -6,4 +6,10 @@
     sync_worker.py           the sync thread; collector.py gc on the UI thread only
     screens/ dialogs/ widgets/   what the technician sees
     i18n/                    strings, languages and the sentences for error codes
+    signal_refs.py           emit() and disconnect() without losing references to True
 """
+
+from fieldapp.ui import signal_refs
+
+# Before any screen emits a signal: this PySide loses a reference to True with each emit.
+signal_refs.install()
