@@ -78,6 +78,9 @@ class IdleLock(QObject):
         self._ask_password()
 
     def _ask_password(self) -> None:
+        if self.window.ctx.replica is None:  # the window was shut down: nothing left to show
+            self.dialog = None
+            return
         session = self.window.ctx.call(ops.session)
         self.dialog = UnlockDialog(self.window.ctx, session, self.window)
         self.dialog.finished.connect(self._password_done)

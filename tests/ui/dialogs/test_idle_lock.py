@@ -41,7 +41,7 @@ def test_it_locks_hides_everything_and_opens_with_the_password(qtbot: QtBot,
     tap(qtbot, lock.dialog.ok)
     window.ctx.tasks.wait_idle()  # the hash is checked in the background
     assert lock.is_locked and lock.dialog.status.text() == "密码不正确"
-    with qtbot.waitSignal(lock.unlocked, timeout=2_000):
+    with qtbot.waitSignal(lock.unlocked, timeout=10_000):  # argon2 on a busy machine
         type_text(lock.dialog.password, "right-password")
         tap(qtbot, lock.dialog.ok)
     assert window.centralWidget().isVisible() and customer.isVisible()
@@ -64,6 +64,15 @@ def test_input_keeps_it_open(qtbot: QtBot, window: MainWindow) -> None:
         assert deadline() > before + 50
     assert not lock.is_locked
     qtbot.waitUntil(lambda: lock.is_locked, timeout=10_000)
+
+
+def test_a_lock_closed_after_the_window_shut_down_asks_nothing(qtbot: QtBot,
+                                                                window: MainWindow) -> None:
+    lock = locking(qtbot, window)
+    window.shutdown()  # the app quits while locked: its dialogs close after the replica
+    assert lock.dialog is not None
+    lock.dialog.reject()  # before, it asked the closed replica for the session again
+    assert lock.dialog is None
 
 
 def test_no_lock_without_an_offline_password_or_when_switched_off(qtbot: QtBot,
