@@ -35,6 +35,9 @@ from tests.world import PASSWORD, USERS, rows, seed_replica
 
 TEST_PG = os.environ.get("FIELDAPP_TEST_PG", "")
 
+# On several processes, a worker that dies (even after its last test) fails the run.
+pytest_plugins = ["tests.worker_exit"]
+
 
 @cache
 def password_hash() -> str:
