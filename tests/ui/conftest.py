@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -19,8 +21,35 @@ from tests.ui.ui_helpers import free_port
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _theme(qapp: QApplication) -> None:
+def _theme(qapp: QApplication) -> Iterator[None]:
     theme.apply(qapp)
+    start = _shared_refcounts()
+    yield
+    _tear_down_widgets(qapp)
+    low = {name: (before, after) for (name, before), after
+           in zip(start.items(), _shared_refcounts().values(), strict=True) if after < before / 2}
+    # A C extension that gives back a reference to True, False or None it never took
+    # aborts the interpreter at exit once the count reaches 0 (bool_dealloc), after every
+    # test passed: fail here, naming the counts, long before that.
+    assert not low, f"references to shared constants lost during the UI tests: {low}"
+
+
+def _shared_refcounts() -> dict[str, int]:
+    gc.collect()
+    return {"True": sys.getrefcount(True), "False": sys.getrefcount(False),
+            "None": sys.getrefcount(None)}
+
+
+def _tear_down_widgets(qapp: QApplication) -> None:
+    """Every window the tests left is closed and deleted while the interpreter is whole:
+    left to the QApplication's destruction at exit, Qt would destroy them (and release the
+    Python objects they hold) while Python is being finalised."""
+    for widget in qapp.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qapp.processEvents()
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
