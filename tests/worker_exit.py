@@ -16,8 +16,21 @@ from typing import Any
 
 import pytest
 
+# pytest-xdist waits 10 s for a worker to exit, then kills it: on a loaded machine a UI
+# worker's shutdown (freeing its windows, joining threads) can take longer, and the kill
+# would hide an abort that comes late in it. Given time, a SIGKILL means a real hang.
+EXIT_TIMEOUT_S = 120
+
 _nodes: list[Any] = []  # every worker started in this run, replacements included
 _lost: list[str] = []  # workers xdist saw die, in words
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        from xdist.workermanage import NodeManager
+    except ImportError:  # run without pytest-xdist
+        return
+    NodeManager.EXIT_TIMEOUT = max(NodeManager.EXIT_TIMEOUT, EXIT_TIMEOUT_S)
 
 
 # Optional: xdist's hooks are unknown without it (``-p no:xdist``).
