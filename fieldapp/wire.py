@@ -137,6 +137,22 @@ class PullResponse(_Strict):
     epoch: str | None = Field(default=None, max_length=EPOCH_MAX)
 
 
+class SnapshotTable(_Strict):
+    """One table of a snapshot: its column names once, then each record's values."""
+    table: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+class SnapshotResponse(_Strict):
+    """An empty tablet's whole scope (``/sync/snapshot``); its pulls go on from ``cursor``."""
+    format: int
+    cursor: int
+    server_hlc: str
+    epoch: str | None = Field(default=None, max_length=EPOCH_MAX)
+    tables: list[SnapshotTable]
+
+
 class WakeResponse(_Strict):
     """A long poll's answer: whether a pull after the cursor would bring anything."""
     wake: bool

@@ -36,7 +36,7 @@ from sync_server.services.throttle import sign_in
 from sync_server.services.token_rotation import refresh as refresh_token
 from sync_server.storage import epoch
 from sync_server.storage.db import utc_now
-from sync_server.sync import conflict_rows
+from sync_server.sync import conflict_rows, snapshot
 from sync_server.sync import push as sync_push
 from sync_server.sync.pull import has_news, pull, scope_changed
 from sync_server.sync.wake import MAX_HOLD
@@ -114,6 +114,23 @@ def pull_changes(who: Who, server: ServerDep,
             changes, next_cursor, more = pull(conn, who, cursor, limit)
     return PullResponse(changes=changes, cursor=next_cursor, more=more,
                         server_hlc=server.clock.now(), epoch=history)
+
+
+@router.get("/sync/snapshot", response_class=Response,
+            responses={200: {"content": {"application/json": {}}}})
+def sync_snapshot(who: Who, server: ServerDep,
+                  layout: Annotated[int, Query(alias="format", ge=1,
+                                               le=snapshot.SNAPSHOT_FORMAT)] = 1,
+                  ) -> Response:
+    """An empty tablet's whole scope in one answer, with the cursor its pulls go on from
+    (``snapshot.py``): a first sync without a page-by-page merge."""
+    snapshot.check(who)
+    with server.db.write() as conn:
+        history = epoch.current(conn)
+        tables, cursor = snapshot.take(conn, who)
+    # Encoded after the lock is let go: the rows are already this moment's.
+    return Response(snapshot.body(tables, cursor, server.clock.now(), history),
+                    media_type="application/json")
 
 
 @router.get("/sync/wait")

@@ -1,0 +1,76 @@
+"""The snapshot an empty tablet is provisioned from: every record of its scope as it is now,
+table by table as rows of values (no field names per record), with the cursor its pulls
+continue from.
+
+The rows and the cursor come from one transaction holding the write lock, so the snapshot
+holds every change up to the cursor and none after it: the tablet's first cursor pull brings
+exactly what was written since. The write lock (not a read) for two reasons: the device's
+scope is recorded at cursor 0 as a first pull records it (``pull._record_scope``), and on
+PostgreSQL a read transaction sees each statement's own moment, while under the lock nothing
+commits between the statements.
+
+A technician's device only: an office account's scope may be the whole utility, which is not
+one answer's worth; it pulls by cursor (answered ``snapshot_unavailable``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fieldapp.domain.roles import OFFICE_ROLES
+from fieldapp.records import TABLES
+from sync_server.errors import ApiError
+from sync_server.services.auth import Principal
+from sync_server.storage.db import Connection
+from sync_server.sync.pull import _ASSIGNED, _record_scope
+
+# The layout of the answer; a tablet names the one it reads, so a later layout can be added
+# beside this one.
+SNAPSHOT_FORMAT = 1
+
+
+def columns(table: str) -> list[str]:
+    """What a tablet stores of a record: its id, fields, version and clock stamp."""
+    return ["id", *TABLES[table].columns, "version", "hlc"]
+
+
+def check(who: Principal) -> None:
+    """Refuse an office account before any lock is taken."""
+    if who.role in OFFICE_ROLES:
+        raise ApiError(409, "snapshot_unavailable",
+                       "an office account's scope is pulled by cursor, not as one snapshot")
+
+
+def take(conn: Connection, who: Principal) -> tuple[dict[str, list[list[Any]]], int]:
+    """The rows of ``who``'s scope per table, and the cursor they are complete up to;
+    ``conn`` holds the write lock."""
+    cursor = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+    _record_scope(conn, who, 0)
+    tables: dict[str, list[list[Any]]] = {}
+    for table, spec in TABLES.items():
+        quoted = ", ".join(f'"{c}"' for c in columns(table))
+        sql = f'SELECT {quoted} FROM "{table}"'
+        params: list[Any] = []
+        if spec.scoped:
+            sql += f" WHERE customer_id IN ({_ASSIGNED})"
+            params = [who.username]
+        tables[table] = [list(row) for row in conn.execute(sql, params).fetchall()]
+    return tables, cursor
+
+
+def body(tables: dict[str, list[list[Any]]], cursor: int, server_hlc: str,
+         epoch: str | None) -> bytes:
+    """The answer's JSON, written once by the standard encoder (a model's serializer per
+    record costs more than the whole query)."""
+    return json.dumps({
+        "format": SNAPSHOT_FORMAT, "cursor": cursor, "server_hlc": server_hlc, "epoch": epoch,
+        "tables": [{"table": t, "columns": columns(t), "rows": rows}
+                   for t, rows in tables.items()],
+    }, ensure_ascii=False, separators=(",", ":"), default=_plain).encode()
+
+
+def _plain(value: Any) -> str:
+    """A value the encoder has no form for (a PostgreSQL date or decimal) as the pull's
+    models write it."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
