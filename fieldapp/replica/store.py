@@ -141,6 +141,16 @@ END
 """
 
 
+def kb_fts_triggers() -> dict[str, str]:
+    """The triggers that keep the knowledge-base index current, by name: a bulk load drops
+    them, rebuilds the index once and creates them again."""
+    found = {}
+    for statement in _complete_statements(KB_FTS_DDL + ";"):
+        if statement.startswith("CREATE TRIGGER"):
+            found[statement.split()[2]] = statement
+    return found
+
+
 DB_FILE = "replica.sqlite3"  # in the data folder
 PLAIN_HEADER = b"SQLite format 3\x00"
 # Errors of either driver: the server and tools use the standard library's sqlite3.

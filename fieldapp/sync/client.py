@@ -33,9 +33,10 @@ from fieldapp.errors import AuthError, ServerRejected, WipeRequested
 from fieldapp.local_time import now_iso
 from fieldapp.replica import Replica, Session, unlock
 from fieldapp.replica.store import SCHEMA_VERSION
-from fieldapp.sync import kb_figures
+from fieldapp.sync import kb_figures, provision
 from fieldapp.sync.apply import Applied, apply_changes
 from fieldapp.sync.credentials import TokenStore
+from fieldapp.sync.progress import Progress, ProgressFn
 from fieldapp.sync.resend import EPOCH_KEY, resend_after_restore
 from fieldapp.sync.transport import RequestsTransport, Response, Transport
 from fieldapp.wire import (
@@ -69,15 +70,6 @@ log = logging.getLogger("fieldapp.sync")
 
 
 @dataclass
-class Progress:
-    phase: str  # "upload", "push", "pull", "figures"
-    done: int
-    total: int
-    bytes_done: int = 0
-    bytes_total: int = 0
-
-
-@dataclass
 class SyncReport:
     uploaded_files: int = 0
     uploaded_bytes: int = 0
@@ -98,7 +90,6 @@ class _HistoryChanged(Exception):
     """The server's epoch changed during this sync: start it over from the files."""
 
 
-ProgressFn = Callable[[Progress], None]
 T = TypeVar("T")
 DbRunner = Callable[[Callable[[], Any]], Any]
 
@@ -355,6 +346,8 @@ class SyncClient:
         self.r.observe(resp.server_hlc)
 
     def _pull(self, report: SyncReport, notify: ProgressFn) -> None:
+        if not provision.first_sync(self, report, notify):
+            raise _HistoryChanged  # the snapshot was of another history
         cursor = int(self._db(lambda: self.r.state("cursor")) or 0)
         more = True
         while more:

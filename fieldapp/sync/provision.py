@@ -1,0 +1,135 @@
+"""An empty tablet's first sync in bulk: the server sends the device's whole scope as one
+snapshot (``/sync/snapshot``), the tablet loads it with plain prepared inserts in one
+transaction, builds the knowledge-base index once, and its pulls go on by cursor from the
+snapshot's (taken in the same server transaction as the rows, so nothing is missed or
+applied twice).
+
+Only a replica with nothing in it takes this path: no cursor, no outbox row, no file, no
+record. Anything else (unsent work, a replica set to pull again after a server restore) goes
+through the merge of ``apply.py``, which keeps local work. A download cut off or a load that
+fails leaves the replica as it was (the load is one transaction); the next sync asks again.
+
+``FIELDAPP_FIRST_SYNC=pages`` provisions page by page through the merge instead (as before
+the snapshot, and as the tests run both ways).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from fieldapp.errors import ServerRejected
+from fieldapp.records import TABLES
+from fieldapp.replica.store import DatabaseError, kb_fts_triggers
+from fieldapp.sync.progress import Progress, ProgressFn
+from fieldapp.wire import SnapshotResponse, SnapshotTable
+
+if TYPE_CHECKING:
+    from fieldapp.replica import Replica
+    from fieldapp.sync.client import SyncClient, SyncReport
+
+FIRST_SYNC_ENV = "FIELDAPP_FIRST_SYNC"
+SNAPSHOT_FORMAT = 1  # the snapshot layout this tablet reads
+# A server from before snapshots (404), or an account whose scope is pulled by cursor (409).
+NO_SNAPSHOT = (404, 409)
+log = logging.getLogger("fieldapp.sync")
+
+
+def first_sync(client: SyncClient, report: SyncReport, notify: ProgressFn) -> bool:
+    """Provision an empty replica from a snapshot, if it is one; then the cursor pull goes
+    on from the snapshot's cursor (or from 0, as before, when no snapshot was taken).
+    False when the snapshot came from another server history than the one this tablet
+    knew: the sync starts over."""
+    if os.environ.get(FIRST_SYNC_ENV) == "pages" or not client._db(lambda: is_empty(client.r)):
+        return True
+    notify(Progress("pull", 0, 0))  # busy: the snapshot is being prepared and sent
+    try:
+        resp = client._call("GET", "/api/v1/sync/snapshot",
+                            params={"format": SNAPSHOT_FORMAT})
+    except ServerRejected as exc:
+        if exc.status in NO_SNAPSHOT:
+            return True
+        raise
+    try:
+        snap = SnapshotResponse.model_validate_json(resp.content)
+    except ValidationError as exc:  # not a snapshot this tablet reads: pull by pages
+        log.warning("the server's snapshot could not be read (%s): pulling by pages", exc)
+        return True
+    if client._see_epoch(snap.epoch, report):
+        return False
+    total = sum(len(t.rows) for t in snap.tables)
+    loaded = client._db(lambda: load(client.r, snap, lambda n: notify(
+        Progress("pull", n, total))))
+    if loaded:
+        report.pulled += loaded
+    return True
+
+
+def is_empty(replica: Replica) -> bool:
+    """Nothing pulled, captured or queued on this replica yet."""
+    if int(replica.state("cursor") or 0) != 0:
+        return False
+    db = replica.db
+    if db.execute("SELECT EXISTS (SELECT 1 FROM outbox) OR EXISTS (SELECT 1 FROM blobs)"
+                  ).fetchone()[0]:
+        return False
+    return not any(db.execute(f"SELECT EXISTS (SELECT 1 FROM [{table}])").fetchone()[0]
+                   for table in TABLES)
+
+
+def load(replica: Replica, snap: SnapshotResponse,
+         on_rows: Callable[[int], None] | None = None) -> int:
+    """Insert the snapshot's rows and its cursor in one transaction; the number of records
+    loaded, 0 when the replica was no longer empty or the rows did not fit (nothing is
+    written then, and the pull by pages brings them)."""
+    done = 0
+    try:
+        with replica.transaction() as db:
+            if not is_empty(replica):
+                return 0  # something was captured since the question: merge instead
+            conn = db.conn
+            # The index is built once from the loaded articles, not row by row through
+            # its triggers (put back in the same transaction).
+            triggers = kb_fts_triggers()
+            for name in triggers:
+                conn.execute(f"DROP TRIGGER {name}")
+            for table in snap.tables:
+                rows = _rows(table)
+                if rows is None:
+                    continue
+                names = ["id", *TABLES[table.table].columns, "version", "hlc"]
+                conn.executemany(
+                    f"INSERT INTO [{table.table}] ({', '.join(f'[{c}]' for c in names)})"
+                    f" VALUES ({', '.join('?' * len(names))})", rows)
+                done += len(rows)
+                if on_rows:
+                    on_rows(done)
+            conn.execute("INSERT INTO kb_fts(kb_fts) VALUES ('rebuild')")
+            for sql in triggers.values():
+                conn.execute(sql)
+            conn.execute("INSERT INTO sync_state(key, value) VALUES ('cursor', ?)"
+                         " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                         [str(snap.cursor)])
+    except (*DatabaseError, IndexError) as exc:  # rows that break a constraint, or too short
+        log.warning("the snapshot could not be loaded (%s): pulling by pages", exc)
+        return 0
+    replica.observe(snap.server_hlc)
+    return done
+
+
+def _rows(table: SnapshotTable) -> list[Any] | None:
+    """The table's rows in this tablet's column order (a column it lacks is empty, one it
+    does not know is left out); None for a table this client version does not know."""
+    spec = TABLES.get(table.table)
+    if spec is None:
+        return None
+    names = ["id", *spec.columns, "version", "hlc"]
+    if table.columns == names:
+        return table.rows
+    where = {c: i for i, c in enumerate(table.columns)}
+    picks = [where.get(c) for c in names]
+    return [[row[i] if i is not None else None for i in picks] for row in table.rows]
