@@ -16,6 +16,7 @@ one answer's worth; it pulls by cursor (answered ``snapshot_unavailable``).
 from __future__ import annotations
 
 import json
+import sqlite3
 from typing import Any
 
 from fieldapp.domain.roles import OFFICE_ROLES
@@ -42,12 +43,12 @@ def check(who: Principal) -> None:
                        "an office account's scope is pulled by cursor, not as one snapshot")
 
 
-def take(conn: Connection, who: Principal) -> tuple[dict[str, list[list[Any]]], int]:
+def take(conn: Connection, who: Principal) -> tuple[dict[str, list[Any]], int]:
     """The rows of ``who``'s scope per table, and the cursor they are complete up to;
     ``conn`` holds the write lock."""
     cursor = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
     _record_scope(conn, who, 0)
-    tables: dict[str, list[list[Any]]] = {}
+    tables: dict[str, list[Any]] = {}
     for table, spec in TABLES.items():
         quoted = ", ".join(f'"{c}"' for c in columns(table))
         sql = f'SELECT {quoted} FROM "{table}"'
@@ -55,11 +56,21 @@ def take(conn: Connection, who: Principal) -> tuple[dict[str, list[list[Any]]], 
         if spec.scoped:
             sql += f" WHERE customer_id IN ({_ASSIGNED})"
             params = [who.username]
-        tables[table] = [list(row) for row in conn.execute(sql, params).fetchall()]
+        tables[table] = _values(conn, sql, params)
     return tables, cursor
 
 
-def body(tables: dict[str, list[list[Any]]], cursor: int, server_hlc: str,
+def _values(conn: Connection, sql: str, params: list[Any]) -> list[Any]:
+    """The rows as plain tuples: on SQLite without making a ``sqlite3.Row`` of each first
+    (a third of the query's time on a tablet's 28,000 records)."""
+    if isinstance(conn, sqlite3.Connection):
+        cursor = conn.cursor()
+        cursor.row_factory = None
+        return cursor.execute(sql, params).fetchall()
+    return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+
+
+def body(tables: dict[str, list[Any]], cursor: int, server_hlc: str,
          epoch: str | None) -> bytes:
     """The answer's JSON, written once by the standard encoder (a model's serializer per
     record costs more than the whole query)."""
