@@ -26,6 +26,7 @@ import requests
 
 from fieldapp.replica import Replica
 from fieldapp.sync.client import SyncClient
+from fieldapp.sync.provision import FIRST_SYNC_ENV
 from sync_server.services import auth
 from sync_server.services.records import insert_records, seed_forms
 from sync_server.storage.db import DATABASE_URL_ENV, open_database
@@ -236,6 +237,14 @@ def synced_tablet(server: ServerProcess, path: Path,
     client.login(username, PASSWORD)
     client.sync()
     return replica, client
+
+
+@pytest.fixture(params=["snapshot", "pages"])
+def first_sync(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test runs twice: its empty tablets provisioned from the server's snapshot, and
+    page by page through the merge (the same correctness either way)."""
+    monkeypatch.setenv(FIRST_SYNC_ENV, request.param)
+    return str(request.param)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ STROKES = [[[0, 0, 0, 0.4], [40, 10, 16, 0.6], [80, 0, 33, 0.5]],
            [[10, 30, 400, 0.5], [70, 35, 420, 0.5]]]
 
 
+@pytest.mark.usefixtures("first_sync")
 def test_offline_inspection_reaches_the_back_office(server: ServerProcess, tmp_path: Path):
     data_dir = tmp_path / "tablet"
     replica = Replica.open(data_dir)

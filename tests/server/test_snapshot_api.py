@@ -37,7 +37,7 @@ def test_no_valid_token_no_snapshot(server: ServerProcess, headers: dict[str, st
 def test_an_expired_token_is_refused(server: ServerProcess):
     headers = login(server, "tech01", "pad-1")
     server.query("UPDATE devices SET expires_at = '2000-01-01T00:00:00+00:00'"
-                 " WHERE device_id = 'pad-1'")
+                 " WHERE device_id = 'pad-1' RETURNING device_id")
     resp = get(server, headers)
     assert resp.status_code == 401 and resp.json()["error"] == "token_expired"
 

@@ -244,6 +244,7 @@ def test_stale_status_never_reopens_a_completed_job(server):
     assert (json.loads(kept["preserved"]), kept["preserved_by"]) == ("accepted", "tech01")
 
 
+@pytest.mark.usefixtures("first_sync")
 def test_pull_is_scoped_to_the_technicians_jobs(server, tmp_path: Path):
     replica = Replica.open(tmp_path)
     client = SyncClient(replica, server.url)
@@ -308,6 +309,7 @@ def test_server_errors_reach_the_client_as_codes(server, tmp_path: Path):
     assert (err.value.code, err.value.status) == ("malformed_request", 422)
 
 
+@pytest.mark.usefixtures("first_sync")
 def test_a_job_assigned_later_brings_its_customers_history(server, tmp_path: Path):
     replica = Replica.open(tmp_path)
     client = SyncClient(replica, server.url)

@@ -51,6 +51,7 @@ def deleted_offline(server: ServerProcess,
     return replica, client, reading_id, version
 
 
+@pytest.mark.usefixtures("first_sync")
 def test_a_delete_leaves_every_tablet_and_keeps_the_row(server: ServerProcess, tmp_path: Path):
     first, first_client = synced_tablet(server, tmp_path / "a")
     reading_id = add_reading(first, 1234.5)

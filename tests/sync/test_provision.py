@@ -16,6 +16,7 @@ from fieldapp.replica import Replica
 from fieldapp.replica.store import kb_fts_triggers
 from fieldapp.sync import provision
 from fieldapp.sync.client import Progress, SyncClient
+from fieldapp.sync.resend import EPOCH_KEY
 from fieldapp.sync.transport import Response
 from fieldapp.wire import SnapshotResponse
 from sync_server.services.records import insert_records
@@ -201,3 +202,22 @@ def test_an_office_account_pulls_by_cursor(server: ServerProcess, tmp_path: Path
     assert "/sync/snapshot" in paths(client)  # asked, answered 409, pulled by pages
     assert {r["id"] for r in replica.db.query("SELECT id FROM customers")} == {
         "cust-1", "cust-2", "cust-3"}
+
+
+def test_a_restore_between_the_epoch_and_the_snapshot_starts_the_sync_over(
+        server: ServerProcess, tmp_path: Path, monkeypatch):
+    replica, client = tablet(server, tmp_path / "tablet", "snapshot", monkeypatch)
+    changed: list[Progress] = []
+
+    def restore_now(progress: Progress) -> None:
+        if progress.phase == "pull" and not changed:
+            server.query("UPDATE server_state SET value = 'f00d' WHERE key = 'sync.epoch'"
+                         " RETURNING key")
+            changed.append(progress)
+
+    report = client.sync(progress=restore_now)
+    assert changed and report.server_restored
+    assert replica.state(EPOCH_KEY) == "f00d"
+    assert paths(client).count("/sync/snapshot") == 2  # the first one's history was left
+    assert replica.find("customers", "cust-2") is not None
+    assert replica.state("cursor") == str(server.scalar("SELECT max(seq) FROM changes"))

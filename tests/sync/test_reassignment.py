@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import requests
 
 from tests.conftest import ServerProcess, synced_tablet
@@ -53,6 +54,7 @@ def test_offline_work_on_a_reassigned_job_is_kept_and_the_user_told(server: Serv
     assert replica.find("customers", "cust-2") is not None
 
 
+@pytest.mark.usefixtures("first_sync")
 def test_a_job_reassigned_away_without_local_work_leaves_the_tablet(server: ServerProcess,
                                                                     tmp_path: Path):
     replica, client = synced_tablet(server, tmp_path / "tablet")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import requests
 from PIL import Image
 
@@ -57,6 +58,7 @@ def captured(server: ServerProcess, sub_id: str) -> dict[str, object]:
 
 
 @sqlite_only
+@pytest.mark.usefixtures("first_sync")
 def test_a_tablet_that_synced_after_the_backup_resends_what_the_restored_server_lost(
         tmp_path: Path, server: ServerProcess) -> None:
     replica, client = synced_tablet(server, tmp_path / "tablet")
