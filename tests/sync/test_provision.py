@@ -24,6 +24,7 @@ from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess
 from tests.server.test_sync_api import mutation, office_push
 from tests.sync.test_faults import FlakyTransport
+from tests.sync.test_server_restore import restore_during
 from tests.world import PASSWORD
 
 ARTICLE = {"title": "燃气表漏气的检查", "category": "safety", "body": "用肥皂水检查接头是否漏气。",
@@ -207,14 +208,7 @@ def test_an_office_account_pulls_by_cursor(server: ServerProcess, tmp_path: Path
 def test_a_restore_between_the_epoch_and_the_snapshot_starts_the_sync_over(
         server: ServerProcess, tmp_path: Path, monkeypatch):
     replica, client = tablet(server, tmp_path / "tablet", "snapshot", monkeypatch)
-    changed: list[Progress] = []
-
-    def restore_now(progress: Progress) -> None:
-        if progress.phase == "pull" and not changed:
-            server.query("UPDATE server_state SET value = 'f00d' WHERE key = 'sync.epoch'"
-                         " RETURNING key")
-            changed.append(progress)
-
+    restore_now, changed = restore_during(server, "pull")  # just before the snapshot
     report = client.sync(progress=restore_now)
     assert changed and report.server_restored
     assert replica.state(EPOCH_KEY) == "f00d"

@@ -6,6 +6,7 @@ changes after the restore reach it. Real server processes, a real replica."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,21 @@ from tests.sync.test_deletes import add_reading
 from tests.world import start_checklist
 
 EPOCH_ROW = "SELECT value FROM server_state WHERE key = 'sync.epoch'"
+
+
+def restore_during(server: ServerProcess, phase: str
+                   ) -> tuple[Callable[[Progress], None], list[Progress]]:
+    """A progress callback that gives the server a new epoch (as a restore does) the first
+    time a sync reports ``phase``, and the list that report is kept in."""
+    changed: list[Progress] = []
+
+    def restore_now(progress: Progress) -> None:
+        if progress.phase == phase and not changed:
+            server.query("UPDATE server_state SET value = 'f00d' WHERE key = 'sync.epoch'"
+                         " RETURNING key")
+            changed.append(progress)
+
+    return restore_now, changed
 
 
 def epoch_of(server: ServerProcess) -> str | None:
@@ -248,14 +264,7 @@ def test_an_epoch_that_changes_during_a_sync_restarts_it_in_order(
     add_reading(replica, 1200.0)
     client.sync()
     pending = add_reading(replica, 1300.0)
-    changed = []
-
-    def restore_now(progress: Progress) -> None:
-        if progress.phase == "push" and not changed:
-            server.query("UPDATE server_state SET value = 'f00d' WHERE key = 'sync.epoch'"
-                         " RETURNING key")
-            changed.append(progress)
-
+    restore_now, changed = restore_during(server, "push")
     report = client.sync(progress=restore_now)
     assert changed and report.server_restored
     assert replica.state(EPOCH_KEY) == "f00d"
