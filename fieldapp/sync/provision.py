@@ -59,6 +59,9 @@ def first_sync(client: SyncClient, report: SyncReport, notify: ProgressFn) -> bo
     except ValidationError as exc:  # not a snapshot this tablet reads: pull by pages
         log.warning("the server's snapshot could not be read (%s): pulling by pages", exc)
         return True
+    if snap.format != SNAPSHOT_FORMAT:
+        log.warning("the server sent snapshot layout %s: pulling by pages", snap.format)
+        return True
     if client._see_epoch(snap.epoch, report):
         return False
     total = sum(len(t.rows) for t in snap.tables)
@@ -114,16 +117,22 @@ def load(replica: Replica, snap: SnapshotResponse,
             conn.execute("INSERT INTO sync_state(key, value) VALUES ('cursor', ?)"
                          " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                          [str(snap.cursor)])
-    except (*DatabaseError, IndexError) as exc:  # rows that break a constraint, or too short
+    except (*DatabaseError, IndexError, _Unfit) as exc:  # rows that break a constraint, too
+        # short, or a table without ids: the pages bring them
         log.warning("the snapshot could not be loaded (%s): pulling by pages", exc)
         return 0
     replica.observe(snap.server_hlc)
     return done
 
 
+class _Unfit(Exception):
+    """A table of the snapshot that cannot be loaded as it is."""
+
+
 def _rows(table: SnapshotTable) -> list[Any] | None:
     """The table's rows in this tablet's column order (a column it lacks is empty, one it
-    does not know is left out); None for a table this client version does not know."""
+    does not know is left out); None for a table this client version does not know (the
+    pulls ignore those too)."""
     spec = TABLES.get(table.table)
     if spec is None:
         return None
@@ -131,5 +140,7 @@ def _rows(table: SnapshotTable) -> list[Any] | None:
     if table.columns == names:
         return table.rows
     where = {c: i for i, c in enumerate(table.columns)}
+    if "id" not in where:  # records without ids would be records no pull could correct
+        raise _Unfit(f"{table.table} has no id column")
     picks = [where.get(c) for c in names]
     return [[row[i] if i is not None else None for i in picks] for row in table.rows]

@@ -182,8 +182,20 @@ def _duplicate_a_reading(content: bytes) -> bytes:
     return json.dumps(body).encode()
 
 
+def _another_layout(content: bytes) -> bytes:
+    return json.dumps({**json.loads(content), "format": 2}).encode()
+
+
+def _customers_without_ids(content: bytes) -> bytes:
+    body = json.loads(content)
+    customers = next(t for t in body["tables"] if t["table"] == "customers")
+    customers["columns"][0] = "ident"
+    return json.dumps(body).encode()
+
+
 @pytest.mark.parametrize("change", [_duplicate_a_reading, lambda c: b"{" + c[:100],
-                                    lambda c: json.dumps({"format": 1}).encode()])
+                                    lambda c: json.dumps({"format": 1}).encode(),
+                                    _another_layout, _customers_without_ids])
 def test_a_snapshot_that_does_not_fit_falls_back_to_pages(server: ServerProcess,
                                                          tmp_path: Path, monkeypatch, change):
     paged, paged_client = tablet(server, tmp_path / "paged", "pages", monkeypatch)
