@@ -32,6 +32,7 @@ from sync_server.services.records import insert_records, seed_forms
 from sync_server.storage.db import DATABASE_URL_ENV, open_database
 from tests import pg
 from tests.memory_keyring import vault  # noqa: F401  (a fixture for every test)
+from tests.seed_template import SeedTemplate
 from tests.world import PASSWORD, USERS, rows, seed_replica
 
 TEST_PG = os.environ.get("FIELDAPP_TEST_PG", "")
@@ -60,6 +61,12 @@ def pg_cluster() -> Iterator[pg.PgCluster | None]:
     finally:
         pg.current.stop()
         pg.current = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _world_template(pg_cluster: pg.PgCluster | None) -> Iterator[None]:
+    yield  # set up after the cluster, so torn down before it stops
+    WORLD.drop()
 
 
 @pytest.fixture(autouse=True)
@@ -128,6 +135,11 @@ class ServerProcess:
     trust: bool | str = True  # the CA bundle the health check trusts over HTTPS
 
     def seed_world(self) -> None:
+        """The test world (tests/world.py): users, forms and records, in a storage nothing
+        has used yet copied from the process's seeded template."""
+        WORLD.apply(self)
+
+    def _seed_world(self) -> None:
         db = open_database(self.data_dir, self.database_url)
         try:
             with db.write() as conn:
@@ -227,6 +239,9 @@ class ServerProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
         self.proc = None
+
+
+WORLD = SeedTemplate("world", ServerProcess._seed_world)
 
 
 def synced_tablet(server: ServerProcess, path: Path,

@@ -9,17 +9,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import os
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import psycopg
 import requests
 
 from fieldapp.ids import new_id
@@ -29,8 +24,8 @@ from fieldapp.wire import PROTOCOL_VERSION
 from sync_server.services import auth
 from sync_server.services.records import insert_records
 from sync_server.storage.db import open_database
-from tests import pg
 from tests.conftest import ServerProcess, password_hash
+from tests.seed_template import SeedTemplate
 from tests.world import PASSWORD
 
 # -- the tally ------------------------------------------------------------------------------
@@ -324,41 +319,16 @@ def shared_techs(customer: str) -> list[str]:
     return FLEET[2 + 6 * k: 8 + 6 * k]
 
 
-_templates: dict[str, str] = {}  # backend → the seeded template (a file, or a database)
-
-
 def seed_blackbox(server: ServerProcess) -> None:
     """The test world, plus tech03…tech20 with a customer and a job each, three customers
     shared by six technicians each, a bill, a help article and a setting. Seeded once per
-    run (23 password hashes take seconds), then copied: a file on SQLite, a database made
-    from a template on PostgreSQL."""
-    if server.database_url and pg.current:
-        name = server.database_url.rsplit("/", 1)[1]
-        with psycopg.connect(pg.current.admin_url, autocommit=True) as conn:
-            if "pg" not in _templates:
-                _seed(server)
-                _templates["pg"] = f"bb_template_{os.getpid()}"
-                conn.execute(f'CREATE DATABASE "{_templates["pg"]}" TEMPLATE "{name}"')
-            else:
-                conn.execute(f'DROP DATABASE "{name}"')
-                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_templates["pg"]}"')
-        return
-    target = server.data_dir / "server.sqlite3"
-    if "sqlite" not in _templates:
-        _seed(server)
-        _templates["sqlite"] = tempfile.mkdtemp(prefix="fieldapp-bb-") + "/server.sqlite3"
-        shutil.copyfile(target, _templates["sqlite"])
-    else:
-        shutil.copyfile(_templates["sqlite"], target)
+    run (23 password hashes take seconds), then copied (tests/seed_template.py)."""
+    BLACKBOX.apply(server)
 
 
 def drop_templates() -> None:
     """At the end of the run: the seeded copies go."""
-    if "pg" in _templates and pg.current:
-        with psycopg.connect(pg.current.admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{_templates.pop("pg")}"')
-    if "sqlite" in _templates:
-        shutil.rmtree(Path(_templates.pop("sqlite")).parent, ignore_errors=True)
+    BLACKBOX.drop()
 
 
 def _seed(server: ServerProcess) -> None:
@@ -394,6 +364,9 @@ def _seed(server: ServerProcess) -> None:
             insert_records(conn, "org_settings", [{"id": SETTING, "value": "金陵燃气"}])
     finally:
         db.close()
+
+
+BLACKBOX = SeedTemplate("bb", _seed)
 
 
 def _customer(cid: str, n: int, district: str) -> dict[str, Any]:
