@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fieldapp.errors import InvalidInput
-from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf
+from fieldapp.reports import document_kinds
 from fieldapp.reports.report_data import InspectionReport, from_replica
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
 DOCUMENTS = ("report", "notice")
-_REPORTS: dict[str, Callable[[InspectionReport], bytes]] = {"repair_report": repair_pdf.render}
 
 
 def render(data: InspectionReport, document: str) -> bytes:
@@ -26,13 +25,18 @@ def render(data: InspectionReport, document: str) -> bytes:
     form that found no hazard is refused (``no_hazards``)."""
     if document not in DOCUMENTS:
         raise InvalidInput("unknown_document", f"no document {document}", document=document)
+    # The renderers (reportlab) load with the first PDF made: the server starts without them.
+    from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf
+
     if document == "notice":
         return rectification_pdf.render(data)
-    return _REPORTS.get(data.form_code, inspection_pdf.render)(data)
+    reports: dict[str, Callable[[InspectionReport], bytes]] = {
+        "repair_report": repair_pdf.render}
+    return reports.get(data.form_code, inspection_pdf.render)(data)
 
 
 def file_name(data: InspectionReport, document: str) -> str:
-    title = rectification_pdf.TITLE if document == "notice" else data.form_title
+    title = document_kinds.NOTICE_TITLE if document == "notice" else data.form_title
     return f"{data.job.number}-{title}.pdf"
 
 

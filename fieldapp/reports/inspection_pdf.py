@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from reportlab.platypus import Flowable
 
 from fieldapp.local_time import local_text
+from fieldapp.reports import document_kinds
 from fieldapp.reports.pdf_common import para, spacer
 from fieldapp.reports.report_data import InspectionReport
 from fieldapp.reports.sections import (
@@ -28,7 +29,7 @@ from fieldapp.reports.sections import (
     signature_section,
 )
 
-KIND = "inspection"
+KIND = document_kinds.INSPECTION
 # The standard forms' visit outcome, and its answers when nobody could be seen.
 VISIT_OUTCOME, NOT_ENTERED = "visit_outcome", frozenset({"nobody_home", "refused"})
 NUMERALS = "一二三四五六七八九十"

@@ -17,6 +17,7 @@ from reportlab.platypus import Flowable, KeepTogether, Table
 
 from fieldapp.errors import InvalidInput
 from fieldapp.local_time import local_text
+from fieldapp.reports import document_kinds
 from fieldapp.reports.pdf_common import (
     FRAME_WIDTH,
     grid_style,
@@ -27,8 +28,8 @@ from fieldapp.reports.pdf_common import (
 from fieldapp.reports.report_data import InspectionReport
 from fieldapp.reports.sections import hazard_section, header, render_document, signature_section
 
-KIND = "notice"
-TITLE = "燃气安全隐患整改通知书"
+KIND = document_kinds.NOTICE
+TITLE = document_kinds.NOTICE_TITLE
 # Standing advice printed on every notice: what to do until the hazard is fixed.
 SAFETY_ADVICE = (
     "整改完成前，请保持用气场所通风，用气时不离人，不用时关闭灶前阀；",

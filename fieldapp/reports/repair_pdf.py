@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Table
 
 from fieldapp.forms.loader import as_definition
+from fieldapp.reports import document_kinds
 from fieldapp.reports.lines import AnswerLine
 from fieldapp.reports.pdf_common import FRAME_WIDTH, grid_style, heading, para
 from fieldapp.reports.report_data import InspectionReport
@@ -31,7 +32,7 @@ from fieldapp.reports.sections import (
     signature_section,
 )
 
-KIND = "repair"
+KIND = document_kinds.REPAIR
 PARTS = "parts"  # the repeat of parts used, in the repair form
 _INSTANCE = re.compile(rf"{PARTS}\[(\d+)\]\.(\w+)")
 ROLES = Roles(technician="维修工", visit="维修时间")

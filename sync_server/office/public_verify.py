@@ -23,20 +23,21 @@ from fastapi.templating import Jinja2Templates
 
 from fieldapp.errors import NotFound
 from fieldapp.local_time import local_text
-from fieldapp.reports import inspection_pdf, rectification_pdf, repair_pdf, report_data
+from fieldapp.reports import document_kinds, report_data
 
 router = APIRouter()
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates" / "office")
 HASH = re.compile(r"[0-9a-f]{64}")
 ID = re.compile(r"[\w-]{1,64}")
-KINDS = frozenset({inspection_pdf.KIND, repair_pdf.KIND, rectification_pdf.KIND})
+KINDS = frozenset({document_kinds.INSPECTION, document_kinds.REPAIR, document_kinds.NOTICE})
 
 
 def _kind_of(data: report_data.InspectionReport) -> set[str]:
     """The documents a submission prints: its report (the repair report's own kind for a
     repair form) and, when it found hazards, the notice."""
-    own = repair_pdf.KIND if data.form_code == "repair_report" else inspection_pdf.KIND
-    return {own, rectification_pdf.KIND} if data.hazards else {own}
+    own = (document_kinds.REPAIR if data.form_code == "repair_report"
+           else document_kinds.INSPECTION)
+    return {own, document_kinds.NOTICE} if data.hazards else {own}
 
 
 def _load(request: Request, report_id: str) -> tuple[report_data.InspectionReport,
@@ -77,8 +78,8 @@ def verify(request: Request, kind: str, report_id: str,
     data, notice_number = found
     context["utility"] = data.utility
     if data.content_hash == sha256 and kind in _kind_of(data) and data.state == "submitted":
-        number = notice_number if kind == rectification_pdf.KIND else data.job.number
+        number = notice_number if kind == document_kinds.NOTICE else data.job.number
         context.update(state="match", number=number or data.job.number,
-                       title=rectification_pdf.TITLE if kind == rectification_pdf.KIND
+                       title=document_kinds.NOTICE_TITLE if kind == document_kinds.NOTICE
                        else data.form_title, date=local_text(data.inspected_at, "%Y-%m-%d"))
     return templates.TemplateResponse(request, "public_verify.html", context)
