@@ -7,6 +7,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from fieldapp.local_time import LOCAL_ZONE
 from sync_server.clock import ServerClock
 from sync_server.services import alerts, dispatch
@@ -73,13 +75,12 @@ def test_an_acknowledged_alert_leaves_the_list(db: Storage) -> None:
     assert kinds == 1
 
 
+@pytest.mark.server_env(FIELDAPP_ALERT_SCAN_S="0.3")
 def test_the_server_raises_alerts_itself_and_a_supervisor_acknowledges(
         server: ServerProcess, tmp_path: Path) -> None:
-    server.stop()
-    server.start(FIELDAPP_ALERT_SCAN_S="0.3")
     deadline = time.monotonic() + 15
     while server.scalar("SELECT count(*) FROM alerts") < 3 and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert server.scalar("SELECT count(*) FROM alerts WHERE kind = 'not_accepted'") == 3
 
     dispatcher = office_session(server, "dispatcher")

@@ -50,7 +50,7 @@ def settled(office: requests.Session, url: str, wait: float = 60) -> str:
         if 'http-equiv="refresh"' not in page.text:
             return page.text
         assert time.monotonic() < deadline, "the import never finished"
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 def run(office: requests.Session, url: str, mode: str) -> requests.Response:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ServerProcess, synced_tablet
 from tests.reports.reportkit import repair_done
 from tests.server.test_conflict_review import csrf, office_session
@@ -15,14 +17,13 @@ from tests.server.test_conflict_review import csrf, office_session
 def wait_for(server: ServerProcess, sql: str, timeout: float = 15) -> None:
     deadline = time.monotonic() + timeout
     while not server.scalar(sql) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert server.scalar(sql), sql
 
 
+@pytest.mark.server_env(FIELDAPP_ALERT_SCAN_S="0.3")
 def test_a_repair_done_on_a_tablet_is_texted_called_back_and_closed(server: ServerProcess,
                                                                    tmp_path: Path):
-    server.stop()
-    server.start(FIELDAPP_ALERT_SCAN_S="0.3")
     replica, client = synced_tablet(server, tmp_path / "tech02", "tech02")
     repair_done(replica, "job-3", tmp_path)
     client.sync()
