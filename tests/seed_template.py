@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from tests.conftest import ServerProcess
 
 DB_FILE = "server.sqlite3"
+# The templates made, by label: kept here, not on the instances, because pytest imports
+# tests/conftest.py as ``conftest`` while the test modules import it as ``tests.conftest``,
+# so its module-level objects exist twice in a test process.
+_SQLITE: dict[str, tuple[str, Path]] = {}  # label → (date, directory of the seeded files)
+_PG: dict[str, tuple[str, str]] = {}  # label → (date, template database)
 
 
 class SeedTemplate:
@@ -37,8 +42,6 @@ class SeedTemplate:
     def __init__(self, label: str, seed: Callable[[ServerProcess], None]) -> None:
         self.label = label
         self.seed = seed
-        self._sqlite: tuple[str, Path] | None = None  # (date, directory of the seeded files)
-        self._pg: tuple[str, str] | None = None  # (date, template database)
 
     def apply(self, server: ServerProcess) -> None:
         """Fill ``server``'s storage with the seed: from the template if the storage is
@@ -54,8 +57,9 @@ class SeedTemplate:
         if (server.data_dir / DB_FILE).exists():
             self.seed(server)
             return
-        if self._sqlite and self._sqlite[0] == day:
-            shutil.copytree(self._sqlite[1], server.data_dir, dirs_exist_ok=True)
+        made = _SQLITE.get(self.label)
+        if made and made[0] == day:
+            shutil.copytree(made[1], server.data_dir, dirs_exist_ok=True)
             return
         before = set(os.listdir(server.data_dir))
         self.seed(server)
@@ -67,7 +71,7 @@ class SeedTemplate:
                 shutil.copytree(source, keep / name)
             else:
                 shutil.copyfile(source, keep / name)
-        self._sqlite = (day, keep)
+        _SQLITE[self.label] = (day, keep)
 
     def _apply_pg(self, server: ServerProcess, day: str) -> None:
         assert server.database_url
@@ -76,33 +80,34 @@ class SeedTemplate:
             return
         name = server.database_url.rsplit("/", 1)[1]
         with psycopg.connect(pg.current.admin_url, autocommit=True) as conn:
-            if self._pg and self._pg[0] == day:
+            made = _PG.get(self.label)
+            if made and made[0] == day:
                 conn.execute(f'DROP DATABASE "{name}"')
-                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._pg[1]}"')
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{made[1]}"')
                 return
             self.seed(server)
             self._drop_pg(conn)
             template = f"tpl_{self.label}_{os.getpid()}_{day.replace('-', '')}"
             conn.execute(f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
-            self._pg = (day, template)
+            _PG[self.label] = (day, template)
 
     def drop(self) -> None:
         """At the end of the run (before the cluster stops): the templates go."""
         self._drop_sqlite()
-        if self._pg and pg.current:
+        if self.label in _PG and pg.current:
             with psycopg.connect(pg.current.admin_url, autocommit=True) as conn:
                 self._drop_pg(conn)
-        self._pg = None
+        _PG.pop(self.label, None)
 
     def _drop_sqlite(self) -> None:
-        if self._sqlite:
-            shutil.rmtree(self._sqlite[1], ignore_errors=True)
-        self._sqlite = None
+        made = _SQLITE.pop(self.label, None)
+        if made:
+            shutil.rmtree(made[1], ignore_errors=True)
 
     def _drop_pg(self, conn: psycopg.Connection) -> None:
-        if self._pg:
-            conn.execute(f'DROP DATABASE IF EXISTS "{self._pg[1]}"')
-        self._pg = None
+        made = _PG.pop(self.label, None)
+        if made:
+            conn.execute(f'DROP DATABASE IF EXISTS "{made[1]}"')
 
 
 def _empty(url: str) -> bool:
