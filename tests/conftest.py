@@ -212,7 +212,9 @@ class ServerProcess:
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 env={**base, "PYTHONPATH": str(ROOT), **env})
         self.scheme = "https" if "FIELDAPP_SSL_CERTFILE" in env else "http"
-        deadline = time.monotonic() + 20
+        # A wait for the health check, not a fixed time: generous, because on the shared
+        # 2-core machine under load a two-worker server's imports alone took over 20 s.
+        deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
                 if requests.get(self.url + "/api/v1/health", timeout=1, verify=self.trust).ok:
