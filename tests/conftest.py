@@ -223,6 +223,7 @@ class ServerProcess:
                 # Not listening yet: a refused connect costs about a millisecond, so poll
                 # often (the start takes ~1.5 s; a 0.1 s step wasted 0.05 s of each).
                 time.sleep(0.02)
+        self.kill()  # not left running (and holding its port) after the test that gave up
         raise RuntimeError((self.data_dir / "server.log").read_text())
 
     def kill(self) -> None:
