@@ -37,6 +37,9 @@ def inner_run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch,
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile(test_inner="def test_passes():\n    pass\n")
     monkeypatch.setenv("INNER_DIE", die)
+    # Run from a worker of the outer session, the inner controller would take itself for one.
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")  # only the plugins named here
     return pytester.runpytest_subprocess("-p", "xdist", "-p", "tests.worker_exit", "-n", "1",

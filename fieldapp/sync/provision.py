@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from fieldapp.changes import Changes
 from fieldapp.errors import ServerRejected
 from fieldapp.records import TABLES
 from fieldapp.replica.store import DatabaseError, kb_fts_triggers
@@ -69,6 +70,9 @@ def first_sync(client: SyncClient, report: SyncReport, notify: ProgressFn) -> bo
         Progress("pull", n, total))))
     if loaded:
         report.pulled += loaded
+        # The screens redraw what a sync changed: here, every table that came in.
+        report.changes = report.changes | Changes(
+            frozenset(t.table for t in snap.tables if t.rows), frozenset())
     return True
 
 

@@ -39,6 +39,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/api/v1/auth/refresh"): SIGNED_IN,
     ("POST", "/api/v1/sync/push"): {"technician", *OFFICE},
     ("GET", "/api/v1/sync/pull"): SIGNED_IN,
+    ("GET", "/api/v1/sync/snapshot"): SIGNED_IN,  # an office account is told to pull (409)
     ("GET", "/api/v1/sync/wait"): SIGNED_IN,
     ("GET", "/api/v1/sync/epoch"): SIGNED_IN,
     ("GET", "/api/v1/attachments/{sha256}"): SIGNED_IN,
