@@ -72,6 +72,16 @@ def log(conn: Connection, entry: Mapping[str, Any],
     return seq, digest
 
 
+_INSERT_NUMBERED = (f"INSERT INTO changes(seq, {', '.join(CHAINED)}, prev_hash, hash)"
+                    f" VALUES ({', '.join('?' * (len(CHAINED) + 3))})")
+
+
+def _read_head(conn: Connection) -> tuple[int, str]:
+    """The last entry's seq and hash (0 and GENESIS for an empty log)."""
+    row = conn.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1] or GENESIS) if row else (0, GENESIS)
+
+
 class _Head:
     """The last entry's seq and hash, as this write transaction left them."""
 
@@ -81,15 +91,12 @@ class _Head:
 
     def append(self, conn: Connection, entry: Mapping[str, Any]) -> tuple[int, str]:
         if self.seq is None:
-            row = conn.execute("SELECT seq, hash FROM changes ORDER BY seq DESC LIMIT 1"
-                               ).fetchone()
-            self.seq, self.hash = (row[0], row[1] or GENESIS) if row else (0, GENESIS)
+            self.seq, self.hash = _read_head(conn)
         # Numbered here, as log_many does: the write lock keeps every other writer out, so
         # the number after the highest is free, and no RETURNING has to wait for it.
         seq, digest = self.seq + 1, entry_hash(self.hash, entry)
-        conn.execute(f"INSERT INTO changes(seq, {', '.join(CHAINED)}, prev_hash, hash) VALUES"
-                     f" ({', '.join('?' * (len(CHAINED) + 3))})",
-                     [seq, *(entry.get(c) for c in CHAINED), self.hash, digest])
+        conn.execute(_INSERT_NUMBERED, [seq, *(entry.get(c) for c in CHAINED), self.hash,
+                                        digest])
         self.seq, self.hash = seq, digest
         return seq, digest
 
@@ -125,16 +132,14 @@ def log_many(conn: Connection, entries: Sequence[Mapping[str, Any]]) -> list[int
     if not entries:
         return []
     forget_head()  # its entries move the head on
-    prev = last_hash(conn)
-    start = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
+    start, prev = _read_head(conn)
     seqs = list(range(start + 1, start + 1 + len(entries)))
     rows = []
     for seq, entry in zip(seqs, entries, strict=True):
         digest = entry_hash(prev, entry)
         rows.append([seq, *(entry.get(c) for c in CHAINED), prev, digest])
         prev = digest
-    conn.executemany(f"INSERT INTO changes(seq, {', '.join(CHAINED)}, prev_hash, hash) VALUES"
-                     f" ({', '.join('?' * (len(CHAINED) + 3))})", rows)
+    conn.executemany(_INSERT_NUMBERED, rows)
     return seqs
 
 
