@@ -35,7 +35,7 @@ GLOBAL_TABLES = tuple(name for name, spec in TABLES.items() if not spec.scoped)
 SYNCED = f"tbl IN ({','.join(repr(name) for name in TABLES)})"
 
 
-_ASSIGNED = "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?"
+ASSIGNED = "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?"
 
 
 def scope_changed(conn: Connection, who: Principal) -> bool:
@@ -43,11 +43,11 @@ def scope_changed(conn: Connection, who: Principal) -> bool:
     if who.role in OFFICE_ROLES:
         return False
     return bool(conn.execute(
-        f"SELECT EXISTS (SELECT 1 FROM ({_ASSIGNED}) AS a WHERE NOT EXISTS"
+        f"SELECT EXISTS (SELECT 1 FROM ({ASSIGNED}) AS a WHERE NOT EXISTS"
         "  (SELECT 1 FROM device_scope s WHERE s.device_id = ? AND s.customer_id = a.customer_id"
         "   AND s.removed_cursor IS NULL))"
         " OR EXISTS (SELECT 1 FROM device_scope s WHERE s.device_id = ?"
-        f"  AND s.removed_cursor IS NULL AND s.customer_id NOT IN ({_ASSIGNED}))",
+        f"  AND s.removed_cursor IS NULL AND s.customer_id NOT IN ({ASSIGNED}))",
         [who.username, who.device_id, who.device_id, who.username]).fetchone()[0] == 1)
 
 
@@ -90,7 +90,7 @@ def pull(conn: Connection, who: Principal, cursor: int, limit: int,
     out = []
     if who.role not in OFFICE_ROLES:
         if record_scope:
-            _record_scope(conn, who, cursor)
+            note_scope(conn, who, cursor)
         out = _scope_changes(conn, who, cursor)
     rows = _rows(conn, [(head["tbl"], head["record_id"]) for head in heads])
     for head in heads:
@@ -122,17 +122,17 @@ def _change(table: str, row: Any) -> RecordChange:
     return RecordChange(table=table, record_id=record_id, version=version, row=data)
 
 
-def _record_scope(conn: Connection, who: Principal, cursor: int) -> None:
+def note_scope(conn: Connection, who: Principal, cursor: int) -> None:
     """Note the customers entering and leaving the device's scope at ``cursor``."""
     conn.execute(f"UPDATE device_scope SET granted_cursor = ?, removed_cursor = NULL"
                  f" WHERE device_id = ? AND removed_cursor IS NOT NULL AND customer_id IN"
-                 f" ({_ASSIGNED})", [cursor, who.device_id, who.username])
+                 f" ({ASSIGNED})", [cursor, who.device_id, who.username])
     conn.execute(f"INSERT INTO device_scope(device_id, customer_id, granted_cursor)"
-                 f" SELECT ?, customer_id, ? FROM ({_ASSIGNED}) AS scope WHERE true"
+                 f" SELECT ?, customer_id, ? FROM ({ASSIGNED}) AS scope WHERE true"
                  f" ON CONFLICT (device_id, customer_id) DO NOTHING",
                  [who.device_id, cursor, who.username])
     conn.execute(f"UPDATE device_scope SET removed_cursor = ? WHERE device_id = ?"
-                 f" AND removed_cursor IS NULL AND customer_id NOT IN ({_ASSIGNED})",
+                 f" AND removed_cursor IS NULL AND customer_id NOT IN ({ASSIGNED})",
                  [cursor, who.device_id, who.username])
     conn.execute("DELETE FROM device_scope WHERE device_id = ? AND removed_cursor < ?",
                  [who.device_id, cursor])

@@ -5,7 +5,7 @@ continue from.
 The rows and the cursor come from one transaction holding the write lock, so the snapshot
 holds every change up to the cursor and none after it: the tablet's first cursor pull brings
 exactly what was written since. The write lock (not a read) for two reasons: the device's
-scope is recorded at cursor 0 as a first pull records it (``pull._record_scope``), and on
+scope is recorded at cursor 0 as a first pull records it (``pull.note_scope``), and on
 PostgreSQL a read transaction sees each statement's own moment, while under the lock nothing
 commits between the statements.
 
@@ -24,7 +24,7 @@ from fieldapp.records import TABLES
 from sync_server.errors import ApiError
 from sync_server.services.auth import Principal
 from sync_server.storage.db import Connection
-from sync_server.sync.pull import _ASSIGNED, _record_scope
+from sync_server.sync.pull import ASSIGNED, note_scope
 
 # The layout of the answer; a tablet names the one it reads, so a later layout can be added
 # beside this one.
@@ -47,14 +47,14 @@ def take(conn: Connection, who: Principal) -> tuple[dict[str, list[Any]], int]:
     """The rows of ``who``'s scope per table, and the cursor they are complete up to;
     ``conn`` holds the write lock."""
     cursor = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()[0]
-    _record_scope(conn, who, 0)
+    note_scope(conn, who, 0)
     tables: dict[str, list[Any]] = {}
     for table, spec in TABLES.items():
         quoted = ", ".join(f'"{c}"' for c in columns(table))
         sql = f'SELECT {quoted} FROM "{table}"'
         params: list[Any] = []
         if spec.scoped:
-            sql += f" WHERE customer_id IN ({_ASSIGNED})"
+            sql += f" WHERE customer_id IN ({ASSIGNED})"
             params = [who.username]
         tables[table] = _values(conn, sql, params)
     return tables, cursor
