@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sync_server.services.auth import Principal
-from sync_server.storage import server_state
+from sync_server.storage import deferred, server_state
 from sync_server.storage.db import Connection, Storage, utc_now
 from sync_server.storage.server_state import LEGACY_SEAL
 
@@ -95,8 +95,8 @@ class _Head:
         # Numbered here, as log_many does: the write lock keeps every other writer out, so
         # the number after the highest is free, and no RETURNING has to wait for it.
         seq, digest = self.seq + 1, entry_hash(self.hash, entry)
-        conn.execute(_INSERT_NUMBERED, [seq, *(entry.get(c) for c in CHAINED), self.hash,
-                                        digest])
+        deferred.write(conn, "changes", _INSERT_NUMBERED,
+                       [seq, *(entry.get(c) for c in CHAINED), self.hash, digest])
         self.seq, self.hash = seq, digest
         return seq, digest
 

@@ -2,8 +2,10 @@
 
 Inside ``with cached():`` (one write transaction that reads the same records again and
 again: a push, where each mutation reads its record and its job) a row read once is kept
-until its writer calls ``forget`` (or ``forget_all`` after a savepoint rollback), and
-``prefetch`` reads a batch's records in one query instead of one each.
+until its writer calls ``forget`` (or ``forget_all`` after a savepoint rollback) or, for an
+update, ``updated`` with what it wrote; ``prefetch`` reads a batch's records in one query
+instead of one each. ``has_job`` (is a customer one of a technician's?) is kept the same way
+until a job is written that could change the answer.
 """
 
 from __future__ import annotations
@@ -13,11 +15,22 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from fieldapp.field_types import field_types
 from fieldapp.records import TABLES
 from sync_server.storage.db import Connection
 
 Row = dict[str, Any]
-_cache: ContextVar[dict[tuple[str, str], Row | None] | None] = ContextVar("rows", default=None)
+
+
+class _Kept:
+    """What one ``cached()`` write has read: rows (None: absent) and ``has_job`` answers."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], Row | None] = {}
+        self.jobs_of: dict[tuple[str | None, str], bool] = {}
+
+
+_cache: ContextVar[_Kept | None] = ContextVar("rows", default=None)
 _CHUNK = 500  # ids per IN list, well under every backend's limit on parameters
 
 
@@ -25,20 +38,20 @@ def current_row(conn: Connection, table: str, record_id: str) -> Row | None:
     """The record's row, or None (also for a table that is not a synced one)."""
     if table not in TABLES:  # a conflict kept for an unknown table names no real one
         return None
-    cache = _cache.get()
-    if cache is not None and (table, record_id) in cache:
-        kept = cache[(table, record_id)]
-        return None if kept is None else dict(kept)  # a copy: callers change theirs
-    row = conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', [record_id]).fetchone()
-    found = dict(row) if row else None
-    if cache is not None:
-        cache[(table, record_id)] = None if found is None else dict(found)
-    return found
+    kept = _cache.get()
+    if kept is not None and (table, record_id) in kept.rows:
+        row = kept.rows[(table, record_id)]
+        return None if row is None else dict(row)  # a copy: callers change theirs
+    found = conn.execute(f'SELECT * FROM "{table}" WHERE id = ?', [record_id]).fetchone()
+    row = dict(found) if found else None
+    if kept is not None:
+        kept.rows[(table, record_id)] = None if row is None else dict(row)
+    return row
 
 
 @contextmanager
 def cached() -> Iterator[None]:
-    token = _cache.set({})
+    token = _cache.set(_Kept())
     try:
         yield
     finally:
@@ -47,30 +60,80 @@ def cached() -> Iterator[None]:
 
 def prefetch(conn: Connection, table: str, ids: Iterable[str]) -> None:
     """Read these records of ``table`` into the cache (absent ones as absent)."""
-    cache = _cache.get()
-    if cache is None or table not in TABLES:
+    kept = _cache.get()
+    if kept is None or table not in TABLES:
         return
-    wanted = sorted({i for i in ids if (table, i) not in cache})
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
+    wanted = sorted({i for i in ids if (table, i) not in kept.rows})
+    for chunk in _chunks(wanted):
         found = {r["id"]: dict(r) for r in conn.execute(
             f'SELECT * FROM "{table}" WHERE id IN ({",".join("?" * len(chunk))})', chunk)}
         for record_id in chunk:
-            cache[(table, record_id)] = found.get(record_id)
+            kept.rows[(table, record_id)] = found.get(record_id)
 
 
 def forget(table: str, record_id: str) -> None:
     """The record was just written: read it again next time."""
-    cache = _cache.get()
-    if cache is not None:
-        cache.pop((table, record_id), None)
+    kept = _cache.get()
+    if kept is not None:
+        kept.rows.pop((table, record_id), None)
+        if table == "jobs":
+            kept.jobs_of.clear()
+
+
+def updated(table: str, record_id: str, values: dict[str, Any]) -> None:
+    """The record was just updated with ``values``: the kept row takes them as the
+    database stores them (a whole number in a REAL column comes back a float), so it
+    is not read again."""
+    kept = _cache.get()
+    if kept is None:
+        return
+    row = kept.rows.get((table, record_id))
+    if row is None:
+        kept.rows.pop((table, record_id), None)
+    else:
+        types = field_types()[table]
+        row.update({f: float(v) if isinstance(v, int) and f in types
+                    and types[f].storage == "REAL" else v for f, v in values.items()})
+    if table == "jobs" and {"assignee", "customer_id"} & set(values):
+        kept.jobs_of.clear()
 
 
 def forget_all() -> None:
     """A savepoint was rolled back: any kept row may be one the rollback undid."""
-    cache = _cache.get()
-    if cache is not None:
-        cache.clear()
+    kept = _cache.get()
+    if kept is not None:
+        kept.rows.clear()
+        kept.jobs_of.clear()
+
+
+def has_job(conn: Connection, customer_id: str | None, assignee: str) -> bool:
+    """Has the customer a job assigned to ``assignee``?"""
+    kept = _cache.get()
+    if kept is not None and (customer_id, assignee) in kept.jobs_of:
+        return kept.jobs_of[(customer_id, assignee)]
+    found = conn.execute("SELECT 1 FROM jobs WHERE customer_id = ? AND assignee = ? LIMIT 1",
+                         [customer_id, assignee]).fetchone() is not None
+    if kept is not None:
+        kept.jobs_of[(customer_id, assignee)] = found
+    return found
+
+
+def prefetch_jobs_of(conn: Connection, assignee: str, customer_ids: Iterable[str]) -> None:
+    """``has_job`` for these customers and ``assignee``, in one query per 500."""
+    kept = _cache.get()
+    if kept is None:
+        return
+    for chunk in _chunks(sorted(set(customer_ids))):
+        found = {r[0] for r in conn.execute(
+            "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ? AND customer_id IN"
+            f" ({','.join('?' * len(chunk))})", [assignee, *chunk])}
+        for customer_id in chunk:
+            kept.jobs_of[(customer_id, assignee)] = customer_id in found
+
+
+def _chunks(ids: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start:start + _CHUNK]
 
 
 def tombstone(conn: Connection, table: str, record_id: str) -> dict[str, Any] | None:

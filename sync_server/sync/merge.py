@@ -26,10 +26,10 @@ from fieldapp.wire import Mutation, MutationResult
 from fieldapp.write_policy import Door, Scope
 from sync_server.services import audit
 from sync_server.services.auth import Principal
-from sync_server.storage import rows
+from sync_server.storage import deferred, rows
 from sync_server.storage.db import Connection, utc_now
 from sync_server.storage.rows import current_row, tombstone
-from sync_server.sync import conflict_rows, evidence_check, parking, write_checks
+from sync_server.sync import conflict_rows, evidence_check, moved, parking, write_checks
 from sync_server.sync.write_checks import Parked, Rejected
 
 STATUSES = frozenset(Status)
@@ -46,23 +46,17 @@ def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
         "SELECT result FROM mutation_results WHERE mutation_id = ?", [m.mutation_id]).fetchone()
     if done:
         return MutationResult.model_validate_json(done[0])
-    conn.execute("SAVEPOINT mutation")
+    deferred.savepoint(conn)
     try:
         result = _apply(conn, m, who, batch_id, review, door)
-        conn.execute("RELEASE mutation")
+        deferred.release(conn)
     except Parked as exc:
-        conn.execute("ROLLBACK TO mutation")
-        conn.execute("RELEASE mutation")
-        audit.forget_head()
-        rows.forget_all()
+        _rolled_back(conn)
         conflict = conflict_rows.preserve(conn, m, who, None, None, _whole(m), "awaiting_parent")
         result = parking.park(conn, m, who, batch_id, exc.parent_table, exc.parent_id,
                               conflict)
     except Rejected as exc:
-        conn.execute("ROLLBACK TO mutation")
-        conn.execute("RELEASE mutation")
-        audit.forget_head()
-        rows.forget_all()
+        _rolled_back(conn)
         _keep_refused(conn, m, who, batch_id, exc)
         result = MutationResult(mutation_id=m.mutation_id, status="rejected",
                                 reason=exc.reason, message=exc.message)
@@ -70,6 +64,14 @@ def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     if result.status in ("applied", "merged") and m.op == "insert":
         parking.release(conn, m.table, m.record_id, apply_mutation)
     return result
+
+
+def _rolled_back(conn: Connection) -> None:
+    """Undo the mutation's writes, and whatever was kept in memory of them."""
+    deferred.rollback(conn)
+    audit.forget_head()
+    rows.forget_all()
+    moved.forget_all()
 
 
 def _keep_refused(conn: Connection, m: Mutation, who: Principal, batch_id: str,
@@ -155,9 +157,8 @@ def _insert(conn: Connection, m: Mutation, who: Principal, batch_id: str, scope:
     # A field left out takes the column's default (a part request's state, a hazard's).
     row = {c: m.fields[c] for c in spec.columns if c in m.fields}
     cols = ["id", *row, "version", "hlc"]
-    conn.execute(f"INSERT INTO \"{m.table}\" ({','.join(cols)}) VALUES "
-                 f"({','.join('?' * len(cols))})",
-                 [m.record_id, *row.values(), seq, m.hlc])
+    deferred.write(conn, m.table, f"INSERT INTO \"{m.table}\" ({','.join(cols)}) VALUES "
+                   f"({','.join('?' * len(cols))})", [m.record_id, *row.values(), seq, m.hlc])
     rows.forget(m.table, m.record_id)
     if (m.table == "submissions" and m.fields.get("state") == "submitted"
             and (reason := evidence_check.check_submit(conn, m.record_id))):
@@ -237,9 +238,10 @@ def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
         sets = ", ".join(f'"{f}" = ?' for f in apply)
         # The record's HLC only moves forward; current was read in this same write.
         hlc = max(current["hlc"] or "", m.hlc, key=hlc_key)
-        conn.execute(f'UPDATE "{m.table}" SET {sets}, version = ?, hlc = ? WHERE id = ?',
-                     [*apply.values(), seq, hlc, m.record_id])
-        rows.forget(m.table, m.record_id)
+        deferred.write(conn, m.table,
+                       f'UPDATE "{m.table}" SET {sets}, version = ?, hlc = ? WHERE id = ?',
+                       [*apply.values(), seq, hlc, m.record_id])
+        rows.updated(m.table, m.record_id, {**apply, "version": seq, "hlc": hlc})
     if preserved and not apply:  # the device's value lost and nothing else changed
         _resend(conn, m, who, batch_id, current)
     if preserved:
@@ -248,6 +250,13 @@ def _update(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     return MutationResult(mutation_id=m.mutation_id, version=seq,
                           status="merged" if _moved_by_others(conn, m, who, current["version"])
                           else "applied")
+
+
+def _moved_by_others(conn: Connection, m: Mutation, who: Principal,
+                     current_version: int) -> bool:
+    """Did anyone but this device change the record after the version the client saw?"""
+    return current_version > m.base_version and moved.moved_by_others(
+        conn, m.table, m.record_id, who.device_id, m.base_version)
 
 
 def _delete(conn: Connection, m: Mutation, who: Principal, batch_id: str,
@@ -272,13 +281,14 @@ def _delete(conn: Connection, m: Mutation, who: Principal, batch_id: str,
                        " device deleted it; it stays, and the delete is kept for review",
                        preserve=[(None, current, "deleted")], resend=current)
     seq = _log(conn, m, who, batch_id, {}, current.get("customer_id"))
-    conn.execute(
+    deferred.write(
+        conn, "tombstones",
         "INSERT INTO tombstones(tbl, record_id, customer_id, row, hlc, by_user, device_id, at,"
         " mutation_id) VALUES (?,?,?,?,?,?,?,?,?)",
         [m.table, m.record_id, current.get("customer_id"),
          json.dumps(current, ensure_ascii=False), m.hlc, who.username, who.device_id,
          utc_now(), m.mutation_id])
-    conn.execute(f'DELETE FROM "{m.table}" WHERE id = ?', [m.record_id])
+    deferred.write(conn, m.table, f'DELETE FROM "{m.table}" WHERE id = ?', [m.record_id])
     rows.forget(m.table, m.record_id)
     return MutationResult(mutation_id=m.mutation_id, status="applied", version=seq)
 
@@ -315,17 +325,6 @@ def _last_change(conn: Connection, table: str, record_id: str) -> dict[str, Any]
                        " WHERE tbl = ? AND record_id = ? AND op IN ('insert', 'update', 'restore')"
                        " ORDER BY seq DESC LIMIT 1", [table, record_id]).fetchone()
     return dict(row) if row else None
-
-
-def _moved_by_others(conn: Connection, m: Mutation, who: Principal,
-                     current_version: int) -> bool:
-    """Did anyone but this device change the record after the version the client saw?"""
-    if current_version <= m.base_version:
-        return False
-    return conn.execute(
-        "SELECT 1 FROM changes WHERE tbl = ? AND record_id = ? AND seq > ?"
-        " AND coalesce(device_id, '') != ? LIMIT 1",
-        [m.table, m.record_id, m.base_version, who.device_id]).fetchone() is not None
 
 
 def _check_status(job: dict[str, Any], server: str, new: str, who: Principal,
@@ -366,9 +365,11 @@ def _log(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     """One change-log entry; ``op`` "restore" (a deleted record back) and "resend" (a
     record the device dropped, sent again) are logged without the mutation's id, which
     names the change the mutation itself made."""
-    return audit.log(conn, {
+    seq = audit.log(conn, {
         "tbl": m.table, "record_id": m.record_id, "customer_id": customer_id,
         "op": op or m.op, "fields": json.dumps(fields, ensure_ascii=False), "hlc": m.hlc,
         "by_user": who.username, "device_id": who.device_id, "at": utc_now(),
         "client_at": m.at, "mutation_id": m.mutation_id if mutation_id is _SAME else mutation_id,
         "batch_id": batch_id})[0]
+    moved.logged(m.table, m.record_id, who.device_id, seq)
+    return seq

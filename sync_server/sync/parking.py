@@ -19,6 +19,7 @@ from dataclasses import asdict
 
 from fieldapp.wire import Mutation, MutationResult
 from sync_server.services.auth import Principal
+from sync_server.storage import deferred
 from sync_server.storage.db import Connection, utc_now
 
 Apply = Callable[..., MutationResult]
@@ -58,7 +59,8 @@ def park(conn: Connection, m: Mutation, who: Principal, batch_id: str, parent_ta
 def record_result(conn: Connection, mutation_id: str, result: MutationResult,
                   device_id: str, digest: str | None) -> None:
     """The answer a resend of this mutation gets (a parked one's is replaced later)."""
-    conn.execute(
+    deferred.write(
+        conn, "mutation_results",
         "INSERT INTO mutation_results(mutation_id, result, device_id, digest) VALUES (?,?,?,?)"
         " ON CONFLICT (mutation_id) DO UPDATE SET result = excluded.result",
         [mutation_id, result.model_dump_json(), device_id, digest])

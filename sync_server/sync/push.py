@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from fieldapp.domain.roles import TECHNICIAN
 from fieldapp.hlc import Timestamp, canonical
 from fieldapp.wire import MAX_SKEW_MS, Mutation, PushRequest, PushResponse
 from sync_server import faults
@@ -25,9 +26,9 @@ from sync_server.clock import ServerClock
 from sync_server.errors import ApiError
 from sync_server.services import audit
 from sync_server.services.auth import Principal
-from sync_server.storage import rows
+from sync_server.storage import deferred, rows
 from sync_server.storage.db import Connection, utc_now
-from sync_server.sync import merge, parking, write_checks
+from sync_server.sync import merge, moved, parking, write_checks
 
 
 def digest(m: Mutation) -> str:
@@ -64,8 +65,9 @@ def push_batch(conn: Connection, body: PushRequest, who: Principal,
         return replay.model_copy(update={"replayed": True})
     answered = _check_ids(conn, body.mutations, digests, who)
     results = []
-    with audit.appending(), rows.cached(), parking.watching(conn):
-        _prefetch(conn, body.mutations)
+    with (audit.appending(), rows.cached(), moved.tracking(), parking.watching(conn),
+          deferred.holding(conn) as conn):
+        _prefetch(conn, body.mutations, who)
         for m in body.mutations:
             new = m.mutation_id not in answered
             answered.add(m.mutation_id)  # a repeat later in the batch gets this answer
@@ -80,17 +82,30 @@ def push_batch(conn: Connection, body: PushRequest, who: Principal,
     return response
 
 
-def _prefetch(conn: Connection, mutations: list[Mutation]) -> None:
-    """The batch's records and the records they name as parents, read in a query a table
-    (a push reads each again per mutation: its record, its job)."""
+def _prefetch(conn: Connection, mutations: list[Mutation], who: Principal) -> None:
+    """What the merge reads per mutation, read in a query a table for the whole batch:
+    its records, the records they name as parents, whether this technician has jobs of
+    the customers it edits, and who else changed the records it updates."""
     wanted: dict[str, set[str]] = {}
+    updated: dict[str, set[str]] = {}
+    customers: set[str] = set()
     for m in mutations:
         wanted.setdefault(m.table, set()).add(m.record_id)
+        named = m.record_id if m.table == "customers" else m.fields.get("customer_id")
+        if isinstance(named, str):
+            customers.add(named)
+        if m.op == "update":
+            updated.setdefault(m.table, set()).add(m.record_id)
         for name, table in write_checks.PARENTS.items():
             if isinstance(m.fields.get(name), str):  # any other value is refused by its check
                 wanted.setdefault(table, set()).add(m.fields[name])
     for table, ids in wanted.items():
         rows.prefetch(conn, table, ids)
+    if who.role == TECHNICIAN:  # only a technician's scope is their jobs' customers
+        rows.prefetch_jobs_of(conn, who.username, customers)
+    if who.device_id is not None:
+        for table, ids in updated.items():
+            moved.prefetch(conn, who.device_id, table, ids)
 
 
 def _check_ids(conn: Connection, mutations: list[Mutation], digests: dict[str, str],

@@ -21,6 +21,7 @@ from fieldapp.write_policy import AUTHORSHIP, VERIFIED, Door, Scope, grant_for
 from sync_server.errors import ServerError
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
+from sync_server.storage import rows
 from sync_server.storage.db import Connection
 
 # The records a record belongs to: an insert waits (is parked) until they have arrived.
@@ -178,8 +179,7 @@ def check_own(conn: Connection, m: Mutation, who: Principal,
     if m.table == "scans" or not TABLES[m.table].scoped:
         return  # a scan may find any meter; forms and articles are everyone's
     customer = m.record_id if m.table == "customers" else record.get("customer_id")
-    if conn.execute("SELECT 1 FROM jobs WHERE customer_id = ? AND assignee = ? LIMIT 1",
-                    [customer, who.username]).fetchone():
+    if rows.has_job(conn, customer, who.username):
         return
     if evidence and m.op != "delete" and conn.execute(
             "SELECT 1 FROM changes WHERE tbl = 'jobs' AND customer_id = ?"

@@ -164,3 +164,48 @@ def test_parents_named_by_values_of_the_wrong_type_are_refused_one_by_one(
     assert [(r.status, r.reason) for r in reply.results] == [
         ("rejected", "invalid_value")] * 3 + [("applied", None)]
     assert_log_sound(db)
+
+
+PAD2 = Principal("tech01", "王建国", "technician", "秦淮区", "pad-2")  # the same man's other tablet
+
+
+def push_as(db: Storage, who: Principal, mutations: list[Mutation]) -> PushResponse:
+    body = PushRequest(protocol=PROTOCOL_VERSION, schema_version=1, device_id=who.device_id,
+                       batch_id=new_id(), mutations=mutations)
+    with db.write() as conn:
+        return push_batch(conn, body, who, ServerClock())
+
+
+def test_an_update_over_another_devices_change_is_merged_and_over_its_own_applied(
+        db: Storage) -> None:
+    """"merged" says someone else changed the record since the version the device saw:
+    known from the log before the batch, and from the changes the batch itself makes."""
+    job, customer = row(db, "jobs", "job-1"), row(db, "customers", "cust-1")
+    assert job and customer
+    other = push_as(db, PAD2, [mutation("jobs", "job-1", {"status": "accepted"},
+                                        old={"status": job["status"]},
+                                        base_version=job["version"])])
+    assert other.results[0].status == "applied", other.results[0]
+    tags = json.dumps(["重点户"], ensure_ascii=False)
+    reply = push(db, [
+        mutation("jobs", "job-1", {"status": "in_service"}, old={"status": "accepted"},
+                 base_version=job["version"]),
+        mutation("customers", "cust-1", {"tags": tags}, old={"tags": customer["tags"]},
+                 base_version=customer["version"]),
+        mutation("customers", "cust-1", {"tags": customer["tags"]}, old={"tags": tags},
+                 base_version=customer["version"])])
+    assert [r.status for r in reply.results] == ["merged", "applied", "applied"]
+
+    # Another device's parked edit lands in this batch when its record does: this
+    # device's edit after it, from the version before it, is merged too.
+    sub_id, answer_id = new_id(), new_id()
+    push(db, [draft(sub_id)])
+    parked = push_as(db, PAD2, [mutation("answers", answer_id, {"note": "补记"},
+                                         old={"note": "初记"})])
+    assert parked.results[0].status == "parked"
+    landed = push(db, [answer(answer_id, sub_id, "初记"),
+                       mutation("answers", answer_id, {"value": json.dumps("refused")},
+                                old={"value": json.dumps("inspected")})])
+    assert [r.status for r in landed.results] == ["applied", "merged"]
+    assert row(db, "answers", answer_id)["note"] == "补记"  # type: ignore[index]
+    assert_log_sound(db)
