@@ -15,9 +15,10 @@ one answer's worth; it pulls by cursor (answered ``snapshot_unavailable``).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from typing import Any
+
+from pydantic_core import to_json
 
 from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.records import TABLES
@@ -72,16 +73,12 @@ def _values(conn: Connection, sql: str, params: list[Any]) -> list[Any]:
 
 def body(tables: dict[str, list[Any]], cursor: int, server_hlc: str,
          epoch: str | None) -> bytes:
-    """The answer's JSON, written once by the standard encoder (a model's serializer per
-    record costs more than the whole query)."""
-    return json.dumps({
+    """The answer's JSON, written once by pydantic's encoder (in Rust: a third of the
+    standard library's time on a tablet's 28,000 records; a model per record would cost more
+    than the whole query). Its untyped values are written as the pull's models write a
+    row's: a PostgreSQL date as ISO text, a decimal as a string, a NaN as null."""
+    return to_json({
         "format": SNAPSHOT_FORMAT, "cursor": cursor, "server_hlc": server_hlc, "epoch": epoch,
         "tables": [{"table": t, "columns": columns(t), "rows": rows}
                    for t, rows in tables.items()],
-    }, ensure_ascii=False, separators=(",", ":"), default=_plain).encode()
-
-
-def _plain(value: Any) -> str:
-    """A value the encoder has no form for (a PostgreSQL date or decimal) as the pull's
-    models write it."""
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+    }, inf_nan_mode="null")
