@@ -142,9 +142,23 @@ def _rows(table: SnapshotTable) -> list[Any] | None:
         return None
     names = ["id", *spec.columns, "version", "hlc"]
     if table.columns == names:
-        return table.rows
-    where = {c: i for i, c in enumerate(table.columns)}
-    if "id" not in where:  # records without ids would be records no pull could correct
-        raise _Unfit(f"{table.table} has no id column")
-    picks = [where.get(c) for c in names]
-    return [[row[i] if i is not None else None for i in picks] for row in table.rows]
+        rows = table.rows
+    else:
+        where = {c: i for i, c in enumerate(table.columns)}
+        if "id" not in where:  # records without ids would be records no pull could correct
+            raise _Unfit(f"{table.table} has no id column")
+        picks = [where.get(c) for c in names]
+        rows = [[row[i] if i is not None else None for i in picks] for row in table.rows]
+    _check_keys(table.table, rows, len(names) - 2)
+    return rows
+
+
+def _check_keys(table: str, rows: list[Any], version: int) -> None:
+    """What the pull's model checks of each record (``RecordChange``): a text id and a
+    whole-number version; its other values are taken as they come, as a pulled row's are.
+    Checked here rather than by a model per record, which would cost more than the load
+    (a short row is an IndexError: unfit too)."""
+    if not all(type(row[0]) is str for row in rows):
+        raise _Unfit(f"{table} has a record whose id is not text")
+    if not all(type(row[version]) is int for row in rows):
+        raise _Unfit(f"{table} has a record whose version is not a whole number")

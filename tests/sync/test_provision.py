@@ -193,9 +193,21 @@ def _customers_without_ids(content: bytes) -> bytes:
     return json.dumps(body).encode()
 
 
+def _first_customer(content: bytes, column: str, value: Any) -> bytes:
+    """The snapshot with one value of its first customer replaced."""
+    body = json.loads(content)
+    customers = next(t for t in body["tables"] if t["table"] == "customers")
+    customers["rows"][0][customers["columns"].index(column)] = value
+    return json.dumps(body).encode()
+
+
 @pytest.mark.parametrize("change", [_duplicate_a_reading, lambda c: b"{" + c[:100],
                                     lambda c: json.dumps({"format": 1}).encode(),
-                                    _another_layout, _customers_without_ids])
+                                    _another_layout, _customers_without_ids,
+                                    # what the pull's model refuses of a record
+                                    lambda c: _first_customer(c, "id", 12),
+                                    lambda c: _first_customer(c, "version", "seven"),
+                                    lambda c: _first_customer(c, "version", 7.5)])
 def test_a_snapshot_that_does_not_fit_falls_back_to_pages(server: ServerProcess,
                                                          tmp_path: Path, monkeypatch, change):
     paged, paged_client = tablet(server, tmp_path / "paged", "pages", monkeypatch)
