@@ -94,16 +94,19 @@ def load(replica: Replica, snap: SnapshotResponse,
     loaded, 0 when the replica was no longer empty or the rows did not fit (nothing is
     written then, and the pull by pages brings them)."""
     done = 0
+    conn = replica.db.conn
     try:
-        with replica.transaction() as db:
+        with replica.transaction():
             if not is_empty(replica):
                 return 0  # something was captured since the question: merge instead
-            conn = db.conn
-            # The index is built once from the loaded articles, not row by row through
-            # its triggers (put back in the same transaction).
-            triggers = kb_fts_triggers()
+            # The text index and the tables' own indexes are built once from the loaded
+            # rows (a sort each), not row by row through triggers and index inserts; both
+            # are put back in the same transaction, and a failed load rolls back to them.
+            triggers, indexes = kb_fts_triggers(), _indexes(conn)
             for name in triggers:
                 conn.execute(f"DROP TRIGGER {name}")
+            for name in indexes:
+                conn.execute(f"DROP INDEX [{name}]")
             for table in snap.tables:
                 rows = _rows(table)
                 if rows is None:
@@ -115,6 +118,8 @@ def load(replica: Replica, snap: SnapshotResponse,
                 done += len(rows)
                 if on_rows:
                     on_rows(done)
+            for sql in indexes.values():  # a unique one over duplicates fails: unfit
+                conn.execute(sql)
             conn.execute("INSERT INTO kb_fts(kb_fts) VALUES ('rebuild')")
             for sql in triggers.values():
                 conn.execute(sql)
@@ -127,6 +132,15 @@ def load(replica: Replica, snap: SnapshotResponse,
         return 0
     replica.observe(snap.server_hlc)
     return done
+
+
+def _indexes(conn: Any) -> dict[str, str]:
+    """The declared indexes of the synced tables, by name (those of their primary keys and
+    UNIQUE columns have no SQL: they stay, and so do their checks on every insert)."""
+    marks = ", ".join("?" * len(TABLES))
+    return dict(conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        f" AND tbl_name IN ({marks})", list(TABLES)).fetchall())
 
 
 class _Unfit(Exception):

@@ -82,6 +82,13 @@ def test_a_snapshot_tablet_holds_what_a_paged_one_does(server: ServerProcess, tm
     assert [a["id"] for a in bulk.kb.search("漏气")] == ["kb-1"]
     assert set(kb_fts_triggers()) <= {r["name"] for r in bulk.db.query(
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    # So were the tables' own indexes, as they were.
+    assert schema(bulk) == schema(paged)
+
+
+def schema(replica: Replica) -> list[tuple[str, str, str | None]]:
+    return [(r["type"], r["name"], r["sql"]) for r in replica.db.query(
+        "SELECT type, name, sql FROM sqlite_master ORDER BY type, name")]
 
 
 def test_the_cursor_pull_goes_on_after_the_snapshot(server: ServerProcess, tmp_path: Path,
@@ -145,9 +152,11 @@ def test_a_load_that_fails_half_way_leaves_nothing(server: ServerProcess, tmp_pa
     def fail(done: int) -> None:
         raise ServerUnreachable("server_unreachable", "the worker stopped (injected)")
 
+    before = schema(replica)
     with pytest.raises(ServerUnreachable):
         provision.load(replica, snap, fail)
     assert provision.is_empty(replica) and replica.state("cursor") is None
+    assert schema(replica) == before  # the dropped triggers and indexes are back
     assert set(kb_fts_triggers()) <= {r["name"] for r in replica.db.query(
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert provision.load(replica, snap) == sum(len(t.rows) for t in snap.tables)
