@@ -152,11 +152,12 @@ def test_a_load_that_fails_half_way_leaves_nothing(server: ServerProcess, tmp_pa
     def fail(done: int) -> None:
         raise ServerUnreachable("server_unreachable", "the worker stopped (injected)")
 
-    before = schema(replica)
+    before, cache = schema(replica), replica.db.execute("PRAGMA cache_size").fetchone()
     with pytest.raises(ServerUnreachable):
         provision.load(replica, snap, fail)
     assert provision.is_empty(replica) and replica.state("cursor") is None
     assert schema(replica) == before  # the dropped triggers and indexes are back
+    assert replica.db.execute("PRAGMA cache_size").fetchone() == cache  # the load's is given back
     assert set(kb_fts_triggers()) <= {r["name"] for r in replica.db.query(
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert provision.load(replica, snap) == sum(len(t.rows) for t in snap.tables)
