@@ -239,6 +239,10 @@ CREATE INDEX retired_tokens_at ON retired_tokens(retired_at);
 # first start after this migration; from then on a missing hash is a broken link, never sealed.
 SERVER_DDL_V20 = "INSERT INTO server_state(key, value) VALUES ('audit.legacy_seal', 'pending')"
 
+# A pull reads the global tables' changes after its cursor by this index (pull.in_scope),
+# not every change since the cursor.
+SERVER_DDL_V26 = "CREATE INDEX changes_table_seq ON changes(tbl, seq)"
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
@@ -250,7 +254,7 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                19: SERVER_DDL_V19, 20: SERVER_DDL_V20,
                                21: SIGNATURE_HASH_DDL, 22: KB_AUTHORING_DDL,
                                23: TIME_LIMITS_DDL, 24: CAMPAIGNS_DDL,
-                               25: RULE_VERSIONS_DDL}
+                               25: RULE_VERSIONS_DDL, 26: SERVER_DDL_V26}
 
 
 class Cursor(Protocol):

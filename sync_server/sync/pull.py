@@ -31,9 +31,11 @@ from sync_server.storage.db import Connection
 
 GLOBAL_TABLES = tuple(name for name, spec in TABLES.items() if not spec.scoped)
 # Only synced tables' entries are pulled: the change log also chains the office's admin and
-# security actions (audit.SECURITY), which no device may receive.
-SYNCED = f"tbl IN ({','.join(repr(name) for name in TABLES)})"
-
+# security actions (audit.SECURITY), which no device may receive. The table is named as an
+# expression, which no index serves: offered the log's index on (tbl, record_id) for
+# ``tbl IN (…)``, SQLite read every entry ever logged for each synced table on every pull
+# and then kept those after the cursor (a pull's cost grew with the server's age).
+SYNCED = f"(tbl || '') IN ({','.join(repr(name) for name in TABLES)})"
 
 ASSIGNED = "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ?"
 
@@ -51,39 +53,44 @@ def scope_changed(conn: Connection, who: Principal) -> bool:
         [who.username, who.device_id, who.device_id, who.username]).fetchone()[0] == 1)
 
 
-def scope_clause(who: Principal) -> tuple[str, list[Any]]:
-    """The condition on ``changes`` rows (and its parameters) for what ``who`` may see."""
+def in_scope(who: Principal, cursor: int) -> tuple[str, list[Any]]:
+    """The change-log entries after ``cursor`` that ``who`` may see, as a table (``tbl``,
+    ``record_id``, ``seq``) and its parameters. Each part is read through its own index
+    from the cursor on: the global tables' entries by (tbl, seq), a scope's customers' by
+    (customer_id, seq), so a pull reads what it may send, not everyone's changes since."""
+    # The table as an expression here too: grouped by the bare column, SQLite would walk the
+    # whole (tbl, record_id) index in its order rather than group what it read.
+    entries = "SELECT (tbl || '') AS tbl, record_id, seq FROM changes"
     marks = ",".join("?" * len(GLOBAL_TABLES))
-    if who.role in OFFICE_ROLES and district_of(who):
+    if who.role in OFFICE_ROLES and not district_of(who):
+        return f"{entries} WHERE seq > ? AND {SYNCED}", [cursor]
+    if who.role in OFFICE_ROLES:
         # A district's dispatcher or supervisor: its customers' records and the global
         # tables, never another district's names, phones, addresses or bills.
-        return (f"(tbl IN ({marks}) OR {customers_in('customer_id')})",
-                [*GLOBAL_TABLES, district_of(who)])
-    if who.role in OFFICE_ROLES:
-        return "1 = 1", []
-    return (f"(tbl IN ({marks}) OR customer_id IN"
-            " (SELECT customer_id FROM jobs WHERE assignee = ?))",
-            [*GLOBAL_TABLES, who.username])
+        customers, named = customers_in("customer_id"), district_of(who)
+    else:
+        customers, named = f"customer_id IN ({ASSIGNED})", who.username
+    return (f"{entries} WHERE tbl IN ({marks}) AND seq > ?"
+            f" UNION ALL {entries} WHERE {customers} AND seq > ? AND {SYNCED}",
+            [*GLOBAL_TABLES, cursor, named, cursor])
 
 
 def has_news(conn: Connection, who: Principal, cursor: int) -> bool:
     """Whether a pull after ``cursor`` would bring ``who`` anything: a change in scope, a
     customer entering or leaving it, or a cursor beyond the log (a restored server)."""
-    scope, params = scope_clause(who)
-    row = conn.execute(
-        f"SELECT EXISTS (SELECT 1 FROM changes WHERE seq > ? AND {SYNCED} AND {scope}),"
-        " (SELECT coalesce(max(seq), 0) FROM changes)", [cursor, *params]).fetchone()
+    entries, params = in_scope(who, cursor)
+    row = conn.execute(f"SELECT EXISTS ({entries}), (SELECT coalesce(max(seq), 0) FROM changes)",
+                       params).fetchone()
     return bool(row[0]) or cursor > row[1] or scope_changed(conn, who)
 
 
 def pull(conn: Connection, who: Principal, cursor: int, limit: int,
          record_scope: bool = True) -> tuple[list[RecordChange], int, bool]:
     """One page of changes after ``cursor``; ``record_scope`` needs a write connection."""
-    scope, params = scope_clause(who)
-    heads = conn.execute(
-        f"SELECT tbl, record_id, max(seq) AS seq FROM changes WHERE seq > ? AND {SYNCED}"
-        f" AND {scope}"
-        " GROUP BY tbl, record_id ORDER BY seq LIMIT ?", [cursor, *params, limit + 1]).fetchall()
+    entries, params = in_scope(who, cursor)
+    heads = conn.execute(f"SELECT tbl, record_id, max(seq) AS seq FROM ({entries}) AS e"
+                         " GROUP BY tbl, record_id ORDER BY seq LIMIT ?",
+                         [*params, limit + 1]).fetchall()
     more = len(heads) > limit
     heads = heads[:limit]
     next_cursor = heads[-1]["seq"] if heads else cursor
