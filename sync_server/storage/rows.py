@@ -64,7 +64,7 @@ def prefetch(conn: Connection, table: str, ids: Iterable[str]) -> None:
     if kept is None or table not in TABLES:
         return
     wanted = sorted({i for i in ids if (table, i) not in kept.rows})
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         found = {r["id"]: dict(r) for r in conn.execute(
             f'SELECT * FROM "{table}" WHERE id IN ({",".join("?" * len(chunk))})', chunk)}
         for record_id in chunk:
@@ -123,7 +123,7 @@ def prefetch_jobs_of(conn: Connection, assignee: str, customer_ids: Iterable[str
     kept = _cache.get()
     if kept is None:
         return
-    for chunk in _chunks(sorted(set(customer_ids))):
+    for chunk in chunks(sorted(set(customer_ids))):
         found = {r[0] for r in conn.execute(
             "SELECT DISTINCT customer_id FROM jobs WHERE assignee = ? AND customer_id IN"
             f" ({','.join('?' * len(chunk))})", [assignee, *chunk])}
@@ -131,7 +131,8 @@ def prefetch_jobs_of(conn: Connection, assignee: str, customer_ids: Iterable[str
             kept.jobs_of[(customer_id, assignee)] = customer_id in found
 
 
-def _chunks(ids: list[str]) -> Iterator[list[str]]:
+def chunks(ids: list[str]) -> Iterator[list[str]]:
+    """``ids`` in lists short enough for one ``IN (…)`` on every backend."""
     for start in range(0, len(ids), _CHUNK):
         yield ids[start:start + _CHUNK]
 

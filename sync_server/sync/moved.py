@@ -15,12 +15,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from sync_server.storage import rows
 from sync_server.storage.db import Connection
 
 # (table, record_id) → {device: the highest seq of a change by anyone but that device}
 _Seen = dict[tuple[str, str], dict[str, int]]
 _seen: ContextVar[_Seen | None] = ContextVar("moved", default=None)
-_CHUNK = 500
 _LATEST = ("SELECT record_id, max(seq) FROM changes WHERE tbl = ? AND coalesce(device_id, '')"
            " != ? AND record_id IN ({}) GROUP BY record_id")
 
@@ -39,8 +39,7 @@ def prefetch(conn: Connection, device: str, table: str, ids: Iterable[str]) -> N
     if seen is None:
         return
     wanted = sorted({i for i in ids if device not in seen.get((table, i), {})})
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start:start + _CHUNK]
+    for chunk in rows.chunks(wanted):
         latest = dict(conn.execute(_LATEST.format(",".join("?" * len(chunk))),
                                    [table, device, *chunk]).fetchall())
         for record_id in chunk:
