@@ -81,8 +81,9 @@ def push(body: PushRequest, who: Sender, server: ServerDep) -> PushResponse:
     if body.device_id != who.device_id:
         raise ApiError(403, "device_mismatch", "the batch names another device than the token")
     sync_push.check_clocks(body.mutations, who)
+    prepared = sync_push.prepare(body, who, server.clock)  # before the write lock
     with server.db.write() as conn:
-        answer = sync_push.push_batch(conn, body, who, server.clock)
+        answer = sync_push.push_batch(conn, body, who, server.clock, prepared)
         # Now's, not the stored answer's: a batch replayed after a restore says so too.
         return answer.model_copy(update={"epoch": epoch.current(conn)})
 

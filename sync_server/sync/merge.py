@@ -37,18 +37,20 @@ STATUSES = frozenset(Status)
 
 def apply_mutation(conn: Connection, m: Mutation, who: Principal, batch_id: str,
                    review: bool = False, door: Door = Door.DEVICE,
-                   digest: str | None = None, new: bool = False) -> MutationResult:
+                   digest: str | None = None, new: bool = False,
+                   checked: write_checks.Checked | None = None) -> MutationResult:
     """Apply one mutation in its own savepoint; ``review`` is a supervisor resolving a
     conflict (see ``_check_status``), ``door`` whether it came from a device's push or an
     office service, ``digest`` what the device sent (a reuse is told apart by it), ``new``
-    that the caller has just looked and no answer to it is stored."""
+    that the caller has just looked and no answer to it is stored, ``checked`` a device's
+    mutation's ``write_checks.precheck``, done before the write lock."""
     done = None if new else conn.execute(
         "SELECT result FROM mutation_results WHERE mutation_id = ?", [m.mutation_id]).fetchone()
     if done:
         return MutationResult.model_validate_json(done[0])
     deferred.savepoint(conn)
     try:
-        result = _apply(conn, m, who, batch_id, review, door)
+        result = _apply(conn, m, who, batch_id, review, door, checked)
         deferred.release(conn)
     except Parked as exc:
         _rolled_back(conn)
@@ -94,10 +96,15 @@ def _whole(m: Mutation) -> dict[str, Any]:
 
 
 def _apply(conn: Connection, m: Mutation, who: Principal, batch_id: str,
-           review: bool, door: Door) -> MutationResult:
-    write_checks.check_shape(m)
+           review: bool, door: Door, checked: write_checks.Checked | None) -> MutationResult:
     if door is Door.DEVICE:
-        m = write_checks.stamp_authorship(m, who)
+        checked = checked or write_checks.precheck(m, who)
+        if checked.refusal:
+            raise checked.refusal
+        assert checked.stamped is not None
+        m = checked.stamped
+    else:
+        write_checks.check_shape(m)
     current = current_row(conn, m.table, m.record_id)
     scope = write_checks.check_rights(m, who, door)
     if m.op == "delete":

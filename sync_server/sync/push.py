@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 from fieldapp.domain.roles import TECHNICIAN
 from fieldapp.hlc import Timestamp, canonical
@@ -49,12 +50,32 @@ def check_clocks(mutations: list[Mutation], who: Principal) -> None:
                            f" {stamp.node[:64]!r}, not {who.device_id!r}")
 
 
-def push_batch(conn: Connection, body: PushRequest, who: Principal,
-               clock: ServerClock) -> PushResponse:
-    """Apply a batch (or answer its repeat) inside the caller's write transaction."""
+@dataclass(frozen=True)
+class Prepared:
+    """What a batch needs that reads nothing stored, worked out before the write lock is
+    taken: on PostgreSQL every other writer waits while a push holds it, so the lock covers
+    the reads, the merge and the writes only."""
+    digests: dict[str, str]  # mutation id → what it carried, as sent
+    whole: str  # the batch's digest
+    mutations: list[Mutation]  # in order, their clocks bounded
+    checks: list[write_checks.Checked]  # each one's shape check and authorship stamp
+
+
+def prepare(body: PushRequest, who: Principal, clock: ServerClock) -> Prepared:
     digests = {m.mutation_id: digest(m) for m in body.mutations}
     whole = hashlib.sha256(json.dumps([digests[m.mutation_id] for m in body.mutations])
                            .encode()).hexdigest()
+    mutations = [bounded(m, clock) for m in body.mutations]
+    return Prepared(digests, whole, mutations,
+                    [write_checks.precheck(m, who) for m in mutations])
+
+
+def push_batch(conn: Connection, body: PushRequest, who: Principal,
+               clock: ServerClock, prepared: Prepared | None = None) -> PushResponse:
+    """Apply a batch (or answer its repeat) inside the caller's write transaction;
+    ``prepared`` is ``prepare``'s, done before the transaction (else here)."""
+    prepared = prepared or prepare(body, who, clock)
+    digests, whole = prepared.digests, prepared.whole
     stored = conn.execute("SELECT response, device_id, digest FROM batches WHERE batch_id = ?",
                           [body.batch_id]).fetchone()
     if stored:
@@ -68,11 +89,12 @@ def push_batch(conn: Connection, body: PushRequest, who: Principal,
     with (audit.appending(), rows.cached(), moved.tracking(), parking.watching(conn),
           deferred.holding(conn) as conn):
         _prefetch(conn, body.mutations, who)
-        for m in body.mutations:
+        for m, checked in zip(prepared.mutations, prepared.checks, strict=True):
             new = m.mutation_id not in answered
             answered.add(m.mutation_id)  # a repeat later in the batch gets this answer
-            results.append(merge.apply_mutation(conn, bounded(m, clock), who, body.batch_id,
-                                                digest=digests[m.mutation_id], new=new))
+            results.append(merge.apply_mutation(conn, m, who, body.batch_id, new=new,
+                                                digest=digests[m.mutation_id],
+                                                checked=checked))
             faults.after_mutation(len(results))
     response = PushResponse(batch_id=body.batch_id, results=results,
                             server_hlc=clock.now())

@@ -9,6 +9,7 @@ none runs SQL that could fail on a bad value: types are checked first.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from fieldapp import field_types
@@ -86,6 +87,25 @@ def stamp_authorship(m: Mutation, who: Principal) -> Mutation:
         stamp = {"by_user": who.username, "device_id": who.device_id}
         fields |= {k: v for k, v in stamp.items() if k in columns}
     return m.model_copy(update={"fields": fields})
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A device's mutation after the checks that read nothing stored: its shape's refusal,
+    or the mutation stamped with its author (``precheck``)."""
+    stamped: Mutation | None
+    refusal: Rejected | None
+
+
+def precheck(m: Mutation, who: Principal) -> Checked:
+    """``check_shape`` and ``stamp_authorship`` of a device's mutation, done before a push
+    takes the write lock (on PostgreSQL every other writer waits while it is held); the
+    merge raises the refusal, if any, where it would have checked."""
+    try:
+        check_shape(m)
+    except Rejected as exc:
+        return Checked(None, exc)
+    return Checked(stamp_authorship(m, who), None)
 
 
 def check_rights(m: Mutation, who: Principal, door: Door) -> Scope:
