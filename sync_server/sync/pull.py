@@ -87,8 +87,8 @@ def has_news(conn: Connection, who: Principal, cursor: int) -> bool:
 
 
 # A change as the wire's ``RecordChange`` carries it, kept a plain dict: a pull sends
-# thousands, and a model per record cost more than reading them (``api.pull_body`` encodes
-# the page once).
+# thousands, and a model per record cost more than reading them (``body`` encodes the
+# page once).
 Change = dict[str, Any]
 
 
