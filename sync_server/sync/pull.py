@@ -29,6 +29,7 @@ from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.records import TABLES
 from sync_server.services.auth import Principal
 from sync_server.services.districts import customers_in, district_of
+from sync_server.storage import rows
 from sync_server.storage.db import Connection
 
 GLOBAL_TABLES = tuple(name for name, spec in TABLES.items() if not spec.scoped)
@@ -107,9 +108,9 @@ def pull(conn: Connection, who: Principal, cursor: int, limit: int,
         if record_scope:
             note_scope(conn, who, cursor)
         out = _scope_changes(conn, who, cursor)
-    rows = _rows(conn, [(head["tbl"], head["record_id"]) for head in heads])
+    found = _rows(conn, [(head["tbl"], head["record_id"]) for head in heads])
     for head in heads:
-        change = rows.get((head["tbl"], head["record_id"]))
+        change = found.get((head["tbl"], head["record_id"]))
         out.append(change or _gone(head["tbl"], head["record_id"], head["seq"]))
     return out, next_cursor, more
 
@@ -131,8 +132,7 @@ def _rows(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str]
         by_table.setdefault(table, []).append(record_id)
     found = {}
     for table, ids in by_table.items():
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+        for chunk in rows.chunks(ids):
             for change in _changes(table, conn.execute(
                     f'SELECT * FROM "{table}" WHERE id IN ({",".join("?" * len(chunk))})',
                     chunk)):

@@ -139,9 +139,8 @@ def _check_ids(conn: Connection, mutations: list[Mutation], digests: dict[str, s
     for m in mutations:
         if seen.setdefault(m.mutation_id, digests[m.mutation_id]) != digests[m.mutation_id]:
             raise _reused(m.mutation_id)
-    ids, answered = list(seen), set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    answered = set()
+    for chunk in rows.chunks(list(seen)):
         for row in conn.execute(
                 "SELECT mutation_id, device_id, digest FROM mutation_results WHERE mutation_id"
                 f" IN ({','.join('?' * len(chunk))})", chunk):
