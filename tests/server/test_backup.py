@@ -101,7 +101,11 @@ def test_backup_and_restore_refuse_what_would_overwrite_or_lie(
     assert into_live.returncode == 1 and "不是空目录" in into_live.stderr
 
     key = tmp_path / "bk" / "audit.key"
-    key.write_bytes(key.read_bytes()[:-1] + b"0")  # a damaged copy
+    kept = key.read_bytes()
+    # A damaged copy: the last byte always changes (writing a fixed byte left the key intact
+    # whenever it already ended in that byte, and the restore rightly succeeded).
+    key.write_bytes(kept[:-1] + (b"1" if kept[-1:] == b"0" else b"0"))
+    assert key.read_bytes() != kept
     damaged = cli("restore", "--from", str(tmp_path / "bk"), "--data", str(tmp_path / "new"))
     assert damaged.returncode == 1 and "已损坏" in damaged.stderr
     assert not (tmp_path / "new").exists()
