@@ -30,7 +30,7 @@ from fieldapp.sync.provision import FIRST_SYNC_ENV
 from sync_server.services import auth
 from sync_server.services.records import insert_records, seed_forms
 from sync_server.storage.db import DATABASE_URL_ENV, open_database
-from tests import pg
+from tests import forked_server, pg
 from tests.memory_keyring import vault  # noqa: F401  (a fixture for every test)
 from tests.seed_template import SeedTemplate
 from tests.world import PASSWORD, USERS, rows, seed_replica
@@ -125,7 +125,7 @@ class ServerProcess:
         self.token_ttl = token_ttl
         self.database_url = database_url or (pg.current.create_database() if pg.current
                                              else None)
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: subprocess.Popen[bytes] | forked_server.Forked | None = None
 
     @property
     def url(self) -> str:
@@ -204,18 +204,22 @@ class ServerProcess:
         base = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
         if self.database_url:
             base[DATABASE_URL_ENV] = self.database_url
-        with open(self.data_dir / "server.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "sync_server", "--data", str(self.data_dir),
-                 "--port", str(self.port), "--token-ttl", str(self.token_ttl),
-                 "--workers", str(self.workers)],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                env={**base, "PYTHONPATH": str(ROOT), **env})
+        args = ["--data", str(self.data_dir), "--port", str(self.port),
+                "--token-ttl", str(self.token_ttl), "--workers", str(self.workers)]
+        environment = {**base, "PYTHONPATH": str(ROOT), **env}
+        if forked_server.enabled(self.workers):
+            self.proc = forked_server.start(args, environment, ROOT,
+                                            self.data_dir / "server.log")
+        else:
+            with open(self.data_dir / "server.log", "ab") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "sync_server", *args], cwd=ROOT, stdout=log,
+                    stderr=subprocess.STDOUT, start_new_session=True, env=environment)
         self.scheme = "https" if "FIELDAPP_SSL_CERTFILE" in env else "http"
         # A wait for the health check, not a fixed time: generous, because on the shared
         # 2-core machine under load a two-worker server's imports alone took over 20 s.
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 if requests.get(self.url + "/api/v1/health", timeout=1, verify=self.trust).ok:
                     return self
