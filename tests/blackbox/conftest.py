@@ -29,7 +29,7 @@ def start_server(data: Path, **env: str) -> ServerProcess:
 def bb_server(tmp_path: Path) -> Iterator[ServerProcess]:
     proc = start_server(tmp_path / "server")
     yield proc
-    proc.stop()
+    proc.discard()
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
     door.seed_blackbox(proc)
     proc.start()
     yield proc
-    proc.stop()
+    proc.discard()
     if pg.current and name:
         pg.current.created.append(name)
         pg.current.drop_all()

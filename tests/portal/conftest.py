@@ -89,7 +89,7 @@ def _portal(tmp_path: Path, inbox: type[Inbox], **env: str) -> Iterator[ServerPr
     seed_portal(proc)
     proc.start(FIELDAPP_SMS_URL=inbox.url, **env)  # type: ignore[attr-defined]
     yield proc
-    proc.stop()
+    proc.discard()
 
 
 @pytest.fixture

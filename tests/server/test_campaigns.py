@@ -177,7 +177,7 @@ def limited(tmp_path: Path) -> ServerProcess:
     add_customers(server, 5, "六合区", json.dumps(["商户"]), "lh", start=11)
     server.start(FIELDAPP_CAMPAIGN_DAILY_TOTAL="12", FIELDAPP_CAMPAIGN_PER_CUSTOMER_DAY="1")
     yield server
-    server.stop()
+    server.discard()
 
 
 def test_two_sends_racing_never_pass_the_daily_limits(limited: ServerProcess) -> None:

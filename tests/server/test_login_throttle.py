@@ -112,7 +112,7 @@ def counted(tmp_path: Path) -> Iterator[tuple[ServerProcess, Path]]:
     proc.seed_world()
     proc.start(FIELDAPP_PASSWORD_CHECKS=str(checks))
     yield proc, checks
-    proc.stop()
+    proc.discard()
 
 
 def test_an_unknown_user_costs_the_same_password_check(counted):
