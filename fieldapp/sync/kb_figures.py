@@ -28,8 +28,11 @@ MAX_FIGURE = 20 * 1024 * 1024  # bytes; the office accepts figures up to 5 MB
 def wanted(replica: Replica) -> list[str]:
     """Uploaded figures of the tablet's articles it has neither bundled nor fetched."""
     folder = fetched_dir(replica.data_dir)
-    names = {name for row in replica.db.execute("SELECT body FROM kb_articles").fetchall()
-             for kind, _, name in blocks(row[0] or "") if kind == "figure"}
+    # Only the bodies that can hold a figure line ("![caption](name)") are parsed: every
+    # sync asks, and most articles have none (2,000 bodies parsed took 10 ms a sync).
+    names = {name for row in replica.db.execute(
+                 "SELECT body FROM kb_articles WHERE instr(body, '](') > 0").fetchall()
+             for kind, _, name in blocks(row[0]) if kind == "figure"}
     return sorted(n for n in names if UPLOADED.fullmatch(n)
                   and not (IMAGE_DIR / n).is_file() and not (folder / n).is_file())
 
