@@ -51,14 +51,21 @@ def take(conn: Connection, who: Principal) -> tuple[dict[str, list[Any]], int]:
     note_scope(conn, who, 0)
     tables: dict[str, list[Any]] = {}
     for table, spec in TABLES.items():
-        quoted = ", ".join(f'"{c}"' for c in columns(table))
-        sql = f'SELECT {quoted} FROM "{table}"'
-        params: list[Any] = []
-        if spec.scoped:
-            sql += f" WHERE customer_id IN ({ASSIGNED})"
-            params = [who.username]
-        tables[table] = _values(conn, sql, params)
+        tables[table] = _values(conn, query(table), [who.username] if spec.scoped else [])
     return tables, cursor
+
+
+def query(table: str) -> str:
+    """The SELECT of a table's part of the snapshot; a scoped one's takes the username.
+    Scoped tables are read by an index that starts with the customer (customers by id; the
+    others' are in ``db.SERVER_DDL_V27`` where no other index started with it), so a
+    snapshot reads the device's records, not every record of the utility."""
+    quoted = ", ".join(f'"{c}"' for c in columns(table))
+    sql = f'SELECT {quoted} FROM "{table}"'
+    if TABLES[table].scoped:
+        key = "id" if table == "customers" else "customer_id"
+        sql += f" WHERE {key} IN ({ASSIGNED})"
+    return sql
 
 
 def _values(conn: Connection, sql: str, params: list[Any]) -> list[Any]:
