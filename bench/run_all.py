@@ -84,7 +84,9 @@ def run(name: str) -> str:
         output, status = "", f" — stopped after {TIMEOUT_S} s"
     took = time.monotonic() - start
     print(output + status, flush=True)
-    return (f"## {name}: {what}\n\n`{' '.join(args)}`, {took:.0f} s{status}\n\n"
+    when = datetime.now().astimezone()
+    return (f"## {name}: {what}\n\n`{' '.join(args)}`, {took:.0f} s, run {when:%Y-%m-%d %H:%M %Z}"
+            f"{status}\n\n"
             f"```text\n{output}\n```\n")
 
 
@@ -98,7 +100,8 @@ def main() -> None:
         sections[name] = run(name)
     head = ("# Benchmarks\n\nWritten by `make bench` (bench/run_all.py); each section is what"
             " the benchmark printed, its baseline measured in the same run.\n\n"
-            f"Last run {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on {machine()}.\n\n")
+            f"Last written {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on {machine()}"
+            " (`bench/run_all.py NAME` runs one section again; each says when it ran).\n\n")
     ordered = [sections[n] for n in BENCHES if n in sections]
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(head + "\n".join(ordered), encoding="utf-8")
@@ -108,7 +111,10 @@ def main() -> None:
 def _sections(text: str) -> dict[str, str]:
     """The sections of an earlier run, by name, kept when only some are run again."""
     parts = re.split(r"(?m)^(?=## )", text)
-    return {m.group(1): part for part in parts if (m := re.match(r"## ([\w-]+):", part))}
+    # Each as run() wrote it (one newline at its end), so a section kept is not padded with
+    # another blank line by every partial run.
+    return {m.group(1): part.rstrip("\n") + "\n" for part in parts
+            if (m := re.match(r"## ([\w-]+):", part))}
 
 
 if __name__ == "__main__":
