@@ -99,11 +99,12 @@ def load(replica: Replica, snap: SnapshotResponse,
     done = 0
     conn = replica.db.conn
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
-    # The whole load in memory until the commit: spilled to the log early, the pages an
+    # The whole load in memory until the commit: spilled to disk early, the pages an
     # insert touches again are encrypted and written again (about 5% of the load).
     conn.execute(f"PRAGMA cache_size = {LOAD_CACHE_KIB}")
-    journal = _leave_wal(conn)
+    journal = False
     try:
+        journal = _leave_wal(conn)
         with replica.transaction():
             if not is_empty(replica):
                 return 0  # something was captured since the question: merge instead
