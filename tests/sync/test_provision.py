@@ -158,6 +158,7 @@ def test_a_load_that_fails_half_way_leaves_nothing(server: ServerProcess, tmp_pa
     assert provision.is_empty(replica) and replica.state("cursor") is None
     assert schema(replica) == before  # the dropped triggers and indexes are back
     assert replica.db.execute("PRAGMA cache_size").fetchone() == cache  # the load's is given back
+    assert replica.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # and its journal
     assert set(kb_fts_triggers()) <= {r["name"] for r in replica.db.query(
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert provision.load(replica, snap) == sum(len(t.rows) for t in snap.tables)

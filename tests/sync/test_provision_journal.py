@@ -1,7 +1,7 @@
 """The snapshot load writes through a rollback journal, not the write-ahead log
-(``provision._leave_wal``): the replica is back in its log afterwards whatever happened, a
-killed load is rolled back when the replica next opens, and with another connection on the
-file the load stays in the log instead of waiting for it."""
+(``provision._leave_wal``): the replica is back in its log afterwards (after a failed load
+too: ``test_provision.py``), a killed load is rolled back when the replica next opens, and
+with another connection on the file the load stays in the log instead of waiting for it."""
 
 from __future__ import annotations
 
@@ -11,16 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from fieldapp.errors import ServerUnreachable
 from fieldapp.replica import Replica
 from fieldapp.replica.db_key import database_key
 from fieldapp.replica.store import DB_FILE, connect
 from fieldapp.sync import provision
 from fieldapp.wire import SnapshotResponse
 from tests.conftest import ROOT, ServerProcess
-from tests.sync.test_provision import contents, tablet
+from tests.sync.test_provision import tablet
 
 
 def journal_mode(replica: Replica) -> str:
@@ -48,17 +45,6 @@ def test_the_load_writes_through_a_journal_and_the_log_comes_back(
     assert journal_mode(replica) == "wal"
     assert replica.db.execute("PRAGMA busy_timeout").fetchone() == busy
     assert not (tmp_path / "tablet" / f"{DB_FILE}-journal").exists()
-
-    failed = Replica.open(tmp_path / "failed")
-
-    def fail(done: int) -> None:
-        raise ServerUnreachable("server_unreachable", "the worker stopped (injected)")
-
-    with pytest.raises(ServerUnreachable):
-        provision.load(failed, snap, fail)
-    assert journal_mode(failed) == "wal" and provision.is_empty(failed)
-    assert provision.load(failed, snap) == records
-    assert contents(failed) == contents(replica)
 
 
 def test_with_another_connection_on_the_file_the_load_stays_in_the_log(
