@@ -125,6 +125,19 @@ def render_page(pdf: Path, page: int, out_prefix: Path, dpi: int = 80) -> Path:
     return out_prefix.with_suffix(".png")
 
 
+def qr_codes(pdf: Path, page: int, out_prefix: Path) -> list[str]:
+    """The QR codes a phone finds on ``page`` printed at 150 dpi. Only QR codes are asked for,
+    as a phone's scanner does: with every format on, zxing-cpp once found a second symbol on a
+    page that prints one QR code (a CI run; formats without a check digit can be read out of
+    text and lines)."""
+    import zxingcpp
+    from PIL import Image
+
+    with Image.open(render_page(pdf, page, out_prefix, dpi=150)) as image:
+        return [b.text for b in zxingcpp.read_barcodes(image,
+                                                       formats=zxingcpp.BarcodeFormat.QRCode)]
+
+
 def squash(text: str) -> str:
     """Text without whitespace: pdftotext spaces CJK runs and wraps table cells."""
     return re.sub(r"\s+", "", text)

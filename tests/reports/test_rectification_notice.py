@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import zxingcpp
 from PIL import Image
 
 from fieldapp.errors import InvalidInput
@@ -18,6 +17,7 @@ from tests.reports.reportkit import (
     FAILED,
     images,
     page_count,
+    qr_codes,
     render_page,
     rich_inspection,
     squash,
@@ -55,8 +55,7 @@ def test_notice_lists_hazards_deadlines_and_checks(
 def test_notice_qr_names_the_notice_with_the_inspection_hash(
         notice: tuple[InspectionReport, Path], tmp_path: Path) -> None:
     report, pdf = notice
-    with Image.open(render_page(pdf, 1, tmp_path / "qr", dpi=150)) as page:
-        decoded = [b.text for b in zxingcpp.read_barcodes(page)]
+    decoded = qr_codes(pdf, 1, tmp_path / "qr")
     assert decoded == [verify_uri("notice", report.report_id, report.content_hash)]
     assert decoded[0] != verify_uri("inspection", report.report_id, report.content_hash)
 

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import zxingcpp
-from PIL import Image
 
 from fieldapp.replica import Replica
 from fieldapp.reports import repair_pdf
@@ -16,7 +14,7 @@ from fieldapp.reports.report_data import InspectionReport, from_replica
 from tests.reports.reportkit import (
     images,
     page_count,
-    render_page,
+    qr_codes,
     repair_done,
     squash,
     text_of,
@@ -63,8 +61,7 @@ def test_repair_report_text(repaired: tuple[InspectionReport, Path]) -> None:
 def test_repair_qr_and_determinism(repaired: tuple[InspectionReport, Path],
                                    tmp_path: Path) -> None:
     report, pdf = repaired
-    with Image.open(render_page(pdf, 1, tmp_path / "qr", dpi=150)) as page:
-        decoded = [b.text for b in zxingcpp.read_barcodes(page)]
+    decoded = qr_codes(pdf, 1, tmp_path / "qr")
     assert decoded == [verify_uri("repair", report.report_id, report.content_hash)]
     assert repair_pdf.render(report) == pdf.read_bytes()
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-import zxingcpp
 from PIL import Image
 
 from fieldapp.local_time import LOCAL_ZONE
@@ -19,7 +18,7 @@ from fieldapp.reports.report_data import from_replica
 from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess, synced_tablet
 from tests.portal.test_portal_requests import png_claiming
-from tests.reports.reportkit import page_count, render_page, repair_done, text_of, write
+from tests.reports.reportkit import page_count, qr_codes, repair_done, text_of, write
 from tests.server.test_conflict_review import office_session
 from tests.server.test_office_files import push_photo
 from tests.server.test_sync_api import login
@@ -143,8 +142,7 @@ def test_a_printed_report_is_verified_from_its_qr_code(server: ServerProcess, tm
     office = office_session(server, "supervisor")
     pdf = write(office.get(f"{server.url}/office/reports/{sub_id}/report.pdf",
                            timeout=30).content, tmp_path / "printed.pdf")
-    with Image.open(render_page(pdf, 1, tmp_path / "scan", dpi=150)) as page:
-        [code] = [b.text for b in zxingcpp.read_barcodes(page)]
+    [code] = qr_codes(pdf, 1, tmp_path / "scan")
 
     def verdict(text: str) -> str:
         page = office.get(f"{server.url}/office/verify", params={"code": text}, timeout=30)

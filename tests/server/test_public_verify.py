@@ -10,14 +10,13 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-import zxingcpp
 from PIL import Image
 
 from fieldapp.reports import documents
 from fieldapp.reports.report_data import from_replica
 from sync_server.http.headers import OFFICE
 from tests.conftest import ServerProcess, synced_tablet
-from tests.reports.reportkit import render_page
+from tests.reports.reportkit import qr_codes
 from tests.world import inspect_household
 
 CUSTOMER = ("陈桂芳", "13912345678", "龙蟠中路", "320100000001")
@@ -33,8 +32,7 @@ def printed(server: ServerProcess, tmp_path: Path):
     codes = {}
     for document in ("report", "notice"):
         pdf = documents.write(replica, "job-1", document)
-        with Image.open(render_page(pdf, 1, tmp_path / document, dpi=150)) as page:
-            [code] = [b.text for b in zxingcpp.read_barcodes(page)]
+        [code] = qr_codes(pdf, 1, tmp_path / document)
         codes[document] = code
     return replica, client, sub_id, codes
 
