@@ -252,6 +252,14 @@ SERVER_DDL_V27 = "".join(
     for table in ("readings", "job_status_history", "submissions", "answers", "attachments",
                   "signatures", "scans", "part_requests"))
 
+# A push asks whether anyone else changed a record after the version the device saw
+# (sync/moved.py): by (tbl, record_id, seq) it reads only those changes, not the record's
+# whole history (SQLite's old index held seq as its rowid; PostgreSQL's did not).
+SERVER_DDL_V28 = """
+CREATE INDEX changes_record_seq ON changes(tbl, record_id, seq);
+DROP INDEX changes_record;
+"""
+
 # SQLite DDL. PostgreSQL runs the same numbered list, its DDL derived by postgres.pg_ddl.
 MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2,
                                3: ATTACHMENT_GPS_DDL, 4: SERVER_DDL_V4, 5: SERVER_DDL_V5,
@@ -264,7 +272,7 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                21: SIGNATURE_HASH_DDL, 22: KB_AUTHORING_DDL,
                                23: TIME_LIMITS_DDL, 24: CAMPAIGNS_DDL,
                                25: RULE_VERSIONS_DDL, 26: SERVER_DDL_V26,
-                               27: SERVER_DDL_V27}
+                               27: SERVER_DDL_V27, 28: SERVER_DDL_V28}
 
 
 class Cursor(Protocol):

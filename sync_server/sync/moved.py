@@ -5,24 +5,33 @@ Inside ``tracking()`` (a push) the answer is read once a record and kept up to d
 the push logs changes (``logged``), instead of asked of the change log per mutation:
 
     with tracking():
-        prefetch(conn, device, table, ids)      # the batch's updated records, one query
+        prefetch(conn, device, table, {id: after_seq})   # the batch's updated records
         moved_by_others(conn, table, id, device, after_seq)
+
+Only the changes after the version the device saw are read (by the index on tbl, record_id,
+seq): a record's whole history would make a push slower with every edit it ever had (a
+customer whose tags one tablet edits 400 times took 7 ms of each 500-mutation push).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sync_server.storage import rows
 from sync_server.storage.db import Connection
 
-# (table, record_id) → {device: the highest seq of a change by anyone but that device}
-_Seen = dict[tuple[str, str], dict[str, int]]
+# (table, record_id) → {device: (after, the highest seq after it of a change by anyone but
+# that device, or 0)}: what was read, and from where.
+_Seen = dict[tuple[str, str], dict[str, tuple[int, int]]]
 _seen: ContextVar[_Seen | None] = ContextVar("moved", default=None)
-_LATEST = ("SELECT record_id, max(seq) FROM changes WHERE tbl = ? AND coalesce(device_id, '')"
-           " != ? AND record_id IN ({}) GROUP BY record_id")
+# Each wanted record with the seq after which its changes are read: one range of the index
+# changes_record_seq a record, looked up per record whatever the planner thinks of the table.
+_LATEST = ("WITH wanted(record_id, after) AS (VALUES {}) SELECT record_id, (SELECT max(seq)"
+           " FROM changes WHERE changes.tbl = ? AND changes.record_id = wanted.record_id"
+           " AND changes.seq > wanted.after AND coalesce(changes.device_id, '') != ?)"
+           " FROM wanted")
 
 
 @contextmanager
@@ -34,16 +43,26 @@ def tracking() -> Iterator[None]:
         _seen.reset(token)
 
 
-def prefetch(conn: Connection, device: str, table: str, ids: Iterable[str]) -> None:
+def prefetch(conn: Connection, device: str, table: str, after: Mapping[str, int]) -> None:
+    """Read, for each record id of ``after``, the last change by anyone but ``device``
+    after that seq (a record asked again from an earlier seq is read again)."""
     seen = _seen.get()
     if seen is None:
         return
-    wanted = sorted({i for i in ids if device not in seen.get((table, i), {})})
+    wanted = sorted(i for i, a in after.items() if not _known(seen, table, i, device, a))
     for chunk in rows.chunks(wanted):
-        latest = dict(conn.execute(_LATEST.format(",".join("?" * len(chunk))),
-                                   [table, device, *chunk]).fetchall())
+        latest = dict(conn.execute(
+            _LATEST.format(",".join(["(?, ?)"] * len(chunk))),
+            [*(v for i in chunk for v in (i, int(after[i]))), table, device]).fetchall())
         for record_id in chunk:
-            seen.setdefault((table, record_id), {})[device] = latest.get(record_id) or 0
+            seen.setdefault((table, record_id), {})[device] = (
+                int(after[record_id]), latest.get(record_id) or 0)
+
+
+def _known(seen: _Seen, table: str, record_id: str, device: str, after: int) -> bool:
+    """Is the answer from ``after`` on kept (read from that seq or an earlier one)?"""
+    read = seen.get((table, record_id), {}).get(device)
+    return read is not None and read[0] <= after
 
 
 def moved_by_others(conn: Connection, table: str, record_id: str, device: str | None,
@@ -58,9 +77,9 @@ def moved_by_others(conn: Connection, table: str, record_id: str, device: str | 
             "SELECT 1 FROM changes WHERE tbl = ? AND record_id = ? AND seq > ?"
             " AND coalesce(device_id, '') != ? LIMIT 1",
             [table, record_id, after, device]).fetchone() is not None
-    if device not in seen.get((table, record_id), {}):
-        prefetch(conn, device, table, [record_id])
-    return seen[(table, record_id)][device] > after
+    if not _known(seen, table, record_id, device, after):
+        prefetch(conn, device, table, {record_id: after})
+    return seen[(table, record_id)][device][1] > after
 
 
 def logged(table: str, record_id: str, device: str | None, seq: int) -> None:
@@ -68,9 +87,10 @@ def logged(table: str, record_id: str, device: str | None, seq: int) -> None:
     seen = _seen.get()
     if seen is None:
         return
-    for other in seen.get((table, record_id), {}):
+    kept = seen.get((table, record_id), {})
+    for other, (after, _) in kept.items():
         if other != (device or ""):
-            seen[(table, record_id)][other] = seq
+            kept[other] = (after, seq)
 
 
 def forget_all() -> None:

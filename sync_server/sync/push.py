@@ -109,7 +109,7 @@ def _prefetch(conn: Connection, mutations: list[Mutation], who: Principal) -> No
     its records, the records they name as parents, whether this technician has jobs of
     the customers it edits, and who else changed the records it updates."""
     wanted: dict[str, set[str]] = {}
-    updated: dict[str, set[str]] = {}
+    updated: dict[str, dict[str, int]] = {}  # table → record → the oldest version seen
     customers: set[str] = set()
     for m in mutations:
         wanted.setdefault(m.table, set()).add(m.record_id)
@@ -117,7 +117,8 @@ def _prefetch(conn: Connection, mutations: list[Mutation], who: Principal) -> No
         if isinstance(named, str):
             customers.add(named)
         if m.op == "update":
-            updated.setdefault(m.table, set()).add(m.record_id)
+            seen = updated.setdefault(m.table, {})
+            seen[m.record_id] = min(seen.get(m.record_id, m.base_version), m.base_version)
         for name, table in write_checks.PARENTS.items():
             if isinstance(m.fields.get(name), str):  # any other value is refused by its check
                 wanted.setdefault(table, set()).add(m.fields[name])
@@ -126,8 +127,8 @@ def _prefetch(conn: Connection, mutations: list[Mutation], who: Principal) -> No
     if who.role == TECHNICIAN:  # only a technician's scope is their jobs' customers
         rows.prefetch_jobs_of(conn, who.username, customers)
     if who.device_id is not None:
-        for table, ids in updated.items():
-            moved.prefetch(conn, who.device_id, table, ids)
+        for table, after in updated.items():
+            moved.prefetch(conn, who.device_id, table, after)
 
 
 def _check_ids(conn: Connection, mutations: list[Mutation], digests: dict[str, str],
