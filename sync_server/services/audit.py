@@ -185,22 +185,25 @@ class Verdict:
     broken_at: int | None = None  # the first entry whose link or content does not hold
     problem: str = ""  # what is wrong; without broken_at, a problem of the anchors
     anchors: int = 0  # external anchors checked (audit_anchor.py)
+    sound: tuple[int, str] = (-1, GENESIS)  # the last entry walked whose link held: seq, hash
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None and not self.problem
 
 
-def verify(db: Storage) -> Verdict:
-    """Walk the whole chain, page by page; stops at the first broken link."""
-    prev, checked, after = GENESIS, 0, -1
+def verify(db: Storage, since: Verdict | None = None) -> Verdict:
+    """Walk the whole chain, page by page; stops at the first broken link. ``since``, a
+    sound earlier verdict: walk on from the last entry it checked (its entries not again)."""
+    after, prev = since.sound if since else (-1, GENESIS)
+    checked = since.checked if since else 0
     while True:
         with db.read() as conn:
             rows = [dict(r) for r in conn.execute(
                 "SELECT * FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
                 [after, BATCH]).fetchall()]
         if not rows:
-            return Verdict(checked)
+            return Verdict(checked, sound=(after, prev))
         for row in rows:
             if row["hash"] is None or row["prev_hash"] is None:
                 return Verdict(checked, row["seq"], "记录的哈希被清除（该记录或其链接被篡改）")
