@@ -364,6 +364,7 @@ def _resend(conn: Connection, m: Mutation, who: Principal, batch_id: str,
 
 
 _SAME = object()
+_FIELDS = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps's, built once per process
 
 
 def _log(conn: Connection, m: Mutation, who: Principal, batch_id: str,
@@ -374,7 +375,7 @@ def _log(conn: Connection, m: Mutation, who: Principal, batch_id: str,
     names the change the mutation itself made."""
     seq = audit.log(conn, {
         "tbl": m.table, "record_id": m.record_id, "customer_id": customer_id,
-        "op": op or m.op, "fields": json.dumps(fields, ensure_ascii=False), "hlc": m.hlc,
+        "op": op or m.op, "fields": _FIELDS(fields), "hlc": m.hlc,
         "by_user": who.username, "device_id": who.device_id, "at": utc_now(),
         "client_at": m.at, "mutation_id": m.mutation_id if mutation_id is _SAME else mutation_id,
         "batch_id": batch_id})[0]
