@@ -2,10 +2,13 @@
 
 Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_fleet.py [tablets] [in_flight]``,
 add ``--pg --server-workers 2`` for PostgreSQL behind two worker processes (SQLite and one
-process by default). Tablets are threads talking HTTP. Logins happen before the clock
-starts (argon2 is meant to be slow), and so does each tablet's first, full pull. Prints
-errors, p50/p99 of one tablet's whole sync and throughput, and a baseline: one tablet
-syncing alone in the same run.
+process by default), or ``--scaling 3`` for PostgreSQL with 1 and 2 workers in turn, three
+runs each, and the ratio of their medians (one run varies by ±20 % on a 2-core machine).
+Tablets are threads talking HTTP. Logins happen before the clock starts (argon2 is meant to
+be slow), and so does each tablet's first, full pull. Prints
+errors, p50/p99 of one tablet's whole sync and throughput, the CPU the server, PostgreSQL
+and this load generator used meanwhile, and a baseline: one tablet syncing alone in the
+same run.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cpu_use
 import requests
 from benchserver import describe, start_server, storage
 
@@ -80,14 +84,38 @@ def main() -> None:
                         help="tablets syncing at the same moment")
     parser.add_argument("--pg", action="store_true", help="on a throwaway PostgreSQL cluster")
     parser.add_argument("--server-workers", type=int, default=1)
+    parser.add_argument("--scaling", type=int, metavar="RUNS", default=0,
+                        help="PostgreSQL, 1 and 2 workers in turn, RUNS runs each")
     args = parser.parse_args()
+    if args.scaling:
+        scaling(args.tablets, args.in_flight, args.scaling)
+        return
+    one(args.tablets, args.in_flight, args.pg, args.server_workers)
+
+
+def one(tablets_n: int, in_flight: int, pg: bool, server_workers: int) -> float:
+    """One run on fresh storage; its mutations a second."""
     tmp = Path(tempfile.mkdtemp())
-    with storage(tmp / "server", args.pg) as database_url:
-        run(tmp, database_url, args.tablets, args.in_flight, args.server_workers)
+    with storage(tmp / "server", pg) as database_url:
+        return run(tmp, database_url, tablets_n, in_flight, server_workers)
+
+
+def scaling(tablets_n: int, in_flight: int, runs: int) -> None:
+    """1 and 2 workers on PostgreSQL, alternately (so that the machine's drift falls on
+    both), and the ratio of the medians."""
+    rates: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(runs):
+        for workers in rates:
+            rates[workers].append(one(tablets_n, in_flight, True, workers))
+    one_w, two_w = (statistics.median(rates[w]) for w in (1, 2))
+    print(f"median of {runs} runs each: 1 worker {one_w:,.0f} mutations/s"
+          f" ({', '.join(f'{r:,.0f}' for r in rates[1])}), 2 workers {two_w:,.0f}"
+          f" ({', '.join(f'{r:,.0f}' for r in rates[2])}): 2 workers do"
+          f" {two_w / one_w:.2f}x the work of 1")
 
 
 def run(tmp: Path, database_url: str | None, tablets_n: int, in_flight: int,
-        server_workers: int) -> None:
+        server_workers: int) -> float:
     db = open_database(tmp / "server", database_url)
     seed_demo(db)
     with db.read() as conn:
@@ -106,10 +134,12 @@ def run(tmp: Path, database_url: str | None, tablets_n: int, in_flight: int,
             list(pool.map(Tablet.pull, tablets))
         alone, error = tablets[-1].sync()
         assert error is None, error
+        before = cpu_use.sample(proc.pid)
         start = time.perf_counter()
         with ThreadPoolExecutor(in_flight) as pool:
             results = list(pool.map(Tablet.sync, tablets[:-1]))
         wall = time.perf_counter() - start
+        cpu = cpu_use.describe(before, cpu_use.sample(proc.pid), wall)
     finally:
         proc.terminate()
         proc.wait()
@@ -123,6 +153,8 @@ def run(tmp: Path, database_url: str | None, tablets_n: int, in_flight: int,
     print(f"  wall {wall:.1f} s, {tablets_n * MUTATIONS / wall:,.0f} mutations/s")
     print(f"  one tablet's sync: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms;"
           f" alone {alone * 1000:.0f} ms (p50 is {p50 / alone:.1f}x alone)")
+    print(f"  {cpu}")
+    return tablets_n * MUTATIONS / wall
 
 
 if __name__ == "__main__":
