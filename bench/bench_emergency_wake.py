@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import cpu_use
 import requests
 from benchserver import describe, start_server, storage
 
@@ -81,10 +82,8 @@ class Tablet:
 
 def cpu_and_rss(pid: int) -> tuple[float, int]:
     """The process's CPU seconds so far and its resident memory (bytes)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime + stime
     rss_pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
-    return ticks / 100, rss_pages * 4096
+    return cpu_use.stat(pid)[2], rss_pages * 4096
 
 
 def idle_cost(pid: int, seconds: float) -> tuple[float, int]:

@@ -5,10 +5,9 @@ add ``--pg --server-workers 2`` for PostgreSQL behind two worker processes (SQLi
 process by default), or ``--scaling 3`` for PostgreSQL with 1 and 2 workers in turn, three
 runs each, and the ratio of their medians (one run varies by ±20 % on a 2-core machine).
 Tablets are threads talking HTTP. Logins happen before the clock starts (argon2 is meant to
-be slow), and so does each tablet's first, full pull. Prints
-errors, p50/p99 of one tablet's whole sync and throughput, the CPU the server, PostgreSQL
-and this load generator used meanwhile, and a baseline: one tablet syncing alone in the
-same run.
+be slow), and so does each tablet's first, full pull. Prints errors, p50/p99 of one
+tablet's whole sync and throughput, the CPU the server, PostgreSQL and this load generator
+used meanwhile, and a baseline: one tablet syncing alone in the same run.
 """
 
 from __future__ import annotations
@@ -150,11 +149,12 @@ def run(tmp: Path, database_url: str | None, tablets_n: int, in_flight: int,
     print(f"{tablets_n} tablets x ({MUTATIONS} mutations + pull), {in_flight} at a time,"
           f" {describe(database_url, server_workers)}")
     print(f"  errors: {len(errors)}" + (f"  first: {errors[0]}" if errors else ""))
-    print(f"  wall {wall:.1f} s, {tablets_n * MUTATIONS / wall:,.0f} mutations/s")
+    rate = tablets_n * MUTATIONS / wall
+    print(f"  wall {wall:.1f} s, {rate:,.0f} mutations/s")
     print(f"  one tablet's sync: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms;"
           f" alone {alone * 1000:.0f} ms (p50 is {p50 / alone:.1f}x alone)")
     print(f"  {cpu}")
-    return tablets_n * MUTATIONS / wall
+    return rate
 
 
 if __name__ == "__main__":

@@ -10,20 +10,24 @@ from pathlib import Path
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
+def stat(pid: int) -> tuple[int, str, float]:
+    """A process's parent pid, command name and CPU seconds so far (user + system)."""
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    name = raw[raw.index("(") + 1:raw.rindex(")")]  # the name may hold spaces and brackets
+    fields = raw[raw.rindex(")") + 2:].split()
+    return int(fields[1]), name, (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def _processes() -> dict[int, tuple[int, str, float]]:
-    """pid → (parent pid, command name, CPU seconds so far)."""
+    """pid → ``stat(pid)`` of every process."""
     found = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            raw = (entry / "stat").read_text()
+            found[int(entry.name)] = stat(int(entry.name))
         except OSError:  # ended meanwhile
             continue
-        name = raw[raw.index("(") + 1:raw.rindex(")")]
-        fields = raw[raw.rindex(")") + 2:].split()
-        found[int(entry.name)] = (int(fields[1]), name,
-                                  (int(fields[11]) + int(fields[12])) / _TICK)
     return found
 
 
