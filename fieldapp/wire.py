@@ -153,6 +153,21 @@ class SnapshotResponse(_Strict):
     tables: list[SnapshotTable]
 
 
+class SnapshotHead(_Strict):
+    """The first line of a streamed snapshot (layout 2): its tables' lines follow, then
+    ``SnapshotEnd``; ``rows`` is how many records the lines hold in all."""
+    format: int
+    cursor: int
+    server_hlc: str
+    epoch: str | None = Field(default=None, max_length=EPOCH_MAX)
+    rows: int = Field(ge=0)
+
+
+class SnapshotEnd(_Strict):
+    """The last line of a streamed snapshot: without it, the download was cut off."""
+    end: Literal[True]
+
+
 class WakeResponse(_Strict):
     """A long poll's answer: whether a pull after the cursor would bring anything."""
     wake: bool

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -38,7 +39,7 @@ from fieldapp.sync.apply import Applied, apply_changes
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.progress import Progress, ProgressFn
 from fieldapp.sync.resend import EPOCH_KEY, resend_after_restore
-from fieldapp.sync.transport import RequestsTransport, Response, Transport
+from fieldapp.sync.transport import RequestsTransport, Response, Transport, lines
 from fieldapp.wire import (
     CHUNK,
     MAX_BATCH,
@@ -117,18 +118,37 @@ class SyncClient:
 
     # -- HTTP -----------------------------------------------------------------------
     def _call(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Response:
-        headers = dict(kwargs.pop("headers", None) or {})
+        headers = self._headers(kwargs.pop("headers", None), auth)
+        resp = self.transport.request(method, self.base_url + path, headers=headers,
+                                      timeout=self.timeout, **kwargs)
+        if resp.status_code >= 400:
+            raise _error_from(resp)
+        return resp
+
+    @contextmanager
+    def _lines(self, method: str, path: str, *,
+               params: dict[str, Any] | None = None) -> Iterator[Iterator[bytes]]:
+        """An answer read line by line as it arrives (a transport without ``stream``
+        hands it whole, then its lines)."""
+        stream = getattr(self.transport, "stream", None)
+        if stream is None:
+            yield lines(self._call(method, path, params=params))
+            return
+        with stream(method, self.base_url + path, headers=self._headers(None, True),
+                    params=params, timeout=self.timeout) as resp:
+            if resp.status_code >= 400:
+                raise _error_from(resp)
+            yield lines(resp)
+
+    def _headers(self, given: dict[str, str] | None, auth: bool) -> dict[str, str]:
+        headers = dict(given or {})
         headers["X-FieldApp-Protocol"] = str(PROTOCOL_VERSION)
         if auth:
             token = self._db(self.tokens.get)
             if not token:
                 raise AuthError("not_logged_in", "log in once online first")
             headers["Authorization"] = f"Bearer {token}"
-        resp = self.transport.request(method, self.base_url + path, headers=headers,
-                                      timeout=self.timeout, **kwargs)
-        if resp.status_code >= 400:
-            raise _error_from(resp)
-        return resp
+        return headers
 
     # -- login ----------------------------------------------------------------------
     def login(self, username: str, password: str, device_name: str = "") -> Session:

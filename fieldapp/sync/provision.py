@@ -17,26 +17,29 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from fieldapp.changes import Changes
-from fieldapp.errors import ServerRejected
+from fieldapp.errors import ServerRejected, ServerUnreachable
 from fieldapp.records import TABLES
 from fieldapp.replica.store import DatabaseError, OperationalError, kb_fts_triggers
 from fieldapp.sync.progress import Progress, ProgressFn
-from fieldapp.wire import SnapshotResponse, SnapshotTable
+from fieldapp.wire import SnapshotEnd, SnapshotHead, SnapshotTable
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
     from fieldapp.sync.client import SyncClient, SyncReport
 
 FIRST_SYNC_ENV = "FIELDAPP_FIRST_SYNC"
-SNAPSHOT_FORMAT = 1  # the snapshot layout this tablet reads
-# A server from before snapshots (404), or an account whose scope is pulled by cursor (409).
-NO_SNAPSHOT = (404, 409)
+SNAPSHOT_FORMAT = 2  # the snapshot layout this tablet reads: JSON lines, loaded as they come
+# A server from before snapshots (404), an account whose scope is pulled by cursor (409),
+# or a server from before the streamed layout (422).
+NO_SNAPSHOT = (404, 409, 422)
 # The page cache of a load (KiB, as SQLite takes a negative size): a tablet's 28,000
 # records are about 16 MB of pages; given back at the end of the load.
 LOAD_CACHE_KIB = -64 * 1024
@@ -52,31 +55,64 @@ def first_sync(client: SyncClient, report: SyncReport, notify: ProgressFn) -> bo
         return True
     notify(Progress("pull", 0, 0))  # busy: the snapshot is being prepared and sent
     try:
-        resp = client._call("GET", "/api/v1/sync/snapshot",
-                            params={"format": SNAPSHOT_FORMAT})
+        with client._lines("GET", "/api/v1/sync/snapshot",
+                           params={"format": SNAPSHOT_FORMAT}) as lines:
+            try:
+                snap = read(lines)
+            except _Unfit as exc:  # not a snapshot this tablet reads: pull by pages
+                log.warning("the server's snapshot could not be read (%s): pulling by pages",
+                            exc)
+                return True
+            if client._see_epoch(snap.head.epoch, report):
+                return False
+            loaded = client._db(lambda: load(client.r, snap, lambda n: notify(
+                Progress("pull", n, snap.head.rows))))
     except ServerRejected as exc:
         if exc.status in NO_SNAPSHOT:
             return True
         raise
-    try:
-        snap = SnapshotResponse.model_validate_json(resp.content)
-    except ValidationError as exc:  # not a snapshot this tablet reads: pull by pages
-        log.warning("the server's snapshot could not be read (%s): pulling by pages", exc)
-        return True
-    if snap.format != SNAPSHOT_FORMAT:
-        log.warning("the server sent snapshot layout %s: pulling by pages", snap.format)
-        return True
-    if client._see_epoch(snap.epoch, report):
-        return False
-    total = sum(len(t.rows) for t in snap.tables)
-    loaded = client._db(lambda: load(client.r, snap, lambda n: notify(
-        Progress("pull", n, total))))
     if loaded:
         report.pulled += loaded
         # The screens redraw what a sync changed: here, every table that came in.
-        report.changes = report.changes | Changes(
-            frozenset(t.table for t in snap.tables if t.rows), frozenset())
+        report.changes = report.changes | Changes(frozenset(snap.tables), frozenset())
     return True
+
+
+@dataclass
+class Streamed:
+    """A streamed snapshot being read: its header, and its lines still to come."""
+    head: SnapshotHead
+    lines: Iterator[bytes]
+    tables: set[str] = field(default_factory=set)  # those whose rows have been read
+
+    def chunks(self) -> Iterator[SnapshotTable]:
+        """The tables' lines as they come, up to the end line; lines that stop before it
+        are a cut download (``ServerUnreachable``), one that is not a table's rows unfit."""
+        for line in self.lines:
+            try:
+                chunk = SnapshotTable.model_validate_json(line)
+            except ValidationError as exc:
+                if line.startswith(b'{"end"'):
+                    with suppress(ValidationError):
+                        SnapshotEnd.model_validate_json(line)
+                        return
+                raise _Unfit(f"a snapshot line is not a table's rows: {exc}") from exc
+            self.tables.add(chunk.table)
+            yield chunk
+        raise ServerUnreachable("snapshot_cut", "the snapshot stopped before its end")
+
+
+def read(lines: Iterable[bytes]) -> Streamed:
+    """A streamed snapshot from its lines, its header read; ``_Unfit`` when the header is
+    not one this tablet reads."""
+    lines = iter(lines)
+    try:
+        head = SnapshotHead.model_validate_json(next(lines, b""))
+    except ValidationError as exc:
+        raise _Unfit(str(exc)) from exc
+    if head.format != SNAPSHOT_FORMAT:
+        raise _Unfit(f"the server sent snapshot layout {head.format}")
+    return Streamed(head, lines)
 
 
 def is_empty(replica: Replica) -> bool:
@@ -91,11 +127,12 @@ def is_empty(replica: Replica) -> bool:
                    for table in TABLES)
 
 
-def load(replica: Replica, snap: SnapshotResponse,
+def load(replica: Replica, snap: Streamed,
          on_rows: Callable[[int], None] | None = None) -> int:
-    """Insert the snapshot's rows and its cursor in one transaction; the number of records
-    loaded, 0 when the replica was no longer empty or the rows did not fit (nothing is
-    written then, and the pull by pages brings them)."""
+    """Insert the snapshot's rows as they come and its cursor, in one transaction; the
+    number of records loaded, 0 when the replica was no longer empty or the rows did not fit
+    (nothing is written then, and the pull by pages brings them). A download cut off half
+    way is raised, with nothing written."""
     done = 0
     conn = replica.db.conn
     cache = conn.execute("PRAGMA cache_size").fetchone()[0]
@@ -116,17 +153,19 @@ def load(replica: Replica, snap: SnapshotResponse,
                 conn.execute(f"DROP TRIGGER {name}")
             for name in indexes:
                 conn.execute(f"DROP INDEX [{name}]")
-            for table in snap.tables:
-                rows = _rows(table)
+            for chunk in snap.chunks():
+                rows = _rows(chunk)
                 if rows is None:
                     continue
-                names = ["id", *TABLES[table.table].columns, "version", "hlc"]
+                names = ["id", *TABLES[chunk.table].columns, "version", "hlc"]
                 conn.executemany(
-                    f"INSERT INTO [{table.table}] ({', '.join(f'[{c}]' for c in names)})"
+                    f"INSERT INTO [{chunk.table}] ({', '.join(f'[{c}]' for c in names)})"
                     f" VALUES ({', '.join('?' * len(names))})", rows)
                 done += len(rows)
                 if on_rows:
                     on_rows(done)
+            if done != snap.head.rows:  # the server's own count: a line went missing
+                raise _Unfit(f"{done} records came of the {snap.head.rows} announced")
             for sql in indexes.values():  # a unique one over duplicates fails: unfit
                 conn.execute(sql)
             conn.execute("INSERT INTO kb_fts(kb_fts) VALUES ('rebuild')")
@@ -134,7 +173,7 @@ def load(replica: Replica, snap: SnapshotResponse,
                 conn.execute(sql)
             conn.execute("INSERT INTO sync_state(key, value) VALUES ('cursor', ?)"
                          " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                         [str(snap.cursor)])
+                         [str(snap.head.cursor)])
     except (*DatabaseError, IndexError, _Unfit) as exc:  # rows that break a constraint, too
         # short, or a table without ids: the pages bring them
         log.warning("the snapshot could not be loaded (%s): pulling by pages", exc)
@@ -143,7 +182,7 @@ def load(replica: Replica, snap: SnapshotResponse,
         conn.execute(f"PRAGMA cache_size = {int(cache)}")
         if journal:
             conn.execute("PRAGMA journal_mode = WAL")
-    replica.observe(snap.server_hlc)
+    replica.observe(snap.head.server_hlc)
     return done
 
 

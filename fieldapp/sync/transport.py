@@ -7,6 +7,8 @@ or cut an upload in half while the end-to-end tests still talk to the real serve
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import requests
@@ -29,6 +31,10 @@ class Transport(Protocol):
                 timeout: float = 30) -> Response: ...
 
 
+# Bytes asked of the socket at a time when an answer is read line by line: a streamed
+# snapshot's lines are about 200 KB, so a few reads make one (requests' default of 512 would
+# copy each line's beginning hundreds of times over).
+READ_SIZE = 1 << 16
 CA_BUNDLE_ENV = "FIELDAPP_CA_BUNDLE"  # a private deployment's CA certificates (PEM)
 
 
@@ -50,11 +56,41 @@ class RequestsTransport:
             # in the environment override the session's choice
             return self.session.request(method, url, json=json, data=data, headers=headers,
                                         params=params, timeout=timeout, verify=self.verify)
-        except requests.exceptions.SSLError as exc:
-            # Not a bad signal: the server is not the one it claims to be, or its CA is
-            # not known here. Said as such, never retried silently as "offline".
-            raise ServerUnreachable("untrusted_certificate", f"{method} {url}: {exc}",
-                                    url=url) from exc
         except requests.RequestException as exc:
-            raise ServerUnreachable("server_unreachable", f"{method} {url}: {exc}",
-                                    url=url) from exc
+            raise _unreachable(exc, f"{method} {url}", url) from exc
+
+    @contextmanager
+    def stream(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+               params: dict[str, Any] | None = None, timeout: float = 30,
+               ) -> Iterator[requests.Response]:
+        """The answer with its body still to be read (``lines``); closed on leaving."""
+        try:
+            resp = self.session.request(method, url, headers=headers, params=params,
+                                        timeout=timeout, verify=self.verify, stream=True)
+        except requests.RequestException as exc:
+            raise _unreachable(exc, f"{method} {url}", url) from exc
+        with resp:
+            yield resp
+
+
+def lines(resp: Response) -> Iterator[bytes]:
+    """The body's lines, each as soon as it has arrived (all at once from a transport that
+    reads whole answers, as the tests' fault injectors do). A connection lost half way is
+    ``ServerUnreachable``, as a request that failed."""
+    read = getattr(resp, "iter_lines", None)
+    if read is None:
+        yield from (line for line in resp.content.split(b"\n") if line)
+        return
+    try:
+        yield from (line for line in read(chunk_size=READ_SIZE, delimiter=b"\n") if line)
+    except requests.RequestException as exc:
+        url = str(getattr(resp, "url", ""))
+        raise _unreachable(exc, f"the answer of {url} was cut off", url) from exc
+
+
+def _unreachable(exc: requests.RequestException, what: str, url: str) -> ServerUnreachable:
+    if isinstance(exc, requests.exceptions.SSLError):
+        # Not a bad signal: the server is not the one it claims to be, or its CA is not
+        # known here. Said as such, never retried silently as "offline".
+        return ServerUnreachable("untrusted_certificate", f"{what}: {exc}", url=url)
+    return ServerUnreachable("server_unreachable", f"{what}: {exc}", url=url)

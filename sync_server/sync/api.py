@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from fieldapp.domain.roles import SUPERVISORS
 from fieldapp.wire import (
@@ -41,6 +41,8 @@ from sync_server.sync import push as sync_push
 from sync_server.sync.pull import body as pull_body
 from sync_server.sync.pull import has_news, pull, scope_changed
 from sync_server.sync.wake import MAX_HOLD
+
+JSON_LINES = "application/jsonl"
 
 router = APIRouter(prefix="/api/v1")
 
@@ -120,14 +122,18 @@ def pull_changes(who: Who, server: ServerDep,
 
 
 @router.get("/sync/snapshot", response_class=Response,
-            responses={200: {"content": {"application/json": {}}}})
+            responses={200: {"content": {"application/json": {}, JSON_LINES: {}}}})
 def sync_snapshot(who: Who, server: ServerDep,
                   layout: Annotated[int, Query(alias="format", ge=1,
                                                le=snapshot.SNAPSHOT_FORMAT)] = 1,
                   ) -> Response:
-    """An empty tablet's whole scope in one answer, with the cursor its pulls go on from
-    (``snapshot.py``): a first sync without a page-by-page merge."""
+    """An empty tablet's whole scope, with the cursor its pulls go on from (``snapshot.py``):
+    a first sync without a page-by-page merge. Layout 1 is one JSON document; layout 2 is
+    JSON lines, sent while the rows are read."""
     snapshot.check(who)
+    if layout == snapshot.STREAMED:
+        return StreamingResponse(snapshot.stream(server.db, who, server.clock.now),
+                                 media_type=JSON_LINES)
     with server.db.write() as conn:
         history = epoch.current(conn)
         tables, cursor = snapshot.take(conn, who)
