@@ -67,7 +67,7 @@ def test_an_office_account_is_told_to_pull_by_cursor(server: ServerProcess):
     assert resp.status_code == 409 and resp.json()["error"] == "snapshot_unavailable"
 
 
-@pytest.mark.parametrize("params", [{"format": 0}, {"format": 2}, {"format": "abc"},
+@pytest.mark.parametrize("params", [{"format": 0}, {"format": 3}, {"format": "abc"},
                                     {"format": 2**70}, {"format": ""}, {"format": "1.5"},
                                     {"format": "-1"}])
 def test_bad_parameters_are_a_clear_4xx(server: ServerProcess, params: dict):

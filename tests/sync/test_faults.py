@@ -25,6 +25,10 @@ class FlakyTransport(RequestsTransport):
     with ``before`` = ``"mid-body"`` (cut a request with a body half-way, for real), ``True``
     (drop it unsent) and ``False`` (lose the answer)."""
 
+    # Answers read whole, through ``request``, so every rule sees every call (the client
+    # reads a streamed answer's lines from a whole one as well).
+    stream = None
+
     def __init__(self, rule) -> None:
         super().__init__()
         self.rule = rule

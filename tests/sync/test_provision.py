@@ -18,7 +18,6 @@ from fieldapp.sync import provision
 from fieldapp.sync.client import Progress, SyncClient
 from fieldapp.sync.resend import EPOCH_KEY
 from fieldapp.sync.transport import Response
-from fieldapp.wire import SnapshotResponse
 from sync_server.services.records import insert_records
 from sync_server.storage.db import open_database
 from tests.conftest import ServerProcess
@@ -54,6 +53,24 @@ def tablet(server: ServerProcess, path: Path, first_sync: str, monkeypatch,
         lambda *a, **k: False))
     client.login("tech01", PASSWORD)
     return replica, client
+
+
+def streamed(client: SyncClient) -> bytes:
+    """The server's streamed snapshot (layout 2) for this tablet, as its lines' bytes."""
+    return client._call("GET", "/api/v1/sync/snapshot",
+                        params={"format": provision.SNAPSHOT_FORMAT}).content
+
+
+def parts(content: bytes) -> tuple[dict[str, Any], list[dict[str, Any]], list[bytes]]:
+    """A streamed snapshot's header, its table lines and what follows them (the end line)."""
+    head, *rest = [json.loads(line) for line in content.split(b"\n") if line]
+    tables = [line for line in rest if "table" in line]
+    return head, tables, [json.dumps(line).encode() for line in rest if "table" not in line]
+
+
+def joined(head: dict[str, Any], tables: list[dict[str, Any]], tail: list[bytes]) -> bytes:
+    return b"\n".join([json.dumps(head).encode(), *(json.dumps(t).encode() for t in tables),
+                       *tail]) + b"\n"
 
 
 def paths(client: SyncClient) -> list[str]:
@@ -146,22 +163,22 @@ def test_a_cut_download_leaves_the_replica_empty_and_the_next_sync_loads(
 def test_a_load_that_fails_half_way_leaves_nothing(server: ServerProcess, tmp_path: Path,
                                                    monkeypatch):
     replica, client = tablet(server, tmp_path / "tablet", "snapshot", monkeypatch)
-    body = client._call("GET", "/api/v1/sync/snapshot").content
-    snap = SnapshotResponse.model_validate_json(body)
+    body = streamed(client)
+    records = parts(body)[0]["rows"]
 
     def fail(done: int) -> None:
         raise ServerUnreachable("server_unreachable", "the worker stopped (injected)")
 
     before, cache = schema(replica), replica.db.execute("PRAGMA cache_size").fetchone()
     with pytest.raises(ServerUnreachable):
-        provision.load(replica, snap, fail)
+        provision.load(replica, provision.read(body.split(b"\n")), fail)
     assert provision.is_empty(replica) and replica.state("cursor") is None
     assert schema(replica) == before  # the dropped triggers and indexes are back
     assert replica.db.execute("PRAGMA cache_size").fetchone() == cache  # the load's is given back
     assert replica.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # and its journal
     assert set(kb_fts_triggers()) <= {r["name"] for r in replica.db.query(
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    assert provision.load(replica, snap) == sum(len(t.rows) for t in snap.tables)
+    assert provision.load(replica, provision.read(body.split(b"\n"))) == records
 
 
 class Tampering(FlakyTransport):
@@ -187,34 +204,43 @@ class Tampered:
 
 
 def _duplicate_a_reading(content: bytes) -> bytes:
-    body = json.loads(content)
-    readings = next(t for t in body["tables"] if t["table"] == "readings")
+    head, tables, tail = parts(content)
+    readings = next(t for t in tables if t["table"] == "readings")
     readings["rows"].append(readings["rows"][0])
-    return json.dumps(body).encode()
+    head["rows"] += 1
+    return joined(head, tables, tail)
 
 
 def _another_layout(content: bytes) -> bytes:
-    return json.dumps({**json.loads(content), "format": 2}).encode()
+    head, tables, tail = parts(content)
+    return joined({**head, "format": 3}, tables, tail)
+
+
+def _a_line_lost(content: bytes) -> bytes:
+    """One table line left out, the header's count unchanged."""
+    head, tables, tail = parts(content)
+    return joined(head, [t for t in tables if t["table"] != "customers"], tail)
 
 
 def _customers_without_ids(content: bytes) -> bytes:
-    body = json.loads(content)
-    customers = next(t for t in body["tables"] if t["table"] == "customers")
+    head, tables, tail = parts(content)
+    customers = next(t for t in tables if t["table"] == "customers")
     customers["columns"][0] = "ident"
-    return json.dumps(body).encode()
+    return joined(head, tables, tail)
 
 
 def _first_customer(content: bytes, column: str, value: Any) -> bytes:
     """The snapshot with one value of its first customer replaced."""
-    body = json.loads(content)
-    customers = next(t for t in body["tables"] if t["table"] == "customers")
+    head, tables, tail = parts(content)
+    customers = next(t for t in tables if t["table"] == "customers")
     customers["rows"][0][customers["columns"].index(column)] = value
-    return json.dumps(body).encode()
+    return joined(head, tables, tail)
 
 
 @pytest.mark.parametrize("change", [_duplicate_a_reading, lambda c: b"{" + c[:100],
-                                    lambda c: json.dumps({"format": 1}).encode(),
-                                    _another_layout, _customers_without_ids,
+                                    lambda c: json.dumps({"format": 2}).encode(),
+                                    lambda c: c.replace(b"\n", b"\n[1, 2]\n", 2),
+                                    _another_layout, _a_line_lost, _customers_without_ids,
                                     # what the pull's model refuses of a record
                                     lambda c: _first_customer(c, "id", 12),
                                     lambda c: _first_customer(c, "version", "seven"),

@@ -15,9 +15,8 @@ from fieldapp.replica import Replica
 from fieldapp.replica.db_key import database_key
 from fieldapp.replica.store import DB_FILE, connect
 from fieldapp.sync import provision
-from fieldapp.wire import SnapshotResponse
 from tests.conftest import ROOT, ServerProcess
-from tests.sync.test_provision import tablet
+from tests.sync.test_provision import parts, streamed, tablet
 
 
 def journal_mode(replica: Replica) -> str:
@@ -27,16 +26,15 @@ def journal_mode(replica: Replica) -> str:
 def snapshot_of(server: ServerProcess, tmp_path: Path, monkeypatch) -> tuple[bytes, int]:
     """A real snapshot of tech01's scope (its JSON), and how many records it holds."""
     replica, client = tablet(server, tmp_path / "asker", "snapshot", monkeypatch)
-    body = client._call("GET", "/api/v1/sync/snapshot").content
+    body = streamed(client)
     replica.close()
-    snap = SnapshotResponse.model_validate_json(body)
-    return body, sum(len(t.rows) for t in snap.tables)
+    return body, parts(body)[0]["rows"]
 
 
 def test_the_load_writes_through_a_journal_and_the_log_comes_back(
         server: ServerProcess, tmp_path: Path, monkeypatch) -> None:
     body, records = snapshot_of(server, tmp_path, monkeypatch)
-    snap = SnapshotResponse.model_validate_json(body)
+    snap = provision.read(body.split(b"\n"))
     replica = Replica.open(tmp_path / "tablet")
     busy = replica.db.execute("PRAGMA busy_timeout").fetchone()
     during: list[str] = []
@@ -55,7 +53,7 @@ def test_with_another_connection_on_the_file_the_load_stays_in_the_log(
     other = connect(tmp_path / "tablet" / DB_FILE, database_key(tmp_path / "tablet"))
     try:
         during: list[str] = []
-        loaded = provision.load(replica, SnapshotResponse.model_validate_json(body),
+        loaded = provision.load(replica, provision.read(body.split(b"\n")),
                                 lambda n: during.append(journal_mode(replica)))
         assert loaded == records and set(during) == {"wal"}
         assert other.execute("SELECT count(*) FROM readings").fetchone()[0] > 0
@@ -69,10 +67,9 @@ import os, signal, sys
 from pathlib import Path
 from fieldapp.replica import Replica
 from fieldapp.sync import provision
-from fieldapp.wire import SnapshotResponse
 
 replica = Replica.open(Path(sys.argv[1]))
-snap = SnapshotResponse.model_validate_json(Path(sys.argv[2]).read_bytes())
+snap = provision.read(Path(sys.argv[2]).read_bytes().split(b"\\n"))
 
 def die(done):
     mode = replica.db.execute("PRAGMA journal_mode").fetchone()[0]
@@ -100,4 +97,4 @@ def test_a_load_killed_half_way_is_rolled_back_when_the_replica_opens(
     assert provision.is_empty(replica) and replica.state("cursor") is None
     assert journal_mode(replica) == "wal"
     assert replica.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert provision.load(replica, SnapshotResponse.model_validate_json(body)) == records
+    assert provision.load(replica, provision.read(body.split(b"\n"))) == records
