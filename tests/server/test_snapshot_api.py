@@ -4,6 +4,8 @@ nothing; a technician gets their own scope and no other; bad parameters are a cl
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 
@@ -88,3 +90,24 @@ def test_other_methods_are_refused(server: ServerProcess):
         resp = requests.request(method, server.url + SNAPSHOT, headers=headers, timeout=10)
         assert resp.status_code == 405, method
     assert get(server, {**headers, "X-FieldApp-Protocol": str(PROTOCOL_VERSION)}).ok
+
+
+def test_the_streamed_layout_holds_what_the_document_does(server: ServerProcess):
+    """Layout 2 (JSON lines) has the records of layout 1, which tablets of the previous
+    release still ask for, with the header's count and an end line."""
+    headers = login(server, "tech02", "pad-2")
+    whole = get(server, headers).json()
+    resp = get(server, headers, format=2)
+    assert resp.headers["content-type"].startswith("application/jsonl")
+    head, *lines = [json.loads(line) for line in resp.content.splitlines()]
+    assert lines[-1] == {"end": True}
+    assert (head["format"], head["cursor"], head["epoch"]) == (2, whole["cursor"],
+                                                               whole["epoch"])
+    streamed: dict[str, list] = {}
+    for line in lines[:-1]:
+        assert line["columns"] == next(t["columns"] for t in whole["tables"]
+                                       if t["table"] == line["table"])
+        streamed.setdefault(line["table"], []).extend(line["rows"])
+    assert head["rows"] == sum(len(r) for r in streamed.values())
+    assert streamed == {t["table"]: t["rows"] for t in whole["tables"] if t["rows"]}
+    assert "cust-2" not in resp.text

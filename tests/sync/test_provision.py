@@ -237,6 +237,23 @@ def _first_customer(content: bytes, column: str, value: Any) -> bytes:
     return joined(head, tables, tail)
 
 
+def test_a_snapshot_without_its_end_line_is_a_cut_download(server: ServerProcess,
+                                                           tmp_path: Path, monkeypatch):
+    """Lines that stop at a line's end but before the end line: nothing is loaded, and the
+    next sync loads the whole snapshot."""
+    replica, client = tablet(server, tmp_path / "tablet", "snapshot", monkeypatch,
+                             Tampering(lambda c: joined(*parts(c)[:2], [])))
+    with pytest.raises(ServerUnreachable) as cut:
+        client.sync()
+    assert cut.value.code == "snapshot_cut"
+    assert provision.is_empty(replica) and replica.state("cursor") is None
+    client.transport = FlakyTransport(lambda *a, **k: False)
+    client.sync()
+    paged, paged_client = tablet(server, tmp_path / "paged", "pages", monkeypatch)
+    paged_client.sync()
+    assert contents(replica) == contents(paged)
+
+
 @pytest.mark.parametrize("change", [_duplicate_a_reading, lambda c: b"{" + c[:100],
                                     lambda c: json.dumps({"format": 2}).encode(),
                                     lambda c: c.replace(b"\n", b"\n[1, 2]\n", 2),
