@@ -4,6 +4,9 @@
 third mutation of a push, before the batch commits: the real crash the tests need,
 at a point that is otherwise too short to hit from outside. ``disk_full:N`` makes the
 N-th attachment write fail with ENOSPC after writing half its bytes, as a full disk does.
+``snapshot_fails:N`` makes the first streamed snapshot's reading fail after its N-th table
+(an error once the answer has begun); ``kill_in_snapshot:N`` SIGKILLs the server once it has
+sent N lines of a streamed snapshot (a connection cut half way through the body).
 ``FIELDAPP_PASSWORD_CHECKS=<file>`` appends a line to the file for every password check
 (argon2 verification), so a test can count them; ``FIELDAPP_PASSWORD_GATE=<file>`` holds
 each password check until that file exists, so a test can keep one open while it does
@@ -33,6 +36,20 @@ FAULTS = _parse(os.environ.get("FIELDAPP_FAULTS", ""))
 
 def after_mutation(applied: int) -> None:
     if FAULTS.get("kill_in_push") == applied:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def snapshot_table(read: int) -> None:
+    """Called by the streamed snapshot's reader after each table; fails once."""
+    if FAULTS.get("snapshot_fails") == read:
+        del FAULTS["snapshot_fails"]
+        raise RuntimeError(f"the snapshot's reading failed after {read} tables (injected)")
+
+
+def snapshot_line(sent: int) -> None:
+    """Called by the streamed snapshot's answer before each table line, with how many
+    lines it has handed on."""
+    if FAULTS.get("kill_in_snapshot") == sent:
         os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -21,13 +21,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
-
-from pydantic import ValidationError
 
 from fieldapp.changes import Changes
 from fieldapp.errors import AuthError, ServerRejected, WipeRequested
@@ -39,14 +37,13 @@ from fieldapp.sync.apply import Applied, apply_changes
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.progress import Progress, ProgressFn
 from fieldapp.sync.resend import EPOCH_KEY, resend_after_restore
-from fieldapp.sync.transport import RequestsTransport, Response, Transport, lines
+from fieldapp.sync.transport import RequestsTransport, Response, Transport, answer_lines, error_from
 from fieldapp.wire import (
     CHUNK,
     MAX_BATCH,
     MAX_PULL_PAGE,
     PROTOCOL_VERSION,
     AttachmentStatus,
-    ErrorBody,
     LoginRequest,
     LoginResponse,
     PullResponse,
@@ -122,23 +119,14 @@ class SyncClient:
         resp = self.transport.request(method, self.base_url + path, headers=headers,
                                       timeout=self.timeout, **kwargs)
         if resp.status_code >= 400:
-            raise _error_from(resp)
+            raise error_from(resp)
         return resp
 
-    @contextmanager
-    def _lines(self, method: str, path: str, *,
-               params: dict[str, Any] | None = None) -> Iterator[Iterator[bytes]]:
-        """An answer read line by line as it arrives (a transport without ``stream``
-        hands it whole, then its lines)."""
-        stream = getattr(self.transport, "stream", None)
-        if stream is None:
-            yield lines(self._call(method, path, params=params))
-            return
-        with stream(method, self.base_url + path, headers=self._headers(None, True),
-                    params=params, timeout=self.timeout) as resp:
-            if resp.status_code >= 400:
-                raise _error_from(resp)
-            yield lines(resp)
+    def _lines(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+               ) -> AbstractContextManager[Iterator[bytes]]:
+        """An answer read line by line as it arrives (``transport.answer_lines``)."""
+        return answer_lines(self.transport, method, self.base_url + path, params=params,
+                            headers=self._headers(None, True), timeout=self.timeout)
 
     def _headers(self, given: dict[str, str] | None, auth: bool) -> dict[str, str]:
         headers = dict(given or {})
@@ -398,16 +386,3 @@ class SyncClient:
         self.r.observe(page.server_hlc)
         return applied
 
-
-def _error_from(resp: Response) -> Exception:
-    params: dict[str, Any] = {}
-    try:
-        body = ErrorBody.model_validate_json(resp.content)  # the server's one error shape
-        code, message = body.error, body.message
-        if isinstance(body.detail, dict) and "retry_after_s" in body.detail:
-            params["retry_after_s"] = body.detail["retry_after_s"]
-    except ValidationError:  # not our server's answer (a proxy's page, a cut-off body)
-        code, message = "http_error", resp.content[:200].decode("utf-8", "replace")
-    if resp.status_code == 401:
-        return AuthError(code, message, status=401)
-    return ServerRejected(code, message, status=resp.status_code, **params)

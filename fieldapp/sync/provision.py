@@ -92,10 +92,9 @@ class Streamed:
             try:
                 chunk = SnapshotTable.model_validate_json(line)
             except ValidationError as exc:
-                if line.startswith(b'{"end"'):
-                    with suppress(ValidationError):
-                        SnapshotEnd.model_validate_json(line)
-                        return
+                with suppress(ValidationError):  # not a table's: the end line, or unfit
+                    SnapshotEnd.model_validate_json(line)
+                    return
                 raise _Unfit(f"a snapshot line is not a table's rows: {exc}") from exc
             self.tables.add(chunk.table)
             yield chunk

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, Protocol
 
 import requests
+from pydantic import ValidationError
 
-from fieldapp.errors import ServerUnreachable
+from fieldapp.errors import AuthError, ServerRejected, ServerUnreachable
+from fieldapp.wire import ErrorBody
 
 
 class Response(Protocol):
@@ -73,6 +75,20 @@ class RequestsTransport:
             yield resp
 
 
+@contextmanager
+def answer_lines(transport: Transport, method: str, url: str, *, headers: dict[str, str],
+                 params: dict[str, Any] | None, timeout: float) -> Iterator[Iterator[bytes]]:
+    """An answer's body line by line as it arrives (``lines``), or its error raised
+    (``error_from``); a transport without ``stream`` (the tests' fault injectors) hands
+    the answer whole, then its lines."""
+    stream = getattr(transport, "stream", None)
+    with (stream(method, url, headers=headers, params=params, timeout=timeout)
+          if stream is not None else nullcontext(transport.request(
+              method, url, headers=headers, params=params, timeout=timeout))) as resp:
+        if resp.status_code >= 400:
+            raise error_from(resp)
+        yield lines(resp)
+
 def lines(resp: Response) -> Iterator[bytes]:
     """The body's lines, each as soon as it has arrived (all at once from a transport that
     reads whole answers, as the tests' fault injectors do). A connection lost half way is
@@ -94,3 +110,19 @@ def _unreachable(exc: requests.RequestException, what: str, url: str) -> ServerU
         # known here. Said as such, never retried silently as "offline".
         return ServerUnreachable("untrusted_certificate", f"{what}: {exc}", url=url)
     return ServerUnreachable("server_unreachable", f"{what}: {exc}", url=url)
+
+
+def error_from(resp: Response) -> Exception:
+    """The error an answer of 400 or more stands for: the server's own code and message
+    when the body is its error shape, else the start of whatever came."""
+    params: dict[str, Any] = {}
+    try:
+        body = ErrorBody.model_validate_json(resp.content)  # the server's one error shape
+        code, message = body.error, body.message
+        if isinstance(body.detail, dict) and "retry_after_s" in body.detail:
+            params["retry_after_s"] = body.detail["retry_after_s"]
+    except ValidationError:  # not our server's answer (a proxy's page, a cut-off body)
+        code, message = "http_error", resp.content[:200].decode("utf-8", "replace")
+    if resp.status_code == 401:
+        return AuthError(code, message, status=401)
+    return ServerRejected(code, message, status=resp.status_code, **params)

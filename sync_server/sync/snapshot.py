@@ -33,6 +33,7 @@ from pydantic_core import to_json
 
 from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.records import TABLES
+from sync_server import faults
 from sync_server.errors import ApiError
 from sync_server.services.auth import Principal
 from sync_server.storage import epoch
@@ -128,23 +129,25 @@ def stream(db: Storage, who: Principal, server_hlc: Callable[[], str]) -> Iterat
     handed: queue.SimpleQueue[Any] = queue.SimpleQueue()
 
     def produce() -> None:
+        last: object = _END
         try:
             with db.write() as conn:
                 history = epoch.current(conn)
                 cursor = _begin(conn, who)
                 handed.put({"format": STREAMED, "cursor": cursor, "server_hlc": server_hlc(),
                             "epoch": history, "rows": count(conn, who)})
-                for table, spec in TABLES.items():
+                for read, (table, spec) in enumerate(TABLES.items(), 1):
                     handed.put((table, _values(conn, query(table),
                                                [who.username] if spec.scoped else [])))
-        except Exception as exc:  # noqa: BLE001 - handed to the answer, which reports it
-            handed.put(exc)
-        else:
-            handed.put(_END)
+                    faults.snapshot_table(read)
+        except BaseException as exc:  # noqa: BLE001 - handed to the answer, which reports it
+            last = exc
+        finally:  # always something, or the answer would wait for ever
+            handed.put(last)
 
     threading.Thread(target=produce, name="snapshot", daemon=True).start()
     head = handed.get()
-    if isinstance(head, Exception):
+    if isinstance(head, BaseException):
         raise head
     return _lines(head, handed)
 
@@ -159,14 +162,17 @@ def _begin(conn: Connection, who: Principal) -> int:
 
 def _lines(head: dict[str, Any], handed: queue.SimpleQueue[Any]) -> Iterator[bytes]:
     yield to_json(head) + b"\n"
+    sent = 1  # lines handed to the answer
     while (item := handed.get()) is not _END:
-        if isinstance(item, Exception):
+        if isinstance(item, BaseException):
             log.error("the snapshot stopped half way; the tablet will ask again",
                       exc_info=item)
             return
         table, rows = item
         names = columns(table)
         for start in range(0, len(rows), CHUNK_ROWS):
+            faults.snapshot_line(sent)
+            sent += 1
             yield to_json({"table": table, "columns": names,
                            "rows": rows[start:start + CHUNK_ROWS]},
                           inf_nan_mode="null") + b"\n"
