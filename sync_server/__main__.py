@@ -4,7 +4,8 @@ A utility's own server is set up once with ``python -m sync_server init --data D
 ``services/installation.py``); started on a directory that is not set up, the server says
 so. ``backup --data D --to B`` and ``restore --from B --data D`` copy a SQLite server
 (``storage/backup.py``); ``new-epoch`` tells tablets a PostgreSQL server was restored
-(``storage/epoch.py``).
+(``storage/epoch.py``); ``network DISTRICT --pipes F …`` imports a district's gas network
+from the GIS (``services/network_maps.py``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> None:
         from sync_server.services.imports import command
 
         raise SystemExit(command.main(argv[1:]))
+    if argv[:1] == ["network"]:
+        from sync_server.services import network_maps
+
+        raise SystemExit(network_maps.main(argv[1:]))
     if argv[:1] in (["backup"], ["restore"]):
         from sync_server.storage import backup
 
@@ -57,7 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="sync_server", description=__doc__,
                                      epilog="also: python -m sync_server init --help (set up a"
                                      " utility's server), import --help, backup --help,"
-                                     " restore --help, new-epoch --help")
+                                     " restore --help, new-epoch --help, network --help")
     parser.add_argument("--data", type=Path, default=Path("var/server"))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)

@@ -32,7 +32,7 @@ from fieldapp.errors import AuthError, ServerRejected, WipeRequested
 from fieldapp.local_time import now_iso
 from fieldapp.replica import Replica, Session, unlock
 from fieldapp.replica.store import SCHEMA_VERSION
-from fieldapp.sync import kb_figures, provision
+from fieldapp.sync import kb_figures, network_files, provision
 from fieldapp.sync.apply import Applied, apply_changes
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.progress import Progress, ProgressFn
@@ -82,6 +82,7 @@ class SyncReport:
     resent: int = 0
     figures: int = 0  # knowledge-base figures fetched to show offline
     figures_missing: int = 0  # could not be fetched this time: tried again next sync
+    network: bool = False  # a new gas network of the district was fetched
 
 
 class _HistoryChanged(Exception):
@@ -380,6 +381,8 @@ class SyncClient:
             lambda done, total: notify(Progress("figures", done, total)))
         report.figures += fetched
         report.figures_missing += missing
+        report.network = network_files.fetch(
+            self.r, lambda path: self._call("GET", path).content, self._db)
 
     def _take_page(self, page: PullResponse) -> Applied:
         applied = apply_changes(self.r, page.changes, cursor=page.cursor)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import Response, StreamingResponse
 
 from fieldapp.domain.roles import SUPERVISORS
@@ -30,7 +31,7 @@ from sync_server.config import MAX_BODY, MAX_CHUNK
 from sync_server.deps import HandingIn, Sender, ServerDep, Who, check_protocol, check_schema
 from sync_server.errors import MAX_INT, ApiError
 from sync_server.http.kb_figures import TABLETS, figure_response
-from sync_server.services import audit, auth
+from sync_server.services import audit, auth, network_maps
 from sync_server.services.districts import district_of
 from sync_server.services.throttle import sign_in
 from sync_server.services.token_rotation import refresh as refresh_token
@@ -168,6 +169,22 @@ def kb_figure(name: str, who: Who, request: Request) -> Response:
     """A figure of a published knowledge-base article, which the tablet keeps to show the
     article offline (named by its content's SHA-256, so the tablet checks what it got)."""
     return figure_response(request, name, TABLETS)
+
+
+@router.get("/network/{sha256}", response_class=Response,
+            responses={200: {"content": {"application/json": {}}}})
+def network_bundle(who: Who, server: ServerDep,
+                   sha256: Annotated[str, PathParam(pattern="^[0-9a-f]{64}$")]) -> Response:
+    """The gas network of the technician's district (``services/network_maps.py``), named
+    by its content's SHA-256 as its district's setting names it; another district's is not
+    served."""
+    with server.db.read() as conn:
+        known = network_maps.served(conn, who, sha256)
+    if not known or not server.objects.exists(sha256):
+        raise ApiError(404, "unknown_network", "没有这份管网图")
+    with server.objects.open(sha256) as fh:
+        return Response(fh.read(), media_type="application/json",
+                        headers={"Cache-Control": "private, max-age=86400"})
 
 
 @router.put("/attachments/{sha256}", max_body_size=MAX_CHUNK)

@@ -1,0 +1,64 @@
+"""A district's network as one file: the features of its layers that were taken, written the
+same way every time (so the same network is the same bytes and the same SHA-256), for the
+server to keep and the tablets to fetch and work from offline.
+
+    data, net = pack({"pipes": pipes_geojson, "valves": valves_geojson, ...})
+    net = unpack(data)  # on the tablet
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fieldapp.network import geojson
+from fieldapp.network.build import Network, build
+from fieldapp.network.model import LAYER_ZH, Feature, NetworkFileError, Problem
+
+FORMAT = 1
+
+
+def pack(files: dict[str, bytes | str]) -> tuple[bytes, Network]:
+    """The bundle of the given layers (layer → GeoJSON file) and the network they make,
+    with what was flagged; ``NetworkFileError`` when a layer cannot be taken (or is not
+    one of ``LAYER_ZH``'s)."""
+    unknown = sorted(set(files) - set(LAYER_ZH))
+    if unknown:
+        raise NetworkFileError([Problem("not_features", layer, "", "error",
+                                        {"found": "未知图层"}) for layer in unknown])
+    layers: dict[str, list[Feature]] = {}
+    flagged: list[Problem] = []
+    refused: list[Problem] = []
+    for layer in sorted(files):
+        try:
+            layers[layer], problems = geojson.read(files[layer], layer)
+        except NetworkFileError as exc:  # every layer's refusals said at once
+            refused += exc.problems
+            continue
+        flagged += problems
+    if refused:
+        raise NetworkFileError(refused)
+    net = build(layers)
+    net.problems[:0] = flagged
+    doc = {"format": FORMAT, "layers": {layer: [
+        {"id": f.id, "lines": f.lines, "properties": f.properties} for f in features]
+        for layer, features in layers.items()}}
+    return json.dumps(doc, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":")).encode(), net
+
+
+def unpack(data: bytes) -> Network:
+    """The network of a bundle ``pack`` wrote; ``NetworkFileError`` when it is not one."""
+    try:
+        doc: Any = json.loads(data)
+        if doc["format"] != FORMAT:
+            raise ValueError(f"layout {doc['format']}")
+        layers = {layer: [Feature(layer, place, str(f["id"]),
+                                  [[(float(p[0]), float(p[1])) for p in line]
+                                   for line in f["lines"]], dict(f["properties"]))
+                          for place, f in enumerate(features, 1)]
+                  for layer, features in doc["layers"].items() if layer in LAYER_ZH}
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise NetworkFileError([Problem("not_json", "pipes", "", "error",
+                                        {"reason": str(exc)[:120]})]) from exc
+    return build(layers)

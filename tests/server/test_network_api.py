@@ -1,0 +1,114 @@
+"""A district's gas network imported on the command line and fetched by its tablets, as an
+attacker and a careless operator would try it too."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from fieldapp.network.isolation import isolate
+from fieldapp.network.model import PIPES
+from fieldapp.sync import network_files
+from sync_server.storage.db import DATABASE_URL_ENV
+from tests.conftest import ROOT, ServerProcess, synced_tablet
+from tests.network.network_files import at, collection, layers, line
+from tests.server.test_sync_api import login
+
+
+def network_cli(server: ServerProcess, district: str, files: dict[str, str],
+                tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    args = ["network", district, "--data", str(server.data_dir), *extra]
+    if server.database_url:
+        args += ["--database-url", server.database_url]
+    for layer, text in files.items():
+        path = tmp_path / f"{layer}.geojson"
+        path.write_text(text, encoding="utf-8")
+        args += [f"--{layer.replace('_', '-')}", str(path)]
+    env = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
+    return subprocess.run([sys.executable, "-m", "sync_server", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={**env, "PYTHONPATH": str(ROOT)})
+
+
+def setting(server: ServerProcess, district: str) -> dict | None:
+    rows = server.query("SELECT value FROM org_settings WHERE id = ?", [f"network:{district}"])
+    return json.loads(rows[0]["value"]) if rows else None
+
+
+def test_an_imported_network_reaches_its_districts_tablets_and_no_other(
+        server: ServerProcess, tmp_path: Path):
+    done = network_cli(server, "秦淮区", layers(), tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "已导入：秦淮区 管线 12 段，入户管 4 段，阀门 4 个，气源 2 个；0 处提示" in done.stdout
+    sha = setting(server, "秦淮区")["sha256"]
+
+    replica, client = synced_tablet(server, tmp_path / "tablet")  # tech01, 秦淮区
+    stored = network_files.path(replica.data_dir, sha)
+    assert stored.is_file() and b"M1" not in stored.read_bytes()  # sealed at rest
+    net = network_files.load(replica)
+    assert [v.id for v in isolate(net, **at(175, 1)).close] == ["V1", "V3"]
+    assert client.sync().network is False  # fetched once
+
+    other, _ = synced_tablet(server, tmp_path / "other", "tech02")  # 鼓楼区: none of its own
+    assert network_files.load(other) is None
+    assert not (other.data_dir / network_files.FOLDER).exists()
+    # Asked for by a plain client: another district's technician, no token, a bad name.
+    url = f"{server.url}/api/v1/network/{sha}"
+    theirs = requests.get(url, headers=login(server, "tech02", "dev-x"), timeout=10)
+    assert theirs.status_code == 404 and theirs.json()["error"] == "unknown_network"
+    assert requests.get(url, timeout=10).status_code == 401
+    for bad in ("../../server.sqlite3", sha.upper(), sha[:-1], "0" * 64):
+        resp = requests.get(f"{server.url}/api/v1/network/{bad}",
+                            headers=login(server, "tech01", "dev-y"), timeout=10)
+        assert resp.status_code in (404, 422), bad
+    office = requests.get(url, headers=login(server, "dispatcher", "dev-z"), timeout=10)
+    assert office.status_code == 200 and office.content == net_bytes(server, sha)
+
+
+def net_bytes(server: ServerProcess, sha: str) -> bytes:
+    return (server.data_dir / "attachments" / sha[:2] / sha).read_bytes()
+
+
+def test_a_new_version_replaces_the_old_at_the_next_sync_and_the_same_file_changes_nothing(
+        server: ServerProcess, tmp_path: Path):
+    assert network_cli(server, "秦淮区", layers(), tmp_path).returncode == 0
+    replica, client = synced_tablet(server, tmp_path / "tablet")
+    first = setting(server, "秦淮区")["sha256"]
+    changes = server.scalar("SELECT max(seq) FROM changes")
+    again = network_cli(server, "秦淮区", layers(), tmp_path)
+    assert again.returncode == 0 and "未变化" in again.stdout
+    assert server.scalar("SELECT max(seq) FROM changes") == changes
+
+    assert network_cli(server, "秦淮区", layers(v4_status="常闭"), tmp_path).returncode == 0
+    assert setting(server, "秦淮区")["sha256"] != first
+    assert client.sync().network is True
+    assert [v.id for v in isolate(network_files.load(replica), **at(175, 1)).close] == ["V1"]
+    assert net_bytes(server, first)  # the earlier version is kept
+
+
+def test_a_refused_or_flagged_import_says_so_in_words(server: ServerProcess, tmp_path: Path):
+    projected = collection({"type": "Feature", "id": "P1", "properties": {}, "geometry": {
+        "type": "LineString", "coordinates": [[40512345.6, 3545678.9], [40512400, 3545678.9]]}})
+    refused = network_cli(server, "秦淮区", {**layers(), PIPES: projected}, tmp_path)
+    assert refused.returncode == 2
+    assert "不是经纬度" in refused.stderr and "未导入" in refused.stderr
+    assert setting(server, "秦淮区") is None
+    nowhere = network_cli(server, "火星区", layers(), tmp_path)
+    assert nowhere.returncode == 2 and "没有营业区域「火星区」" in nowhere.stderr
+    assert network_cli(server, "秦淮区", {}, tmp_path).returncode == 2  # no pipes at all
+
+    files = layers()
+    files[PIPES] = collection(*json.loads(files[PIPES])["features"],
+                              line("X1", (151.5, -100), (260, -100)))
+    dry = network_cli(server, "秦淮区", files, tmp_path, "--dry-run")
+    assert dry.returncode == 0 and "检查完毕（未写入）" in dry.stdout
+    assert "管线 X1：端点距管线 B1 仅 1.5 米，但未连接" in dry.stdout
+    assert setting(server, "秦淮区") is None
+    flagged = network_cli(server, "秦淮区", files, tmp_path)
+    assert flagged.returncode == 0 and "2 处提示" in flagged.stdout
+    assert setting(server, "秦淮区")["flagged"] == 2
