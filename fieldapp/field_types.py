@@ -26,6 +26,7 @@ from fieldapp.domain.holds import HOLD_KINDS
 from fieldapp.domain.kinds import KINDS
 from fieldapp.domain.parts import STATES as PART_STATES
 from fieldapp.domain.status import Status
+from fieldapp.network.model import VALVE_CLOSED
 from fieldapp.records import RECORD_SCHEMA, TABLES
 
 INT64 = (-(2**63), 2**63 - 1)
@@ -50,7 +51,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
 CHOICES: dict[tuple[str, str], frozenset[str]] = {
     ("jobs", "status"): frozenset(Status), ("jobs", "kind"): frozenset(KINDS),
     ("submissions", "state"): frozenset({"draft", "submitted"}),
-    ("interactions", "kind"): frozenset({"note", "call", *HOLD_KINDS}),
+    ("interactions", "kind"): frozenset({"note", "call", VALVE_CLOSED, *HOLD_KINDS}),
     ("part_requests", "state"): frozenset(PART_STATES),
 }
 # Fields naming another record or a device: as long as the wire's ids.

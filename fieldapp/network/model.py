@@ -8,6 +8,9 @@ from typing import Any
 
 from fieldapp.errors import InvalidInput
 
+# The job's record of a valve closed at a leak (an interaction; its text the valve's id).
+VALVE_CLOSED = "valve_closed"
+
 # The layers a utility's GIS exports, one file each.
 PIPES, VALVES, SOURCES, SERVICE_LINES = "pipes", "valves", "sources", "service_lines"
 LAYER_ZH = {PIPES: "管线", VALVES: "阀门", SOURCES: "气源（调压站）", SERVICE_LINES: "入户管"}

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any
 from fieldapp.changes import Changes
 from fieldapp.errors import InvalidInput
 from fieldapp.local_time import now_iso
+from fieldapp.network.model import VALVE_CLOSED
 
 if TYPE_CHECKING:
     from fieldapp.replica import Replica
 
-KINDS = ("note", "call")
+KINDS = ("note", "call", VALVE_CLOSED)  # the last: a valve closed at a leak, by its id
 MAX_NOTE = 2000  # characters: a few paragraphs, not a document
 
 
@@ -31,7 +32,7 @@ class Interactions:
             raise InvalidInput("unknown_interaction", f"no interaction kind {kind!r}",
                                kind=kind)
         text = text.strip()
-        if kind == "note" and not text:
+        if kind in ("note", VALVE_CLOSED) and not text:
             raise InvalidInput("empty_note", "a note needs some text")
         if len(text) > MAX_NOTE:
             raise InvalidInput("note_too_long", f"at most {MAX_NOTE} characters",

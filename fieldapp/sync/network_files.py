@@ -51,13 +51,24 @@ def fetch(replica: Replica, get: Callable[[str], bytes],
     """Fetch the named bundle if the tablet lacks it; True when one was fetched. A bundle
     whose bytes are not the named ones is not kept (the server is asked again next sync)."""
     sha: str | None = in_db(lambda: named(replica))
-    if sha is None or path(replica.data_dir, sha).is_file():
+    if sha is None:
         return False
+    if path(replica.data_dir, sha).is_file():  # fetched before: back to an earlier version
+        if in_db(lambda: replica.state(KEPT)) == sha:
+            return False
+        in_db(lambda: replica.set_state(KEPT, sha))
+        return True
     try:
         content = get(f"/api/v1/network/{sha}")
     except (ServerRejected, ServerUnreachable) as exc:  # replaced meanwhile, or no signal
         log.info("network %s not fetched: %s", sha[:12], exc)
         return False
+    return bool(in_db(lambda: keep(replica, sha, content)))
+
+
+def keep(replica: Replica, sha: str, content: bytes) -> bool:
+    """Write a fetched bundle, sealed, and use it from now on, if its bytes are the ones
+    ``sha`` names; False (nothing written) if not."""
     if hashlib.sha256(content).hexdigest() != sha:
         log.warning("network %s: the bytes are not the named ones; not kept", sha[:12])
         return False
@@ -67,7 +78,7 @@ def fetch(replica: Replica, get: Callable[[str], bytes],
     key = replica.file_key
     part.write_bytes(seal(content, key, sha) if key else content)
     os.replace(part, target)
-    in_db(lambda: replica.set_state(KEPT, sha))
+    replica.set_state(KEPT, sha)
     return True
 
 

@@ -195,7 +195,7 @@ QListView {{ background: {BACKGROUND}; border: none; outline: none; }}
 
 QTabWidget::pane {{ border: none; background: {BACKGROUND}; }}
 QTabBar::tab {{
-  min-height: 50px; min-width: 150px; padding: 0 22px; font-size: 18px; color: {MUTED};
+  min-height: 50px; min-width: 120px; padding: 0 16px; font-size: 18px; color: {MUTED};
   background: transparent; border: none; border-bottom: 3px solid transparent;
 }}
 QTabBar::tab:selected {{ color: {PRIMARY}; border-bottom: 3px solid {PRIMARY}; font-weight: bold; }}

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from fieldapp.domain import holds
+from fieldapp.network.model import VALVE_CLOSED
 from sync_server.storage.db import Connection
 
 HELD = ("returned", "suspended")
 LABEL = {"note": "备注", "call": "电话", holds.SUSPEND: "挂起", holds.RETURN: "退单",
-         holds.RESUME: "恢复"}
+         holds.RESUME: "恢复", VALVE_CLOSED: "已关阀门"}
 
 
 def shown(note: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ on the sync thread and reaches the replica only through the worker.
     problems  what the server would not take (problem_data: how it is shown)
     slow      photo, barcode image, PDF and map, off the UI thread and the database
     network   sync and login
+    valves    关阀分析: the valves that shut off a leak, and each one closed
 """
 
 from fieldapp.ui.ops import slow
@@ -78,6 +79,12 @@ from fieldapp.ui.ops.session import (
     setting,
     sync_status,
 )
+from fieldapp.ui.ops.valves import (
+    closed_valves,
+    has_network,
+    record_valve_closed,
+    valve_isolation,
+)
 
 __all__ = [
     "GPS_ENV", "GPS_KEY", "LANGUAGE_KEY", "LAST_SYNC_KEY",
@@ -91,5 +98,6 @@ __all__ = [
     "search_customers", "session", "setting", "signature_status", "slow", "submit_form",
     "sync", "sync_problems", "sync_status", "today_jobs", "transition_job",
     "unacknowledged_emergencies", "hand_back_job", "hold_moves", "hold_reason", "resume_job",
-    "suspend_job", "toggle_customer_tag",
+    "suspend_job", "toggle_customer_tag", "closed_valves", "has_network",
+    "record_valve_closed", "valve_isolation",
 ]

@@ -18,6 +18,7 @@ from fieldapp.billing.tariff import yuan
 from fieldapp.changes import Changes
 from fieldapp.domain import holds
 from fieldapp.domain.customer_tags import STANDARD_TAGS
+from fieldapp.network.model import VALVE_CLOSED
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.i18n import language, tr
@@ -152,10 +153,7 @@ class CustomerView(QScrollArea):
             self.ctx.run(ops.toggle_customer_tag, customer_id=self.customer_id, tag=tag)
 
     def _interactions(self, rows: list[dict[str, Any]]) -> Card:
-        lines = [f"{date_of(r['at'])}  {r['job_number'] or ''}  "
-                 + (tr("history.call", number=r["text"] or "") if r["kind"] == "call"
-                    else holds.describe(r["kind"], r["text"], language())
-                    if r["kind"] in holds.HOLD_KINDS else r["text"] or "") for r in rows[:10]]
+        lines = [f"{date_of(r['at'])}  {r['job_number'] or ''}  {_said(r)}" for r in rows[:10]]
         return self._list_card("customer.interactions", lines)
 
     def _usage(self, months: list[tuple[str, float | None]]) -> Card:
@@ -269,3 +267,14 @@ class CustomerView(QScrollArea):
         grid.setColumnStretch(len(rows[0]), 1)
         card.body.addLayout(grid)
         return card
+
+
+def _said(r: dict[str, Any]) -> str:
+    """What an interaction says, as its kind has it said."""
+    if r["kind"] == "call":
+        return tr("history.call", number=r["text"] or "")
+    if r["kind"] == VALVE_CLOSED:
+        return tr("history.valve", valve=r["text"] or "")
+    if r["kind"] in holds.HOLD_KINDS:
+        return holds.describe(r["kind"], r["text"], language())
+    return str(r["text"] or "")

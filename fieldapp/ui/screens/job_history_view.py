@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QVBoxLayout, QWidget
 
 from fieldapp.domain import holds
+from fieldapp.network.model import VALVE_CLOSED
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.i18n import language, tr
@@ -47,6 +48,8 @@ class JobHistoryView(JobPanel):
                 text = tr("history.status", to=tr(f"status.{e['kind']}"))
             elif e["kind"] == "call":
                 text = tr("history.call", number=e["text"] or "")
+            elif e["kind"] == VALVE_CLOSED:
+                text = tr("history.valve", valve=e["text"] or "")
             elif e["kind"] in holds.HOLD_KINDS:
                 text = holds.describe(e["kind"], e["text"], language())
             else:

@@ -23,6 +23,7 @@ from fieldapp.ui.screens.job_history_view import JobHistoryView
 from fieldapp.ui.screens.job_holds import HoldButtons
 from fieldapp.ui.screens.parts_view import PartsView
 from fieldapp.ui.screens.signature_view import SignatureView
+from fieldapp.ui.screens.valves_view import ValvesView
 from fieldapp.ui.widgets.controls import Card, button, chip, clear_layout, label, set_chip, set_prop
 from fieldapp.ui.widgets.formatting import stamp
 
@@ -88,11 +89,13 @@ class JobPage(QWidget):
         self.signature = SignatureView(ctx)
         self.history = JobHistoryView(ctx)
         self.parts = PartsView(ctx)
+        self.valves = ValvesView(ctx)
         self.tabs.addTab(self.customer, "")
         self.tabs.addTab(self.form, "")
         self.tabs.addTab(self.evidence, "")
         self.tabs.addTab(self.signature, "")
         self.tabs.addTab(self.parts, "")
+        self.tabs.addTab(self.valves, "")
         self.tabs.addTab(self.history, "")
         self._form_counts = (0, 0)
         self._signed = "none"
@@ -121,6 +124,9 @@ class JobPage(QWidget):
         self.signature.set_job(job_id, job.get("customer_name") or "")
         self.history.set_job(job_id)
         self.parts.set_job(job_id)
+        self.valves.set_job(job_id)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.valves),
+                                bool(self.ctx.run(ops.has_network)))
         self.tabs.setCurrentWidget(self.form if uses_form and job["status"] == "in_service"
                                    else self.customer)
         self._show_header()
@@ -213,6 +219,7 @@ class JobPage(QWidget):
         self.tabs.setTabText(self.tabs.indexOf(self.evidence), tr("job.tab.evidence"))
         self.tabs.setTabText(self.tabs.indexOf(self.history), tr("job.tab.history"))
         self.tabs.setTabText(self.tabs.indexOf(self.parts), tr("job.tab.parts"))
+        self.tabs.setTabText(self.tabs.indexOf(self.valves), tr("valves.tab"))
         self.call.setText(tr("job.call"))
         self.navigate.setText(tr("job.navigate"))
         self._on_form_progress(*self._form_counts)
