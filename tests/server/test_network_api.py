@@ -12,11 +12,12 @@ from pathlib import Path
 import requests
 
 from fieldapp.network.isolation import isolate
-from fieldapp.network.model import PIPES
+from fieldapp.network.model import PIPES, VALVE_CLOSED
 from fieldapp.sync import network_files
 from sync_server.storage.db import DATABASE_URL_ENV
 from tests.conftest import ROOT, ServerProcess, synced_tablet
 from tests.network.network_files import at, collection, layers, line
+from tests.server.test_conflict_review import office_session
 from tests.server.test_sync_api import login
 
 
@@ -112,3 +113,15 @@ def test_a_refused_or_flagged_import_says_so_in_words(server: ServerProcess, tmp
     flagged = network_cli(server, "秦淮区", files, tmp_path)
     assert flagged.returncode == 0 and "2 处提示" in flagged.stdout
     assert setting(server, "秦淮区")["flagged"] == 2
+
+
+def test_a_valve_closed_on_the_tablet_is_on_the_job_in_the_office(server: ServerProcess,
+                                                                  tmp_path: Path):
+    assert network_cli(server, "秦淮区", layers(), tmp_path).returncode == 0
+    replica, client = synced_tablet(server, tmp_path / "tablet")
+    replica.interactions.add("job-1", VALVE_CLOSED, "V1")
+    client.sync()
+    assert server.scalar("SELECT text FROM interactions WHERE kind = ?", [VALVE_CLOSED]) == "V1"
+    page = office_session(server, "dispatcher").get(server.url + "/office/jobs/job-1",
+                                                     timeout=10)
+    assert page.status_code == 200 and "已关阀门" in page.text and "V1" in page.text
