@@ -19,7 +19,8 @@ FORMAT = 1
 
 
 def pack(files: dict[str, bytes | str]) -> tuple[bytes, Network]:
-    """The bundle of the given layers (layer → GeoJSON file) and the network they make,
+    """The bundle of the given layers (layer → a GeoJSON file, or a zipped shapefile) and
+    the network they make,
     with what was flagged; ``NetworkFileError`` when a layer cannot be taken (or is not
     one of ``LAYER_ZH``'s)."""
     unknown = sorted(set(files) - set(LAYER_ZH))
@@ -31,7 +32,7 @@ def pack(files: dict[str, bytes | str]) -> tuple[bytes, Network]:
     refused: list[Problem] = []
     for layer in sorted(files):
         try:
-            layers[layer], problems = geojson.read(files[layer], layer)
+            layers[layer], problems = _read(files[layer], layer)
         except NetworkFileError as exc:  # every layer's refusals said at once
             refused += exc.problems
             continue
@@ -62,3 +63,12 @@ def unpack(data: bytes) -> Network:
         raise NetworkFileError([Problem("not_json", "pipes", "", "error",
                                         {"reason": str(exc)[:120]})]) from exc
     return build(layers)
+
+
+def _read(data: bytes | str, layer: str) -> tuple[list[Feature], list[Problem]]:
+    if isinstance(data, bytes) and data[:4] == b"PK\x03\x04":  # a zip: a shapefile's parts
+        # Imported here: only the server reads shapefiles; the tablet unpacks bundles.
+        from fieldapp.network import shapefile_layer
+
+        return shapefile_layer.read(data, layer)
+    return geojson.read(data, layer)

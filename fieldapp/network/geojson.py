@@ -36,11 +36,18 @@ def read(data: bytes | str, layer: str) -> tuple[list[Feature], list[Problem]]:
         raise NetworkFileError([Problem("not_features", layer, "", "error",
                                         {"found": str(kind)[:40]})])
     _check_crs(doc.get("crs"), layer)
+    return take(doc["features"], layer)
+
+
+def take(raws: list[Any], layer: str) -> tuple[list[Feature], list[Problem]]:
+    """The layer's features from GeoJSON-shaped feature dicts (a shapefile's records come
+    this way too), and what was flagged; ``NetworkFileError`` for a repeated id or
+    coordinates that are not degrees."""
     features: list[Feature] = []
     problems: list[Problem] = []
     errors: list[Problem] = []
     seen: dict[str, int] = {}
-    for place, raw in enumerate(doc["features"], 1):
+    for place, raw in enumerate(raws, 1):
         raw = raw if isinstance(raw, dict) else {}
         props: dict[str, Any] = raw.get("properties") or {}
         props = props if isinstance(props, dict) else {}

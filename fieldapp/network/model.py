@@ -19,6 +19,7 @@ LAYER_ZH = {PIPES: "管线", VALVES: "阀门", SOURCES: "气源（调压站）",
 # taken); "warning" is flagged, and the rest of the network is taken.
 MESSAGES_ZH: dict[str, str] = {
     "not_json": "不是 GeoJSON 文件：{reason}",
+    "not_shapefile": "不是可读的 Shapefile 压缩包（.zip，含 .shp、.shx、.dbf）：{reason}",
     "not_features": "不是 GeoJSON 要素集（FeatureCollection），而是 {found}",
     "crs": "坐标系 {crs} 不是 WGS-84 经纬度；请从 GIS 按 EPSG:4326 导出",
     "not_degrees": "坐标 {value} 不是经纬度（疑为投影坐标）；请从 GIS 按 EPSG:4326 导出",

@@ -1,7 +1,10 @@
 """A district's gas network, imported from the utility's GIS and handed to its tablets.
 
-    python -m sync_server network 秦淮区 --pipes 管线.geojson --valves 阀门.geojson \\
-        --sources 调压站.geojson --service-lines 入户管.geojson [--dry-run]
+    python -m sync_server network 秦淮区 --pipes 管线.geojson --valves 阀门.shp \\
+        --sources 调压站.zip --service-lines 入户管.geojson [--dry-run]
+
+Each layer is a GeoJSON file or a Shapefile (its .shp with the files beside it, or all of
+them in one .zip).
 
 The layers are checked together (``fieldapp.network``): a layer that cannot be taken refuses
 the import and nothing is written; what is only flagged is printed and the rest is taken. The
@@ -14,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
 import os
 import sys
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,13 +110,27 @@ def served(conn: Connection, who: Principal, sha: str) -> bool:
     return setting is not None and setting.get("sha256") == sha
 
 
+def layer_file(path: Path) -> bytes:
+    """A layer's bytes: a GeoJSON or zipped shapefile as it is; a .shp with the files beside
+    it of the same name (.shx, .dbf, .prj, .cpg), zipped as a GIS user would send them."""
+    if path.suffix.lower() != ".shp":
+        return path.read_bytes()
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w") as archive:
+        for part in path.parent.iterdir():
+            if part.is_file() and part.stem.lower() == path.stem.lower():
+                archive.write(part, part.name)
+    return packed.getvalue()
+
+
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="sync_server network", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("district")
     for layer in LAYER_ZH:
         parser.add_argument(f"--{layer.replace('_', '-')}", type=Path, dest=layer,
-                            help=f"{LAYER_ZH[layer]}图层（GeoJSON，WGS-84 经纬度）")
+                            help=f"{LAYER_ZH[layer]}图层：GeoJSON、Shapefile（.shp 或其"
+                            " .zip），WGS-84 经纬度")
     parser.add_argument("--data", type=Path, default=Path("var/server"))
     parser.add_argument("--database-url", default=os.environ.get(DATABASE_URL_ENV) or None)
     parser.add_argument("--dry-run", action="store_true", help="check only, write nothing")
@@ -125,7 +144,7 @@ def main(argv: Sequence[str]) -> int:
         if not path.is_file() or path.stat().st_size > MAX_LAYER_BYTES:
             print(f"{LAYER_ZH[layer]}：文件 {path} 不存在或超过 100 MB", file=sys.stderr)
             return 2
-        files[layer] = path.read_bytes()
+        files[layer] = layer_file(path)
     if "pipes" not in files:
         print("请给出管线图层（--pipes）", file=sys.stderr)
         return 2

@@ -3,20 +3,23 @@ attacker and a careless operator would try it too."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import requests
 
 from fieldapp.network.isolation import isolate
-from fieldapp.network.model import PIPES, VALVE_CLOSED
+from fieldapp.network.model import PIPES, VALVE_CLOSED, VALVES
 from fieldapp.sync import network_files
 from sync_server.storage.db import DATABASE_URL_ENV
 from tests.conftest import ROOT, ServerProcess, synced_tablet
 from tests.network.network_files import at, collection, layers, line
+from tests.network.shapefiles import zipped
 from tests.server.test_conflict_review import office_session
 from tests.server.test_sync_api import login
 
@@ -125,3 +128,16 @@ def test_a_valve_closed_on_the_tablet_is_on_the_job_in_the_office(server: Server
     page = office_session(server, "dispatcher").get(server.url + "/office/jobs/job-1",
                                                      timeout=10)
     assert page.status_code == 200 and "已关阀门" in page.text and "V1" in page.text
+
+
+def test_a_layer_given_as_a_shp_with_its_files_beside_it(server: ServerProcess,
+                                                        tmp_path: Path):
+    folder = tmp_path / "gis"
+    folder.mkdir()
+    with zipfile.ZipFile(io.BytesIO(zipped(layers()[VALVES], stem="阀门"))) as z:
+        z.extractall(folder)
+    (folder / "阀门说明.txt").write_text("not part of the layer")
+    files = {k: v for k, v in layers().items() if k != VALVES}
+    done = network_cli(server, "秦淮区", files, tmp_path, "--valves", str(folder / "阀门.shp"))
+    assert done.returncode == 0, done.stderr
+    assert "阀门 4 个" in done.stdout and "0 处提示" in done.stdout
