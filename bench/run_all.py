@@ -45,6 +45,7 @@ BENCHES: dict[str, tuple[list[str], str]] = {
     "startup": (["bench/bench_startup.py"], "the tablet app's start on a full replica"),
     "ui-stall": (["bench/bench_ui_stall.py"], "UI-thread stall while a photo syncs"),
     "route": (["bench/bench_route.py"], "route planning"),
+    "network": (["bench/bench_network.py"], "a district's gas network: check, build, isolate"),
     "demo-and-sync": (["bench/bench_demo_and_sync.py"], "demo data, seeding, first pull"),
     "abnormal-use": (["bench/abnormal_use_alerts.py"], "false alerts of abnormal use"),
 }

@@ -60,6 +60,13 @@ class Network:
     devices: list[Device]
     problems: list[Problem] = field(default_factory=list)
     adjacent: dict[int, list[int]] = field(default_factory=dict)  # node → its edges
+    _index: Grid | None = field(default=None, repr=False)
+
+    def index(self) -> Grid:
+        """``segments()`` of the built network, made once (a leak's trace asks each time)."""
+        if self._index is None:
+            self._index = self.segments()
+        return self._index
 
     def other(self, edge: Edge, node: int) -> int:
         return edge.b if edge.a == node else edge.a

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from fieldapp.domain.route import EARTH_RADIUS_KM
@@ -66,17 +66,19 @@ class Grid:
     cells: dict[tuple[int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
 
     def add(self, item: int, a: XY, b: XY) -> None:
-        for key in self._keys(min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]),
-                              max(a[1], b[1])):
-            self.cells[key].append(item)
+        cells, size = self.cells, self.cell
+        i0, i1 = sorted((int(a[0] // size), int(b[0] // size)))
+        j0, j1 = sorted((int(a[1] // size), int(b[1] // size)))
+        for i in range(i0, i1 + 1):
+            for j in range(j0, j1 + 1):
+                cells[i, j].append(item)
 
     def near(self, p: XY, radius: float) -> set[int]:
+        cells, size = self.cells, self.cell
         found: set[int] = set()
-        for key in self._keys(p[0] - radius, p[1] - radius, p[0] + radius, p[1] + radius):
-            found.update(self.cells.get(key, ()))
+        for i in range(int((p[0] - radius) // size), int((p[0] + radius) // size) + 1):
+            for j in range(int((p[1] - radius) // size), int((p[1] + radius) // size) + 1):
+                hit = cells.get((i, j))
+                if hit:
+                    found.update(hit)
         return found
-
-    def _keys(self, x0: float, y0: float, x1: float, y1: float) -> Iterator[tuple[int, int]]:
-        for i in range(math.floor(x0 / self.cell), math.floor(x1 / self.cell) + 1):
-            for j in range(math.floor(y0 / self.cell), math.floor(y1 / self.cell) + 1):
-                yield i, j

@@ -82,14 +82,28 @@ def keep(replica: Replica, sha: str, content: bytes) -> bool:
     return True
 
 
-def load(replica: Replica) -> Network | None:
-    """The district's network as last fetched (None before the first one)."""
+def bundle(replica: Replica) -> tuple[str, bytes] | None:
+    """The bundle in use, as its SHA-256 and its plain bytes (None before the first); a
+    damaged file is removed, so the next sync fetches it again."""
     sha = replica.state(KEPT)
     if not sha or not path(replica.data_dir, sha).is_file():
         return None
     try:
-        return unpack(unseal(path(replica.data_dir, sha).read_bytes(), replica.file_key, sha))
-    except (NetworkFileError, InvalidInput) as exc:  # damaged: fetched again next sync
+        return sha, unseal(path(replica.data_dir, sha).read_bytes(), replica.file_key, sha)
+    except InvalidInput as exc:
         log.warning("network %s unreadable: %s", sha[:12], exc)
         path(replica.data_dir, sha).unlink(missing_ok=True)
+        return None
+
+
+def load(replica: Replica) -> Network | None:
+    """The district's network as last fetched (None before the first one)."""
+    found = bundle(replica)
+    if found is None:
+        return None
+    try:
+        return unpack(found[1])
+    except NetworkFileError as exc:  # damaged: fetched again next sync
+        log.warning("network %s unreadable: %s", found[0][:12], exc)
+        path(replica.data_dir, found[0]).unlink(missing_ok=True)
         return None

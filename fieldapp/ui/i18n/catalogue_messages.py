@@ -151,6 +151,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "history.call": ("拨打用户电话 {number}", "Called the customer at {number}"),
     "history.valve": ("关闭阀门 {valve}", "Closed valve {valve}"),
     "valves.tab": ("关阀分析", "Valves"),
+    "valves.working": ("正在分析管网…", "Tracing the network…"),
     "valves.at_customer": ("按用户地址分析", "At the customer's address"),
     "valves.here": ("按我的位置分析", "At my position"),
     "valves.intro": ("发现漏气时：找出需关闭的阀门（按管线距离由近到远）",

@@ -12,6 +12,7 @@ from fieldapp.changes import Changes
 from fieldapp.ui import ops
 from fieldapp.ui.context import AppContext
 from fieldapp.ui.i18n import tr
+from fieldapp.ui.taskman import Task
 from fieldapp.ui.widgets.controls import Card, button, clear_layout, label
 
 SHOWN_PROPERTIES = ("name", "名称", "location", "位置", "address", "地址", "diameter_mm",
@@ -24,6 +25,7 @@ class ValvesView(QWidget):
         self.ctx = ctx
         self.job_id: str | None = None
         self.found: dict[str, Any] | None = None
+        self.task: Task[dict[str, Any]] | None = None  # the analysis under way (for tests)
         self.setObjectName("page")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -62,15 +64,21 @@ class ValvesView(QWidget):
     def analyse(self, here: bool) -> None:
         if self.job_id is None:
             return
-        place: dict[str, float] = {}
+        place: dict[str, float] = {}  # the customer's address, unless here
         if here:
             fix = self.ctx.position()
             if fix is None:
                 self.ctx.notify(tr("valves.no_fix"), "error")
                 return
             place = {"lat": fix.lat, "lon": fix.lon}
-        self.found = self.ctx.run(ops.valve_isolation, job_id=self.job_id, **place)
-        self._show()
+        job_id = self.job_id
+        self.task = self.ctx.slow(ops.valve_isolation(job_id, **place),
+                                  done=lambda found: self._found(job_id, found))
+
+    def _found(self, job_id: str, found: dict[str, Any]) -> None:
+        if job_id == self.job_id:  # not another job's, opened while it ran
+            self.found = found
+            self._show()
 
     def close_valve(self, valve_id: str) -> None:
         if self.job_id is not None:  # the change refreshes the list (_on_changes)

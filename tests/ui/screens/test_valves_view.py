@@ -15,7 +15,7 @@ from fieldapp.sync import network_files
 from fieldapp.ui.demo_seed import Seeded
 from fieldapp.ui.main_window import MainWindow
 from tests.network.network_files import at, layers
-from tests.ui.ui_helpers import open_row, open_tab, tap
+from tests.ui.ui_helpers import finished, open_row, open_tab, tap
 
 SHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 
@@ -59,6 +59,7 @@ def test_the_valves_to_close_are_found_and_recorded_closed_by_touch(
     open_tab(qtbot, window, page.valves)
     view = page.valves
     tap(qtbot, view.at_customer)
+    assert finished(view.task)
     qtbot.waitUntil(lambda: len(buttons(window)) == 3)  # the new rows are shown
     assert "泄漏点：用户地址" in view.where.text() and "管线 M1" in view.where.text()
     lines = [w.text() for w in view.findChildren(type(view.where), "valveLine")
@@ -90,5 +91,7 @@ def test_a_leak_off_the_network_is_said_in_words(
     open_row(qtbot, window, 0)
     open_tab(qtbot, window, page.valves)
     tap(qtbot, page.valves.at_customer)
+    assert not finished(page.valves.task)
+    qtbot.waitUntil(lambda: window.toast.last_text != "")
     assert window.toast.last_text == "50 米内没有管线：泄漏点不在管网上"
     assert buttons(window) == []
