@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 # 2: a mutation may be answered "parked" (waiting for its parent record).
 PROTOCOL_VERSION = 2
@@ -193,3 +193,18 @@ class ErrorBody(_Strict):
     error: str
     message: str
     detail: Any = None
+
+
+class PositionReport(_Strict):
+    """A technician's last fix, sent with a sync when they agreed to it and are on duty."""
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    accuracy_m: float | None = Field(default=None, allow_inf_nan=False)
+    fix_time: AwareDatetime
+    source: str = Field(min_length=1, max_length=16)
+
+
+class PositionTaken(_Strict):
+    """What the server made of a fix: kept, and why it is doubted (not used for dispatch)."""
+    kept: bool
+    doubtful: str | None = None

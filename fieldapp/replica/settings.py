@@ -30,7 +30,7 @@ KEYS = {"server_url": "server_url", "language": "ui.language",
         "photo_long_edge": "photo.long_edge", "photo_quality": "photo.quality",
         "gps_source": "gps.source", "camera_source": "camera.source",
         "lock_minutes": "lock.idle_minutes",
-        "high_contrast": "theme.high_contrast"}
+        "high_contrast": "theme.high_contrast", "report_position": "position.report"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class TabletSettings:
     camera_source: str = "0"  # a camera's index, or file:PATH (images or a video)
     lock_minutes: int = 10
     high_contrast: bool = False
+    # The technician's consent: their fix goes to the office with each sync while a job is
+    # under way (fieldapp/sync/position_report.py). Off until they turn it on.
+    report_position: bool = False
 
 
 def load(replica: Replica) -> TabletSettings:

@@ -30,9 +30,10 @@ from typing import Any, TypeVar
 from fieldapp.changes import Changes
 from fieldapp.errors import AuthError, ServerRejected, WipeRequested
 from fieldapp.local_time import now_iso
+from fieldapp.position import Position
 from fieldapp.replica import Replica, Session, unlock
 from fieldapp.replica.store import SCHEMA_VERSION
-from fieldapp.sync import kb_figures, network_files, provision
+from fieldapp.sync import kb_figures, network_files, position_report, provision
 from fieldapp.sync.apply import Applied, apply_changes
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.progress import Progress, ProgressFn
@@ -46,6 +47,7 @@ from fieldapp.wire import (
     AttachmentStatus,
     LoginRequest,
     LoginResponse,
+    PositionTaken,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -83,6 +85,7 @@ class SyncReport:
     figures: int = 0  # knowledge-base figures fetched to show offline
     figures_missing: int = 0  # could not be fetched this time: tried again next sync
     network: bool = False  # a new gas network of the district was fetched
+    position: PositionTaken | None = None  # the fix sent, as the server took it
 
 
 class _HistoryChanged(Exception):
@@ -210,7 +213,10 @@ class SyncClient:
         return True
 
     # -- sync -----------------------------------------------------------------------
-    def sync(self, progress: ProgressFn | None = None) -> SyncReport:
+    def sync(self, progress: ProgressFn | None = None,
+             position: Position | None = None) -> SyncReport:
+        """Send what waits and bring what is new; ``position`` is the tablet's fix, reported
+        after the push when the technician agreed to it (``position_report``)."""
         report = SyncReport()
         notify = progress or (lambda p: None)
         try:
@@ -220,6 +226,7 @@ class SyncClient:
                     self._check_epoch(report)
                     self._upload(report, notify)
                     self._push(report, notify)
+                    report.position = position_report.send(self, position)
                     self._pull(report, notify)
                     self._figures(report, notify)
                     break

@@ -103,7 +103,9 @@ class SyncController(QObject):
                 self.ctx.notify(tr("sync.busy"))
             return False
         self._manual = manual
-        self._start("sync", ops.sync, server_url=self.ctx.server_url)
+        # The fix read here, on the UI thread, where the GPS source lives.
+        self._start("sync", ops.sync, server_url=self.ctx.server_url,
+                    position=self.ctx.position())
         return True
 
     def login(self, username: str, password: str, *, then_sync: bool = True) -> bool:

@@ -100,6 +100,7 @@ def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLRespo
 
     return render_page(request, who, "dispatch_map.html", {
         "plan": job_map.build(jobs, techs, describe), "district": district,
+        "technicians": job_map.technician_rows(techs),
         "districts": districts, "count": len(jobs), "colours": job_map.COLOUR,
         "status_zh": STATUS_ZH})
 

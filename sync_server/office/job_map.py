@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sync_server.services import positions
+
 WIDTH, HEIGHT, MARGIN = 1100, 640, 30
 COLOUR = {"pending": "#b3261e", "dispatched": "#e8710a", "accepted": "#0b5cab",
           "en_route": "#0b5cab", "in_service": "#0b5cab", "completed": "#1b7a3d",
@@ -73,11 +75,43 @@ def build(jobs: Sequence[Mapping[str, Any]], technicians: Sequence[Mapping[str, 
         centres[j.get("district") or ""].append((x, y))
     techs = []
     for t in technicians:
-        if t.get("position"):
-            x, y = xy(*t["position"])
+        where, text = _technician(t)
+        if where is not None:
+            x, y = xy(*where)
             if 0 <= x <= WIDTH and 0 <= y <= HEIGHT:
-                techs.append(Label(x, y, t["display_name"]))
+                techs.append(Label(x, y, text))
     districts = [Label(sum(x for x, _ in pts) / len(pts), sum(y for _, y in pts) / len(pts),
                        name) for name, pts in centres.items() if name]
     km = next(k for k in (10, 5, 2, 1) if k * scale <= WIDTH / 4) if scale < WIDTH / 4 else 1
     return JobMap(dots, techs, districts, scale_km=km, scale_px=km * scale)
+
+
+def _technician(t: Mapping[str, Any]) -> tuple[tuple[float, float] | None, str]:
+    """Where a technician is drawn and what it says: their last reported fix with its age
+    (and a doubted one said so), else their jobs' addresses, said to be a guess."""
+    fix = t.get("fix")
+    if fix is not None:
+        doubt = "（位置存疑）" if fix.doubtful else ""
+        return (fix.lat, fix.lon), f"{t['display_name']} · {positions.age_zh(fix)}{doubt}"
+    if t.get("position"):
+        return t["position"], f"{t['display_name']}（按工单估计）"
+    return None, ""
+
+
+def technician_rows(technicians: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The list under the map: each technician, where they were seen and how long ago (a
+    doubted or far-off fix is not drawn on the plan, but it is said here)."""
+    rows = []
+    for t in technicians:
+        fix = t.get("fix")
+        if fix is not None:
+            accuracy = f" · 精度 {fix.accuracy_m:.0f} 米" if fix.accuracy_m is not None else ""
+            seen = f"定位 {positions.age_zh(fix)}{accuracy}"
+            used = ("派单按实时定位" if t.get("located") == "gps" else
+                    fix.doubtful or "定位已超过 15 分钟，派单按其工单地址估计")
+        else:
+            seen = "未上报定位"
+            used = "派单按其工单地址估计" if t.get("position") else "位置未知"
+        rows.append({"name": str(t["display_name"]), "district": str(t.get("district") or ""),
+                     "seen": seen, "used": used})
+    return rows

@@ -32,6 +32,7 @@ from fieldapp.wire import Mutation
 from fieldapp.write_policy import Door
 from sync_server.clock import ServerClock
 from sync_server.errors import ApiError
+from sync_server.services import positions
 from sync_server.services.auth import Principal
 from sync_server.storage.db import Connection
 from sync_server.sync import merge
@@ -50,7 +51,8 @@ class Candidate:
     display_name: str
     district: str | None
     load: int  # open jobs due the same day
-    distance_km: float | None  # from their most recent open job's customer
+    distance_km: float | None  # from their fresh fix, else their latest open job's customer
+    located: str = ""  # "gps" (a fresh fix), "jobs" (their jobs' addresses) or "" (unknown)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,9 @@ def job_row(conn: Connection, job_id: str) -> dict[str, Any]:
 
 
 def technicians(conn: Connection) -> list[dict[str, Any]]:
-    """Active technicians with their skills, open jobs per day and where they work now."""
+    """Active technicians with their skills, open jobs per day and where they are now: a
+    fresh trusted fix (``positions.fresh``), else their open jobs' customers; ``fix`` is
+    their last reported fix at any age, for the map."""
     techs = _rows(conn, "SELECT username, display_name, district, skills FROM users"
                         " WHERE role = 'technician' AND active = 1 ORDER BY username", [])
     loads: dict[str, dict[str, int]] = {}
@@ -88,10 +92,14 @@ def technicians(conn: Connection) -> list[dict[str, Any]]:
         if r["lat"] is not None and (r["assignee"] not in here
                                      or r["status"] in ("en_route", "in_service")):
             here[r["assignee"]] = (r["lat"], r["lon"])
+    fixes, gps = positions.latest(conn), positions.fresh(conn)
     for t in techs:
         t["skills"] = json.loads(t["skills"] or "[]")
         t["loads"] = loads.get(t["username"], {})
-        t["position"] = here.get(t["username"])
+        real = gps.get(t["username"])
+        t["position"] = real or here.get(t["username"])
+        t["located"] = "gps" if real else "jobs" if t["position"] else ""
+        t["fix"] = fixes.get(t["username"])
     return techs
 
 
@@ -119,7 +127,7 @@ def suggest(conn: Connection, job_id: str,
     emergency = job["priority"] == EMERGENCY
     candidates = sorted(
         (Candidate(t["username"], t["display_name"], t["district"], t["loads"].get(day, 0),
-                   distance(t)) for t in pool),
+                   distance(t), t.get("located", "")) for t in pool),
         key=lambda c: ((_far(c), c.load) if emergency else (c.load, _far(c))) + (c.username,))
     best = candidates[0]
     where = (f"{job['district']}" if local else
@@ -131,7 +139,8 @@ def suggest(conn: Connection, job_id: str,
         ties = sum(1 for c in candidates if c.load == best.load)
         nearest = ("（紧急工单，就近派出）" if emergency
                    else "（同等负荷中最近）" if ties > 1 else "")
-        reasons.append(f"距客户约 {best.distance_km:.1f} km{nearest}")
+        how = "按实时定位" if best.located == "gps" else "按其工单地址估计"
+        reasons.append(f"距客户约 {best.distance_km:.1f} km（{how}）{nearest}")
     return Suggestion(job_id, best.username,
                       f"建议指派给 {best.display_name}：" + "，".join(reasons), candidates)
 

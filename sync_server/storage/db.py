@@ -30,6 +30,7 @@ from fieldapp.records import (
 )
 from sync_server.storage.campaign_tables import CAMPAIGNS_DDL
 from sync_server.storage.kb_tables import KB_AUTHORING_DDL
+from sync_server.storage.position_tables import POSITIONS_DDL
 from sync_server.storage.rule_tables import RULE_VERSIONS_DDL
 from sync_server.storage.time_limit_tables import TIME_LIMITS_DDL
 
@@ -272,7 +273,8 @@ MIGRATIONS: dict[int, str] = {1: RECORD_DDL_V1 + SERVER_DDL_V1, 2: SERVER_DDL_V2
                                21: SIGNATURE_HASH_DDL, 22: KB_AUTHORING_DDL,
                                23: TIME_LIMITS_DDL, 24: CAMPAIGNS_DDL,
                                25: RULE_VERSIONS_DDL, 26: SERVER_DDL_V26,
-                               27: SERVER_DDL_V27, 28: SERVER_DDL_V28}
+                               27: SERVER_DDL_V27, 28: SERVER_DDL_V28,
+                               29: POSITIONS_DDL}
 
 
 class Cursor(Protocol):

@@ -17,6 +17,8 @@ from fieldapp.wire import (
     AttachmentStatus,
     LoginRequest,
     LoginResponse,
+    PositionReport,
+    PositionTaken,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -31,7 +33,7 @@ from sync_server.config import MAX_BODY, MAX_CHUNK
 from sync_server.deps import HandingIn, Sender, ServerDep, Who, check_protocol, check_schema
 from sync_server.errors import MAX_INT, ApiError
 from sync_server.http.kb_figures import TABLETS, figure_response
-from sync_server.services import audit, auth, network_maps
+from sync_server.services import audit, auth, network_maps, positions
 from sync_server.services.districts import district_of
 from sync_server.services.throttle import sign_in
 from sync_server.services.token_rotation import refresh as refresh_token
@@ -185,6 +187,14 @@ def network_bundle(who: Who, server: ServerDep,
     with server.objects.open(sha256) as fh:
         return Response(fh.read(), media_type="application/json",
                         headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.post("/positions", max_body_size=MAX_BODY)
+def report_position(body: PositionReport, who: Who, server: ServerDep) -> PositionTaken:
+    """The technician's last fix (``services/positions.py``): kept, kept as doubtful, or
+    refused in words (422) with nothing written."""
+    with server.db.write() as conn:
+        return positions.report(conn, who, body)
 
 
 @router.put("/attachments/{sha256}", max_body_size=MAX_CHUNK)

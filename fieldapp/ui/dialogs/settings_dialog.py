@@ -79,13 +79,17 @@ class SettingsDialog(QDialog):
         self.high_contrast = QCheckBox(tr("settings.on"))
         self.high_contrast.setChecked(current.high_contrast)
         self.high_contrast.setMinimumHeight(46)
+        self.report_position = QCheckBox(tr("settings.report_position.on"))
+        self.report_position.setObjectName("settingsReportPosition")
+        self.report_position.setChecked(current.report_position)
+        self.report_position.setMinimumHeight(46)
 
         rows: list[tuple[str, QWidget | QHBoxLayout]] = [
             ("server_url", self.server), ("language", self.language),
             ("photo_long_edge", self.photo_edge), ("photo_quality", self.photo_quality),
             ("gps_source", gps_row), ("camera_source", self.camera),
             ("lock_minutes", self.lock),
-            ("high_contrast", self.high_contrast)]
+            ("high_contrast", self.high_contrast), ("report_position", self.report_position)]
         self.problems: dict[str, QWidget] = {}
         for n, (name, widget) in enumerate(rows):
             grid.addWidget(label(tr(f"settings.{name}")), 2 * n, 0)
@@ -123,7 +127,8 @@ class SettingsDialog(QDialog):
             gps_source=f"{kind}:{arg}" if arg and kind != "none" else kind,
             camera_source=self.camera.text().strip(),
             lock_minutes=int(self.lock.currentData()),
-            high_contrast=self.high_contrast.isChecked())
+            high_contrast=self.high_contrast.isChecked(),
+            report_position=self.report_position.isChecked())
 
     def submit(self) -> None:
         for problem in self.problems.values():
