@@ -23,11 +23,12 @@ import uvicorn
 from fieldapp.reports.report_data import PUBLIC_URL_SETTING, UTILITY_SETTING
 from sync_server.app import create_app
 from sync_server.config import ACCEPT_ENV, SCAN_ENV, SIM_PAY_ENV, Settings
-from sync_server.seed import seed_demo
+from sync_server.seed import seed_demo, seed_demo_networks
 from sync_server.services import appointment_links, audit_anchor, billing
 from sync_server.services.installation import is_initialised, not_initialised_message
 from sync_server.services.records import publish_setting
 from sync_server.storage.db import DATABASE_URL_ENV, Storage, open_database
+from sync_server.storage.objects import FileSystemStore
 
 UTILITY_ENV = "FIELDAPP_UTILITY_NAME"
 CERT_ENV, KEY_ENV = "FIELDAPP_SSL_CERTFILE", "FIELDAPP_SSL_KEYFILE"
@@ -201,6 +202,9 @@ def _prepare(db: Storage, args: argparse.Namespace) -> None:
         counts = seed_demo(db)
         if counts:
             log.info("demo data loaded: %s", counts)
+        networks = seed_demo_networks(db, FileSystemStore(args.data / "attachments"))
+        if networks:
+            log.info("demo gas networks imported: %d districts", networks)
     if args.billing_from:
         with db.write() as conn:
             billing.set_billing_from(conn, args.billing_from)

@@ -48,9 +48,17 @@ def sender(who: HandingIn) -> auth.Principal:
     return who
 
 
+def technician(who: Annotated[auth.Principal, Depends(principal)]) -> auth.Principal:
+    """…a field technician's tablet only (checked before the body is read)."""
+    if who.role != "technician":
+        raise ApiError(403, "not_a_technician", "只有外勤人员的平板上报位置")
+    return who
+
+
 ServerDep = Annotated[Server, Depends(server_of)]
 Who = Annotated[auth.Principal, Depends(principal)]
 Sender = Annotated[auth.Principal, Depends(sender)]
+Technician = Annotated[auth.Principal, Depends(technician)]
 
 
 def read_only(who: auth.Principal) -> None:

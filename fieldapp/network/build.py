@@ -80,13 +80,13 @@ class Network:
         return grid
 
     def nearest(self, grid: Grid, p: XY, radius: float,
-                skip: int | None = None) -> tuple[float, int, int, XY, float] | None:
+                skip: set[int] | None = None) -> tuple[float, int, int, XY, float] | None:
         """The nearest segment to ``p`` within ``radius``: distance, edge, segment, the
         point on it and how far along the segment."""
         best = None
         for key in grid.near(p, radius):
             e, i = key >> 20, key & 0xFFFFF
-            if e == skip:
+            if skip and e in skip:
                 continue
             line = self.edges[e].line
             d, q, t = onto(p, line[i], line[i + 1])
@@ -127,11 +127,10 @@ def build(layers: dict[str, list[Feature]]) -> Network:
     _index(net)
     grid = net.segments()
     cuts: dict[int, list[tuple[int, float, XY, int]]] = {}
-    for node, edges in list(net.adjacent.items()):  # an end on another pipe: a tee
-        if len(edges) == 1:
-            hit = net.nearest(grid, net.nodes[node], SNAP_M, skip=edges[0])
-            if hit and node not in (net.edges[hit[1]].a, net.edges[hit[1]].b):
-                cuts.setdefault(hit[1], []).append((hit[2], hit[4], hit[3], node))
+    for node, edges in list(net.adjacent.items()):  # ends on another pipe's middle: a tee
+        hit = net.nearest(grid, net.nodes[node], SNAP_M, skip=set(edges))
+        if hit and node not in (net.edges[hit[1]].a, net.edges[hit[1]].b):
+            cuts.setdefault(hit[1], []).append((hit[2], hit[4], hit[3], node))
     for kind in (VALVES, SOURCES):
         for feature in layers.get(kind, []):
             _add_device(net, joints, grid, feature, cuts)
@@ -220,7 +219,7 @@ def _flag_gaps(net: Network) -> None:
     for node, edges in net.adjacent.items():
         if len(edges) != 1 or net.edges[edges[0]].kind != PIPES:
             continue
-        hit = net.nearest(grid, net.nodes[node], GAP_M, skip=edges[0])
+        hit = net.nearest(grid, net.nodes[node], GAP_M, skip={edges[0]})
         if hit and node not in (net.edges[hit[1]].a, net.edges[hit[1]].b):
             net.problems.append(Problem("unjoined_end", PIPES, net.edges[edges[0]].id, params={
                 "other": net.edges[hit[1]].id, "gap_m": f"{hit[0]:.1f}"}))

@@ -100,8 +100,8 @@ def current(conn: Connection, district: str) -> dict[str, Any] | None:
 
 def served(conn: Connection, who: Principal, sha: str) -> bool:
     """Whether ``who`` may fetch bundle ``sha``: a district's current one, for its own
-    technicians (and the office, for any district)."""
-    if who.role in OFFICE_ROLES:
+    technicians and district accounts (and the utility-wide office, for any district)."""
+    if who.role in OFFICE_ROLES and not who.district:
         rows = conn.execute("SELECT id FROM org_settings WHERE id LIKE ?",
                             [PREFIX + "%"]).fetchall()
         return any((current(conn, r[0][len(PREFIX):]) or {}).get("sha256") == sha

@@ -41,7 +41,7 @@ def report(conn: Connection, who: Principal, fix: PositionReport,
            now: datetime | None = None) -> PositionTaken:
     """Keep ``who``'s fix, or refuse it (``ApiError`` 422, nothing written)."""
     now = now or datetime.now(UTC)
-    if who.role != "technician":
+    if who.role != "technician":  # the door checks it first (deps.technician); so does this
         raise ApiError(403, "not_a_technician", "只有外勤人员的平板上报位置")
     if fix.accuracy_m is not None and not 0 < fix.accuracy_m <= MAX_ACCURACY_M:
         raise ApiError(422, "position_unreliable",

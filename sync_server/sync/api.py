@@ -30,7 +30,15 @@ from fieldapp.wire import (
     WipeResponse,
 )
 from sync_server.config import MAX_BODY, MAX_CHUNK
-from sync_server.deps import HandingIn, Sender, ServerDep, Who, check_protocol, check_schema
+from sync_server.deps import (
+    HandingIn,
+    Sender,
+    ServerDep,
+    Technician,
+    Who,
+    check_protocol,
+    check_schema,
+)
 from sync_server.errors import MAX_INT, ApiError
 from sync_server.http.kb_figures import TABLETS, figure_response
 from sync_server.services import audit, auth, network_maps, positions
@@ -190,7 +198,7 @@ def network_bundle(who: Who, server: ServerDep,
 
 
 @router.post("/positions", max_body_size=MAX_BODY)
-def report_position(body: PositionReport, who: Who, server: ServerDep) -> PositionTaken:
+def report_position(body: PositionReport, who: Technician, server: ServerDep) -> PositionTaken:
     """The technician's last fix (``services/positions.py``): kept, kept as doubtful, or
     refused in words (422) with nothing written."""
     with server.db.write() as conn:

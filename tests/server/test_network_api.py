@@ -16,12 +16,14 @@ import requests
 from fieldapp.network.isolation import isolate
 from fieldapp.network.model import PIPES, VALVE_CLOSED, VALVES
 from fieldapp.sync import network_files
-from sync_server.storage.db import DATABASE_URL_ENV
+from sync_server.services.auth import add_user
+from sync_server.storage.db import DATABASE_URL_ENV, open_database
 from tests.conftest import ROOT, ServerProcess, synced_tablet
 from tests.network.network_files import at, collection, layers, line
 from tests.network.shapefiles import zipped
 from tests.server.test_conflict_review import office_session
 from tests.server.test_sync_api import login
+from tests.world import PASSWORD
 
 
 def network_cli(server: ServerProcess, district: str, files: dict[str, str],
@@ -72,6 +74,14 @@ def test_an_imported_network_reaches_its_districts_tablets_and_no_other(
         assert resp.status_code in (404, 422), bad
     office = requests.get(url, headers=login(server, "dispatcher", "dev-z"), timeout=10)
     assert office.status_code == 200 and office.content == net_bytes(server, sha)
+    db = open_database(server.data_dir, server.database_url)
+    try:
+        with db.write() as conn:  # a 鼓楼区 dispatcher: their own district's only
+            add_user(conn, "gl-dispatch", "鼓楼调度", "dispatcher", PASSWORD, "鼓楼区")
+    finally:
+        db.close()
+    scoped = requests.get(url, headers=login(server, "gl-dispatch", "dev-g"), timeout=10)
+    assert scoped.status_code == 404
 
 
 def net_bytes(server: ServerProcess, sha: str) -> bytes:
