@@ -32,7 +32,7 @@ from sync_server.office.web import (
     render_page,
     require,
 )
-from sync_server.services import dispatch, holds
+from sync_server.services import dispatch, holds, network_maps
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
 
@@ -92,6 +92,8 @@ def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLRespo
         techs = [t for t in dispatch.technicians(conn)
                  if not district or t["district"] == district]
         districts = districts_for(conn, who)
+        network = network_maps.bundle_of(conn, server_of(request).objects, district) \
+            if district else None
 
     def describe(j: dict[str, Any]) -> str:
         return (f"{j['number']} {KIND_ZH.get(j['kind'], j['kind'])}"
@@ -99,7 +101,7 @@ def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLRespo
                 + (f" · {j['assignee']}" if j["assignee"] else ""))
 
     return render_page(request, who, "dispatch_map.html", {
-        "plan": job_map.build(jobs, techs, describe), "district": district,
+        "plan": job_map.build(jobs, techs, describe, network), "district": district,
         "technicians": job_map.technician_rows(techs),
         "districts": districts, "count": len(jobs), "colours": job_map.COLOUR,
         "status_zh": STATUS_ZH})

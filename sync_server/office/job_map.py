@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sync_server.services import positions
@@ -44,11 +44,15 @@ class JobMap:
     height: int = HEIGHT
     scale_km: int = 1
     scale_px: float = 0.0
+    pipes: list[str] = field(default_factory=list)  # SVG path data, one per main
+    valves: list[Label] = field(default_factory=list)  # their ids as the hover text
 
 
 def build(jobs: Sequence[Mapping[str, Any]], technicians: Sequence[Mapping[str, Any]],
-          describe: Any) -> JobMap | None:
-    """``jobs`` need lat, lon, status, priority, id; ``describe(job)`` gives the hover text."""
+          describe: Any, network: Mapping[str, Any] | None = None) -> JobMap | None:
+    """``jobs`` need lat, lon, status, priority, id; ``describe(job)`` gives the hover text;
+    ``network`` is a district's bundle (``fieldapp.network.bundle``), its mains and valves
+    drawn under the jobs."""
     placed = [j for j in jobs if j.get("lat") is not None and j.get("lon") is not None]
     if not placed:
         return None
@@ -83,7 +87,26 @@ def build(jobs: Sequence[Mapping[str, Any]], technicians: Sequence[Mapping[str, 
     districts = [Label(sum(x for x, _ in pts) / len(pts), sum(y for _, y in pts) / len(pts),
                        name) for name, pts in centres.items() if name]
     km = next(k for k in (10, 5, 2, 1) if k * scale <= WIDTH / 4) if scale < WIDTH / 4 else 1
-    return JobMap(dots, techs, districts, scale_km=km, scale_px=km * scale)
+    pipes, valves = _network(network or {}, xy)
+    return JobMap(dots, techs, districts, scale_km=km, scale_px=km * scale, pipes=pipes,
+                  valves=valves)
+
+
+def _network(bundle: Mapping[str, Any],
+             xy: Any) -> tuple[list[str], list[Label]]:
+    layers = bundle.get("layers", {})
+    pipes = []
+    for feature in layers.get("pipes", []):
+        for line in feature["lines"]:
+            points = [xy(lat, lon) for lon, lat in line]
+            if any(0 <= x <= WIDTH and 0 <= y <= HEIGHT for x, y in points):
+                pipes.append("M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points))
+    valves = []
+    for feature in layers.get("valves", []):
+        x, y = xy(feature["lines"][0][0][1], feature["lines"][0][0][0])
+        if 0 <= x <= WIDTH and 0 <= y <= HEIGHT:
+            valves.append(Label(x, y, f"阀门 {feature['id']}"))
+    return pipes, valves
 
 
 def _technician(t: Mapping[str, Any]) -> tuple[tuple[float, float] | None, str]:

@@ -98,6 +98,22 @@ def current(conn: Connection, district: str) -> dict[str, Any] | None:
         return None
 
 
+def bundle_of(conn: Connection, objects: ObjectStore, district: str) -> dict[str, Any] | None:
+    """The district's current bundle as data (for the office's map), None without one."""
+    setting = current(conn, district)
+    sha = setting.get("sha256") if setting else None
+    if not isinstance(sha, str) or not objects.exists(sha):
+        return None
+    if sha not in _read:
+        with objects.open(sha) as fh:
+            _read.clear()  # one district's at a time: a city's mains are megabytes
+            _read[sha] = json.loads(fh.read())
+    return _read[sha]
+
+
+_read: dict[str, dict[str, Any]] = {}
+
+
 def served(conn: Connection, who: Principal, sha: str) -> bool:
     """Whether ``who`` may fetch bundle ``sha``: a district's current one, for its own
     technicians and district accounts (and the utility-wide office, for any district)."""

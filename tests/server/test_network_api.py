@@ -151,3 +151,19 @@ def test_a_layer_given_as_a_shp_with_its_files_beside_it(server: ServerProcess,
     done = network_cli(server, "秦淮区", files, tmp_path, "--valves", str(folder / "阀门.shp"))
     assert done.returncode == 0, done.stderr
     assert "阀门 4 个" in done.stdout and "0 处提示" in done.stdout
+
+
+def test_the_dispatch_map_draws_the_districts_mains_and_valves(server: ServerProcess,
+                                                               tmp_path: Path, monkeypatch):
+    from tests.network import network_files as drawn
+
+    monkeypatch.setattr(drawn, "LAT0", 32.0195)  # the network drawn where the jobs are
+    monkeypatch.setattr(drawn, "LON0", 118.7930)
+    office = office_session(server, "dispatcher")
+    before = office.get(server.url + "/office/dispatch/map?district=秦淮区", timeout=10).text
+    assert "<path" not in before  # no network yet
+    assert network_cli(server, "秦淮区", layers(), tmp_path).returncode == 0
+    page = office.get(server.url + "/office/dispatch/map?district=秦淮区", timeout=10).text
+    assert page.count('<path d="M') >= 1 and "<title>阀门 V" in page
+    assert "灰线为燃气管线" in page
+    assert "<path" not in office.get(server.url + "/office/dispatch/map", timeout=10).text
