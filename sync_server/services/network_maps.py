@@ -104,11 +104,13 @@ def bundle_of(conn: Connection, objects: ObjectStore, district: str) -> dict[str
     sha = setting.get("sha256") if setting else None
     if not isinstance(sha, str) or not objects.exists(sha):
         return None
-    if sha not in _read:
+    found = _read.get(sha)  # kept in a local: another request may clear the cache meanwhile
+    if found is None:
         with objects.open(sha) as fh:
-            _read.clear()  # one district's at a time: a city's mains are megabytes
-            _read[sha] = json.loads(fh.read())
-    return _read[sha]
+            found = json.loads(fh.read())
+        _read.clear()  # one district's at a time: a city's mains are megabytes
+        _read[sha] = found
+    return found
 
 
 _read: dict[str, dict[str, Any]] = {}

@@ -83,6 +83,8 @@ def _built_for(replica: Replica) -> bool:
 def _network(got: dict[str, Any]) -> Network:
     with _building:
         if got["sha"] not in _built:
+            if got["bundle"] is None:  # built when asked, replaced by another since
+                raise InvalidInput("no_network", "the network changed: try again")
             try:
                 net = unpack(got["bundle"][1])
             except NetworkFileError as exc:  # damaged: the next sync fetches it again
