@@ -71,6 +71,20 @@ class Network:
     def other(self, edge: Edge, node: int) -> int:
         return edge.b if edge.a == node else edge.a
 
+    def walk(self, starts: set[int], shut: frozenset[int] | set[int] = frozenset()) -> set[int]:
+        """Every node reached from ``starts`` along the pipes, through no node of ``shut``
+        (a shut node is reached, not passed)."""
+        seen, queue = set(starts), deque(n for n in starts if n not in shut)
+        while queue:
+            node = queue.popleft()
+            for e in self.adjacent.get(node, ()):
+                nxt = self.other(self.edges[e], node)
+                if nxt not in seen:
+                    seen.add(nxt)
+                    if nxt not in shut:
+                        queue.append(nxt)
+        return seen
+
     def segments(self) -> Grid:
         """Every segment of every edge, indexed as edge * 2**20 + segment."""
         grid = Grid(CELL_M)
@@ -231,15 +245,8 @@ def _flag_unfed(net: Network) -> None:
     for start in net.adjacent:
         if start in seen:
             continue
-        part, queue, edges = {start}, deque([start]), set()
-        while queue:
-            node = queue.popleft()
-            for e in net.adjacent.get(node, ()):
-                edges.add(e)
-                nxt = net.other(net.edges[e], node)
-                if nxt not in part:
-                    part.add(nxt)
-                    queue.append(nxt)
+        part = net.walk({start})
+        edges = {e for node in part for e in net.adjacent.get(node, ())}
         seen |= part
         if not part & fed:
             ids = sorted({net.edges[e].id for e in edges})

@@ -14,7 +14,6 @@ reached with no valve between is said as such: it must be shut at the station.
 from __future__ import annotations
 
 import heapq
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +94,7 @@ def isolate(net: Network, lat: float, lon: float) -> Isolation:
     normally_shut = {x.node for x in net.devices if x.kind == VALVES and x.closed}
     shut = bound.keys() | normally_shut
     sources = {x.node for x in net.devices if x.kind == SOURCES}
-    fed_nodes = _walk(net, sources, shut) - shut
+    fed_nodes = net.walk(sources, shut) - shut
     close: list[Valve] = []
     downstream: list[Valve] = []
     to_close: set[int] = set()
@@ -114,23 +113,8 @@ def isolate(net: Network, lat: float, lon: float) -> Isolation:
     # What is left without gas once those are closed: every pipe no source reaches (one
     # that only touches a shut valve is not reached through it).
     shut = to_close | normally_shut
-    lit = _walk(net, sources, shut) - shut
+    lit = net.walk(sources, shut) - shut
     dark = [x for x in net.edges if x.a not in lit and x.b not in lit]
     return Isolation(edge.id, round(off, 1), close, downstream, sorted(set(unvalved)),
                      [x.properties for x in dark if x.kind == SERVICE_LINES],
                      round(sum(x.length_m for x in dark), 1))
-
-
-def _walk(net: Network, starts: set[int], shut: set[int]) -> set[int]:
-    """Every node reached from ``starts`` along the pipes, through no node of ``shut``
-    (a shut node is reached, not passed)."""
-    seen, queue = set(starts), deque(n for n in starts if n not in shut)
-    while queue:
-        node = queue.popleft()
-        for e in net.adjacent.get(node, ()):
-            nxt = net.other(net.edges[e], node)
-            if nxt not in seen:
-                seen.add(nxt)
-                if nxt not in shut:
-                    queue.append(nxt)
-    return seen
