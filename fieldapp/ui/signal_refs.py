@@ -62,20 +62,43 @@ def _repaired(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _drops_none() -> bool:
+    """Whether a Qt method that returns nothing takes a reference to None away: this
+    PySide (6.12) returns None without the reference it owes from every one of them
+    (``setText``, ``update``, every ``QPainter.draw…``). None is freed, and the process
+    aborts (``Fatal Python error: none_dealloc``), after as many calls as there are
+    references to None, some tens of thousands: one pan of a map with a district's mains."""
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(_PROBES):
+        probe.setObjectName("probe")
+    return before - sys.getrefcount(None) >= _PROBES // 2
+
+
+def _pin_none() -> None:
+    """Give None so many references that no number of lost ones frees it: what Python
+    3.12 does for every such object (PEP 683, immortal objects). Only on 3.11, whose None
+    counts references at the start of the object (``PyObject.ob_refcnt``)."""
+    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 48
+
+
 def install() -> list[str]:
-    """Repair ``emit`` and ``disconnect`` if this binding needs it (once per process);
-    returns the names of the methods repaired."""
+    """Repair ``emit`` and ``disconnect`` if this binding needs it, and keep None alive if
+    its methods lose references to it (once per process); returns what was repaired."""
     global _installed
     if _installed:
         return []
     _installed = True
+    repaired = []
+    if sys.version_info < (3, 12) and _drops_none():
+        _pin_none()
+        repaired.append("None")
     probe = _Probe()
 
     def connect_and_disconnect() -> object:
         probe.ping.connect(_nothing)
         return probe.ping.disconnect(_nothing)
 
-    repaired = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if _drops_a_reference(probe.ping.emit):
@@ -83,7 +106,8 @@ def install() -> list[str]:
         if _drops_a_reference(connect_and_disconnect):
             repaired.append("disconnect")
     for name in repaired:
-        setattr(SignalInstance, name, _repaired(getattr(SignalInstance, name)))
+        if name != "None":
+            setattr(SignalInstance, name, _repaired(getattr(SignalInstance, name)))
     return repaired
 
 
