@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> None:
         from sync_server.services.imports import command
 
         raise SystemExit(command.main(argv[1:]))
+    if argv[:1] == ["basemap"]:
+        from sync_server.services import basemaps
+
+        raise SystemExit(basemaps.main(argv[1:]))
     if argv[:1] == ["network"]:
         from sync_server.services import network_maps
 

@@ -197,10 +197,15 @@ def _add_device(net: Network, joints: _Joints, grid: Grid, feature: Feature,
         _, e, i, q, t = hit
         node = joints.at(q)
         cuts.setdefault(e, []).append((i, t, q, node))
-    status = next((str(feature.properties[k]).strip().lower() for k in STATUS_KEYS
-                   if k in feature.properties), "")
-    net.devices.append(Device(feature.id, feature.layer, node, status in CLOSED_WORDS,
-                              lonlat, feature.properties))
+    net.devices.append(Device(feature.id, feature.layer, node,
+                              normally_closed(feature.properties), lonlat, feature.properties))
+
+
+def normally_closed(properties: dict[str, Any]) -> bool:
+    """Whether a valve's GIS attributes say it is shut in normal operation."""
+    status = next((str(properties[k]).strip().lower() for k in STATUS_KEYS
+                   if k in properties), "")
+    return status in CLOSED_WORDS
 
 
 def _cut(net: Network, e: int, at: list[tuple[int, float, XY, int]]) -> None:

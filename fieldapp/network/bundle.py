@@ -12,8 +12,16 @@ import json
 from typing import Any
 
 from fieldapp.network import geojson
-from fieldapp.network.build import Network, build
-from fieldapp.network.model import LAYER_ZH, Feature, NetworkFileError, Problem
+from fieldapp.network.build import Network, build, normally_closed
+from fieldapp.network.model import (
+    LAYER_ZH,
+    PIPES,
+    SERVICE_LINES,
+    VALVES,
+    Feature,
+    NetworkFileError,
+    Problem,
+)
 
 FORMAT = 1
 
@@ -63,6 +71,25 @@ def unpack(data: bytes) -> Network:
         raise NetworkFileError([Problem("not_json", "pipes", "", "error",
                                         {"reason": str(exc)[:120]})]) from exc
     return build(layers)
+
+
+def drawn(data: bytes) -> tuple[list[tuple[list[tuple[float, float]], bool]],
+                                list[tuple[str, float, float, bool]]]:
+    """What a map draws of a bundle, without building its graph: the pipes' and service
+    lines' lines (with whether each is a service line), and the valves as (id, lon, lat,
+    shut in normal operation)."""
+    try:
+        doc: Any = json.loads(data)
+        layers = doc["layers"]
+        lines = [([(float(p[0]), float(p[1])) for p in line], layer == SERVICE_LINES)
+                 for layer in (PIPES, SERVICE_LINES) for f in layers.get(layer, ())
+                 for line in f["lines"]]
+        valves = [(str(f["id"]), float(f["lines"][0][0][0]), float(f["lines"][0][0][1]),
+                   normally_closed(dict(f["properties"]))) for f in layers.get(VALVES, ())]
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise NetworkFileError([Problem("not_json", "pipes", "", "error",
+                                        {"reason": str(exc)[:120]})]) from exc
+    return lines, valves
 
 
 def _read(data: bytes | str, layer: str) -> tuple[list[Feature], list[Problem]]:

@@ -33,7 +33,7 @@ from fieldapp.local_time import now_iso
 from fieldapp.position import Position
 from fieldapp.replica import Replica, Session, unlock
 from fieldapp.replica.store import SCHEMA_VERSION
-from fieldapp.sync import kb_figures, network_files, position_report, provision
+from fieldapp.sync import downloads, position_report, provision, transport
 from fieldapp.sync.apply import Applied, apply_changes
 from fieldapp.sync.credentials import TokenStore
 from fieldapp.sync.progress import Progress, ProgressFn
@@ -85,6 +85,7 @@ class SyncReport:
     figures: int = 0  # knowledge-base figures fetched to show offline
     figures_missing: int = 0  # could not be fetched this time: tried again next sync
     network: bool = False  # a new gas network of the district was fetched
+    basemap: bool = False  # a new offline basemap of the district is in use
     position: PositionTaken | None = None  # the fix sent, as the server took it
 
 
@@ -383,13 +384,12 @@ class SyncClient:
             notify(Progress("pull", report.pulled, report.pulled + (1 if more else 0)))
 
     def _figures(self, report: SyncReport, notify: ProgressFn) -> None:
-        fetched, missing = kb_figures.fetch(
-            self.r, lambda path: self._call("GET", path).content, self._db,
-            lambda done, total: notify(Progress("figures", done, total)))
-        report.figures += fetched
-        report.figures_missing += missing
-        report.network = network_files.fetch(
-            self.r, lambda path: self._call("GET", path).content, self._db)
+        downloads.fetch_all(
+            self.r, report, notify, in_db=self._db,
+            get=lambda path: self._call("GET", path).content,
+            download=lambda path, offset: transport.download(
+                self.transport, self.base_url + path, offset=offset,
+                headers=self._headers(None, True), timeout=self.timeout))
 
     def _take_page(self, page: PullResponse) -> Applied:
         applied = apply_changes(self.r, page.changes, cursor=page.cursor)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 @dataclass
 class Progress:
-    phase: str  # "upload", "push", "pull", "figures"
+    phase: str  # "upload", "push", "pull", "figures", "basemap"
     done: int
     total: int
     bytes_done: int = 0

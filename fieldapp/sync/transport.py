@@ -126,3 +126,34 @@ def error_from(resp: Response) -> Exception:
     if resp.status_code == 401:
         return AuthError(code, message, status=401)
     return ServerRejected(code, message, status=resp.status_code, **params)
+
+
+@contextmanager
+def download(transport: Transport, url: str, *, headers: dict[str, str], offset: int,
+             timeout: float) -> Iterator[tuple[int, int | None, Iterator[bytes]]]:
+    """A file's answer from byte ``offset`` on (a Range request when it is past 0): its
+    status (206 when the server took the range), its whole size when said, and its body in
+    pieces as they arrive; an error answer raised (``error_from``)."""
+    headers = dict(headers)
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    stream = getattr(transport, "stream", None)
+    with (stream("GET", url, headers=headers, timeout=timeout)
+          if stream is not None else nullcontext(transport.request(
+              "GET", url, headers=headers, timeout=timeout))) as resp:
+        if resp.status_code >= 400:
+            raise error_from(resp)
+        size = str(getattr(resp, "headers", {}).get("Content-Range", "")).rpartition("/")[2]
+        yield resp.status_code, int(size) if size.isdigit() else None, _pieces(resp)
+
+
+def _pieces(resp: Response) -> Iterator[bytes]:
+    read = getattr(resp, "iter_content", None)
+    if read is None:
+        yield resp.content
+        return
+    try:
+        yield from (piece for piece in read(chunk_size=READ_SIZE) if piece)
+    except requests.RequestException as exc:
+        url = str(getattr(resp, "url", ""))
+        raise _unreachable(exc, f"the download of {url} was cut off", url) from exc

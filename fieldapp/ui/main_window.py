@@ -29,6 +29,7 @@ from fieldapp.ui.i18n import LANGUAGES, language, tr
 from fieldapp.ui.screens.customer_view import CustomerView
 from fieldapp.ui.screens.job_page import JobPage
 from fieldapp.ui.screens.kb_view import KnowledgeDialog
+from fieldapp.ui.screens.map_page import MapPage
 from fieldapp.ui.screens.sync_problems_view import SyncProblemsPage
 from fieldapp.ui.screens.today_screen import TodayScreen
 from fieldapp.ui.screens.top_bar import BusyBar, SyncProgressBar, TopBar
@@ -90,11 +91,14 @@ class MainWindow(QMainWindow):
         self.today = TodayScreen(ctx)
         self.job_page = JobPage(ctx)
         self.problems_page = SyncProblemsPage(ctx)
+        self.map_page = MapPage(ctx)
+        self._job_from: QWidget = self.today  # where a job's 返回 leads: the list or the map
         self._before_problems: QWidget = self.today  # where 返回 leads from the problems
         self.stack = QStackedWidget()
         self.stack.addWidget(self.today)
         self.stack.addWidget(self.job_page)
         self.stack.addWidget(self.problems_page)
+        self.stack.addWidget(self.map_page)
         layout.addWidget(self.top_bar)
         layout.addWidget(self.progress)
         layout.addWidget(self.busy)
@@ -109,6 +113,9 @@ class MainWindow(QMainWindow):
         self.today.open_job.connect(self.open_job)
         self.today.open_customer.connect(self.open_customer)
         self.today.search_requested.connect(self.search_customers)
+        self.today.map_requested.connect(self.show_map)
+        self.map_page.open_job.connect(self.open_job)
+        self.map_page.closed.connect(self.show_today)
         self.job_page.back_requested.connect(self._job_page_closed)
         self.top_bar.problems_requested.connect(self.show_problems)
         self.top_bar.kb_requested.connect(self.show_knowledge)
@@ -125,7 +132,14 @@ class MainWindow(QMainWindow):
     # -- navigation ---------------------------------------------------------------------------
     def open_job(self, job_id: str) -> None:
         if self.job_page.show_job(job_id):
+            from_map = self.stack.currentWidget() is self.map_page
+            self._job_from = self.map_page if from_map else self.today
             self.stack.setCurrentWidget(self.job_page)
+
+    def show_map(self) -> None:
+        """今日地图: the page, and what it shows read again."""
+        self.stack.setCurrentWidget(self.map_page)
+        self.map_page.load()
 
     def show_today(self) -> None:
         self.stack.setCurrentWidget(self.today)
@@ -155,6 +169,8 @@ class MainWindow(QMainWindow):
         # The job may leave the tablet in a sync while the problems are open: stay there.
         if self.stack.currentWidget() is self.problems_page:
             self._before_problems = self.today
+        elif self._job_from is self.map_page:
+            self.show_map()
         else:
             self.show_today()
 
@@ -251,6 +267,7 @@ class MainWindow(QMainWindow):
         if self.ctx.replica is not None:
             self.job_page.leave()
             self.ctx.tasks.shutdown()  # running ops end first
+            self.map_page.map.set_basemap(None)  # its file closed
             self.ctx.replica.close()
             self.ctx.replica = None  # type: ignore[assignment]
         self.collector.stop()

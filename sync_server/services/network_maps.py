@@ -89,9 +89,10 @@ def known_districts(conn: Connection) -> set[str]:
         if r[0]}
 
 
-def current(conn: Connection, district: str) -> dict[str, Any] | None:
+def current(conn: Connection, district: str, prefix: str = PREFIX) -> dict[str, Any] | None:
+    """The district's setting naming its file (``prefix``: its network, or its basemap)."""
     row = conn.execute("SELECT value FROM org_settings WHERE id = ?",
-                       [PREFIX + district]).fetchone()
+                       [prefix + district]).fetchone()
     try:
         return json.loads(row[0]) if row else None
     except ValueError:
@@ -116,15 +117,16 @@ def bundle_of(conn: Connection, objects: ObjectStore, district: str) -> dict[str
 _read: dict[str, dict[str, Any]] = {}
 
 
-def served(conn: Connection, who: Principal, sha: str) -> bool:
-    """Whether ``who`` may fetch bundle ``sha``: a district's current one, for its own
-    technicians and district accounts (and the utility-wide office, for any district)."""
+def served(conn: Connection, who: Principal, sha: str, prefix: str = PREFIX) -> bool:
+    """Whether ``who`` may fetch file ``sha`` (a network bundle, or with ``prefix`` a
+    basemap): a district's current one, for its own technicians and district accounts (and
+    the utility-wide office, for any district)."""
     if who.role in OFFICE_ROLES and not who.district:
         rows = conn.execute("SELECT id FROM org_settings WHERE id LIKE ?",
-                            [PREFIX + "%"]).fetchall()
-        return any((current(conn, r[0][len(PREFIX):]) or {}).get("sha256") == sha
+                            [prefix + "%"]).fetchall()
+        return any((current(conn, r[0][len(prefix):], prefix) or {}).get("sha256") == sha
                    for r in rows)
-    setting = current(conn, who.district) if who.district else None
+    setting = current(conn, who.district, prefix) if who.district else None
     return setting is not None and setting.get("sha256") == sha
 
 

@@ -40,8 +40,9 @@ from sync_server.deps import (
     check_schema,
 )
 from sync_server.errors import MAX_INT, ApiError
+from sync_server.http.file_range import ranged
 from sync_server.http.kb_figures import TABLETS, figure_response
-from sync_server.services import audit, auth, network_maps, positions
+from sync_server.services import audit, auth, basemaps, network_maps, positions
 from sync_server.services.districts import district_of
 from sync_server.services.throttle import sign_in
 from sync_server.services.token_rotation import refresh as refresh_token
@@ -195,6 +196,21 @@ def network_bundle(who: Who, server: ServerDep,
     with server.objects.open(sha256) as fh:
         return Response(fh.read(), media_type="application/json",
                         headers={"Cache-Control": "private, max-age=86400"})
+
+
+@router.get("/basemap/{sha256}", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}},
+                       206: {"description": "the asked range of the file"}})
+def basemap_file(request: Request, who: Who, server: ServerDep,
+                 sha256: Annotated[str, PathParam(pattern="^[0-9a-f]{64}$")]) -> Response:
+    """The offline basemap of the technician's district (``services/basemaps.py``), whole
+    or from a ``Range`` (a download cut off carries on); another district's is not served."""
+    with server.db.read() as conn:
+        known = network_maps.served(conn, who, sha256, basemaps.PREFIX)
+    if not known or not server.objects.exists(sha256):
+        raise ApiError(404, "unknown_basemap", "没有这份底图")
+    return ranged(server.objects.open(sha256), request.headers.get("range"),
+                  "application/octet-stream", {"Cache-Control": "private, max-age=86400"})
 
 
 @router.post("/positions", max_body_size=MAX_BODY)

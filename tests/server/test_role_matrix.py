@@ -45,6 +45,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("GET", "/api/v1/attachments/{sha256}"): SIGNED_IN,
     ("GET", "/api/v1/kb/figures/{name}"): SIGNED_IN,
     ("GET", "/api/v1/network/{sha256}"): SIGNED_IN,  # its own district's: test_network_api
+    ("GET", "/api/v1/basemap/{sha256}"): SIGNED_IN,  # its own district's: test_basemap_api
     ("POST", "/api/v1/positions"): {"technician"},  # their own fix only
     ("PUT", "/api/v1/attachments/{sha256}"): {"technician", *OFFICE},
     ("POST", "/api/v1/device/wiped"): set(),  # a revoked device only: test_remote_wipe.py
@@ -313,6 +314,7 @@ DISTRICT: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/attachments/{sha256}"): "a chunk of content-addressed bytes; which"
     " record it belongs to is decided by the record's push",
     ("GET", "/api/v1/network/{sha256}"): REFUSED,  # another district's: test_network_api.py
+    ("GET", "/api/v1/basemap/{sha256}"): REFUSED,  # another district's: test_basemap_api.py
     ("GET", "/api/v1/kb/figures/{name}"): "a figure of a published article: the"
     " utility's knowledge base is the same in every district, no customer data",
     ("GET", "/verify/{kind}/{report_id}"): "public, for a printout's QR code: it shows"

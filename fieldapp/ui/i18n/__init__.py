@@ -12,15 +12,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from fieldapp.ui.i18n.catalogue_map import MAP
 from fieldapp.ui.i18n.catalogue_messages import MESSAGES
 from fieldapp.ui.i18n.catalogue_screens import SCREENS
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
 
-# key: (zh, en), kept in two modules by what they are for
-CATALOGUE: dict[str, tuple[str, str]] = {**SCREENS, **MESSAGES}
-assert len(CATALOGUE) == len(SCREENS) + len(MESSAGES), "a key in both catalogues"
+# key: (zh, en), kept in modules by what they are for
+CATALOGUE: dict[str, tuple[str, str]] = {**SCREENS, **MESSAGES, **MAP}
+assert len(CATALOGUE) == len(SCREENS) + len(MESSAGES) + len(MAP), "a key in two catalogues"
 
 _language = DEFAULT_LANGUAGE
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -44,6 +43,7 @@ class TodayScreen(QWidget):
     open_job = Signal(str)  # job id
     open_customer = Signal(str)  # customer id, when a scanned customer has no open job
     search_requested = Signal()
+    map_requested = Signal()  # 今日地图: the main window shows the map page
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,7 +72,7 @@ class TodayScreen(QWidget):
         self.scan = button(role="primary", name="scanCustomer")
         self.scan.clicked.connect(self.scan_with_camera)
         self.map = button(name="todayMap")
-        self.map.clicked.connect(self.show_map)
+        self.map.clicked.connect(self.map_requested)
         self.search = button(name="searchCustomers")
         self.search.clicked.connect(self.search_requested)
         for widget in (self.code, self.find, self.scan, self.search, self.map):
@@ -179,17 +179,6 @@ class TodayScreen(QWidget):
     def _on_clicked(self, index: QModelIndex) -> None:
         if index.isValid():
             self.open_job.emit(self.model.job_at(index.row())["id"])
-
-    # -- map --------------------------------------------------------------------------------
-    def show_map(self) -> Task[Path]:
-        """Write today's offline map in the background and open it in the system browser:
-        the Qt client has no web view (QtWebEngine is not in PySide6-Essentials)."""
-
-        def opened(path: Path) -> None:
-            self.ctx.notify(tr("today.map_saved", path=str(path)), "success")
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-
-        return self.ctx.slow(ops.slow.write_today_map(self.ctx.position()), done=opened)
 
     # -- scanning -------------------------------------------------------------------------
     def scan_with_camera(self) -> CameraDialog:

@@ -147,6 +147,10 @@ class SyncProgressBar(QProgressBar):
                       mb_done=megabytes(progress.bytes_done),
                       mb_total=megabytes(progress.bytes_total))
             done, total = progress.bytes_done, progress.bytes_total
+        elif progress.phase == "basemap":  # counted in KiB: a city's file passes 2 GB
+            text = tr("progress.basemap", mb_done=megabytes(progress.bytes_done),
+                      mb_total=megabytes(progress.bytes_total))
+            done, total = progress.bytes_done // 1024, progress.bytes_total // 1024
         elif progress.phase in ("push", "figures"):
             text = tr(f"progress.{progress.phase}", done=progress.done, total=progress.total)
             done, total = progress.done, progress.total

@@ -187,7 +187,7 @@ def test_an_unknown_gps_setting_means_no_fix_not_a_made_up_one(
     assert ops.position_source(check).current() is None
 
 
-def test_todays_map_is_written_and_handed_to_the_browser(
+def test_todays_map_saved_as_a_web_page_is_handed_to_the_browser(
         qtbot: QtBot, window: MainWindow, data_dir: Path) -> None:
     opened: list[QUrl] = []
 
@@ -199,7 +199,9 @@ def test_todays_map_is_written_and_handed_to_the_browser(
     browser = Browser()
     QDesktopServices.setUrlHandler("file", browser, "open")
     try:
-        tap(qtbot, window.today.map)
+        tap(qtbot, window.today.map)  # the map page, inside the app
+        assert window.stack.currentWidget() is window.map_page
+        tap(qtbot, window.map_page.export)
         window.ctx.tasks.wait_idle()  # drawn in the background, then handed on
     finally:
         QDesktopServices.unsetUrlHandler("file")
