@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from fieldapp.domain.kinds import KIND_ZH, KINDS, PRIORITIES, PRIORITY_ZH
 from fieldapp.domain.roles import OFFICE_ROLES
@@ -32,7 +33,7 @@ from sync_server.office.web import (
     render_page,
     require,
 )
-from sync_server.services import dispatch, holds, network_maps
+from sync_server.services import basemaps, dispatch, holds, network_maps
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
 
@@ -94,6 +95,10 @@ def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLRespo
         districts = districts_for(conn, who)
         network = network_maps.bundle_of(conn, server_of(request).objects, district) \
             if district else None
+        setting = network_maps.current(conn, district, basemaps.PREFIX) if district else None
+    found = basemaps.opened(server_of(request).objects, setting)
+    tiles = job_map.Tiles(f"/office/dispatch/map/tiles/{quote(district)}", found.min_zoom,
+                          found.max_zoom, found.attribution) if found else None
 
     def describe(j: dict[str, Any]) -> str:
         return (f"{j['number']} {KIND_ZH.get(j['kind'], j['kind'])}"
@@ -101,10 +106,27 @@ def dispatch_map(request: Request, who: Office, district: str = "") -> HTMLRespo
                 + (f" · {j['assignee']}" if j["assignee"] else ""))
 
     return render_page(request, who, "dispatch_map.html", {
-        "plan": job_map.build(jobs, techs, describe, network), "district": district,
+        "plan": job_map.build(jobs, techs, describe, network, tiles), "district": district,
         "technicians": job_map.technician_rows(techs),
         "districts": districts, "count": len(jobs), "colours": job_map.COLOUR,
         "status_zh": STATUS_ZH})
+
+
+@router.get("/dispatch/map/tiles/{district}/{z}/{x}/{y}", response_class=Response)
+def map_tile(request: Request, who: Office, district: str,
+             z: Annotated[int, PathParam(ge=0, le=24)], x: Annotated[int, PathParam(ge=0)],
+             y: Annotated[int, PathParam(ge=0)]) -> Response:
+    """A tile of the district's basemap (``services/basemaps.py``) under the dispatch map:
+    an account limited to one district gets only its own district's."""
+    check_district(who, district)
+    with server_of(request).db.read() as conn:
+        setting = network_maps.current(conn, district, basemaps.PREFIX)
+    found = basemaps.opened(server_of(request).objects, setting)
+    data = found.tile(z, x, y) if found is not None and found.raster else None
+    if found is None or data is None:
+        raise NotYours(404, "no_tile", "底图此处没有瓦片")
+    return Response(data, media_type=basemaps.MEDIA[found.format], headers={
+        "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
 
 @router.post("/dispatch/auto")

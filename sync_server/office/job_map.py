@@ -1,5 +1,6 @@
 """The dispatch map: jobs and technicians placed by their coordinates on a server-drawn SVG
-(no tiles: the office works without the internet, and runs no scripts). Each job is a link
+in Web Mercator, over the district's own basemap tiles when it has one (served by this
+server: the office works without the internet, and runs no scripts). Each job is a link
 to its page and says what it is on hover; district names sit at their jobs' centre."""
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fieldapp.basemap.mercator import TILE, metres_per_pixel, world
 from sync_server.services import positions
 
 WIDTH, HEIGHT, MARGIN = 1100, 640, 30
+MAX_ZOOM = 17.0  # one job alone: a few streets around it
 COLOUR = {"pending": "#b3261e", "dispatched": "#e8710a", "accepted": "#0b5cab",
           "en_route": "#0b5cab", "in_service": "#0b5cab", "completed": "#1b7a3d",
           "followed_up": "#1b7a3d", "returned": "#b3261e", "suspended": "#8a4b00"}
@@ -36,39 +39,62 @@ class Label:
 
 
 @dataclass(frozen=True)
+class Tiles:
+    """Where a district's basemap tiles are served (``<href>/<z>/<x>/<y>``) and its zooms."""
+    href: str
+    min_zoom: int
+    max_zoom: int
+    attribution: str = ""
+
+
+@dataclass(frozen=True)
+class Tile:
+    x: float
+    y: float
+    size: float
+    href: str
+
+
+@dataclass(frozen=True)
 class JobMap:
     jobs: list[Dot]
     technicians: list[Label]
     districts: list[Label]
     width: int = WIDTH
     height: int = HEIGHT
-    scale_km: int = 1
+    scale: str = "1 km"  # what the scale bar stands for
     scale_px: float = 0.0
     pipes: list[str] = field(default_factory=list)  # SVG path data, one per main
     valves: list[Label] = field(default_factory=list)  # their ids as the hover text
+    tiles: list[Tile] = field(default_factory=list)  # the basemap's, under everything
+    attribution: str = ""
 
 
 def build(jobs: Sequence[Mapping[str, Any]], technicians: Sequence[Mapping[str, Any]],
-          describe: Any, network: Mapping[str, Any] | None = None) -> JobMap | None:
+          describe: Any, network: Mapping[str, Any] | None = None,
+          tiles: Tiles | None = None) -> JobMap | None:
     """``jobs`` need lat, lon, status, priority, id; ``describe(job)`` gives the hover text;
     ``network`` is a district's bundle (``fieldapp.network.bundle``), its mains and valves
-    drawn under the jobs."""
+    drawn under the jobs; ``tiles`` its basemap, drawn under everything."""
     placed = [j for j in jobs if j.get("lat") is not None and j.get("lon") is not None]
     if not placed:
         return None
-    lats = [j["lat"] for j in placed]
-    lons = [j["lon"] for j in placed]
-    lat0 = (min(lats) + max(lats)) / 2
-    kx = 111.32 * math.cos(math.radians(lat0))  # km per degree of longitude
-    ky = 110.54
-    span_x = max((max(lons) - min(lons)) * kx, 1.0)
-    span_y = max((max(lats) - min(lats)) * ky, 1.0)
-    scale = min((WIDTH - 2 * MARGIN) / span_x, (HEIGHT - 2 * MARGIN) / span_y)  # px per km
-    lon_mid = (min(lons) + max(lons)) / 2
+    # Web Mercator, as the basemap's tiles are cut: a zoom that fits every job, the plan's
+    # corner at ``left, top`` (world pixels at that zoom).
+    corners = [world(j["lon"], j["lat"], 0) for j in placed]
+    span_x = max(max(c[0] for c in corners) - min(c[0] for c in corners), 1e-9)
+    span_y = max(max(c[1] for c in corners) - min(c[1] for c in corners), 1e-9)
+    zoom = min(MAX_ZOOM, math.log2(min((WIDTH - 2 * MARGIN) / span_x,
+                                       (HEIGHT - 2 * MARGIN) / span_y)))
+    k = 2.0 ** zoom
+    left = (max(c[0] for c in corners) + min(c[0] for c in corners)) / 2 * k - WIDTH / 2
+    top = (max(c[1] for c in corners) + min(c[1] for c in corners)) / 2 * k - HEIGHT / 2
+    lat0 = sum(j["lat"] for j in placed) / len(placed)
+    scale = 1000 / metres_per_pixel(lat0, zoom)  # px per km
 
     def xy(lat: float, lon: float) -> tuple[float, float]:
-        return (WIDTH / 2 + (lon - lon_mid) * kx * scale,
-                HEIGHT / 2 - (lat - lat0) * ky * scale)
+        x, y = world(lon, lat, zoom)
+        return x - left, y - top
 
     dots = []
     centres: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -86,10 +112,29 @@ def build(jobs: Sequence[Mapping[str, Any]], technicians: Sequence[Mapping[str, 
                 techs.append(Label(x, y, text))
     districts = [Label(sum(x for x, _ in pts) / len(pts), sum(y for _, y in pts) / len(pts),
                        name) for name, pts in centres.items() if name]
-    km = next(k for k in (10, 5, 2, 1) if k * scale <= WIDTH / 4) if scale < WIDTH / 4 else 1
+    # The longest round length whose bar fits a quarter of the plan.
+    metres = next((m for m in (20000, 10000, 5000, 2000, 1000, 500, 200, 100, 50, 20)
+                   if m * scale / 1000 <= WIDTH / 4), 20)
     pipes, valves = _network(network or {}, xy)
-    return JobMap(dots, techs, districts, scale_km=km, scale_px=km * scale, pipes=pipes,
-                  valves=valves)
+    return JobMap(dots, techs, districts, scale=f"{metres // 1000} km" if metres >= 1000
+                  else f"{metres} m", scale_px=metres * scale / 1000, pipes=pipes,
+                  valves=valves, tiles=_tiles(tiles, zoom, left, top) if tiles else [],
+                  attribution=tiles.attribution if tiles else "")
+
+
+def _tiles(tiles: Tiles, zoom: float, left: float, top: float) -> list[Tile]:
+    """The basemap's tiles that cover the plan, at the file's zoom nearest the plan's."""
+    tz = max(tiles.min_zoom, min(tiles.max_zoom, round(zoom)))
+    size = TILE * 2.0 ** (zoom - tz)
+    if WIDTH / size > 24:
+        return []  # the file's zooms are far deeper than the plan's: hundreds of tiles
+    last = 2 ** tz - 1
+    out = []
+    for tx in range(max(0, int(left // size)), min(last, int((left + WIDTH) // size)) + 1):
+        for ty in range(max(0, int(top // size)), min(last, int((top + HEIGHT) // size)) + 1):
+            out.append(Tile(tx * size - left, ty * size - top, size,
+                            f"{tiles.href}/{tz}/{tx}/{ty}"))
+    return out
 
 
 def _network(bundle: Mapping[str, Any],

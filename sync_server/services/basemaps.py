@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,28 @@ def install(conn: Connection, district: str, checked: Checked, by_user: str) -> 
         {"sha256": checked.sha256, "size": checked.size, "kind": checked.kind,
          "name": checked.name, "zooms": list(checked.zooms), "bounds": list(checked.bounds),
          "imported_at": now_iso()}, ensure_ascii=False, sort_keys=True), by_user)
+
+
+MEDIA = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
+_open: dict[str, Basemap] = {}  # the office's map: each district's current file, kept open
+_opening = threading.Lock()
+
+
+def opened(objects: ObjectStore, setting: dict[str, Any] | None) -> Basemap | None:
+    """The district's current basemap (``setting`` as ``current`` reads it), opened once
+    and kept for the office's map; None without one, or on a store that keeps no files."""
+    sha = setting.get("sha256") if setting else None
+    where = getattr(objects, "path", None)
+    if not isinstance(sha, str) or where is None or not objects.exists(sha):
+        return None
+    with _opening:
+        found = _open.get(sha)
+        if found is None:
+            try:
+                found = _open[sha] = open_basemap(where(sha))
+            except BasemapError:
+                return None  # checked when imported: a file damaged since draws no tiles
+    return found
 
 
 def main(argv: Sequence[str]) -> int:

@@ -8,6 +8,7 @@ import io
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -63,3 +64,21 @@ def mbtiles_file(path: Path, tiles: list[tuple[int, int, int, bytes]] | None = N
             (z, x, y if xyz else 2 ** z - 1 - y, data) for z, x, y, data in tiles])
     conn.close()
     return path
+
+
+def demo_district(district: str = "秦淮区") -> tuple[Path, dict[str, str], list[dict[str, Any]]]:
+    """The demo's basemap of ``district`` (drawn once into the demo servers' cache), its
+    network's layers and its customers."""
+    from fieldapp.demo import basemap, network
+    from fieldapp.demo.generate import generate
+    from sync_server.seed import ROOT
+
+    data = generate()
+    districts = sorted({c["district"] for c in data.rows["customers"] if c["district"]})
+    customers = [c for c in data.rows["customers"] if c["district"] == district]
+    meters = {m["customer_id"]: m["barcode"] for m in data.rows["meters"]}
+    code = f"D{districts.index(district) + 1}"
+    layers = network.layers(customers, meters, code)
+    drawn = basemap.cached(ROOT / "var" / "cache" / "demo-basemaps", f"20261124-{code}",
+                           district, customers, layers)
+    return drawn, layers, customers

@@ -30,7 +30,7 @@ def test_jobs_and_technicians_are_placed_north_up() -> None:
     assert tech.text == "王建国（按工单估计）"
     assert (round(tech.x), round(tech.y)) == (round(b.x), round(b.y))
     assert {d.text for d in plan.districts} == {"秦淮区", "鼓楼区"}
-    assert plan.scale_km in (1, 2, 5, 10) and plan.scale_px > 0
+    assert plan.scale in ("1 km", "2 km", "5 km", "500 m") and 0 < plan.scale_px <= WIDTH / 4
 
 
 def test_a_reported_fix_places_a_technician_with_its_age() -> None:

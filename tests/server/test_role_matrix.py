@@ -62,6 +62,7 @@ RULES: dict[tuple[str, str], set[str]] = {
     ("POST", "/office/conflicts/{conflict_id}/resolve"): {"supervisor", "admin"},
     ("GET", "/office/dispatch"): VIEWERS,
     ("GET", "/office/dispatch/map"): VIEWERS,
+    ("GET", "/office/dispatch/map/tiles/{district}/{z}/{x}/{y}"): VIEWERS,
     ("POST", "/office/dispatch/auto"): OFFICE,
     ("GET", "/office/jobs/new"): VIEWERS,
     ("POST", "/office/jobs"): OFFICE,
@@ -315,6 +316,8 @@ DISTRICT: dict[tuple[str, str], str] = {
     " record it belongs to is decided by the record's push",
     ("GET", "/api/v1/network/{sha256}"): REFUSED,  # another district's: test_network_api.py
     ("GET", "/api/v1/basemap/{sha256}"): REFUSED,  # another district's: test_basemap_api.py
+    ("GET", "/office/dispatch/map/tiles/{district}/{z}/{x}/{y}"): REFUSED,  # see
+    # test_office_basemap.py: another district's tiles are refused to a district account
     ("GET", "/api/v1/kb/figures/{name}"): "a figure of a published article: the"
     " utility's knowledge base is the same in every district, no customer data",
     ("GET", "/verify/{kind}/{report_id}"): "public, for a printout's QR code: it shows"
@@ -326,7 +329,8 @@ FORMS = {"/resolve": {"choice": "current"}, "/done": {"outcome": "用户满意"}
          "/assign": {"username": "tech02"}, "/password": {"password": "n3w-Passw0rd!x"},
          "/active": {"active": "0"}, "/calls": {"text": "来电：查询账单"},
          "/details": {"phone": "13900001111", "address": "某路 1 号"}, "/opt-out": {"out": "1"}}
-SAMPLE_OTHER = {"document": "report", "rule_id": "rule-completed-sms"}
+SAMPLE_OTHER = {"document": "report", "rule_id": "rule-completed-sms", "district": "鼓楼区",
+                "z": "15", "x": "27195", "y": "13300"}
 
 
 def test_every_object_route_has_a_district_decision(tmp_path: Path) -> None:

@@ -12,31 +12,22 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from fieldapp.basemap.local import folder
-from fieldapp.demo import basemap, network
-from fieldapp.demo.generate import generate
 from fieldapp.network.bundle import pack
 from fieldapp.replica import Replica
 from fieldapp.sync import network_files
 from fieldapp.ui.demo_seed import Seeded
 from fieldapp.ui.main_window import MainWindow
 from sync_server.seed import ROOT
-from tests.basemap.basemaps import pmtiles_file
+from tests.basemap.basemaps import demo_district, pmtiles_file
 from tests.ui.ui_helpers import finished, tap
 
 SHOTS = ROOT / "var" / "screenshots"
 
 
-def demo_district(check: Replica, seeded: Seeded) -> None:
+def as_demo_technician(check: Replica, seeded: Seeded) -> None:
     """The tablet as a demo technician of 秦淮区 has it after a sync: the demo's basemap and
     network of the district, and today's customers moved to demo customers' houses."""
-    data = generate()
-    districts = sorted({c["district"] for c in data.rows["customers"] if c["district"]})
-    customers = [c for c in data.rows["customers"] if c["district"] == "秦淮区"]
-    meters = {m["customer_id"]: m["barcode"] for m in data.rows["meters"]}
-    code = f"D{districts.index('秦淮区') + 1}"
-    layers = network.layers(customers, meters, code)
-    drawn = basemap.cached(ROOT / "var" / "cache" / "demo-basemaps", f"20261124-{code}",
-                           "秦淮区", customers, layers)
+    drawn, layers, customers = demo_district("秦淮区")
     folder(check.data_dir).mkdir(parents=True, exist_ok=True)
     shutil.copy(drawn, folder(check.data_dir) / "秦淮区.pmtiles")
     bundle, _ = pack({k: v.encode() for k, v in layers.items()})
@@ -57,7 +48,7 @@ def open_map(qtbot: QtBot, window: MainWindow) -> None:
 
 def test_the_map_shows_todays_jobs_on_the_districts_streets_and_mains(
         qtbot: QtBot, window: MainWindow, seeded: Seeded, check: Replica) -> None:
-    demo_district(check, seeded)
+    as_demo_technician(check, seeded)
     open_map(qtbot, window)
     page = window.map_page
     shown = page.shown
