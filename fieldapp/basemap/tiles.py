@@ -75,6 +75,7 @@ class Basemap:
     attribution: str = ""
     _get: Callable[[int, int, int], bytes | None] = field(repr=False, default=lambda *_: None)
     _close: Callable[[], None] = field(repr=False, default=lambda: None)
+    stamp: tuple[int, int] = (0, 0)  # the file's mtime (ns) and size when opened
 
     @property
     def raster(self) -> bool:
@@ -118,9 +119,11 @@ def open_basemap(path: Path | str) -> Basemap:
         raise BasemapError("not_basemap", "不是 PMTiles 或 MBTiles 底图文件")
     try:
         _check_sample(basemap)
+        stat = path.stat()
     except BaseException:
         basemap.close()
         raise
+    basemap.stamp = (stat.st_mtime_ns, stat.st_size)
     return basemap
 
 

@@ -87,7 +87,13 @@ class MapPage(QWidget):
 
     def _shown(self, shown: Shown) -> None:
         self.shown = shown
-        self.map.set_basemap(shown.basemap.basemap)
+        fresh, kept = shown.basemap.basemap, self.map.basemap
+        if fresh is not None and kept is not None and (fresh.path, fresh.stamp) == (
+                kept.path, kept.stamp):
+            fresh.close()  # the same file as before: keep the tiles already decoded
+            shown.basemap.basemap = kept
+        else:
+            self.map.set_basemap(fresh)
         fix = self.ctx.position()
         self.map.set_layers(
             jobs=[MapJob(j["id"], j["customer_lon"], j["customer_lat"],

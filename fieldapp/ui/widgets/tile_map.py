@@ -39,6 +39,7 @@ LonLat = tuple[float, float]
 MIN_ZOOM, MAX_ZOOM = 3.0, 19.0
 TAP_SLOP = 10  # px a finger may move and still tap
 HIT = 26  # px around a job's dot a tap still hits (a gloved finger)
+KEPT_TILES = 160  # decoded tiles kept (256 KB each): a few screens' worth of panning
 LAND = QColor("#eef0ea")
 # The mains run under the streets: drawn thin and see-through, so the street shows.
 PIPE, SERVICE = QColor(208, 135, 0, 190), QColor(224, 180, 92, 190)
@@ -211,7 +212,7 @@ class TileMap(QWidget):
             if not pixmap.loadFromData(data):
                 pixmap = None  # a damaged tile: the land colour shows through
         self._tiles[key] = pixmap
-        while len(self._tiles) > 400:
+        while len(self._tiles) > KEPT_TILES:
             self._tiles.popitem(last=False)
         return pixmap
 
