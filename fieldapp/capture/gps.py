@@ -84,6 +84,8 @@ def source_from_config(spec: str | None, *, clock: Clock = utc_now) -> PositionS
     ``none``                never a fix (to see how captures look without one)
     ``nmea:PATH``           NMEA sentences from a file
     ``nmea:PORT[@BAUD]``    a receiver on a serial port: COM4, /dev/ttyUSB0, loop://…
+
+    ``platform`` (the system's location service) is Qt's: ``fieldapp.ui.qt_position``.
     """
     spec = (spec or "sim").strip()
     kind, _, arg = spec.partition(":")
@@ -109,6 +111,19 @@ def source_from_config(spec: str | None, *, clock: Clock = utc_now) -> PositionS
             return NmeaSerialSource(port, int(baud) if baud else 9600, clock=clock)
         return NmeaFileSource(arg, clock=clock)
     raise ValueError(f"unknown GPS source {spec!r}: use sim, sim:LAT,LON, none or nmea:PATH")
+
+
+def platform_setting(arg: str) -> tuple[str | None, dict[str, str]]:
+    """``platform[:PLUGIN[,KEY=VALUE…]]``'s plugin and parameters (``arg`` after the colon):
+    the platform's location service, read through Qt (``fieldapp.ui.qt_position``)."""
+    plugin, *pairs = [p.strip() for p in arg.split(",")] if arg.strip() else [""]
+    parameters = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"expected KEY=VALUE after the plugin, not {pair!r}")
+        parameters[key.strip()] = value.strip()
+    return plugin or None, parameters
 
 
 def _is_serial(name: str) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from fieldapp.capture.gps import source_from_config
+from fieldapp.capture.gps import platform_setting, source_from_config
 from fieldapp.capture.photo import PhotoSettings
 from fieldapp.errors import InvalidInput
 
@@ -76,8 +76,12 @@ def check(s: TabletSettings) -> None:
         _bad("photo_long_edge", s.photo_long_edge)
     if not QUALITY_RANGE[0] <= s.photo_quality <= QUALITY_RANGE[1]:
         _bad("photo_quality", s.photo_quality)
+    kind, _, arg = s.gps_source.partition(":")
     try:
-        source_from_config(s.gps_source)
+        if kind.strip().lower() == "platform":
+            platform_setting(arg)
+        else:
+            source_from_config(s.gps_source)
     except ValueError:
         _bad("gps_source", s.gps_source)
     camera = s.camera_source.strip()

@@ -40,6 +40,8 @@ def run(out: TextIO) -> int:
             ("barcode", lambda: _barcode(data)),
             ("camera", lambda: _camera(data)),
             ("pdf", _pdf),
+            ("map", lambda: _map(app, data)),
+            ("positioning", _positioning),
         ]
         failed = 0
         for name, check in checks:
@@ -159,3 +161,38 @@ def _pdf() -> str:
                     lambda canvas, page, total: None)
     assert pdf.startswith(b"%PDF") and font().encode() in pdf, "no embedded CJK font"
     return f"{len(pdf):,} bytes with {font()} embedded"
+
+
+def _map(app: QApplication, data: Path) -> str:
+    """A PMTiles basemap written, opened and drawn by the map view: the tile reader and Qt's
+    PNG decoding are in the build."""
+    import io as _io
+
+    from PIL import Image
+
+    from fieldapp.basemap.mercator import tile_of
+    from fieldapp.basemap.tiles import open_basemap
+    from fieldapp.basemap.write import write_pmtiles
+    from fieldapp.ui.widgets.tile_map import TileMap
+
+    png = _io.BytesIO()
+    Image.new("RGB", (256, 256), (200, 60, 40)).save(png, "PNG")
+    x, y = tile_of(118.8, 32.02, 15)
+    path = write_pmtiles(data / "self-test.pmtiles", [(15, x, y, png.getvalue())],
+                         bounds=(118.79, 32.01, 118.81, 32.03), name="self-test")
+    view = TileMap()
+    view.resize(256, 256)
+    view.set_basemap(open_basemap(path))
+    view.centre_on(118.8, 32.02, 15)
+    colour = view.grab().toImage().pixelColor(128, 128)
+    view.set_basemap(None)
+    assert (colour.red(), colour.green(), colour.blue()) == (200, 60, 40), colour.name()
+    return f"{view.tiles_drawn} tile drawn from PMTiles"
+
+
+def _positioning() -> str:
+    from PySide6.QtPositioning import QGeoPositionInfoSource
+
+    found = QGeoPositionInfoSource.availableSources()
+    assert found, "no Qt Positioning plugin in the build"
+    return "Qt Positioning: " + ", ".join(found)

@@ -26,7 +26,7 @@ from fieldapp.ui.context import AppContext
 from fieldapp.ui.i18n import tr
 from fieldapp.ui.widgets.controls import button, label, set_prop
 
-GPS_KINDS = ("sim", "none", "nmea")
+GPS_KINDS = ("platform", "nmea", "sim", "none")
 
 
 class SettingsDialog(QDialog):

@@ -194,6 +194,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "settings.gps.sim": ("模拟定位", "Simulated"),
     "settings.gps.none": ("不定位", "No GPS"),
     "settings.gps.nmea": ("GNSS 接收器（NMEA）", "GNSS receiver (NMEA)"),
+    "settings.gps.platform": ("系统定位服务（Windows 位置）", "The system's location service"),
     "settings.gps.arg_hint": ("串口如 COM4@9600，或 NMEA 文件路径", "Serial port such as COM4@9600, or an NMEA file"),
     "camera.title.scan": ("扫码", "Scan"),
     "camera.title.photo": ("拍照", "Take a photo"),

@@ -14,7 +14,7 @@ from fieldapp.sync.credentials import TokenStore
 
 LAST_SYNC_KEY = "last_sync_at"  # written by SyncClient.sync
 LANGUAGE_KEY = "ui.language"
-GPS_KEY = "gps.source"  # sim, sim:LAT,LON, none, nmea:PATH or nmea:COM4@9600
+GPS_KEY = "gps.source"  # sim, sim:LAT,LON, none, nmea:PATH, nmea:COM4@9600 or platform
 GPS_ENV = "FIELDAPP_GPS"
 
 log = logging.getLogger("fieldapp.ui")
@@ -73,6 +73,11 @@ def position_source(replica: Replica) -> PositionSource:
     """
     spec = os.environ.get(GPS_ENV) or replica.state(GPS_KEY) or "sim"
     try:
+        kind, _, arg = spec.partition(":")
+        if kind.strip().lower() == "platform":  # Qt's, so not in the core's capture.gps
+            from fieldapp.ui.qt_position import from_setting
+
+            return from_setting(arg)
         source = source_from_config(spec)
     except ValueError:
         log.warning("unknown GPS source %r; working without GPS", spec)
