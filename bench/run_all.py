@@ -46,6 +46,8 @@ BENCHES: dict[str, tuple[list[str], str]] = {
     "ui-stall": (["bench/bench_ui_stall.py"], "UI-thread stall while a photo syncs"),
     "route": (["bench/bench_route.py"], "route planning"),
     "network": (["bench/bench_network.py"], "a district's gas network: check, build, isolate"),
+    "route-roads": (["bench/bench_route_roads.py"], "a day's route along the roads vs as the"
+                    " crow flies"),
     "demo-and-sync": (["bench/bench_demo_and_sync.py"], "demo data, seeding, first pull"),
     "abnormal-use": (["bench/abnormal_use_alerts.py"], "false alerts of abnormal use"),
 }

@@ -1,8 +1,8 @@
 """The demo's gas network: for each district, mains along a 150 m street grid over its
 customers, sectional valves bounding every 4 x 4 blocks, regulator stations at two corners,
-and a service
-line from each customer's house to the main nearest it, written as the GIS layers a utility
-would export (so the demo goes through the same import as a utility's own files).
+a service line from each customer's house to the main nearest it, and the streets'
+centrelines (the roads route distances are measured along), written as the GIS layers a
+utility would export (so the demo goes through the same import as a utility's own files).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from fieldapp.network.geometry import Plane
-from fieldapp.network.model import PIPES, SERVICE_LINES, SOURCES, VALVES
+from fieldapp.network.model import PIPES, ROADS, SERVICE_LINES, SOURCES, VALVES
 
 SPACING_M = 150.0
 SECTION = 4  # blocks a side of a section the sectional valves bound
@@ -34,7 +34,7 @@ def layers(customers: list[dict[str, Any]], meters: dict[str, str],
         lon, lat = plane.lonlat((x, y))
         return [round(lon, 7), round(lat, 7)]
 
-    pipes, valves, services = [], [], []
+    pipes, valves, services, roads = [], [], [], []
     n = 0
     for i in range(cols + 1):
         for j in range(rows + 1):
@@ -46,6 +46,8 @@ def layers(customers: list[dict[str, Any]], meters: dict[str, str],
                 b = (x0 + (i + di) * SPACING_M, y0 + (j + dj) * SPACING_M)
                 pipes.append(_feature(f"{code}-G{n}", "LineString", [at(*a), at(*b)], {
                     "material": "PE" if n % 5 else "钢管", "diameter_mm": 110 if n % 7 else 160}))
+                roads.append(_feature(f"{code}-W{n}", "LineString", [at(*a), at(*b)],
+                                      {"kind": "街道"}))  # the main runs under the street
                 # Sectional valves: on every main that crosses a section's edge, so each
                 # section of SECTION x SECTION blocks can be shut off on its own.
                 if (i if di else j) % SECTION == 0:
@@ -61,7 +63,8 @@ def layers(customers: list[dict[str, Any]], meters: dict[str, str],
     sources = [_feature(f"{code}-R{k}", "Point", at(*p), {"name": f"调压站 {code}-R{k}"})
                for k, p in enumerate(corners, 1)]
     return {PIPES: _collection(pipes), VALVES: _collection(valves),
-            SOURCES: _collection(sources), SERVICE_LINES: _collection(services)}
+            SOURCES: _collection(sources), SERVICE_LINES: _collection(services),
+            ROADS: _collection(roads)}
 
 
 def _down(v: float) -> float:

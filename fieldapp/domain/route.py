@@ -15,7 +15,7 @@ promising arrival times. Pure functions: no database, no clock unless given one.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,6 +68,10 @@ class Route:
     unplaced: list[str]  # stops without coordinates, kept in their given order at the end
 
 
+# km from each of the points to each other: ``d[i][j]``
+Distances = Callable[[Sequence[LatLon]], list[list[float]]]
+
+
 def haversine_km(a: LatLon, b: LatLon) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
     h = (math.sin((lat2 - lat1) / 2) ** 2
@@ -76,8 +80,11 @@ def haversine_km(a: LatLon, b: LatLon) -> float:
 
 
 def plan_route(stops: Sequence[Stop], *, start: LatLon | None, start_time: datetime,
-               settings: RouteSettings | None = None) -> Route:
-    """Order ``stops`` from ``start`` (None: no fix, begin at the most pressing stop)."""
+               settings: RouteSettings | None = None, distance: Distances | None = None
+               ) -> Route:
+    """Order ``stops`` from ``start`` (None: no fix, begin at the most pressing stop);
+    ``distance`` measures them (along the roads: ``fieldapp.network.roads``), else as the
+    crow flies."""
     settings = settings or RouteSettings()
     placed = [s for s in stops if s.lat is not None and s.lon is not None]
     unplaced = [s.id for s in stops if s.lat is None or s.lon is None]
@@ -90,17 +97,31 @@ def plan_route(stops: Sequence[Stop], *, start: LatLon | None, start_time: datet
         start = _position(first)
 
     # Emergencies: as soon as possible, so shortest among themselves, no windows.
-    head = _Planner(emergencies, start, start_time, settings, windows=False).best()
+    # Along the roads, the order planned as the crow flies is a starting order too: the
+    # search keeps it unless it finds better, so the roads' route is never the longer.
+    head = _Planner(emergencies, start, start_time, settings, windows=False,
+                    distance=distance).best(_crow(emergencies, start, start_time, settings,
+                                                  False, distance))
     after = head.end_point(start)
     head_legs = head.legs()
     after_time = head_legs[-1][1] + timedelta(minutes=settings.service_min) if head_legs \
         else start_time
-    tail = _Planner(others, after, after_time, settings, windows=True).best()
+    tail = _Planner(others, after, after_time, settings, windows=True,
+                    distance=distance).best(_crow(others, after, after_time, settings, True,
+                                                  distance))
 
     legs = [*_legs(head), *_legs(tail)]
     return Route(order=[leg.stop_id for leg in legs] + unplaced, legs=legs,
                  total_km=round(sum(leg.km for leg in legs), 3),
                  late_min=round(sum(leg.late_min for leg in legs), 1), unplaced=unplaced)
+
+
+def _crow(stops: list[Stop], start: LatLon, start_time: datetime, settings: RouteSettings,
+          windows: bool, distance: Distances | None) -> list[list[int]]:
+    """The order planned as the crow flies, when ``distance`` measures otherwise."""
+    if distance is None:
+        return []
+    return [_Planner(stops, start, start_time, settings, windows=windows).best().path]
 
 
 def _position(stop: Stop) -> LatLon:
@@ -126,13 +147,16 @@ class _Planner:
     """One block of stops after a fixed start point; ``path`` holds indices into ``stops``."""
 
     def __init__(self, stops: list[Stop], start: LatLon, start_time: datetime,
-                 settings: RouteSettings, *, windows: bool) -> None:
+                 settings: RouteSettings, *, windows: bool,
+                 distance: Distances | None = None) -> None:
         self.stops = stops
         self.start_time = start_time
         self.settings = settings
         points = [start, *(_position(s) for s in stops)]
         # Node 0 is the start; stop i is node i + 1.
-        self.dist = [[haversine_km(a, b) for b in points] for a in points]
+        crow = [[haversine_km(a, b) for b in points] for a in points]
+        self.dist = distance(points) if distance else crow
+        self.crow = crow if distance else None  # kept to seed the search from
         day = start_time.date()
         self.windows: list[tuple[float, float] | None] = []
         for s in stops:
@@ -154,6 +178,10 @@ class _Planner:
         if b is None:
             return 0.0
         return self.dist[0 if a is None else a + 1][b + 1]
+
+    def _crow_d(self, a: int | None, b: int) -> float:
+        assert self.crow is not None
+        return self.crow[0 if a is None else a + 1][b + 1]
 
     def km(self, path: list[int]) -> float:
         return sum(self._d(a, b) for a, b in zip([None, *path], path, strict=False))
@@ -200,10 +228,13 @@ class _Planner:
         return _position(last)
 
     # -- search ---------------------------------------------------------------------------
-    def best(self) -> _Planner:
+    def best(self, also: Sequence[list[int]] = ()) -> _Planner:
+        """The best order found from a few starting orders (and ``also``'s)."""
         if not self.stops:
             return self
-        seeds = [self._nearest_neighbour()]
+        seeds = [self._nearest_neighbour(self._d), *also]
+        if self.crow is not None:  # measured along the roads: the crow's nearest too
+            seeds.append(self._nearest_neighbour(self._crow_d))
         if self.has_windows:
             seeds.append(sorted(range(len(self.stops)),
                                 key=lambda i: (_due_key(self.stops[i]), i)))
@@ -211,10 +242,10 @@ class _Planner:
         self.path = min(improved, key=lambda path: self.cost(path)[:2])
         return self
 
-    def _nearest_neighbour(self) -> list[int]:
+    def _nearest_neighbour(self, d: Callable[[int | None, int], float]) -> list[int]:
         left, path, here = set(range(len(self.stops))), [], None
         while left:
-            here = min(left, key=lambda i: (self._d(here, i), i))
+            here = min(left, key=lambda i: (d(here, i), i))
             path.append(here)
             left.remove(here)
         return path

@@ -73,6 +73,19 @@ def unpack(data: bytes) -> Network:
     return build(layers)
 
 
+def layer_features(data: bytes, layer: str) -> list[Feature]:
+    """One layer's features of a bundle, as read (no graph built); [] without the layer."""
+    try:
+        doc: Any = json.loads(data)
+        return [Feature(layer, place, str(f["id"]),
+                        [[(float(p[0]), float(p[1])) for p in line] for line in f["lines"]],
+                        dict(f["properties"]))
+                for place, f in enumerate(doc["layers"].get(layer, ()), 1)]
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise NetworkFileError([Problem("not_json", layer, "", "error",
+                                        {"reason": str(exc)[:120]})]) from exc
+
+
 def drawn(data: bytes) -> tuple[list[tuple[list[tuple[float, float]], bool]],
                                 list[tuple[str, float, float, bool]]]:
     """What a map draws of a bundle, without building its graph: the pipes' and service

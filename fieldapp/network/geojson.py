@@ -14,10 +14,17 @@ import json
 import math
 from typing import Any
 
-from fieldapp.network.model import PIPES, SERVICE_LINES, Feature, NetworkFileError, Problem
+from fieldapp.network.model import (
+    PIPES,
+    ROADS,
+    SERVICE_LINES,
+    Feature,
+    NetworkFileError,
+    Problem,
+)
 
 DEGREES_CRS = {"EPSG:4326", "EPSG:4490", "OGC:CRS84"}
-LINES = {PIPES, SERVICE_LINES}  # the layers of lines; the others are points
+LINES = {PIPES, SERVICE_LINES, ROADS}  # the layers of lines; the others are points
 ID_KEYS = ("id", "ID", "gis_id", "GISID", "FID", "编号")
 
 

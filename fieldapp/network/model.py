@@ -13,7 +13,9 @@ VALVE_CLOSED = "valve_closed"
 
 # The layers a utility's GIS exports, one file each.
 PIPES, VALVES, SOURCES, SERVICE_LINES = "pipes", "valves", "sources", "service_lines"
-LAYER_ZH = {PIPES: "管线", VALVES: "阀门", SOURCES: "气源（调压站）", SERVICE_LINES: "入户管"}
+ROADS = "roads"  # street centrelines: not gas, the graph road distances are measured on
+LAYER_ZH = {PIPES: "管线", VALVES: "阀门", SOURCES: "气源（调压站）", SERVICE_LINES: "入户管",
+            ROADS: "道路中心线"}
 
 # code → the sentence, with the problem's params. "error" refuses the file (nothing of it is
 # taken); "warning" is flagged, and the rest of the network is taken.

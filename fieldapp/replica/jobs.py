@@ -71,10 +71,14 @@ class Jobs:
     def route(self, start: tuple[float, float] | None, now: datetime | None = None) -> Route:
         """Today's jobs still to do, in visiting order from ``start`` (None: no GPS fix)."""
         now = now or datetime.now(LOCAL_ZONE)
-        stops = [Stop(j["id"], j["customer_lat"], j["customer_lon"], j["priority"] or 3,
-                      as_local(j["due_at"]))
-                 for j in self.today(now.date()) if j["status"] in OPEN_STATUSES]
-        return plan_route(stops, start=start, start_time=now)
+        return plan_route(self.stops(now), start=start, start_time=now)
+
+    def stops(self, now: datetime) -> list[Stop]:
+        """Today's jobs still to do as a route's stops (to plan elsewhere: along the roads,
+        off the database worker)."""
+        return [Stop(j["id"], j["customer_lat"], j["customer_lon"], j["priority"] or 3,
+                     as_local(j["due_at"]))
+                for j in self.today(now.date()) if j["status"] in OPEN_STATUSES]
 
     def unacknowledged_emergencies(self) -> list[dict[str, Any]]:
         """The signed-in technician's emergencies not yet accepted, oldest first: what the

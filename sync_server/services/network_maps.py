@@ -29,8 +29,8 @@ from typing import Any
 
 from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.local_time import now_iso
-from fieldapp.network.bundle import pack
-from fieldapp.network.model import LAYER_ZH, NetworkFileError, Problem
+from fieldapp.network.bundle import layer_features, pack
+from fieldapp.network.model import LAYER_ZH, ROADS, NetworkFileError, Problem
 from sync_server.services.auth import Principal
 from sync_server.services.installation import published_districts
 from sync_server.services.records import publish_setting
@@ -61,7 +61,8 @@ def check(files: dict[str, bytes]) -> Checked:
     counts = {"pipes": sum(1 for e in net.edges if e.kind == "pipes"),
               "service_lines": sum(1 for e in net.edges if e.kind == "service_lines"),
               "valves": sum(1 for d in net.devices if d.kind == "valves"),
-              "sources": sum(1 for d in net.devices if d.kind == "sources")}
+              "sources": sum(1 for d in net.devices if d.kind == "sources"),
+              "roads": len(layer_features(data, ROADS))}
     return Checked(data, hashlib.sha256(data).hexdigest(), counts, net.problems)
 
 
@@ -193,6 +194,7 @@ def main(argv: Sequence[str]) -> int:
     counts = checked.counts
     print(("检查完毕（未写入）" if args.dry_run else "已导入" if changed else "未变化")
           + f"：{args.district} 管线 {counts['pipes']} 段，入户管 {counts['service_lines']}"
-          f" 段，阀门 {counts['valves']} 个，气源 {counts['sources']} 个；"
+          f" 段，阀门 {counts['valves']} 个，气源 {counts['sources']} 个"
+          + (f"，道路 {counts['roads']} 段" if counts["roads"] else "") + "；"
           f"{len(checked.flagged)} 处提示")
     return 0

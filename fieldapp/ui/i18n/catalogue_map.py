@@ -18,6 +18,11 @@ MAP: dict[str, tuple[str, str]] = {
                        ".mbtiles file in {folder}"),
     "map.refused": ("未使用 {name}：{reason}", "Not used: {name}: {reason}"),
     "map.outside": ("底图不覆盖今日工单所在区域", "The basemap does not cover today's jobs"),
+    "map.route_road": ("路线 {km:.1f} 公里（沿道路；按直线距离排的顺序走则为 {crow:.1f} 公里）",
+                       "Route {km:.1f} km along the roads ({crow:.1f} km in the "
+                       "as-the-crow-flies order)"),
+    "map.route_crow": ("路线 {km:.1f} 公里（直线距离：本区没有道路数据）",
+                       "Route {km:.1f} km as the crow flies (no roads for this district)"),
     "map.no_position": ("还没有定位", "No position fix yet"),
     "map.legend": ("编号为路线顺序 · 虚线为路线 · 黄线为燃气管线 · 方块为阀门（红色已关）",
                    "Numbers are the route order · dashes the route · yellow the gas mains · "

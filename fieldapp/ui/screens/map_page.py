@@ -125,6 +125,10 @@ class MapPage(QWidget):
                                synced=tr("map.basemap_synced") if shown.basemap.synced else ""))
             if shown.outside:
                 lines.append(tr("map.outside"))
+        if shown.route_km:
+            lines.append(tr("map.route_road", km=shown.route_km, crow=shown.crow_order_km)
+                         if shown.by_road and shown.crow_order_km is not None
+                         else tr("map.route_crow", km=shown.route_km))
         self.status.setText("\n".join(lines))
 
     def _show_network(self, on: bool) -> None:

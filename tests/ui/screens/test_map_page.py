@@ -53,7 +53,12 @@ def test_the_map_shows_todays_jobs_on_the_districts_streets_and_mains(
     page = window.map_page
     shown = page.shown
     assert shown is not None and shown.basemap.basemap is not None
-    assert page.status.text() == "底图：秦淮区（13–17 级）"
+    basemap_line, route_line = page.status.text().split("\n")
+    assert basemap_line == "底图：秦淮区（13–17 级）"
+    # The demo's network carries its streets: the route is planned and measured along them.
+    assert shown.by_road and shown.crow_order_km is not None
+    assert route_line == (f"路线 {shown.route_km:.1f} 公里（沿道路；按直线距离排的顺序走则为"
+                          f" {shown.crow_order_km:.1f} 公里）")
     assert len(shown.pipes) > 100 and len(shown.valves) > 10 and not shown.outside
     numbers = sorted(j["number"] for j in shown.jobs if j["number"] is not None)
     assert numbers == list(range(1, len(numbers) + 1)) and numbers
@@ -84,8 +89,9 @@ def test_without_a_basemap_it_says_where_one_goes_and_names_a_file_it_cannot_use
         qtbot: QtBot, window: MainWindow, data_dir: Path) -> None:
     open_map(qtbot, window)
     page = window.map_page
-    assert page.status.text() == ("没有离线底图：同步后自动下载本区底图，或把 .pmtiles / .mbtiles"
-                                  f" 文件放到 {folder(data_dir)}")
+    assert page.status.text().split("\n")[0] == ("没有离线底图：同步后自动下载本区底图，或把"
+                                                  " .pmtiles / .mbtiles 文件放到"
+                                                  f" {folder(data_dir)}")
     assert page.shown is not None and len(page.shown.jobs) >= 1  # the jobs on blank land
     folder(data_dir).mkdir()
     pmtiles_file(folder(data_dir) / "北京.pmtiles", area=(116.38, 39.90, 116.40, 39.92),
@@ -99,4 +105,5 @@ def test_without_a_basemap_it_says_where_one_goes_and_names_a_file_it_cannot_use
     assert lines[0] == "底图：测试底图（15–15 级）"
     assert lines[1].startswith("未使用 坏的.pmtiles：")
     assert lines[2] == "底图不覆盖今日工单所在区域"
+    assert lines[3].startswith("路线 ") and "直线距离：本区没有道路数据" in lines[3]
     assert (folder(data_dir) / "坏的.pmtiles").is_file()  # never removed: it may be the only copy
