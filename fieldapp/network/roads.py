@@ -15,7 +15,8 @@ from __future__ import annotations
 import heapq
 import math
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from fieldapp.network.build import Network, build
@@ -50,26 +51,32 @@ class Roads:
     def matrix_km(self, points: Sequence[LatLon]) -> list[list[float]]:
         """Distances in km from each point to each other, along the roads where both are
         near a joined road, else as the crow flies."""
+        snaps = [self._snap(p) for p in points]
+        return [self._row(i, points, snaps) for i in range(len(points))]
+
+    def from_km(self, origin: LatLon, points: Sequence[LatLon]) -> list[float]:
+        """Distances in km from ``origin`` to each of ``points`` (one walk of the roads)."""
+        everything = [origin, *points]
+        return self._row(0, everything, [self._snap(p) for p in everything])[1:]
+
+    def _row(self, i: int, points: Sequence[LatLon],
+             snaps: Sequence[_Snap | None]) -> list[float]:
         from fieldapp.domain.route import haversine_km
 
-        snaps = [self._snap(p) for p in points]
-        out = []
-        for i, a in enumerate(points):
-            here = snaps[i]
-            reach = self._reach(here) if here is not None else None
-            row = []
-            for j, b in enumerate(points):
-                crow = haversine_km(a, b)
-                there = snaps[j]
-                metres = self._between(here, there, reach) if i != j else 0.0
-                if metres is None or not math.isfinite(metres):
-                    row.append(crow)  # off the roads, or on roads not joined
-                elif here and there and crow * 1000 <= here.off_m + there.off_m:
-                    row.append(crow)  # next door: across, not out to the road and back
-                else:
-                    row.append(metres / 1000)
-            out.append(row)
-        return out
+        here = snaps[i]
+        reach = self._reach(here) if here is not None else None
+        row = []
+        for j, b in enumerate(points):
+            crow = haversine_km(points[i], b)
+            there = snaps[j]
+            metres = self._between(here, there, reach) if i != j else 0.0
+            if metres is None or not math.isfinite(metres):
+                row.append(crow)  # off the roads, or on roads not joined
+            elif here and there and crow * 1000 <= here.off_m + there.off_m:
+                row.append(crow)  # next door: across, not out to the road and back
+            else:
+                row.append(metres / 1000)
+        return row
 
     def _snap(self, point: LatLon) -> _Snap | None:
         if self.empty:
@@ -119,17 +126,22 @@ class Roads:
         return sum(km[i][i + 1] for i in range(len(points) - 1))
 
 
-_built: dict[str, Roads | None] = {}  # bundle sha → its roads (None: it has none)
+_built: OrderedDict[str, Roads | None] = OrderedDict()  # bundle sha → its roads (or none)
 _building = threading.Lock()
+KEPT = 8  # districts' roads kept built (a server dispatches for several)
 
 
-def of_bundle(sha: str, data: bytes) -> Roads | None:
-    """The roads of a network bundle (``bundle.pack``), built once per bundle."""
+def of_bundle(sha: str, data: bytes | Callable[[], bytes]) -> Roads | None:
+    """The roads of a network bundle (``bundle.pack``; or what reads it, called only the
+    first time), built once per bundle."""
     from fieldapp.network.bundle import layer_features
 
     with _building:
-        if sha not in _built:
-            features = layer_features(data, ROADS)
-            _built.clear()  # one district's at a time
-            _built[sha] = Roads.of(features) if features else None
-        return _built[sha]
+        if sha in _built:
+            _built.move_to_end(sha)
+            return _built[sha]
+        features = layer_features(data if isinstance(data, bytes) else data(), ROADS)
+        found = _built[sha] = Roads.of(features) if features else None
+        while len(_built) > KEPT:
+            _built.popitem(last=False)
+        return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -48,6 +49,11 @@ COLUMNS = (("pending", "待受理", ("pending",)), ("dispatched", "已派单", (
 CSV_COLUMNS = ("kind", "customer", "priority", "due_at", "summary")
 MAX_CSV_BYTES = 1_000_000
 BOARD_DAYS = 7  # finished jobs stay on the board this long
+
+
+def roads_for(request: Request) -> dispatch.RoadsFor:
+    """Each district's roads from this server's store, to measure dispatch distances."""
+    return partial(network_maps.roads_of, objects=server_of(request).objects)
 
 
 def may_dispatch(who: Principal) -> None:
@@ -137,7 +143,8 @@ def auto(request: Request, who: Office,
     try:
         server = server_of(request)
         with server.db.write() as conn:
-            decided = dispatch.auto_dispatch(conn, who, server.clock, district_of(who))
+            decided = dispatch.auto_dispatch(conn, who, server.clock, district_of(who),
+                                             roads_for(request))
     except ApiError as exc:
         return RedirectResponse(f"/office/dispatch?error={quote(exc.message)}", status_code=303)
     assigned = sum(1 for _, pick in decided if pick.username)
@@ -259,7 +266,7 @@ def job_page(request: Request, who: Office, job_id: str,
                                " ON r.id = u.request_id WHERE r.job_id = ? ORDER BY u.id",
                                [job_id]).fetchall()
         techs = dispatch.technicians(conn)
-        pick = (dispatch.suggest(conn, job_id, techs)
+        pick = (dispatch.suggest(conn, job_id, techs, roads_for(request))
                 if job["status"] in dispatch.ASSIGNABLE else None)
     return render_page(request, who, "job.html", {
         "job": job, "customer": customer, "history": history, "log": log, "reports": reports,
@@ -290,7 +297,7 @@ def assign_by_hand(request: Request, who: Principal, job_id: str, username: str)
     server = server_of(request)
     with server.db.write() as conn:
         check_district(who, dispatch.job_row(conn, job_id)["district"])
-        pick = dispatch.suggest(conn, job_id)
+        pick = dispatch.suggest(conn, job_id, roads=roads_for(request))
         if pick.username == username:
             explanation = f"{who.display_name} 采纳系统建议 · {pick.explanation}"
         else:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from sync_server.deps import principal, server_of
-from sync_server.office.dispatch import assign_by_hand, may_dispatch
+from sync_server.office.dispatch import assign_by_hand, may_dispatch, roads_for
 from sync_server.services import dispatch
 from sync_server.services.auth import Principal
 from sync_server.services.districts import district_of
@@ -102,7 +102,8 @@ def api_auto(request: Request, who: Dispatcher) -> AutoOut:
     """Assign every pending job; each with the reason in words."""
     server = server_of(request)
     with server.db.write() as conn:
-        decided = dispatch.auto_dispatch(conn, who, server.clock, district_of(who))
+        decided = dispatch.auto_dispatch(conn, who, server.clock, district_of(who),
+                                         roads_for(request))
         out = [(pick.username is not None,
                 AssignOut(job=_out(conn, job["id"]), explanation=pick.explanation))
                for job, pick in decided]

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fieldapp.domain.kinds import EMERGENCY, KIND_SKILL, KINDS, PRIORITIES
 from fieldapp.domain.roles import ACTS_AS_OFFICE
@@ -33,6 +33,9 @@ from fieldapp.write_policy import Door
 from sync_server.clock import ServerClock
 from sync_server.errors import ApiError
 from sync_server.services import positions
+
+if TYPE_CHECKING:
+    from fieldapp.network.roads import Roads
 from sync_server.services.auth import Principal
 from sync_server.storage.db import Connection
 from sync_server.sync import merge
@@ -43,6 +46,10 @@ ASSIGNABLE = ("pending", "dispatched", "returned", "suspended")
 REDISPATCH = ("pending", "returned", "suspended")  # assigned: dispatched (again)
 SKILL_ZH = {"inspection": "安检", "repair": "维修", "meter_reading": "抄表",
             "installation": "安装"}
+
+
+# A district's roads, to measure along (``network_maps.roads_of`` with the server's store).
+RoadsFor = Callable[["Connection", str], "Roads | None"]
 
 
 @dataclass(frozen=True)
@@ -103,10 +110,11 @@ def technicians(conn: Connection) -> list[dict[str, Any]]:
     return techs
 
 
-def suggest(conn: Connection, job_id: str,
-            techs: list[dict[str, Any]] | None = None) -> Suggestion:
+def suggest(conn: Connection, job_id: str, techs: list[dict[str, Any]] | None = None,
+            roads: RoadsFor | None = None) -> Suggestion:
     """The technician this job should go to, with the reasons in words: the district first,
-    then the fewest jobs that day and the shortest way; an emergency goes to the nearest."""
+    then the fewest jobs that day and the shortest way (along the district's roads when
+    ``roads`` has them, else as the crow flies); an emergency goes to the nearest."""
     job = job_row(conn, job_id)
     techs = technicians(conn) if techs is None else techs
     skill = job["required_skill"] or KIND_SKILL.get(job["kind"], job["kind"])
@@ -119,10 +127,15 @@ def suggest(conn: Connection, job_id: str,
     target = (job["lat"], job["lon"]) if job["lat"] is not None else None
     day = _day(job["due_at"])
 
+    street = roads(conn, job["district"]) if roads and target and job["district"] else None
+    placed = [t for t in pool if t["position"] is not None]
+    along: dict[str, float] = dict(zip((t["username"] for t in placed), street.from_km(
+        target, [t["position"] for t in placed]), strict=True)) if street and target else {}
+
     def distance(t: Mapping[str, Any]) -> float | None:
         if target is None or t["position"] is None:
             return None
-        return haversine_km(t["position"], target)
+        return along.get(t["username"], haversine_km(t["position"], target))
 
     emergency = job["priority"] == EMERGENCY
     candidates = sorted(
@@ -139,7 +152,8 @@ def suggest(conn: Connection, job_id: str,
         ties = sum(1 for c in candidates if c.load == best.load)
         nearest = ("（紧急工单，就近派出）" if emergency
                    else "（同等负荷中最近）" if ties > 1 else "")
-        how = "按实时定位" if best.located == "gps" else "按其工单地址估计"
+        how = ("沿道路，" if street else "") + (
+            "按实时定位" if best.located == "gps" else "按其工单地址估计")
         reasons.append(f"距客户约 {best.distance_km:.1f} km（{how}）{nearest}")
     return Suggestion(job_id, best.username,
                       f"建议指派给 {best.display_name}：" + "，".join(reasons), candidates)
@@ -190,7 +204,8 @@ def assign(conn: Connection, who: Principal, clock: ServerClock, job_id: str, us
 
 
 def auto_dispatch(conn: Connection, who: Principal, clock: ServerClock,
-                  district: str | None = None) -> list[tuple[dict[str, Any], Suggestion]]:
+                  district: str | None = None, roads: RoadsFor | None = None
+                  ) -> list[tuple[dict[str, Any], Suggestion]]:
     """Assign every pending job (of ``district``, if given), emergencies first, then by
     deadline; each choice counts in the next one's load. Returns each job with what was
     decided (unassigned when nobody qualifies)."""
@@ -200,7 +215,7 @@ def auto_dispatch(conn: Connection, who: Principal, clock: ServerClock,
     techs = technicians(conn)
     decided = []
     for job in pending:
-        pick = suggest(conn, job["id"], techs)
+        pick = suggest(conn, job["id"], techs, roads)
         if pick.username is not None:
             assign(conn, who, clock, job["id"], pick.username, pick.explanation, auto=True)
             chosen = next(t for t in techs if t["username"] == pick.username)

@@ -31,6 +31,7 @@ from fieldapp.domain.roles import OFFICE_ROLES
 from fieldapp.local_time import now_iso
 from fieldapp.network.bundle import layer_features, pack
 from fieldapp.network.model import LAYER_ZH, ROADS, NetworkFileError, Problem
+from fieldapp.network.roads import Roads, of_bundle
 from sync_server.services.auth import Principal
 from sync_server.services.installation import published_districts
 from sync_server.services.records import publish_setting
@@ -116,6 +117,24 @@ def bundle_of(conn: Connection, objects: ObjectStore, district: str) -> dict[str
 
 
 _read: dict[str, dict[str, Any]] = {}
+
+
+def roads_of(conn: Connection, district: str, objects: ObjectStore) -> Roads | None:
+    """The district's roads (its network's ``roads`` layer) for measuring along them; None
+    without any (then distances are as the crow flies)."""
+    setting = current(conn, district)
+    sha = setting.get("sha256") if setting else None
+    if not isinstance(sha, str) or not objects.exists(sha):
+        return None
+
+    def read() -> bytes:
+        with objects.open(sha) as fh:
+            return fh.read()
+
+    try:
+        return of_bundle(sha, read)
+    except NetworkFileError:
+        return None  # a damaged store: dispatch goes on as the crow flies
 
 
 def served(conn: Connection, who: Principal, sha: str, prefix: str = PREFIX) -> bool:
