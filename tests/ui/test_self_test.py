@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 from fieldapp.forms import form_files
 from fieldapp.ui import self_test
 
-CHECKS = ("font", "database", "window", "forms", "barcode", "camera", "pdf")
+CHECKS = ("font", "database", "window", "forms", "barcode", "camera", "pdf", "map", "positioning")
 
 
 def test_a_sound_installation_passes_every_check(qapp: QApplication) -> None:
