@@ -14,7 +14,6 @@ from fieldapp.basemap.tiles import Basemap, BasemapError, open_basemap
 
 FOLDER = "basemaps"
 SUFFIXES = (".pmtiles", ".mbtiles")
-VECTOR_REFUSED = "矢量瓦片底图（MVT）平板地图暂不能显示，请提供栅格瓦片"
 
 
 @dataclass
@@ -48,10 +47,6 @@ def choose(data_dir: Path, synced: str | None = None) -> Choice:
             basemap = open_basemap(path)
         except BasemapError as exc:
             choice.refused.append((path.name, exc.zh))
-            continue
-        if not basemap.raster:
-            basemap.close()
-            choice.refused.append((path.name, VECTOR_REFUSED))
             continue
         choice.basemap, choice.synced = basemap, is_synced
         break

@@ -7,8 +7,8 @@ worth a dependency).
 
 ``open_basemap`` refuses in words (``BasemapError``, with its Chinese ``zh``) what the map
 cannot draw from: a file that is neither, a cut download, bounds that are not degrees, a file
-that says it is cut in another projection, tiles that are not the images it declares. Vector
-tiles (MVT) are opened but named as such: the tablet's map draws raster tiles.
+that says it is cut in another projection, tiles that are not the images (or the vector
+tiles) it declares. Vector tiles (MVT) are drawn as images by ``vector``: ``image()``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import mmap
 import sqlite3
 import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -41,6 +42,7 @@ from pmtiles.tile import (
 from fieldapp.basemap.mercator import in_world
 
 RASTER = ("png", "jpg", "webp")
+DRAWN_KEPT = 256  # vector tiles kept drawn (PNG bytes, tens of KB each)
 VECTOR = "pbf"
 MAGIC = {"png": (b"\x89PNG\r\n\x1a\n",), "jpg": (b"\xff\xd8\xff",), "webp": (b"RIFF",)}
 # How GIS tools name Web Mercator in an MBTiles' metadata; any other named projection is
@@ -76,6 +78,9 @@ class Basemap:
     _get: Callable[[int, int, int], bytes | None] = field(repr=False, default=lambda *_: None)
     _close: Callable[[], None] = field(repr=False, default=lambda: None)
     stamp: tuple[int, int] = (0, 0)  # the file's mtime (ns) and size when opened
+    _drawn: OrderedDict[tuple[int, int, int], bytes] = field(
+        repr=False, default_factory=OrderedDict)  # vector tiles drawn, the latest last
+    _drawing: threading.Lock = field(repr=False, default_factory=threading.Lock)
 
     @property
     def raster(self) -> bool:
@@ -86,6 +91,34 @@ class Basemap:
         if not self.min_zoom <= z <= self.max_zoom or not (0 <= x < 2 ** z and 0 <= y < 2 ** z):
             return None
         return self._get(z, x, y)
+
+    @property
+    def image_format(self) -> str:
+        """What ``image`` gives: the raster tiles' own format, vector tiles drawn as PNG."""
+        return self.format if self.raster else "png"
+
+    def image(self, z: int, x: int, y: int) -> bytes | None:
+        """The tile as an image to show: a raster tile as it is, a vector tile drawn
+        (``vector.to_png``, the last few kept); None where there is none or it is damaged."""
+        data = self.tile(z, x, y)
+        if data is None or self.raster:
+            return data
+        from fieldapp.basemap.vector import VectorTileError, to_png
+
+        with self._drawing:
+            found = self._drawn.get((z, x, y))
+            if found is not None:
+                self._drawn.move_to_end((z, x, y))
+                return found
+        try:
+            png = to_png(data)
+        except VectorTileError:
+            return None
+        with self._drawing:
+            self._drawn[(z, x, y)] = png
+            while len(self._drawn) > DRAWN_KEPT:
+                self._drawn.popitem(last=False)
+        return png
 
     def covers(self, lon: float, lat: float) -> bool:
         w, s, e, n = self.bounds
@@ -291,6 +324,13 @@ def _check_sample(basemap: Basemap) -> None:
             continue
         if basemap.raster and not data.startswith(MAGIC[basemap.format]):
             raise BasemapError("damaged", f"底图瓦片不是声明的 {basemap.format} 图像")
+        if not basemap.raster:
+            from fieldapp.basemap.vector import VectorTileError, decode
+
+            try:
+                decode(data)
+            except VectorTileError as exc:
+                raise BasemapError("damaged", "矢量瓦片无法解码（文件已损坏）") from exc
         return
 
 

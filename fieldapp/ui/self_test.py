@@ -187,7 +187,20 @@ def _map(app: QApplication, data: Path) -> str:
     colour = view.grab().toImage().pixelColor(128, 128)
     view.set_basemap(None)
     assert (colour.red(), colour.green(), colour.blue()) == (200, 60, 40), colour.name()
-    return f"{view.tiles_drawn} tile drawn from PMTiles"
+    # A vector tile, decoded and drawn: all water.
+    import mapbox_vector_tile
+
+    from fieldapp.basemap import vector
+
+    water = mapbox_vector_tile.encode([{"name": "water", "features": [{
+        "geometry": "POLYGON ((0 0, 4096 0, 4096 4096, 0 4096, 0 0))", "properties": {}}]}])
+    path = write_pmtiles(data / "self-test-vector.pmtiles", [(15, x, y, water)],
+                         bounds=(118.79, 32.01, 118.81, 32.03), name="v", image="pbf")
+    view.set_basemap(open_basemap(path))
+    colour = view.grab().toImage().pixelColor(128, 128)
+    view.set_basemap(None)
+    assert colour.name() == vector.WATER, colour.name()
+    return "a raster and a vector tile drawn from PMTiles"
 
 
 def _positioning() -> str:

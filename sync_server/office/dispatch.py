@@ -128,10 +128,10 @@ def map_tile(request: Request, who: Office, district: str,
     with server_of(request).db.read() as conn:
         setting = network_maps.current(conn, district, basemaps.PREFIX)
     found = basemaps.opened(server_of(request).objects, setting)
-    data = found.tile(z, x, y) if found is not None and found.raster else None
+    data = found.image(z, x, y) if found is not None else None
     if found is None or data is None:
         raise NotYours(404, "no_tile", "底图此处没有瓦片")
-    return Response(data, media_type=basemaps.MEDIA[found.format], headers={
+    return Response(data, media_type=basemaps.MEDIA[found.image_format], headers={
         "Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})
 
 

@@ -4,9 +4,10 @@ its tablets.
     python -m sync_server basemap 秦淮区 秦淮区底图.pmtiles [--dry-run]
 
 The file is opened as the tablet will open it (``fieldapp.basemap.tiles``) and refused in
-words if it cannot be drawn from (not a tile file, cut short, another projection, vector
-tiles, damaged tiles); then it is copied, a piece at a time, into the attachment store
-under its SHA-256, and the setting ``basemap:<district>`` names it. Tablets pull the setting
+words if it cannot be drawn from (not a tile file, cut short, another projection, damaged
+tiles); raster and vector tiles (MVT, drawn as images) alike. Then it is copied, a piece
+at a time, into the attachment store under its SHA-256, and the setting
+``basemap:<district>`` names it. Tablets pull the setting
 and download the file (``/api/v1/basemap/<sha>``, resumable), only their own district's.
 """
 
@@ -53,9 +54,6 @@ class Checked:
 def check(path: Path) -> Checked:
     """The file checked as a tablet will open it; ``BasemapError`` (its ``zh``) if not."""
     with open_basemap(path) as basemap:
-        if not basemap.raster:
-            raise BasemapError("vector", "矢量瓦片（MVT）底图暂不支持：平板与调度地图显示"
-                               "栅格瓦片（PNG、JPEG、WebP）")
         found = _described(basemap)
     digest = hashlib.sha256()
     with path.open("rb") as f:

@@ -82,3 +82,28 @@ def demo_district(district: str = "秦淮区") -> tuple[Path, dict[str, str], li
     drawn = basemap.cached(ROOT / "var" / "cache" / "demo-basemaps", f"20261124-{code}",
                            district, customers, layers)
     return drawn, layers, customers
+
+
+def vector_tile(name: str = "中山路") -> bytes:
+    """One vector tile as a GIS's tiler writes it: water over its left half, a road across
+    it three quarters down, a building in its top right, a place's name."""
+    import mapbox_vector_tile
+
+    return mapbox_vector_tile.encode([
+        {"name": "water", "features": [{"geometry": "POLYGON ((0 0, 2048 0, 2048 4096, 0 4096,"
+                                                    " 0 0))", "properties": {}}]},
+        {"name": "transportation", "features": [{"geometry": "LINESTRING (0 3000, 4096 3000)",
+                                                 "properties": {"name": name,
+                                                                "class": "primary"}}]},
+        {"name": "building", "features": [{"geometry": "POLYGON ((3000 300, 3800 300, 3800 1100,"
+                                                       " 3000 1100, 3000 300))",
+                                           "properties": {}}]},
+        {"name": "place", "features": [{"geometry": "POINT (2600 2000)",
+                                        "properties": {"name": "夫子庙"}}]},
+    ], default_options={"y_coord_down": True})
+
+
+def vector_tiles(area: tuple[float, float, float, float] = AREA,
+                 zooms: Iterable[int] = ZOOMS) -> list[tuple[int, int, int, bytes]]:
+    data = vector_tile()
+    return [(z, x, y, data) for z, x, y, _ in coloured_tiles(area, zooms)]

@@ -3,6 +3,7 @@ in words: PMTiles and MBTiles as a utility's GIS would hand them over."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import sqlite3
 from pathlib import Path
@@ -10,9 +11,19 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from fieldapp.basemap import vector
 from fieldapp.basemap.mercator import lonlat, tile_of, world
 from fieldapp.basemap.tiles import BasemapError, open_basemap
-from tests.basemap.basemaps import AREA, colour, coloured_tiles, mbtiles_file, pmtiles_file, png
+from fieldapp.basemap.write import write_pmtiles
+from tests.basemap.basemaps import (
+    AREA,
+    colour,
+    coloured_tiles,
+    mbtiles_file,
+    pmtiles_file,
+    png,
+    vector_tiles,
+)
 
 HERE = (118.80, 32.02)
 
@@ -112,8 +123,33 @@ def test_tiles_that_are_not_the_images_declared_are_refused(tmp_path: Path) -> N
     assert refused(unknown).code == "unknown_format"
 
 
-def test_vector_tiles_open_but_are_named_as_vector(tmp_path: Path) -> None:
-    tiles = [(z, x, y, b"\x1a\x03abc") for z, x, y, _ in coloured_tiles()]
-    with open_basemap(mbtiles_file(tmp_path / "v.mbtiles", tiles,
-                                   metadata={"format": "pbf"})) as basemap:
-        assert (basemap.format, basemap.raster) == ("pbf", False)
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("kind", ["pmtiles", "mbtiles"])
+def test_vector_tiles_are_drawn_as_images(tmp_path: Path, kind: str) -> None:
+    if kind == "pmtiles":
+        path = write_pmtiles(tmp_path / "v.pmtiles", vector_tiles(), bounds=AREA, name="矢量",
+                             image="pbf")
+    else:  # gzipped in the file, as tippecanoe and GDAL write them
+        path = mbtiles_file(tmp_path / "v.mbtiles", [
+            (z, x, y, gzip.compress(d)) for z, x, y, d in vector_tiles()],
+            metadata={"format": "pbf"})
+    with open_basemap(path) as basemap:
+        assert (basemap.format, basemap.raster, basemap.image_format) == ("pbf", False, "png")
+        x, y = tile_of(*HERE, 15)
+        png = basemap.image(15, x, y)
+        assert png is not None and png.startswith(b"\x89PNG") and basemap.image(15, x, y) is png
+        picture = Image.open(io.BytesIO(png)).convert("RGB")
+        assert picture.getpixel((60, 60)) == rgb(vector.WATER)  # the left half
+        assert picture.getpixel((230, 187)) == rgb(vector.MAJOR)  # the primary road
+        assert picture.getpixel((212, 45)) == rgb(vector.BUILDING)
+        assert picture.getpixel((180, 100)) == rgb(vector.LAND)
+        assert basemap.image(15, x + 99, y) is None
+
+
+def test_vector_tiles_that_cannot_be_decoded_are_refused(tmp_path: Path) -> None:
+    garbage = [(z, x, y, b"\x1a\x09half a layer") for z, x, y, _ in coloured_tiles()]
+    error = refused(mbtiles_file(tmp_path / "g.mbtiles", garbage, metadata={"format": "pbf"}))
+    assert error.code == "damaged" and "矢量瓦片无法解码" in error.zh

@@ -25,7 +25,7 @@ from fieldapp.sync import basemap_files
 from fieldapp.sync.client import SyncClient
 from fieldapp.sync.transport import RequestsTransport
 from sync_server.storage.db import DATABASE_URL_ENV
-from tests.basemap.basemaps import AREA, mbtiles_file, pmtiles_file
+from tests.basemap.basemaps import AREA, coloured_tiles, mbtiles_file, pmtiles_file
 from tests.conftest import ROOT, ServerProcess, synced_tablet
 from tests.server.test_sync_api import login
 from tests.world import PASSWORD
@@ -203,8 +203,8 @@ def test_a_new_basemap_replaces_the_synced_one_and_leaves_a_side_loaded_file(
 @pytest.mark.parametrize(("make", "words"), [
     (lambda p: (p.write_bytes(b"PK\x03\x04 a zip, not tiles"), p)[1], "不是 PMTiles 或 MBTiles"),
     (lambda p: mbtiles_file(p, metadata={"crs": "EPSG:4490"}), "Web 墨卡托"),
-    (lambda p: mbtiles_file(p, [(16, 1, 1, b"\x1a\x02")], metadata={"format": "pbf"}),
-     "矢量瓦片"),
+    (lambda p: mbtiles_file(p, [(z, x, y, b"\x1a\x02") for z, x, y, _ in coloured_tiles()],
+                            metadata={"format": "pbf"}), "矢量瓦片无法解码"),
 ])
 def test_a_file_the_map_cannot_use_is_refused_and_nothing_written(
         server: ServerProcess, tmp_path: Path, make: Any, words: str) -> None:

@@ -11,11 +11,12 @@ from typing import Any
 import requests
 from PIL import Image
 
+from fieldapp.basemap.write import write_pmtiles
 from fieldapp.demo import basemap
 from sync_server.seed import ROOT
 from sync_server.services.auth import add_user
 from sync_server.storage.db import open_database
-from tests.basemap.basemaps import demo_district
+from tests.basemap.basemaps import AREA, demo_district, vector_tiles
 from tests.conftest import ServerProcess
 from tests.server.test_basemap_api import basemap_cli
 from tests.server.test_conflict_review import office_session
@@ -90,3 +91,18 @@ def test_tiles_are_only_for_the_districts_own_accounts_and_bad_asks_are_refused(
     theirs = office_session(server, "gl-dispatch").get(
         f"{server.url}{TILES}/秦淮区/15/{x}/{y}", timeout=10)
     assert theirs.status_code == 403
+
+
+def test_a_vector_basemap_reaches_the_office_map_as_images(
+        server: ServerProcess, tmp_path: Path) -> None:
+    path = write_pmtiles(tmp_path / "矢量.pmtiles", vector_tiles(), bounds=AREA, name="矢量底图",
+                         image="pbf")
+    done = basemap_cli(server, "秦淮区", path)
+    assert done.returncode == 0 and "PMTILES" in done.stdout, done.stderr
+    from fieldapp.basemap.mercator import tile_of
+
+    x, y = tile_of(118.80, 32.02, 15)
+    tile = office_session(server, "dispatcher").get(f"{server.url}{TILES}/秦淮区/15/{x}/{y}",
+                                                     timeout=10)
+    assert tile.status_code == 200 and tile.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(tile.content)).size == (256, 256)

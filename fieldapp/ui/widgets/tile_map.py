@@ -1,11 +1,11 @@
-"""A map drawn by the app itself: the offline basemap's raster tiles (``fieldapp.basemap``)
-under the gas network, the route, the jobs and the technician's position.
+"""A map drawn by the app itself: the offline basemap's tiles (``fieldapp.basemap``) under
+the gas network, the route, the jobs and the technician's position.
 
 A native view rather than a web page: it opens no socket and loads nothing from anywhere
-but the basemap file, and needs no QtWebEngine (which would add a browser to the frozen
-build). One finger drags, two pinch, a tap on a job opens it; the mouse wheel, the arrow
-keys and + / − work too. Zoom is continuous; tiles past the file's deepest zoom are drawn
-enlarged from it.
+but the basemap file (raster tiles as they are, vector ones drawn by ``basemap.vector``),
+and needs no QtWebEngine (which would add a browser to the frozen build). One finger drags,
+two pinch, a tap on a job opens it; the mouse wheel, the arrow keys and + / − work too.
+Zoom is continuous; tiles past the file's deepest zoom are drawn enlarged from it.
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ class TileMap(QWidget):
 
     def _draw_tiles(self, p: QPainter) -> int:
         basemap = self.basemap
-        if basemap is None or not basemap.raster or self.zoom < basemap.min_zoom - 2:
+        if basemap is None or self.zoom < basemap.min_zoom - 2:
             return 0
         tz = int(max(basemap.min_zoom, min(basemap.max_zoom, round(self.zoom))))
         size = TILE * 2.0 ** (self.zoom - tz)  # a tile's side on screen
@@ -205,7 +205,7 @@ class TileMap(QWidget):
         if key in self._tiles:
             self._tiles.move_to_end(key)
             return self._tiles[key]
-        data = self.basemap.tile(z, x, y) if self.basemap is not None else None
+        data = self.basemap.image(z, x, y) if self.basemap is not None else None
         pixmap: QPixmap | None = None
         if data:
             pixmap = QPixmap()

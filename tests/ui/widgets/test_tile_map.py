@@ -16,11 +16,12 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from fieldapp.basemap.mercator import tile_of
+from fieldapp.basemap import vector
+from fieldapp.basemap.mercator import lonlat, tile_of
 from fieldapp.basemap.tiles import open_basemap
 from fieldapp.basemap.write import write_pmtiles
 from fieldapp.ui.widgets.tile_map import LAND, MapJob, TileMap
-from tests.basemap.basemaps import AREA, colour, coloured_tiles, pmtiles_file
+from tests.basemap.basemaps import AREA, colour, coloured_tiles, pmtiles_file, vector_tiles
 
 HERE = (118.80, 32.02)
 PLACES = [(118.797, 32.018), (118.803, 32.022), (118.7995, 32.0213), (118.8012, 32.0185)]
@@ -171,3 +172,23 @@ def test_drawing_opens_no_socket(monkeypatch: pytest.MonkeyPatch, view: TileMap)
         view.centre_on(*HERE, zoom)
         shot(view)
     assert view.tiles_drawn > 0
+
+
+def test_a_vector_basemap_is_drawn_from_its_vector_tiles(qtbot: QtBot, tmp_path: Path) -> None:
+    widget = TileMap()
+    qtbot.addWidget(widget)
+    widget.resize(640, 480)
+    widget.set_basemap(open_basemap(write_pmtiles(tmp_path / "v.pmtiles", vector_tiles(),
+                                                  bounds=AREA, name="v", image="pbf")))
+    widget.centre_on(*HERE, 15)
+    x, y = tile_of(*HERE, 15)
+    in_water = lonlat(x * 256 + 60, y * 256 + 60, 15)  # the tiles' left halves are water
+    on_land = lonlat(x * 256 + 180, y * 256 + 100, 15)
+    image = shot(widget)
+    assert rgb_at(image, widget.screen(*in_water)) == rgb(vector.WATER)
+    assert rgb_at(image, widget.screen(*on_land)) == rgb(vector.LAND)
+    widget.set_basemap(None)
+
+
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
