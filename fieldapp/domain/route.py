@@ -154,9 +154,8 @@ class _Planner:
         self.settings = settings
         points = [start, *(_position(s) for s in stops)]
         # Node 0 is the start; stop i is node i + 1.
-        crow = [[haversine_km(a, b) for b in points] for a in points]
-        self.dist = distance(points) if distance else crow
-        self.crow = crow if distance else None  # kept to seed the search from
+        self.dist = distance(points) if distance else [
+            [haversine_km(a, b) for b in points] for a in points]
         day = start_time.date()
         self.windows: list[tuple[float, float] | None] = []
         for s in stops:
@@ -178,10 +177,6 @@ class _Planner:
         if b is None:
             return 0.0
         return self.dist[0 if a is None else a + 1][b + 1]
-
-    def _crow_d(self, a: int | None, b: int) -> float:
-        assert self.crow is not None
-        return self.crow[0 if a is None else a + 1][b + 1]
 
     def km(self, path: list[int]) -> float:
         return sum(self._d(a, b) for a, b in zip([None, *path], path, strict=False))
@@ -232,9 +227,7 @@ class _Planner:
         """The best order found from a few starting orders (and ``also``'s)."""
         if not self.stops:
             return self
-        seeds = [self._nearest_neighbour(self._d), *also]
-        if self.crow is not None:  # measured along the roads: the crow's nearest too
-            seeds.append(self._nearest_neighbour(self._crow_d))
+        seeds = [self._nearest_neighbour(), *also]
         if self.has_windows:
             seeds.append(sorted(range(len(self.stops)),
                                 key=lambda i: (_due_key(self.stops[i]), i)))
@@ -242,10 +235,10 @@ class _Planner:
         self.path = min(improved, key=lambda path: self.cost(path)[:2])
         return self
 
-    def _nearest_neighbour(self, d: Callable[[int | None, int], float]) -> list[int]:
+    def _nearest_neighbour(self) -> list[int]:
         left, path, here = set(range(len(self.stops))), [], None
         while left:
-            here = min(left, key=lambda i: (d(here, i), i))
+            here = min(left, key=lambda i: (self._d(here, i), i))
             path.append(here)
             left.remove(here)
         return path
