@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from functools import cache
 from typing import Any
 
 import mapbox_vector_tile
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
+
+from fieldapp.capture.photo import cjk_font
 
 SIZE = 256
 LAND, WATER, GREEN, BUILDING, BUILDING_EDGE = "#f2efe9", "#aad3df", "#d8e8c8", "#d9d0c9", \
@@ -69,7 +70,7 @@ def to_png(data: bytes, size: int = SIZE) -> bytes:
             props = feature.get("properties") or {}
             _draw(pen, kind, geometry, props, scale, labels)
     for at, text in labels:
-        pen.text(at, text[:24], font=_font(12), fill=TEXT, anchor="mm", stroke_width=2,
+        pen.text(at, text[:24], font=cjk_font(12), fill=TEXT, anchor="mm", stroke_width=2,
                  stroke_fill=LAND)
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=3)
@@ -117,10 +118,3 @@ def _draw(pen: ImageDraw.ImageDraw, kind: str, geometry: dict[str, Any],
 
 def _points(ring: Iterable[Sequence[float]], scale: float) -> list[tuple[float, float]]:
     return [(float(p[0]) * scale, float(p[1]) * scale) for p in ring]
-
-
-@cache
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    from fieldapp.capture.photo import font_path
-
-    return ImageFont.truetype(str(font_path()), size)

@@ -184,7 +184,8 @@ def font_path() -> Path:
 
 
 @lru_cache(maxsize=16)
-def watermark_font(size: int) -> ImageFont.FreeTypeFont:
+def cjk_font(size: int) -> ImageFont.FreeTypeFont:
+    """The bundled CJK font at ``size``: the photos' watermark, the basemaps' names."""
     return ImageFont.truetype(str(font_path()), size)
 
 
@@ -201,7 +202,7 @@ def _metrics(size: tuple[int, int]) -> tuple[ImageFont.FreeTypeFont, int, int]:
     # Scales with the photo so it reads the same on a phone-sized and a full-size view; never
     # below 16 px, the smallest a printed report still shows clearly.
     font_size = max(16, round(min(size) * 0.026))
-    return watermark_font(font_size), font_size // 2, round(font_size * 1.3)
+    return cjk_font(font_size), font_size // 2, round(font_size * 1.3)
 
 
 def burn_watermark(image: Image.Image, lines: list[str]) -> Image.Image:

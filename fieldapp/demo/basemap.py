@@ -13,14 +13,14 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from fieldapp.basemap.mercator import TILE, lonlat, metres_per_pixel, tile_of, world
 from fieldapp.basemap.write import write_pmtiles
+from fieldapp.capture.photo import cjk_font
 from fieldapp.demo.names import DISTRICTS
 from fieldapp.network.model import PIPES
 
@@ -169,7 +169,7 @@ def _text(pen: ImageDraw.ImageDraw, at: tuple[float, float], text: str, size: in
     reach = len(text) * size / 2 + 4
     if not (-reach < at[0] < TILE + reach and -reach < at[1] < TILE + reach):
         return  # nowhere near this tile
-    font = _font(size)
+    font = cjk_font(size)
     if vertical:  # a north-south street's name reads down it, a character at a time
         top = at[1] - len(text) * size / 2
         for k, ch in enumerate(text):
@@ -177,10 +177,3 @@ def _text(pen: ImageDraw.ImageDraw, at: tuple[float, float], text: str, size: in
                      stroke_width=2, stroke_fill=LAND)
         return
     pen.text(at, text, font=font, fill=TEXT, anchor="mm", stroke_width=2, stroke_fill=LAND)
-
-
-@cache
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    from fieldapp.capture.photo import font_path
-
-    return ImageFont.truetype(str(font_path()), size)

@@ -25,6 +25,11 @@ def colour(z: int, x: int, y: int) -> tuple[int, int, int]:
     return ((x * 37 + z * 11) % 200 + 30, (y * 53 + z * 7) % 200 + 30, (x + y) % 2 * 120 + 60)
 
 
+def rgb(hex_colour: str) -> tuple[int, int, int]:
+    """``"#aad3df"`` as (170, 211, 223): the styles' colours, as an image's pixels read."""
+    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
+
+
 def png(rgb: tuple[int, int, int], kind: str = "PNG") -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (256, 256), rgb).save(buf, kind)

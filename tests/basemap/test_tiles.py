@@ -22,6 +22,7 @@ from tests.basemap.basemaps import (
     mbtiles_file,
     pmtiles_file,
     png,
+    rgb,
     vector_tiles,
 )
 
@@ -122,9 +123,6 @@ def test_tiles_that_are_not_the_images_declared_are_refused(tmp_path: Path) -> N
     unknown = mbtiles_file(tmp_path / "u.mbtiles", metadata={"format": "tiff"})
     assert refused(unknown).code == "unknown_format"
 
-
-def rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
 @pytest.mark.parametrize("kind", ["pmtiles", "mbtiles"])

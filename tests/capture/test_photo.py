@@ -18,12 +18,12 @@ from fieldapp.capture.photo import (
     SIMULATED_MARK,
     PhotoSettings,
     Stamp,
+    cjk_font,
     dms_to_degrees,
     gps_text,
     open_image,
     process_photo,
     watermark_box,
-    watermark_font,
     watermark_lines,
 )
 from fieldapp.demo.photos import scene_photo
@@ -159,7 +159,7 @@ def test_gps_line_says_fix_accuracy_age_and_simulation(position: Position | None
 
 
 def test_chinese_is_drawn_with_the_cjk_font_not_boxes() -> None:
-    font = watermark_font(40)
+    font = cjk_font(40)
     assert font.getname()[0].startswith("WenQuanYi")
     glyphs = []
     for char in "无定位":

@@ -16,10 +16,7 @@ from sync_server.seed import seed_demo, seed_demo_networks
 from sync_server.services import basemaps, network_maps
 from sync_server.storage.db import open_database
 from sync_server.storage.objects import FileSystemStore
-
-
-def rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+from tests.basemap.basemaps import rgb
 
 
 def test_every_demo_district_gets_a_basemap_of_its_streets_drawn_once(tmp_path: Path) -> None:

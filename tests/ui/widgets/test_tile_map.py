@@ -21,7 +21,14 @@ from fieldapp.basemap.mercator import lonlat, tile_of
 from fieldapp.basemap.tiles import open_basemap
 from fieldapp.basemap.write import write_pmtiles
 from fieldapp.ui.widgets.tile_map import LAND, MapJob, TileMap
-from tests.basemap.basemaps import AREA, colour, coloured_tiles, pmtiles_file, vector_tiles
+from tests.basemap.basemaps import (
+    AREA,
+    colour,
+    coloured_tiles,
+    pmtiles_file,
+    rgb,
+    vector_tiles,
+)
 
 HERE = (118.80, 32.02)
 PLACES = [(118.797, 32.018), (118.803, 32.022), (118.7995, 32.0213), (118.8012, 32.0185)]
@@ -189,6 +196,3 @@ def test_a_vector_basemap_is_drawn_from_its_vector_tiles(qtbot: QtBot, tmp_path:
     assert rgb_at(image, widget.screen(*on_land)) == rgb(vector.LAND)
     widget.set_basemap(None)
 
-
-def rgb(hex_colour: str) -> tuple[int, int, int]:
-    return int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16)
