@@ -73,12 +73,14 @@ class Jobs:
         now = now or datetime.now(LOCAL_ZONE)
         return plan_route(self.stops(now), start=start, start_time=now)
 
-    def stops(self, now: datetime) -> list[Stop]:
+    def stops(self, now: datetime, today: Sequence[Mapping[str, Any]] | None = None
+              ) -> list[Stop]:
         """Today's jobs still to do as a route's stops (to plan elsewhere: along the roads,
-        off the database worker)."""
+        off the database worker); ``today`` when they were just read (``today()``)."""
+        jobs = self.today(now.date()) if today is None else today
         return [Stop(j["id"], j["customer_lat"], j["customer_lon"], j["priority"] or 3,
                      as_local(j["due_at"]))
-                for j in self.today(now.date()) if j["status"] in OPEN_STATUSES]
+                for j in jobs if j["status"] in OPEN_STATUSES]
 
     def unacknowledged_emergencies(self) -> list[dict[str, Any]]:
         """The signed-in technician's emergencies not yet accepted, oldest first: what the

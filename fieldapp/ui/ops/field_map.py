@@ -53,7 +53,7 @@ def today_map(position: Position | None, now: datetime | None = None) -> SlowOp[
         shut = {r["text"] for r in replica.db.query(
             "SELECT text FROM interactions WHERE kind = ? AND job_id IN "
             f"({','.join('?' * len(jobs)) or 'NULL'})", [VALVE_CLOSED, *[j["id"] for j in jobs]])}
-        return {"jobs": jobs, "stops": replica.jobs.stops(at), "at": at, "start": start,
+        return {"jobs": jobs, "stops": replica.jobs.stops(at, jobs), "at": at, "start": start,
                 "shut": shut,
                 "bundle": network_files.bundle(replica), "data_dir": replica.data_dir,
                 "synced": replica.state(basemap_files.KEPT)}
