@@ -62,10 +62,7 @@ def unpack(data: bytes) -> Network:
         doc: Any = json.loads(data)
         if doc["format"] != FORMAT:
             raise ValueError(f"layout {doc['format']}")
-        layers = {layer: [Feature(layer, place, str(f["id"]),
-                                  [[(float(p[0]), float(p[1])) for p in line]
-                                   for line in f["lines"]], dict(f["properties"]))
-                          for place, f in enumerate(features, 1)]
+        layers = {layer: _features(layer, features)
                   for layer, features in doc["layers"].items() if layer in LAYER_ZH}
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise NetworkFileError([Problem("not_json", "pipes", "", "error",
@@ -77,13 +74,18 @@ def layer_features(data: bytes, layer: str) -> list[Feature]:
     """One layer's features of a bundle, as read (no graph built); [] without the layer."""
     try:
         doc: Any = json.loads(data)
-        return [Feature(layer, place, str(f["id"]),
-                        [[(float(p[0]), float(p[1])) for p in line] for line in f["lines"]],
-                        dict(f["properties"]))
-                for place, f in enumerate(doc["layers"].get(layer, ()), 1)]
+        return _features(layer, doc["layers"].get(layer, ()))
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise NetworkFileError([Problem("not_json", layer, "", "error",
                                         {"reason": str(exc)[:120]})]) from exc
+
+
+def _features(layer: str, written: Any) -> list[Feature]:
+    """A layer's features as ``pack`` wrote them, read back."""
+    return [Feature(layer, place, str(f["id"]),
+                    [[(float(p[0]), float(p[1])) for p in line] for line in f["lines"]],
+                    dict(f["properties"]))
+            for place, f in enumerate(written, 1)]
 
 
 def drawn(data: bytes) -> tuple[list[tuple[list[tuple[float, float]], bool]],
