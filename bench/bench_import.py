@@ -2,8 +2,9 @@
 log, as `python -m sync_server import customers` does (check, then apply in one write).
 
 Run by hand: ``PYTHONPATH=. .venv/bin/python bench/bench_import.py [--pg] [--customers N]``
-(20,000 by default). Baseline in the same run: a plain ``executemany`` of the same customer
-and meter rows into the same database's tables (no check, no change log), and the ratio.
+(20,000 by default); ``--keep DIR`` for a run of hours, which carries on when started
+again. Baseline in the same run: a plain ``executemany`` of the same customer and meter
+rows into the same database's tables (no check, no change log), and the ratio.
 Then the same file imported again: nothing to write, so it is the cost of the check alone.
 
 With ``--readings K`` each meter's reading history follows: K monthly files, one reading
@@ -18,10 +19,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -139,21 +142,32 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--readings", type=int, default=0, metavar="K",
                         help="then K readings per meter")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep the database and the figures so far in DIR: run again,"
+                             " it carries on after the last finished step")
     args = parser.parse_args()
     n = args.customers
     tmp = Path(tempfile.mkdtemp())
-    file = export(tmp / "export.csv", n)
     rows = 3 * n  # a customer and two meters per customer
     k = args.readings
-    with storage(tmp / "server", args.pg) as url:
-        first, said = timed(url, tmp / "server", file)
-        again, said_again = timed(url, tmp / "server", file)
+    kept = args.keep.resolve() if args.keep else None
+    done = _done(kept, n, k)
+    server = kept / "server" if kept else tmp / "server"
+    with storage(server, args.pg, kept / "pg" if kept else None) as url:
+        if "first" not in done:
+            file = export(tmp / "export.csv", n)
+            done["first"], done["said"] = timed(url, server, file)
+            done["again"], done["said_again"] = timed(url, server, file)
+            _save(kept, done)
+        first, said, again, said_again = (done["first"], done["said"], done["again"],
+                                          done["said_again"])
         print(f"  customers: {first:.1f} s, again {again:.1f} s", file=sys.stderr, flush=True)
-        months = []
-        for month in range(k):
+        months = done.setdefault("months", [])
+        for month in range(len(months), k):
             history = reading_export(tmp / f"readings-{month:02d}.csv", n, month)
-            months.append(timed(url, tmp / "server", history, "readings")[0])
+            months.append(timed(url, server, history, "readings")[0])
             history.unlink()
+            _save(kept, done)
             # A long run says where it is (stderr, so the figures below stay one block).
             print(f"  month {month + 1}/{k}: {months[-1]:.1f} s", file=sys.stderr, flush=True)
     with storage(tmp / "floor", args.pg) as url:
@@ -176,6 +190,23 @@ def main() -> None:
         print(f"  baseline executemany: {reading_floor:7.2f} s"
               f"  {count / reading_floor:9,.0f} readings/s")
         print(f"  ratio import / executemany: {took / reading_floor:.1f}x")
+
+
+def _done(kept: Path | None, n: int, k: int) -> dict[str, Any]:
+    """The steps an interrupted run with ``--keep`` finished, with their times."""
+    state = kept / "state.json" if kept else None
+    if state is None or not state.exists():
+        return {"customers": n, "readings": k}
+    done: dict[str, Any] = json.loads(state.read_text())
+    if (done["customers"], done["readings"]) != (n, k):
+        sys.exit(f"{kept} holds a run of {done['customers']} customers and {done['readings']}"
+                 " readings per meter: give the same figures, or another folder")
+    return done
+
+
+def _save(kept: Path | None, done: dict[str, Any]) -> None:
+    if kept:  # written once the step's transaction has committed
+        (kept / "state.json").write_text(json.dumps(done))
 
 
 if __name__ == "__main__":

@@ -39,18 +39,20 @@ def start_server(data_dir: Path, database_url: str | None = None,
 
 
 @contextmanager
-def storage(data_dir: Path, pg: bool) -> Iterator[str | None]:
+def storage(data_dir: Path, pg: bool, keep: Path | None = None) -> Iterator[str | None]:
     """The database URL to benchmark on: a throwaway PostgreSQL cluster (Debian's
-    postgresql, as the tests use) when ``pg``, else None for SQLite in ``data_dir``."""
+    postgresql, as the tests use) when ``pg``, else None for SQLite in ``data_dir``. With
+    ``keep``, the cluster in that folder and its database named for ``data_dir``, both kept
+    for a run that carries on where an interrupted one stopped."""
     if not pg:
         yield None
         return
     sys.path.insert(0, str(ROOT))
     from tests.pg import PgCluster
 
-    cluster = PgCluster.start()
+    cluster = PgCluster.start(keep)
     try:
-        yield cluster.create_database()
+        yield cluster.create_database(data_dir.name if keep else None)
     finally:
         cluster.stop()
 

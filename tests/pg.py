@@ -45,16 +45,20 @@ def _free_port() -> int:
 class PgCluster:
     """Databases on demand, each dropped by ``drop_all`` at the end of its test."""
 
-    def __init__(self, admin_url: str, root: Path | None = None) -> None:
+    def __init__(self, admin_url: str, root: Path | None = None, keep: bool = False) -> None:
         self.admin_url = admin_url
-        self.root = root  # set when this object started the cluster and must remove it
+        self.root = root  # set when this object started the cluster and must stop it
+        self.keep = keep  # a kept cluster is stopped cleanly and its files left for next time
         self._names = (f"t_{os.getpid()}_{n}" for n in itertools.count(1))
         self.created: list[str] = []
 
     @classmethod
-    def start(cls) -> PgCluster:
+    def start(cls, keep: Path | None = None) -> PgCluster:
+        """A new cluster in a temp dir, or with ``keep`` the one in that folder (made there
+        the first time): a benchmark that runs for hours carries on after an interruption."""
         # Not under pytest's tmp dir: that is private to root, and the server runs as postgres.
-        root = Path(tempfile.mkdtemp(prefix="fieldapp-pg-"))
+        root = keep or Path(tempfile.mkdtemp(prefix="fieldapp-pg-"))
+        root.mkdir(parents=True, exist_ok=True)
         as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if as_postgres:
             shutil.chown(root, "postgres")
@@ -64,22 +68,32 @@ class PgCluster:
             subprocess.run([*as_postgres, *args], check=True, capture_output=True, cwd=root)
 
         data = root / "data"
+        if keep is not None and (data / "postmaster.pid").exists():
+            # Still running from an interrupted run: stopped, so it starts on a new port.
+            subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast",
+                            "-w", "stop"], check=False, capture_output=True, cwd=root)
         # A linguistic default collation, as production databases usually have ('a' < 'B'):
         # the server must not depend on it (its schema compares text bytewise, as SQLite).
-        run(str(bindir / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8",
-            "--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=en-US")
+        if not (data / "PG_VERSION").exists():
+            run(str(bindir / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E",
+                "UTF8", "--locale=C.UTF-8", "--locale-provider=icu", "--icu-locale=en-US")
         # Durability is not under test here: fsync off makes CREATE DATABASE and commits fast.
         options = (f"-p {port} -h 127.0.0.1 -k {root} -c fsync=off -c synchronous_commit=off"
                    " -c full_page_writes=off -c max_connections=200")
         run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
             "-o", options, "-w", "-t", "60", "start")
-        return cls(f"postgresql://{USER}@127.0.0.1:{port}/postgres", root)
+        return cls(f"postgresql://{USER}@127.0.0.1:{port}/postgres", root, keep is not None)
 
-    def create_database(self) -> str:
-        name = next(self._names)
+    def create_database(self, name: str | None = None) -> str:
+        """A new database, or with ``name`` that one, made if it is not there yet."""
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        self.created.append(name)
+            if name is None:
+                name = next(self._names)
+                conn.execute(f'CREATE DATABASE "{name}"')
+                self.created.append(name)
+            elif not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  [name]).fetchone():
+                conn.execute(f'CREATE DATABASE "{name}"')
         return self.admin_url.rsplit("/", 1)[0] + "/" + name
 
     def drop_all(self) -> None:
@@ -97,8 +111,10 @@ class PgCluster:
             return
         as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         subprocess.run([*as_postgres, str(_bindir() / "pg_ctl"), "-D", str(self.root / "data"),
-                        "-m", "immediate", "-w", "stop"], check=False, capture_output=True,
-                       cwd=self.root)
+                        "-m", "fast" if self.keep else "immediate", "-w", "stop"],
+                       check=False, capture_output=True, cwd=self.root)
+        if self.keep:
+            return
         for _ in range(50):  # the postmaster removes its files as it goes
             try:
                 shutil.rmtree(self.root)
