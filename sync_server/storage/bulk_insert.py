@@ -30,15 +30,15 @@ _INSERT = re.compile(r'\s*INSERT INTO "?(\w+)"?\s*\(([^)]*)\)\s*VALUES\s*\(\s*\?
 _SCALAR = (str, int, float)
 
 
-class _Table:
+class Table:
     def __init__(self, types: dict[str, str], key: set[str]) -> None:
         self.types, self.key = types, key
 
 
-_tables: dict[str, _Table] = {}  # per process; a column not in it is looked up again
+_tables: dict[str, Table] = {}  # per process; a column not in it is looked up again
 
 
-def _table(conn: psycopg.Connection[Any], name: str, columns: list[str]) -> _Table | None:
+def table_of(conn: psycopg.Connection[Any], name: str, columns: list[str]) -> Table | None:
     known = _tables.get(name)
     if known is not None and all(c in known.types for c in columns):
         return known
@@ -52,11 +52,11 @@ def _table(conn: psycopg.Connection[Any], name: str, columns: list[str]) -> _Tab
         [name]).fetchall()}
     if not types:
         return None
-    _tables[name] = _Table(types, key)
+    _tables[name] = Table(types, key)
     return _tables[name]
 
 
-def _column(values: list[Any], pg_type: str) -> list[Any] | None:
+def column_array(values: list[Any], pg_type: str) -> list[Any] | None:
     """One column's values as one array can take them: all of one Python type (an int in
     a float column as a float, a bool as the integer SQLite keeps), else None."""
     kinds = {type(v) for v in values if v is not None}
@@ -79,14 +79,14 @@ def insert(conn: psycopg.Connection[Any], sql: str, rows: list[list[Any]],
         return False
     name, suffix, target = found[1], found[3] or "", found[4]
     columns = [c.strip().strip('"') for c in found[2].split(",")]
-    table = _table(conn, name, columns)
+    table = table_of(conn, name, columns)
     if table is None or not table.key <= set(columns):
         return False
     if suffix and "UPDATE" in suffix.upper() and not target:
         return False
     arrays = []
     for i, column in enumerate(columns):
-        values = _column([row[i] for row in rows], table.types[column])
+        values = column_array([row[i] for row in rows], table.types[column])
         if values is None:
             return False
         arrays.append(values)

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from sync_server.storage import bulk_insert
+from sync_server.storage import bulk_insert, bulk_update
 from sync_server.storage.db import MIGRATIONS, migrate
 
 # Key of the advisory lock every write transaction takes (any constant shared by all
@@ -67,6 +67,10 @@ _SQLITE_ONLY = re.compile(r"\bINSERT\s+OR\b|\[\w+\]|\bPRAGMA\b|\bAUTOINCREMENT\b
                           r"\bBEGIN\s+IMMEDIATE\b", re.IGNORECASE)
 _JSON_KEY = re.compile(r"json_extract\(([\w.]+), '\$\.(\w+)'\)")
 _JSON_ROOT = re.compile(r"json_extract\(([\w.]+), '\$'\)")
+# ``rows.AMONG``: text values given as one JSON array; any other ``json_each`` of one
+# parameter is of a JSON object, its keys and values as text (``moved._LATEST``).
+_AMONG = re.compile(r"IN \(SELECT value FROM json_each\(\?\)\)")
+_EACH = re.compile(r"\bjson_each\(\?\)")
 
 
 @lru_cache(maxsize=2048)
@@ -80,6 +84,8 @@ def translate(sql: str) -> str:
         raise ValueError(f"SQLite-only SQL, write it portably: {sql}")
     sql = _JSON_KEY.sub(r"(\1::jsonb ->> '\2')", sql)
     sql = _JSON_ROOT.sub(r"(\1::jsonb #>> '{}')", sql)
+    sql = _AMONG.sub("IN (SELECT json_array_elements_text(?::json))", sql)
+    sql = _EACH.sub("json_each_text(?::json)", sql)
     if "json_extract" in sql:
         raise ValueError(f"json_extract form not translated: {sql}")
     return sql.replace("%", "%%").replace("?", "%s")
@@ -139,12 +145,14 @@ class PgConnection:
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> None:
         """One statement for many rows. A plain ``INSERT … VALUES (?, …)`` (with or without
         ``ON CONFLICT``) goes as arrays, one per column, unnested by the server
-        (``bulk_insert.py``): one statement per block instead of one per row. Anything else,
-        in the write's pipeline, goes out as one stream of statements."""
+        (``bulk_insert.py``): one statement per block instead of one per row; so does an
+        ``UPDATE … SET c = ?, … WHERE id = ?`` (``bulk_update.py``). Anything else, in the
+        write's pipeline, goes out as one stream of statements."""
         rows = [list(p) for p in parameters]
         if not rows:
             return
-        if bulk_insert.insert(self._conn, sql, rows, translate):
+        if bulk_insert.insert(self._conn, sql, rows, translate) or bulk_update.update(
+                self._conn, sql, rows):
             return
         with self._conn.cursor() as cursor:
             cursor.executemany(translate(sql), rows)

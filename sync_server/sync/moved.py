@@ -15,6 +15,7 @@ customer whose tags one tablet edits 400 times took 7 ms of each 500-mutation pu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,7 +29,10 @@ _Seen = dict[tuple[str, str], dict[str, tuple[int, int]]]
 _seen: ContextVar[_Seen | None] = ContextVar("moved", default=None)
 # Each wanted record with the seq after which its changes are read: one range of the index
 # changes_record_seq a record, looked up per record whatever the planner thinks of the table.
-_LATEST = ("WITH wanted(record_id, after) AS (VALUES {}) SELECT record_id, (SELECT max(seq)"
+# The wanted records come as one JSON object (id → seq), one parameter however many (see
+# ``rows.AMONG``).
+_LATEST = ("WITH wanted(record_id, after) AS (SELECT key, CAST(value AS BIGINT)"
+           " FROM json_each(?)) SELECT record_id, (SELECT max(seq)"
            " FROM changes WHERE changes.tbl = ? AND changes.record_id = wanted.record_id"
            " AND changes.seq > wanted.after AND coalesce(changes.device_id, '') != ?)"
            " FROM wanted")
@@ -52,8 +56,7 @@ def prefetch(conn: Connection, device: str, table: str, after: Mapping[str, int]
     wanted = sorted(i for i, a in after.items() if not _known(seen, table, i, device, a))
     for chunk in rows.chunks(wanted):
         latest = dict(conn.execute(
-            _LATEST.format(",".join(["(?, ?)"] * len(chunk))),
-            [*(v for i in chunk for v in (i, int(after[i]))), table, device]).fetchall())
+            _LATEST, [json.dumps({i: int(after[i]) for i in chunk}), table, device]).fetchall())
         for record_id in chunk:
             seen.setdefault((table, record_id), {})[device] = (
                 int(after[record_id]), latest.get(record_id) or 0)

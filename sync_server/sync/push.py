@@ -144,7 +144,7 @@ def _check_ids(conn: Connection, mutations: list[Mutation], digests: dict[str, s
     for chunk in rows.chunks(list(seen)):
         for row in conn.execute(
                 "SELECT mutation_id, device_id, digest FROM mutation_results WHERE mutation_id"
-                f" IN ({','.join('?' * len(chunk))})", chunk):
+                f" {rows.AMONG}", [rows.among(chunk)]):
             if (row["device_id"] not in (None, who.device_id)
                     or row["digest"] not in (None, digests[row["mutation_id"]])):
                 raise _reused(row["mutation_id"])

@@ -4,6 +4,8 @@ not slow every push that updates it, and answered the same whichever seq was rea
 
 from __future__ import annotations
 
+import json
+
 from sync_server.services import audit
 from sync_server.storage.db import Connection, Storage
 from sync_server.sync import moved
@@ -19,8 +21,8 @@ def change(conn: Connection, record_id: str, device: str | None) -> int:
 
 
 def plan(conn: Connection, postgres: bool) -> str:
-    sql = moved._LATEST.format("(?, ?), (?, ?)")
-    params = ["c-1", 5, "c-2", 9, TABLE, "pad-1"]
+    sql = moved._LATEST
+    params = [json.dumps({"c-1": 5, "c-2": 9}), TABLE, "pad-1"]
     if postgres:
         conn.execute("SET enable_seqscan = off")
         return "\n".join(str(r[0]) for r in conn.execute(f"EXPLAIN {sql}", params))
