@@ -31,6 +31,11 @@ from sync_server.storage import deferred, rows
 from sync_server.storage.db import Connection, utc_now
 from sync_server.sync import merge, moved, parking, write_checks
 
+# Mutations whose held writes are sent together (``deferred.send``): few enough that the
+# database has the first ones written while the rest are merged, many enough that each
+# table's rows still go as one statement of arrays.
+SEND_EVERY = 100
+
 
 def digest(m: Mutation) -> str:
     """What a mutation carries, as sent (before the server bounds its clock)."""
@@ -96,6 +101,8 @@ def push_batch(conn: Connection, body: PushRequest, who: Principal,
                                                 digest=digests[m.mutation_id],
                                                 checked=checked))
             faults.after_mutation(len(results))
+            if len(results) % SEND_EVERY == 0:
+                deferred.send(conn)
     response = PushResponse(batch_id=body.batch_id, results=results,
                             server_hlc=clock.now())
     conn.execute("INSERT INTO batches(batch_id, device_id, response, at, digest)"

@@ -94,6 +94,31 @@ def test_a_savepoint_a_read_sent_is_rolled_back_in_the_database(store: Storage) 
         assert contents(conn) == {"after": "4", "before": "1", "last": "5"}
 
 
+def test_writes_sent_between_mutations_stay_and_a_later_rollback_undoes_only_its_own(
+        store: Storage) -> None:
+    """``send`` (a push every 100 mutations) puts what is held in the database without a
+    savepoint: a mutation rolled back after it undoes its own writes, none sent before."""
+    with store.write() as plain, deferred.holding(plain) as conn:
+        deferred.savepoint(conn)
+        deferred.write(conn, "scratch_a", INSERT, ["first", "1"])
+        deferred.release(conn)
+        deferred.send(conn)
+        assert plain.execute("SELECT count(*) FROM scratch_a").fetchone()[0] == 1  # sent
+        deferred.savepoint(conn)
+        deferred.write(conn, "scratch_a", UPDATE, ["changed", "first"])
+        deferred.write(conn, "scratch_a", INSERT, ["second", "2"])
+        deferred.send(conn)  # inside a mutation: its savepoint goes out first
+        deferred.write(conn, "scratch_a", INSERT, ["third", "3"])
+        deferred.rollback(conn)
+        deferred.savepoint(conn)
+        deferred.write(conn, "scratch_a", INSERT, ["fourth", "4"])
+        deferred.release(conn)
+        deferred.send(conn)
+        deferred.send(conn)  # nothing held: nothing sent
+    with store.read() as conn:
+        assert contents(conn) == {"first": "1", "fourth": "4"}
+
+
 def test_nested_savepoints_roll_back_to_the_right_place(store: Storage) -> None:
     with store.write() as plain, deferred.holding(plain) as conn:
         deferred.savepoint(conn)
