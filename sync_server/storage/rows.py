@@ -11,7 +11,7 @@ until a job is written that could change the answer.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -21,6 +21,7 @@ from fieldapp.records import TABLES
 from sync_server.storage.db import Connection
 
 Row = dict[str, Any]
+Reader = Callable[[], None]  # takes a query's answer, sent before, into the cache
 
 
 class _Kept:
@@ -71,15 +72,28 @@ def cached() -> Iterator[None]:
 
 def prefetch(conn: Connection, table: str, ids: Iterable[str]) -> None:
     """Read these records of ``table`` into the cache (absent ones as absent)."""
+    for read in ask(conn, table, ids):
+        read()
+
+
+def ask(conn: Connection, table: str, ids: Iterable[str]) -> list[Reader]:
+    """``prefetch`` in two steps: the queries are sent now, their rows are taken into the
+    cache by the returned readers. A push asks all its questions before it reads any
+    answer, so on PostgreSQL they go out in one round trip of the write's pipeline."""
     kept = _cache.get()
     if kept is None or table not in TABLES:
-        return
+        return []
     wanted = sorted({i for i in ids if (table, i) not in kept.rows})
+    readers = []
     for chunk in chunks(wanted):
-        found = {r["id"]: dict(r) for r in conn.execute(
-            f'SELECT * FROM "{table}" WHERE id {AMONG}', [among(chunk)])}
-        for record_id in chunk:
-            kept.rows[(table, record_id)] = found.get(record_id)
+        cursor = conn.execute(f'SELECT * FROM "{table}" WHERE id {AMONG}', [among(chunk)])
+
+        def read(cursor: Any = cursor, chunk: list[str] = chunk, kept: _Kept = kept) -> None:
+            found = {r["id"]: dict(r) for r in cursor.fetchall()}
+            for record_id in chunk:
+                kept.rows[(table, record_id)] = found.get(record_id)
+        readers.append(read)
+    return readers
 
 
 def forget(table: str, record_id: str) -> None:
@@ -131,15 +145,28 @@ def has_job(conn: Connection, customer_id: str | None, assignee: str) -> bool:
 
 def prefetch_jobs_of(conn: Connection, assignee: str, customer_ids: Iterable[str]) -> None:
     """``has_job`` for these customers and ``assignee``, in one query per 500."""
+    for read in ask_jobs_of(conn, assignee, customer_ids):
+        read()
+
+
+def ask_jobs_of(conn: Connection, assignee: str,
+                customer_ids: Iterable[str]) -> list[Reader]:
+    """``prefetch_jobs_of`` in two steps, as ``ask``."""
     kept = _cache.get()
     if kept is None:
-        return
+        return []
+    readers = []
     for chunk in chunks(sorted(set(customer_ids))):
-        found = {r[0] for r in conn.execute(
+        cursor = conn.execute(
             f"SELECT DISTINCT customer_id FROM jobs WHERE assignee = ? AND customer_id {AMONG}",
-            [assignee, among(chunk)])}
-        for customer_id in chunk:
-            kept.jobs_of[(customer_id, assignee)] = customer_id in found
+            [assignee, among(chunk)])
+
+        def read(cursor: Any = cursor, chunk: list[str] = chunk, kept: _Kept = kept) -> None:
+            found = {r[0] for r in cursor.fetchall()}
+            for customer_id in chunk:
+                kept.jobs_of[(customer_id, assignee)] = customer_id in found
+        readers.append(read)
+    return readers
 
 
 def chunks(ids: list[str]) -> Iterator[list[str]]:

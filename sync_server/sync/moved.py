@@ -19,6 +19,7 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from sync_server.storage import rows
 from sync_server.storage.db import Connection
@@ -50,16 +51,29 @@ def tracking() -> Iterator[None]:
 def prefetch(conn: Connection, device: str, table: str, after: Mapping[str, int]) -> None:
     """Read, for each record id of ``after``, the last change by anyone but ``device``
     after that seq (a record asked again from an earlier seq is read again)."""
+    for read in ask(conn, device, table, after):
+        read()
+
+
+def ask(conn: Connection, device: str, table: str,
+        after: Mapping[str, int]) -> list[rows.Reader]:
+    """``prefetch`` in two steps, as ``rows.ask``: the queries now, the answers later."""
     seen = _seen.get()
     if seen is None:
-        return
+        return []
     wanted = sorted(i for i, a in after.items() if not _known(seen, table, i, device, a))
+    readers = []
     for chunk in rows.chunks(wanted):
-        latest = dict(conn.execute(
-            _LATEST, [json.dumps({i: int(after[i]) for i in chunk}), table, device]).fetchall())
-        for record_id in chunk:
-            seen.setdefault((table, record_id), {})[device] = (
-                int(after[record_id]), latest.get(record_id) or 0)
+        cursor = conn.execute(
+            _LATEST, [json.dumps({i: int(after[i]) for i in chunk}), table, device])
+
+        def read(cursor: Any = cursor, chunk: list[str] = chunk, seen: _Seen = seen) -> None:
+            latest = dict(cursor.fetchall())
+            for record_id in chunk:
+                seen.setdefault((table, record_id), {})[device] = (
+                    int(after[record_id]), latest.get(record_id) or 0)
+        readers.append(read)
+    return readers
 
 
 def _known(seen: _Seen, table: str, record_id: str, device: str, after: int) -> bool:

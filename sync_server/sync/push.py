@@ -129,13 +129,15 @@ def _prefetch(conn: Connection, mutations: list[Mutation], who: Principal) -> No
         for name, table in write_checks.PARENTS.items():
             if isinstance(m.fields.get(name), str):  # any other value is refused by its check
                 wanted.setdefault(table, set()).add(m.fields[name])
-    for table, ids in wanted.items():
-        rows.prefetch(conn, table, ids)
+    # Every question sent before any answer is read: one round trip on PostgreSQL.
+    readers = [read for table, ids in wanted.items() for read in rows.ask(conn, table, ids)]
     if who.role == TECHNICIAN:  # only a technician's scope is their jobs' customers
-        rows.prefetch_jobs_of(conn, who.username, customers)
+        readers += rows.ask_jobs_of(conn, who.username, customers)
     if who.device_id is not None:
         for table, after in updated.items():
-            moved.prefetch(conn, who.device_id, table, after)
+            readers += moved.ask(conn, who.device_id, table, after)
+    for read in readers:
+        read()
 
 
 def _check_ids(conn: Connection, mutations: list[Mutation], digests: dict[str, str],
