@@ -84,7 +84,7 @@ def ask(conn: Connection, table: str, ids: Iterable[str]) -> list[Reader]:
     if kept is None or table not in TABLES:
         return []
     wanted = sorted({i for i in ids if (table, i) not in kept.rows})
-    readers = []
+    readers: list[Reader] = []
     for chunk in chunks(wanted):
         cursor = conn.execute(f'SELECT * FROM "{table}" WHERE id {AMONG}', [among(chunk)])
 
@@ -155,7 +155,7 @@ def ask_jobs_of(conn: Connection, assignee: str,
     kept = _cache.get()
     if kept is None:
         return []
-    readers = []
+    readers: list[Reader] = []
     for chunk in chunks(sorted(set(customer_ids))):
         cursor = conn.execute(
             f"SELECT DISTINCT customer_id FROM jobs WHERE assignee = ? AND customer_id {AMONG}",

@@ -62,7 +62,7 @@ def ask(conn: Connection, device: str, table: str,
     if seen is None:
         return []
     wanted = sorted(i for i, a in after.items() if not _known(seen, table, i, device, a))
-    readers = []
+    readers: list[rows.Reader] = []
     for chunk in rows.chunks(wanted):
         cursor = conn.execute(
             _LATEST, [json.dumps({i: int(after[i]) for i in chunk}), table, device])
