@@ -39,13 +39,13 @@ def update(conn: psycopg.Connection[Any], sql: str, rows: list[list[Any]]) -> bo
         return False
     name = found[1]
     columns = [m[1] for m in sets if m is not None]
-    if "id" in columns:
+    if "id" in columns or not all(type(row[-1]) is str for row in rows):
         return False
     last = {row[-1]: row for row in rows}  # a later update of an id replaces an earlier
     kept = list(last.values())
     table = table_of(conn, name, [*columns, "id"])
-    if table is None:
-        return False
+    if table is None or not all(c in table.types for c in [*columns, "id"]):
+        return False  # row by row, which says what is wrong as it always did
     types = table.types
     arrays = []
     for i, column in enumerate([*columns, "id"]):

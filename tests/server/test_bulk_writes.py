@@ -71,8 +71,13 @@ def test_only_plain_set_by_id_statements_are_sent_in_bulk(store: Storage) -> Non
                         "UPDATE scratch SET v = ? WHERE v = ?",  # not by id
                         "UPDATE scratch SET id = ? WHERE id = ?"):  # the key itself
             assert not bulk_update.update(raw, refused, [["x", "r003"], ["y", "r004"]])
-        # A column whose values are of two types does not fit one array: row by row.
+        # A column whose values are of two types does not fit one array, nor a column the
+        # table lacks, nor ids that are not text: row by row, as before.
         assert not bulk_update.update(raw, UPDATE, [["a", 1, 1.0, "r005"], [7, 2, 2.0, "r006"]])
+        assert not bulk_update.update(raw, "UPDATE scratch SET nope = ? WHERE id = ?",
+                                      [["x", "r003"], ["y", "r004"]])
+        assert not bulk_update.update(raw, UPDATE, [["a", 1, 1.0, ["r005"]],
+                                                    ["b", 2, 2.0, "r006"]])
         conn.executemany("UPDATE scratch SET n = n + ? WHERE id = ?", [[5, "r000"], [6, "r000"]])
     with store.read() as conn:
         got = contents(conn)
