@@ -3,7 +3,7 @@
 Inside ``with cached():`` (one write transaction that reads the same records again and
 again: a push, where each mutation reads its record and its job) a row read once is kept
 until its writer calls ``forget`` (or ``forget_all`` after a savepoint rollback) or, for an
-update, ``updated`` with what it wrote; ``prefetch`` reads a batch's records in one query
+update, ``updated`` with what it wrote; ``ask`` reads a batch's records in one query
 instead of one each. ``has_job`` (is a customer one of a technician's?) is kept the same way
 until a job is written that could change the answer.
 """
@@ -70,16 +70,11 @@ def cached() -> Iterator[None]:
         _cache.reset(token)
 
 
-def prefetch(conn: Connection, table: str, ids: Iterable[str]) -> None:
-    """Read these records of ``table`` into the cache (absent ones as absent)."""
-    for read in ask(conn, table, ids):
-        read()
-
-
 def ask(conn: Connection, table: str, ids: Iterable[str]) -> list[Reader]:
-    """``prefetch`` in two steps: the queries are sent now, their rows are taken into the
-    cache by the returned readers. A push asks all its questions before it reads any
-    answer, so on PostgreSQL they go out in one round trip of the write's pipeline."""
+    """Read these records of ``table`` into the cache (absent ones as absent), in two
+    steps: the queries are sent now, their rows are taken into the cache by the returned
+    readers. A push asks all its questions before it reads any answer, so on PostgreSQL
+    they go out in one round trip of the write's pipeline."""
     kept = _cache.get()
     if kept is None or table not in TABLES:
         return []
@@ -143,15 +138,10 @@ def has_job(conn: Connection, customer_id: str | None, assignee: str) -> bool:
     return found
 
 
-def prefetch_jobs_of(conn: Connection, assignee: str, customer_ids: Iterable[str]) -> None:
-    """``has_job`` for these customers and ``assignee``, in one query per 500."""
-    for read in ask_jobs_of(conn, assignee, customer_ids):
-        read()
-
-
 def ask_jobs_of(conn: Connection, assignee: str,
                 customer_ids: Iterable[str]) -> list[Reader]:
-    """``prefetch_jobs_of`` in two steps, as ``ask``."""
+    """``has_job`` for these customers and ``assignee``, in one query per 500, in two
+    steps as ``ask``."""
     kept = _cache.get()
     if kept is None:
         return []

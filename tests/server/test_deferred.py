@@ -174,6 +174,7 @@ def test_has_job_is_asked_again_after_a_job_changes_hands(db: Storage) -> None:
         conn.execute("UPDATE jobs SET assignee = 'nobody' WHERE customer_id = 'cust-1'")
         rows.updated("jobs", "job-1", {"assignee": "nobody"})
         assert not rows.has_job(conn, "cust-1", job["assignee"])
-        rows.prefetch_jobs_of(conn, "nobody", ["cust-1", "cust-unknown"])
+        for read in rows.ask_jobs_of(conn, "nobody", ["cust-1", "cust-unknown"]):
+            read()
         assert rows.has_job(conn, "cust-1", "nobody")
         assert not rows.has_job(conn, "cust-unknown", "nobody")
