@@ -42,6 +42,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _pg_ctl_stop(root: Path, mode: str) -> None:
+    """Stop the cluster in ``root`` (``fast``: cleanly; ``immediate``: at once); one that is
+    not running is left as it is."""
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    subprocess.run([*as_postgres, str(_bindir() / "pg_ctl"), "-D", str(root / "data"), "-m",
+                    mode, "-w", "stop"], check=False, capture_output=True, cwd=root)
+
+
 class PgCluster:
     """Databases on demand, each dropped by ``drop_all`` at the end of its test."""
 
@@ -70,8 +78,7 @@ class PgCluster:
         data = root / "data"
         if keep is not None and (data / "postmaster.pid").exists():
             # Still running from an interrupted run: stopped, so it starts on a new port.
-            subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast",
-                            "-w", "stop"], check=False, capture_output=True, cwd=root)
+            _pg_ctl_stop(root, "fast")
         # A linguistic default collation, as production databases usually have ('a' < 'B'):
         # the server must not depend on it (its schema compares text bytewise, as SQLite).
         if not (data / "PG_VERSION").exists():
@@ -109,10 +116,7 @@ class PgCluster:
         self.drop_all()
         if self.root is None:
             return
-        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        subprocess.run([*as_postgres, str(_bindir() / "pg_ctl"), "-D", str(self.root / "data"),
-                        "-m", "fast" if self.keep else "immediate", "-w", "stop"],
-                       check=False, capture_output=True, cwd=self.root)
+        _pg_ctl_stop(self.root, "fast" if self.keep else "immediate")
         if self.keep:
             return
         for _ in range(50):  # the postmaster removes its files as it goes
